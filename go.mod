@@ -1,0 +1,3 @@
+module github.com/intelliscale/intelliscale
+
+go 1.26.8
