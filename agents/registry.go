@@ -1,0 +1,140 @@
+// Package agents holds the rule-based autoscalers (static, threshold, Kubernetes HPA,
+// Knative KPA, predictive and oracle) behind one registry. Every policy implements
+// sim.Autoscaler and is built by name from strictly decoded YAML parameters.
+package agents
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/intelliscale/intelliscale/elasticity"
+	"github.com/intelliscale/intelliscale/sim"
+	"github.com/intelliscale/intelliscale/traces"
+)
+
+// Context is what a policy may know besides its parameters.
+type Context struct {
+	// Sim is the simulated service's configuration (New validates it again).
+	Sim sim.Config
+	// Trace is the trace being run; the oracle needs it, the others ignore it.
+	Trace *traces.Trace
+	// Start is the offset in Trace where the run starts; 0 usually.
+	Start time.Duration
+}
+
+// Resetter is implemented by stateful policies: Reset forgets all history, as if the
+// policy had just been built.
+type Resetter interface {
+	Reset()
+}
+
+// factory builds one policy from its (possibly nil) parameters.
+type factory func(params *yaml.Node, ctx Context) (sim.Autoscaler, error)
+
+var registry = map[string]factory{
+	"static":     newStatic,
+	"threshold":  newThreshold,
+	"hpa":        newHPA,
+	"kpa":        newKPA,
+	"predictive": newPredictive,
+	"oracle":     newOracle,
+}
+
+// Names returns the registered policy names, sorted.
+func Names() []string {
+	return slices.Sorted(maps.Keys(registry))
+}
+
+// New builds the policy called name with params (nil for all defaults) for the
+// service and trace in ctx.
+func New(name string, params *yaml.Node, ctx Context) (sim.Autoscaler, error) {
+	f, ok := registry[name]
+	if !ok {
+		return nil, fmt.Errorf("agents: unknown policy %q (known: %v)", name, Names())
+	}
+	cfg, err := ctx.Sim.Validate()
+	if err != nil {
+		return nil, fmt.Errorf("agents: policy %q: %w", name, err)
+	}
+	ctx.Sim = cfg
+	a, err := f(params, ctx)
+	if err != nil {
+		return nil, fmt.Errorf("agents: policy %q: %w", name, err)
+	}
+	return a, nil
+}
+
+// decodeParams decodes node strictly into out (a pointer to a params struct already
+// holding its defaults): unknown keys are errors naming the key and line.
+func decodeParams(node *yaml.Node, out any) error {
+	if node == nil || node.Kind == 0 {
+		return nil
+	}
+	if node.Kind == yaml.DocumentNode && len(node.Content) == 1 {
+		node = node.Content[0]
+	}
+	if node.Kind == yaml.ScalarNode && node.Tag == "!!null" {
+		return nil
+	}
+	if node.Kind != yaml.MappingNode {
+		return fmt.Errorf("params (line %d): must be a mapping", node.Line)
+	}
+	// yaml.Node.Decode has no strict mode: re-encode and decode with KnownFields.
+	b, err := yaml.Marshal(node)
+	if err != nil {
+		return fmt.Errorf("params: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(out); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("params: %w", err)
+	}
+	return nil
+}
+
+// queueOf is the elasticity model of the service cfg describes (cfg validated).
+func queueOf(cfg sim.Config) elasticity.Queue {
+	return elasticity.Queue{
+		ServiceMean: cfg.ServiceTime.MeanSeconds(),
+		ServiceSCV:  cfg.ServiceTime.SCV(),
+		Slots:       cfg.Concurrency,
+		SLOLatency:  cfg.SLO.Latency.Seconds(),
+		SLOTarget:   cfg.SLO.Target,
+		MaxReplicas: cfg.MaxReplicas,
+	}
+}
+
+// clamp bounds n to the observation's replica limits (when they are set).
+func clamp(n int, obs sim.Observation) int {
+	if obs.MaxReplicas > 0 && n > obs.MaxReplicas {
+		n = obs.MaxReplicas
+	}
+	if n < obs.MinReplicas {
+		n = obs.MinReplicas
+	}
+	return max(n, 0)
+}
+
+// current is the replica count in force: the last decision, or the replicas that
+// exist when no decision has been recorded yet.
+func current(obs sim.Observation) int {
+	if obs.Desired > 0 {
+		return obs.Desired
+	}
+	return obs.Ready + obs.Provisioning
+}
+
+// steps is the number of control intervals covering d (at least 1).
+func steps(d, interval time.Duration) int {
+	if interval <= 0 {
+		return 1
+	}
+	return max(1, int((d+interval-1)/interval))
+}

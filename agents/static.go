@@ -1,0 +1,33 @@
+package agents
+
+import (
+	"fmt"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/intelliscale/intelliscale/sim"
+)
+
+// StaticParams configure the static policy.
+type StaticParams struct {
+	// N is the fixed replica count. Default max(min_replicas, 1); must be in
+	// [min_replicas, max_replicas].
+	N int `yaml:"n"`
+}
+
+// Static always asks for the same replica count: the baseline of fixed provisioning.
+type Static struct{ N int }
+
+// Decide returns N.
+func (s *Static) Decide(sim.Observation) int { return s.N }
+
+func newStatic(node *yaml.Node, ctx Context) (sim.Autoscaler, error) {
+	p := StaticParams{N: max(ctx.Sim.MinReplicas, 1)}
+	if err := decodeParams(node, &p); err != nil {
+		return nil, err
+	}
+	if p.N < ctx.Sim.MinReplicas || p.N > ctx.Sim.MaxReplicas {
+		return nil, fmt.Errorf("params: n %d: must be in [min_replicas, max_replicas] = [%d, %d]", p.N, ctx.Sim.MinReplicas, ctx.Sim.MaxReplicas)
+	}
+	return &Static{N: p.N}, nil
+}
