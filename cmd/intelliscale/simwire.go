@@ -1,0 +1,25 @@
+package main
+
+import (
+	"errors"
+
+	"github.com/intelliscale/intelliscale/sim"
+	"github.com/intelliscale/intelliscale/traces"
+)
+
+// runWithRecording runs the simulation, keeping every scrape when record is set.
+func runWithRecording(cfg sim.Config, tr *traces.Trace, a sim.Autoscaler, record bool) (*sim.Result, []sim.Scrape, error) {
+	if record {
+		return nil, nil, errors.New("--openmetrics: not available yet")
+	}
+	res, err := sim.Run(cfg, tr, a)
+	return res, nil, err
+}
+
+func writeOpenMetricsFile(path string, scrapes []sim.Scrape, tr *traces.Trace) error {
+	return errors.New("--openmetrics: not available yet")
+}
+
+func learnedAutoscaler(path string, cfg sim.Config) (sim.Autoscaler, error) {
+	return nil, errors.New("--policy-file: not available yet")
+}

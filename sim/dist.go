@@ -1,0 +1,155 @@
+package sim
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+)
+
+// Dist kinds accepted in Dist.Kind.
+const (
+	Exponential = "exponential"
+	LogNormal   = "lognormal"
+	Constant    = "constant"
+	Empirical   = "empirical"
+)
+
+func (d Dist) isZero() bool {
+	return d.Kind == "" && d.Mean == 0 && d.CV == 0 && len(d.Samples) == 0
+}
+
+// Validate reports the first reason d is not a usable distribution, naming field
+// (the YAML path of d, for example "service_time") in the error.
+func (d Dist) Validate(field string) error {
+	finite := func(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+	switch d.Kind {
+	case Exponential, LogNormal, Constant:
+		if len(d.Samples) > 0 {
+			return cfgErr(field+".samples", nil, fmt.Sprintf("only allowed with kind empirical, not %s", d.Kind))
+		}
+		if !finite(d.Mean) || d.Mean < 0 || (d.Kind != Constant && d.Mean == 0) {
+			return cfgErr(field+".mean", d.Mean, "must be finite and > 0 (>= 0 for constant)")
+		}
+		if d.Kind == LogNormal {
+			if !finite(d.CV) || d.CV <= 0 {
+				return cfgErr(field+".cv", d.CV, "must be finite and > 0")
+			}
+		} else if d.CV != 0 {
+			return cfgErr(field+".cv", d.CV, fmt.Sprintf("only allowed with kind lognormal, not %s", d.Kind))
+		}
+	case Empirical:
+		if len(d.Samples) == 0 {
+			return cfgErr(field+".samples", nil, "empirical needs at least one sample")
+		}
+		if d.Mean != 0 || d.CV != 0 {
+			return cfgErr(field, nil, "empirical takes samples only, not mean or cv")
+		}
+		for i, x := range d.Samples {
+			if !finite(x) || x < 0 {
+				return cfgErr(fmt.Sprintf("%s.samples[%d]", field, i), x, "must be finite and >= 0")
+			}
+		}
+	case "":
+		return cfgErr(field+".kind", nil, "missing: one of exponential, lognormal, constant, empirical")
+	default:
+		return cfgErr(field+".kind", fmt.Sprintf("%q", d.Kind), "must be one of exponential, lognormal, constant, empirical")
+	}
+	return nil
+}
+
+// MeanSeconds is the mean of d in seconds (the sample mean for empirical).
+func (d Dist) MeanSeconds() float64 {
+	if d.Kind == Empirical {
+		m, _ := meanVar(d.Samples)
+		return m
+	}
+	return d.Mean
+}
+
+// SCV is the squared coefficient of variation of d: 1 for exponential, 0 for
+// constant, CV² for lognormal and the sample SCV (population variance over squared
+// mean) for empirical; 0 when the mean is 0.
+func (d Dist) SCV() float64 {
+	switch d.Kind {
+	case Exponential:
+		return 1
+	case LogNormal:
+		return d.CV * d.CV
+	case Empirical:
+		m, v := meanVar(d.Samples)
+		if m == 0 {
+			return 0
+		}
+		return v / (m * m)
+	}
+	return 0
+}
+
+func meanVar(xs []float64) (mean, variance float64) {
+	if len(xs) == 0 {
+		return 0, 0
+	}
+	for _, x := range xs {
+		mean += x
+	}
+	mean /= float64(len(xs))
+	for _, x := range xs {
+		variance += (x - mean) * (x - mean)
+	}
+	return mean, variance / float64(len(xs))
+}
+
+// Sample draws one value of d, in seconds, from r. d must be valid.
+func (d Dist) Sample(r *rand.Rand) float64 {
+	s := newSampler(d)
+	return s.sample(r)
+}
+
+// sampler is a Dist with its parameters precomputed, for the simulator's hot loop.
+type sampler struct {
+	kind      uint8
+	mean      float64
+	mu, sigma float64 // lognormal: parameters of the underlying normal
+	samples   []float64
+}
+
+const (
+	kindExp uint8 = iota
+	kindLogNormal
+	kindConst
+	kindEmpirical
+)
+
+func newSampler(d Dist) sampler {
+	switch d.Kind {
+	case Exponential:
+		return sampler{kind: kindExp, mean: d.Mean}
+	case LogNormal:
+		s2 := math.Log1p(d.CV * d.CV)
+		return sampler{kind: kindLogNormal, mean: d.Mean, mu: math.Log(d.Mean) - s2/2, sigma: math.Sqrt(s2)}
+	case Empirical:
+		return sampler{kind: kindEmpirical, samples: d.Samples}
+	}
+	return sampler{kind: kindConst, mean: d.Mean}
+}
+
+func (s *sampler) sample(r *rand.Rand) float64 {
+	switch s.kind {
+	case kindExp:
+		return r.ExpFloat64() * s.mean
+	case kindLogNormal:
+		return math.Exp(s.mu + s.sigma*r.NormFloat64())
+	case kindEmpirical:
+		return s.samples[r.IntN(len(s.samples))]
+	}
+	return s.mean
+}
+
+// sampleNs draws one value in integer nanoseconds, rounded to nearest.
+func (s *sampler) sampleNs(r *rand.Rand) int64 {
+	x := s.sample(r)*1e9 + 0.5
+	if x >= math.MaxInt64/4 {
+		return math.MaxInt64 / 4
+	}
+	return int64(x)
+}
