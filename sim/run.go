@@ -24,10 +24,28 @@ type Result struct {
 // zero with the initial observation (empty window, InitialReplicas Ready), then at
 // the end of every control interval; each row's Desired is the decision taken at its
 // end (the last row's, which no decision follows, is the count in force).
+//
+// An autoscaler that also implements Recorder (a learned policy computing its
+// features from the scraped series, say) is handed every scrape before each decision.
 func Run(cfg Config, tr *traces.Trace, a Autoscaler) (*Result, error) {
+	return RunRecorded(cfg, tr, a, nil)
+}
+
+// RunRecorded is Run with rec (if not nil) also handed every scrape, after the
+// autoscaler's own recording if it has one.
+func RunRecorded(cfg Config, tr *traces.Trace, a Autoscaler, rec Recorder) (*Result, error) {
 	s, err := New(cfg, tr)
 	if err != nil {
 		return nil, err
+	}
+	ar, _ := a.(Recorder)
+	switch {
+	case ar != nil && rec != nil:
+		s.SetRecorder(recorders{ar, rec})
+	case ar != nil:
+		s.SetRecorder(ar)
+	case rec != nil:
+		s.SetRecorder(rec)
 	}
 	steps := int((s.endT + s.ctrl - 1) / s.ctrl)
 	rows := make([]Row, 0, steps)
@@ -64,4 +82,13 @@ func Run(cfg Config, tr *traces.Trace, a Autoscaler) (*Result, error) {
 	sum.P50, sum.P95, sum.P99 = q[0], q[1], q[2]
 	lat := s.runHist
 	return &Result{Config: s.cfg, Timeline: rows, Summary: sum, Latency: &lat, Totals: tot}, nil
+}
+
+// recorders hands each scrape to every recorder in order.
+type recorders []Recorder
+
+func (rs recorders) Record(sc *Scrape) {
+	for _, r := range rs {
+		r.Record(sc)
+	}
 }

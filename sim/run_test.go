@@ -126,3 +126,32 @@ func TestMemoryBounded(t *testing.T) {
 		t.Errorf("%d request records after %d requests; bound %d", n, s.Totals().Arrived, limit)
 	}
 }
+
+// countingPolicy is an autoscaler that also records scrapes.
+type countingPolicy struct {
+	scrapes int
+	last    time.Duration
+}
+
+func (p *countingPolicy) Decide(Observation) int { return 1 }
+func (p *countingPolicy) Record(s *Scrape)       { p.scrapes++; p.last = s.Time }
+
+type scrapeCounter struct{ n int }
+
+func (c *scrapeCounter) Record(*Scrape) { c.n++ }
+
+func TestRunHandsScrapesToRecordingAutoscaler(t *testing.T) {
+	tr := &traces.Trace{Name: "flat", Bucket: time.Minute, Rates: []float64{5, 5, 5, 5}}
+	p := &countingPolicy{}
+	extra := &scrapeCounter{}
+	if _, err := RunRecorded(Config{Seed: 3}, tr, p, extra); err != nil {
+		t.Fatal(err)
+	}
+	// 4 minutes scraped every 15 s: 16 scrapes, each handed to both recorders.
+	if p.scrapes != 16 || extra.n != 16 {
+		t.Fatalf("scrapes: autoscaler %d, extra recorder %d, want 16 each", p.scrapes, extra.n)
+	}
+	if p.last != 4*time.Minute {
+		t.Fatalf("last scrape at %v, want 4m", p.last)
+	}
+}

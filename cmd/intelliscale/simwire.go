@@ -9,12 +9,19 @@ import (
 
 // runWithRecording runs the simulation, keeping every scrape when record is set.
 func runWithRecording(cfg sim.Config, tr *traces.Trace, a sim.Autoscaler, record bool) (*sim.Result, []sim.Scrape, error) {
-	if record {
-		return nil, nil, errors.New("--openmetrics: not available yet")
+	if !record {
+		res, err := sim.Run(cfg, tr, a)
+		return res, nil, err
 	}
-	res, err := sim.Run(cfg, tr, a)
-	return res, nil, err
+	var keep scrapeLog
+	res, err := sim.RunRecorded(cfg, tr, a, &keep)
+	return res, keep, err
 }
+
+// scrapeLog keeps a copy of every scrape.
+type scrapeLog []sim.Scrape
+
+func (l *scrapeLog) Record(s *sim.Scrape) { *l = append(*l, *s) }
 
 func writeOpenMetricsFile(path string, scrapes []sim.Scrape, tr *traces.Trace) error {
 	return errors.New("--openmetrics: not available yet")

@@ -1,0 +1,325 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/intelliscale/intelliscale/live"
+)
+
+func init() {
+	register(command{
+		name:    "live",
+		summary: "run the live stack: controller, app, lb, loadgen, probe",
+		run:     runLive,
+	})
+}
+
+var liveCommands = map[string]struct {
+	summary string
+	run     func(args []string, stdout, stderr io.Writer) error
+}{
+	"controller": {"read a policy's inputs from Prometheus and scale a Compose service", runLiveController},
+	"app":        {"the workload service: worker slots, a bounded queue, service-time distribution", runLiveApp},
+	"lb":         {"least-outstanding load balancer over the replicas of a DNS name", runLiveLB},
+	"loadgen":    {"replay a trace open-loop against a URL", runLiveLoadgen},
+	"probe":      {"exit 0 when a URL answers 200 (a container health check)", runLiveProbe},
+}
+
+func runLive(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprintln(stderr, "usage: intelliscale live <subcommand> [flags]\n\nsubcommands:")
+		for _, n := range []string{"controller", "app", "lb", "loadgen", "probe"} {
+			fmt.Fprintf(stderr, "  %-11s %s\n", n, liveCommands[n].summary)
+		}
+		if len(args) == 0 {
+			return errUsage
+		}
+		return nil
+	}
+	c, ok := liveCommands[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "intelliscale live: unknown subcommand %q\n", args[0])
+		return errUsage
+	}
+	return c.run(args[1:], stdout, stderr)
+}
+
+// signalContext is cancelled by SIGTERM or SIGINT.
+func signalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+}
+
+// serve runs h on addr until ctx is done, then shuts down within grace.
+func serve(ctx context.Context, addr string, h http.Handler, grace time.Duration) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve %s: %w", addr, err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	return srv.Shutdown(sctx)
+}
+
+func runLiveController(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("live controller", "[flags]", stderr)
+	promURL := fs.String("prometheus", "http://127.0.0.1:9090", "Prometheus base URL")
+	policy := fs.String("policy", "threshold", "rule-based policy by name (ignored with --policy-file)")
+	policyFile := fs.String("policy-file", "", "policy file (YAML with kind and params, or an exported policy)")
+	mode := fs.String("mode", live.Shadow, "shadow (log what it would do) or enforce (scale)")
+	project := fs.String("project", "", "Compose project whose service is scaled (required; containers are checked by label)")
+	service := fs.String("service", "app", "Compose service scaled")
+	minR := fs.Int("min", 1, "minimum replicas")
+	maxR := fs.Int("max", 5, "maximum replicas")
+	maxStep := fs.Int("max-step", 2, "largest change in replicas per interval")
+	interval := fs.Duration("interval", 15*time.Second, "control interval")
+	slo := fs.Duration("slo", 500*time.Millisecond, "SLO latency; must be a histogram bucket bound (0.005 ... 10 s)")
+	maxAge := fs.Duration("max-age", 0, "newest sample older than this means stale inputs: hold (0: 3 intervals)")
+	grace := fs.Duration("drain-grace", 10*time.Second, "time a draining replica has to finish its requests")
+	listen := fs.String("listen", "127.0.0.1:9100", "address of /metrics and /healthz")
+	startup := fs.Duration("startup-timeout", 2*time.Minute, "how long to wait for Prometheus to answer the policy's metrics at start")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *project == "" {
+		return fmt.Errorf("--project is required: the controller scales only the service of that Compose project")
+	}
+	pc := live.PolicyContext{Window: *interval, SLO: *slo, Min: *minR, Max: *maxR}
+	var (
+		p   live.Policy
+		err error
+	)
+	if *policyFile != "" {
+		p, err = live.LoadPolicyFile(*policyFile, pc)
+	} else {
+		p, err = live.NewRulePolicy(*policy, nil, pc)
+	}
+	if err != nil {
+		return err
+	}
+	q, err := live.NewPromQuerier(*promURL)
+	if err != nil {
+		return err
+	}
+	dc, err := live.NewDockerClient()
+	if err != nil {
+		return err
+	}
+	defer dc.Close()
+	scaler, err := live.NewDockerScaler(dc, *project, *service, *grace, stdout)
+	if err != nil {
+		return err
+	}
+	ctl, err := live.NewController(live.ControllerConfig{
+		Mode: *mode, Min: *minR, Max: *maxR, MaxStep: *maxStep, Interval: *interval, MaxAge: *maxAge,
+	}, p, q, scaler, live.WallClock{}, stdout)
+	if err != nil {
+		return err
+	}
+	scaler.OnError = func(error) { ctl.CountError(live.ErrKindDocker) }
+
+	ctx, stop := signalContext()
+	defer stop()
+	// Refuse an incompatible policy at start; wait for a Prometheus that is still
+	// starting or has not scraped the service yet.
+	deadline := time.Now().Add(*startup)
+	for {
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err = live.CheckPolicy(cctx, p, q)
+		cancel()
+		if err == nil || ctx.Err() != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("policy refused: %w", err)
+		}
+		fmt.Fprintf(stderr, "waiting for Prometheus: %v\n", err)
+		time.Sleep(2 * time.Second)
+	}
+	if ctx.Err() != nil {
+		return nil
+	}
+	fmt.Fprintf(stdout, "controller: mode=%s project=%s service=%s min=%d max=%d max-step=%d interval=%v queries=%d listen=%s\n",
+		ctl.Config().Mode, *project, *service, *minR, *maxR, *maxStep, *interval, len(p.Queries()), *listen)
+	errc := make(chan error, 1)
+	go func() { errc <- serve(ctx, *listen, ctl.Handler(), 5*time.Second) }()
+	runErr := ctl.Run(ctx)
+	stop()
+	wctx, cancel := context.WithTimeout(context.Background(), *grace+5*time.Second)
+	defer cancel()
+	if err := scaler.Wait(wctx); err != nil {
+		fmt.Fprintln(stderr, err)
+	}
+	if err := <-errc; err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "controller: stopped")
+	return runErr
+}
+
+func runLiveApp(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("live app", "[flags]", stderr)
+	listen := fs.String("listen", "127.0.0.1:8080", "listen address (use :8080 in a container)")
+	var cfg live.AppConfig
+	fs.IntVar(&cfg.Slots, "slots", 4, "worker slots (requests served at once)")
+	fs.IntVar(&cfg.Queue, "queue", 100, "requests that may wait for a slot; beyond that 503")
+	fs.DurationVar(&cfg.Timeout, "timeout", 10*time.Second, "per-request timeout from arrival; beyond that 504")
+	fs.StringVar(&cfg.ServiceDist, "service-dist", "exponential", "service-time distribution: exponential, lognormal or constant")
+	fs.DurationVar(&cfg.ServiceMean, "service-mean", 100*time.Millisecond, "mean service time")
+	fs.Float64Var(&cfg.ServiceCV, "service-cv", 1, "coefficient of variation of lognormal service times")
+	fs.StringVar(&cfg.Work, "work", "sleep", "what a request does: sleep (waiting) or cpu (busy computation)")
+	fs.DurationVar(&cfg.StartupDelay, "startup-delay", 0, "time /ready answers 503 after start (warm-up)")
+	fs.Uint64Var(&cfg.Seed, "seed", 0, "service-time seed (0: derived from the host name)")
+	grace := fs.Duration("drain-grace", 30*time.Second, "on SIGTERM, time to finish requests in flight")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if cfg.Seed == 0 {
+		h, _ := os.Hostname()
+		cfg.Seed = 1
+		for _, c := range h {
+			cfg.Seed = cfg.Seed*31 + uint64(c)
+		}
+	}
+	app, err := live.NewApp(cfg, time.Now())
+	if err != nil {
+		return err
+	}
+	ctx, stop := signalContext()
+	defer stop()
+	go func() {
+		t := time.NewTicker(200 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case now := <-t.C:
+				app.Tick(now)
+			}
+		}
+	}()
+	fmt.Fprintf(stdout, "app: listening on %s, %d slots, queue %d, %s service mean %v, work %s\n",
+		*listen, cfg.Slots, cfg.Queue, cfg.ServiceDist, cfg.ServiceMean, cfg.Work)
+	sctx, sstop := context.WithCancel(context.Background())
+	defer sstop()
+	go func() {
+		<-ctx.Done()
+		app.Drain()
+		sstop()
+	}()
+	err = serve(sctx, *listen, app.Handler(), *grace)
+	fmt.Fprintln(stdout, "app: stopped")
+	return err
+}
+
+func runLiveLB(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("live lb", "[flags]", stderr)
+	listen := fs.String("listen", "127.0.0.1:8000", "listen address (use :8000 in a container)")
+	var cfg live.BalancerConfig
+	fs.StringVar(&cfg.Service, "service", "app", "DNS name of the replicas")
+	fs.IntVar(&cfg.Port, "port", 8080, "port the replicas listen on")
+	fs.DurationVar(&cfg.Refresh, "refresh", time.Second, "how often the name is re-resolved")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	reg := prometheus.NewRegistry()
+	lb, err := live.NewBalancer(cfg, net.DefaultResolver, reg)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signalContext()
+	defer stop()
+	go lb.Run(ctx, stderr)
+	mux := http.NewServeMux()
+	mux.Handle("/lb/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/lb/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintln(w, strings.Join(lb.Backends(), " "))
+	})
+	mux.Handle("/", lb)
+	fmt.Fprintf(stdout, "lb: listening on %s, replicas of %s:%d\n", *listen, cfg.Service, cfg.Port)
+	return serve(ctx, *listen, mux, 15*time.Second)
+}
+
+func runLiveLoadgen(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("live loadgen", "[flags] TRACE.csv", stderr)
+	target := fs.String("target", "http://127.0.0.1:8000/", "URL requests are sent to")
+	compression := fs.Float64("compression", 1, "time-compression factor: the trace plays this many times faster")
+	scale := fs.Float64("rate-scale", 1, "multiplies every rate (after compression: a bucket of rate r sends r*compression*scale per second)")
+	maxN := fs.Int("max-requests", 100000, "stop after this many requests (0: no limit)")
+	maxDur := fs.Duration("max-duration", 10*time.Minute, "stop after this much wall time (0: the whole trace)")
+	maxInFlight := fs.Int("max-in-flight", 512, "outstanding requests beyond which arrivals are skipped (0: no limit)")
+	timeout := fs.Duration("timeout", 30*time.Second, "client timeout per request")
+	seed := fs.Uint64("seed", 1, "arrival-time seed")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return errUsage
+	}
+	f, err := os.Open(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	tr, err := live.ReadRateCSV(f, filepath.Base(fs.Arg(0)))
+	f.Close()
+	if err != nil {
+		return err
+	}
+	sched, err := live.Schedule(tr, *compression, *scale, *maxN, *maxDur, rand.New(rand.NewPCG(*seed, 0x10ad)))
+	if err != nil {
+		return err
+	}
+	ctx, stop := signalContext()
+	defer stop()
+	fmt.Fprintf(stdout, "loadgen: %d requests over %v to %s\n", len(sched), time.Duration(float64(tr.Duration()) / *compression).Round(time.Second), *target)
+	client := &http.Client{Timeout: *timeout, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
+	rep := live.Replay(ctx, sched, *maxInFlight, live.WallClock{}, live.HTTPSender(client, *target))
+	fmt.Fprintln(stdout, "loadgen:", rep)
+	return nil
+}
+
+func runLiveProbe(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("live probe", "URL", stderr)
+	timeout := fs.Duration("timeout", 2*time.Second, "request timeout")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return errUsage
+	}
+	c := &http.Client{Timeout: *timeout}
+	resp, err := c.Get(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return errors.New(resp.Status)
+	}
+	return nil
+}
