@@ -1,7 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
+
+	"github.com/intelliscale/intelliscale/env"
+	"github.com/intelliscale/intelliscale/env/features"
 
 	"github.com/intelliscale/intelliscale/sim"
 	"github.com/intelliscale/intelliscale/traces"
@@ -23,8 +28,14 @@ type scrapeLog []sim.Scrape
 
 func (l *scrapeLog) Record(s *sim.Scrape) { *l = append(*l, *s) }
 
+// writeOpenMetricsFile writes the scrapes as OpenMetrics text, timestamped from the
+// trace's epoch (its start, or midnight), atomically.
 func writeOpenMetricsFile(path string, scrapes []sim.Scrape, tr *traces.Trace) error {
-	return errors.New("--openmetrics: not available yet")
+	var buf bytes.Buffer
+	if err := features.WriteOpenMetrics(&buf, scrapes, env.TraceEpoch(tr)); err != nil {
+		return fmt.Errorf("--openmetrics: %w", err)
+	}
+	return writeFileAtomic(path, buf.Bytes())
 }
 
 func learnedAutoscaler(path string, cfg sim.Config) (sim.Autoscaler, error) {

@@ -1,0 +1,390 @@
+package env
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/intelliscale/intelliscale/elasticity"
+	"github.com/intelliscale/intelliscale/env/features"
+	"github.com/intelliscale/intelliscale/sim"
+	"github.com/intelliscale/intelliscale/traces"
+)
+
+// AutoscaleConfig configures the autoscaling environment. The zero value of every
+// field means its default; Validate fills them. AUTOSCALE.md describes the
+// observation, actions, reward and episodes.
+type AutoscaleConfig struct {
+	// Sim is the simulated service. Its Seed and InitialReplicas are set per episode.
+	Sim sim.Config `yaml:"sim"`
+	// Traces are the training traces episodes are cut from (not read from YAML).
+	Traces []*traces.Trace `yaml:"-"`
+	// EpisodeLength is the sim time an episode's agent steps cover. Default 2h
+	// (480 steps at a 15 s control interval).
+	EpisodeLength time.Duration `yaml:"episode_length"`
+	// Warmup runs before the first observation with the initial replica count, so
+	// that the feature windows have history. Default 10m; negative means none.
+	Warmup time.Duration `yaml:"warmup"`
+	// Actions are the replica changes action i applies. Default [-3, -2, -1, 0, 1, 2, 3].
+	Actions []int `yaml:"actions"`
+	// RateScale is the range a per-episode factor on the trace's rates is drawn from
+	// uniformly, so that a policy does not memorise one trace. Default [0.7, 1.3].
+	RateScale [2]float64 `yaml:"rate_scale"`
+	// CostWeight weighs the cost term: mean billed replicas over the step divided by
+	// MaxReplicas (so 1 means paying for the maximum). Default 1.
+	CostWeight float64 `yaml:"cost_weight"`
+	// SLOWeight weighs the share of the step's arrivals that violated the SLO
+	// (slower than SLO latency, or dropped). Default 5.
+	SLOWeight float64 `yaml:"slo_weight"`
+	// DropWeight weighs the share of the step's arrivals that were dropped (on top of
+	// their SLO violation). Default 5.
+	DropWeight float64 `yaml:"drop_weight"`
+	// Features is the observation; default features.Default(Sim.SLO.Latency).
+	Features features.Spec `yaml:"features"`
+}
+
+// Validate returns c with defaults filled, or the first problem found.
+func (c AutoscaleConfig) Validate() (AutoscaleConfig, error) {
+	sc, err := c.Sim.Validate()
+	if err != nil {
+		return c, fmt.Errorf("autoscale: sim: %w", err)
+	}
+	c.Sim = sc
+	if c.EpisodeLength == 0 {
+		c.EpisodeLength = 2 * time.Hour
+	}
+	if c.EpisodeLength < c.Sim.ControlInterval {
+		return c, fmt.Errorf("autoscale: episode_length %v: must be at least the control interval %v", c.EpisodeLength, c.Sim.ControlInterval)
+	}
+	switch {
+	case c.Warmup == 0:
+		c.Warmup = 10 * time.Minute
+	case c.Warmup < 0:
+		c.Warmup = 0
+	}
+	if len(c.Actions) == 0 {
+		c.Actions = []int{-3, -2, -1, 0, 1, 2, 3}
+	}
+	if c.RateScale == [2]float64{} {
+		c.RateScale = [2]float64{0.7, 1.3}
+	}
+	if !(c.RateScale[0] > 0) || c.RateScale[1] < c.RateScale[0] || math.IsInf(c.RateScale[1], 0) {
+		return c, fmt.Errorf("autoscale: rate_scale %v: want 0 < low <= high, finite", c.RateScale)
+	}
+	if c.CostWeight == 0 && c.SLOWeight == 0 && c.DropWeight == 0 {
+		c.CostWeight, c.SLOWeight, c.DropWeight = 1, 5, 5
+	}
+	for name, w := range map[string]float64{"cost_weight": c.CostWeight, "slo_weight": c.SLOWeight, "drop_weight": c.DropWeight} {
+		if w < 0 || math.IsNaN(w) || math.IsInf(w, 0) {
+			return c, fmt.Errorf("autoscale: %s %v: must be finite and >= 0", name, w)
+		}
+	}
+	if len(c.Features.Features) == 0 {
+		c.Features = features.Default(c.Sim.SLO.Latency.Seconds())
+	}
+	if err := c.Features.Validate(); err != nil {
+		return c, fmt.Errorf("autoscale: features: %w", err)
+	}
+	if len(c.Traces) == 0 {
+		return c, errors.New("autoscale: no traces (AutoscaleConfig.Traces)")
+	}
+	for i, tr := range c.Traces {
+		if tr == nil {
+			return c, fmt.Errorf("autoscale: traces[%d] is nil", i)
+		}
+		if err := tr.Validate(); err != nil {
+			return c, fmt.Errorf("autoscale: traces[%d]: %w", i, err)
+		}
+		if tr.Duration() < c.Warmup+c.Sim.ControlInterval {
+			return c, fmt.Errorf("autoscale: traces[%d] %q: %v long, shorter than warmup %v plus one control interval", i, tr.Name, tr.Duration(), c.Warmup)
+		}
+	}
+	return c, nil
+}
+
+// LoadAutoscaleConfig decodes YAML strictly (unknown keys are errors); name (a file
+// name) prefixes errors. Traces are set by the caller; the result is not validated.
+func LoadAutoscaleConfig(r io.Reader, name string) (AutoscaleConfig, error) {
+	var c AutoscaleConfig
+	dec := yaml.NewDecoder(r)
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+		return c, fmt.Errorf("%s: %w", name, err)
+	}
+	return c, nil
+}
+
+// defaultEpoch is the wall-clock time of a trace without a Start: midnight, so
+// that time of day reads as the offset into the trace.
+var defaultEpoch = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// TraceEpoch is the wall-clock time the features give to sim time zero of a run
+// over tr: the trace's Start, or midnight of a fixed day when it has none.
+func TraceEpoch(tr *traces.Trace) time.Time {
+	if tr.Start.IsZero() {
+		return defaultEpoch
+	}
+	return tr.Start
+}
+
+// Autoscale is the autoscaling environment: one step is one control interval of
+// the simulator. The observation is cfg.Features evaluated natively on the
+// simulator's scrapes; action i adds Actions[i] to the desired replica count
+// (clamped to [MinReplicas, MaxReplicas]); the reward is
+//
+//	r = -(CostWeight·billed/MaxReplicas + SLOWeight·violations/arrivals + DropWeight·dropped/arrivals)
+//
+// with billed the mean count of existing (provisioning, ready, draining) replicas
+// over the step and the shares 0 when nothing arrived. Episodes never terminate; they
+// are truncated at the end of their window.
+type Autoscale struct {
+	cfg     AutoscaleConfig
+	ev      *features.Evaluator
+	rec     sim.Recorder
+	s       *sim.Sim
+	obs     []float64
+	extra   map[string]float64
+	desired int
+	steps   int
+	limit   int
+	prevRS  float64 // Totals.ReplicaSeconds at the previous step
+	prevC   float64 // Totals.Cost at the previous step
+	epoch   time.Time
+	space   Box
+}
+
+// NewAutoscale validates cfg and returns the environment (Reset before Step).
+func NewAutoscale(cfg AutoscaleConfig) (*Autoscale, error) {
+	cfg, err := cfg.Validate()
+	if err != nil {
+		return nil, err
+	}
+	ev, err := features.NewEvaluator(cfg.Features, defaultEpoch)
+	if err != nil {
+		return nil, err
+	}
+	a := &Autoscale{cfg: cfg, ev: ev, extra: map[string]float64{}}
+	n := len(cfg.Features.Features)
+	a.space = Box{Low: make([]float64, n), High: make([]float64, n)}
+	for i := range cfg.Features.Features {
+		a.space.Low[i], a.space.High[i] = cfg.Features.Features[i].Bounds()
+	}
+	return a, nil
+}
+
+// Config returns the configuration in force, defaults filled.
+func (a *Autoscale) Config() AutoscaleConfig { return a.cfg }
+
+// ObservationSpace is one dimension per feature, bounded by its Clip.
+func (a *Autoscale) ObservationSpace() Box { return a.space }
+
+// ActionSpace has one action per entry of Actions.
+func (a *Autoscale) ActionSpace() Discrete { return Discrete{N: len(a.cfg.Actions)} }
+
+// SetRecorder makes the environment pass every scrape also to r (for example a
+// features.Storage, to evaluate the features with the Prometheus engine); nil to stop.
+func (a *Autoscale) SetRecorder(r sim.Recorder) { a.rec = r }
+
+// Epoch is the wall-clock time of sim time zero of the current episode.
+func (a *Autoscale) Epoch() time.Time { return a.epoch }
+
+// Sim is the current episode's simulator.
+func (a *Autoscale) Sim() *sim.Sim { return a.s }
+
+// Reset starts a random episode: with a generator seeded from seed it picks a
+// training trace, a window start (a whole bucket) with room for warmup and
+// EpisodeLength (the whole trace when it is shorter), a rate scale in RateScale and
+// the simulator's seed, then runs ResetWindow.
+func (a *Autoscale) Reset(seed uint64) ([]float64, Info) {
+	rng := rand.New(rand.NewPCG(seed, 0x6175746f7363616c))
+	tr := a.cfg.Traces[rng.IntN(len(a.cfg.Traces))]
+	need := int((a.cfg.Warmup + a.cfg.EpisodeLength + tr.Bucket - 1) / tr.Bucket)
+	start := 0
+	if n := len(tr.Rates); n > need {
+		start = rng.IntN(n - need + 1)
+	}
+	lo, hi := a.cfg.RateScale[0], a.cfg.RateScale[1]
+	scale := lo + (hi-lo)*rng.Float64()
+	obs, info, err := a.ResetWindow(tr, time.Duration(start)*tr.Bucket, a.cfg.EpisodeLength, scale, rng.Uint64())
+	if err != nil {
+		panic("env: Autoscale.Reset: " + err.Error()) // traces were validated: a bug
+	}
+	return obs, info
+}
+
+// ResetWindow starts a deterministic episode on tr from offset start (a multiple of
+// its bucket): Warmup then length of agent steps (to the end of the trace when
+// length <= 0 or the trace is shorter), rates multiplied by scale (exact arrivals are
+// dropped when scale != 1 and the simulator draws Poisson arrivals), simulator seed
+// seed. The initial replica count is elasticity.Demand at the window's first rate,
+// clamped to the bounds. Use it to evaluate a policy on a test window.
+func (a *Autoscale) ResetWindow(tr *traces.Trace, start, length time.Duration, scale float64, seed uint64) ([]float64, Info, error) {
+	if err := tr.Validate(); err != nil {
+		return nil, Info{}, err
+	}
+	if !(scale > 0) || math.IsInf(scale, 0) {
+		return nil, Info{}, fmt.Errorf("env: rate scale %v: must be > 0 and finite", scale)
+	}
+	end := tr.Duration()
+	if length > 0 {
+		want := start + a.cfg.Warmup + length
+		want = (want + tr.Bucket - 1) / tr.Bucket * tr.Bucket
+		end = min(end, want)
+	}
+	w, err := traces.Slice(tr, start, end)
+	if err != nil {
+		return nil, Info{}, fmt.Errorf("env: %w", err)
+	}
+	if w.Duration() < a.cfg.Warmup+a.cfg.Sim.ControlInterval {
+		return nil, Info{}, fmt.Errorf("env: window of %q at %v: %v long, shorter than warmup %v plus one control interval", tr.Name, start, w.Duration(), a.cfg.Warmup)
+	}
+	if scale != 1 {
+		for i := range w.Rates {
+			w.Rates[i] *= scale
+		}
+		w.Arrivals = nil
+	}
+	a.epoch = TraceEpoch(w)
+	if w.Start.IsZero() {
+		a.epoch = defaultEpoch.Add(start)
+	}
+	c := a.cfg.Sim
+	c.Seed = seed
+	c.InitialReplicas = min(max(elasticity.Demand(elasticity.Queue{
+		ServiceMean: c.ServiceTime.MeanSeconds(), ServiceSCV: c.ServiceTime.SCV(),
+		Slots: c.Concurrency, SLOLatency: c.SLO.Latency.Seconds(), SLOTarget: c.SLO.Target,
+		MaxReplicas: c.MaxReplicas,
+	}, w.Rates[0]), c.MinReplicas), c.MaxReplicas)
+	s, err := sim.New(c, w)
+	if err != nil {
+		return nil, Info{}, fmt.Errorf("env: %w", err)
+	}
+	a.s = s
+	a.ev.Reset(a.epoch)
+	s.SetRecorder(recorders{a.ev, a.rec})
+	a.desired = c.InitialReplicas
+	a.steps = 0
+	for s.Now() < a.cfg.Warmup {
+		if _, done := s.Step(a.desired); done {
+			return nil, Info{}, fmt.Errorf("env: window of %q at %v ended during warmup", tr.Name, start)
+		}
+	}
+	a.limit = int((w.Duration() - s.Now() + c.ControlInterval - 1) / c.ControlInterval)
+	if length > 0 {
+		a.limit = min(a.limit, int((length+c.ControlInterval-1)/c.ControlInterval))
+	}
+	tot := s.Totals()
+	a.prevRS, a.prevC = tot.ReplicaSeconds, tot.Cost
+	a.obs = a.ev.Observe(s.Now(), a.obs)
+	clear(a.extra)
+	a.extra["rate_scale"] = scale
+	a.extra["window_start_seconds"] = start.Seconds()
+	a.extra["initial_replicas"] = float64(c.InitialReplicas)
+	return a.obs, Info{Extra: a.extra}, nil
+}
+
+// Step applies action (an index into Actions; one out of range is treated as "no
+// change" and reported as Extra["invalid_action"] = 1), advances one control interval
+// and returns the new observation and the reward. Info.Extra (reused by the next
+// step) holds cost (money this step), replicas (mean billed), ready, desired,
+// arrivals, violations, dropped and the three reward terms.
+func (a *Autoscale) Step(action int) ([]float64, float64, bool, bool, Info) {
+	clear(a.extra)
+	delta := 0
+	if action >= 0 && action < len(a.cfg.Actions) {
+		delta = a.cfg.Actions[action]
+	} else {
+		a.extra["invalid_action"] = 1
+	}
+	c := &a.cfg.Sim
+	a.desired = min(max(a.desired+delta, c.MinReplicas), c.MaxReplicas)
+	o, done := a.s.Step(a.desired)
+	a.steps++
+	tot := a.s.Totals()
+	billed := 0.0
+	if o.Window > 0 {
+		billed = (tot.ReplicaSeconds - a.prevRS) / o.Window.Seconds()
+	}
+	cost := tot.Cost - a.prevC
+	a.prevRS, a.prevC = tot.ReplicaSeconds, tot.Cost
+	rc, rs, rd := Reward(a.cfg, billed, o.Arrivals, o.SLOViolations, o.Dropped)
+	a.obs = a.ev.Observe(o.Time, a.obs)
+	a.extra["cost"] = cost
+	a.extra["replicas"] = billed
+	a.extra["ready"] = float64(o.Ready)
+	a.extra["desired"] = float64(o.Desired)
+	a.extra["arrivals"] = float64(o.Arrivals)
+	a.extra["violations"] = float64(o.SLOViolations)
+	a.extra["dropped"] = float64(o.Dropped)
+	a.extra["reward_cost"], a.extra["reward_slo"], a.extra["reward_drop"] = -rc, -rs, -rd
+	return a.obs, -(rc + rs + rd), false, done || a.steps >= a.limit, Info{Extra: a.extra}
+}
+
+// Reward returns the three penalty terms of one step (each >= 0; the reward is minus
+// their sum): CostWeight·billed/MaxReplicas, SLOWeight·violations/arrivals and
+// DropWeight·dropped/arrivals (shares 0 when arrivals is 0). cfg must be validated.
+func Reward(cfg AutoscaleConfig, billed float64, arrivals, violations, dropped int) (cost, slo, drop float64) {
+	cost = cfg.CostWeight * billed / float64(cfg.Sim.MaxReplicas)
+	if arrivals > 0 {
+		slo = cfg.SLOWeight * float64(violations) / float64(arrivals)
+		drop = cfg.DropWeight * float64(dropped) / float64(arrivals)
+	}
+	return cost, slo, drop
+}
+
+// recorders passes a scrape to each non-nil recorder.
+type recorders [2]sim.Recorder
+
+func (r recorders) Record(s *sim.Scrape) {
+	for _, x := range r {
+		if x != nil {
+			x.Record(s)
+		}
+	}
+}
+
+// PolicyAutoscaler runs a learned policy inside the simulator like a rule policy: it
+// is a sim.Recorder (install it with (*sim.Sim).SetRecorder so it sees every scrape,
+// as the environment's evaluator does) and a sim.Autoscaler whose Decide evaluates the
+// same features natively at the decision time, asks Choose for an action index, and
+// returns the count in force plus Actions[index]. With the spec, epoch and actions of
+// training it sees exactly the observations the environment produced.
+type PolicyAutoscaler struct {
+	ev      *features.Evaluator
+	actions []int
+	choose  func(obs []float64) int
+	obs     []float64
+}
+
+// NewPolicyAutoscaler compiles spec; epoch is the wall-clock time of sim time zero.
+func NewPolicyAutoscaler(spec features.Spec, epoch time.Time, actions []int, choose func(obs []float64) int) (*PolicyAutoscaler, error) {
+	if len(actions) == 0 || choose == nil {
+		return nil, errors.New("env: policy autoscaler needs actions and a chooser")
+	}
+	ev, err := features.NewEvaluator(spec, epoch)
+	if err != nil {
+		return nil, err
+	}
+	return &PolicyAutoscaler{ev: ev, actions: append([]int(nil), actions...), choose: choose}, nil
+}
+
+// Record stores a scrape (sim.Recorder).
+func (p *PolicyAutoscaler) Record(s *sim.Scrape) { p.ev.Record(s) }
+
+// Observation returns the feature vector of the latest Decide.
+func (p *PolicyAutoscaler) Observation() []float64 { return p.obs }
+
+// Decide implements sim.Autoscaler. An action index out of range means no change.
+func (p *PolicyAutoscaler) Decide(o sim.Observation) int {
+	p.obs = p.ev.Observe(o.Time, p.obs)
+	i := p.choose(p.obs)
+	if i < 0 || i >= len(p.actions) {
+		return o.Desired
+	}
+	return o.Desired + p.actions[i]
+}

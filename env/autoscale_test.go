@@ -1,0 +1,298 @@
+package env
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/intelliscale/intelliscale/env/features"
+	"github.com/intelliscale/intelliscale/sim"
+	"github.com/intelliscale/intelliscale/traces"
+)
+
+func autoscaleTraces() []*traces.Trace {
+	const n = 180 // 3 h of 1-minute buckets
+	ramp, wave, onoff := make([]float64, n), make([]float64, n), make([]float64, n)
+	for i := range n {
+		ramp[i] = 5 + float64(i)*0.6
+		wave[i] = 50 + 40*math.Sin(2*math.Pi*float64(i)/50)
+		if (i/20)%2 == 0 {
+			onoff[i] = 70
+		}
+	}
+	return []*traces.Trace{
+		{Name: "ramp", Bucket: time.Minute, Rates: ramp},
+		{Name: "wave", Bucket: time.Minute, Rates: wave, Start: time.Date(2024, 3, 5, 21, 0, 0, 0, time.UTC)},
+		{Name: "onoff", Bucket: time.Minute, Rates: onoff},
+	}
+}
+
+func testConfig(trs ...*traces.Trace) AutoscaleConfig {
+	return AutoscaleConfig{
+		Sim:           sim.Config{MaxReplicas: 30},
+		Traces:        trs,
+		EpisodeLength: time.Hour,
+	}
+}
+
+// TestAutoscaleFeatureParity is the headline check: whole episodes on three traces,
+// random actions, and at every step the env's native observation must equal the
+// features evaluated by the Prometheus engine over the recorded series, transformed
+// the same way (relative difference <= 1e-9).
+func TestAutoscaleFeatureParity(t *testing.T) {
+	eng := features.NewEngine()
+	ctx := context.Background()
+	for i, tr := range autoscaleTraces() {
+		t.Run(tr.Name, func(t *testing.T) {
+			a, err := NewAutoscale(testConfig(tr))
+			if err != nil {
+				t.Fatal(err)
+			}
+			st := features.NewStorage(time.Time{})
+			a.SetRecorder(st)
+			spec := a.Config().Features
+			vals := make([]float64, len(spec.Features))
+			ok := make([]bool, len(spec.Features))
+			check := func(step int, obs []float64, at time.Duration) {
+				ts := time.UnixMilli(st.Millis(at))
+				if err := features.EvalPromQL(ctx, eng, st, spec, ts, vals, ok); err != nil {
+					t.Fatal(err)
+				}
+				for k := range spec.Features {
+					want := spec.Features[k].Transform(vals[k], ok[k])
+					if d := math.Abs(obs[k] - want); d > 1e-9*math.Max(math.Abs(want), 1e-300) && obs[k] != want {
+						t.Fatalf("step %d feature %s: env %v, promql %v", step, spec.Features[k].Name, obs[k], want)
+					}
+				}
+			}
+			rng := rand.New(rand.NewPCG(uint64(i), 1))
+			obs, _ := a.Reset(uint64(100 + i))
+			st.Epoch = a.Epoch()
+			check(0, obs, a.Sim().Now())
+			steps := 0
+			for {
+				var trunc bool
+				obs, _, _, trunc, _ = a.Step(rng.IntN(a.ActionSpace().N))
+				steps++
+				check(steps, obs, a.Sim().Now())
+				if trunc {
+					break
+				}
+			}
+			if steps != 240 {
+				t.Errorf("episode of %d steps, want 240 (1 h at 15 s)", steps)
+			}
+		})
+	}
+}
+
+func TestAutoscaleDeterministic(t *testing.T) {
+	run := func() ([]float64, []float64) {
+		a, err := NewAutoscale(testConfig(autoscaleTraces()...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var obsSeq, rews []float64
+		for ep := range 2 {
+			obs, _ := a.Reset(uint64(7 + ep))
+			obsSeq = append(obsSeq, obs...)
+			for k := 0; ; k++ {
+				o, r, _, trunc, _ := a.Step(k % 7)
+				obsSeq = append(obsSeq, o...)
+				rews = append(rews, r)
+				if trunc {
+					break
+				}
+			}
+		}
+		return obsSeq, rews
+	}
+	o1, r1 := run()
+	o2, r2 := run()
+	if len(o1) != len(o2) || len(r1) != len(r2) {
+		t.Fatalf("lengths differ: %d/%d obs, %d/%d rewards", len(o1), len(o2), len(r1), len(r2))
+	}
+	for i := range o1 {
+		if math.Float64bits(o1[i]) != math.Float64bits(o2[i]) {
+			t.Fatalf("obs %d: %v vs %v", i, o1[i], o2[i])
+		}
+	}
+	for i := range r1 {
+		if r1[i] != r2[i] {
+			t.Fatalf("reward %d: %v vs %v", i, r1[i], r2[i])
+		}
+	}
+}
+
+func TestAutoscaleClampAndSpace(t *testing.T) {
+	cfg := testConfig(autoscaleTraces()[0])
+	cfg.Sim.MinReplicas, cfg.Sim.MaxReplicas = 2, 9
+	a, err := NewAutoscale(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	space := a.ObservationSpace()
+	if obs, _ := a.Reset(1); !space.Contains(obs) {
+		t.Fatalf("reset obs %v outside %v", obs, space)
+	}
+	_, info0 := a.Reset(1)
+	want := info0.Extra["initial_replicas"]
+	for k := range 40 {
+		act, delta := 6, 3.0 // +3
+		if k >= 20 {
+			act, delta = 0, -3
+		}
+		obs, r, term, _, info := a.Step(act)
+		want = math.Min(9, math.Max(2, want+delta))
+		if info.Extra["desired"] != want {
+			t.Fatalf("step %d: desired %v, want %v", k, info.Extra["desired"], want)
+		}
+		if term || r > 0 || !space.Contains(obs) {
+			t.Fatalf("step %d: terminated %v reward %v obs in space %v", k, term, r, space.Contains(obs))
+		}
+	}
+	_, _, _, _, info := a.Step(99)
+	if info.Extra["invalid_action"] != 1 || info.Extra["desired"] != 2 {
+		t.Fatalf("invalid action: extra %v", info.Extra)
+	}
+}
+
+func TestReward(t *testing.T) {
+	cfg, err := testConfig(autoscaleTraces()[0]).Validate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// MaxReplicas 30, weights 1, 5, 5: 6 replicas cost 6/30; 10 of 200 slow; 4 dropped.
+	c, s, d := Reward(cfg, 6, 200, 10, 4)
+	if c != 0.2 || s != 0.25 || d != 0.1 {
+		t.Fatalf("terms %v %v %v, want 0.2 0.25 0.1", c, s, d)
+	}
+	if c, s, d := Reward(cfg, 0, 0, 0, 0); c != 0 || s != 0 || d != 0 {
+		t.Fatalf("idle terms %v %v %v, want zeros", c, s, d)
+	}
+}
+
+// TestRewardRanksPolicies: a simple reactive policy must score clearly better than
+// always-maximum and always-minimum on the same windows, or the reward cannot teach.
+func TestRewardRanksPolicies(t *testing.T) {
+	a, err := NewAutoscale(testConfig(autoscaleTraces()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := a.Config().Features.Names()
+	util := -1
+	for i, n := range names {
+		if n == "utilisation" {
+			util = i
+		}
+	}
+	policies := map[string]func(obs []float64) int{
+		"max": func([]float64) int { return 6 },
+		"min": func([]float64) int { return 0 },
+		"reactive": func(obs []float64) int {
+			switch {
+			case obs[util] > 0.8:
+				return 5 // +2
+			case obs[util] < 0.5:
+				return 2 // -1
+			}
+			return 3
+		},
+	}
+	ret := map[string]float64{}
+	for name, p := range policies {
+		for seed := range uint64(3) {
+			obs, _ := a.Reset(seed)
+			for {
+				o, r, _, trunc, _ := a.Step(p(obs))
+				obs = o
+				ret[name] += r
+				if trunc {
+					break
+				}
+			}
+		}
+	}
+	if !(ret["reactive"] > ret["max"]+10 && ret["reactive"] > ret["min"]+10) {
+		t.Fatalf("returns %v: reactive should beat both static extremes by > 10", ret)
+	}
+}
+
+// TestPolicyAutoscalerSeesEnvObservations: a chooser run through PolicyAutoscaler in a
+// plain simulator loop (as sim.Run drives it) sees the same observations as in the env.
+func TestPolicyAutoscalerSeesEnvObservations(t *testing.T) {
+	tr := autoscaleTraces()[1]
+	cfg := testConfig(tr)
+	cfg.Warmup = -1
+	a, err := NewAutoscale(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	choose := func(obs []float64) int { return int(math.Abs(obs[0]*7+obs[1]*3)) % 7 }
+	var envObs [][]float64
+	obs, info, err := a.ResetWindow(tr, 0, 0, 1, 42)
+	if err != nil {
+		t.Fatal(err)
+	}
+	initial := int(info.Extra["initial_replicas"])
+	for {
+		envObs = append(envObs, append([]float64(nil), obs...))
+		var trunc bool
+		obs, _, _, trunc, _ = a.Step(choose(obs))
+		if trunc {
+			break
+		}
+	}
+	pa, err := NewPolicyAutoscaler(a.Config().Features, a.Epoch(), a.Config().Actions, choose)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := a.Config().Sim
+	sc.Seed, sc.InitialReplicas = 42, initial
+	s, err := sim.New(sc, tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.SetRecorder(pa)
+	o := s.Observe()
+	for k := 0; ; k++ {
+		d := pa.Decide(o)
+		if k >= len(envObs) {
+			t.Fatalf("policy run longer than env episode (%d steps)", len(envObs))
+		}
+		for i, v := range pa.Observation() {
+			if math.Float64bits(v) != math.Float64bits(envObs[k][i]) {
+				t.Fatalf("step %d feature %d: policy autoscaler %v, env %v", k, i, v, envObs[k][i])
+			}
+		}
+		var done bool
+		if o, done = s.Step(d); done {
+			if k+1 != len(envObs) {
+				t.Fatalf("policy run %d steps, env %d", k+1, len(envObs))
+			}
+			break
+		}
+	}
+}
+
+func BenchmarkAutoscaleStep(b *testing.B) {
+	a, err := NewAutoscale(testConfig(autoscaleTraces()...))
+	if err != nil {
+		b.Fatal(err)
+	}
+	a.Reset(1)
+	b.ReportAllocs()
+	b.ResetTimer()
+	seed := uint64(2)
+	for i := 0; i < b.N; i++ {
+		if _, _, _, trunc, _ := a.Step(i % 7); trunc {
+			b.StopTimer()
+			a.Reset(seed)
+			seed++
+			b.StartTimer()
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "steps/s")
+}
