@@ -1,0 +1,157 @@
+package traces
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// AccessLogOptions says how to read an access log. The zero value is strict.
+type AccessLogOptions struct {
+	// MaxMalformed is how many malformed lines are skipped before the load fails;
+	// -1 skips any number. Default 0: the first malformed line is an error.
+	MaxMalformed int
+	// MaxBuckets bounds the seconds between the first and last request. Default
+	// DefaultMaxBuckets.
+	MaxBuckets int
+}
+
+// clfTime is the timestamp layout of the Common and Combined Log Formats.
+const clfTime = "02/Jan/2006:15:04:05 -0700"
+
+// LoadAccessLog reads an Apache or Nginx access log in Common Log Format
+//
+//	127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /a.gif HTTP/1.0" 200 2326
+//
+// or Combined Log Format (the same followed by "referer" "user-agent"), and counts
+// requests per second. Lines may be out of order (servers log on completion); the
+// trace starts at the earliest second, in UTC, and seconds without requests get rate
+// 0. The log has one-second resolution, so the trace holds per-second rates and no
+// Arrivals: the simulator draws arrivals within each second. Blank lines are ignored.
+func LoadAccessLog(r io.Reader, name string, opt AccessLogOptions) (*Trace, error) {
+	maxBuckets := opt.MaxBuckets
+	if maxBuckets <= 0 {
+		maxBuckets = DefaultMaxBuckets
+	}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), MaxLineBytes)
+	var (
+		secs      []int64
+		line      int
+		bad       int
+		lastTS    string
+		lastSec   int64
+		minS      int64
+		maxS      int64
+		firstLine int
+	)
+	for sc.Scan() {
+		line++
+		text := sc.Text()
+		if strings.TrimSpace(text) == "" {
+			continue
+		}
+		ts, err := parseCLF(text)
+		var sec int64
+		if err == nil {
+			if ts == lastTS {
+				sec = lastSec
+			} else {
+				t, perr := time.Parse(clfTime, ts)
+				if perr != nil {
+					err = fmt.Errorf("timestamp [%s]: want like [10/Oct/2000:13:55:36 -0700]", ts)
+				} else {
+					sec, lastTS, lastSec = t.Unix(), ts, t.Unix()
+				}
+			}
+		}
+		if err != nil {
+			bad++
+			if opt.MaxMalformed >= 0 && bad > opt.MaxMalformed {
+				if opt.MaxMalformed > 0 {
+					err = fmt.Errorf("%w (more than %d malformed lines)", err, opt.MaxMalformed)
+				}
+				return nil, &ParseError{Name: name, Line: line, Err: err}
+			}
+			continue
+		}
+		if len(secs) == 0 {
+			minS, maxS, firstLine = sec, sec, line
+		}
+		minS, maxS = min(minS, sec), max(maxS, sec)
+		if maxS-minS >= int64(maxBuckets) {
+			return nil, lineErr(name, line, "requests span %ds from line %d: more than %d one-second buckets: %w", maxS-minS+1, firstLine, maxBuckets, ErrTooLarge)
+		}
+		secs = append(secs, sec)
+	}
+	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return nil, lineErr(name, line+1, "longer than %d bytes: %w", MaxLineBytes, ErrLineTooLong)
+		}
+		return nil, &ParseError{Name: name, Line: line + 1, Err: err}
+	}
+	if len(secs) == 0 {
+		return nil, &ParseError{Name: name, Err: fmt.Errorf("no requests: %w", ErrEmpty)}
+	}
+	rates := make([]float64, maxS-minS+1)
+	for _, s := range secs {
+		rates[s-minS]++
+	}
+	return &Trace{Name: baseName(name), Bucket: time.Second, Rates: rates, Start: time.Unix(minS, 0).UTC()}, nil
+}
+
+// parseCLF checks the shape of a Common or Combined Log Format line and returns its
+// bracketed timestamp.
+func parseCLF(s string) (string, error) {
+	sp := strings.IndexByte(s, ' ')
+	if sp <= 0 {
+		return "", errors.New("no host field: not Common or Combined Log Format")
+	}
+	open := strings.IndexByte(s, '[')
+	if open < sp+1 {
+		return "", errors.New("no [timestamp]: not Common or Combined Log Format")
+	}
+	end := strings.IndexByte(s[open:], ']')
+	if end < 0 {
+		return "", errors.New("unterminated [timestamp]")
+	}
+	ts := s[open+1 : open+end]
+	rest := s[open+end+1:]
+	if !strings.HasPrefix(rest, ` "`) {
+		return "", errors.New(`no "request" after the timestamp`)
+	}
+	q := closingQuote(rest[2:])
+	if q < 0 {
+		return "", errors.New(`unterminated "request"`)
+	}
+	f := strings.Fields(rest[2+q+1:])
+	if len(f) < 2 {
+		return "", errors.New("missing status or size after the request")
+	}
+	if st := f[0]; len(st) != 3 || st[0] < '1' || st[0] > '5' || !allDigits(st) {
+		return "", fmt.Errorf("status %q: want a 3-digit HTTP status", st)
+	}
+	if f[1] != "-" && !allDigits(f[1]) {
+		return "", fmt.Errorf("size %q: want a number or -", f[1])
+	}
+	if len(f) > 2 && !strings.HasPrefix(f[2], `"`) {
+		return "", fmt.Errorf("unexpected %q after the size: want \"referer\" \"user-agent\" or nothing", f[2])
+	}
+	return ts, nil
+}
+
+// closingQuote returns the index of the first '"' in s not escaped by a backslash.
+func closingQuote(s string) int {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			i++
+		case '"':
+			return i
+		}
+	}
+	return -1
+}

@@ -1,0 +1,497 @@
+package traces
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Time formats accepted in CSVOptions.TimeFormat.
+const (
+	TimeISO8601 = "iso8601" // 2015-02-26 21:42:53, 2015-02-26T21:42:53Z, RFC 3339; no zone means UTC
+	TimeUnix    = "unix"    // seconds since 1970-01-01 UTC, optionally with a decimal fraction
+	TimeSeconds = "seconds" // seconds since the start of the trace (what WriteCSV writes)
+	TimeIndex   = "index"   // bucket number; needs CSVOptions.Bucket
+)
+
+// Value kinds accepted in CSVOptions.Values.
+const (
+	ValuesCount = "count" // requests per bucket; divided by the bucket length
+	ValuesRate  = "rate"  // requests per second, taken as is
+)
+
+// CSVOptions says how to read a CSV trace. The zero value auto-detects everything,
+// which reads the NASA, NAB and WriteCSV layouts as they are.
+type CSVOptions struct {
+	// TimeColumn is the header name (case-insensitive) or the 0-based index ("0") of
+	// the time column. Default: the first column named timestamp, time, date, datetime,
+	// seconds, unix, epoch, minute_index, second_index or index; else column 0.
+	TimeColumn string
+	// ValueColumn is the header name or 0-based index of the value column. Default: the
+	// first column named value, requests, rate, rps, count or requests_per_second; else
+	// the first column that is not the time column.
+	ValueColumn string
+	// TimeFormat is iso8601, unix, seconds or index. Default: index for a column named
+	// *index, seconds for "seconds", unix for "unix" or "epoch"; otherwise iso8601 when
+	// the first time value is not a number and seconds when it is.
+	TimeFormat string
+	// Bucket is the bucket length. Required for index, except that a column named
+	// minute_index implies 60s and second_index 1s. For the other formats a zero Bucket
+	// is inferred from the first two rows. Default 0 (infer).
+	Bucket time.Duration
+	// Values is count (per bucket) or rate (requests per second). Default: rate for a
+	// column named rate, rps or *per_second; count otherwise.
+	Values string
+	// MaxBuckets bounds the trace length, gaps included. Default DefaultMaxBuckets.
+	MaxBuckets int
+}
+
+// LoadCSV reads a trace from CSV. The first row is a header when none of its fields is
+// a number. Timestamps must be strictly increasing and fall on the bucket grid counted
+// from the first row; buckets with no row (gaps) get rate 0. Values must be finite and
+// >= 0. name is used in error messages (`name line N: ...`) and, without its
+// directory and extension, as the trace name.
+func LoadCSV(r io.Reader, name string, opt CSVOptions) (*Trace, error) {
+	lr := &lineLimitReader{r: r, name: name, line: 1, max: MaxLineBytes}
+	cr := csv.NewReader(bufio.NewReaderSize(lr, 64<<10))
+	cr.FieldsPerRecord = -1
+	cr.TrimLeadingSpace = true
+	cr.Comment = '#'
+	cr.ReuseRecord = true
+
+	readRecord := func() ([]string, error) {
+		rec, err := cr.Read()
+		if err == nil || err == io.EOF {
+			return rec, err
+		}
+		var pe *ParseError
+		if errors.As(err, &pe) {
+			return nil, err
+		}
+		var ce *csv.ParseError
+		if errors.As(err, &ce) {
+			return nil, lineErr(name, ce.Line, "%v", ce.Err)
+		}
+		return nil, &ParseError{Name: name, Err: err}
+	}
+
+	first, err := readRecord()
+	if err == io.EOF {
+		return nil, &ParseError{Name: name, Err: fmt.Errorf("empty file: %w", ErrEmpty)}
+	}
+	if err != nil {
+		return nil, err
+	}
+	firstLine, _ := cr.FieldPos(0)
+	var header []string
+	if isHeader(first) {
+		for _, f := range first {
+			header = append(header, strings.ToLower(strings.TrimSpace(f)))
+		}
+	}
+	width := len(first)
+	tc, err := pickColumn(opt.TimeColumn, "time", header, width, timeColumnNames, -1)
+	if err != nil {
+		return nil, &ParseError{Name: name, Line: firstLine, Err: err}
+	}
+	vc, err := pickColumn(opt.ValueColumn, "value", header, width, valueColumnNames, tc)
+	if err != nil {
+		return nil, &ParseError{Name: name, Line: firstLine, Err: err}
+	}
+	if tc == vc {
+		return nil, lineErr(name, firstLine, "time and value are both column %d", tc)
+	}
+	tname, vname := "", ""
+	if header != nil {
+		tname, vname = header[tc], header[vc]
+	}
+
+	format := opt.TimeFormat
+	bucket := opt.Bucket
+	if bucket < 0 {
+		return nil, &ParseError{Name: name, Err: fmt.Errorf("bucket %v: must be >= 0", bucket)}
+	}
+	switch {
+	case format != "":
+	case tname == "minute_index" || tname == "second_index" || strings.HasSuffix(tname, "index"):
+		format = TimeIndex
+	case tname == "seconds":
+		format = TimeSeconds
+	case tname == "unix" || tname == "epoch":
+		format = TimeUnix
+	}
+	if bucket == 0 && format == TimeIndex {
+		switch tname {
+		case "minute_index":
+			bucket = time.Minute
+		case "second_index":
+			bucket = time.Second
+		}
+	}
+	switch format {
+	case "", TimeISO8601, TimeUnix, TimeSeconds:
+	case TimeIndex:
+		if bucket == 0 {
+			return nil, &ParseError{Name: name, Err: errors.New("time format index needs a bucket length")}
+		}
+	default:
+		return nil, &ParseError{Name: name, Err: fmt.Errorf("time format %q: want iso8601, unix, seconds or index", format)}
+	}
+	values := opt.Values
+	if values == "" {
+		values = ValuesCount
+		if vname == "rate" || vname == "rps" || strings.HasSuffix(vname, "per_second") {
+			values = ValuesRate
+		}
+	}
+	if values != ValuesCount && values != ValuesRate {
+		return nil, &ParseError{Name: name, Err: fmt.Errorf("values %q: want count or rate", values)}
+	}
+	maxBuckets := opt.MaxBuckets
+	if maxBuckets <= 0 {
+		maxBuckets = DefaultMaxBuckets
+	}
+
+	var (
+		rates    []float64
+		rows     int
+		prevLine int
+		start    time.Time
+		t0       time.Time // iso8601: time of the first row
+		n0       int64     // unix, seconds (ns) and index (bucket number) of the first row
+		layout   = -1
+	)
+	rec := first
+	if header != nil {
+		rec, err = readRecord()
+	}
+	for ; err == nil; rec, err = readRecord() {
+		line, _ := cr.FieldPos(0)
+		if len(rec) <= tc || len(rec) <= vc {
+			return nil, lineErr(name, line, "%d fields, need column %d", len(rec), max(tc, vc))
+		}
+		ts := strings.TrimSpace(rec[tc])
+		if rows == 0 && format == "" {
+			format = TimeSeconds
+			if _, perr := strconv.ParseFloat(ts, 64); perr != nil {
+				format = TimeISO8601
+			}
+		}
+		// off is the row's distance from the first row: nanoseconds, or buckets for index.
+		var off int64
+		switch format {
+		case TimeISO8601:
+			t, perr := parseISO8601(ts, &layout)
+			if perr != nil {
+				return nil, lineErr(name, line, "timestamp %q: not ISO 8601 (like 2015-02-26 21:42:53 or 2015-02-26T21:42:53Z)", ts)
+			}
+			if rows == 0 {
+				t0, start = t, t
+			}
+			off = int64(t.Sub(t0))
+		case TimeUnix, TimeSeconds:
+			ns, perr := parseSeconds(ts)
+			if perr != nil {
+				return nil, lineErr(name, line, "timestamp %q: %v", ts, perr)
+			}
+			if rows == 0 {
+				n0 = ns
+				if format == TimeUnix {
+					start = time.Unix(0, ns).UTC()
+				}
+			}
+			off = ns - n0
+		case TimeIndex:
+			k, perr := strconv.ParseInt(ts, 10, 64)
+			if perr != nil || k < -1<<53 || k > 1<<53 {
+				return nil, lineErr(name, line, "bucket index %q: not an integer", ts)
+			}
+			if rows == 0 {
+				n0 = k
+			}
+			off = k - n0
+		}
+		var i int64
+		if format == TimeIndex {
+			i = off
+		} else {
+			if rows == 1 && bucket == 0 {
+				if off <= 0 {
+					return nil, lineErr(name, line, "timestamp %q: not after the previous row (line %d): rows must be strictly increasing", ts, prevLine)
+				}
+				bucket = time.Duration(off)
+			}
+			if bucket > 0 {
+				if off%int64(bucket) != 0 {
+					return nil, lineErr(name, line, "timestamp %q: %v after the first row, not a multiple of the bucket %v", ts, time.Duration(off), bucket)
+				}
+				i = off / int64(bucket)
+			}
+		}
+		if rows > 0 && i <= int64(len(rates)-1) {
+			return nil, lineErr(name, line, "timestamp %q: not after the previous row (line %d): rows must be strictly increasing", ts, prevLine)
+		}
+		if i >= int64(maxBuckets) {
+			return nil, lineErr(name, line, "timestamp %q: bucket %d: trace longer than %d buckets: %w", ts, i, maxBuckets, ErrTooLarge)
+		}
+		vs := strings.TrimSpace(rec[vc])
+		v, perr := strconv.ParseFloat(vs, 64)
+		if perr != nil {
+			return nil, lineErr(name, line, "%s %q: not a number", values, vs)
+		}
+		if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+			return nil, lineErr(name, line, "%s %q: must be finite and >= 0", values, vs)
+		}
+		for int64(len(rates)) < i {
+			rates = append(rates, 0)
+		}
+		rates = append(rates, v)
+		rows++
+		prevLine = line
+	}
+	if err != io.EOF {
+		return nil, err
+	}
+	if rows == 0 {
+		return nil, &ParseError{Name: name, Err: fmt.Errorf("no data rows: %w", ErrEmpty)}
+	}
+	if bucket == 0 {
+		return nil, &ParseError{Name: name, Err: errors.New("one data row: cannot infer the bucket length, set it explicitly")}
+	}
+	if values == ValuesCount {
+		s := bucket.Seconds()
+		for i := range rates {
+			rates[i] /= s
+		}
+	}
+	t := &Trace{Name: baseName(name), Bucket: bucket, Rates: rates, Start: start}
+	if err := t.Validate(); err != nil {
+		return nil, &ParseError{Name: name, Err: err}
+	}
+	return t, nil
+}
+
+// WriteCSV writes t as `seconds,rate` rows: the start of each bucket in seconds from
+// the start of the trace and its rate in requests per second. When t.Start is known
+// the first column is instead `timestamp`, RFC 3339 with nanoseconds. LoadCSV with zero
+// options reads the output back to the same Bucket, Rates and Start (a one-bucket
+// trace needs CSVOptions.Bucket). Arrivals are not written.
+func WriteCSV(w io.Writer, t *Trace) error {
+	if err := t.Validate(); err != nil {
+		return err
+	}
+	bw := bufio.NewWriter(w)
+	if t.Start.IsZero() {
+		bw.WriteString("seconds,rate\n")
+	} else {
+		bw.WriteString("timestamp,rate\n")
+	}
+	var buf []byte
+	for i, r := range t.Rates {
+		buf = buf[:0]
+		off := time.Duration(i) * t.Bucket
+		if t.Start.IsZero() {
+			buf = appendSeconds(buf, int64(off))
+		} else {
+			buf = t.Start.Add(off).AppendFormat(buf, time.RFC3339Nano)
+		}
+		buf = append(buf, ',')
+		buf = strconv.AppendFloat(buf, r, 'g', -1, 64)
+		buf = append(buf, '\n')
+		if _, err := bw.Write(buf); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
+}
+
+var (
+	timeColumnNames  = []string{"timestamp", "time", "date", "datetime", "seconds", "unix", "epoch", "minute_index", "second_index", "index"}
+	valueColumnNames = []string{"value", "requests", "rate", "rps", "count", "requests_per_second"}
+)
+
+// isHeader reports whether a first CSV record is a header: none of its fields is a number.
+func isHeader(rec []string) bool {
+	for _, f := range rec {
+		if _, err := strconv.ParseFloat(strings.TrimSpace(f), 64); err == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// pickColumn resolves a column given by name or index, or by default the first header
+// name in known, or else the first column other than exclude.
+func pickColumn(spec, what string, header []string, width int, known []string, exclude int) (int, error) {
+	if spec != "" {
+		if k, err := strconv.Atoi(spec); err == nil {
+			if k < 0 || k >= width {
+				return 0, fmt.Errorf("%s column %d: the first row has %d columns (0-based)", what, k, width)
+			}
+			return k, nil
+		}
+		if header == nil {
+			return 0, fmt.Errorf("%s column %q: the file has no header row; give a 0-based index", what, spec)
+		}
+		for i, h := range header {
+			if h == strings.ToLower(strings.TrimSpace(spec)) {
+				return i, nil
+			}
+		}
+		return 0, fmt.Errorf("%s column %q: no such column (have %s)", what, spec, strings.Join(header, ", "))
+	}
+	for _, k := range known {
+		for i, h := range header {
+			if h == k && i != exclude {
+				return i, nil
+			}
+		}
+	}
+	for i := 0; i < width; i++ {
+		if i != exclude {
+			return i, nil
+		}
+	}
+	return 0, fmt.Errorf("%s column: the first row has only %d column(s)", what, width)
+}
+
+var isoLayouts = []string{
+	"2006-01-02 15:04:05",
+	"2006-01-02T15:04:05",
+	time.RFC3339Nano,
+	"2006-01-02 15:04:05Z07:00",
+	"2006-01-02T15:04",
+	"2006-01-02 15:04",
+	"2006-01-02",
+}
+
+// parseISO8601 parses s with the layout that worked last time first (*last, -1 none).
+func parseISO8601(s string, last *int) (time.Time, error) {
+	if *last >= 0 {
+		if t, err := time.Parse(isoLayouts[*last], s); err == nil {
+			return t, nil
+		}
+	}
+	var err error
+	for i, l := range isoLayouts {
+		var t time.Time
+		if t, err = time.Parse(l, s); err == nil {
+			*last = i
+			return t, nil
+		}
+	}
+	return time.Time{}, err
+}
+
+// parseSeconds parses a decimal number of seconds ("12", "-3.25", "1424987000.5")
+// exactly into nanoseconds.
+func parseSeconds(s string) (int64, error) {
+	neg := strings.HasPrefix(s, "-")
+	if neg {
+		s = s[1:]
+	}
+	ip, fp, _ := strings.Cut(s, ".")
+	if ip == "" && fp == "" || !allDigits(ip) || !allDigits(fp) {
+		return 0, errors.New("not a decimal number of seconds")
+	}
+	if len(fp) > 9 {
+		return 0, errors.New("more than 9 decimals")
+	}
+	if len(ip) > 10 {
+		return 0, errors.New("out of range")
+	}
+	var sec, frac int64
+	if ip != "" {
+		sec, _ = strconv.ParseInt(ip, 10, 64)
+	}
+	if sec > 4e9 {
+		return 0, errors.New("out of range")
+	}
+	if fp != "" {
+		frac, _ = strconv.ParseInt(fp+strings.Repeat("0", 9-len(fp)), 10, 64)
+	}
+	ns := sec*1e9 + frac
+	if neg {
+		ns = -ns
+	}
+	return ns, nil
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// appendSeconds appends ns nanoseconds as exact decimal seconds ("60", "0.5").
+func appendSeconds(b []byte, ns int64) []byte {
+	b = strconv.AppendInt(b, ns/1e9, 10)
+	if f := ns % 1e9; f != 0 {
+		s := strconv.FormatInt(f+1e9, 10)[1:] // 9 digits, leading zeros kept
+		b = append(b, '.')
+		b = append(b, strings.TrimRight(s, "0")...)
+	}
+	return b
+}
+
+// baseName turns a file or source name into a trace name: no directory, no extension
+// (nasa-http-1995-per-minute.csv -> nasa-http-1995-per-minute; x.tar.bz2 -> x).
+func baseName(name string) string {
+	name = path.Base(strings.ReplaceAll(name, "\\", "/"))
+	for _, ext := range []string{".tar.bz2", ".tbz2", ".csv", ".txt", ".log", ".dat", ".counts"} {
+		if strings.HasSuffix(strings.ToLower(name), ext) && len(name) > len(ext) {
+			return name[:len(name)-len(ext)]
+		}
+	}
+	return name
+}
+
+// lineLimitReader passes bytes through, failing with ErrLineTooLong (and the line
+// number) once a line exceeds max bytes, so that no parser buffers an unbounded line.
+type lineLimitReader struct {
+	r    io.Reader
+	name string
+	line int // 1-based line of the next byte
+	cur  int // bytes of the current line so far
+	max  int
+	err  error
+}
+
+func (l *lineLimitReader) Read(p []byte) (int, error) {
+	if l.err != nil {
+		return 0, l.err
+	}
+	n, err := l.r.Read(p)
+	b := p[:n]
+	pos := 0
+	for pos < len(b) {
+		j := bytes.IndexByte(b[pos:], '\n')
+		seg := len(b) - pos
+		if j >= 0 {
+			seg = j
+		}
+		if l.cur+seg > l.max {
+			l.err = &ParseError{Name: l.name, Line: l.line, Err: fmt.Errorf("longer than %d bytes: %w", l.max, ErrLineTooLong)}
+			return pos, l.err
+		}
+		if j < 0 {
+			l.cur += seg
+			break
+		}
+		l.line++
+		l.cur = 0
+		pos += j + 1
+	}
+	return n, err
+}

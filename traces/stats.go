@@ -1,0 +1,53 @@
+package traces
+
+import (
+	"math"
+	"slices"
+	"time"
+)
+
+// Stats summarises a trace (what `intelliscale trace info` prints).
+type Stats struct {
+	Name     string
+	Buckets  int
+	Bucket   time.Duration
+	Duration time.Duration
+	Start    time.Time // zero when unknown
+	Mean     float64   // mean rate, requests per second
+	Min      float64   // smallest bucket rate, requests per second
+	Peak     float64   // largest bucket rate, requests per second
+	P50      float64   // median bucket rate (nearest rank), requests per second
+	P95      float64   // 95th percentile bucket rate (nearest rank), requests per second
+	Total    float64   // requests: sum of rate × bucket length
+	Zero     int       // buckets with rate 0
+	Arrivals int       // len(Arrivals)
+}
+
+// Info computes the statistics of t.
+func Info(t *Trace) (Stats, error) {
+	if err := t.Validate(); err != nil {
+		return Stats{}, err
+	}
+	s := Stats{Name: t.Name, Buckets: len(t.Rates), Bucket: t.Bucket, Duration: t.Duration(), Start: t.Start, Arrivals: len(t.Arrivals)}
+	sorted := slices.Clone(t.Rates)
+	slices.Sort(sorted)
+	sum := 0.0
+	for _, r := range sorted {
+		sum += r
+		if r == 0 {
+			s.Zero++
+		}
+	}
+	s.Mean = sum / float64(len(sorted))
+	s.Min, s.Peak = sorted[0], sorted[len(sorted)-1]
+	s.P50 = nearestRank(sorted, 0.50)
+	s.P95 = nearestRank(sorted, 0.95)
+	s.Total = sum * t.Bucket.Seconds()
+	return s, nil
+}
+
+// nearestRank returns the p-quantile of sorted by the nearest-rank method.
+func nearestRank(sorted []float64, p float64) float64 {
+	k := int(math.Ceil(p*float64(len(sorted)))) - 1
+	return sorted[max(0, min(k, len(sorted)-1))]
+}
