@@ -1,7 +1,11 @@
-GO ?= go
-BIN := bin/intelliscale
+# IntelliScale: simulate, train, benchmark and deploy autoscaling policies.
+# `make bench` reproduces the headline figures; `make test` runs the tests.
 
-.PHONY: all build test bench vet fmt
+GO      ?= go
+BIN     := bin/intelliscale
+RESULTS ?= results
+
+.PHONY: all build test test-full vet bench bench-real bench-sim bench-nn bench-learners bench-features bench-traces prometheus clean
 
 all: build
 
@@ -11,5 +15,49 @@ build:
 vet:
 	$(GO) vet ./...
 
+# The test suite. PROMTOOL (a promtool binary) enables the OpenMetrics import check;
+# INTELLISCALE_E2E=1 enables the end-to-end test on the Docker engine (.ci/run sets both).
 test: vet
-	$(GO) test ./...
+	$(GO) test -timeout 30m ./...
+
+# The learners' CartPole proofs on all five seeds (CI runs fewer).
+test-full:
+	INTELLISCALE_FULL=1 $(GO) test -timeout 60m -run 'CartPole' -v ./agents/ppo ./agents/dqn
+
+# The main job: the default experiment on the built-in synthetic traces, training
+# included; prints the headline table and writes the report under $(RESULTS)/default.
+bench: build
+	$(BIN) experiment run --config experiments/configs/default.yaml --out $(RESULTS)/default
+	$(BIN) report $(RESULTS)/default
+
+# The same experiment on the real traces in ../shared/traces (skipped when absent).
+bench-real: build
+	@if [ -d ../shared/traces ]; then \
+		$(BIN) experiment run --config experiments/configs/real.yaml --out $(RESULTS)/real && \
+		$(BIN) report $(RESULTS)/real; \
+	else echo "bench-real: ../shared/traces not found; nothing to run"; fi
+
+# Speed figures (go test benchmarks that print their own units).
+bench-sim:
+	$(GO) test -run '^$$' -bench . -benchmem ./sim
+
+bench-nn:
+	$(GO) test -run '^$$' -bench . -benchmem ./agents/nn
+
+bench-learners:
+	$(GO) test -run '^$$' -bench . -benchmem ./agents/ppo ./agents/dqn ./env
+
+bench-features:
+	$(GO) test -run '^$$' -bench . -benchmem ./env/features
+
+bench-traces:
+	$(GO) test -run '^$$' -bench . -benchmem ./traces
+
+# Prometheus server and promtool built from the pinned Go module.
+prometheus:
+	bash deploy/build-prometheus.sh bin
+
+clean:
+	rm -rf bin $(RESULTS)
+
+-include deploy/live.mk

@@ -1,0 +1,35 @@
+# Live stack targets, included from the top-level Makefile.
+#
+#   make live-images   build intelliscale:local and intelliscale-prometheus:local (no registry)
+#   make live-up       start the stack (offline override: locally built Prometheus)
+#   make live-down     stop it and remove its containers, networks and volumes
+#   make live-demo     start it, replay deploy/traces/surge.csv, print what the controller did
+#   make live-e2e      the end-to-end test on the real Docker engine
+
+LIVE_PROJECT ?= intelliscale
+LIVE_INTERVAL ?= 5s
+LIVE_COMPOSE = COMPOSE_PROJECT_NAME=$(LIVE_PROJECT) IS_INTERVAL=$(LIVE_INTERVAL) \
+	docker-compose -f deploy/docker-compose.yml -f deploy/docker-compose.offline.yml
+
+.PHONY: live-images live-up live-down live-demo live-e2e
+
+live-images:
+	deploy/build-images.sh
+
+live-up: live-images
+	$(LIVE_COMPOSE) up -d
+	@echo "lb http://127.0.0.1:8000  prometheus http://127.0.0.1:9090  controller http://127.0.0.1:9100/metrics"
+
+live-down:
+	$(LIVE_COMPOSE) down -v --remove-orphans
+
+live-demo: live-up
+	$(LIVE_COMPOSE) run --rm loadgen
+	@echo "--- what the controller did (scaling actions):"
+	@$(LIVE_COMPOSE) logs --no-color controller | grep -E 'action=(up|down)|hold=|replica ' || true
+	@echo "--- app replicas now:"
+	@docker ps --filter label=com.docker.compose.project=$(LIVE_PROJECT) --filter label=com.docker.compose.service=app --format '{{.Names}}\t{{.Status}}'
+	@echo "(make live-down removes the stack)"
+
+live-e2e: live-images
+	INTELLISCALE_E2E=1 $(GO) test -count=1 -v -timeout 20m -run TestE2E ./live/

@@ -1,0 +1,227 @@
+package live
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/intelliscale/intelliscale/traces"
+)
+
+// ReadRateCSV reads a trace as lines "seconds,rate": the start of each bucket, in
+// seconds from the start of the trace, and its rate in requests per second. Blank lines,
+// lines starting with '#' and a header line are skipped. Buckets must be evenly spaced.
+func ReadRateCSV(r io.Reader, name string) (*traces.Trace, error) {
+	var starts, rates []float64
+	sc := bufio.NewScanner(r)
+	line := 0
+	header := false
+	for sc.Scan() {
+		line++
+		s := strings.TrimSpace(sc.Text())
+		if s == "" || strings.HasPrefix(s, "#") {
+			continue
+		}
+		f := strings.Split(s, ",")
+		if len(f) != 2 {
+			return nil, fmt.Errorf("trace %s line %d: %q: want seconds,rate", name, line, s)
+		}
+		t, err1 := strconv.ParseFloat(strings.TrimSpace(f[0]), 64)
+		v, err2 := strconv.ParseFloat(strings.TrimSpace(f[1]), 64)
+		if err1 != nil || err2 != nil {
+			if len(starts) == 0 && !header {
+				header = true
+				continue // header
+			}
+			return nil, fmt.Errorf("trace %s line %d: %q: want two numbers", name, line, s)
+		}
+		if n := len(starts); n > 0 && t <= starts[n-1] {
+			return nil, fmt.Errorf("trace %s line %d: time %v: not after %v", name, line, t, starts[n-1])
+		}
+		starts = append(starts, t)
+		rates = append(rates, v)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("trace %s: %w", name, err)
+	}
+	if len(starts) < 2 {
+		return nil, fmt.Errorf("trace %s: %d buckets: need at least 2 to know their length", name, len(starts))
+	}
+	bucket := starts[1] - starts[0]
+	for i := 2; i < len(starts); i++ {
+		if d := starts[i] - starts[i-1]; math.Abs(d-bucket) > 1e-9*bucket {
+			return nil, fmt.Errorf("trace %s: bucket %d is %vs long, the first is %vs: buckets must be evenly spaced", name, i, d, bucket)
+		}
+	}
+	tr := &traces.Trace{Name: name, Bucket: time.Duration(bucket * float64(time.Second)), Rates: rates}
+	if err := tr.Validate(); err != nil {
+		return nil, err
+	}
+	return tr, nil
+}
+
+// Schedule draws open-loop Poisson arrival times, as offsets in wall time from the start
+// of the replay, for trace tr played compression times faster than real time with every
+// rate multiplied by scale. A bucket of rate r lasts Bucket/compression on the wall clock
+// and receives arrivals at r*scale*compression per wall second, so the replay sends
+// scale times the trace's requests. At most maxN arrivals (0: no limit) before maxDur
+// (0: the whole trace) are returned.
+func Schedule(tr *traces.Trace, compression, scale float64, maxN int, maxDur time.Duration, rng *rand.Rand) ([]time.Duration, error) {
+	if !(compression > 0) || math.IsInf(compression, 0) || !(scale >= 0) || math.IsInf(scale, 0) {
+		return nil, fmt.Errorf("loadgen: compression %v and rate scale %v: must be finite, compression > 0 and scale >= 0", compression, scale)
+	}
+	end := time.Duration(float64(tr.Duration()) / compression)
+	if maxDur > 0 && maxDur < end {
+		end = maxDur
+	}
+	bucket := float64(tr.Bucket) / compression // nanoseconds of wall time
+	var out []time.Duration
+	for i, r := range tr.Rates {
+		lo := float64(i) * bucket
+		hi := lo + bucket
+		if lo >= float64(end) {
+			break
+		}
+		hi = math.Min(hi, float64(end))
+		perNs := r * scale * compression / 1e9
+		if perNs <= 0 {
+			continue
+		}
+		// Exponential gaps restarted at the bucket edge: exact for a piecewise-constant
+		// rate because the exponential is memoryless.
+		t := lo
+		for {
+			t += rng.ExpFloat64() / perNs
+			if t >= hi {
+				break
+			}
+			out = append(out, time.Duration(t))
+			if maxN > 0 && len(out) >= maxN {
+				return out, nil
+			}
+		}
+	}
+	return out, nil
+}
+
+// Clock is the time source of the load generator; the real one is WallClock.
+type Clock interface {
+	Now() time.Time
+	// SleepUntil blocks until t or until ctx is done, returning ctx's error then.
+	SleepUntil(ctx context.Context, t time.Time) error
+}
+
+// WallClock is the real clock.
+type WallClock struct{}
+
+// Now returns time.Now().
+func (WallClock) Now() time.Time { return time.Now() }
+
+// SleepUntil sleeps until t.
+func (WallClock) SleepUntil(ctx context.Context, t time.Time) error {
+	d := time.Until(t)
+	if d <= 0 {
+		return ctx.Err()
+	}
+	tm := time.NewTimer(d)
+	defer tm.Stop()
+	select {
+	case <-tm.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// LoadReport counts what a replay did.
+type LoadReport struct {
+	// Scheduled arrivals; Sent of them were sent, Skipped were not because MaxInFlight
+	// requests were already outstanding (open loop: they are not delayed).
+	Scheduled, Sent, Skipped int
+	// OK answered 200, Rejected 503, TimedOut 504, OtherCode any other status, Errors
+	// failed without an answer.
+	OK, Rejected, TimedOut, OtherCode, Errors int
+	// Elapsed wall time of the replay.
+	Elapsed time.Duration
+}
+
+func (r LoadReport) String() string {
+	return fmt.Sprintf("scheduled=%d sent=%d skipped=%d ok=%d rejected_503=%d timed_out_504=%d other=%d errors=%d elapsed=%s",
+		r.Scheduled, r.Sent, r.Skipped, r.OK, r.Rejected, r.TimedOut, r.OtherCode, r.Errors, r.Elapsed.Round(time.Millisecond))
+}
+
+// Replay sends one request per arrival in sched at its offset from the start, without
+// waiting for earlier answers (open loop), at most maxInFlight outstanding (0: no limit).
+// send returns the status code, or an error when there was no answer. Replay waits for
+// every answer before it returns; it stops sending when ctx is done.
+func Replay(ctx context.Context, sched []time.Duration, maxInFlight int, clock Clock, send func(context.Context) (int, error)) LoadReport {
+	rep := LoadReport{Scheduled: len(sched)}
+	start := clock.Now()
+	var (
+		mu       sync.Mutex
+		wg       sync.WaitGroup
+		inFlight int
+	)
+	for _, off := range sched {
+		if clock.SleepUntil(ctx, start.Add(off)) != nil {
+			break
+		}
+		mu.Lock()
+		if maxInFlight > 0 && inFlight >= maxInFlight {
+			rep.Skipped++
+			mu.Unlock()
+			continue
+		}
+		inFlight++
+		rep.Sent++
+		mu.Unlock()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			code, err := send(ctx)
+			mu.Lock()
+			defer mu.Unlock()
+			inFlight--
+			switch {
+			case err != nil:
+				rep.Errors++
+			case code == 200:
+				rep.OK++
+			case code == 503:
+				rep.Rejected++
+			case code == 504:
+				rep.TimedOut++
+			default:
+				rep.OtherCode++
+			}
+		}()
+	}
+	wg.Wait()
+	rep.Elapsed = clock.Now().Sub(start)
+	return rep
+}
+
+// HTTPSender returns a send function for Replay that GETs url with client.
+func HTTPSender(client *http.Client, url string) func(context.Context) (int, error) {
+	return func(ctx context.Context) (int, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return 0, err
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode, nil
+	}
+}
