@@ -141,12 +141,22 @@ func (h *HPA) Decide(obs sim.Observation) int {
 // replicas report their utilisation; Provisioning ones are not yet ready: on a
 // scale-up they count as 0% (Kubernetes' conservative rule), on a scale-down they
 // are left out. With no Ready replica there is no metric and the count holds.
+//
+// The utilisation is that of the replicas Ready now, as Kubernetes averages the
+// metrics of the pods ready at the sync: a replica that became Ready at the end of
+// the window has served nothing and counts with its (near) zero utilisation. Scaling
+// the window's utilisation, measured on the replicas Ready during it, by the count
+// Ready at its end would overshoot after every scale-up.
 func (h *HPA) recommend(obs sim.Observation, cur int) int {
 	ready := obs.Ready
 	if ready == 0 {
 		return cur
 	}
-	ratio := obs.Utilisation / h.p.TargetUtilization
+	util := obs.Utilisation
+	if obs.Slots > 0 {
+		util = obs.BusySlots / float64(ready*obs.Slots)
+	}
+	ratio := util / h.p.TargetUtilization
 	if obs.Provisioning == 0 || ratio <= 1 {
 		if math.Abs(ratio-1) <= h.p.Tolerance {
 			return cur

@@ -121,3 +121,24 @@ func TestHPAClamp(t *testing.T) {
 		t.Error("Reset kept history")
 	}
 }
+
+// A replica that became Ready at the end of the window has served nothing: the
+// utilisation the HPA scales by is that of the replicas Ready now (busy slots over
+// their slots), not the window's utilisation over the replicas Ready during it.
+func TestHPAJustReadyReplica(t *testing.T) {
+	h := NewHPA(DefaultHPAParams()) // target 0.6
+	// 2 replicas of 4 slots were Ready all window at 72.5% (5.8 busy slots); a third
+	// became Ready at its end. Busy slots call for ceil(5.8 / (4 x 0.6)) = 3.
+	o := hpaObs(15*time.Second, 3, 0, 0.725)
+	o.Slots, o.BusySlots, o.Desired = 4, 5.8, 3
+	if got := h.Decide(o); got != 3 {
+		t.Fatalf("desired %d, want 3 (ratio 5.8/12/0.6 = 0.81 gives ceil(0.81 x 3) = 3)", got)
+	}
+	// Without BusySlots (hand-built observations), the window utilisation is used:
+	// ceil(0.725/0.6 x 3) = 4.
+	h.Reset()
+	o.Slots, o.BusySlots = 0, 0
+	if got := h.Decide(o); got != 4 {
+		t.Fatalf("fallback: desired %d, want 4", got)
+	}
+}

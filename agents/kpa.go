@@ -90,12 +90,16 @@ func (k *KPA) Reset() {
 }
 
 // Concurrency is the observed concurrency of a window: the window-average busy
-// worker slots of Ready replicas (utilisation x ready x slots) plus the requests
-// queued at its end; with no Ready replica, the offered load (arrival rate x mean
-// service time) plus the queue.
+// worker slots of Ready replicas plus the requests queued at its end; with no Ready
+// replica, the offered load (arrival rate x mean service time) plus the queue. An
+// observation without BusySlots (Slots unset) falls back to utilisation x ready x
+// slots.
 func (k *KPA) Concurrency(obs sim.Observation) float64 {
 	if obs.Ready == 0 {
 		return obs.ArrivalRate*k.service + float64(obs.Queued)
+	}
+	if obs.Slots > 0 {
+		return obs.BusySlots + float64(obs.Queued)
 	}
 	return obs.Utilisation*float64(obs.Ready*k.slots) + float64(obs.Queued)
 }

@@ -22,12 +22,19 @@ type Observation struct {
 	// Utilisation is busy worker-slot seconds over available worker-slot seconds of
 	// Ready replicas in the window, in [0, 1].
 	Utilisation float64
+	// BusySlots is the mean number of worker slots of Ready replicas busy over the
+	// window (busy slot-seconds over the window's length). Unlike Utilisation it does
+	// not depend on how many replicas were Ready when: a replica that became Ready
+	// at the window's end adds nothing to it.
+	BusySlots float64
 	// InFlight (queued plus in service) and Queued at the end of the window.
 	InFlight, Queued int
 	// Ready, Provisioning and Draining replicas at the end of the window.
 	Ready, Provisioning, Draining int
 	// Desired is the replica count in force (the last decision, clamped).
 	Desired int
+	// Slots is the number of worker slots per replica (Config.Concurrency).
+	Slots int
 	// MinReplicas and MaxReplicas the decision will be clamped to.
 	MinReplicas, MaxReplicas int
 }

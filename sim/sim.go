@@ -300,9 +300,10 @@ func (s *Sim) observe(start, end int64) {
 	if s.win.slotsReady > 0 {
 		util = min(s.win.busyReady/s.win.slotsReady, 1)
 	}
-	rate := 0.0
+	rate, busy := 0.0, 0.0
 	if w > 0 {
 		rate = float64(s.win.arrivals) / (float64(w) * 1e-9)
+		busy = s.win.busyReady / (float64(w) * 1e-9)
 	}
 	s.obs = Observation{
 		Time:          time.Duration(end),
@@ -316,12 +317,14 @@ func (s *Sim) observe(start, end int64) {
 		LatencyP99:    q[2],
 		SLOViolations: int(s.win.violations),
 		Utilisation:   util,
+		BusySlots:     busy,
 		InFlight:      int(s.inflight),
 		Queued:        int(s.queued),
 		Ready:         s.nReady,
 		Provisioning:  s.nProv,
 		Draining:      s.nDrain,
 		Desired:       s.desired,
+		Slots:         s.cfg.Concurrency,
 		MinReplicas:   s.cfg.MinReplicas,
 		MaxReplicas:   s.cfg.MaxReplicas,
 	}

@@ -1,0 +1,319 @@
+package policy
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/intelliscale/intelliscale/env/features"
+)
+
+// The policy file is JSON; its fields (all required unless noted):
+//
+//	version            int: 1
+//	algorithm          "ppo" | "dqn"
+//	network            {sizes: [in, hidden..., out], activation: "tanh"|"relu"|"identity",
+//	                    params: [weights and biases, layer by layer: W (out×in, row-major), b]}
+//	normaliser         optional {mean: [in], var: [in], count, clip}
+//	features           [{name, expr, doc, fill, scale, clip}], one per network input
+//	actions            [replica change of each action], one per network output
+//	sim                {control_interval_seconds, scrape_interval_seconds, slo_latency_seconds,
+//	                    slo_target, min_replicas, max_replicas, concurrency}
+//	training           {steps, episodes, seed, config_hash, traces}
+//	checksum           "sha256:<hex>" of the compact JSON encoding of all the above with
+//	                   checksum "" (so re-indenting the file keeps it valid)
+type fileV1 struct {
+	Version    int         `json:"version"`
+	Algorithm  string      `json:"algorithm"`
+	Network    networkJSON `json:"network"`
+	Normaliser *normJSON   `json:"normaliser,omitempty"`
+	Features   []featJSON  `json:"features"`
+	Actions    []int       `json:"actions"`
+	Sim        simJSON     `json:"sim"`
+	Training   trainJSON   `json:"training"`
+	Checksum   string      `json:"checksum"`
+}
+
+type networkJSON struct {
+	Sizes      []int     `json:"sizes"`
+	Activation string    `json:"activation"`
+	Params     []float64 `json:"params"`
+}
+
+type normJSON struct {
+	Mean  []float64 `json:"mean"`
+	Var   []float64 `json:"var"`
+	Count float64   `json:"count"`
+	Clip  float64   `json:"clip"`
+}
+
+type featJSON struct {
+	Name  string  `json:"name"`
+	Expr  string  `json:"expr"`
+	Doc   string  `json:"doc,omitempty"`
+	Fill  float64 `json:"fill"`
+	Scale float64 `json:"scale"`
+	Clip  float64 `json:"clip"`
+}
+
+type simJSON struct {
+	ControlIntervalSeconds float64 `json:"control_interval_seconds"`
+	ScrapeIntervalSeconds  float64 `json:"scrape_interval_seconds"`
+	SLOLatencySeconds      float64 `json:"slo_latency_seconds"`
+	SLOTarget              float64 `json:"slo_target"`
+	MinReplicas            int     `json:"min_replicas"`
+	MaxReplicas            int     `json:"max_replicas"`
+	Concurrency            int     `json:"concurrency"`
+}
+
+type trainJSON struct {
+	Steps      int      `json:"steps"`
+	Episodes   int      `json:"episodes"`
+	Seed       uint64   `json:"seed"`
+	ConfigHash string   `json:"config_hash"`
+	Traces     []string `json:"traces"`
+}
+
+func (p *Policy) toFile() *fileV1 {
+	f := &fileV1{
+		Version: p.Version, Algorithm: p.Algorithm,
+		Network: networkJSON{Sizes: p.Network.Sizes, Activation: p.Network.Activation, Params: p.Network.Params},
+		Actions: p.Actions,
+		Sim: simJSON{
+			ControlIntervalSeconds: p.Sim.ControlIntervalSeconds, ScrapeIntervalSeconds: p.Sim.ScrapeIntervalSeconds,
+			SLOLatencySeconds: p.Sim.SLOLatencySeconds, SLOTarget: p.Sim.SLOTarget,
+			MinReplicas: p.Sim.MinReplicas, MaxReplicas: p.Sim.MaxReplicas, Concurrency: p.Sim.Concurrency,
+		},
+		Training: trainJSON{Steps: p.Training.Steps, Episodes: p.Training.Episodes, Seed: p.Training.Seed,
+			ConfigHash: p.Training.ConfigHash, Traces: p.Training.Traces},
+		Checksum: p.Checksum,
+	}
+	if z := p.Normaliser; z != nil {
+		f.Normaliser = &normJSON{Mean: z.Mean, Var: z.Var, Count: z.Count, Clip: z.Clip}
+	}
+	f.Features = make([]featJSON, len(p.Features.Features))
+	for i, ft := range p.Features.Features {
+		f.Features[i] = featJSON{Name: ft.Name, Expr: ft.Expr, Doc: ft.Doc, Fill: ft.Fill, Scale: ft.Scale, Clip: ft.Clip}
+	}
+	return f
+}
+
+func (f *fileV1) policy() *Policy {
+	p := &Policy{
+		Version: f.Version, Algorithm: f.Algorithm,
+		Network: Network{Sizes: f.Network.Sizes, Activation: f.Network.Activation, Params: f.Network.Params},
+		Actions: f.Actions,
+		Sim: SimInfo{
+			ControlIntervalSeconds: f.Sim.ControlIntervalSeconds, ScrapeIntervalSeconds: f.Sim.ScrapeIntervalSeconds,
+			SLOLatencySeconds: f.Sim.SLOLatencySeconds, SLOTarget: f.Sim.SLOTarget,
+			MinReplicas: f.Sim.MinReplicas, MaxReplicas: f.Sim.MaxReplicas, Concurrency: f.Sim.Concurrency,
+		},
+		Training: TrainingInfo{Steps: f.Training.Steps, Episodes: f.Training.Episodes, Seed: f.Training.Seed,
+			ConfigHash: f.Training.ConfigHash, Traces: f.Training.Traces},
+		Checksum: f.Checksum,
+	}
+	if z := f.Normaliser; z != nil {
+		p.Normaliser = &Normaliser{Mean: z.Mean, Var: z.Var, Count: z.Count, Clip: z.Clip}
+	}
+	p.Features.Features = make([]features.Feature, len(f.Features))
+	for i, ft := range f.Features {
+		p.Features.Features[i] = features.Feature{Name: ft.Name, Expr: ft.Expr, Doc: ft.Doc, Fill: ft.Fill, Scale: ft.Scale, Clip: ft.Clip}
+	}
+	return p
+}
+
+// ComputeChecksum returns "sha256:<hex>" of the canonical encoding of p with
+// Checksum empty. p is not modified.
+func (p *Policy) ComputeChecksum() (string, error) {
+	f := p.toFile()
+	f.Checksum = ""
+	b, err := json.Marshal(f)
+	if err != nil {
+		return "", fmt.Errorf("policy: encoding: %w", err)
+	}
+	sum := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(sum[:]), nil
+}
+
+// Marshal validates p, sets its Checksum and returns the file's bytes (indented
+// JSON, a trailing newline). The same policy always gives the same bytes.
+func (p *Policy) Marshal() ([]byte, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	sum, err := p.ComputeChecksum()
+	if err != nil {
+		return nil, err
+	}
+	p.Checksum = sum
+	f := p.toFile()
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(f); err != nil {
+		return nil, fmt.Errorf("policy: encoding: %w", err)
+	}
+	if buf.Len() > MaxFileBytes {
+		return nil, fmt.Errorf("policy: encoded file of %d bytes exceeds the %d-byte limit", buf.Len(), MaxFileBytes)
+	}
+	return buf.Bytes(), nil
+}
+
+// Save writes p to path atomically (a temporary file in the same directory, synced,
+// then renamed), so that path holds either the old file or the whole new one.
+func (p *Policy) Save(path string) error {
+	b, err := p.Marshal()
+	if err != nil {
+		return err
+	}
+	return WriteFileAtomic(path, b)
+}
+
+// WriteFileAtomic writes data to path through a synced temporary file in the same
+// directory and a rename.
+func WriteFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	name := tmp.Name()
+	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(name, 0o644)
+	}
+	if err == nil {
+		err = os.Rename(name, path)
+	}
+	if err != nil {
+		os.Remove(name)
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}
+
+// ErrTooLarge is returned for input longer than MaxFileBytes.
+var ErrTooLarge = errors.New("policy file too large")
+
+// Read decodes a policy file: at most MaxFileBytes are read; the JSON must have
+// exactly the known fields; the version, checksum and every dimension are checked
+// (Validate) before the network is built.
+func Read(r io.Reader) (*Policy, error) {
+	b, err := io.ReadAll(io.LimitReader(r, MaxFileBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("policy: reading: %w", err)
+	}
+	if len(b) > MaxFileBytes {
+		return nil, fmt.Errorf("policy: more than %d bytes: %w", MaxFileBytes, ErrTooLarge)
+	}
+	return Unmarshal(b)
+}
+
+// Unmarshal decodes a policy file held in memory (see Read).
+func Unmarshal(b []byte) (*Policy, error) {
+	if len(b) > MaxFileBytes {
+		return nil, fmt.Errorf("policy: %d bytes, more than %d: %w", len(b), MaxFileBytes, ErrTooLarge)
+	}
+	// Check the version before the full decode, so that a future format gets a clear
+	// error rather than an unknown-field one.
+	var head struct {
+		Version *int `json:"version"`
+	}
+	if err := json.Unmarshal(b, &head); err != nil {
+		return nil, fmt.Errorf("policy: %w", jsonErr(b, err))
+	}
+	if head.Version == nil {
+		return nil, errors.New("policy: no version field: not a policy file")
+	}
+	if *head.Version != Version {
+		return nil, fmt.Errorf("policy: version %d: this build reads version %d", *head.Version, Version)
+	}
+	var f fileV1
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		return nil, fmt.Errorf("policy: %w", jsonErr(b, err))
+	}
+	if dec.More() {
+		return nil, errors.New("policy: trailing data after the JSON object")
+	}
+	p := f.policy()
+	sum, err := p.ComputeChecksum()
+	if err != nil {
+		return nil, err
+	}
+	if p.Checksum != sum {
+		return nil, fmt.Errorf("policy: checksum %q does not match the content (%s): the file is corrupt or was edited", p.Checksum, sum)
+	}
+	if err := p.build(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// jsonErr adds the line and column of a syntax or type error.
+func jsonErr(b []byte, err error) error {
+	var off int64 = -1
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		off = se.Offset
+	case errors.As(err, &te):
+		off = te.Offset
+	}
+	if off < 0 || off > int64(len(b)) {
+		return err
+	}
+	line := 1 + bytes.Count(b[:off], []byte("\n"))
+	col := off - int64(bytes.LastIndexByte(b[:off], '\n'))
+	return fmt.Errorf("line %d column %d: %w", line, col, err)
+}
+
+// Load reads the policy file at path; a file larger than MaxFileBytes is refused
+// before it is read. Errors name the file.
+func Load(path string) (*Policy, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	if fi.Size() > MaxFileBytes {
+		return nil, fmt.Errorf("%s: %d bytes, more than %d: %w", path, fi.Size(), MaxFileBytes, ErrTooLarge)
+	}
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	p, err := Read(fh)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return p, nil
+}
+
+// marshalUnchecked encodes p as it is (no validation, Checksum as set).
+func marshalUnchecked(p *Policy) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(p.toFile()); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
