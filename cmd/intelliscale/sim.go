@@ -28,10 +28,10 @@ func init() {
 // simFlags are the flags of `intelliscale sim`.
 type simFlags struct {
 	trace, builtin, config, policy, params, policyFile string
-	timeline, openmetrics                               string
-	seed                                                uint64
-	scaleMean                                           float64
-	from, length                                        time.Duration
+	timeline, openmetrics                              string
+	seed                                               uint64
+	scaleMean                                          float64
+	from, length                                       time.Duration
 }
 
 func runSim(args []string, stdout, stderr io.Writer) error {
@@ -155,7 +155,7 @@ func loadSimConfig(path string) (sim.Config, error) {
 // simAutoscaler builds the policy named by the flags.
 func simAutoscaler(f simFlags, cfg sim.Config, tr *traces.Trace) (sim.Autoscaler, string, error) {
 	if f.policyFile != "" {
-		a, err := learnedAutoscaler(f.policyFile, cfg)
+		a, err := learnedAutoscaler(f.policyFile, cfg, tr)
 		if err != nil {
 			return nil, "", err
 		}

@@ -2,11 +2,11 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 
 	"github.com/intelliscale/intelliscale/env"
 	"github.com/intelliscale/intelliscale/env/features"
+	"github.com/intelliscale/intelliscale/experiments/train"
 
 	"github.com/intelliscale/intelliscale/sim"
 	"github.com/intelliscale/intelliscale/traces"
@@ -38,6 +38,8 @@ func writeOpenMetricsFile(path string, scrapes []sim.Scrape, tr *traces.Trace) e
 	return writeFileAtomic(path, buf.Bytes())
 }
 
-func learnedAutoscaler(path string, cfg sim.Config) (sim.Autoscaler, error) {
-	return nil, errors.New("--policy-file: not available yet")
+// learnedAutoscaler loads an exported policy as an autoscaler that computes its
+// features from the run's scrapes exactly as in training.
+func learnedAutoscaler(path string, cfg sim.Config, tr *traces.Trace) (sim.Autoscaler, error) {
+	return train.LoadAutoscaler(path, cfg, train.Epoch(tr, 0))
 }

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"github.com/intelliscale/intelliscale/agents/policy"
+	"github.com/intelliscale/intelliscale/experiments/train"
+)
+
+func init() {
+	register(command{
+		name:    "export",
+		summary: "write the policy file of a training run's latest checkpoint, or check one",
+		run:     runExport,
+	})
+}
+
+func runExport(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("export", "--run DIR [--out FILE] | --check FILE\n\n"+
+		"Writes the versioned policy file (weights, normaliser, features, actions, training\n"+
+		"metadata, checksum) of the latest checkpoint of a training run, which may still be\n"+
+		"running; or, with --check, validates a policy file and prints what it holds.", stderr)
+	run := fs.String("run", "", "training run directory (holding checkpoint.bin)")
+	out := fs.String("out", "", "policy file to write (default DIR/policy-step<N>.json)")
+	check := fs.String("check", "", "policy file to validate and describe")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if (*run == "") == (*check == "") || fs.NArg() > 0 {
+		fs.Usage()
+		return errUsage
+	}
+	if *check != "" {
+		p, err := policy.Load(*check)
+		if err != nil {
+			return err
+		}
+		describePolicy(stdout, *check, p)
+		return nil
+	}
+	p, err := train.Export(*run)
+	if err != nil {
+		return err
+	}
+	path := *out
+	if path == "" {
+		path = filepath.Join(*run, fmt.Sprintf("policy-step%d.json", p.Training.Steps))
+	}
+	if err := p.Save(path); err != nil {
+		return err
+	}
+	describePolicy(stdout, path, p)
+	return nil
+}
+
+func describePolicy(w io.Writer, path string, p *policy.Policy) {
+	fmt.Fprintf(w, "%s: policy file version %d, %s, network %v (%s), %d parameters\n",
+		path, p.Version, p.Algorithm, p.Network.Sizes, p.Network.Activation, len(p.Network.Params))
+	fmt.Fprintf(w, "  features: %s\n", strings.Join(p.Features.Names(), ", "))
+	fmt.Fprintf(w, "  actions: %v; normalised observations: %v\n", p.Actions, p.Normaliser != nil)
+	fmt.Fprintf(w, "  trained %d steps, %d episodes, seed %d on %s; control interval %gs\n",
+		p.Training.Steps, p.Training.Episodes, p.Training.Seed, strings.Join(p.Training.Traces, ", "), p.Sim.ControlIntervalSeconds)
+	fmt.Fprintf(w, "  checksum %s\n", p.Checksum)
+}

@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/intelliscale/intelliscale/experiments/train"
+)
+
+func init() {
+	register(command{
+		name:    "train",
+		summary: "train a PPO or DQN autoscaling policy (checkpoints, --resume, policy.json)",
+		run:     runTrain,
+	})
+}
+
+const trainHelp = `Trains a policy on the autoscaling environment as the YAML config says (strict:
+unknown keys are errors). Top-level keys and defaults:
+  algorithm         ppo | dqn (required)
+  steps             environment steps over all copies (200000)
+  seed              seed of everything random (1)
+  checkpoint_every  env steps between checkpoints (steps/10; negative: only at the end)
+  traces            list of {builtin: NAME} | {file: PATH} | {synth: SPEC, seed: N}
+                    (the four built-in traces)
+  split             train/validation/test fractions; training uses the train part ([0.6, 0.2, 0.2])
+  env               autoscaling env: sim, episode_length (2h), warmup (10m), actions,
+                    rate_scale, cost_weight, slo_weight, drop_weight, features
+  ppo, dqn          hyperparameters (CleanRL defaults; see experiments/train/TRAINING.md)
+The run directory receives config.yaml, progress.csv, checkpoint.bin, policy.json and
+reward_curve.png. Interrupt (Ctrl-C) keeps the last checkpoint; --resume continues from
+it and ends with the same policy.json as an uninterrupted run.`
+
+func runTrain(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("train", "--config FILE [--out DIR] [--resume] [--quiet]\n\n"+trainHelp, stderr)
+	cfgPath := fs.String("config", "", "training configuration (YAML), required")
+	out := fs.String("out", "", "run directory (default runs/<config file name without extension>)")
+	resume := fs.Bool("resume", false, "continue from the checkpoint in the run directory")
+	quiet := fs.Bool("quiet", false, "no progress bar (also when the environment variable CI is true)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *cfgPath == "" || fs.NArg() > 0 {
+		fs.Usage()
+		return errUsage
+	}
+	cfg, err := train.LoadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	dir := *out
+	if dir == "" {
+		dir = filepath.Join("runs", strings.TrimSuffix(filepath.Base(*cfgPath), filepath.Ext(*cfgPath)))
+	}
+	switch has := train.HasCheckpoint(dir); {
+	case has && !*resume:
+		return fmt.Errorf("%s holds a checkpoint: pass --resume to continue it, or choose another --out", dir)
+	case !has && *resume:
+		return fmt.Errorf("--resume: %s holds no checkpoint", dir)
+	}
+	var progress io.Writer = stderr
+	if *quiet || os.Getenv("CI") == "true" {
+		progress = nil
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	p, err := train.RunContext(ctx, cfg, dir, progress)
+	if errors.Is(err, context.Canceled) {
+		return fmt.Errorf("interrupted; resume with: intelliscale train --config %s --out %s --resume", *cfgPath, dir)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "trained %s for %d steps (%d episodes): %s\npolicy %s (%s)\n",
+		p.Algorithm, p.Training.Steps, p.Training.Episodes, dir, filepath.Join(dir, train.PolicyFile), p.Checksum)
+	return nil
+}

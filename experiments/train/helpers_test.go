@@ -1,0 +1,74 @@
+package train
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/intelliscale/intelliscale/traces"
+)
+
+// tinyConfig trains on a 12-hour synthetic trace with 30-minute episodes and small
+// networks, so that a run takes a second or two.
+func tinyConfig(alg string) Config {
+	c := DefaultConfig(alg)
+	c.Traces = []TraceSource{{Synth: &traces.SynthSpec{
+		Name: "tiny", Duration: 12 * time.Hour, Bucket: time.Minute, BaseRate: 40,
+		Diurnal: traces.Diurnal{Amplitude: 0.5, PeakHour: 14},
+		Noise:   traces.Noise{Kind: traces.NoiseLognormal, Sigma: 0.1},
+	}}}
+	c.Split = [3]float64{0.8, 0.1, 0.1}
+	c.Env.EpisodeLength = 30 * time.Minute
+	c.Env.Warmup = 5 * time.Minute
+	c.Env.Sim.MaxReplicas = 20
+	c.Steps = 1536
+	c.CheckpointEvery = -1
+	c.PPO.NumEnvs, c.PPO.NumSteps, c.PPO.NumMinibatches, c.PPO.UpdateEpochs = 2, 128, 4, 2
+	c.PPO.Hidden = []int{16, 16}
+	c.PPO.LearningRate = 1e-3
+	c.DQN.LearningStarts, c.DQN.BufferSize, c.DQN.BatchSize = 200, 1000, 32
+	c.DQN.TrainFrequency, c.DQN.TargetNetworkFrequency = 4, 100
+	c.DQN.Hidden = []int{16, 16}
+	return c
+}
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// withoutSPS drops progress.csv's last column (steps_per_second, wall-clock).
+func withoutSPS(b []byte) string {
+	var out []string
+	for _, l := range strings.Split(strings.TrimRight(string(b), "\n"), "\n") {
+		out = append(out, l[:strings.LastIndexByte(l, ',')])
+	}
+	return strings.Join(out, "\n")
+}
+
+// repoRoot walks up from the package directory to go.mod.
+func repoRoot(t *testing.T) string { return repoRootFrom(t) }
+
+func repoRootFrom(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		up := filepath.Dir(dir)
+		if up == dir {
+			t.Fatal("go.mod not found above the package")
+		}
+		dir = up
+	}
+}

@@ -1,0 +1,111 @@
+package train
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// progressColumns are progress.csv's columns. One row per PPO update or per
+// finished DQN episode; a figure an algorithm does not have is left empty.
+// steps_per_second is wall-clock and the only column that differs between two runs
+// of the same configuration.
+var progressColumns = []string{
+	"step", "episode_return", "episode_length",
+	"policy_loss", "value_loss", "entropy", "approx_kl", "learning_rate",
+	"td_loss", "q_values", "epsilon",
+	"steps_per_second",
+}
+
+// row is one progress.csv row; NaN fields are written empty.
+type row struct {
+	step                                                                    int
+	episodeReturn, episodeLength                                            float64
+	policyLoss, valueLoss, entropy, approxKL, learningRate, tdLoss, qValues float64
+	epsilon, stepsPerSecond                                                 float64
+}
+
+func (r row) csv() string {
+	f := func(v float64) string {
+		if v != v {
+			return ""
+		}
+		return strconv.FormatFloat(v, 'g', -1, 64)
+	}
+	return strings.Join([]string{
+		strconv.Itoa(r.step), f(r.episodeReturn), f(r.episodeLength),
+		f(r.policyLoss), f(r.valueLoss), f(r.entropy), f(r.approxKL), f(r.learningRate),
+		f(r.tdLoss), f(r.qValues), f(r.epsilon), strconv.FormatFloat(r.stepsPerSecond, 'f', 1, 64),
+	}, ",") + "\n"
+}
+
+// bar draws training progress on w: redrawn in place on a terminal, a line every
+// tenth of the run otherwise; nothing when w is nil.
+type bar struct {
+	w        io.Writer
+	tty      bool
+	total    int
+	lastTick int
+	lastDraw time.Time
+	ret      float64 // latest mean episode return
+	sps      float64
+}
+
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+func newBar(w io.Writer, total, start int) *bar {
+	return &bar{w: w, tty: isTerminal(w), total: total, lastTick: start * 10 / max(total, 1), ret: nan()}
+}
+
+func (b *bar) update(step int, ret, sps float64) {
+	if b.w == nil {
+		return
+	}
+	if ret == ret {
+		b.ret = ret
+	}
+	if sps > 0 {
+		b.sps = sps
+	}
+	if b.tty {
+		now := time.Now()
+		if now.Sub(b.lastDraw) < 100*time.Millisecond && step < b.total {
+			return
+		}
+		b.lastDraw = now
+		const width = 30
+		frac := min(1, float64(step)/float64(max(b.total, 1)))
+		n := int(frac * width)
+		fmt.Fprintf(b.w, "\r[%s%s] %3.0f%% %d/%d steps  return %8s  %6.0f steps/s",
+			strings.Repeat("=", n), strings.Repeat(" ", width-n), 100*frac, step, b.total, fmtReturn(b.ret), b.sps)
+		return
+	}
+	if tick := step * 10 / max(b.total, 1); tick > b.lastTick {
+		b.lastTick = tick
+		fmt.Fprintf(b.w, "step %d/%d (%d%%)  mean episode return %s  %.0f steps/s\n", step, b.total, min(100, tick*10), fmtReturn(b.ret), b.sps)
+	}
+}
+
+func (b *bar) done() {
+	if b.w != nil && b.tty {
+		fmt.Fprintln(b.w)
+	}
+}
+
+func fmtReturn(r float64) string {
+	if r != r {
+		return "n/a"
+	}
+	return strconv.FormatFloat(r, 'g', 4, 64)
+}
