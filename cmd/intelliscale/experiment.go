@@ -86,6 +86,9 @@ func experimentRun(args []string, stdout, stderr io.Writer) error {
 	if !*quiet && os.Getenv("CI") == "" {
 		r.Progress = stderr
 	}
+	if *quiet {
+		r.Log = nil
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	st, err := r.Run(ctx)
@@ -143,6 +146,7 @@ func experimentJob(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&spec.Parallelism, "parallelism", 0, "pods at once (default: shards)")
 	fs.StringVar(&spec.Claim, "claim", "intelliscale-results", "PersistentVolumeClaim mounted at /results")
 	fs.StringVar(&spec.Phase, "phase", experiments.RunAll, "all, prepare or evaluate")
+	fs.StringVar(&spec.Prepared, "prepared", "", "results directory on the volume whose tuning/training cells are reused (for --phase evaluate)")
 	fs.StringVar(&spec.CPU, "cpu", "2", "CPU cores per pod (request and limit)")
 	fs.StringVar(&spec.Memory, "memory", "2Gi", "memory per pod (request and limit)")
 	if err := parseFlags(fs, args); err != nil {

@@ -1,0 +1,468 @@
+// Package experiments turns an experiment configuration into a matrix of simulation
+// runs (policy x trace x seed x window), executes it on a bounded worker pool and keeps
+// the results on disk in a documented layout (RESULTS.md). Runs resume, shard across
+// machines and merge back to the same bytes a single machine would have written.
+package experiments
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/intelliscale/intelliscale/sim"
+)
+
+// Policy kinds accepted in PolicySpec.Kind.
+const (
+	KindStatic     = "static"
+	KindThreshold  = "threshold"
+	KindHPA        = "hpa"
+	KindHPATuned   = "hpa-tuned"
+	KindKPA        = "kpa"
+	KindPredictive = "predictive"
+	KindOracle     = "oracle"
+	KindPPO        = "ppo"
+	KindDQN        = "dqn"
+)
+
+// Split names: the windows each trace is cut into, in time order.
+const (
+	SplitTrain      = "train"
+	SplitValidation = "validation"
+	SplitTest       = "test"
+)
+
+var ruleKinds = map[string]bool{KindStatic: true, KindThreshold: true, KindHPA: true, KindKPA: true, KindPredictive: true, KindOracle: true}
+
+// Learned reports whether kind is a learned policy that needs a training phase.
+func Learned(kind string) bool { return kind == KindPPO || kind == KindDQN }
+
+// Config is one experiment. The zero value of a field means its default; Validate
+// fills defaults and rejects bad combinations.
+type Config struct {
+	// Name labels the experiment in reports. Required; letters, digits, '-', '_' and '.'.
+	Name string `yaml:"name"`
+	// Seeds are the experiment seeds; every figure is a mean over them. Default [1, 2, 3].
+	Seeds []uint64 `yaml:"seeds"`
+	// Sim is the simulated service (sim.Config; its own defaults apply). Sim.Seed is
+	// ignored: each run's seed is derived from the experiment seed and the cell.
+	Sim sim.Config `yaml:"sim"`
+	// Traces to run on, each cut into train / validation / test windows. At least one.
+	Traces []TraceSpec `yaml:"traces"`
+	// Policies to compare. At least one; names unique.
+	Policies []PolicySpec `yaml:"policies"`
+	// Workers is the number of cells run at once. Default runtime.NumCPU().
+	Workers int `yaml:"workers,omitempty"`
+	// Eval lists the windows every policy is evaluated on. Default [validation, test].
+	// The headline picks the winning learned policy on validation and reports on test,
+	// so both are required for a headline.
+	Eval []string `yaml:"eval"`
+	// Baselines are the policy names the headline compares the winning learned policy
+	// against. Default: the first policy of kind threshold and the first of kind
+	// hpa-tuned (whichever exist).
+	Baselines []string `yaml:"baselines"`
+}
+
+// TraceSpec names one trace and how it is cut into windows. Exactly one of Builtin,
+// File and Synth is set.
+type TraceSpec struct {
+	// Name labels the trace in cell names. Required, unique; letters, digits, '-', '_', '.'.
+	Name string `yaml:"name"`
+	// Builtin names a built-in synthetic trace (traces.DefaultSpecs).
+	Builtin string `yaml:"builtin"`
+	// File is a trace file; a relative path is taken from the directory of the
+	// experiment config file, and "$INTELLISCALE_TRACES" is expanded when set.
+	File string `yaml:"file"`
+	// Load holds the loader options for File (format, column, bucket, ...), passed
+	// unchanged to the trace loader.
+	Load yaml.Node `yaml:"load,omitempty"`
+	// Synth is a synthetic trace specification, passed unchanged to the synthesizer.
+	Synth yaml.Node `yaml:"synth,omitempty"`
+	// ScaleMean rescales the rates so that their mean is this many requests per
+	// second. 0 (default) leaves them. Exclusive with ScalePeak.
+	ScaleMean float64 `yaml:"scale_mean"`
+	// ScalePeak rescales the rates so that their maximum is this many requests per
+	// second. 0 (default) leaves them.
+	ScalePeak float64 `yaml:"scale_peak"`
+	// Split gives the train / validation / test shares of the trace's duration, in
+	// time order. Default 0.6 / 0.2 / 0.2. Ignored when Windows is set.
+	Split Split `yaml:"split"`
+	// Windows, when set, gives each window explicitly as offsets from the trace start.
+	Windows *Windows `yaml:"windows,omitempty"`
+}
+
+// Split is the share of a trace's duration in each window; the shares sum to 1.
+type Split struct {
+	Train      float64 `yaml:"train"`
+	Validation float64 `yaml:"validation"`
+	Test       float64 `yaml:"test"`
+}
+
+// Windows gives train, validation and test windows explicitly.
+type Windows struct {
+	Train      Window `yaml:"train"`
+	Validation Window `yaml:"validation"`
+	Test       Window `yaml:"test"`
+}
+
+// Window is [Start, End) from the start of a trace.
+type Window struct {
+	Start time.Duration `yaml:"start"`
+	End   time.Duration `yaml:"end"`
+}
+
+// PolicySpec is one policy under comparison.
+type PolicySpec struct {
+	// Name labels the policy in cells and reports. Required, unique; letters, digits,
+	// '-', '_' and '.'.
+	Name string `yaml:"name"`
+	// Kind is static, threshold, hpa, hpa-tuned, kpa, predictive, oracle, ppo or dqn.
+	Kind string `yaml:"kind"`
+	// Params are the policy's parameters, passed unchanged to the policy (rule
+	// policies: agents.New; hpa-tuned: as for hpa, with Tune.Param overridden).
+	Params yaml.Node `yaml:"params,omitempty"`
+	// Tune is the grid search of an hpa-tuned policy. Required for hpa-tuned only.
+	Tune *Tune `yaml:"tune,omitempty"`
+	// Train is the training budget of a learned (ppo, dqn) policy. Required for them only.
+	Train *TrainBudget `yaml:"train,omitempty"`
+}
+
+// Tune is a grid search over one parameter on the training windows: the chosen value
+// has the lowest mean cost among those whose mean SLO violations are within the SLO
+// budget (100*(1-SLO.Target) percent), else the lowest mean SLO violations.
+type Tune struct {
+	// Param is the parameter key in Params to set. Default "target_utilization".
+	Param string `yaml:"param"`
+	// Grid lists the values to try. Required, at least one.
+	Grid []float64 `yaml:"grid"`
+}
+
+// TrainBudget is how much a learned policy trains.
+type TrainBudget struct {
+	// Steps of environment interaction. Required, > 0.
+	Steps int `yaml:"steps"`
+	// Params are the learner's options (hyperparameters, reward), passed unchanged.
+	Params yaml.Node `yaml:"params,omitempty"`
+}
+
+// FieldError is a validation error at a field path such as "policies[3].kind".
+type FieldError struct {
+	Field string
+	Err   error
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Err.Error() }
+func (e *FieldError) Unwrap() error { return e.Err }
+
+func fieldErr(field, format string, args ...any) error {
+	return &FieldError{Field: field, Err: fmt.Errorf(format, args...)}
+}
+
+var errInvalidName = errors.New("must be non-empty and contain only letters, digits, '-', '_' and '.'")
+
+func validName(s string) bool {
+	if s == "" || s == "." || s == ".." {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return false
+		}
+	}
+	return !strings.Contains(s, "__")
+}
+
+// Validate fills defaults and reports the first invalid field as a *FieldError.
+func (c *Config) Validate() error {
+	if !validName(c.Name) {
+		return &FieldError{"name", fmt.Errorf("%q: %w", c.Name, errInvalidName)}
+	}
+	if len(c.Seeds) == 0 {
+		c.Seeds = []uint64{1, 2, 3}
+	}
+	seen := map[uint64]bool{}
+	for i, s := range c.Seeds {
+		if seen[s] {
+			return fieldErr(fmt.Sprintf("seeds[%d]", i), "%d: duplicate", s)
+		}
+		seen[s] = true
+	}
+	if c.Workers < 0 {
+		return fieldErr("workers", "%d: must be >= 0", c.Workers)
+	}
+	if c.Workers == 0 {
+		c.Workers = runtime.NumCPU()
+	}
+	if len(c.Eval) == 0 {
+		c.Eval = []string{SplitValidation, SplitTest}
+	}
+	seenSplit := map[string]bool{}
+	for i, s := range c.Eval {
+		if s != SplitTrain && s != SplitValidation && s != SplitTest {
+			return fieldErr(fmt.Sprintf("eval[%d]", i), "%q: must be train, validation or test", s)
+		}
+		if seenSplit[s] {
+			return fieldErr(fmt.Sprintf("eval[%d]", i), "%q: duplicate", s)
+		}
+		seenSplit[s] = true
+	}
+	if len(c.Traces) == 0 {
+		return fieldErr("traces", "at least one trace is required")
+	}
+	names := map[string]bool{}
+	for i := range c.Traces {
+		if err := c.Traces[i].validate(fmt.Sprintf("traces[%d]", i)); err != nil {
+			return err
+		}
+		if names[c.Traces[i].Name] {
+			return fieldErr(fmt.Sprintf("traces[%d].name", i), "%q: duplicate", c.Traces[i].Name)
+		}
+		names[c.Traces[i].Name] = true
+	}
+	if len(c.Policies) == 0 {
+		return fieldErr("policies", "at least one policy is required")
+	}
+	names = map[string]bool{}
+	for i := range c.Policies {
+		if err := c.Policies[i].validate(fmt.Sprintf("policies[%d]", i)); err != nil {
+			return err
+		}
+		if names[c.Policies[i].Name] {
+			return fieldErr(fmt.Sprintf("policies[%d].name", i), "%q: duplicate", c.Policies[i].Name)
+		}
+		names[c.Policies[i].Name] = true
+	}
+	if len(c.Baselines) == 0 {
+		for _, k := range []string{KindThreshold, KindHPATuned} {
+			for _, p := range c.Policies {
+				if p.Kind == k {
+					c.Baselines = append(c.Baselines, p.Name)
+					break
+				}
+			}
+		}
+	}
+	for i, b := range c.Baselines {
+		if !names[b] {
+			return fieldErr(fmt.Sprintf("baselines[%d]", i), "%q: no such policy", b)
+		}
+	}
+	return nil
+}
+
+func (t *TraceSpec) validate(at string) error {
+	if !validName(t.Name) {
+		return &FieldError{at + ".name", fmt.Errorf("%q: %w", t.Name, errInvalidName)}
+	}
+	n := 0
+	if t.Builtin != "" {
+		n++
+	}
+	if t.File != "" {
+		n++
+	}
+	if !t.Synth.IsZero() {
+		n++
+	}
+	if n != 1 {
+		return fieldErr(at, "exactly one of builtin, file and synth must be set (found %d)", n)
+	}
+	if !t.Load.IsZero() && t.File == "" {
+		return fieldErr(at+".load", "only valid with file")
+	}
+	if t.ScaleMean < 0 || t.ScalePeak < 0 {
+		return fieldErr(at, "scale_mean %v, scale_peak %v: must be >= 0", t.ScaleMean, t.ScalePeak)
+	}
+	if t.ScaleMean > 0 && t.ScalePeak > 0 {
+		return fieldErr(at, "scale_mean and scale_peak are exclusive")
+	}
+	if t.Windows != nil {
+		for _, w := range []struct {
+			name string
+			w    Window
+		}{{"train", t.Windows.Train}, {"validation", t.Windows.Validation}, {"test", t.Windows.Test}} {
+			if w.w.Start < 0 || w.w.End <= w.w.Start {
+				return fieldErr(at+".windows."+w.name, "[%v, %v): must have 0 <= start < end", w.w.Start, w.w.End)
+			}
+		}
+		return nil
+	}
+	if t.Split == (Split{}) {
+		t.Split = Split{Train: 0.6, Validation: 0.2, Test: 0.2}
+	}
+	s := t.Split
+	if s.Train <= 0 || s.Validation <= 0 || s.Test <= 0 {
+		return fieldErr(at+".split", "train %v, validation %v, test %v: each must be > 0", s.Train, s.Validation, s.Test)
+	}
+	if sum := s.Train + s.Validation + s.Test; sum < 0.999999 || sum > 1.000001 {
+		return fieldErr(at+".split", "shares sum to %.6g: must sum to 1", sum)
+	}
+	return nil
+}
+
+func (p *PolicySpec) validate(at string) error {
+	if !validName(p.Name) {
+		return &FieldError{at + ".name", fmt.Errorf("%q: %w", p.Name, errInvalidName)}
+	}
+	switch {
+	case ruleKinds[p.Kind]:
+	case p.Kind == KindHPATuned:
+		if p.Tune == nil || len(p.Tune.Grid) == 0 {
+			return fieldErr(at+".tune.grid", "hpa-tuned needs a non-empty grid")
+		}
+		if p.Tune.Param == "" {
+			p.Tune.Param = "target_utilization"
+		}
+	case Learned(p.Kind):
+		if p.Train == nil || p.Train.Steps <= 0 {
+			return fieldErr(at+".train.steps", "%s needs train.steps > 0", p.Kind)
+		}
+	default:
+		return fieldErr(at+".kind", "%q: unknown (static, threshold, hpa, hpa-tuned, kpa, predictive, oracle, ppo, dqn)", p.Kind)
+	}
+	if p.Tune != nil && p.Kind != KindHPATuned {
+		return fieldErr(at+".tune", "only valid for kind hpa-tuned")
+	}
+	if p.Train != nil && !Learned(p.Kind) {
+		return fieldErr(at+".train", "only valid for kinds ppo and dqn")
+	}
+	if !p.Params.IsZero() && p.Params.Kind != yaml.MappingNode {
+		return fieldErr(at+".params", "must be a mapping")
+	}
+	return nil
+}
+
+// Parse decodes an experiment config strictly (unknown keys are errors) and validates
+// it. name labels errors, for example "default.yaml line 12: policies[3].kind: ...".
+func Parse(data []byte, name string) (*Config, error) {
+	var cfg Config
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if err := cfg.Validate(); err != nil {
+		var fe *FieldError
+		if errors.As(err, &fe) {
+			var root yaml.Node
+			if yaml.Unmarshal(data, &root) == nil {
+				if line := lineOf(&root, fe.Field); line > 0 {
+					return nil, fmt.Errorf("%s line %d: %w", name, line, err)
+				}
+			}
+		}
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return &cfg, nil
+}
+
+// Load reads and parses an experiment config file. Relative trace file paths are
+// resolved against the file's directory.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("experiment config: %w", err)
+	}
+	cfg, err := Parse(data, filepath.Base(path))
+	if err != nil {
+		return nil, err
+	}
+	base := filepath.Dir(path)
+	for i := range cfg.Traces {
+		cfg.Traces[i].File = ResolvePath(cfg.Traces[i].File, base)
+	}
+	return cfg, nil
+}
+
+// ResolvePath expands $INTELLISCALE_TRACES (or, when unset, the traces directory that
+// is a sibling of the repository) in p and makes a relative result absolute from base.
+func ResolvePath(p, base string) string {
+	if p == "" {
+		return ""
+	}
+	p = os.Expand(p, func(k string) string {
+		if k == "INTELLISCALE_TRACES" {
+			if v := os.Getenv(k); v != "" {
+				return v
+			}
+			if root := repoRoot(base); root != "" {
+				return filepath.Join(root, "..", "shared", "traces")
+			}
+		}
+		return os.Getenv(k)
+	})
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(base, p)
+	}
+	return p
+}
+
+// repoRoot walks up from dir to the directory holding go.mod, or "".
+func repoRoot(dir string) string {
+	d, err := filepath.Abs(dir)
+	if err != nil {
+		return ""
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			return ""
+		}
+		d = parent
+	}
+}
+
+// lineOf returns the line of the node at a field path like "policies[3].kind" in a
+// YAML document, or of the deepest existing ancestor; 0 when not found.
+func lineOf(doc *yaml.Node, path string) int {
+	n := doc
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	line := n.Line
+	for _, part := range strings.Split(path, ".") {
+		key, idx := part, -1
+		if i := strings.IndexByte(part, '['); i >= 0 && strings.HasSuffix(part, "]") {
+			key = part[:i]
+			v, err := strconv.Atoi(part[i+1 : len(part)-1])
+			if err != nil {
+				return line
+			}
+			idx = v
+		}
+		if n.Kind != yaml.MappingNode {
+			return line
+		}
+		found := false
+		for j := 0; j+1 < len(n.Content); j += 2 {
+			if n.Content[j].Value == key {
+				line = n.Content[j].Line
+				n = n.Content[j+1]
+				found = true
+				break
+			}
+		}
+		if !found {
+			return line
+		}
+		if idx >= 0 {
+			if n.Kind != yaml.SequenceNode || idx >= len(n.Content) {
+				return line
+			}
+			n = n.Content[idx]
+			line = n.Line
+		}
+	}
+	return line
+}

@@ -1,0 +1,90 @@
+package experiments
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"sync"
+
+	"github.com/intelliscale/intelliscale/agents/policy"
+	"github.com/intelliscale/intelliscale/experiments/train"
+	"github.com/intelliscale/intelliscale/sim"
+)
+
+// This file is the one place where the runner meets the training code
+// (experiments/train): the learned kinds ppo and dqn train with train.RunContext and
+// run their exported policy with train.Autoscaler.
+
+func defaultLearners() map[string]Learner {
+	return map[string]Learner{KindPPO: trainer{train.PPO}, KindDQN: trainer{train.DQN}}
+}
+
+type trainer struct{ algorithm string }
+
+// Train runs train.RunContext in job.Dir. PolicySpec.Train.Params, when set, is a
+// train.Config in YAML (env, ppo, dqn sections) over train.DefaultConfig; steps, seed,
+// the simulated service and the training windows come from the experiment.
+func (t trainer) Train(ctx context.Context, job TrainJob) error {
+	cfg := train.DefaultConfig(t.algorithm)
+	if job.Policy.Train != nil && !job.Policy.Train.Params.IsZero() {
+		if err := decodeStrict(&job.Policy.Train.Params, &cfg); err != nil {
+			return fmt.Errorf("policy %q train.params: %w", job.Policy.Name, err)
+		}
+	}
+	cfg.Algorithm = t.algorithm
+	cfg.Steps = job.Policy.Train.Steps
+	cfg.Seed = job.Seed
+	cfg.Traces = nil
+	cfg.Env.Sim = job.Sim
+	cfg.Env.Traces = job.Traces
+	for i, w := range job.Traces {
+		// A window of a trace without a wall-clock start keeps its time of day, as
+		// evaluation does (train.Epoch of the window's offset).
+		if w.Start.IsZero() && job.Offsets[i] > 0 {
+			w.Start = train.Epoch(nil, job.Offsets[i])
+		}
+	}
+	log := io.Writer(io.Discard)
+	if job.Log != nil {
+		log = &prefixWriter{w: job.Log, prefix: "train/" + filepath.Base(job.Dir) + ": "}
+	}
+	_, err := train.RunContext(ctx, cfg, job.Dir, log)
+	return err
+}
+
+// Autoscaler loads dir/policy.json and runs it with the features of training; the
+// epoch is the wall-clock time of the window's start, as in training.
+func (t trainer) Autoscaler(dir string, spec PolicySpec, ec EvalContext) (sim.Autoscaler, error) {
+	p, err := policy.Load(filepath.Join(dir, "policy.json"))
+	if err != nil {
+		return nil, err
+	}
+	return train.Autoscaler(p, ec.Sim, train.Epoch(ec.Trace, ec.Start))
+}
+
+// prefixWriter prefixes every line; it is not a terminal, so trainers write plain
+// progress lines that interleave cleanly between parallel cells.
+type prefixWriter struct {
+	mu     sync.Mutex
+	w      io.Writer
+	prefix string
+	buf    []byte
+}
+
+func (p *prefixWriter) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.buf = append(p.buf, b...)
+	for {
+		i := bytes.IndexByte(p.buf, '\n')
+		if i < 0 {
+			return len(b), nil
+		}
+		if _, err := fmt.Fprintf(p.w, "%s%s\n", p.prefix, p.buf[:i]); err != nil {
+			return 0, err
+		}
+		p.buf = p.buf[i+1:]
+	}
+}

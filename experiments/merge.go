@@ -1,0 +1,81 @@
+package experiments
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// MergeStats counts the cells of a merge.
+type MergeStats struct {
+	Copied, Present, Missing int
+}
+
+// Merge combines the results directories of shards (or of interrupted runs) into dst:
+// every finished cell found in a source is copied once, and dst/summary.csv is
+// rebuilt. All sources must hold the same config.yaml. A cell finished in two
+// sources must have identical metrics.json (the runs are deterministic, so a
+// difference means something is wrong). Missing counts cells finished nowhere.
+func Merge(dst string, srcs []string) (MergeStats, error) {
+	var st MergeStats
+	if len(srcs) == 0 {
+		return st, errors.New("merge: no source directories")
+	}
+	var conf []byte
+	for _, s := range srcs {
+		data, err := os.ReadFile(filepath.Join(s, "config.yaml"))
+		if err != nil {
+			return st, fmt.Errorf("merge: %w", err)
+		}
+		if conf != nil && !bytes.Equal(conf, data) {
+			return st, fmt.Errorf("merge: %s: config.yaml differs from %s", s, filepath.Join(srcs[0], "config.yaml"))
+		}
+		conf = data
+	}
+	cfg, err := Parse(conf, filepath.Join(srcs[0], "config.yaml"))
+	if err != nil {
+		return st, fmt.Errorf("merge: %w", err)
+	}
+	if old, err := os.ReadFile(filepath.Join(dst, "config.yaml")); err == nil && !bytes.Equal(old, conf) {
+		return st, fmt.Errorf("merge: %s holds a different experiment", dst)
+	}
+	if err := writeFileAtomic(filepath.Join(dst, "config.yaml"), conf); err != nil {
+		return st, err
+	}
+	prepare, eval := Matrix(cfg)
+	for _, c := range append(prepare, eval...) {
+		var from string
+		for _, s := range srcs {
+			d := filepath.Join(s, c.Dir())
+			if !IsDone(d) {
+				continue
+			}
+			if from == "" {
+				from = d
+				continue
+			}
+			if c.Phase == PhaseEval {
+				a, errA := os.ReadFile(filepath.Join(from, "metrics.json"))
+				b, errB := os.ReadFile(filepath.Join(d, "metrics.json"))
+				if errA != nil || errB != nil || !bytes.Equal(a, b) {
+					return st, fmt.Errorf("merge: cell %s: %s and %s disagree", c.Dir(), from, d)
+				}
+			}
+		}
+		target := filepath.Join(dst, c.Dir())
+		switch {
+		case IsDone(target):
+			st.Present++
+		case from == "":
+			st.Missing++
+		default:
+			if err := copyCell(from, target); err != nil {
+				return st, fmt.Errorf("merge: %w", err)
+			}
+			st.Copied++
+		}
+	}
+	return st, Summarize(dst, cfg)
+}

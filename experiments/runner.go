@@ -1,0 +1,506 @@
+package experiments
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/intelliscale/intelliscale/sim"
+	"github.com/intelliscale/intelliscale/traces"
+)
+
+// Phases a Runner can be limited to.
+const (
+	RunAll      = "all"      // prepare, then evaluate (default)
+	RunPrepare  = "prepare"  // tuning and training cells only
+	RunEvaluate = "evaluate" // evaluation cells (and any dependency not yet on disk)
+)
+
+// Runner executes an experiment's matrix into a results directory.
+type Runner struct {
+	// Config is the validated experiment.
+	Config *Config
+	// Out is the results directory (layout in RESULTS.md).
+	Out string
+	// Backend wires the simulator, policies and traces; see DefaultBackend.
+	Backend Backend
+	// Workers bounds the cells run at once. Default Config.Workers.
+	Workers int
+	// Shard limits the run to one slice of the matrix. Default: all of it.
+	Shard Shard
+	// Phase is all (default), prepare or evaluate.
+	Phase string
+	// Prepared, when set, is a results directory whose finished tuning and training
+	// cells are copied in instead of being recomputed (for example the merged output
+	// of a sharded prepare phase).
+	Prepared string
+	// Progress receives the progress display (nil: none).
+	Progress io.Writer
+	// Log receives notes and training logs (nil: none).
+	Log io.Writer
+}
+
+// RunStats counts the cells of a run.
+type RunStats struct {
+	Ran, Skipped int
+}
+
+type loadedTrace struct {
+	spec   TraceSpec
+	full   *traces.Trace
+	bounds map[string]Bounds
+}
+
+type run struct {
+	*Runner
+	cfg      *Config
+	traces   map[string]*loadedTrace
+	policies map[string]*PolicySpec
+	log      io.Writer
+	prog     *progress
+}
+
+// Run executes the selected cells, skipping those already finished in Out, and then
+// rewrites Out/summary.csv from every finished evaluation cell.
+func (r *Runner) Run(ctx context.Context) (RunStats, error) {
+	var st RunStats
+	if r.Config == nil {
+		return st, errors.New("experiment runner: no config")
+	}
+	if r.Out == "" {
+		return st, errors.New("experiment runner: no results directory")
+	}
+	phase := r.Phase
+	if phase == "" {
+		phase = RunAll
+	}
+	if phase != RunAll && phase != RunPrepare && phase != RunEvaluate {
+		return st, fmt.Errorf("experiment runner: phase %q: must be all, prepare or evaluate", phase)
+	}
+	cfg := r.Config
+	x := &run{Runner: r, cfg: cfg, traces: map[string]*loadedTrace{}, policies: map[string]*PolicySpec{}, log: r.Log}
+	if x.log == nil {
+		x.log = io.Discard
+	}
+	for i := range cfg.Policies {
+		p := &cfg.Policies[i]
+		x.policies[p.Name] = p
+		if Learned(p.Kind) && r.Backend.Learners[p.Kind] == nil {
+			return st, fmt.Errorf("policy %q: no learner for kind %s", p.Name, p.Kind)
+		}
+	}
+	if r.Backend.Simulate == nil || r.Backend.NewRule == nil || r.Backend.LoadTrace == nil {
+		return st, errors.New("experiment runner: backend incomplete")
+	}
+	if err := writeConfig(r.Out, cfg); err != nil {
+		return st, err
+	}
+	for _, spec := range cfg.Traces {
+		tr, err := r.Backend.LoadTrace(spec)
+		if err != nil {
+			return st, fmt.Errorf("trace %q: %w", spec.Name, err)
+		}
+		if err := tr.Validate(); err != nil {
+			return st, err
+		}
+		b, err := WindowBounds(spec, len(tr.Rates), tr.Bucket)
+		if err != nil {
+			return st, err
+		}
+		x.traces[spec.Name] = &loadedTrace{spec: spec, full: tr, bounds: b}
+	}
+
+	prepare, eval := Matrix(cfg)
+	var prep, ev []Cell
+	chosen := map[string]bool{}
+	if phase != RunEvaluate {
+		for i, c := range prepare {
+			if r.Shard.Has(i) {
+				prep = append(prep, c)
+				chosen[c.Dir()] = true
+			}
+		}
+	}
+	if phase != RunPrepare {
+		for i, c := range eval {
+			if r.Shard.Has(i) {
+				ev = append(ev, c)
+			}
+		}
+		// Dependencies of this slice that are not selected: reuse Prepared, else
+		// compute them here (deterministic, so a duplicate is identical).
+		for _, c := range prepare {
+			if chosen[c.Dir()] || !needed(c, ev) || IsDone(filepath.Join(r.Out, c.Dir())) {
+				continue
+			}
+			if r.Prepared != "" && IsDone(filepath.Join(r.Prepared, c.Dir())) {
+				if err := copyCell(filepath.Join(r.Prepared, c.Dir()), filepath.Join(r.Out, c.Dir())); err != nil {
+					return st, err
+				}
+				continue
+			}
+			fmt.Fprintf(x.log, "computing dependency %s here\n", c.Dir())
+			prep = append(prep, c)
+			chosen[c.Dir()] = true
+		}
+	}
+	prep, skippedPrep := x.pending(prep)
+	ev, skippedEval := x.pending(ev)
+	st.Skipped = skippedPrep + skippedEval
+	workers := r.Workers
+	if workers <= 0 {
+		workers = cfg.Workers
+	}
+	x.prog = newProgress(r.Progress, append(append([]Cell(nil), prep...), ev...))
+	if err := x.pool(ctx, workers, prep); err != nil {
+		return st, err
+	}
+	st.Ran += len(prep)
+	if err := x.pool(ctx, workers, ev); err != nil {
+		return st, err
+	}
+	st.Ran += len(ev)
+	x.prog.finish()
+	return st, Summarize(r.Out, cfg)
+}
+
+func needed(dep Cell, eval []Cell) bool {
+	for _, c := range eval {
+		for _, d := range Dependencies(c) {
+			if d.Dir() == dep.Dir() {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (x *run) pending(cells []Cell) (todo []Cell, skipped int) {
+	for _, c := range cells {
+		if IsDone(filepath.Join(x.Out, c.Dir())) {
+			skipped++
+			continue
+		}
+		todo = append(todo, c)
+	}
+	return todo, skipped
+}
+
+// pool runs cells on workers goroutines and returns the first error (by cell order).
+func (x *run) pool(ctx context.Context, workers int, cells []Cell) error {
+	if len(cells) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make([]error, len(cells))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < workers && w < len(cells); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				if err := x.cell(ctx, cells[i]); err != nil {
+					errs[i] = fmt.Errorf("cell %s: %w", cells[i].Dir(), err)
+					cancel()
+					continue
+				}
+				x.prog.done(cells[i])
+			}
+		}()
+	}
+feed:
+	for i := range cells {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return ctx.Err()
+}
+
+func (x *run) cell(ctx context.Context, c Cell) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	switch c.Phase {
+	case PhaseTune:
+		return x.tune(c)
+	case PhaseTrain:
+		return x.train(ctx, c)
+	default:
+		return x.evaluate(c)
+	}
+}
+
+func nodeOrNil(n *yaml.Node) *yaml.Node {
+	if n == nil || n.IsZero() {
+		return nil
+	}
+	return n
+}
+
+// evaluate runs one policy on one window and writes the cell directory.
+func (x *run) evaluate(c Cell) error {
+	lt := x.traces[c.Trace]
+	b := lt.bounds[c.Split]
+	window := SliceTrace(lt.full, b)
+	simCfg := x.cfg.Sim
+	simCfg.Seed = DeriveSeed(c.Seed, c.Trace+"/"+c.Split)
+	ec := EvalContext{Sim: simCfg, Trace: lt.full, Start: time.Duration(b.From) * lt.full.Bucket}
+	pol := x.policies[c.Policy]
+	var (
+		a     sim.Autoscaler
+		err   error
+		tuned *TunedValue
+	)
+	switch {
+	case c.Kind == KindHPATuned:
+		dep := Dependencies(c)[0]
+		tuned, err = readTuned(filepath.Join(x.Out, dep.Dir()))
+		if err != nil {
+			return err
+		}
+		a, err = x.Backend.NewRule(KindHPA, withParam(&pol.Params, pol.Tune.Param, float64(tuned.Value)), ec)
+	case Learned(c.Kind):
+		dep := Dependencies(c)[0]
+		a, err = x.Backend.Learners[c.Kind].Autoscaler(filepath.Join(x.Out, dep.Dir()), *pol, ec)
+	default:
+		a, err = x.Backend.NewRule(c.Kind, nodeOrNil(&pol.Params), ec)
+	}
+	if err != nil {
+		return fmt.Errorf("policy %q: %w", c.Policy, err)
+	}
+	o, err := x.Backend.Simulate(simCfg, window, a)
+	if err != nil {
+		return err
+	}
+	m := CellMetrics{
+		Cell: c.Name(), Trace: c.Trace, Policy: c.Policy, Kind: c.Kind, Seed: c.Seed, Split: c.Split,
+		SimSeed:     simCfg.Seed,
+		WindowStart: ec.Start.Seconds(), WindowEnd: (time.Duration(b.To) * lt.full.Bucket).Seconds(),
+		Tuned:   tuned,
+		Metrics: map[string]Num{},
+	}
+	for _, mt := range Metrics {
+		m.Metrics[mt.Name] = Num(mt.Get(&o.Summary))
+	}
+	js, err := marshalJSON(m)
+	if err != nil {
+		return err
+	}
+	var tl, cdf bytes.Buffer
+	if err := sim.WriteTimelineCSV(&tl, o.Timeline); err != nil {
+		return err
+	}
+	if err := WriteCDF(&cdf, o.LatencyCDF); err != nil {
+		return err
+	}
+	return writeCell(filepath.Join(x.Out, c.Dir()), []namedFile{{"metrics.json", js}, {"timeline.csv", tl.Bytes()}, {"latency_cdf.csv", cdf.Bytes()}})
+}
+
+// train runs a learner in the cell directory itself (so that its checkpoints survive
+// an interruption) and marks it done when training returns.
+func (x *run) train(ctx context.Context, c Cell) error {
+	pol := x.policies[c.Policy]
+	dir := filepath.Join(x.Out, c.Dir())
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	var (
+		wins []*traces.Trace
+		offs []time.Duration
+	)
+	for _, spec := range x.cfg.Traces {
+		lt := x.traces[spec.Name]
+		b := lt.bounds[SplitTrain]
+		w := SliceTrace(lt.full, b)
+		w.Name = spec.Name
+		wins = append(wins, w)
+		offs = append(offs, time.Duration(b.From)*lt.full.Bucket)
+	}
+	seed := DeriveSeed(c.Seed, "train/"+c.Policy)
+	simCfg := x.cfg.Sim
+	simCfg.Seed = seed
+	job := TrainJob{Policy: *pol, Traces: wins, Offsets: offs, Sim: simCfg, Seed: seed, Dir: dir, Log: x.log}
+	if err := x.Backend.Learners[c.Kind].Train(ctx, job); err != nil {
+		return err
+	}
+	return writeFileAtomic(filepath.Join(dir, doneMarker), nil)
+}
+
+type namedFile struct {
+	name string
+	data []byte
+}
+
+// writeCell writes files into a fresh temporary directory beside dir, adds the done
+// marker and renames it into place: a cell directory is complete or absent.
+func writeCell(dir string, files []namedFile) error {
+	parent := filepath.Dir(dir)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".tmp-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return err
+	}
+	for _, f := range append(files, namedFile{doneMarker, nil}) {
+		if err := os.WriteFile(filepath.Join(tmp, f.name), f.data, 0o644); err != nil {
+			return err
+		}
+	}
+	if IsDone(dir) {
+		return nil // finished meanwhile by another process sharing the directory
+	}
+	if err := os.RemoveAll(dir); err != nil { // an unfinished leftover
+		return err
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		if IsDone(dir) {
+			return nil
+		}
+		return err
+	}
+	return nil
+}
+
+// copyCell copies a finished cell directory (flat, or one level of subdirectories
+// such as checkpoints) to dst atomically.
+func copyCell(src, dst string) error {
+	var files []namedFile
+	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() || d.Name() == doneMarker {
+			return nil
+		}
+		rel, err := filepath.Rel(src, p)
+		if err != nil {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		files = append(files, namedFile{rel, data})
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("copy %s: %w", src, err)
+	}
+	parent := filepath.Dir(dst)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dst)+".tmp-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return err
+	}
+	for _, f := range append(files, namedFile{doneMarker, nil}) {
+		p := filepath.Join(tmp, f.name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, f.data, 0o644); err != nil {
+			return err
+		}
+	}
+	if IsDone(dst) {
+		return nil
+	}
+	if err := os.RemoveAll(dst); err != nil {
+		return err
+	}
+	return os.Rename(tmp, dst)
+}
+
+// withParam returns a copy of a params mapping with key set to v.
+func withParam(params *yaml.Node, key string, v float64) *yaml.Node {
+	out := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+	if params != nil && params.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(params.Content); i += 2 {
+			if params.Content[i].Value != key {
+				out.Content = append(out.Content, params.Content[i], params.Content[i+1])
+			}
+		}
+	}
+	out.Content = append(out.Content,
+		&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key},
+		&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!float", Value: FormatFloat(v)})
+	return out
+}
+
+// writeConfig writes Out/config.yaml, the resolved config, or checks that an existing
+// one describes the same experiment (a resumed run must not mix experiments).
+func writeConfig(out string, cfg *Config) error {
+	data, err := MarshalConfig(cfg)
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(out, "config.yaml")
+	if old, err := os.ReadFile(path); err == nil {
+		if !bytes.Equal(old, data) {
+			return fmt.Errorf("%s describes a different experiment: use another results directory", path)
+		}
+		return nil
+	}
+	return writeFileAtomic(path, data)
+}
+
+// MarshalConfig renders the resolved config as written to config.yaml. Workers is
+// left out: it does not change any result.
+func MarshalConfig(cfg *Config) ([]byte, error) {
+	c := *cfg
+	c.Workers = 0
+	return yaml.Marshal(&c)
+}
+
+// Summarize rewrites out/summary.csv from every finished evaluation cell of cfg, in
+// matrix order.
+func Summarize(out string, cfg *Config) error {
+	_, eval := Matrix(cfg)
+	var rows []CellMetrics
+	for _, c := range eval {
+		dir := filepath.Join(out, c.Dir())
+		if !IsDone(dir) {
+			continue
+		}
+		m, err := ReadCellMetrics(filepath.Join(dir, "metrics.json"))
+		if err != nil {
+			return err
+		}
+		rows = append(rows, *m)
+	}
+	var b bytes.Buffer
+	if err := WriteSummary(&b, rows); err != nil {
+		return err
+	}
+	return writeFileAtomic(filepath.Join(out, "summary.csv"), b.Bytes())
+}

@@ -1,0 +1,294 @@
+package reports
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+
+	"github.com/intelliscale/intelliscale/experiments"
+)
+
+// Results is an experiment's results directory as read from disk.
+type Results struct {
+	Dir    string
+	Config *experiments.Config
+	Cells  []experiments.CellMetrics
+	// index[policy][split][seed][trace]
+	index map[string]map[string]map[uint64]map[string]map[string]float64
+}
+
+// Load reads config.yaml and summary.csv of a results directory.
+func Load(dir string) (*Results, error) {
+	data, err := os.ReadFile(filepath.Join(dir, "config.yaml"))
+	if err != nil {
+		return nil, fmt.Errorf("results %s: %w", dir, err)
+	}
+	cfg, err := experiments.Parse(data, filepath.Join(dir, "config.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(filepath.Join(dir, "summary.csv"))
+	if err != nil {
+		return nil, fmt.Errorf("results %s: %w", dir, err)
+	}
+	defer f.Close()
+	cells, err := experiments.ReadSummary(f, filepath.Join(dir, "summary.csv"))
+	if err != nil {
+		return nil, err
+	}
+	return NewResults(dir, cfg, cells), nil
+}
+
+// NewResults indexes cells of an experiment.
+func NewResults(dir string, cfg *experiments.Config, cells []experiments.CellMetrics) *Results {
+	r := &Results{Dir: dir, Config: cfg, Cells: cells, index: map[string]map[string]map[uint64]map[string]map[string]float64{}}
+	for _, c := range cells {
+		a := r.index[c.Policy]
+		if a == nil {
+			a = map[string]map[uint64]map[string]map[string]float64{}
+			r.index[c.Policy] = a
+		}
+		b := a[c.Split]
+		if b == nil {
+			b = map[uint64]map[string]map[string]float64{}
+			a[c.Split] = b
+		}
+		cc := b[c.Seed]
+		if cc == nil {
+			cc = map[string]map[string]float64{}
+			b[c.Seed] = cc
+		}
+		m := map[string]float64{}
+		for k, v := range c.Metrics {
+			m[k] = float64(v)
+		}
+		cc[c.Trace] = m
+	}
+	return r
+}
+
+// value returns one figure of one cell, NaN when absent.
+func (r *Results) value(policy, split string, seed uint64, trace, metric string) float64 {
+	m := r.index[policy][split][seed][trace]
+	if m == nil {
+		return math.NaN()
+	}
+	v, ok := m[metric]
+	if !ok {
+		return math.NaN()
+	}
+	return v
+}
+
+// PerSeed returns, for each experiment seed, the mean over traces of f(trace, seed)
+// (ignoring undefined values).
+func (r *Results) PerSeed(f func(trace string, seed uint64) float64) []float64 {
+	out := make([]float64, 0, len(r.Config.Seeds))
+	for _, s := range r.Config.Seeds {
+		var xs []float64
+		for _, t := range r.Config.Traces {
+			xs = append(xs, f(t.Name, s))
+		}
+		out = append(out, meanFinite(xs))
+	}
+	return out
+}
+
+// Figure is the mean over seeds (of the mean over traces) of a metric, with its CI.
+func (r *Results) Figure(policy, split, metric string) Stat {
+	return MeanCI(r.PerSeed(func(t string, s uint64) float64 { return r.value(policy, split, s, t, metric) }))
+}
+
+// TraceFigure is the mean over seeds of a metric on one trace.
+func (r *Results) TraceFigure(policy, split, trace, metric string) Stat {
+	var xs []float64
+	for _, s := range r.Config.Seeds {
+		xs = append(xs, r.value(policy, split, s, trace, metric))
+	}
+	return MeanCI(xs)
+}
+
+// oracle returns the name of the first oracle policy, or "".
+func (r *Results) oracle() string {
+	for _, p := range r.Config.Policies {
+		if p.Kind == experiments.KindOracle {
+			return p.Name
+		}
+	}
+	return ""
+}
+
+// CostVsOracle is a policy's cost over the oracle's on the same trace, seed and
+// window, averaged as Figure does. NaN when there is no oracle.
+func (r *Results) CostVsOracle(policy, split string) Stat {
+	o := r.oracle()
+	return MeanCI(r.PerSeed(func(t string, s uint64) float64 {
+		if o == "" {
+			return math.NaN()
+		}
+		oc := r.value(o, split, s, t, "cost")
+		if !(oc > 0) {
+			return math.NaN()
+		}
+		return r.value(policy, split, s, t, "cost") / oc
+	}))
+}
+
+// Improvement is the percentage by which policy lowers metric relative to base
+// (100*(base-policy)/base), computed per trace and seed, averaged over traces per
+// seed, then over seeds. Pairs where base is 0 or undefined are left out.
+func (r *Results) Improvement(policy, base, split, metric string) Stat {
+	return MeanCI(r.PerSeed(func(t string, s uint64) float64 {
+		b := r.value(base, split, s, t, metric)
+		p := r.value(policy, split, s, t, metric)
+		if !(b > 0) || math.IsNaN(p) {
+			return math.NaN()
+		}
+		return 100 * (b - p) / b
+	}))
+}
+
+// Difference is policy minus base in a metric's own unit, paired by trace and seed.
+func (r *Results) Difference(policy, base, split, metric string) Stat {
+	return MeanCI(r.PerSeed(func(t string, s uint64) float64 {
+		return r.value(policy, split, s, t, metric) - r.value(base, split, s, t, metric)
+	}))
+}
+
+// Candidate is a learned policy's standing on the validation windows.
+type Candidate struct {
+	Policy, Kind        string
+	SLOViolations, Cost Stat
+	Qualified           bool // mean SLO violations within the SLO budget
+}
+
+// Comparison is the winning learned policy against one baseline on the test windows.
+type Comparison struct {
+	Baseline string
+	// UnderProvisioning: improvement in mean under-provisioning episode length, percent.
+	UnderProvisioning Stat
+	// ThetaO: reduction in over-provisioning accuracy theta_O, percent.
+	ThetaO Stat
+	// Cost: reduction in cost, percent.
+	Cost Stat
+	// Accuracy: difference in scaling accuracy, percentage points (positive: better).
+	Accuracy Stat
+	// SLOViolations: difference in SLO violations, percentage points (negative: better).
+	SLOViolations Stat
+	// Verdicts say plainly what the figures mean.
+	Verdicts []string
+}
+
+// Headline is the report's main result.
+type Headline struct {
+	SLOBudget  float64 // percent of requests allowed to violate the SLO
+	Candidates []Candidate
+	// Winner is the learned policy chosen on validation; "" when there is none.
+	Winner string
+	// Qualified is false when no learned policy met the SLO budget on validation (the
+	// one with the fewest violations was taken).
+	Qualified   bool
+	Comparisons []Comparison
+	Notes       []string
+}
+
+// ErrNoSplit is returned when the results lack the validation or test windows.
+var ErrNoSplit = errors.New("headline needs evaluation on both validation and test windows")
+
+// ComputeHeadline selects the winning learned policy on the validation windows only
+// and compares it with each baseline on the test windows.
+func (r *Results) ComputeHeadline() (*Headline, error) {
+	has := map[string]bool{}
+	for _, s := range r.Config.Eval {
+		has[s] = true
+	}
+	if !has[experiments.SplitValidation] || !has[experiments.SplitTest] {
+		return nil, ErrNoSplit
+	}
+	t := r.Config.Sim.SLO.Target
+	if t == 0 {
+		t = 0.95
+	}
+	h := &Headline{SLOBudget: 100 * (1 - t)}
+	for _, p := range r.Config.Policies {
+		if !experiments.Learned(p.Kind) {
+			continue
+		}
+		c := Candidate{Policy: p.Name, Kind: p.Kind,
+			SLOViolations: r.Figure(p.Name, experiments.SplitValidation, "slo_violations"),
+			Cost:          r.Figure(p.Name, experiments.SplitValidation, "cost")}
+		c.Qualified = c.SLOViolations.Mean <= h.SLOBudget
+		h.Candidates = append(h.Candidates, c)
+	}
+	w := SelectWinner(h.Candidates)
+	if w < 0 {
+		h.Notes = append(h.Notes, "The experiment has no learned policy: there is no headline comparison.")
+		return h, nil
+	}
+	h.Winner, h.Qualified = h.Candidates[w].Policy, h.Candidates[w].Qualified
+	if !h.Qualified {
+		h.Notes = append(h.Notes, fmt.Sprintf("No learned policy met the SLO (at most %.3g%% violations) on the validation windows; %s, the one with the fewest violations, is reported anyway.", h.SLOBudget, h.Winner))
+	}
+	for _, b := range r.Config.Baselines {
+		h.Comparisons = append(h.Comparisons, r.compare(h.Winner, b))
+	}
+	return h, nil
+}
+
+// SelectWinner returns the index of the candidate with the lowest mean cost among
+// those qualified, else the one with the fewest SLO violations; -1 when empty. Ties
+// go to the earlier candidate.
+func SelectWinner(cs []Candidate) int {
+	best := -1
+	for i, c := range cs {
+		if c.Qualified && (best < 0 || c.Cost.Mean < cs[best].Cost.Mean) {
+			best = i
+		}
+	}
+	if best >= 0 {
+		return best
+	}
+	for i, c := range cs {
+		if best < 0 || c.SLOViolations.Mean < cs[best].SLOViolations.Mean {
+			best = i
+		}
+	}
+	return best
+}
+
+func (r *Results) compare(w, b string) Comparison {
+	const test = experiments.SplitTest
+	c := Comparison{Baseline: b,
+		UnderProvisioning: r.Improvement(w, b, test, "under_provision_seconds"),
+		ThetaO:            r.Improvement(w, b, test, "theta_o"),
+		Cost:              r.Improvement(w, b, test, "cost"),
+		Accuracy:          r.Difference(w, b, test, "accuracy"),
+		SLOViolations:     r.Difference(w, b, test, "slo_violations"),
+	}
+	c.Verdicts = []string{
+		verdict(w, b, "mean under-provisioning duration", c.UnderProvisioning, true, "%"),
+		verdict(w, b, "over-provisioning (theta_O)", c.ThetaO, true, "%"),
+		verdict(w, b, "cost", c.Cost, true, "%"),
+		verdict(w, b, "scaling accuracy", c.Accuracy, true, " points"),
+		verdict(w, b, "SLO violations", Stat{-c.SLOViolations.Mean, c.SLOViolations.CI, c.SLOViolations.N}, true, " points"),
+	}
+	return c
+}
+
+// verdict words a paired improvement s (positive = w better) plainly.
+func verdict(w, b, what string, s Stat, _ bool, unit string) string {
+	switch {
+	case math.IsNaN(s.Mean):
+		return fmt.Sprintf("%s vs %s on %s: undefined (no comparable windows).", w, b, what)
+	case s.Mean == 0:
+		return fmt.Sprintf("%s does not beat %s on %s (no difference).", w, b, what)
+	case s.Mean < 0:
+		return fmt.Sprintf("%s does not beat %s on %s: %.3g%s worse.", w, b, what, -s.Mean, unit)
+	case math.IsNaN(s.CI) || s.Low() <= 0:
+		return fmt.Sprintf("%s is ahead of %s on %s by %.3g%s, but the 95%% CI (±%.3g) includes zero: not a clear win.", w, b, what, s.Mean, unit, s.CI)
+	default:
+		return fmt.Sprintf("%s beats %s on %s by %.3g%s (95%% CI ±%.3g).", w, b, what, s.Mean, unit, s.CI)
+	}
+}

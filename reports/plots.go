@@ -1,0 +1,511 @@
+package reports
+
+import (
+	"fmt"
+	"image/color"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"time"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/intelliscale/intelliscale/experiments"
+)
+
+// Plot is one figure of the report, saved as File.png and File.svg.
+type Plot struct {
+	Title, File string
+}
+
+var (
+	demandColor = color.RGBA{R: 90, G: 90, B: 90, A: 255}
+	sloColor    = color.RGBA{R: 200, G: 30, B: 30, A: 255}
+)
+
+// Plots draws every figure the results support into dir and lists them.
+func (r *Results) Plots(dir string) ([]Plot, error) {
+	var out []Plot
+	add := func(p Plot, err error, ok bool) error {
+		if err != nil {
+			return err
+		}
+		if ok {
+			out = append(out, p)
+		}
+		return nil
+	}
+	p, ok, err := r.rewardPlot(dir)
+	if err := add(p, err, ok); err != nil {
+		return nil, err
+	}
+	for _, tr := range r.Config.Traces {
+		p, ok, err := r.replicaPlot(dir, tr.Name)
+		if err := add(p, err, ok); err != nil {
+			return nil, err
+		}
+		p, ok, err = r.latencyPlot(dir, tr.Name)
+		if err := add(p, err, ok); err != nil {
+			return nil, err
+		}
+	}
+	p, ok, err = r.paretoPlot(dir)
+	if err := add(p, err, ok); err != nil {
+		return nil, err
+	}
+	p, ok, err = r.cdfPlot(dir)
+	if err := add(p, err, ok); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (r *Results) sloLatency() float64 {
+	if l := r.Config.Sim.SLO.Latency; l > 0 {
+		return l.Seconds()
+	}
+	return (500 * time.Millisecond).Seconds()
+}
+
+// saveTiles draws a grid of plots (nil cells left empty) to base.png and base.svg.
+func saveTiles(grid [][]*plot.Plot, w, h vg.Length, base string) error {
+	for _, ext := range []string{"png", "svg"} {
+		c, err := draw.NewFormattedCanvas(w, h, ext)
+		if err != nil {
+			return err
+		}
+		dc := draw.New(c)
+		t := draw.Tiles{Rows: len(grid), Cols: len(grid[0]), PadX: vg.Millimeter * 3, PadY: vg.Millimeter * 3, PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2}
+		cs := plot.Align(grid, t, dc)
+		for i := range grid {
+			for j, p := range grid[i] {
+				if p != nil {
+					p.Draw(cs[i][j])
+				}
+			}
+		}
+		f, err := os.Create(base + "." + ext)
+		if err != nil {
+			return err
+		}
+		if _, err := c.WriteTo(f); err != nil {
+			f.Close()
+			return err
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func saveOne(p *plot.Plot, w, h vg.Length, base string) error {
+	return saveTiles([][]*plot.Plot{{p}}, w, h, base)
+}
+
+func (r *Results) cellFile(trace, policy string, seed uint64, split, name string) string {
+	c := experiments.Cell{Phase: experiments.PhaseEval, Policy: policy, Trace: trace, Seed: seed, Split: split}
+	return filepath.Join(r.Dir, c.Dir(), name)
+}
+
+// rewardPlot: training curves of the learned policies, mean and range over seeds.
+func (r *Results) rewardPlot(dir string) (Plot, bool, error) {
+	p := plot.New()
+	p.Title.Text = "Training reward (mean over seeds, band: range over seeds)"
+	p.X.Label.Text = "environment steps"
+	p.Y.Label.Text = "episode return"
+	p.Legend.Top = false
+	p.Legend.Left = false
+	any := false
+	for i, pol := range r.Config.Policies {
+		if !experiments.Learned(pol.Kind) {
+			continue
+		}
+		var runs [][2][]float64
+		maxStep := 0.0
+		for _, s := range r.Config.Seeds {
+			c := experiments.Cell{Phase: experiments.PhaseTrain, Policy: pol.Name, Seed: s}
+			t, err := experiments.ReadTable(filepath.Join(r.Dir, c.Dir(), "progress.csv"))
+			if err != nil || t.Columns["step"] == nil || t.Columns["episode_return"] == nil {
+				continue
+			}
+			xs, ys := t.Columns["step"], t.Columns["episode_return"]
+			runs = append(runs, [2][]float64{xs, ys})
+			for _, x := range xs {
+				maxStep = math.Max(maxStep, x)
+			}
+		}
+		if len(runs) == 0 || maxStep <= 0 {
+			continue
+		}
+		const bins = 40
+		var mean, lo, hi plotter.XYs
+		for b := range bins {
+			a, z := maxStep*float64(b)/bins, maxStep*float64(b+1)/bins
+			var perSeed []float64
+			for _, run := range runs {
+				var vals []float64
+				for k, x := range run[0] {
+					if x > a && x <= z || b == 0 && x == 0 {
+						vals = append(vals, run[1][k])
+					}
+				}
+				if m := meanFinite(vals); !math.IsNaN(m) {
+					perSeed = append(perSeed, m)
+				}
+			}
+			if len(perSeed) == 0 {
+				continue
+			}
+			x := (a + z) / 2
+			mn, mx := perSeed[0], perSeed[0]
+			for _, v := range perSeed {
+				mn, mx = math.Min(mn, v), math.Max(mx, v)
+			}
+			mean = append(mean, plotter.XY{X: x, Y: meanFinite(perSeed)})
+			lo = append(lo, plotter.XY{X: x, Y: mn})
+			hi = append(hi, plotter.XY{X: x, Y: mx})
+		}
+		if len(mean) == 0 {
+			continue
+		}
+		col := plotutil.Color(i)
+		band := append(plotter.XYs{}, lo...)
+		for k := len(hi) - 1; k >= 0; k-- {
+			band = append(band, hi[k])
+		}
+		if poly, err := plotter.NewPolygon(band); err == nil && len(mean) > 1 {
+			r, g, b, _ := col.RGBA()
+			poly.Color = color.NRGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(b >> 8), A: 70}
+			poly.LineStyle.Width = 0
+			p.Add(poly)
+		}
+		l, err := plotter.NewLine(mean)
+		if err != nil {
+			return Plot{}, false, err
+		}
+		l.Color = col
+		l.Width = vg.Points(1.5)
+		p.Add(l)
+		p.Legend.Add(fmt.Sprintf("%s (%d seeds)", pol.Name, len(runs)), l)
+		any = true
+	}
+	if !any {
+		return Plot{}, false, nil
+	}
+	p.Add(plotter.NewGrid())
+	base := filepath.Join(dir, "reward_curves")
+	return Plot{Title: "Training reward curves", File: "reward_curves"}, true, saveOne(p, 16*vg.Centimeter, 10*vg.Centimeter, base)
+}
+
+// panels returns a grid of nPolicies panels, two columns.
+func panelGrid(n int) [][]*plot.Plot {
+	cols := 2
+	if n == 1 {
+		cols = 1
+	}
+	rows := (n + cols - 1) / cols
+	g := make([][]*plot.Plot, rows)
+	for i := range g {
+		g[i] = make([]*plot.Plot, cols)
+	}
+	return g
+}
+
+// replicaPlot: ready replicas against demand over the test window, one panel per policy.
+func (r *Results) replicaPlot(dir, trace string) (Plot, bool, error) {
+	pols := r.Config.Policies
+	seed := r.Config.Seeds[0]
+	grid := panelGrid(len(pols))
+	any := false
+	for i, pol := range pols {
+		t, err := experiments.ReadTable(r.cellFile(trace, pol.Name, seed, experiments.SplitTest, "timeline.csv"))
+		if err != nil {
+			continue
+		}
+		ts, ready, demand := t.Columns["time_s"], t.Columns["ready"], t.Columns["demand"]
+		if ts == nil || ready == nil || demand == nil {
+			continue
+		}
+		p := plot.New()
+		p.Title.Text = pol.Name
+		p.X.Label.Text = "time in test window (h)"
+		p.Y.Label.Text = "replicas"
+		d, s := make(plotter.XYs, len(ts)), make(plotter.XYs, len(ts))
+		ymax := 0.0
+		for k := range ts {
+			d[k] = plotter.XY{X: ts[k] / 3600, Y: demand[k]}
+			s[k] = plotter.XY{X: ts[k] / 3600, Y: ready[k]}
+			ymax = math.Max(ymax, math.Max(demand[k], ready[k]))
+		}
+		ld, _ := plotter.NewLine(d)
+		ld.Color = demandColor
+		ld.Dashes = []vg.Length{vg.Points(3), vg.Points(2)}
+		ls, _ := plotter.NewLine(s)
+		ls.Color = plotutil.Color(i)
+		ls.Width = vg.Points(1.2)
+		p.Add(plotter.NewGrid(), ld, ls)
+		p.Legend.Add("demand (needed)", ld)
+		p.Legend.Add("ready replicas", ls)
+		p.Legend.Top = true
+		p.Y.Min, p.Y.Max = 0, math.Ceil(ymax*1.4+1)
+		grid[i/len(grid[0])][i%len(grid[0])] = p
+		any = true
+	}
+	if !any {
+		return Plot{}, false, nil
+	}
+	name := "replicas_" + trace
+	h := vg.Length(len(grid)) * 6 * vg.Centimeter
+	return Plot{Title: fmt.Sprintf("Replicas against demand, trace %s, test window, seed %d", trace, seed), File: name}, true,
+		saveTiles(grid, 24*vg.Centimeter, h, filepath.Join(dir, name))
+}
+
+// latencyPlot: p95 response time per control interval against the SLO, one panel per policy.
+func (r *Results) latencyPlot(dir, trace string) (Plot, bool, error) {
+	pols := r.Config.Policies
+	seed := r.Config.Seeds[0]
+	slo := r.sloLatency()
+	grid := panelGrid(len(pols))
+	any := false
+	ymin, ymax := math.Inf(1), slo
+	for i, pol := range pols {
+		t, err := experiments.ReadTable(r.cellFile(trace, pol.Name, seed, experiments.SplitTest, "timeline.csv"))
+		if err != nil {
+			continue
+		}
+		ts, p95 := t.Columns["time_s"], t.Columns["p95_s"]
+		if ts == nil || p95 == nil {
+			continue
+		}
+		var xy plotter.XYs
+		for k := range ts {
+			if p95[k] > 0 && !math.IsNaN(p95[k]) {
+				xy = append(xy, plotter.XY{X: ts[k] / 3600, Y: p95[k]})
+				ymin, ymax = math.Min(ymin, p95[k]), math.Max(ymax, p95[k])
+			}
+		}
+		if len(xy) == 0 {
+			continue
+		}
+		p := plot.New()
+		p.Title.Text = pol.Name
+		p.X.Label.Text = "time in test window (h)"
+		p.Y.Label.Text = "p95 latency (s, log)"
+		p.Y.Scale = plot.LogScale{}
+		p.Y.Tick.Marker = decadeTicks{}
+		l, _ := plotter.NewLine(xy)
+		l.Color = plotutil.Color(i)
+		sl, _ := plotter.NewLine(plotter.XYs{{X: xy[0].X, Y: slo}, {X: xy[len(xy)-1].X, Y: slo}})
+		sl.Color = sloColor
+		sl.Dashes = []vg.Length{vg.Points(4), vg.Points(2)}
+		p.Add(plotter.NewGrid(), l, sl)
+		p.Legend.Add("p95 per interval", l)
+		p.Legend.Add(fmt.Sprintf("SLO %.3g s", slo), sl)
+		p.Legend.Top = true
+		grid[i/len(grid[0])][i%len(grid[0])] = p
+		any = true
+	}
+	if !any {
+		return Plot{}, false, nil
+	}
+	for _, row := range grid {
+		for _, p := range row {
+			if p != nil {
+				p.Y.Min, p.Y.Max = ymin/1.5, ymax*4
+			}
+		}
+	}
+	name := "p95_" + trace
+	h := vg.Length(len(grid)) * 6 * vg.Centimeter
+	return Plot{Title: fmt.Sprintf("p95 latency against the SLO, trace %s, test window, seed %d", trace, seed), File: name}, true,
+		saveTiles(grid, 24*vg.Centimeter, h, filepath.Join(dir, name))
+}
+
+type labelledXYs struct {
+	plotter.XYs
+	labels []string
+}
+
+func (l labelledXYs) Label(i int) string { return l.labels[i] }
+
+type errXYs struct {
+	plotter.XYs
+	xe, ye [][2]float64 // (low, high) distances
+}
+
+func (e errXYs) XError(i int) (float64, float64) { return e.xe[i][0], e.xe[i][1] }
+func (e errXYs) YError(i int) (float64, float64) { return e.ye[i][0], e.ye[i][1] }
+
+// paretoPlot: mean cost against mean SLO violations on the test windows per policy.
+// The axes span the means (SLO violations on a log scale); confidence intervals
+// reaching beyond them are cut at the edge.
+func (r *Results) paretoPlot(dir string) (Plot, bool, error) {
+	p := plot.New()
+	p.Title.Text = "Cost against SLO violations, test windows (mean ± 95% CI)"
+	p.X.Label.Text = "cost (replica-hours, mean over traces)"
+	p.Y.Label.Text = "SLO violations (% of requests, log)"
+	budget := 100 * (1 - sloTarget(r.Config))
+	type point struct {
+		name string
+		i    int
+		c, v Stat
+	}
+	var pts []point
+	xmin, xmax, ymin, ymax := math.Inf(1), math.Inf(-1), budget, budget
+	for i, pol := range r.Config.Policies {
+		c := r.Figure(pol.Name, experiments.SplitTest, "cost")
+		v := r.Figure(pol.Name, experiments.SplitTest, "slo_violations")
+		if math.IsNaN(c.Mean) || !(v.Mean > 0) {
+			continue
+		}
+		pts = append(pts, point{pol.Name, i, c, v})
+		xmin, xmax = math.Min(xmin, c.Mean), math.Max(xmax, c.Mean)
+		ymin, ymax = math.Min(ymin, v.Mean), math.Max(ymax, v.Mean)
+	}
+	if len(pts) == 0 {
+		return Plot{}, false, nil
+	}
+	pad := 0.15 * (xmax - xmin)
+	if pad == 0 {
+		pad = 0.1*math.Abs(xmax) + 1
+	}
+	xlo, xhi := xmin-pad, xmax+2*pad
+	ylo, yhi := ymin/2, ymax*2
+	var all errXYs
+	var names []string
+	for _, pt := range pts {
+		xy := plotter.XYs{{X: pt.c.Mean, Y: pt.v.Mean}}
+		sc, err := plotter.NewScatter(xy)
+		if err != nil {
+			return Plot{}, false, err
+		}
+		sc.GlyphStyle.Color = plotutil.Color(pt.i)
+		sc.GlyphStyle.Shape = plotutil.Shape(pt.i)
+		sc.GlyphStyle.Radius = vg.Points(4)
+		p.Add(sc) // labelled in place: no legend entry
+		cx, cy := zeroNaN(pt.c.CI), zeroNaN(pt.v.CI)
+		all.XYs = append(all.XYs, xy[0])
+		all.xe = append(all.xe, [2]float64{math.Min(cx, pt.c.Mean-xlo), math.Min(cx, xhi-pt.c.Mean)})
+		all.ye = append(all.ye, [2]float64{math.Min(cy, pt.v.Mean-ylo*1.001), math.Min(cy, yhi-pt.v.Mean)})
+		names = append(names, pt.name)
+	}
+	xe, _ := plotter.NewXErrorBars(all)
+	ye, _ := plotter.NewYErrorBars(all)
+	lab, _ := plotter.NewLabels(labelledXYs{all.XYs, names})
+	for i := range lab.TextStyle {
+		lab.TextStyle[i].Font.Size = vg.Points(8)
+	}
+	lab.Offset = vg.Point{X: vg.Points(5), Y: vg.Points(3)}
+	bl, _ := plotter.NewLine(plotter.XYs{{X: xlo, Y: budget}, {X: xhi, Y: budget}})
+	bl.Color = sloColor
+	bl.Dashes = []vg.Length{vg.Points(4), vg.Points(2)}
+	p.Add(plotter.NewGrid(), xe, ye, lab, bl)
+	p.Legend.Add(fmt.Sprintf("SLO budget %.3g%%", budget), bl)
+	p.Legend.Top = true
+	p.Y.Scale = plot.LogScale{}
+	p.Y.Tick.Marker = decadeTicks{}
+	p.X.Min, p.X.Max = xlo, xhi
+	p.Y.Min, p.Y.Max = ylo, yhi
+	return Plot{Title: "Cost against SLO violations (Pareto view)", File: "pareto"}, true,
+		saveOne(p, 18*vg.Centimeter, 12*vg.Centimeter, filepath.Join(dir, "pareto"))
+}
+
+func zeroNaN(x float64) float64 {
+	if math.IsNaN(x) {
+		return 0
+	}
+	return x
+}
+
+func sloTarget(cfg *experiments.Config) float64 {
+	if t := cfg.Sim.SLO.Target; t > 0 {
+		return t
+	}
+	return 0.95
+}
+
+// cdfPlot: response-time CDF per policy on the first trace's test window, first seed.
+func (r *Results) cdfPlot(dir string) (Plot, bool, error) {
+	trace := r.Config.Traces[0].Name
+	seed := r.Config.Seeds[0]
+	p := plot.New()
+	p.Title.Text = fmt.Sprintf("Response-time CDF, trace %s, test window, seed %d", trace, seed)
+	p.X.Label.Text = "response time (s, log)"
+	p.Y.Label.Text = "share of completed requests"
+	p.X.Scale = plot.LogScale{}
+	p.X.Tick.Marker = decadeTicks{}
+	p.Legend.Left = false
+	p.Legend.Top = false
+	xmin, xmax := math.Inf(1), r.sloLatency()
+	any := false
+	for i, pol := range r.Config.Policies {
+		t, err := experiments.ReadTable(r.cellFile(trace, pol.Name, seed, experiments.SplitTest, "latency_cdf.csv"))
+		if err != nil || t.Len == 0 {
+			continue
+		}
+		var xy plotter.XYs
+		for k, x := range t.Columns["seconds"] {
+			if x > 0 && t.Columns["fraction"][k] >= 0.001 {
+				xy = append(xy, plotter.XY{X: x, Y: t.Columns["fraction"][k]})
+				xmin, xmax = math.Min(xmin, x), math.Max(xmax, x)
+			}
+		}
+		sort.Slice(xy, func(a, b int) bool { return xy[a].X < xy[b].X })
+		if len(xy) == 0 {
+			continue
+		}
+		l, err := plotter.NewLine(xy)
+		if err != nil {
+			return Plot{}, false, err
+		}
+		l.Color = plotutil.Color(i)
+		l.Dashes = plotutil.Dashes(i % 3)
+		l.Width = vg.Points(1.3)
+		p.Add(l)
+		p.Legend.Add(pol.Name, l)
+		any = true
+	}
+	if !any {
+		return Plot{}, false, nil
+	}
+	slo := r.sloLatency()
+	sl, _ := plotter.NewLine(plotter.XYs{{X: slo, Y: 0}, {X: slo, Y: 1}})
+	sl.Color = sloColor
+	sl.Dashes = []vg.Length{vg.Points(4), vg.Points(2)}
+	p.Add(sl, plotter.NewGrid())
+	p.Legend.Add(fmt.Sprintf("SLO %.3g s", slo), sl)
+	p.X.Min, p.X.Max = xmin/1.2, xmax*1.2
+	p.Y.Min, p.Y.Max = 0, 1.02
+	return Plot{Title: "Latency CDF", File: "latency_cdf"}, true, saveOne(p, 18*vg.Centimeter, 11*vg.Centimeter, filepath.Join(dir, "latency_cdf"))
+}
+
+// decadeTicks labels powers of ten (and marks 2x and 5x) on a log axis.
+type decadeTicks struct{}
+
+// Ticks implements plot.Ticker.
+func (decadeTicks) Ticks(min, max float64) []plot.Tick {
+	var out []plot.Tick
+	few := max/min < 200 // label 2x and 5x too when the axis spans few decades
+	for e := math.Floor(math.Log10(min)); e <= math.Ceil(math.Log10(max)); e++ {
+		d := math.Pow(10, e)
+		for _, m := range []float64{1, 2, 5} {
+			v := m * d
+			if v < min || v > max {
+				continue
+			}
+			t := plot.Tick{Value: v}
+			if m == 1 || few {
+				t.Label = strconv.FormatFloat(v, 'g', -1, 64)
+			}
+			out = append(out, t)
+		}
+	}
+	return out
+}

@@ -1,0 +1,336 @@
+package reports
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/intelliscale/intelliscale/experiments"
+)
+
+// Table is a titled grid of cells rendered to Markdown and to the terminal.
+type Table struct {
+	Title string
+	Head  []string
+	Rows  [][]string
+}
+
+// Markdown renders the table as GitHub-flavoured Markdown.
+func (t Table) Markdown(w io.Writer) {
+	esc := func(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
+	fmt.Fprintf(w, "| %s |\n|", strings.Join(mapStr(t.Head, esc), " | "))
+	for i := range t.Head {
+		if i == 0 {
+			fmt.Fprint(w, " --- |")
+		} else {
+			fmt.Fprint(w, " ---: |")
+		}
+	}
+	fmt.Fprintln(w)
+	for _, r := range t.Rows {
+		fmt.Fprintf(w, "| %s |\n", strings.Join(mapStr(r, esc), " | "))
+	}
+	fmt.Fprintln(w)
+}
+
+// Terminal renders the table with tablewriter.
+func (t Table) Terminal(w io.Writer) error {
+	if t.Title != "" {
+		fmt.Fprintln(w, t.Title)
+	}
+	tbl := tablewriter.NewTable(w, tablewriter.WithHeaderAutoFormat(tw.Off))
+	head := make([]any, len(t.Head))
+	for i, h := range t.Head {
+		head[i] = h
+	}
+	tbl.Header(head...)
+	for _, r := range t.Rows {
+		if err := tbl.Append(r); err != nil {
+			return err
+		}
+	}
+	return tbl.Render()
+}
+
+func mapStr(xs []string, f func(string) string) []string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = f(x)
+	}
+	return out
+}
+
+// FormatStat renders "mean ± ci" with three significant digits; "n/a" when undefined.
+func FormatStat(s Stat) string {
+	if math.IsNaN(s.Mean) {
+		return "n/a"
+	}
+	if math.IsNaN(s.CI) {
+		return fmt.Sprintf("%.3g", s.Mean)
+	}
+	ci := s.CI
+	if ci < 1e-9*math.Abs(s.Mean) {
+		ci = 0
+	}
+	return fmt.Sprintf("%.3g ± %.2g", s.Mean, ci)
+}
+
+// testColumns are the per-policy figures on the test windows.
+var testColumns = []struct{ head, metric string }{
+	{"SLO viol. %", "slo_violations"},
+	{"p95 s", "p95_seconds"},
+	{"p99 s", "p99_seconds"},
+	{"cost (replica-h)", "cost"},
+	{"cost / oracle", "cost_vs_oracle"},
+	{"scaling actions", "scaling_actions"},
+	{"accuracy %", "accuracy"},
+	{"θ_U %", "theta_u"},
+	{"θ_O %", "theta_o"},
+	{"under-prov. s", "under_provision_seconds"},
+}
+
+func (r *Results) stat(policy, split, metric string) Stat {
+	if metric == "cost_vs_oracle" {
+		return r.CostVsOracle(policy, split)
+	}
+	return r.Figure(policy, split, metric)
+}
+
+// Tables builds the report's tables from results and headline.
+func (r *Results) Tables(h *Headline) []Table {
+	var out []Table
+	if len(h.Candidates) > 0 {
+		t := Table{Title: fmt.Sprintf("Selection of the learned policy on the validation windows (SLO budget: at most %.3g%% violations)", h.SLOBudget),
+			Head: []string{"policy", "kind", "SLO viol. %", "cost (replica-h)", "meets SLO", "chosen"}}
+		for _, c := range h.Candidates {
+			chosen := ""
+			if c.Policy == h.Winner {
+				chosen = "yes"
+			}
+			t.Rows = append(t.Rows, []string{c.Policy, c.Kind, FormatStat(c.SLOViolations), FormatStat(c.Cost), yesNo(c.Qualified), chosen})
+		}
+		out = append(out, t)
+	}
+	if h.Winner != "" && len(h.Comparisons) > 0 {
+		t := Table{Title: fmt.Sprintf("Headline: %s against the baselines on the test windows (mean ± 95%% CI over %d seeds)", h.Winner, len(r.Config.Seeds)),
+			Head: []string{"baseline", "under-prov. duration improvement %", "θ_O reduction %", "cost reduction %", "accuracy Δ points", "SLO viol. Δ points"}}
+		for _, c := range h.Comparisons {
+			t.Rows = append(t.Rows, []string{c.Baseline, FormatStat(c.UnderProvisioning), FormatStat(c.ThetaO), FormatStat(c.Cost), FormatStat(c.Accuracy), FormatStat(c.SLOViolations)})
+		}
+		out = append(out, t)
+	}
+	t := Table{Title: fmt.Sprintf("All policies on the test windows (mean ± 95%% CI over %d seeds, traces averaged)", len(r.Config.Seeds)),
+		Head: []string{"policy", "kind"}}
+	for _, c := range testColumns {
+		t.Head = append(t.Head, c.head)
+	}
+	for _, p := range r.Config.Policies {
+		row := []string{p.Name, p.Kind}
+		for _, c := range testColumns {
+			row = append(row, FormatStat(r.stat(p.Name, experiments.SplitTest, c.metric)))
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	out = append(out, t)
+	for _, tr := range r.Config.Traces {
+		t := Table{Title: fmt.Sprintf("Trace %s, test window", tr.Name), Head: []string{"policy", "SLO viol. %", "p95 s", "cost (replica-h)", "accuracy %", "scaling actions"}}
+		for _, p := range r.Config.Policies {
+			row := []string{p.Name}
+			for _, m := range []string{"slo_violations", "p95_seconds", "cost", "accuracy", "scaling_actions"} {
+				row = append(row, FormatStat(r.TraceFigure(p.Name, experiments.SplitTest, tr.Name, m)))
+			}
+			t.Rows = append(t.Rows, row)
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+// WriteHeadlineCSV writes headline.csv: one row per figure (section, policy,
+// baseline, metric, mean, ci95, n) for spreadsheets and pandas.
+func (r *Results) WriteHeadlineCSV(w io.Writer, h *Headline) error {
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"section", "policy", "baseline", "metric", "mean", "ci95", "n"})
+	row := func(sec, pol, base, metric string, s Stat) {
+		cw.Write([]string{sec, pol, base, metric, experiments.FormatFloat(s.Mean), experiments.FormatFloat(s.CI), strconv.Itoa(s.N)})
+	}
+	for _, c := range h.Candidates {
+		row("validation", c.Policy, "", "slo_violations", c.SLOViolations)
+		row("validation", c.Policy, "", "cost", c.Cost)
+	}
+	for _, c := range h.Comparisons {
+		row("headline", h.Winner, c.Baseline, "under_provision_improvement_percent", c.UnderProvisioning)
+		row("headline", h.Winner, c.Baseline, "theta_o_reduction_percent", c.ThetaO)
+		row("headline", h.Winner, c.Baseline, "cost_reduction_percent", c.Cost)
+		row("headline", h.Winner, c.Baseline, "accuracy_difference_points", c.Accuracy)
+		row("headline", h.Winner, c.Baseline, "slo_violations_difference_points", c.SLOViolations)
+	}
+	for _, p := range r.Config.Policies {
+		for _, c := range testColumns {
+			row("test", p.Name, "", c.metric, r.stat(p.Name, experiments.SplitTest, c.metric))
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// tunedValues lists the grid-search outcomes on disk.
+func (r *Results) tunedValues() Table {
+	t := Table{Title: "Tuned parameters (grid search on the training windows)", Head: []string{"policy", "trace", "parameter", "value", "meets SLO on train"}}
+	for _, p := range r.Config.Policies {
+		if p.Kind != experiments.KindHPATuned {
+			continue
+		}
+		for _, tr := range r.Config.Traces {
+			c := experiments.Cell{Phase: experiments.PhaseTune, Policy: p.Name, Kind: p.Kind, Trace: tr.Name}
+			data, err := os.ReadFile(filepath.Join(r.Dir, c.Dir(), "chosen.json"))
+			if err != nil {
+				continue
+			}
+			var tv experiments.TunedValue
+			if json.Unmarshal(data, &tv) != nil {
+				continue
+			}
+			t.Rows = append(t.Rows, []string{p.Name, tr.Name, tv.Param, experiments.FormatFloat(float64(tv.Value)), yesNo(tv.Qualified)})
+		}
+	}
+	return t
+}
+
+// Build reads a results directory and writes dir/headline.csv and the report in
+// dir/report (REPORT.md, PNG and SVG plots). When term is not nil the headline
+// tables are printed there too. It never reruns anything.
+func Build(dir string, term io.Writer) error {
+	r, err := Load(dir)
+	if err != nil {
+		return err
+	}
+	h, err := r.ComputeHeadline()
+	if errors.Is(err, ErrNoSplit) {
+		h = &Headline{SLOBudget: 100 * (1 - sloTarget(r.Config)), Notes: []string{"No headline: " + err.Error() + " (the config's eval lists " + strings.Join(r.Config.Eval, ", ") + ")."}}
+	} else if err != nil {
+		return err
+	}
+	var hc bytes.Buffer
+	if err := r.WriteHeadlineCSV(&hc, h); err != nil {
+		return err
+	}
+	if err := writeFile(filepath.Join(dir, "headline.csv"), hc.Bytes()); err != nil {
+		return err
+	}
+	tables := r.Tables(h)
+	if term != nil {
+		for _, t := range tables {
+			if strings.HasPrefix(t.Title, "Trace ") {
+				continue // per-trace tables are in the report only
+			}
+			if err := t.Terminal(term); err != nil {
+				return err
+			}
+			fmt.Fprintln(term)
+		}
+		for _, n := range h.Notes {
+			fmt.Fprintln(term, n)
+		}
+		for _, c := range h.Comparisons {
+			for _, v := range c.Verdicts {
+				fmt.Fprintln(term, "  "+v)
+			}
+		}
+	}
+	repDir := filepath.Join(dir, "report")
+	if err := os.MkdirAll(repDir, 0o755); err != nil {
+		return err
+	}
+	plots, err := r.Plots(repDir)
+	if err != nil {
+		return err
+	}
+	var md bytes.Buffer
+	r.markdown(&md, h, tables, plots)
+	return writeFile(filepath.Join(repDir, "REPORT.md"), md.Bytes())
+}
+
+func (r *Results) markdown(w io.Writer, h *Headline, tables []Table, plots []Plot) {
+	cfg := r.Config
+	fmt.Fprintf(w, "# Experiment %s\n\n", cfg.Name)
+	var tn []string
+	for _, t := range cfg.Traces {
+		tn = append(tn, t.Name)
+	}
+	var pn []string
+	for _, p := range cfg.Policies {
+		pn = append(pn, fmt.Sprintf("%s (%s)", p.Name, p.Kind))
+	}
+	fmt.Fprintf(w, "Traces: %s. Policies: %s. Seeds: %v.\n\n", strings.Join(tn, ", "), strings.Join(pn, ", "), cfg.Seeds)
+	fmt.Fprintln(w, "## Headline")
+	fmt.Fprintln(w)
+	if h.Winner != "" {
+		fmt.Fprintf(w, "The learned policy is chosen on the validation windows only: the lowest cost among learned policies whose SLO violations are at most %.3g%% (the SLO target). Chosen: **%s**", h.SLOBudget, h.Winner)
+		if !h.Qualified {
+			fmt.Fprint(w, " (no learned policy met the SLO target; it has the fewest violations)")
+		}
+		fmt.Fprintln(w, ". It is then compared on the test windows, which played no part in any choice.")
+		fmt.Fprintln(w)
+	}
+	for _, n := range h.Notes {
+		fmt.Fprintf(w, "> %s\n\n", n)
+	}
+	for _, c := range h.Comparisons {
+		for _, v := range c.Verdicts {
+			fmt.Fprintf(w, "- %s\n", v)
+		}
+	}
+	if len(h.Comparisons) > 0 {
+		fmt.Fprintln(w)
+	}
+	for _, t := range tables {
+		fmt.Fprintf(w, "### %s\n\n", t.Title)
+		t.Markdown(w)
+	}
+	if tt := r.tunedValues(); len(tt.Rows) > 0 {
+		fmt.Fprintf(w, "### %s\n\n", tt.Title)
+		tt.Markdown(w)
+	}
+	if len(plots) > 0 {
+		fmt.Fprintln(w, "## Plots")
+		fmt.Fprintln(w)
+		for _, p := range plots {
+			fmt.Fprintf(w, "### %s\n\n![%s](%s)\n\n(SVG: [%s](%s))\n\n", p.Title, p.Title, p.File+".png", p.File+".svg", p.File+".svg")
+		}
+	}
+	fmt.Fprint(w, `## Method
+
+- Every figure is a mean over seeds of the mean over traces, with the half-width of a 95% confidence interval from Student's t with n-1 degrees of freedom (n = number of seeds).
+- Improvements are paired: for each trace and seed, 100·(baseline − learned)/baseline (windows where the baseline figure is 0 are left out); averaged over traces per seed, then over seeds. Differences in points are learned minus baseline.
+- All policies on a given trace, seed and window see the same simulated arrivals (the simulator seed derives from seed, trace and window only).
+- Tuned HPA chooses its parameter by grid search on the training windows (lowest cost meeting the SLO target); learned policies train on the training windows; the winner is chosen on validation; nothing is tuned on the test windows.
+- Cost is in replica-hours; θ_U and θ_O are the SPEC under- and over-provisioning accuracy (percent of demand); accuracy is the share of intervals with demand ≤ supply ≤ demand+1.
+`)
+}
+
+func writeFile(path string, data []byte) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
