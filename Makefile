@@ -25,16 +25,16 @@ test-full:
 	INTELLISCALE_FULL=1 $(GO) test -timeout 60m -run 'CartPole' -v ./agents/ppo ./agents/dqn
 
 # The main job: the default experiment on the built-in synthetic traces, training
-# included; prints the headline table and writes the report under $(RESULTS)/default.
+# included; prints the headline table, writes the report under $(RESULTS)/default and
+# regenerates the README's Results section (and its plots in docs/bench).
 bench: build
 	$(BIN) experiment run --config experiments/configs/default.yaml --out $(RESULTS)/default
-	$(BIN) report $(RESULTS)/default
+	$(BIN) report --quiet --readme README.md --figures docs/bench $(RESULTS)/default
 
 # The same experiment on the real traces in ../shared/traces (skipped when absent).
 bench-real: build
 	@if [ -d ../shared/traces ]; then \
-		$(BIN) experiment run --config experiments/configs/real.yaml --out $(RESULTS)/real && \
-		$(BIN) report $(RESULTS)/real; \
+		$(BIN) experiment run --config experiments/configs/real.yaml --out $(RESULTS)/real; \
 	else echo "bench-real: ../shared/traces not found; nothing to run"; fi
 
 # Speed figures (go test benchmarks that print their own units).

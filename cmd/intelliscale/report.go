@@ -19,6 +19,8 @@ func init() {
 func runReport(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("report", "RESULTS_DIR", stderr)
 	quiet := fs.Bool("quiet", false, "do not print the headline tables")
+	readme := fs.String("readme", "", "also replace the generated section of this Markdown file (README.md) with the headline")
+	figures := fs.String("figures", "docs/bench", "with --readme: where the README's copies of the plots go")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -36,5 +38,11 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stderr, "report: %s\n", filepath.Join(dir, "report", "REPORT.md"))
+	if *readme != "" {
+		if err := reports.UpdateReadme(*readme, dir, *figures); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "report: updated %s and %s\n", *readme, *figures)
+	}
 	return nil
 }
