@@ -4,11 +4,20 @@
 #   make live-up       start the stack (offline override: locally built Prometheus)
 #   make live-down     stop it and remove its containers, networks and volumes
 #   make live-demo     start it, replay deploy/traces/surge.csv, print what the controller did
+#                      (POLICY_FILE=path: with that exported policy instead of the threshold rule)
 #   make live-e2e      the end-to-end test on the real Docker engine
 
 LIVE_PROJECT ?= intelliscale
-LIVE_INTERVAL ?= 5s
+# POLICY_FILE is an exported policy (intelliscale export); empty runs LIVE_POLICY.
+POLICY_FILE ?=
+LIVE_POLICY ?= threshold
+# Parameters of the rule policy: quick reactions, to suit the short demo trace.
+LIVE_PARAMS ?= {upper: 0.7, lower: 0.3, cooldown_up: 0s, cooldown_down: 10s}
+# 0s with a policy file: the control interval it was trained at.
+LIVE_INTERVAL ?= $(if $(POLICY_FILE),0s,5s)
 LIVE_COMPOSE = COMPOSE_PROJECT_NAME=$(LIVE_PROJECT) IS_INTERVAL=$(LIVE_INTERVAL) \
+	IS_POLICY=$(LIVE_POLICY) IS_POLICY_PARAMS='$(if $(POLICY_FILE),,$(LIVE_PARAMS))' \
+	IS_POLICY_FILE=$(if $(POLICY_FILE),$(abspath $(POLICY_FILE))) \
 	docker-compose -f deploy/docker-compose.yml -f deploy/docker-compose.offline.yml
 
 .PHONY: live-images live-up live-down live-demo live-e2e
@@ -17,6 +26,7 @@ live-images:
 	deploy/build-images.sh
 
 live-up: live-images
+	$(if $(POLICY_FILE),@test -f '$(POLICY_FILE)' || { echo 'POLICY_FILE=$(POLICY_FILE): no such file'; exit 1; })
 	$(LIVE_COMPOSE) up -d
 	@echo "lb http://127.0.0.1:8000  prometheus http://127.0.0.1:9090  controller http://127.0.0.1:9100/metrics"
 
@@ -26,7 +36,7 @@ live-down:
 live-demo: live-up
 	$(LIVE_COMPOSE) run --rm loadgen
 	@echo "--- what the controller did (scaling actions):"
-	@$(LIVE_COMPOSE) logs --no-color controller | grep -E 'action=(up|down)|hold=|replica ' || true
+	@$(LIVE_COMPOSE) logs --no-color controller | grep -E '^[^|]*\| (controller:|warning:)|action=(up|down)|hold=|replica ' || true
 	@echo "--- app replicas now:"
 	@docker ps --filter label=com.docker.compose.project=$(LIVE_PROJECT) --filter label=com.docker.compose.service=app --format '{{.Names}}\t{{.Status}}'
 	@echo "(make live-down removes the stack)"

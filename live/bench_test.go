@@ -10,7 +10,7 @@ import (
 // BenchmarkControllerStep measures the controller's own work per decision (queries
 // answered by a fake Prometheus): the floor under the decision latency.
 func BenchmarkControllerStep(b *testing.B) {
-	pol := NewAutoscalerPolicy(&Threshold{Up: 0.7, Down: 0.3, Step: 1}, 10*time.Second, 500*time.Millisecond, 1, 5)
+	pol := rule(b, "threshold", "{upper: 0.7, lower: 0.3, cooldown_up: 0s, cooldown_down: 0s}", testSettings)
 	vals := fresh(map[string]float64{})
 	for _, q := range pol.Queries() {
 		vals[q] = 0.5

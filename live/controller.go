@@ -363,7 +363,7 @@ func (c *Controller) Step(ctx context.Context) Decision {
 
 	d.Inputs, d.Hold = c.inputs(ctx, start)
 	if d.Hold == "" {
-		p, err := c.policy.Decide(d.Inputs, cur)
+		p, err := c.policy.Decide(start, d.Inputs, d.Replicas)
 		if err != nil {
 			c.errs.WithLabelValues(ErrKindPolicy).Inc()
 			d.Hold = ErrKindPolicy + ": " + err.Error()

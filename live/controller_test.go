@@ -79,8 +79,8 @@ func (s *fakeScaler) Scale(_ context.Context, n int) error {
 // constPolicy proposes want, reading one input.
 type constPolicy struct{ want int }
 
-func (p constPolicy) Queries() []string                         { return []string{"load"} }
-func (p constPolicy) Decide(in []float64, cur int) (int, error) { return p.want, nil }
+func (p constPolicy) Queries() []string                                  { return []string{"load"} }
+func (p constPolicy) Decide(time.Time, []float64, Replicas) (int, error) { return p.want, nil }
 
 func newTestController(t *testing.T, cfg ControllerConfig, p Policy, q *fakeProm, s *fakeScaler) (*Controller, *fakeClock, *bytes.Buffer) {
 	t.Helper()
@@ -199,7 +199,7 @@ func TestHoldStillEnforcesBounds(t *testing.T) {
 }
 
 func TestOptionalInputsMayBeNaN(t *testing.T) {
-	pol := NewAutoscalerPolicy(&Threshold{Up: 0.7, Down: 0.3, Step: 1}, 10*time.Second, 500*time.Millisecond, 1, 5)
+	pol := rule(t, "threshold", "{upper: 0.7, lower: 0.3, cooldown_up: 0s}", testSettings)
 	vals := fresh(map[string]float64{})
 	for i, q := range pol.Queries() {
 		vals[q] = 1

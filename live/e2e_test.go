@@ -51,7 +51,8 @@ func TestE2E(t *testing.T) {
 	const interval = 5 * time.Second
 	project := fmt.Sprintf("ise2e%d", os.Getpid())
 	env := append(os.Environ(), "COMPOSE_PROJECT_NAME="+project, "IS_INTERVAL="+interval.String(),
-		"IS_MIN=1", "IS_MAX=5", "IS_MAX_STEP=2",
+		"IS_MIN=1", "IS_MAX=5", "IS_MAX_STEP=2", "IS_POLICY=threshold",
+		"IS_POLICY_PARAMS={upper: 0.7, lower: 0.3, cooldown_up: 0s, cooldown_down: 10s}", "IS_POLICY_FILE=",
 		"IS_LB_BIND=127.0.0.1:", "IS_PROM_BIND=127.0.0.1:", "IS_CONTROLLER_BIND=127.0.0.1:")
 	compose := func(args ...string) *exec.Cmd {
 		full := append([]string{"-f", filepath.Join(root, "deploy/docker-compose.yml"), "-f", filepath.Join(root, "deploy/docker-compose.offline.yml")}, args...)

@@ -1,18 +1,17 @@
 package live
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"math"
-	"os"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/prometheus/common/model"
 	"gopkg.in/yaml.v3"
 
+	"github.com/intelliscale/intelliscale/agents"
+	"github.com/intelliscale/intelliscale/agents/policy"
 	"github.com/intelliscale/intelliscale/sim"
 )
 
@@ -21,55 +20,53 @@ import (
 type Policy interface {
 	// Queries returns the PromQL expressions, one per input, in input order.
 	Queries() []string
-	// Decide returns the desired replica count given the inputs (in Queries order) and
-	// the current count (ready plus provisioning replicas). The controller clamps it.
-	Decide(inputs []float64, current int) (desired int, err error)
+	// Decide returns the desired replica count at time at, given the inputs (in Queries
+	// order) and the replicas read from the engine. The controller clamps it.
+	Decide(at time.Time, inputs []float64, r Replicas) (desired int, err error)
 }
 
-// OptionalInputs is implemented by a Policy some of whose inputs may legitimately be NaN
-// or missing (read as NaN), for example a latency quantile when nothing completed. Any
-// other input that is missing, NaN or infinite makes the controller hold.
+// OptionalInputs is implemented by a Policy some of whose inputs may legitimately be NaN,
+// infinite or missing (a missing one is read as NaN), for example a latency quantile
+// when nothing completed. Any other input that is missing, NaN or infinite makes the
+// controller hold.
 type OptionalInputs interface {
 	Optional(i int) bool
 }
 
-// FeaturePolicy is a learned policy: an action chosen from feature values, each action
-// a replica delta. It is the form an exported policy takes in the controller.
-type FeaturePolicy struct {
-	// Features are the PromQL expressions of the policy's inputs, in order.
-	Features []string
-	// Deltas[a] is the change in replicas that action a asks for.
-	Deltas []int
-	// Act returns the action for the features.
-	Act func(features []float64) int
+// Settings describe the live service and control loop a policy is built against.
+type Settings struct {
+	// Interval is the control interval, the window the observation's counts cover.
+	Interval time.Duration
+	// SLO is the latency objective; a histogram bucket bound for the rule policies'
+	// SLO-violation count.
+	SLO time.Duration
+	// Min and Max replicas.
+	Min, Max int
+	// Slots are the worker slots per replica (the app's --slots).
+	Slots int
+	// ServiceMean is the app's mean service time (the app's --service-mean); the
+	// policies that model the queue (kpa with no Ready replica, predictive) use it.
+	ServiceMean time.Duration
+	// StartupDelay is the mean time from creating a replica until it is Ready; the
+	// predictive policy forecasts that far ahead.
+	StartupDelay time.Duration
 }
 
-// NewFeaturePolicy checks that features and deltas match the input and output
-// dimensions of the function act was exported with.
-func NewFeaturePolicy(features []string, deltas []int, inputDim, actions int, act func([]float64) int) (*FeaturePolicy, error) {
-	switch {
-	case act == nil:
-		return nil, errors.New("policy: no action function")
-	case len(features) != inputDim:
-		return nil, fmt.Errorf("policy: %d feature expressions but the network takes %d inputs", len(features), inputDim)
-	case len(deltas) != actions:
-		return nil, fmt.Errorf("policy: %d action deltas but the network has %d actions", len(deltas), actions)
-	case len(features) == 0 || len(deltas) == 0:
-		return nil, errors.New("policy: no features or no actions")
+// SimConfig is the simulator configuration the rule policies are built with: the
+// service the settings describe, every other field at its default (service times
+// exponential, SLO target 0.95). A Min of 0 is given as the simulator's minimum of 1;
+// the controller still clamps to Min.
+func (s Settings) SimConfig() (sim.Config, error) {
+	c := sim.Config{
+		ServiceTime:     sim.Dist{Kind: sim.Exponential, Mean: s.ServiceMean.Seconds()},
+		Concurrency:     s.Slots,
+		StartupDelay:    sim.Dist{Kind: sim.Constant, Mean: s.StartupDelay.Seconds()},
+		MinReplicas:     s.Min,
+		MaxReplicas:     s.Max,
+		ControlInterval: s.Interval,
+		SLO:             sim.SLO{Latency: s.SLO},
 	}
-	return &FeaturePolicy{Features: features, Deltas: deltas, Act: act}, nil
-}
-
-// Queries returns the feature expressions.
-func (p *FeaturePolicy) Queries() []string { return p.Features }
-
-// Decide applies the delta of the chosen action to current.
-func (p *FeaturePolicy) Decide(inputs []float64, current int) (int, error) {
-	a := p.Act(inputs)
-	if a < 0 || a >= len(p.Deltas) {
-		return current, fmt.Errorf("policy: action %d outside [0, %d)", a, len(p.Deltas))
-	}
-	return current + p.Deltas[a], nil
+	return c.Validate()
 }
 
 // Inputs of AutoscalerPolicy, in Queries order.
@@ -82,23 +79,22 @@ const (
 	InP99
 	InSLOViolations
 	InUtilisation
+	InBusySlots
 	InInFlight
 	InQueued
-	InReady
-	InProvisioning
-	InDraining
-	InDesired
 	numObservationInputs
 )
 
-// ObservationQueries returns the PromQL expression of each sim.Observation field, in
-// the In* order, over a window (the control interval) with the SLO latency slo. The
-// expressions read the metrics the simulator records (see sim.Scrape).
+// ObservationQueries returns the PromQL expression of each sim.Observation field read
+// from Prometheus, in the In* order, over a window (the control interval) with the
+// SLO latency slo. The expressions read the metrics the simulator records (see
+// sim.Scrape). The replica counts come from the engine, not from Prometheus.
 func ObservationQueries(window, slo time.Duration) []string {
 	w := model.Duration(window).String()
 	le := fmt.Sprint(slo.Seconds())
 	q := make([]string, numObservationInputs)
 	dropped := `sum(increase(http_requests_total{code=~"503|504"}[` + w + `]))`
+	busy := `sum(rate(app_worker_busy_seconds_total[` + w + `]))`
 	q[InArrivalRate] = `sum(rate(http_requests_total[` + w + `]))`
 	q[InCompleted] = `sum(increase(http_requests_total{code="200"}[` + w + `]))`
 	q[InDropped] = dropped
@@ -106,30 +102,26 @@ func ObservationQueries(window, slo time.Duration) []string {
 		q[i] = `histogram_quantile(` + p + `, sum by (le) (rate(http_request_duration_seconds_bucket[` + w + `])))`
 	}
 	q[InSLOViolations] = `sum(increase(http_request_duration_seconds_count[` + w + `])) - sum(increase(http_request_duration_seconds_bucket{le="` + le + `"}[` + w + `])) + ` + dropped
-	q[InUtilisation] = `clamp_max(sum(rate(app_worker_busy_seconds_total[` + w + `])) / sum(avg_over_time(app_worker_slots[` + w + `])), 1)`
+	q[InUtilisation] = `clamp_max(` + busy + ` / sum(avg_over_time(app_worker_slots[` + w + `])), 1)`
+	q[InBusySlots] = busy
 	q[InInFlight] = `sum(http_requests_in_flight)`
 	q[InQueued] = `sum(http_requests_queued)`
-	q[InReady] = `sum(intelliscale_replicas{state="ready"})`
-	q[InProvisioning] = `sum(intelliscale_replicas{state="provisioning"})`
-	q[InDraining] = `sum(intelliscale_replicas{state="draining"})`
-	q[InDesired] = `sum(intelliscale_desired_replicas)`
 	return q
 }
 
 // AutoscalerPolicy runs a simulator autoscaler (a rule-based policy) live: it builds a
-// sim.Observation from the ObservationQueries and asks the autoscaler.
+// sim.Observation from the ObservationQueries and the engine's replica counts and asks
+// the autoscaler.
 type AutoscalerPolicy struct {
 	Autoscaler sim.Autoscaler
-	// Window is the control interval the counts cover.
-	Window time.Duration
-	// Min and Max are passed to the autoscaler as the bounds it will be clamped to.
-	Min, Max int
-	queries  []string
+	settings   Settings
+	queries    []string
+	origin     time.Time // wall-clock time of observation time zero
 }
 
 // NewAutoscalerPolicy adapts a to Policy.
-func NewAutoscalerPolicy(a sim.Autoscaler, window, slo time.Duration, min, max int) *AutoscalerPolicy {
-	return &AutoscalerPolicy{Autoscaler: a, Window: window, Min: min, Max: max, queries: ObservationQueries(window, slo)}
+func NewAutoscalerPolicy(a sim.Autoscaler, s Settings) *AutoscalerPolicy {
+	return &AutoscalerPolicy{Autoscaler: a, settings: s, queries: ObservationQueries(s.Interval, s.SLO)}
 }
 
 // Queries returns ObservationQueries.
@@ -138,15 +130,21 @@ func (p *AutoscalerPolicy) Queries() []string { return p.queries }
 // Optional: the latency quantiles are NaN when nothing completed, as in simulation.
 func (p *AutoscalerPolicy) Optional(i int) bool { return i == InP50 || i == InP95 || i == InP99 }
 
-// Observation builds the observation the autoscaler sees from inputs.
-func (p *AutoscalerPolicy) Observation(in []float64, current int) (sim.Observation, error) {
+// Observation builds the observation the autoscaler sees at time at. Its Time counts
+// from one interval before the first decision, so that the first live decision is
+// like the simulator's second: it has a whole window behind it.
+func (p *AutoscalerPolicy) Observation(at time.Time, in []float64, r Replicas) (sim.Observation, error) {
 	if len(in) != numObservationInputs {
 		return sim.Observation{}, fmt.Errorf("policy: %d inputs, want %d", len(in), numObservationInputs)
 	}
+	if p.origin.IsZero() {
+		p.origin = at.Add(-p.settings.Interval)
+	}
 	count := func(v float64) int { return int(math.Round(v)) }
 	return sim.Observation{
-		Window:        p.Window,
-		Arrivals:      count(in[InArrivalRate] * p.Window.Seconds()),
+		Time:          at.Sub(p.origin),
+		Window:        p.settings.Interval,
+		Arrivals:      count(in[InArrivalRate] * p.settings.Interval.Seconds()),
 		Completed:     count(in[InCompleted]),
 		Dropped:       count(in[InDropped]),
 		ArrivalRate:   in[InArrivalRate],
@@ -155,157 +153,174 @@ func (p *AutoscalerPolicy) Observation(in []float64, current int) (sim.Observati
 		LatencyP99:    in[InP99],
 		SLOViolations: count(in[InSLOViolations]),
 		Utilisation:   in[InUtilisation],
+		BusySlots:     in[InBusySlots],
 		InFlight:      count(in[InInFlight]),
 		Queued:        count(in[InQueued]),
-		Ready:         count(in[InReady]),
-		Provisioning:  count(in[InProvisioning]),
-		Draining:      count(in[InDraining]),
-		Desired:       current,
-		MinReplicas:   p.Min,
-		MaxReplicas:   p.Max,
+		Ready:         r.Ready,
+		Provisioning:  r.Provisioning,
+		Draining:      r.Draining,
+		Desired:       r.Current(),
+		Slots:         p.settings.Slots,
+		MinReplicas:   p.settings.Min,
+		MaxReplicas:   p.settings.Max,
 	}, nil
 }
 
 // Decide asks the autoscaler.
-func (p *AutoscalerPolicy) Decide(in []float64, current int) (int, error) {
-	obs, err := p.Observation(in, current)
+func (p *AutoscalerPolicy) Decide(at time.Time, in []float64, r Replicas) (int, error) {
+	obs, err := p.Observation(at, in, r)
 	if err != nil {
-		return current, err
+		return r.Current(), err
 	}
 	return p.Autoscaler.Decide(obs), nil
 }
 
-// Threshold is a small built-in rule: add Step replicas when utilisation is above Up,
-// remove Step when it is below Down, else hold.
-type Threshold struct {
-	// Up is the utilisation above which it scales up. Default 0.7.
-	Up float64 `yaml:"up"`
-	// Down is the utilisation below which it scales down. Default 0.3.
-	Down float64 `yaml:"down"`
-	// Step is the replicas added or removed per decision. Default 1.
-	Step int `yaml:"step"`
+// RuleNames are the rule-based policies the controller runs: every agents policy but
+// the oracle, which needs the future of the trace.
+func RuleNames() []string {
+	return slices.DeleteFunc(agents.Names(), func(n string) bool { return n == "oracle" })
 }
 
-// Validate fills defaults and rejects bad combinations.
-func (t *Threshold) Validate() error {
-	if t.Up == 0 {
-		t.Up = 0.7
+// NewRulePolicy builds the agents policy name with params (nil: defaults) for the
+// service s describes.
+func NewRulePolicy(name string, params *yaml.Node, s Settings) (*AutoscalerPolicy, error) {
+	if name == "oracle" {
+		return nil, fmt.Errorf("policy %q: it reads the future of the trace, which a live service does not have (have %s)", name, strings.Join(RuleNames(), ", "))
 	}
-	if t.Down == 0 {
-		t.Down = 0.3
+	if !slices.Contains(RuleNames(), name) {
+		return nil, fmt.Errorf("policy %q: unknown (have %s)", name, strings.Join(RuleNames(), ", "))
 	}
-	if t.Step == 0 {
-		t.Step = 1
-	}
-	if !(t.Down >= 0 && t.Down < t.Up && t.Up <= 1) || t.Step < 0 {
-		return fmt.Errorf("threshold: down %v, up %v, step %d: need 0 <= down < up <= 1 and step > 0", t.Down, t.Up, t.Step)
-	}
-	return nil
-}
-
-// Decide implements sim.Autoscaler.
-func (t *Threshold) Decide(o sim.Observation) int {
-	switch {
-	case o.Utilisation > t.Up:
-		return o.Desired + t.Step
-	case o.Utilisation < t.Down:
-		return o.Desired - t.Step
-	}
-	return o.Desired
-}
-
-// RulePolicies are the rule-based autoscalers the controller can run by name, each
-// built from its YAML parameters (nil for defaults). More are added by the command that
-// wires the agents package in.
-var RulePolicies = map[string]func(params *yaml.Node) (sim.Autoscaler, error){
-	"threshold": func(params *yaml.Node) (sim.Autoscaler, error) {
-		t := &Threshold{}
-		if err := decodeStrict(params, t); err != nil {
-			return nil, fmt.Errorf("threshold params: %w", err)
-		}
-		return t, t.Validate()
-	},
-}
-
-// PolicyContext is what a policy is built against.
-type PolicyContext struct {
-	// Window is the control interval; SLO the latency objective.
-	Window, SLO time.Duration
-	// Min and Max replicas.
-	Min, Max int
-}
-
-// PolicyFileKinds decode the policy files the controller accepts, by their kind field.
-// A learned-policy loader registers itself here.
-var PolicyFileKinds = map[string]func(spec *yaml.Node, pc PolicyContext) (Policy, error){}
-
-// policyFile is the envelope of a policy file.
-type policyFile struct {
-	// Kind selects the decoder: a name in RulePolicies, or one in PolicyFileKinds.
-	Kind string `yaml:"kind"`
-	// Params are the kind's own settings.
-	Params yaml.Node `yaml:"params"`
-}
-
-// NewRulePolicy builds the rule-based policy name with params (nil: defaults).
-func NewRulePolicy(name string, params *yaml.Node, pc PolicyContext) (Policy, error) {
-	mk, ok := RulePolicies[name]
-	if !ok {
-		return nil, fmt.Errorf("policy %q: unknown rule (have %s)", name, strings.Join(sortedKeys(RulePolicies), ", "))
-	}
-	a, err := mk(params)
+	cfg, err := s.SimConfig()
 	if err != nil {
 		return nil, fmt.Errorf("policy %q: %w", name, err)
 	}
-	return NewAutoscalerPolicy(a, pc.Window, pc.SLO, pc.Min, pc.Max), nil
+	a, err := agents.New(name, params, agents.Context{Sim: cfg})
+	if err != nil {
+		return nil, err
+	}
+	return NewAutoscalerPolicy(a, s), nil
 }
 
-// LoadPolicyFile reads a policy file: YAML with a kind and params.
-func LoadPolicyFile(path string, pc PolicyContext) (Policy, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("policy file: %w", err)
+// ParseParams parses inline YAML parameters (for example `{cooldown_down: 10s}`); an
+// empty string means none (nil: every parameter at its default).
+func ParseParams(s string) (*yaml.Node, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
 	}
-	var f policyFile
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(&f); err != nil {
-		return nil, fmt.Errorf("policy file %s: %w", path, err)
+	var n yaml.Node
+	if err := yaml.Unmarshal([]byte(s), &n); err != nil {
+		return nil, fmt.Errorf("params %q: %w", s, err)
 	}
-	var params *yaml.Node
-	if f.Params.Kind != 0 {
-		params = &f.Params
-	}
-	if mk, ok := PolicyFileKinds[f.Kind]; ok {
-		p, err := mk(params, pc)
-		if err != nil {
-			return nil, fmt.Errorf("policy file %s: %w", path, err)
-		}
-		return p, nil
-	}
-	if _, ok := RulePolicies[f.Kind]; ok {
-		p, err := NewRulePolicy(f.Kind, params, pc)
-		if err != nil {
-			return nil, fmt.Errorf("policy file %s: %w", path, err)
-		}
-		return p, nil
-	}
-	kinds := append(sortedKeys(RulePolicies), sortedKeys(PolicyFileKinds)...)
-	return nil, fmt.Errorf("policy file %s: kind %q: unknown (have %s)", path, f.Kind, strings.Join(kinds, ", "))
+	return &n, nil
 }
 
-func decodeStrict(n *yaml.Node, v any) error {
-	if n == nil {
-		return nil
+// FeaturePolicy runs an exported learned policy live: its inputs are the features'
+// PromQL expressions; each value goes through the feature's training-time transform
+// (features.Feature.Transform: Fill for no sample or NaN, divided by Scale, clipped),
+// the policy picks an action, and the desired count is the current one plus that
+// action's replica change. This is env.PolicyAutoscaler's rule, with Prometheus in
+// place of the native evaluator.
+type FeaturePolicy struct {
+	// Policy is the exported policy.
+	Policy  *policy.Policy
+	queries []string
+	obs     []float64
+}
+
+// NewFeaturePolicy adapts an exported policy (validated by policy.Load or Read).
+func NewFeaturePolicy(p *policy.Policy) (*FeaturePolicy, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
 	}
-	b, err := yaml.Marshal(n)
+	fp := &FeaturePolicy{Policy: p, obs: make([]float64, len(p.Features.Features))}
+	for _, f := range p.Features.Features {
+		fp.queries = append(fp.queries, f.Expr)
+	}
+	return fp, nil
+}
+
+// LoadPolicyFile loads the exported policy at path (policy.Load validates every field,
+// dimension and the checksum) and checks it against s (CheckTraining). Errors name
+// the file; warnings are differences that do not prevent running it.
+func LoadPolicyFile(path string, s Settings) (fp *FeaturePolicy, warnings []string, err error) {
+	p, err := policy.Load(path)
 	if err != nil {
-		return err
+		return nil, nil, fmt.Errorf("policy file %w", err)
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
-		return err
+	if warnings, err = CheckTraining(p, s); err != nil {
+		return nil, nil, fmt.Errorf("policy file %s: %w", path, err)
 	}
-	return nil
+	fp, err = NewFeaturePolicy(p)
+	if err != nil {
+		return nil, nil, fmt.Errorf("policy file %s: %w", path, err)
+	}
+	return fp, warnings, nil
+}
+
+// MaxIntervalMismatch is the largest relative difference between the control interval
+// a policy was trained at and the live one that CheckTraining accepts (with a
+// warning): beyond it the policy's replica changes would come at another pace than
+// the one it learned.
+const MaxIntervalMismatch = 0.1
+
+// CheckTraining compares a policy's training settings with the live ones. A control
+// interval more than MaxIntervalMismatch away from the trained one is an error (a zero
+// s.Interval means the policy's own); any other difference (a smaller interval
+// mismatch, worker slots, SLO latency, a replica range wider than trained) is a
+// warning. The features themselves carry the trained SLO and windows.
+func CheckTraining(p *policy.Policy, s Settings) (warnings []string, err error) {
+	trained := p.Sim.ControlIntervalSeconds
+	if s.Interval != 0 {
+		live := s.Interval.Seconds()
+		switch d := math.Abs(live-trained) / trained; {
+		case d > MaxIntervalMismatch:
+			return nil, fmt.Errorf("trained at a control interval of %gs, live interval %v differs by %.0f%% (more than %.0f%%): its replica changes would come at another pace; run with --interval %gs, or 0 to take the policy's",
+				trained, s.Interval, 100*d, 100*MaxIntervalMismatch, trained)
+		case d > 0:
+			warnings = append(warnings, fmt.Sprintf("trained at a control interval of %gs, live %v", trained, s.Interval))
+		}
+	}
+	if s.Slots != 0 && s.Slots != p.Sim.Concurrency {
+		warnings = append(warnings, fmt.Sprintf("trained with %d worker slots per replica, live %d", p.Sim.Concurrency, s.Slots))
+	}
+	if s.SLO != 0 && math.Abs(s.SLO.Seconds()-p.Sim.SLOLatencySeconds) > 1e-9 {
+		warnings = append(warnings, fmt.Sprintf("trained against an SLO latency of %gs, live %v (its features keep the trained one)", p.Sim.SLOLatencySeconds, s.SLO))
+	}
+	if s.Max > p.Sim.MaxReplicas || s.Min < p.Sim.MinReplicas {
+		warnings = append(warnings, fmt.Sprintf("trained with replicas in [%d, %d], live [%d, %d]: counts it never saw", p.Sim.MinReplicas, p.Sim.MaxReplicas, s.Min, s.Max))
+	}
+	return warnings, nil
+}
+
+// Interval is the control interval the policy was trained at.
+func (p *FeaturePolicy) Interval() time.Duration {
+	return time.Duration(math.Round(p.Policy.Sim.ControlIntervalSeconds * float64(time.Second)))
+}
+
+// Queries returns the features' expressions.
+func (p *FeaturePolicy) Queries() []string { return p.queries }
+
+// Optional: every feature has its Fill for no sample or NaN, and its Transform for an
+// infinity, as in training; stale metrics are caught by the controller's freshness
+// check.
+func (p *FeaturePolicy) Optional(int) bool { return true }
+
+// Observation returns the transformed feature vector of the latest Decide.
+func (p *FeaturePolicy) Observation() []float64 { return p.obs }
+
+// Decide transforms the inputs (NaN standing for no sample) and applies the replica
+// change of the policy's action to the current count.
+func (p *FeaturePolicy) Decide(_ time.Time, in []float64, r Replicas) (int, error) {
+	fs := p.Policy.Features.Features
+	if len(in) != len(fs) {
+		return r.Current(), fmt.Errorf("policy: %d inputs, want %d features", len(in), len(fs))
+	}
+	for i := range fs {
+		p.obs[i] = fs[i].Transform(in[i], !math.IsNaN(in[i]))
+	}
+	a := p.Policy.Act(p.obs)
+	if a < 0 || a >= len(p.Policy.Actions) {
+		return r.Current(), fmt.Errorf("policy: action %d outside [0, %d)", a, len(p.Policy.Actions))
+	}
+	return r.Current() + p.Policy.Actions[a], nil
 }

@@ -86,16 +86,20 @@ func serve(ctx context.Context, addr string, h http.Handler, grace time.Duration
 func runLiveController(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("live controller", "[flags]", stderr)
 	promURL := fs.String("prometheus", "http://127.0.0.1:9090", "Prometheus base URL")
-	policy := fs.String("policy", "threshold", "rule-based policy by name (ignored with --policy-file)")
-	policyFile := fs.String("policy-file", "", "policy file (YAML with kind and params, or an exported policy)")
+	policy := fs.String("policy", "threshold", "rule-based policy: "+strings.Join(live.RuleNames(), ", ")+" (ignored with --policy-file)")
+	params := fs.String("params", "", "the rule policy's parameters as inline YAML, e.g. '{cooldown_down: 10s}' (empty: defaults)")
+	policyFile := fs.String("policy-file", "", "exported learned policy (intelliscale export); replaces --policy")
 	mode := fs.String("mode", live.Shadow, "shadow (log what it would do) or enforce (scale)")
 	project := fs.String("project", "", "Compose project whose service is scaled (required; containers are checked by label)")
 	service := fs.String("service", "app", "Compose service scaled")
 	minR := fs.Int("min", 1, "minimum replicas")
 	maxR := fs.Int("max", 5, "maximum replicas")
 	maxStep := fs.Int("max-step", 2, "largest change in replicas per interval")
-	interval := fs.Duration("interval", 15*time.Second, "control interval")
+	interval := fs.Duration("interval", 0, "control interval (0: 15s, or the interval a --policy-file was trained at)")
 	slo := fs.Duration("slo", 500*time.Millisecond, "SLO latency; must be a histogram bucket bound (0.005 ... 10 s)")
+	slots := fs.Int("slots", 4, "worker slots per app replica (the app's --slots)")
+	serviceMean := fs.Duration("service-mean", 100*time.Millisecond, "mean service time of the app (the app's --service-mean)")
+	startupDelay := fs.Duration("startup-delay", 5*time.Second, "mean time from creating a replica until it is ready (the predictive policy's horizon)")
 	maxAge := fs.Duration("max-age", 0, "newest sample older than this means stale inputs: hold (0: 3 intervals)")
 	grace := fs.Duration("drain-grace", 10*time.Second, "time a draining replica has to finish its requests")
 	listen := fs.String("listen", "127.0.0.1:9100", "address of /metrics and /healthz")
@@ -106,18 +110,43 @@ func runLiveController(args []string, stdout, stderr io.Writer) error {
 	if *project == "" {
 		return fmt.Errorf("--project is required: the controller scales only the service of that Compose project")
 	}
-	pc := live.PolicyContext{Window: *interval, SLO: *slo, Min: *minR, Max: *maxR}
+	if *interval < 0 {
+		return fmt.Errorf("--interval %v: must be >= 0", *interval)
+	}
+	settings := live.Settings{Interval: *interval, SLO: *slo, Min: *minR, Max: *maxR, Slots: *slots,
+		ServiceMean: *serviceMean, StartupDelay: *startupDelay}
 	var (
-		p   live.Policy
-		err error
+		p    live.Policy
+		name string
 	)
 	if *policyFile != "" {
-		p, err = live.LoadPolicyFile(*policyFile, pc)
+		if strings.TrimSpace(*params) != "" {
+			return fmt.Errorf("--params %q: they configure a rule policy (--policy), not a --policy-file", *params)
+		}
+		fp, warnings, err := live.LoadPolicyFile(*policyFile, settings)
+		if err != nil {
+			return err
+		}
+		for _, w := range warnings {
+			fmt.Fprintf(stderr, "warning: policy file %s: %s\n", *policyFile, w)
+		}
+		if settings.Interval == 0 {
+			settings.Interval = fp.Interval()
+		}
+		p, name = fp, *policyFile
 	} else {
-		p, err = live.NewRulePolicy(*policy, nil, pc)
-	}
-	if err != nil {
-		return err
+		if settings.Interval == 0 {
+			settings.Interval = 15 * time.Second
+		}
+		node, err := live.ParseParams(*params)
+		if err != nil {
+			return err
+		}
+		rp, err := live.NewRulePolicy(*policy, node, settings)
+		if err != nil {
+			return err
+		}
+		p, name = rp, *policy
 	}
 	q, err := live.NewPromQuerier(*promURL)
 	if err != nil {
@@ -133,7 +162,7 @@ func runLiveController(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	ctl, err := live.NewController(live.ControllerConfig{
-		Mode: *mode, Min: *minR, Max: *maxR, MaxStep: *maxStep, Interval: *interval, MaxAge: *maxAge,
+		Mode: *mode, Min: *minR, Max: *maxR, MaxStep: *maxStep, Interval: settings.Interval, MaxAge: *maxAge,
 	}, p, q, scaler, live.WallClock{}, stdout)
 	if err != nil {
 		return err
@@ -153,7 +182,7 @@ func runLiveController(args []string, stdout, stderr io.Writer) error {
 			break
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("policy refused: %w", err)
+			return fmt.Errorf("policy %s refused: %w", name, err)
 		}
 		fmt.Fprintf(stderr, "waiting for Prometheus: %v\n", err)
 		time.Sleep(2 * time.Second)
@@ -161,8 +190,8 @@ func runLiveController(args []string, stdout, stderr io.Writer) error {
 	if ctx.Err() != nil {
 		return nil
 	}
-	fmt.Fprintf(stdout, "controller: mode=%s project=%s service=%s min=%d max=%d max-step=%d interval=%v queries=%d listen=%s\n",
-		ctl.Config().Mode, *project, *service, *minR, *maxR, *maxStep, *interval, len(p.Queries()), *listen)
+	fmt.Fprintf(stdout, "controller: policy=%s mode=%s project=%s service=%s min=%d max=%d max-step=%d interval=%v queries=%d listen=%s\n",
+		name, ctl.Config().Mode, *project, *service, *minR, *maxR, *maxStep, settings.Interval, len(p.Queries()), *listen)
 	errc := make(chan error, 1)
 	go func() { errc <- serve(ctx, *listen, ctl.Handler(), 5*time.Second) }()
 	runErr := ctl.Run(ctx)
