@@ -12,6 +12,7 @@ import (
 	"strconv"
 
 	"github.com/intelliscale/intelliscale/elasticity"
+	"github.com/intelliscale/intelliscale/internal/atomicfile"
 )
 
 // Num is a float64 that encodes NaN and infinities as JSON null (and decodes null as
@@ -205,23 +206,7 @@ func writeFileAtomic(path string, data []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Chmod(f.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+	return atomicfile.Write(path, data)
 }
 
 // doneMarker is the file whose presence marks a cell directory as finished.

@@ -17,6 +17,7 @@ import (
 	"github.com/olekukonko/tablewriter/tw"
 
 	"github.com/intelliscale/intelliscale/experiments"
+	"github.com/intelliscale/intelliscale/internal/atomicfile"
 )
 
 // Table is a titled grid of cells rendered to Markdown and to the terminal.
@@ -327,10 +328,4 @@ func (r *Results) markdown(w io.Writer, h *Headline, tables []Table, plots []Plo
 `)
 }
 
-func writeFile(path string, data []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
-}
+func writeFile(path string, data []byte) error { return atomicfile.Write(path, data) }

@@ -9,9 +9,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
 	"github.com/intelliscale/intelliscale/env/features"
+	"github.com/intelliscale/intelliscale/internal/atomicfile"
 )
 
 // The policy file is JSON; its fields (all required unless noted):
@@ -177,32 +177,7 @@ func (p *Policy) Save(path string) error {
 
 // WriteFileAtomic writes data to path through a synced temporary file in the same
 // directory and a rename.
-func WriteFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	name := tmp.Name()
-	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(name, 0o644)
-	}
-	if err == nil {
-		err = os.Rename(name, path)
-	}
-	if err != nil {
-		os.Remove(name)
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
-}
+func WriteFileAtomic(path string, data []byte) error { return atomicfile.Write(path, data) }
 
 // ErrTooLarge is returned for input longer than MaxFileBytes.
 var ErrTooLarge = errors.New("policy file too large")

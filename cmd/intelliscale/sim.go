@@ -13,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/intelliscale/intelliscale/agents"
+	"github.com/intelliscale/intelliscale/internal/atomicfile"
 	"github.com/intelliscale/intelliscale/sim"
 	"github.com/intelliscale/intelliscale/traces"
 )
@@ -103,7 +104,7 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 			_, err = stdout.Write(buf.Bytes())
 			return err
 		}
-		if err := writeFileAtomic(f.timeline, buf.Bytes()); err != nil {
+		if err := atomicfile.Write(f.timeline, buf.Bytes()); err != nil {
 			return err
 		}
 	}
@@ -204,26 +205,4 @@ func printSummary(w io.Writer, traceName, policy string, seed uint64, res *sim.R
 		}
 	}
 	return t.Render()
-}
-
-// writeFileAtomic writes data to a temporary file beside path and renames it into
-// place, so that a reader never sees a half-written file.
-func writeFileAtomic(path string, data []byte) error {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

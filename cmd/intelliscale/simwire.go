@@ -8,6 +8,7 @@ import (
 	"github.com/intelliscale/intelliscale/env/features"
 	"github.com/intelliscale/intelliscale/experiments/train"
 
+	"github.com/intelliscale/intelliscale/internal/atomicfile"
 	"github.com/intelliscale/intelliscale/sim"
 	"github.com/intelliscale/intelliscale/traces"
 )
@@ -35,7 +36,7 @@ func writeOpenMetricsFile(path string, scrapes []sim.Scrape, tr *traces.Trace) e
 	if err := features.WriteOpenMetrics(&buf, scrapes, env.TraceEpoch(tr)); err != nil {
 		return fmt.Errorf("--openmetrics: %w", err)
 	}
-	return writeFileAtomic(path, buf.Bytes())
+	return atomicfile.Write(path, buf.Bytes())
 }
 
 // learnedAutoscaler loads an exported policy as an autoscaler that computes its

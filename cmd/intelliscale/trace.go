@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/intelliscale/intelliscale/internal/atomicfile"
 	"github.com/intelliscale/intelliscale/traces"
 )
 
@@ -234,29 +235,11 @@ func traceWrite(path string, t *traces.Trace, stdout io.Writer) error {
 	if path == "-" {
 		return traces.WriteCSV(stdout, t)
 	}
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	bw := bufio.NewWriterSize(f, 1<<16)
-	err = traces.WriteCSV(bw, t)
-	if err == nil {
-		err = bw.Flush()
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
+	return atomicfile.WriteFunc(path, func(w io.Writer) error {
+		bw := bufio.NewWriterSize(w, 1<<16)
+		if err := traces.WriteCSV(bw, t); err != nil {
+			return err
+		}
+		return bw.Flush()
+	})
 }
