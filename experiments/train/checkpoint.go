@@ -52,6 +52,9 @@ type ppoState struct {
 	GlobalStep          int
 	NextObs             []float64
 	Envs                []byte // env.Vector.MarshalBinary
+	// HasMultiplier and Multiplier hold the Lagrange multiplier (lagrangian.enabled).
+	HasMultiplier bool
+	Multiplier    float64
 }
 
 type dqnState struct {

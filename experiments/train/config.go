@@ -58,6 +58,9 @@ type Config struct {
 	// DQN are the DQN hyperparameters (used when Algorithm is dqn); defaults
 	// dqn.DefaultConfig.
 	DQN dqn.Config `yaml:"dqn"`
+	// Lagrangian learns the SLO weight as a Lagrange multiplier against a violation
+	// budget (PPO only; see LagrangianConfig). Default off.
+	Lagrangian LagrangianConfig `yaml:"lagrangian,omitempty"`
 }
 
 // TraceSource names one trace: exactly one of Builtin, File and Synth.
@@ -160,6 +163,7 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
+	errs = append(errs, c.Lagrangian.validate(c.Algorithm)...)
 	c.PPO.TotalSteps, c.PPO.Seed = c.Steps, c.Seed
 	c.DQN.TotalSteps, c.DQN.Seed = c.Steps, c.Seed
 	switch c.Algorithm {
@@ -317,6 +321,7 @@ func (c *Config) Resolve() error {
 		return &FieldError{Field: "env", Err: err}
 	}
 	c.Env = ec
+	c.Lagrangian.resolve(ec)
 	return nil
 }
 

@@ -3,6 +3,8 @@ package train
 import (
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -71,4 +73,31 @@ func repoRootFrom(t testing.TB) string {
 		}
 		dir = up
 	}
+}
+
+// tinyLagrangianConfig is tinyConfig(PPO) with the Lagrange multiplier on; the tiny
+// budget keeps it moving.
+func tinyLagrangianConfig() Config {
+	c := tinyConfig(PPO)
+	c.Lagrangian = LagrangianConfig{Enabled: true, Budget: 0.002, LearningRate: 20}
+	return c
+}
+
+// progressColumn returns a progress.csv column's values, parsed.
+func progressColumn(t *testing.T, path, name string) []float64 {
+	t.Helper()
+	lines := strings.Split(strings.TrimSpace(string(readFile(t, path))), "\n")
+	col := slices.Index(strings.Split(lines[0], ","), name)
+	if col < 0 {
+		t.Fatalf("%s: no column %q", path, name)
+	}
+	var out []float64
+	for _, l := range lines[1:] {
+		v, err := strconv.ParseFloat(strings.Split(l, ",")[col], 64)
+		if err != nil {
+			t.Fatalf("%s: column %s: %v", path, name, err)
+		}
+		out = append(out, v)
+	}
+	return out
 }

@@ -11,12 +11,15 @@ import (
 
 // progressColumns are progress.csv's columns. One row per PPO update or per
 // finished DQN episode; a figure an algorithm does not have is left empty.
-// steps_per_second is wall-clock and the only column that differs between two runs
-// of the same configuration.
+// slo_violation_share (the update's rollout share of requests violating the SLO)
+// and lagrange_multiplier (the SLO weight the next rollout trains with) are set
+// only with lagrangian.enabled. steps_per_second is wall-clock, the last column,
+// and the only one that differs between two runs of the same configuration.
 var progressColumns = []string{
 	"step", "episode_return", "episode_length",
 	"policy_loss", "value_loss", "entropy", "approx_kl", "learning_rate",
 	"td_loss", "q_values", "epsilon",
+	"slo_violation_share", "lagrange_multiplier",
 	"steps_per_second",
 }
 
@@ -25,7 +28,7 @@ type row struct {
 	step                                                                    int
 	episodeReturn, episodeLength                                            float64
 	policyLoss, valueLoss, entropy, approxKL, learningRate, tdLoss, qValues float64
-	epsilon, stepsPerSecond                                                 float64
+	epsilon, sloShare, multiplier, stepsPerSecond                           float64
 }
 
 func (r row) csv() string {
@@ -38,7 +41,7 @@ func (r row) csv() string {
 	return strings.Join([]string{
 		strconv.Itoa(r.step), f(r.episodeReturn), f(r.episodeLength),
 		f(r.policyLoss), f(r.valueLoss), f(r.entropy), f(r.approxKL), f(r.learningRate),
-		f(r.tdLoss), f(r.qValues), f(r.epsilon), strconv.FormatFloat(r.stepsPerSecond, 'f', 1, 64),
+		f(r.tdLoss), f(r.qValues), f(r.epsilon), f(r.sloShare), f(r.multiplier), strconv.FormatFloat(r.stepsPerSecond, 'f', 1, 64),
 	}, ",") + "\n"
 }
 

@@ -2,7 +2,9 @@ package train
 
 import (
 	"bufio"
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -212,10 +214,27 @@ func (rs *runState) runPPO(ck *checkpoint) (*policy.Policy, error) {
 	if _, err := rs.newEnv(); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
+	var mult *multiplier
+	if lc := rs.cfg.Lagrangian; lc.Enabled {
+		mult = &multiplier{cfg: lc, lambda: rs.cfg.Env.SLOWeight}
+	}
+	var envErr error
 	t, err := ppo.NewTrainer(rs.cfg.PPO, func(int) env.Env {
 		e, _ := rs.newEnv() // the configuration was checked above
-		return e
+		if mult == nil {
+			return e
+		}
+		l, err := newLagrangeEnv(e, mult.lambda)
+		if err != nil {
+			envErr = cmp.Or(envErr, err)
+			return nil // NewTrainer then fails; envErr says why
+		}
+		mult.envs = append(mult.envs, l)
+		return l
 	})
+	if err != nil {
+		err = cmp.Or(envErr, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
@@ -223,6 +242,12 @@ func (rs *runState) runPPO(ck *checkpoint) (*policy.Policy, error) {
 	if ck != nil {
 		if err := restorePPO(t, ck.PPO); err != nil {
 			return nil, fmt.Errorf("train: %w", err)
+		}
+		if mult != nil {
+			if !ck.PPO.HasMultiplier {
+				return nil, errors.New("train: checkpoint: no Lagrange multiplier saved")
+			}
+			mult.set(ck.PPO.Multiplier)
 		}
 	}
 	next := nextCheckpoint(t.GlobalStep, rs.cfg.CheckpointEvery)
@@ -233,7 +258,12 @@ func (rs *runState) runPPO(ck *checkpoint) (*policy.Policy, error) {
 		st := t.Update()
 		r := row{step: t.GlobalStep, episodeReturn: nan(), episodeLength: nan(),
 			policyLoss: st.PolicyLoss, valueLoss: st.ValueLoss, entropy: st.Entropy, approxKL: st.ApproxKL,
-			learningRate: st.LearningRate, tdLoss: nan(), qValues: nan(), epsilon: nan()}
+			learningRate: st.LearningRate, tdLoss: nan(), qValues: nan(), epsilon: nan(),
+			sloShare: nan(), multiplier: nan()}
+		if mult != nil {
+			mult.update()
+			r.sloShare, r.multiplier = mult.share, mult.lambda
+		}
 		if n := len(st.EpisodeReturns); n > 0 {
 			var sr, sl float64
 			for i := range n {
@@ -247,6 +277,9 @@ func (rs *runState) runPPO(ck *checkpoint) (*policy.Policy, error) {
 		if t.GlobalStep >= next || t.Done() {
 			next = nextCheckpoint(t.GlobalStep, rs.cfg.CheckpointEvery)
 			s, err := savePPO(t)
+			if err == nil && mult != nil {
+				s.HasMultiplier, s.Multiplier = true, mult.lambda
+			}
 			var pol *policy.Policy
 			if err == nil {
 				pol, err = rs.ppoPolicy(t)
@@ -300,7 +333,7 @@ func (rs *runState) runDQN(ck *checkpoint) (*policy.Policy, error) {
 			rs.episodes++
 			r := row{step: s.Step, episodeReturn: s.EpisodeReturn, episodeLength: float64(s.EpisodeLength),
 				policyLoss: nan(), valueLoss: nan(), entropy: nan(), approxKL: nan(), learningRate: t.Opt.LR,
-				tdLoss: nan(), qValues: nan(), epsilon: s.Epsilon}
+				tdLoss: nan(), qValues: nan(), epsilon: s.Epsilon, sloShare: nan(), multiplier: nan()}
 			if s.Updates > 0 {
 				r.tdLoss, r.qValues = s.Loss, s.QMean
 			}

@@ -39,10 +39,15 @@ func runKilled(t *testing.T, cfg Config, dir string, killAt int) int {
 // random step between checkpoints, then resumed (with parallel environments for
 // PPO), end with the same policy.json bytes and the same progress.csv apart from
 // the wall-clock column.
+// The ppo-lagrangian case also checks that the multiplier moved, so that resuming it
+// is exercised.
 func TestResumeGivesIdenticalPolicy(t *testing.T) {
-	for _, alg := range []string{PPO, DQN} {
-		t.Run(alg, func(t *testing.T) {
-			cfg := tinyConfig(alg)
+	for _, name := range []string{PPO, DQN, "ppo-lagrangian"} {
+		t.Run(name, func(t *testing.T) {
+			alg, cfg := name, tinyConfig(name)
+			if name == "ppo-lagrangian" {
+				alg, cfg = PPO, tinyLagrangianConfig()
+			}
 			dirA := t.TempDir()
 			if _, err := Run(cfg, dirA, nil); err != nil {
 				t.Fatal(err)
@@ -53,7 +58,7 @@ func TestResumeGivesIdenticalPolicy(t *testing.T) {
 			cfgB.CheckpointEvery = 500
 			cfgB.PPO.ParallelEnvs = true
 			dirB := t.TempDir()
-			rng := rand.New(rand.NewPCG(uint64(len(alg)), 7))
+			rng := rand.New(rand.NewPCG(uint64(len(name)), 7))
 			// A seeded kill point past the first checkpoint, before the last update,
 			// and not at a checkpoint (where resuming would prove less).
 			step := 1
@@ -83,6 +88,12 @@ func TestResumeGivesIdenticalPolicy(t *testing.T) {
 			}
 			if a, b := withoutSPS(readFile(t, filepath.Join(dirA, ProgressFile))), withoutSPS(readFile(t, filepath.Join(dirB, ProgressFile))); a != b {
 				t.Fatalf("progress.csv differs after resume:\n%s\n---\n%s", a, b)
+			}
+			if cfg.Lagrangian.Enabled {
+				lambdas := progressColumn(t, filepath.Join(dirB, ProgressFile), "lagrange_multiplier")
+				if len(lambdas) != cfg.Steps/cfg.PPO.BatchSize() || lambdas[0] == lambdas[len(lambdas)-1] {
+					t.Fatalf("lagrange_multiplier column %v: want one value per update, moving", lambdas)
+				}
 			}
 			if pB.Training.Steps < cfg.Steps-cfg.PPO.BatchSize() || pB.Training.Episodes < 1 {
 				t.Fatalf("training metadata %+v", pB.Training)
