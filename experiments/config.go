@@ -17,6 +17,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/intelliscale/intelliscale/internal/repo"
 	"github.com/intelliscale/intelliscale/sim"
 )
 
@@ -407,20 +408,8 @@ func ResolvePath(p, base string) string {
 
 // repoRoot walks up from dir to the directory holding go.mod, or "".
 func repoRoot(dir string) string {
-	d, err := filepath.Abs(dir)
-	if err != nil {
-		return ""
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d
-		}
-		parent := filepath.Dir(d)
-		if parent == d {
-			return ""
-		}
-		d = parent
-	}
+	root, _ := repo.Root(dir)
+	return root
 }
 
 // lineOf returns the line of the node at a field path like "policies[3].kind" in a

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/intelliscale/intelliscale/internal/repo"
 	"github.com/moby/moby/client"
 )
 
@@ -254,18 +255,9 @@ func lastLine(s string) string {
 // repoRoot walks up from the working directory to the directory holding go.mod.
 func repoRoot(t *testing.T) string {
 	t.Helper()
-	dir, err := os.Getwd()
+	root, err := repo.Root(".")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the working directory")
-		}
-		dir = parent
-	}
+	return root
 }

@@ -4,38 +4,19 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/intelliscale/intelliscale/internal/repo"
 )
 
 // sharedTraces returns the folder of real public traces: $INTELLISCALE_TRACES, or
 // ../shared/traces beside the repository root. It skips the test when absent.
 func sharedTraces(t testing.TB) string {
 	t.Helper()
-	if d := os.Getenv("INTELLISCALE_TRACES"); d != "" {
-		if _, err := os.Stat(d); err != nil {
-			t.Skipf("INTELLISCALE_TRACES=%s: %v", d, err)
-		}
-		return d
-	}
-	dir, err := os.Getwd()
+	d, err := repo.SharedTraces(".")
 	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("no go.mod above the test directory, so no ../shared/traces to read")
-		}
-		dir = parent
-	}
-	d := filepath.Join(dir, "..", "shared", "traces")
-	if _, err := os.Stat(d); err != nil {
-		t.Skipf("real traces not present (%v); set INTELLISCALE_TRACES to run this test", err)
+		t.Skip(err)
 	}
 	return d
 }

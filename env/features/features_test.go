@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/intelliscale/intelliscale/internal/repo"
 	"github.com/prometheus/prometheus/model/labels"
 )
 
@@ -232,22 +233,7 @@ func TestOpenMetricsPromtool(t *testing.T) {
 	}
 }
 
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-}
+func repoRoot() (string, error) { return repo.Root(".") }
 
 func benchScrapes(b *testing.B) ([]Feature, *Evaluator, *Storage, time.Duration) {
 	spec := Default(0.5)

@@ -2,13 +2,13 @@ package train
 
 import (
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/intelliscale/intelliscale/internal/repo"
 	"github.com/intelliscale/intelliscale/traces"
 )
 
@@ -59,20 +59,11 @@ func repoRoot(t *testing.T) string { return repoRootFrom(t) }
 
 func repoRootFrom(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
+	root, err := repo.Root(".")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		up := filepath.Dir(dir)
-		if up == dir {
-			t.Fatal("go.mod not found above the package")
-		}
-		dir = up
-	}
+	return root
 }
 
 // tinyLagrangianConfig is tinyConfig(PPO) with the Lagrange multiplier on; the tiny
