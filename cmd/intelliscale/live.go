@@ -185,7 +185,10 @@ func runLiveController(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("policy %s refused: %w", name, err)
 		}
 		fmt.Fprintf(stderr, "waiting for Prometheus: %v\n", err)
-		time.Sleep(2 * time.Second)
+		select {
+		case <-ctx.Done():
+		case <-time.After(2 * time.Second):
+		}
 	}
 	if ctx.Err() != nil {
 		return nil
