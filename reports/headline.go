@@ -136,18 +136,30 @@ func (r *Results) CostVsOracle(policy, split string) Stat {
 	}))
 }
 
-// Improvement is the percentage by which policy lowers metric relative to base
-// (100*(base-policy)/base), computed per trace and seed, averaged over traces per
-// seed, then over seeds. Pairs where base is 0 or undefined are left out.
+// Improvement is the percentage by which policy lowers metric relative to base,
+// paired by seed: for each seed, 100*(B-P)/B with B and P the metric's means over the
+// traces (traces where either is undefined left out), then the mean and CI over seeds.
+// Taking the ratio of the trace means, not the mean of per-trace ratios, keeps one
+// trace with a near-zero baseline figure from dominating. Seeds where B is 0 are left
+// out.
 func (r *Results) Improvement(policy, base, split, metric string) Stat {
-	return MeanCI(r.PerSeed(func(t string, s uint64) float64 {
-		b := r.value(base, split, s, t, metric)
-		p := r.value(policy, split, s, t, metric)
-		if !(b > 0) || math.IsNaN(p) {
-			return math.NaN()
+	var per []float64
+	for _, s := range r.Config.Seeds {
+		var bs, ps []float64
+		for _, t := range r.Config.Traces {
+			b, p := r.value(base, split, s, t.Name, metric), r.value(policy, split, s, t.Name, metric)
+			if math.IsNaN(b) || math.IsNaN(p) || math.IsInf(b, 0) || math.IsInf(p, 0) {
+				continue
+			}
+			bs, ps = append(bs, b), append(ps, p)
 		}
-		return 100 * (b - p) / b
-	}))
+		b, p := meanFinite(bs), meanFinite(ps)
+		if !(b > 0) || math.IsNaN(p) {
+			continue
+		}
+		per = append(per, 100*(b-p)/b)
+	}
+	return MeanCI(per)
 }
 
 // Difference is policy minus base in a metric's own unit, paired by trace and seed.

@@ -142,11 +142,11 @@ func TestHeadlineHandComputed(t *testing.T) {
 	if c.UnderProvisioning.Mean != 50 || c.UnderProvisioning.CI != 0 {
 		t.Errorf("under-provisioning improvement %+v", c.UnderProvisioning)
 	}
-	// Cost vs threshold, per seed s (d = s-2): trace a: (10-(6+d))/10, trace b: (20-(12+d))/20.
-	// Mean over traces: (40-2d)/10 + (80-2d)/20 ... computed directly:
+	// Cost vs threshold, per seed s (d = s-2): threshold costs 10 and 20 on traces a
+	// and b (mean 15), ppo 6+d and 12+d (mean 9+d): 100*(15-(9+d))/15.
 	var per []float64
 	for _, d := range []float64{-1, 0, 1} {
-		per = append(per, (100*(10-(6+d))/10+100*(20-(12+d))/20)/2)
+		per = append(per, 100*(15-(9+d))/15)
 	}
 	want := MeanCI(per)
 	if math.Abs(c.Cost.Mean-want.Mean) > 1e-9 || math.Abs(c.Cost.CI-want.CI) > 1e-9 || math.Abs(c.Cost.Mean-40) > 1e-9 {
@@ -276,5 +276,31 @@ policies: [{name: threshold, kind: threshold}, {name: ppo, kind: ppo, train: {st
 	md, _ := os.ReadFile(filepath.Join(dir, "report", "REPORT.md"))
 	if !bytes.Contains(md, []byte("No headline: headline needs evaluation on both validation and test windows")) {
 		t.Errorf("REPORT.md does not say why there is no headline:\n%s", md)
+	}
+}
+
+// One trace with a near-zero baseline figure does not dominate an improvement: the
+// ratio is taken of the means over traces.
+func TestImprovementRatioOfTraceMeans(t *testing.T) {
+	r := handResults(t)
+	for i := range r.Cells {
+		c := &r.Cells[i]
+		if c.Split != "test" || c.Trace != "a" {
+			continue
+		}
+		switch c.Policy {
+		case "threshold":
+			c.Metrics["theta_o"] = 0.01 // trace a: the baseline barely over-provisions
+		case "ppo":
+			c.Metrics["theta_o"] = 1
+		}
+	}
+	r = NewResults("", r.Config, r.Cells)
+	// Trace b: threshold 10, ppo 6. Means: threshold (0.01+10)/2, ppo (1+6)/2.
+	b, p := (0.01+10)/2, (1+6)/2.0
+	want := 100 * (b - p) / b
+	got := r.Improvement("ppo", "threshold", "test", "theta_o")
+	if math.Abs(got.Mean-want) > 1e-9 || got.N != 3 {
+		t.Fatalf("improvement %+v, want mean %.4f over 3 seeds (a mean of per-trace ratios would be %.0f)", got, want, (100*(0.01-1)/0.01+100*(10-6)/10.0)/2)
 	}
 }
