@@ -75,9 +75,12 @@ func (o *Oracle) Decide(obs sim.Observation) int {
 	first := int(obs.Time / o.interval)
 	end := obs.Time + o.delay + o.interval
 	want := 0
+	// The last interval may be partial: its rate is over the part the trace covers,
+	// as the simulator measures it.
+	last := o.tr.Duration()
 	for k := first; time.Duration(k)*o.interval < end; k++ {
 		a := time.Duration(k) * o.interval
-		r := o.rate(o.start+a, o.start+a+o.interval)
+		r := o.rate(o.start+a, min(o.start+a+o.interval, last))
 		want = max(want, elasticity.Demand(o.q, r*(1+o.p.Headroom)))
 	}
 	return clamp(want, obs)

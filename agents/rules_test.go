@@ -270,3 +270,24 @@ func TestMeanRate(t *testing.T) {
 		}
 	}
 }
+
+// TestOracleLastPartialInterval: a trace that ends inside a control interval makes the
+// simulator's last window partial, and its demand is that of the rate over the part
+// that exists. The oracle must not average that rate over the missing rest.
+func TestOracleLastPartialInterval(t *testing.T) {
+	ctx := testCtx()
+	ctx.Sim.StartupDelay = sim.Dist{Kind: "constant", Mean: 0}
+	// 100 s at 80 req/s: the last 15 s interval, [90 s, 105 s), has 10 s of trace.
+	ctx.Trace = &traces.Trace{Name: "short", Bucket: 10 * sec, Rates: []float64{80, 80, 80, 80, 80, 80, 80, 80, 80, 80}}
+	o := newTest(t, "oracle", "", ctx)
+	cfg, _ := ctx.Sim.Validate()
+	want := elasticity.Demand(queueOf(cfg), 80)
+	if diluted := elasticity.Demand(queueOf(cfg), 80*10.0/15); diluted >= want {
+		t.Fatalf("test set-up: demand %d at 80/s, %d diluted", want, diluted)
+	}
+	for _, at := range []time.Duration{75 * sec, 90 * sec} {
+		if got := o.Decide(sim.Observation{Time: at, MinReplicas: 1, MaxReplicas: 20}); got != want {
+			t.Errorf("t=%v: got %d, want %d (demand at 80/s)", at, got, want)
+		}
+	}
+}

@@ -73,7 +73,7 @@ func RunRecorded(cfg Config, tr *traces.Trace, a Autoscaler, rec Recorder) (*Res
 		Cost:     tot.Cost,
 	}
 	for i, r := range rows {
-		ser.Demand[i], ser.Supply[i], ser.Desired[i] = r.Demand, r.Ready, r.Desired
+		ser.Demand[i], ser.Supply[i], ser.Desired[i] = r.Demand, r.Supply, r.Desired
 		ser.Violations += int64(r.SLOViolations)
 	}
 	sum := elasticity.Compute(ser)

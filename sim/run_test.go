@@ -155,3 +155,46 @@ func TestRunHandsScrapesToRecordingAutoscaler(t *testing.T) {
 		t.Fatalf("last scrape at %v, want 4m", p.last)
 	}
 }
+
+// TestRunSupplyIsReadyDuringInterval: the elasticity supply s_t counts the replicas
+// Ready during interval t, not those Ready at its end. Three replicas asked for at
+// t = 0 with a constant 30 s start-up are Ready at 30 s, the end of the second
+// 15 s interval: that interval had one Ready replica throughout, so it is
+// under-provisioned like the first.
+func TestRunSupplyIsReadyDuringInterval(t *testing.T) {
+	const rate, n = 80.0, 10 // requests per second; control intervals
+	tr := &traces.Trace{Name: "even", Bucket: 15 * time.Second, Rates: make([]float64, n)}
+	for i := range tr.Rates {
+		tr.Rates[i] = rate
+	}
+	for i := range int(rate * 15 * n) {
+		tr.Arrivals = append(tr.Arrivals, time.Duration((float64(i)+0.5)/rate*1e9))
+	}
+	cfg := Config{MinReplicas: 1, MaxReplicas: 5, InitialReplicas: 1}
+	q := elasticity.Queue{ServiceMean: DefaultServiceMean, ServiceSCV: 1, Slots: DefaultConcurrency,
+		SLOLatency: DefaultSLOLatency.Seconds(), SLOTarget: DefaultSLOTarget, MaxReplicas: 5}
+	if d := elasticity.Demand(q, rate); d != 3 {
+		t.Fatalf("test set-up: demand at %v/s is %d, want 3", rate, d)
+	}
+	res, err := Run(cfg, tr, AutoscalerFunc(func(Observation) int { return 3 }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range res.Timeline {
+		if r.Demand != 3 {
+			t.Fatalf("row %d: demand %d, want 3 (exact arrivals at %v/s)", i, r.Demand, rate)
+		}
+		want := 3
+		if i < 2 {
+			want = 1
+		}
+		if r.Supply != want {
+			t.Errorf("row %d (end %v): supply %d, want %d (ready at end %d)", i, r.Time, r.Supply, want, r.Ready)
+		}
+	}
+	// Two of ten intervals short by 2 of 3.
+	s := res.Summary
+	if math.Abs(s.TauU-20) > 1e-9 || math.Abs(s.ThetaU-100*(2*2.0/3)/n) > 1e-9 {
+		t.Errorf("tau_U %v%%, theta_U %v%%: want 20%% and %v%%", s.TauU, s.ThetaU, 100*(2*2.0/3)/n)
+	}
+}

@@ -31,8 +31,12 @@ type Row struct {
 	// during the next one). Run fills it so; LastRow, which cannot know the next
 	// decision yet, gives the count in force during this interval.
 	Desired int
-	Demand  int     // elasticity.Demand at the interval's arrival rate
-	Cost    float64 // accrued in this interval
+	Demand  int // elasticity.Demand at the interval's arrival rate
+	// Supply is the mean number of Ready replicas over the interval (time-weighted,
+	// rounded to nearest): the s_t of the elasticity metrics. Unlike Ready, a replica
+	// that became Ready at the interval's end adds nothing to it.
+	Supply int
+	Cost   float64 // accrued in this interval
 	// InFlight (queued plus in service) and Queued at the end of the interval.
 	InFlight, Queued int
 }
@@ -301,7 +305,10 @@ func (s *Sim) observe(start, end int64) {
 		util = min(s.win.busyReady/s.win.slotsReady, 1)
 	}
 	rate, busy := 0.0, 0.0
+	supply := s.nReady
 	if w > 0 {
+		// slotsReady integrates Concurrency slots per Ready replica.
+		supply = int(math.Round(s.win.slotsReady / (float64(s.conc) * float64(w) * 1e-9)))
 		rate = float64(s.win.arrivals) / (float64(w) * 1e-9)
 		busy = s.win.busyReady / (float64(w) * 1e-9)
 	}
@@ -343,6 +350,7 @@ func (s *Sim) observe(start, end int64) {
 		Provisioning:  s.nProv,
 		Draining:      s.nDrain,
 		Desired:       s.desired,
+		Supply:        supply,
 		Cost:          s.win.replica / 3600 * s.cfg.CostPerReplicaHour,
 		InFlight:      int(s.inflight),
 		Queued:        int(s.queued),
