@@ -73,15 +73,18 @@ func (c AutoscaleConfig) Validate() (AutoscaleConfig, error) {
 	if c.RateScale == [2]float64{} {
 		c.RateScale = [2]float64{0.7, 1.3}
 	}
-	if !(c.RateScale[0] > 0) || c.RateScale[1] < c.RateScale[0] || math.IsInf(c.RateScale[1], 0) {
+	if !(c.RateScale[0] > 0) || !(c.RateScale[1] >= c.RateScale[0]) || math.IsInf(c.RateScale[1], 0) {
 		return c, fmt.Errorf("autoscale: rate_scale %v: want 0 < low <= high, finite", c.RateScale)
 	}
 	if c.CostWeight == 0 && c.SLOWeight == 0 && c.DropWeight == 0 {
 		c.CostWeight, c.SLOWeight, c.DropWeight = 1, 5, 5
 	}
-	for name, w := range map[string]float64{"cost_weight": c.CostWeight, "slo_weight": c.SLOWeight, "drop_weight": c.DropWeight} {
-		if w < 0 || math.IsNaN(w) || math.IsInf(w, 0) {
-			return c, fmt.Errorf("autoscale: %s %v: must be finite and >= 0", name, w)
+	for _, f := range []struct {
+		name string
+		w    float64
+	}{{"cost_weight", c.CostWeight}, {"slo_weight", c.SLOWeight}, {"drop_weight", c.DropWeight}} {
+		if f.w < 0 || math.IsNaN(f.w) || math.IsInf(f.w, 0) {
+			return c, fmt.Errorf("autoscale: %s %v: must be finite and >= 0", f.name, f.w)
 		}
 	}
 	if len(c.Features.Features) == 0 {

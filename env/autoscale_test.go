@@ -296,3 +296,25 @@ func BenchmarkAutoscaleStep(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "steps/s")
 }
+
+// TestAutoscaleConfigValidateRejects checks bad values are refused with the field
+// named, and that the error does not depend on map iteration order.
+func TestAutoscaleConfigValidateRejects(t *testing.T) {
+	cfg := testConfig(autoscaleTraces()...)
+	cfg.RateScale = [2]float64{0.5, math.NaN()}
+	if _, err := cfg.Validate(); err == nil {
+		t.Errorf("rate_scale [0.5, NaN] accepted: Reset would draw a NaN scale and panic")
+	}
+	cfg.RateScale = [2]float64{math.NaN(), 1}
+	if _, err := cfg.Validate(); err == nil {
+		t.Errorf("rate_scale [NaN, 1] accepted")
+	}
+	cfg.RateScale = [2]float64{}
+	cfg.CostWeight, cfg.SLOWeight, cfg.DropWeight = -1, -1, -1
+	for range 30 {
+		_, err := cfg.Validate()
+		if err == nil || err.Error() != "autoscale: cost_weight -1: must be finite and >= 0" {
+			t.Fatalf("three negative weights: %v, want the first field (cost_weight) named, every time", err)
+		}
+	}
+}

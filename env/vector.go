@@ -4,6 +4,7 @@ import (
 	"encoding"
 	"encoding/binary"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"runtime"
 	"sync"
@@ -33,7 +34,10 @@ type Vector struct {
 	trunc    []bool
 	infos    []Info
 	finalObs [][]float64
-	actions  []int
+	// finalExtra keep each copy's last-step Info.Extra across an auto-reset (an
+	// environment may reuse one map and refill it in Reset).
+	finalExtra []map[string]float64
+	actions    []int
 
 	// worker pool (parallel only): worker w owns copies w, w+W, w+2W, ...
 	cmds []chan vectorCmd
@@ -63,6 +67,7 @@ func NewVector(envs []Env, parallel bool) (*Vector, error) {
 		obs: make([]float64, n*d), rewards: make([]float64, n),
 		term: make([]bool, n), trunc: make([]bool, n), infos: make([]Info, n),
 		finalObs: make([][]float64, n), SeedGens: make([]*rand.PCG, n),
+		finalExtra: make([]map[string]float64, n),
 	}
 	for i := range envs {
 		v.finalObs[i] = make([]float64, d)
@@ -143,7 +148,8 @@ func (v *Vector) resetOne(i int, seed uint64) {
 }
 
 // Step applies actions[i] to copy i and returns the N x obsDim observations, rewards,
-// terminated and truncated flags, and per-copy Info (FinalObs set on auto-reset).
+// terminated and truncated flags, and per-copy Info (FinalObs set on auto-reset; Extra
+// is then a copy of the last step's, which the reset cannot overwrite).
 func (v *Vector) Step(actions []int) (obs, rewards []float64, terminated, truncated []bool, infos []Info, err error) {
 	if len(actions) != len(v.Envs) {
 		return nil, nil, nil, nil, nil, fmt.Errorf("vector env: %d actions for %d environments", len(actions), len(v.Envs))
@@ -160,6 +166,14 @@ func (v *Vector) stepOne(i int) {
 	if term || trunc {
 		copy(v.finalObs[i], obs)
 		info.FinalObs = v.finalObs[i]
+		if info.Extra != nil {
+			if v.finalExtra[i] == nil {
+				v.finalExtra[i] = make(map[string]float64, len(info.Extra))
+			}
+			clear(v.finalExtra[i])
+			maps.Copy(v.finalExtra[i], info.Extra)
+			info.Extra = v.finalExtra[i]
+		}
 		obs, _ = e.Reset(v.SeedGens[i].Uint64())
 	}
 	copy(v.obs[i*v.obsDim:(i+1)*v.obsDim], obs)

@@ -147,3 +147,49 @@ func BenchmarkVectorCartPole(b *testing.B) {
 		})
 	}
 }
+
+// extraEnv reuses one Extra map, like Autoscale: Step writes the step number, Reset
+// clears it and writes "reset". Episodes last 3 steps.
+type extraEnv struct {
+	n     int
+	extra map[string]float64
+	obs   []float64
+}
+
+func (e *extraEnv) ObservationSpace() Box { return Box{Low: []float64{0}, High: []float64{3}} }
+func (e *extraEnv) ActionSpace() Discrete { return Discrete{N: 1} }
+func (e *extraEnv) Reset(uint64) ([]float64, Info) {
+	e.n = 0
+	clear(e.extra)
+	e.extra["reset"] = 1
+	e.obs[0] = 0
+	return e.obs, Info{Extra: e.extra}
+}
+func (e *extraEnv) Step(int) ([]float64, float64, bool, bool, Info) {
+	e.n++
+	clear(e.extra)
+	e.extra["step"] = float64(e.n)
+	e.obs[0] = float64(e.n)
+	return e.obs, 1, false, e.n == 3, Info{Extra: e.extra}
+}
+
+// TestVectorKeepsFinalStepExtra: on auto-reset the Info handed back is the last
+// step's, Extra included, not what the environment's Reset wrote into a reused map.
+func TestVectorKeepsFinalStepExtra(t *testing.T) {
+	envs := []Env{&extraEnv{extra: map[string]float64{}, obs: make([]float64, 1)}}
+	v, err := NewVector(envs, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.Reset(1)
+	for step := 1; step <= 7; step++ {
+		_, _, _, trunc, infos, err := v.Step([]int{0})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := float64((step-1)%3 + 1)
+		if got := infos[0].Extra; len(got) != 1 || got["step"] != want {
+			t.Errorf("step %d (truncated %t): Extra %v, want map[step:%v]", step, trunc[0], got, want)
+		}
+	}
+}

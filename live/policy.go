@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/labels"
 	"gopkg.in/yaml.v3"
 
 	"github.com/intelliscale/intelliscale/agents"
@@ -91,7 +92,8 @@ const (
 // sim.Scrape). The replica counts come from the engine, not from Prometheus.
 func ObservationQueries(window, slo time.Duration) []string {
 	w := model.Duration(window).String()
-	le := fmt.Sprint(slo.Seconds())
+	// Prometheus 3 stores the le label in OpenMetrics float format ("1.0", not "1").
+	le := labels.FormatOpenMetricsFloat(slo.Seconds())
 	q := make([]string, numObservationInputs)
 	dropped := `sum(increase(http_requests_total{code=~"503|504"}[` + w + `]))`
 	busy := `sum(rate(app_worker_busy_seconds_total[` + w + `]))`
@@ -189,6 +191,9 @@ func NewRulePolicy(name string, params *yaml.Node, s Settings) (*AutoscalerPolic
 	}
 	if !slices.Contains(RuleNames(), name) {
 		return nil, fmt.Errorf("policy %q: unknown (have %s)", name, strings.Join(RuleNames(), ", "))
+	}
+	if !slices.Contains(sim.DefBuckets[:], s.SLO.Seconds()) {
+		return nil, fmt.Errorf("policy %q: SLO latency %v: must be a bound of the response-time histogram's buckets %v s, or the SLO-violation count has no series", name, s.SLO, sim.DefBuckets)
 	}
 	cfg, err := s.SimConfig()
 	if err != nil {

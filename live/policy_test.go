@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/intelliscale/intelliscale/agents"
+	"github.com/intelliscale/intelliscale/env/features"
 	"github.com/intelliscale/intelliscale/sim"
 )
 
@@ -202,5 +203,63 @@ func TestMetricsIn(t *testing.T) {
 	got, err := MetricsIn(`sum(rate(b_total[1m])) / sum({__name__="a"}) + on() vector(1) - b_total`)
 	if err != nil || strings.Join(got, ",") != "a,b_total" {
 		t.Errorf("got %v %v", got, err)
+	}
+}
+
+// TestObservationQueriesSLOBucketAsStored evaluates the SLO-violation query with the
+// Prometheus engine over series labelled as Prometheus 3 stores them (le="1.0", not
+// le="1"): for every SLO that is a bucket bound the query must answer a sample, equal
+// to the served-too-slow count plus the drops. A selector written in another format
+// matches no series, and the controller would hold on every decision.
+func TestObservationQueriesSLOBucketAsStored(t *testing.T) {
+	st := features.NewStorage(time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC))
+	var s sim.Scrape
+	for k := 1; k <= 8; k++ {
+		s.Time = time.Duration(k) * 15 * time.Second
+		for b := range s.DurationBuckets {
+			s.DurationBuckets[b] += float64(10 * (b + 1)) // 10(b+1) more at or below bound b
+		}
+		s.DurationCount += 200
+		s.RequestsOK += 200
+		s.RequestsRejected += 4
+		st.Record(&s)
+	}
+	eng := features.NewEngine()
+	at := st.Epoch.Add(8 * 15 * time.Second)
+	for b, bound := range sim.DefBuckets {
+		slo := time.Duration(math.Round(bound * float64(time.Second)))
+		q := ObservationQueries(time.Minute, slo)[InSLOViolations]
+		spec := features.Spec{Features: []features.Feature{{Name: "v", Expr: q}}}
+		vals, ok := make([]float64, 1), make([]bool, 1)
+		if err := features.EvalPromQL(context.Background(), eng, st, spec, at, vals, ok); err != nil {
+			t.Fatalf("slo %v: %v", slo, err)
+		}
+		if !ok[0] {
+			t.Errorf("slo %v: query %s answered no sample", slo, q)
+			continue
+		}
+		// The counters grow linearly, one step per 15 s scrape, so their increase over
+		// the last minute is 4 steps: 800 served, 40(b+1) of them within bucket b, and
+		// 16 rejected.
+		want := 800 - 40*float64(b+1) + 16
+		if math.Abs(vals[0]-want) > 1e-9*want {
+			t.Errorf("slo %v: violations %v, want %v", slo, vals[0], want)
+		}
+	}
+}
+
+func TestRulePolicyRejectsSLOOffBuckets(t *testing.T) {
+	s := testSettings
+	s.SLO = 300 * time.Millisecond
+	n, _ := ParseParams("")
+	_, err := NewRulePolicy("threshold", n, s)
+	if err == nil || !strings.Contains(err.Error(), "bucket") {
+		t.Errorf("SLO 300ms (no bucket bound): %v, want an error naming the buckets", err)
+	}
+	for _, b := range sim.DefBuckets {
+		s.SLO = time.Duration(math.Round(b * float64(time.Second)))
+		if _, err := NewRulePolicy("threshold", n, s); err != nil {
+			t.Errorf("SLO %v (a bucket bound): %v", s.SLO, err)
+		}
 	}
 }
