@@ -294,3 +294,21 @@ func TestJobManifest(t *testing.T) {
 		t.Error("bad name accepted")
 	}
 }
+
+// With several bad windows the error names the first in time order, every time (the
+// windows must not be checked in map order).
+func TestWindowBoundsErrorDeterministic(t *testing.T) {
+	ws := &Windows{Train: Window{0, time.Minute}, Validation: Window{time.Minute, 7 * time.Minute}, Test: Window{7 * time.Minute, 9 * time.Minute}}
+	for i := range 50 {
+		_, err := WindowBounds(TraceSpec{Name: "x", Windows: ws}, 5, time.Minute)
+		if err == nil || !strings.Contains(err.Error(), "validation window") {
+			t.Fatalf("call %d: %v, want the validation window named", i, err)
+		}
+	}
+	for i := range 50 {
+		_, err := WindowBounds(TraceSpec{Name: "x", Split: Split{0.98, 0.01, 0.01}}, 5, time.Minute)
+		if err == nil || !strings.Contains(err.Error(), "validation window is empty") {
+			t.Fatalf("call %d: %v, want the validation window named", i, err)
+		}
+	}
+}

@@ -143,8 +143,11 @@ type Bounds struct {
 // of length bucket according to spec.
 func WindowBounds(spec TraceSpec, n int, bucket time.Duration) (map[string]Bounds, error) {
 	out := map[string]Bounds{}
+	// Windows are checked in time order so that an error names the same one every time.
+	order := []string{SplitTrain, SplitValidation, SplitTest}
 	if spec.Windows != nil {
-		for name, w := range map[string]Window{SplitTrain: spec.Windows.Train, SplitValidation: spec.Windows.Validation, SplitTest: spec.Windows.Test} {
+		for i, w := range []Window{spec.Windows.Train, spec.Windows.Validation, spec.Windows.Test} {
+			name := order[i]
 			from := int(w.Start / bucket)
 			to := int((w.End + bucket - 1) / bucket)
 			if to > n {
@@ -159,8 +162,8 @@ func WindowBounds(spec TraceSpec, n int, bucket time.Duration) (map[string]Bound
 		out[SplitValidation] = Bounds{a, b}
 		out[SplitTest] = Bounds{b, n}
 	}
-	for name, b := range out {
-		if b.To <= b.From {
+	for _, name := range order {
+		if b := out[name]; b.To <= b.From {
 			return nil, fmt.Errorf("trace %q: %s window is empty (%d buckets in the trace)", spec.Name, name, n)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -160,14 +161,16 @@ func (r *Runner) Run(ctx context.Context) (RunStats, error) {
 		workers = cfg.Workers
 	}
 	x.prog = newProgress(r.Progress, append(append([]Cell(nil), prep...), ev...))
-	if err := x.pool(ctx, workers, prep); err != nil {
+	n, err := x.pool(ctx, workers, prep)
+	st.Ran += n
+	if err != nil {
 		return st, err
 	}
-	st.Ran += len(prep)
-	if err := x.pool(ctx, workers, ev); err != nil {
+	n, err = x.pool(ctx, workers, ev)
+	st.Ran += n
+	if err != nil {
 		return st, err
 	}
-	st.Ran += len(ev)
 	x.prog.finish()
 	return st, Summarize(r.Out, cfg)
 }
@@ -194,14 +197,16 @@ func (x *run) pending(cells []Cell) (todo []Cell, skipped int) {
 	return todo, skipped
 }
 
-// pool runs cells on workers goroutines and returns the first error (by cell order).
-func (x *run) pool(ctx context.Context, workers int, cells []Cell) error {
+// pool runs cells on workers goroutines and returns how many finished and the first
+// error (by cell order).
+func (x *run) pool(ctx context.Context, workers int, cells []Cell) (int, error) {
 	if len(cells) == 0 {
-		return nil
+		return 0, nil
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errs := make([]error, len(cells))
+	var finished atomic.Int64
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for w := 0; w < workers && w < len(cells); w++ {
@@ -214,6 +219,7 @@ func (x *run) pool(ctx context.Context, workers int, cells []Cell) error {
 					cancel()
 					continue
 				}
+				finished.Add(1)
 				x.prog.done(cells[i])
 			}
 		}()
@@ -228,12 +234,13 @@ feed:
 	}
 	close(next)
 	wg.Wait()
+	n := int(finished.Load())
 	for _, err := range errs {
 		if err != nil {
-			return err
+			return n, err
 		}
 	}
-	return ctx.Err()
+	return n, ctx.Err()
 }
 
 func (x *run) cell(ctx context.Context, c Cell) error {

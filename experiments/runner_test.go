@@ -4,11 +4,16 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
 )
 
 // tree reads every regular file under dir (except temporaries) by relative path.
@@ -314,5 +319,81 @@ func TestProgressLinesAndLog(t *testing.T) {
 	pw.Write([]byte(" 2\n"))
 	if logb.String() != "train/ppo__1: step 1\ntrain/ppo__1: step 2\n" {
 		t.Errorf("prefixed log %q", logb.String())
+	}
+}
+
+// An interrupted run reports the cells it finished (the command line prints "interrupted
+// after N cells"), counting those of the phase it was interrupted in.
+func TestInterruptedRunCountsFinishedCells(t *testing.T) {
+	out := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	f := &fakeBackend{}
+	b := f.backend()
+	inner := b.Simulate
+	calls := 0
+	b.Simulate = func(c simConfig, tr *traceT, a autoscaler) (Outcome, error) {
+		calls++
+		if calls == 40 {
+			cancel()
+		}
+		return inner(c, tr, a)
+	}
+	r := &Runner{Config: tinyCfg(t), Out: out, Backend: b, Workers: 1}
+	st, err := r.Run(ctx)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run: err %v, want context.Canceled", err)
+	}
+	prepare, eval := Matrix(r.Config)
+	done := 0
+	for _, c := range append(prepare, eval...) {
+		if IsDone(filepath.Join(out, c.Dir())) {
+			done++
+		}
+	}
+	if done <= len(prepare) {
+		t.Fatalf("test setup: interrupted with %d cells done, want some evaluation cells among them", done)
+	}
+	if st.Ran != done {
+		t.Errorf("interrupted run reports %d cells run, %d are finished on disk", st.Ran, done)
+	}
+}
+
+// The grid search tells the policy where its window lies in the trace, as evaluation
+// does: a training window that does not begin at the trace's start is not at offset 0.
+func TestTuneContextStartsAtTrainingWindow(t *testing.T) {
+	cfg, err := Parse([]byte(`name: offs
+seeds: [1]
+traces:
+  - name: alpha
+    builtin: a
+    windows:
+      train: {start: 10m, end: 30m}
+      validation: {start: 30m, end: 40m}
+      test: {start: 40m, end: 50m}
+policies:
+  - {name: hpa-tuned, kind: hpa-tuned, tune: {grid: [0.5, 0.9]}}
+`), "offs.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fakeBackend{}
+	b := f.backend()
+	inner := b.NewRule
+	var mu sync.Mutex
+	starts := map[time.Duration]int{}
+	b.NewRule = func(kind string, params *yaml.Node, ec EvalContext) (autoscaler, error) {
+		mu.Lock()
+		starts[ec.Start]++
+		mu.Unlock()
+		return inner(kind, params, ec)
+	}
+	r := &Runner{Config: cfg, Out: t.TempDir(), Backend: b, Workers: 1}
+	if _, err := r.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// Two grid values on the training window, one evaluation on each other window.
+	want := map[time.Duration]int{10 * time.Minute: 2, 30 * time.Minute: 1, 40 * time.Minute: 1}
+	if fmt.Sprint(starts) != fmt.Sprint(want) {
+		t.Errorf("policy built with window starts %v, want %v", starts, want)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 )
 
 // sloBudget is the SLO-violation share allowed, in percent: 100 * (1 - target), with
@@ -63,7 +64,7 @@ func (x *run) tune(c Cell) error {
 		for _, seed := range x.cfg.Seeds {
 			simCfg := x.cfg.Sim
 			simCfg.Seed = DeriveSeed(seed, c.Trace+"/"+SplitTrain)
-			ec := EvalContext{Sim: simCfg, Trace: lt.full, Start: 0}
+			ec := EvalContext{Sim: simCfg, Trace: lt.full, Start: time.Duration(b.From) * lt.full.Bucket}
 			a, err := x.Backend.NewRule(KindHPA, withParam(&pol.Params, pol.Tune.Param, v), ec)
 			if err != nil {
 				return fmt.Errorf("policy %q %s=%v: %w", c.Policy, pol.Tune.Param, v, err)

@@ -250,8 +250,9 @@ func (r *Results) ComputeHeadline() (*Headline, error) {
 }
 
 // SelectWinner returns the index of the candidate with the lowest mean cost among
-// those qualified, else the one with the fewest SLO violations; -1 when empty. Ties
-// go to the earlier candidate.
+// those qualified, else the one with the fewest SLO violations (a candidate whose
+// violations are undefined only when all are); -1 when empty. Ties go to the
+// earlier candidate.
 func SelectWinner(cs []Candidate) int {
 	best := -1
 	for i, c := range cs {
@@ -263,7 +264,8 @@ func SelectWinner(cs []Candidate) int {
 		return best
 	}
 	for i, c := range cs {
-		if best < 0 || c.SLOViolations.Mean < cs[best].SLOViolations.Mean {
+		if best < 0 || c.SLOViolations.Mean < cs[best].SLOViolations.Mean ||
+			math.IsNaN(cs[best].SLOViolations.Mean) && !math.IsNaN(c.SLOViolations.Mean) {
 			best = i
 		}
 	}

@@ -345,7 +345,8 @@ func (e errXYs) YError(i int) (float64, float64) { return e.ye[i][0], e.ye[i][1]
 
 // paretoPlot: mean cost against mean SLO violations on the test windows per policy.
 // The axes span the means (SLO violations on a log scale); confidence intervals
-// reaching beyond them are cut at the edge.
+// reaching beyond them are cut at the edge. A policy without violations, which a log
+// scale cannot place, is drawn at the bottom of the axis and labelled "(0%)".
 func (r *Results) paretoPlot(dir string) (Plot, bool, error) {
 	p := plot.New()
 	p.Title.Text = "Cost against SLO violations, test windows (mean ± 95% CI)"
@@ -356,21 +357,30 @@ func (r *Results) paretoPlot(dir string) (Plot, bool, error) {
 		name string
 		i    int
 		c, v Stat
+		y    float64 // where the point is drawn
 	}
 	var pts []point
-	xmin, xmax, ymin, ymax := math.Inf(1), math.Inf(-1), budget, budget
+	xmin, xmax, ymin, ymax := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
+	if budget > 0 {
+		ymin, ymax = budget, budget
+	}
 	for i, pol := range r.Config.Policies {
 		c := r.Figure(pol.Name, experiments.SplitTest, "cost")
 		v := r.Figure(pol.Name, experiments.SplitTest, "slo_violations")
-		if math.IsNaN(c.Mean) || !(v.Mean > 0) {
+		if math.IsNaN(c.Mean) || !(v.Mean >= 0) {
 			continue
 		}
-		pts = append(pts, point{pol.Name, i, c, v})
+		pts = append(pts, point{pol.Name, i, c, v, v.Mean})
 		xmin, xmax = math.Min(xmin, c.Mean), math.Max(xmax, c.Mean)
-		ymin, ymax = math.Min(ymin, v.Mean), math.Max(ymax, v.Mean)
+		if v.Mean > 0 {
+			ymin, ymax = math.Min(ymin, v.Mean), math.Max(ymax, v.Mean)
+		}
 	}
 	if len(pts) == 0 {
 		return Plot{}, false, nil
+	}
+	if math.IsInf(ymin, 0) { // no violations anywhere and no budget
+		ymin, ymax = 1, 1
 	}
 	pad := 0.15 * (xmax - xmin)
 	if pad == 0 {
@@ -381,7 +391,12 @@ func (r *Results) paretoPlot(dir string) (Plot, bool, error) {
 	var all errXYs
 	var names []string
 	for _, pt := range pts {
-		xy := plotter.XYs{{X: pt.c.Mean, Y: pt.v.Mean}}
+		name := pt.name
+		if pt.y == 0 {
+			pt.y = ylo * 1.3
+			name += " (0%)"
+		}
+		xy := plotter.XYs{{X: pt.c.Mean, Y: pt.y}}
 		sc, err := plotter.NewScatter(xy)
 		if err != nil {
 			return Plot{}, false, err
@@ -393,8 +408,8 @@ func (r *Results) paretoPlot(dir string) (Plot, bool, error) {
 		cx, cy := zeroNaN(pt.c.CI), zeroNaN(pt.v.CI)
 		all.XYs = append(all.XYs, xy[0])
 		all.xe = append(all.xe, [2]float64{math.Min(cx, pt.c.Mean-xlo), math.Min(cx, xhi-pt.c.Mean)})
-		all.ye = append(all.ye, [2]float64{math.Min(cy, pt.v.Mean-ylo*1.001), math.Min(cy, yhi-pt.v.Mean)})
-		names = append(names, pt.name)
+		all.ye = append(all.ye, [2]float64{math.Max(0, math.Min(cy, pt.y-ylo*1.001)), math.Min(cy, yhi-pt.y)})
+		names = append(names, name)
 	}
 	xe, _ := plotter.NewXErrorBars(all)
 	ye, _ := plotter.NewYErrorBars(all)
@@ -403,11 +418,14 @@ func (r *Results) paretoPlot(dir string) (Plot, bool, error) {
 		lab.TextStyle[i].Font.Size = vg.Points(8)
 	}
 	lab.Offset = vg.Point{X: vg.Points(5), Y: vg.Points(3)}
-	bl, _ := plotter.NewLine(plotter.XYs{{X: xlo, Y: budget}, {X: xhi, Y: budget}})
-	bl.Color = sloColor
-	bl.Dashes = []vg.Length{vg.Points(4), vg.Points(2)}
-	p.Add(plotter.NewGrid(), xe, ye, lab, bl)
-	p.Legend.Add(fmt.Sprintf("SLO budget %.3g%%", budget), bl)
+	p.Add(plotter.NewGrid(), xe, ye, lab)
+	if budget > 0 {
+		bl, _ := plotter.NewLine(plotter.XYs{{X: xlo, Y: budget}, {X: xhi, Y: budget}})
+		bl.Color = sloColor
+		bl.Dashes = []vg.Length{vg.Points(4), vg.Points(2)}
+		p.Add(bl)
+		p.Legend.Add(fmt.Sprintf("SLO budget %.3g%%", budget), bl)
+	}
 	p.Legend.Top = true
 	p.Y.Scale = plot.LogScale{}
 	p.Y.Tick.Marker = decadeTicks{}

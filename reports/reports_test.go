@@ -70,6 +70,10 @@ func TestSelectWinner(t *testing.T) {
 		{"none qualified: fewest violations", []Candidate{{Policy: "a", SLOViolations: st(9), Cost: st(1)}, {Policy: "b", SLOViolations: st(7), Cost: st(9)}}, 1},
 		{"tie goes to first", []Candidate{{Policy: "a", Cost: st(2), Qualified: true}, {Policy: "b", Cost: st(2), Qualified: true}}, 0},
 		{"empty", nil, -1},
+		// A candidate without validation figures (NaN) has not shown it has few
+		// violations: it must not win the fallback by coming first.
+		{"none qualified: undefined violations lose", []Candidate{{Policy: "a", SLOViolations: st(math.NaN())}, {Policy: "b", SLOViolations: st(12)}, {Policy: "c", SLOViolations: st(8)}}, 2},
+		{"none qualified: all undefined", []Candidate{{Policy: "a", SLOViolations: st(math.NaN())}, {Policy: "b", SLOViolations: st(math.NaN())}}, 0},
 	}
 	for _, c := range cases {
 		if got := SelectWinner(c.cs); got != c.want {
@@ -302,5 +306,37 @@ func TestImprovementRatioOfTraceMeans(t *testing.T) {
 	got := r.Improvement("ppo", "threshold", "test", "theta_o")
 	if math.Abs(got.Mean-want) > 1e-9 || got.N != 3 {
 		t.Fatalf("improvement %+v, want mean %.4f over 3 seeds (a mean of per-trace ratios would be %.0f)", got, want, (100*(0.01-1)/0.01+100*(10-6)/10.0)/2)
+	}
+}
+
+// A policy without SLO violations on the test windows is the best on that axis: the
+// Pareto plot's log scale must not drop it.
+func TestParetoKeepsZeroViolations(t *testing.T) {
+	h := handResults(t)
+	cells := append([]experiments.CellMetrics(nil), h.Cells...)
+	for i := range cells {
+		if cells[i].Policy == "oracle" && cells[i].Split == experiments.SplitTest {
+			m := map[string]experiments.Num{}
+			for k, v := range cells[i].Metrics {
+				m[k] = v
+			}
+			m["slo_violations"] = 0
+			cells[i].Metrics = m
+		}
+	}
+	r := NewResults("", h.Config, cells)
+	dir := t.TempDir()
+	p, ok, err := r.paretoPlot(dir)
+	if err != nil || !ok {
+		t.Fatalf("pareto: %v %v", ok, err)
+	}
+	svg, err := os.ReadFile(filepath.Join(dir, p.File+".svg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"threshold", "hpa-tuned", "ppo", "dqn", "oracle"} {
+		if !bytes.Contains(svg, []byte(">"+name)) {
+			t.Errorf("pareto plot: no label for %s", name)
+		}
 	}
 }
