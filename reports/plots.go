@@ -3,8 +3,8 @@ package reports
 import (
 	"fmt"
 	"image/color"
+	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -17,6 +17,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/intelliscale/intelliscale/experiments"
+	"github.com/intelliscale/intelliscale/internal/atomicfile"
 )
 
 // Plot is one figure of the report, saved as File.png and File.svg.
@@ -90,15 +91,10 @@ func saveTiles(grid [][]*plot.Plot, w, h vg.Length, base string) error {
 				}
 			}
 		}
-		f, err := os.Create(base + "." + ext)
-		if err != nil {
+		if err := atomicfile.WriteFunc(base+"."+ext, func(w io.Writer) error {
+			_, err := c.WriteTo(w)
 			return err
-		}
-		if _, err := c.WriteTo(f); err != nil {
-			f.Close()
-			return err
-		}
-		if err := f.Close(); err != nil {
+		}); err != nil {
 			return err
 		}
 	}
