@@ -21,4 +21,6 @@ cp "$root/bin/prometheus" "$pctx/prometheus"
 cp "$root/deploy/prometheus/prometheus.yml" "$pctx/prometheus.yml"
 cp "$root/deploy/Dockerfile.prometheus" "$pctx/Dockerfile"
 DOCKER_BUILDKIT=0 "$docker" build -q -t intelliscale-prometheus:local "$pctx" >/dev/null
+# A rebuild leaves the previous images untagged: remove those of this project only.
+"$docker" image prune -f --filter label=io.intelliscale.image=true >/dev/null
 echo "build-images: intelliscale:local and intelliscale-prometheus:local built"
