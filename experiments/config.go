@@ -11,13 +11,13 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/intelliscale/intelliscale/internal/repo"
+	"github.com/intelliscale/intelliscale/internal/yamlpath"
 	"github.com/intelliscale/intelliscale/sim"
 )
 
@@ -412,46 +412,6 @@ func repoRoot(dir string) string {
 	return root
 }
 
-// lineOf returns the line of the node at a field path like "policies[3].kind" in a
-// YAML document, or of the deepest existing ancestor; 0 when not found.
-func lineOf(doc *yaml.Node, path string) int {
-	n := doc
-	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
-		n = n.Content[0]
-	}
-	line := n.Line
-	for _, part := range strings.Split(path, ".") {
-		key, idx := part, -1
-		if i := strings.IndexByte(part, '['); i >= 0 && strings.HasSuffix(part, "]") {
-			key = part[:i]
-			v, err := strconv.Atoi(part[i+1 : len(part)-1])
-			if err != nil {
-				return line
-			}
-			idx = v
-		}
-		if n.Kind != yaml.MappingNode {
-			return line
-		}
-		found := false
-		for j := 0; j+1 < len(n.Content); j += 2 {
-			if n.Content[j].Value == key {
-				line = n.Content[j].Line
-				n = n.Content[j+1]
-				found = true
-				break
-			}
-		}
-		if !found {
-			return line
-		}
-		if idx >= 0 {
-			if n.Kind != yaml.SequenceNode || idx >= len(n.Content) {
-				return line
-			}
-			n = n.Content[idx]
-			line = n.Line
-		}
-	}
-	return line
-}
+// lineOf returns the line of the node at a field path like "policies[3].kind", or of
+// its deepest ancestor present; 0 when none is.
+func lineOf(doc *yaml.Node, path string) int { return yamlpath.Line(doc, path) }

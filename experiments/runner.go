@@ -358,8 +358,9 @@ type namedFile struct {
 	data []byte
 }
 
-// writeCell writes files into a fresh temporary directory beside dir, adds the done
-// marker and renames it into place: a cell directory is complete or absent.
+// writeCell writes files (names may hold one level of subdirectory) into a fresh
+// temporary directory beside dir, adds the done marker and renames it into place: a
+// cell directory is complete or absent.
 func writeCell(dir string, files []namedFile) error {
 	parent := filepath.Dir(dir)
 	if err := os.MkdirAll(parent, 0o755); err != nil {
@@ -374,7 +375,11 @@ func writeCell(dir string, files []namedFile) error {
 		return err
 	}
 	for _, f := range append(files, namedFile{doneMarker, nil}) {
-		if err := os.WriteFile(filepath.Join(tmp, f.name), f.data, 0o644); err != nil {
+		p := filepath.Join(tmp, f.name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, f.data, 0o644); err != nil {
 			return err
 		}
 	}
@@ -418,34 +423,7 @@ func copyCell(src, dst string) error {
 	if err != nil {
 		return fmt.Errorf("copy %s: %w", src, err)
 	}
-	parent := filepath.Dir(dst)
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dst)+".tmp-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(tmp)
-	if err := os.Chmod(tmp, 0o755); err != nil {
-		return err
-	}
-	for _, f := range append(files, namedFile{doneMarker, nil}) {
-		p := filepath.Join(tmp, f.name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return err
-		}
-		if err := os.WriteFile(p, f.data, 0o644); err != nil {
-			return err
-		}
-	}
-	if IsDone(dst) {
-		return nil
-	}
-	if err := os.RemoveAll(dst); err != nil {
-		return err
-	}
-	return os.Rename(tmp, dst)
+	return writeCell(dst, files)
 }
 
 // withParam returns a copy of a params mapping with key set to v.

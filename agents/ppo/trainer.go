@@ -52,6 +52,7 @@ type Trainer struct {
 	perm           []int
 	mbObs, mbAdv   []float64
 	dLogits, dVals []float64
+	entGrad        []float64 // one row of ∂H/∂logits
 	epReturns      []float64
 	epLengths      []int
 }
@@ -115,6 +116,7 @@ func NewTrainer(cfg Config, newEnv func(i int) env.Env) (*Trainer, error) {
 	t.perm = make([]int, b)
 	t.mbObs, t.mbAdv = make([]float64, m*d), make([]float64, m)
 	t.dLogits, t.dVals = make([]float64, m*a), make([]float64, m)
+	t.entGrad = make([]float64, a)
 	t.NextObs = make([]float64, n*d)
 
 	obs, _ := vec.Reset(cfg.Seed)
@@ -343,7 +345,10 @@ func (t *Trainer) minibatchGrad(idx []int) minibatchLosses {
 			dl[j] *= g
 		}
 		ent += nn.Entropy(l)
-		addEntropyGrad(dl, l, -c.EntCoef*inv)
+		nn.EntropyGrad(t.entGrad, l)
+		for j, gh := range t.entGrad {
+			dl[j] -= c.EntCoef * inv * gh
+		}
 		v, dv := clippedValueLoss(values[r], t.values[k], t.ret[k], c.ClipCoef, c.ClipVLoss)
 		vl += v
 		t.dVals[r] = c.VFCoef * dv * inv
@@ -354,26 +359,4 @@ func (t *Trainer) minibatchGrad(idx []int) minibatchLosses {
 	t.Critic.Backward(t.dVals[:m])
 	return minibatchLosses{policy: pg * inv, value: vl * inv, entropy: ent * inv,
 		oldApproxKL: oldKL * inv, approxKL: kl * inv, clipFrac: clipped * inv}
-}
-
-// addEntropyGrad adds scale·∂H/∂logits = scale·(−p ⊙ (log p + H)) to dst.
-func addEntropyGrad(dst, logits []float64, scale float64) {
-	mx := math.Inf(-1)
-	for _, v := range logits {
-		mx = max(mx, v)
-	}
-	var z float64
-	for _, v := range logits {
-		z += math.Exp(v - mx)
-	}
-	lse := mx + math.Log(z)
-	var h float64
-	for _, v := range logits {
-		lp := v - lse
-		h -= math.Exp(lp) * lp
-	}
-	for j, v := range logits {
-		lp := v - lse
-		dst[j] += scale * (-math.Exp(lp) * (lp + h))
-	}
 }

@@ -14,13 +14,13 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/intelliscale/intelliscale/agents/dqn"
 	"github.com/intelliscale/intelliscale/agents/ppo"
 	"github.com/intelliscale/intelliscale/env"
+	"github.com/intelliscale/intelliscale/internal/yamlpath"
 	"github.com/intelliscale/intelliscale/traces"
 )
 
@@ -264,41 +264,7 @@ func withLines(err error, root *yaml.Node) error {
 
 // lineOf finds the line of a path like "traces[2].synth" or "ppo", or of its
 // longest prefix present; 0 when none is.
-func lineOf(root *yaml.Node, path string) int {
-	n := root
-	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
-		n = n.Content[0]
-	}
-	line := 0
-	for _, part := range strings.Split(path, ".") {
-		key, idx := part, -1
-		if i := strings.IndexByte(part, '['); i >= 0 {
-			key = part[:i]
-			fmt.Sscanf(part[i:], "[%d]", &idx)
-		}
-		var next *yaml.Node
-		if n.Kind == yaml.MappingNode {
-			for k := 0; k+1 < len(n.Content); k += 2 {
-				if n.Content[k].Value == key {
-					next = n.Content[k+1]
-					line = n.Content[k].Line
-				}
-			}
-		}
-		if next == nil {
-			return line
-		}
-		if idx >= 0 {
-			if next.Kind != yaml.SequenceNode || idx >= len(next.Content) {
-				return line
-			}
-			next = next.Content[idx]
-			line = next.Line
-		}
-		n = next
-	}
-	return line
-}
+func lineOf(root *yaml.Node, path string) int { return yamlpath.Line(root, path) }
 
 // Resolve loads the traces (the train part of each, unless Env.Traces is set) and
 // validates the environment configuration. cfg must have been validated.

@@ -1,0 +1,52 @@
+// Package yamlpath finds where a field path such as "policies[3].kind" stands in a
+// YAML document, so that validation errors can name the line.
+package yamlpath
+
+import (
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Line returns the line of the node at path (keys separated by dots, a sequence
+// index in brackets), or of its deepest ancestor present; 0 when not even the first
+// key is.
+func Line(doc *yaml.Node, path string) int {
+	n := doc
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	line := 0
+	for _, part := range strings.Split(path, ".") {
+		key, idx := part, -1
+		if i := strings.IndexByte(part, '['); i >= 0 && strings.HasSuffix(part, "]") {
+			v, err := strconv.Atoi(part[i+1 : len(part)-1])
+			if err != nil {
+				return line
+			}
+			key, idx = part[:i], v
+		}
+		var next *yaml.Node
+		if n.Kind == yaml.MappingNode {
+			for k := 0; k+1 < len(n.Content); k += 2 {
+				if n.Content[k].Value == key {
+					next, line = n.Content[k+1], n.Content[k].Line
+					break
+				}
+			}
+		}
+		if next == nil {
+			return line
+		}
+		if idx >= 0 {
+			if next.Kind != yaml.SequenceNode || idx >= len(next.Content) {
+				return line
+			}
+			next = next.Content[idx]
+			line = next.Line
+		}
+		n = next
+	}
+	return line
+}
