@@ -4,10 +4,7 @@
 package agents
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"slices"
 	"time"
@@ -15,6 +12,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/intelliscale/intelliscale/elasticity"
+	"github.com/intelliscale/intelliscale/internal/yamldoc"
 	"github.com/intelliscale/intelliscale/sim"
 	"github.com/intelliscale/intelliscale/traces"
 )
@@ -86,14 +84,7 @@ func decodeParams(node *yaml.Node, out any) error {
 	if node.Kind != yaml.MappingNode {
 		return fmt.Errorf("params (line %d): must be a mapping", node.Line)
 	}
-	// yaml.Node.Decode has no strict mode: re-encode and decode with KnownFields.
-	b, err := yaml.Marshal(node)
-	if err != nil {
-		return fmt.Errorf("params: %w", err)
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(out); err != nil && !errors.Is(err, io.EOF) {
+	if err := yamldoc.DecodeNode(node, out); err != nil {
 		return fmt.Errorf("params: %w", err)
 	}
 	return nil

@@ -17,7 +17,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/intelliscale/intelliscale/internal/repo"
-	"github.com/intelliscale/intelliscale/internal/yamlpath"
+	"github.com/intelliscale/intelliscale/internal/yamldoc"
 	"github.com/intelliscale/intelliscale/sim"
 )
 
@@ -414,4 +414,4 @@ func repoRoot(dir string) string {
 
 // lineOf returns the line of the node at a field path like "policies[3].kind", or of
 // its deepest ancestor present; 0 when none is.
-func lineOf(doc *yaml.Node, path string) int { return yamlpath.Line(doc, path) }
+func lineOf(doc *yaml.Node, path string) int { return yamldoc.Line(doc, path) }

@@ -1,13 +1,13 @@
 package experiments
 
 import (
-	"bytes"
 	"fmt"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/intelliscale/intelliscale/agents"
+	"github.com/intelliscale/intelliscale/internal/yamldoc"
 	"github.com/intelliscale/intelliscale/sim"
 	"github.com/intelliscale/intelliscale/traces"
 )
@@ -133,13 +133,7 @@ func LoadTrace(spec TraceSpec) (*traces.Trace, error) {
 // decodeStrict decodes a YAML node into out, unknown keys being errors (yaml.Node's
 // own Decode is not strict).
 func decodeStrict(n *yaml.Node, out any) error {
-	data, err := yaml.Marshal(n)
-	if err != nil {
-		return err
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(out); err != nil {
+	if err := yamldoc.DecodeNode(n, out); err != nil {
 		return fmt.Errorf("line %d: %w", n.Line, err)
 	}
 	return nil

@@ -20,7 +20,7 @@ import (
 	"github.com/intelliscale/intelliscale/agents/dqn"
 	"github.com/intelliscale/intelliscale/agents/ppo"
 	"github.com/intelliscale/intelliscale/env"
-	"github.com/intelliscale/intelliscale/internal/yamlpath"
+	"github.com/intelliscale/intelliscale/internal/yamldoc"
 	"github.com/intelliscale/intelliscale/traces"
 )
 
@@ -264,7 +264,7 @@ func withLines(err error, root *yaml.Node) error {
 
 // lineOf finds the line of a path like "traces[2].synth" or "ppo", or of its
 // longest prefix present; 0 when none is.
-func lineOf(root *yaml.Node, path string) int { return yamlpath.Line(root, path) }
+func lineOf(root *yaml.Node, path string) int { return yamldoc.Line(root, path) }
 
 // Resolve loads the traces (the train part of each, unless Env.Traces is set) and
 // validates the environment configuration. cfg must have been validated.

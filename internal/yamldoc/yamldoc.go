@@ -1,8 +1,12 @@
-// Package yamlpath finds where a field path such as "policies[3].kind" stands in a
-// YAML document, so that validation errors can name the line.
-package yamlpath
+// Package yamldoc helps read YAML configuration strictly: it decodes a node with
+// unknown keys as errors, and finds where a field path such as "policies[3].kind"
+// stands so that validation errors can name the line.
+package yamldoc
 
 import (
+	"bytes"
+	"errors"
+	"io"
 	"strconv"
 	"strings"
 
@@ -49,4 +53,20 @@ func Line(doc *yaml.Node, path string) int {
 		n = next
 	}
 	return line
+}
+
+// DecodeNode decodes n into out with unknown keys as errors, which yaml.Node's own
+// Decode does not check: the node is encoded again and decoded strictly. An empty
+// document leaves out as it was.
+func DecodeNode(n *yaml.Node, out any) error {
+	data, err := yaml.Marshal(n)
+	if err != nil {
+		return err
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(out); err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	return nil
 }

@@ -1,4 +1,4 @@
-package yamlpath
+package yamldoc
 
 import (
 	"testing"
@@ -29,5 +29,25 @@ func TestLine(t *testing.T) {
 		if got := Line(&doc, tc.path); got != tc.want {
 			t.Errorf("Line(%q) = %d, want %d", tc.path, got, tc.want)
 		}
+	}
+}
+
+func TestDecodeNode(t *testing.T) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte("a: 1\nb: two\n"), &doc); err != nil {
+		t.Fatal(err)
+	}
+	var ok struct {
+		A int    `yaml:"a"`
+		B string `yaml:"b"`
+	}
+	if err := DecodeNode(doc.Content[0], &ok); err != nil || ok.A != 1 || ok.B != "two" {
+		t.Fatalf("decoded %+v, %v", ok, err)
+	}
+	var short struct {
+		A int `yaml:"a"`
+	}
+	if err := DecodeNode(doc.Content[0], &short); err == nil {
+		t.Fatal("unknown key b accepted")
 	}
 }
