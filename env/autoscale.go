@@ -30,8 +30,23 @@ type AutoscaleConfig struct {
 	// Warmup runs before the first observation with the initial replica count, so
 	// that the feature windows have history. Default 10m; negative means none.
 	Warmup time.Duration `yaml:"warmup"`
-	// Actions are the replica changes action i applies. Default [-3, -2, -1, 0, 1, 2, 3].
+	// Actions are the replica changes action i applies, in replicas (action_mode
+	// delta) or percent of the count in force (percent). Default [-3, -2, -1, 0, 1,
+	// 2, 3] for delta, [-30, -15, -5, 0, 10, 25, 50] for percent.
 	Actions []int `yaml:"actions"`
+	// ActionMode is delta (Actions are replica changes) or percent (percent changes
+	// of the count in force, rounded away from it: scale-free). Default delta.
+	ActionMode string `yaml:"action_mode,omitempty"`
+	// Shield bounds every decision (scale-down stabilisation window, largest step),
+	// in training, in evaluation and live alike: it is saved in the policy. Default
+	// off.
+	Shield Shield `yaml:"shield,omitempty"`
+	// ChurnWeight charges each replica started (an increase of the desired count)
+	// its start-up delay at the cost term's price: the churn term is ChurnWeight *
+	// started * mean start-up seconds / control-interval seconds / MaxReplicas, so 1
+	// means a start costs what running the replica for its start-up delay costs.
+	// Default 0 (off).
+	ChurnWeight float64 `yaml:"churn_weight,omitempty"`
 	// RateScale is the range a per-episode factor on the trace's rates is drawn from
 	// uniformly, so that a policy does not memorise one trace. Default [0.7, 1.3].
 	RateScale [2]float64 `yaml:"rate_scale"`
@@ -67,8 +82,23 @@ func (c AutoscaleConfig) Validate() (AutoscaleConfig, error) {
 	case c.Warmup < 0:
 		c.Warmup = 0
 	}
+	if c.ActionMode == "" {
+		c.ActionMode = ActionDelta
+	}
 	if len(c.Actions) == 0 {
 		c.Actions = []int{-3, -2, -1, 0, 1, 2, 3}
+		if c.ActionMode == ActionPercent {
+			c.Actions = []int{-30, -15, -5, 0, 10, 25, 50}
+		}
+	}
+	if err := ValidateActions(c.ActionMode, c.Actions); err != nil {
+		return c, fmt.Errorf("autoscale: %w", err)
+	}
+	if err := c.Shield.Validate(); err != nil {
+		return c, fmt.Errorf("autoscale: %w", err)
+	}
+	if !(c.ChurnWeight >= 0) || math.IsInf(c.ChurnWeight, 0) {
+		return c, fmt.Errorf("autoscale: churn_weight %v: must be finite and >= 0", c.ChurnWeight)
 	}
 	if c.RateScale == [2]float64{} {
 		c.RateScale = [2]float64{0.7, 1.3}
@@ -159,6 +189,7 @@ type Autoscale struct {
 	prevC   float64 // Totals.Cost at the previous step
 	epoch   time.Time
 	space   Box
+	act     *Actuator
 }
 
 // NewAutoscale validates cfg and returns the environment (Reset before Step).
@@ -171,7 +202,11 @@ func NewAutoscale(cfg AutoscaleConfig) (*Autoscale, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &Autoscale{cfg: cfg, ev: ev, extra: map[string]float64{}}
+	act, err := NewActuator(cfg.ActionMode, cfg.Actions, cfg.Shield)
+	if err != nil {
+		return nil, err
+	}
+	a := &Autoscale{cfg: cfg, ev: ev, extra: map[string]float64{}, act: act}
 	n := len(cfg.Features.Features)
 	a.space = Box{Low: make([]float64, n), High: make([]float64, n)}
 	for i := range cfg.Features.Features {
@@ -272,6 +307,7 @@ func (a *Autoscale) ResetWindow(tr *traces.Trace, start, length time.Duration, s
 	s.SetRecorder(recorders{a.ev, a.rec})
 	a.desired = c.InitialReplicas
 	a.steps = 0
+	a.act.Reset()
 	for s.Now() < a.cfg.Warmup {
 		if _, done := s.Step(a.desired); done {
 			return nil, Info{}, fmt.Errorf("env: window of %q at %v ended during warmup", tr.Name, start)
@@ -292,20 +328,20 @@ func (a *Autoscale) ResetWindow(tr *traces.Trace, start, length time.Duration, s
 }
 
 // Step applies action (an index into Actions; one out of range is treated as "no
-// change" and reported as Extra["invalid_action"] = 1), advances one control interval
-// and returns the new observation and the reward. Info.Extra (reused by the next
-// step) holds cost (money this step), replicas (mean billed), ready, desired,
-// arrivals, violations, dropped and the three reward terms.
+// change" and reported as Extra["invalid_action"] = 1) through the Actuator (action
+// mode, shield, bounds), advances one control interval and returns the new
+// observation and the reward. Info.Extra (reused by the next step) holds cost (money
+// this step), replicas (mean billed), ready, desired, arrivals, violations, dropped,
+// started and the four reward terms.
 func (a *Autoscale) Step(action int) ([]float64, float64, bool, bool, Info) {
 	clear(a.extra)
-	delta := 0
-	if action >= 0 && action < len(a.cfg.Actions) {
-		delta = a.cfg.Actions[action]
-	} else {
+	if action < 0 || action >= len(a.cfg.Actions) {
 		a.extra["invalid_action"] = 1
 	}
 	c := &a.cfg.Sim
-	a.desired = min(max(a.desired+delta, c.MinReplicas), c.MaxReplicas)
+	prev := a.desired
+	a.desired = a.act.Desired(a.s.Now(), a.desired, action, c.MinReplicas, c.MaxReplicas)
+	started := max(0, a.desired-prev)
 	o, done := a.s.Step(a.desired)
 	a.steps++
 	tot := a.s.Totals()
@@ -316,6 +352,7 @@ func (a *Autoscale) Step(action int) ([]float64, float64, bool, bool, Info) {
 	cost := tot.Cost - a.prevC
 	a.prevRS, a.prevC = tot.ReplicaSeconds, tot.Cost
 	rc, rs, rd := Reward(a.cfg, billed, o.Arrivals, o.SLOViolations, o.Dropped)
+	rch := ChurnPenalty(a.cfg, started)
 	a.obs = a.ev.Observe(o.Time, a.obs)
 	a.extra["cost"] = cost
 	a.extra["replicas"] = billed
@@ -324,8 +361,20 @@ func (a *Autoscale) Step(action int) ([]float64, float64, bool, bool, Info) {
 	a.extra["arrivals"] = float64(o.Arrivals)
 	a.extra["violations"] = float64(o.SLOViolations)
 	a.extra["dropped"] = float64(o.Dropped)
-	a.extra["reward_cost"], a.extra["reward_slo"], a.extra["reward_drop"] = -rc, -rs, -rd
-	return a.obs, -(rc + rs + rd), false, done || a.steps >= a.limit, Info{Extra: a.extra}
+	a.extra["started"] = float64(started)
+	a.extra["reward_cost"], a.extra["reward_slo"], a.extra["reward_drop"], a.extra["reward_churn"] = -rc, -rs, -rd, -rch
+	return a.obs, -(rc + rs + rd + rch), false, done || a.steps >= a.limit, Info{Extra: a.extra}
+}
+
+// ChurnPenalty is the churn term of one step in which started replicas were
+// requested: ChurnWeight * started * mean start-up seconds / control-interval
+// seconds / MaxReplicas (see AutoscaleConfig.ChurnWeight). cfg must be validated.
+func ChurnPenalty(cfg AutoscaleConfig, started int) float64 {
+	if cfg.ChurnWeight == 0 || started <= 0 {
+		return 0
+	}
+	sc := cfg.Sim
+	return cfg.ChurnWeight * float64(started) * sc.StartupDelay.MeanSeconds() / sc.ControlInterval.Seconds() / float64(sc.MaxReplicas)
 }
 
 // Reward returns the three penalty terms of one step (each >= 0; the reward is minus
@@ -358,22 +407,25 @@ func (r recorders) Record(s *sim.Scrape) {
 // returns the count in force plus Actions[index]. With the spec, epoch and actions of
 // training it sees exactly the observations the environment produced.
 type PolicyAutoscaler struct {
-	ev      *features.Evaluator
-	actions []int
-	choose  func(obs []float64) int
-	obs     []float64
+	ev     *features.Evaluator
+	act    *Actuator
+	choose func(obs []float64) int
+	obs    []float64
 }
 
-// NewPolicyAutoscaler compiles spec; epoch is the wall-clock time of sim time zero.
-func NewPolicyAutoscaler(spec features.Spec, epoch time.Time, actions []int, choose func(obs []float64) int) (*PolicyAutoscaler, error) {
-	if len(actions) == 0 || choose == nil {
-		return nil, errors.New("env: policy autoscaler needs actions and a chooser")
+// NewPolicyAutoscaler compiles spec; epoch is the wall-clock time of sim time zero;
+// act turns the chosen index into a count (as the environment's Actuator did in
+// training: the same mode, actions and shield).
+func NewPolicyAutoscaler(spec features.Spec, epoch time.Time, act *Actuator, choose func(obs []float64) int) (*PolicyAutoscaler, error) {
+	if act == nil || choose == nil {
+		return nil, errors.New("env: policy autoscaler needs an actuator and a chooser")
 	}
 	ev, err := features.NewEvaluator(spec, epoch)
 	if err != nil {
 		return nil, err
 	}
-	return &PolicyAutoscaler{ev: ev, actions: append([]int(nil), actions...), choose: choose}, nil
+	act.Reset()
+	return &PolicyAutoscaler{ev: ev, act: act, choose: choose}, nil
 }
 
 // Record stores a scrape (sim.Recorder).
@@ -385,9 +437,5 @@ func (p *PolicyAutoscaler) Observation() []float64 { return p.obs }
 // Decide implements sim.Autoscaler. An action index out of range means no change.
 func (p *PolicyAutoscaler) Decide(o sim.Observation) int {
 	p.obs = p.ev.Observe(o.Time, p.obs)
-	i := p.choose(p.obs)
-	if i < 0 || i >= len(p.actions) {
-		return o.Desired
-	}
-	return o.Desired + p.actions[i]
+	return p.act.Desired(o.Time, o.Desired, p.choose(p.obs), o.MinReplicas, o.MaxReplicas)
 }
