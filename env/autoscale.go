@@ -13,6 +13,7 @@ import (
 	"github.com/intelliscale/intelliscale/elasticity"
 	"github.com/intelliscale/intelliscale/env/features"
 	"github.com/intelliscale/intelliscale/sim"
+	"github.com/intelliscale/intelliscale/sim/fluid"
 	"github.com/intelliscale/intelliscale/traces"
 )
 
@@ -61,6 +62,26 @@ type AutoscaleConfig struct {
 	DropWeight float64 `yaml:"drop_weight"`
 	// Features is the observation; default features.Default(Sim.SLO.Latency).
 	Features features.Spec `yaml:"features"`
+	// Fidelity is the cluster model episodes run on: request (the discrete-event
+	// simulator, sim) or fluid (the fluid model, sim/fluid: per-second rates,
+	// capacity, backlog and queueing-theory latency; its cost does not grow with the
+	// request rate, for training at 100+ replicas). Both emit the same scrapes, so the
+	// features are computed alike. Default request.
+	Fidelity string `yaml:"fidelity,omitempty"`
+}
+
+// Fidelities.
+const (
+	FidelityRequest = "request"
+	FidelityFluid   = "fluid"
+)
+
+// cluster is what the environment needs of a cluster model: sim.Sim and fluid.Model.
+type cluster interface {
+	Step(desired int) (sim.Observation, bool)
+	Now() time.Duration
+	Totals() sim.Totals
+	SetRecorder(r sim.Recorder)
 }
 
 // Validate returns c with defaults filled, or the first problem found.
@@ -116,6 +137,13 @@ func (c AutoscaleConfig) Validate() (AutoscaleConfig, error) {
 		if f.w < 0 || math.IsNaN(f.w) || math.IsInf(f.w, 0) {
 			return c, fmt.Errorf("autoscale: %s %v: must be finite and >= 0", f.name, f.w)
 		}
+	}
+	switch c.Fidelity {
+	case "":
+		c.Fidelity = FidelityRequest
+	case FidelityRequest, FidelityFluid:
+	default:
+		return c, fmt.Errorf("autoscale: fidelity %q: want %s or %s", c.Fidelity, FidelityRequest, FidelityFluid)
 	}
 	if len(c.Features.Features) == 0 {
 		c.Features = features.Default(c.Sim.SLO.Latency.Seconds())
@@ -179,7 +207,7 @@ type Autoscale struct {
 	cfg     AutoscaleConfig
 	ev      *features.Evaluator
 	rec     sim.Recorder
-	s       *sim.Sim
+	s       cluster
 	obs     []float64
 	extra   map[string]float64
 	desired int
@@ -231,8 +259,11 @@ func (a *Autoscale) SetRecorder(r sim.Recorder) { a.rec = r }
 // Epoch is the wall-clock time of sim time zero of the current episode.
 func (a *Autoscale) Epoch() time.Time { return a.epoch }
 
-// Sim is the current episode's simulator.
-func (a *Autoscale) Sim() *sim.Sim { return a.s }
+// Sim is the current episode's simulator; nil with the fluid fidelity.
+func (a *Autoscale) Sim() *sim.Sim {
+	s, _ := a.s.(*sim.Sim)
+	return s
+}
 
 // Reset starts a random episode: with a generator seeded from seed it picks a
 // training trace, a window start (a whole bucket) with room for warmup and
@@ -298,7 +329,12 @@ func (a *Autoscale) ResetWindow(tr *traces.Trace, start, length time.Duration, s
 		Slots: c.Concurrency, SLOLatency: c.SLO.Latency.Seconds(), SLOTarget: c.SLO.Target,
 		MaxReplicas: c.MaxReplicas,
 	}, w.Rates[0]), c.MinReplicas), c.MaxReplicas)
-	s, err := sim.New(c, w)
+	var s cluster
+	if a.cfg.Fidelity == FidelityFluid {
+		s, err = fluid.New(c, w, fluid.Options{})
+	} else {
+		s, err = sim.New(c, w)
+	}
 	if err != nil {
 		return nil, Info{}, fmt.Errorf("env: %w", err)
 	}
