@@ -38,7 +38,8 @@ func Run(cfg Config, dir string, progress io.Writer) (*policy.Policy, error) {
 }
 
 // RunContext is Run stopping with ctx's error when ctx is done (checked between
-// PPO updates and DQN steps). What was checkpointed is kept: Run again resumes.
+// PPO updates and DQN steps, and by the simulator inside a step through
+// sim.Config.Interrupt). What was checkpointed is kept: Run again resumes.
 func RunContext(ctx context.Context, cfg Config, dir string, progress io.Writer) (*policy.Policy, error) {
 	return run(ctx, cfg, dir, runOptions{progress: progress})
 }
@@ -95,6 +96,9 @@ func run(ctx context.Context, cfg Config, dir string, opt runOptions) (*policy.P
 	if err := policy.WriteFileAtomic(filepath.Join(dir, ConfigFile), y); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
+	// Stop inside a simulated step too, not only between updates (Config.Hash and
+	// the saved configuration do not see this hook).
+	cfg.Env.Sim.Interrupt = func() bool { return ctx.Err() != nil }
 	rs := &runState{ctx: ctx, cfg: cfg, dir: dir, hash: hash, opt: opt}
 	if err := rs.openProgress(ck); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
@@ -256,6 +260,9 @@ func (rs *runState) runPPO(ck *checkpoint) (*policy.Policy, error) {
 			return nil, err
 		}
 		st := t.Update()
+		if err := rs.ctx.Err(); err != nil {
+			return nil, err // the update may have seen an interrupted step: drop it
+		}
 		r := row{step: t.GlobalStep, episodeReturn: nan(), episodeLength: nan(),
 			policyLoss: st.PolicyLoss, valueLoss: st.ValueLoss, entropy: st.Entropy, approxKL: st.ApproxKL,
 			learningRate: st.LearningRate, tdLoss: nan(), qValues: nan(), epsilon: nan(),
@@ -329,6 +336,9 @@ func (rs *runState) runDQN(ck *checkpoint) (*policy.Policy, error) {
 			return nil, err
 		}
 		s := t.Step()
+		if err := rs.ctx.Err(); err != nil {
+			return nil, err // the step may have been interrupted: drop it
+		}
 		if s.Done {
 			rs.episodes++
 			r := row{step: s.Step, episodeReturn: s.EpisodeReturn, episodeLength: float64(s.EpisodeLength),
