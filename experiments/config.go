@@ -134,6 +134,9 @@ type PolicySpec struct {
 	Tune *Tune `yaml:"tune,omitempty"`
 	// Train is the training budget of a learned (ppo, dqn) policy. Required for them only.
 	Train *TrainBudget `yaml:"train,omitempty"`
+	// Sweep, when set, also runs the policy at each value of one knob, for its
+	// cost-against-SLO frontier (sweep.go). Default: none.
+	Sweep *Sweep `yaml:"sweep,omitempty"`
 }
 
 // Tune is a grid search over one parameter on the training windows: the chosen value
@@ -337,6 +340,9 @@ func (p *PolicySpec) validate(at string) error {
 	}
 	if !p.Params.IsZero() && p.Params.Kind != yaml.MappingNode {
 		return fieldErr(at+".params", "must be a mapping")
+	}
+	if p.Sweep != nil {
+		return p.Sweep.validate(at+".sweep", p.Kind)
 	}
 	return nil
 }

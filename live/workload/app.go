@@ -1,4 +1,7 @@
-package live
+// Package workload is the demo workload of the live stack: the app (worker slots, a
+// bounded queue and the service-time distributions of the simulator), a
+// least-outstanding load balancer and an open-loop load generator that replays a trace.
+package workload
 
 import (
 	"context"
@@ -13,6 +16,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/intelliscale/intelliscale/sim"
 )
 
 // AppConfig configures the workload service. The zero value of a field means its default.
@@ -83,9 +88,12 @@ func (c *AppConfig) Validate() error {
 		return fmt.Errorf("app: startup delay %v: must be >= 0", c.StartupDelay)
 	}
 	switch c.ServiceDist {
-	case "exponential", "lognormal", "constant":
+	case sim.Exponential, sim.LogNormal, sim.Constant:
 	default:
 		return fmt.Errorf("app: service distribution %q: want exponential, lognormal or constant", c.ServiceDist)
+	}
+	if err := c.Dist().Validate("app: service"); err != nil {
+		return err
 	}
 	switch c.Work {
 	case "sleep", "cpu":
@@ -95,21 +103,15 @@ func (c *AppConfig) Validate() error {
 	return nil
 }
 
-// ServiceTime draws one service time from the configured distribution.
-func ServiceTime(dist string, mean time.Duration, cv float64, rng *rand.Rand) time.Duration {
-	m := mean.Seconds()
-	var s float64
-	switch dist {
-	case "constant":
-		s = m
-	case "lognormal":
-		sigma2 := math.Log1p(cv * cv)
-		mu := math.Log(m) - sigma2/2
-		s = math.Exp(mu + math.Sqrt(sigma2)*rng.NormFloat64())
-	default:
-		s = m * rng.ExpFloat64()
+// Dist is the service-time distribution in the simulator's terms: the app draws its
+// service times with sim.Dist.Sample, so that live and simulated service times come
+// from one piece of code.
+func (c AppConfig) Dist() sim.Dist {
+	d := sim.Dist{Kind: c.ServiceDist, Mean: c.ServiceMean.Seconds()}
+	if c.ServiceDist == sim.LogNormal {
+		d.CV = c.ServiceCV
 	}
-	return time.Duration(s * float64(time.Second))
+	return d
 }
 
 // App is the workload service: a bounded queue in front of a fixed number of worker
@@ -122,8 +124,9 @@ type App struct {
 	ready   atomic.Bool
 	drain   atomic.Bool
 
-	mu  sync.Mutex
-	rng *rand.Rand
+	mu   sync.Mutex
+	rng  *rand.Rand
+	dist sim.Dist
 
 	// work performs one request's service for d; it returns early with ctx's error.
 	work func(ctx context.Context, d time.Duration) error
@@ -148,6 +151,7 @@ func NewApp(cfg AppConfig, now time.Time) (*App, error) {
 		slots:   make(chan struct{}, cfg.Slots),
 		started: now,
 		rng:     rand.New(rand.NewPCG(cfg.Seed, 0x1a2b3c)),
+		dist:    cfg.Dist(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "http_requests_total", Help: "Requests answered, by status code.",
 		}, []string{"code"}),
@@ -245,9 +249,7 @@ func (a *App) serve(w http.ResponseWriter, r *http.Request) {
 		a.answer(w, http.StatusGatewayTimeout)
 		return
 	}
-	a.mu.Lock()
-	d := ServiceTime(a.cfg.ServiceDist, a.cfg.ServiceMean, a.cfg.ServiceCV, a.rng)
-	a.mu.Unlock()
+	d := a.serviceTime()
 	begin := time.Now()
 	err := a.work(ctx, d)
 	a.busy.Add(time.Since(begin).Seconds())
@@ -258,6 +260,13 @@ func (a *App) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	a.duration.Observe(time.Since(arrival).Seconds())
 	a.answer(w, http.StatusOK)
+}
+
+// serviceTime draws one service time.
+func (a *App) serviceTime() time.Duration {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return time.Duration(a.dist.Sample(a.rng) * float64(time.Second))
 }
 
 func (a *App) answer(w http.ResponseWriter, code int) {
