@@ -411,8 +411,12 @@ func (f *Fit) fitStartup(ctx context.Context, q Querier) error {
 		f.Startup = Value{V: sim.DefaultStartupDelay, Source: "not visible: no replica became ready in the window; the simulator's default"}
 		return nil
 	}
-	d := prov * si.Seconds() / rises
-	f.Startup = Value{V: d, Fitted: true, Source: fmt.Sprintf("intelliscale_replicas{state}: provisioning replica-seconds over %.0f replicas that became ready (Little's law, %v resolution)", rises, si)}
+	// Sampled every si, a replica is counted provisioning at the scrapes between its
+	// request and its readiness: unbiased when those moments fall at random between
+	// scrapes, up to one interval short when requests coincide with scrapes (the
+	// simulator decides at scrape instants). Half an interval splits the difference.
+	d := prov*si.Seconds()/rises + si.Seconds()/2
+	f.Startup = Value{V: d, Fitted: true, Source: fmt.Sprintf("intelliscale_replicas{state}: provisioning replica-seconds over %.0f replicas that became ready (Little's law) plus half the %v resolution, within ±%v", rises, si, si/2)}
 	return nil
 }
 
