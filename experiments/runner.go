@@ -91,8 +91,8 @@ func (r *Runner) Run(ctx context.Context) (RunStats, error) {
 	if x.log == nil {
 		x.log = io.Discard
 	}
-	for i := range cfg.Policies {
-		p := &cfg.Policies[i]
+	for _, v := range Variants(cfg) {
+		p := &v.Spec
 		x.policies[p.Name] = p
 		if Learned(p.Kind) && r.Backend.Learners[p.Kind] == nil {
 			return st, fmt.Errorf("policy %q: no learner for kind %s", p.Name, p.Kind)
