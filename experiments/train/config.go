@@ -1,4 +1,5 @@
-// Package train runs PPO or DQN training on the autoscaling environment: a resolved
+// Package train runs any registered training algorithm (agents.LearnerNames: PPO,
+// DQN) on the autoscaling environment through one loop: a resolved
 // configuration, a progress bar, progress.csv, atomic checkpoints that resume to the
 // same bytes, a reward-curve plot and an exported policy file (agents/policy).
 package train
@@ -11,13 +12,20 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"strconv"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/intelliscale/intelliscale/agents"
 	"github.com/intelliscale/intelliscale/agents/dqn"
+	"github.com/intelliscale/intelliscale/agents/learner"
 	"github.com/intelliscale/intelliscale/agents/ppo"
 	"github.com/intelliscale/intelliscale/env"
 	"github.com/intelliscale/intelliscale/internal/yamldoc"
@@ -25,16 +33,17 @@ import (
 )
 
 // Config is one training run. Start from DefaultConfig (LoadConfig does): the
-// zero values of Algorithm-specific sections are not their defaults.
+// zero value of Learner is not the algorithm's defaults.
 type Config struct {
-	// Algorithm is ppo or dqn. Required.
+	// Algorithm is the training algorithm, one of agents.LearnerNames (ppo, dqn).
+	// Required.
 	Algorithm string `yaml:"algorithm"`
 	// Steps is the training budget in environment steps (all copies together); it
-	// overrides ppo.total_steps and dqn.total_steps. PPO trains whole updates, so it
-	// runs floor(Steps / (num_envs*num_steps)) of them. Default 200000.
+	// overrides the algorithm's total_steps. PPO trains whole updates, so it runs
+	// floor(Steps / (num_envs*num_steps)) of them. Default 200000.
 	Steps int `yaml:"steps"`
 	// Seed seeds everything random in the run (networks, actions, episodes); it
-	// overrides ppo.seed and dqn.seed. Default 1.
+	// overrides the algorithm's seed. Default 1.
 	Seed uint64 `yaml:"seed"`
 	// CheckpointEvery is the number of environment steps between checkpoints (PPO:
 	// at the first update boundary at or after each multiple). Default Steps/10;
@@ -52,15 +61,17 @@ type Config struct {
 	// its Traces are set (in Go), they are used as they are: they must already be
 	// training windows.
 	Env env.AutoscaleConfig `yaml:"env"`
-	// PPO are the PPO hyperparameters (used when Algorithm is ppo); defaults
-	// ppo.DefaultConfig with normalize_obs true.
-	PPO ppo.Config `yaml:"ppo"`
-	// DQN are the DQN hyperparameters (used when Algorithm is dqn); defaults
-	// dqn.DefaultConfig.
-	DQN dqn.Config `yaml:"dqn"`
 	// Lagrangian learns the SLO weight as a Lagrange multiplier against a violation
-	// budget (PPO only; see LagrangianConfig). Default off.
+	// budget (on-policy algorithms only: ppo; see LagrangianConfig). Default off.
 	Lagrangian LagrangianConfig `yaml:"lagrangian,omitempty"`
+	// Learner holds the algorithm's hyperparameters (*ppo.Config, *dqn.Config),
+	// written in YAML under the key named after the algorithm (ppo:, dqn:); defaults
+	// the algorithm's NewConfig (PPO with normalize_obs true).
+	Learner learner.Config `yaml:"-"`
+	// Sections holds the YAML sections named after an algorithm as decoded, until
+	// Validate decodes the one of Algorithm strictly into Learner (any other is an
+	// error). Only the YAML decoder sets it.
+	Sections map[string]yaml.Node `yaml:",inline"`
 }
 
 // TraceSource names one trace: exactly one of Builtin, File and Synth.
@@ -77,18 +88,27 @@ type TraceSource struct {
 	Seed uint64 `yaml:"seed,omitempty"`
 }
 
-// Algorithms.
+// Names of the algorithms registered today (agents.LearnerNames has them all).
 const (
-	PPO = "ppo"
-	DQN = "dqn"
+	PPO = ppo.Name
+	DQN = dqn.Name
 )
 
-// DefaultConfig returns the defaults for an algorithm (ppo or dqn): every section
-// at its package's defaults, PPO with observation normalisation on.
+// DefaultConfig returns the defaults for an algorithm: every section at its
+// package's defaults (the algorithm's NewConfig). An unknown algorithm leaves Learner
+// nil, which Validate reports.
 func DefaultConfig(algorithm string) Config {
-	c := Config{Algorithm: algorithm, PPO: ppo.DefaultConfig(), DQN: dqn.DefaultConfig()}
-	c.PPO.NormalizeObs = true
+	c := Config{Algorithm: algorithm}
+	if a, err := agents.Learner(algorithm); err == nil {
+		c.Learner = a.NewConfig()
+	}
 	return c
+}
+
+// algorithm is the registered algorithm of c (c validated).
+func (c *Config) algorithm() learner.Algorithm {
+	a, _ := agents.Learner(c.Algorithm)
+	return a
 }
 
 // Validate fills defaults and rejects bad values and combinations, naming the YAML
@@ -98,13 +118,31 @@ func (c *Config) Validate() error {
 	bad := func(field string, v any, why string) {
 		errs = append(errs, &FieldError{Field: field, Err: fmt.Errorf("%v: %s", v, why)})
 	}
-	switch c.Algorithm {
-	case PPO, DQN:
-	case "":
-		bad("algorithm", `""`, "required: ppo or dqn")
-	default:
-		bad("algorithm", fmt.Sprintf("%q", c.Algorithm), "want ppo or dqn")
+	alg, algErr := agents.Learner(c.Algorithm)
+	switch {
+	case c.Algorithm == "":
+		bad("algorithm", `""`, fmt.Sprintf("required: one of %v", agents.LearnerNames()))
+	case algErr != nil:
+		bad("algorithm", fmt.Sprintf("%q", c.Algorithm), fmt.Sprintf("want one of %v", agents.LearnerNames()))
+	case c.Learner == nil:
+		c.Learner = alg.NewConfig()
+	case reflect.TypeOf(c.Learner) != reflect.TypeOf(alg.NewConfig()):
+		bad("algorithm", c.Algorithm, fmt.Sprintf("hyperparameters of type %T given", c.Learner))
 	}
+	for _, k := range slices.Sorted(maps.Keys(c.Sections)) {
+		n := c.Sections[k]
+		switch {
+		case algErr == nil && k == c.Algorithm && c.Learner != nil:
+			if err := decodeSection(&n, c.Learner); err != nil {
+				bad(k, "section", err.Error())
+			}
+		case agents.IsLearner(k):
+			bad(k, "section", fmt.Sprintf("hyperparameters of another algorithm (algorithm is %q)", c.Algorithm))
+		default:
+			errs = append(errs, fmt.Errorf("line %d: field %s not found in type train.Config", n.Line, k))
+		}
+	}
+	c.Sections = nil
 	if c.Steps == 0 {
 		c.Steps = 200_000
 	}
@@ -163,17 +201,11 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
-	errs = append(errs, c.Lagrangian.validate(c.Algorithm)...)
-	c.PPO.TotalSteps, c.PPO.Seed = c.Steps, c.Seed
-	c.DQN.TotalSteps, c.DQN.Seed = c.Steps, c.Seed
-	switch c.Algorithm {
-	case PPO:
-		if err := c.PPO.Validate(); err != nil {
-			errs = append(errs, &FieldError{Field: "ppo", Err: err})
-		}
-	case DQN:
-		if err := c.DQN.Validate(); err != nil {
-			errs = append(errs, &FieldError{Field: "dqn", Err: err})
+	if algErr == nil {
+		errs = append(errs, c.Lagrangian.validate(alg)...)
+		c.Learner.SetBudget(c.Steps, c.Seed)
+		if err := c.Learner.Validate(); err != nil {
+			errs = append(errs, &FieldError{Field: c.Algorithm, Err: err})
 		}
 	}
 	return errors.Join(errs...)
@@ -244,6 +276,21 @@ func DecodeConfig(r io.Reader, name string) (Config, error) {
 	}
 	return c, nil
 }
+
+// decodeSection decodes n strictly into out, with the lines of errors counted in
+// the whole document (yamldoc.DecodeNode counts them from n).
+func decodeSection(n *yaml.Node, out any) error {
+	err := yamldoc.DecodeNode(n, out)
+	if err == nil || n.Line <= 1 {
+		return err
+	}
+	return errors.New(lineRE.ReplaceAllStringFunc(err.Error(), func(m string) string {
+		v, _ := strconv.Atoi(m[len("line "):])
+		return fmt.Sprintf("line %d", v+n.Line-1)
+	}))
+}
+
+var lineRE = regexp.MustCompile(`line [0-9]+`)
 
 // withLines sets the line of every FieldError in err from the YAML tree.
 func withLines(err error, root *yaml.Node) error {
@@ -360,6 +407,29 @@ func (c *Config) Hash() (string, error) {
 func (c *Config) hashable() *Config {
 	h := *c
 	h.CheckpointEvery = 0
-	h.PPO.ParallelEnvs = false
+	if k, ok := h.Learner.(learner.Canonicaler); ok {
+		h.Learner = k.Canonical()
+	}
 	return &h
+}
+
+// configYAML is Config without its methods, for the YAML codec.
+type configYAML Config
+
+// MarshalYAML writes the configuration with the algorithm's hyperparameters under
+// its name.
+func (c Config) MarshalYAML() (any, error) {
+	var n yaml.Node
+	c.Sections = nil
+	if err := n.Encode((*configYAML)(&c)); err != nil {
+		return nil, err
+	}
+	if c.Learner != nil && c.Algorithm != "" {
+		var v yaml.Node
+		if err := v.Encode(c.Learner); err != nil {
+			return nil, err
+		}
+		n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: c.Algorithm}, &v)
+	}
+	return &n, nil
 }

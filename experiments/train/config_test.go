@@ -1,9 +1,12 @@
 package train
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/intelliscale/intelliscale/agents/ppo"
 )
 
 func TestDecodeConfigErrorsNameLineAndField(t *testing.T) {
@@ -21,6 +24,9 @@ func TestDecodeConfigErrorsNameLineAndField(t *testing.T) {
 		{"two sources", "algorithm: ppo\ntraces:\n  - builtin: bursty\n  - builtin: step\n    file: x.csv\n", []string{"line 4", "traces[1]"}},
 		{"unknown builtin", "algorithm: ppo\ntraces:\n  - builtin: nope\n", []string{"line 3", "traces[0].builtin", "nope"}},
 		{"bad steps", "algorithm: dqn\nsteps: -5\n", []string{"line 2", "steps"}},
+		{"other algorithm's section", "algorithm: ppo\nsteps: 10\ndqn:\n  gamma: 0.9\n", []string{"line 3", "dqn", "another algorithm"}},
+		{"lagrangian off-policy", "algorithm: dqn\nlagrangian: {enabled: true}\n", []string{"line 2", "lagrangian.enabled", "on-policy"}},
+		{"unknown key after section", "algorithm: ppo\nppo: {num_envs: 2}\nenvv: {}\n", []string{"line 3", "envv"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -42,11 +48,12 @@ func TestDecodeConfigDefaultsAndOverrides(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.PPO.TotalSteps != 4096 || c.PPO.Seed != 9 || c.DQN.Seed != 9 {
-		t.Fatalf("steps/seed not passed to the algorithms: %+v", c.PPO)
+	p := ppoOf(c)
+	if p.TotalSteps != 4096 || p.Seed != 9 {
+		t.Fatalf("steps/seed not passed to the algorithm: %+v", p)
 	}
-	if c.PPO.NumSteps != 128 || !c.PPO.AnnealLR || !c.PPO.NormalizeObs || c.PPO.NumEnvs != 2 {
-		t.Fatalf("PPO defaults not kept under a partial section: %+v", c.PPO)
+	if p.NumSteps != 128 || !p.AnnealLR || !p.NormalizeObs || p.NumEnvs != 2 {
+		t.Fatalf("PPO defaults not kept under a partial section: %+v", p)
 	}
 	if c.CheckpointEvery != 409 || len(c.Traces) != 4 || c.Split != [3]float64{0.6, 0.2, 0.2} {
 		t.Fatalf("defaults: checkpoint_every %d, %d traces, split %v", c.CheckpointEvery, len(c.Traces), c.Split)
@@ -67,12 +74,51 @@ func TestShippedConfigsLoad(t *testing.T) {
 		}
 		h1, _ := c.Hash()
 		c.CheckpointEvery++
-		c.PPO.ParallelEnvs = !c.PPO.ParallelEnvs
+		if c.Algorithm == PPO {
+			setPPO(&c, func(p *ppo.Config) { p.ParallelEnvs = !p.ParallelEnvs })
+		}
 		h2, _ := c.Hash()
 		c.Seed++
 		h3, _ := c.Hash()
 		if h1 != h2 || h1 == h3 {
 			t.Fatalf("%s: hash should ignore checkpoint_every and parallel_envs only (%s %s %s)", name, h1, h2, h3)
 		}
+	}
+}
+
+// TestConfigRoundTrip: the resolved YAML holds the algorithm's section under its
+// name, and decoding it gives the same hash.
+func TestConfigRoundTrip(t *testing.T) {
+	for _, alg := range []string{PPO, DQN} {
+		c := tinyConfig(alg)
+		if err := c.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		y, err := c.resolvedYAML()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(y), "\n"+alg+":\n") {
+			t.Fatalf("%s: resolved YAML has no %s section:\n%s", alg, alg, y)
+		}
+		d, err := DecodeConfig(strings.NewReader(string(y)), "config.yaml")
+		if err != nil {
+			t.Fatalf("%s: %v", alg, err)
+		}
+		y2, _ := d.resolvedYAML()
+		if string(y) != string(y2) {
+			t.Fatalf("%s: resolved YAML changed on a round trip:\n%s\n---\n%s", alg, y, y2)
+		}
+	}
+}
+
+func TestCheckpointOfAnotherFormatRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), CheckpointFile)
+	if err := os.WriteFile(path, []byte("INTELLISCALE-CHECKPOINT-1\n\x00\x01"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := readCheckpoint(path)
+	if err == nil || !strings.Contains(err.Error(), `format "1"`) || !strings.Contains(err.Error(), "new directory") {
+		t.Fatalf("error %v: want a refusal naming format 1", err)
 	}
 }

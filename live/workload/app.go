@@ -137,6 +137,7 @@ type App struct {
 	slotsG   prometheus.Gauge
 	inFlight prometheus.Gauge
 	queued   prometheus.Gauge
+	life     *lifecycle
 	registry *prometheus.Registry
 }
 
@@ -171,6 +172,7 @@ func NewApp(cfg AppConfig, now time.Time) (*App, error) {
 		queued: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "http_requests_queued", Help: "Requests waiting for a worker slot.",
 		}),
+		life:     newLifecycle(cfg, now),
 		registry: prometheus.NewRegistry(),
 	}
 	if cfg.Work == "cpu" {
@@ -183,6 +185,7 @@ func NewApp(cfg AppConfig, now time.Time) (*App, error) {
 	}
 	a.registry.MustRegister(a.requests, a.duration, a.busy, a.slotsG, a.inFlight, a.queued,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	a.registry.MustRegister(a.life.collectors()...)
 	a.Tick(now)
 	return a, nil
 }
@@ -195,6 +198,7 @@ func (a *App) Registry() *prometheus.Registry { return a.registry }
 func (a *App) Tick(now time.Time) {
 	r := !a.drain.Load() && now.Sub(a.started) >= a.cfg.StartupDelay
 	a.ready.Store(r)
+	a.life.tick(now, r)
 	if r {
 		a.slotsG.Set(float64(a.cfg.Slots))
 	} else {
