@@ -82,6 +82,7 @@ type cluster interface {
 	Now() time.Duration
 	Totals() sim.Totals
 	SetRecorder(r sim.Recorder)
+	Err() error
 }
 
 // Validate returns c with defaults filled, or the first problem found.
@@ -280,6 +281,12 @@ func (a *Autoscale) Reset(seed uint64) ([]float64, Info) {
 	lo, hi := a.cfg.RateScale[0], a.cfg.RateScale[1]
 	scale := lo + (hi-lo)*rng.Float64()
 	obs, info, err := a.ResetWindow(tr, time.Duration(start)*tr.Bucket, a.cfg.EpisodeLength, scale, rng.Uint64())
+	if errors.Is(err, sim.ErrInterrupted) {
+		// Sim.Interrupt stopped the warmup: the caller is stopping; hand it a
+		// zero observation of the right shape rather than fail.
+		a.obs = append(a.obs[:0], make([]float64, len(a.cfg.Features.Features))...)
+		return a.obs, Info{}
+	}
 	if err != nil {
 		panic("env: Autoscale.Reset: " + err.Error()) // traces were validated: a bug
 	}
@@ -346,6 +353,9 @@ func (a *Autoscale) ResetWindow(tr *traces.Trace, start, length time.Duration, s
 	a.act.Reset()
 	for s.Now() < a.cfg.Warmup {
 		if _, done := s.Step(a.desired); done {
+			if err := s.Err(); err != nil {
+				return nil, Info{}, err
+			}
 			return nil, Info{}, fmt.Errorf("env: window of %q at %v ended during warmup", tr.Name, start)
 		}
 	}
@@ -369,6 +379,10 @@ func (a *Autoscale) ResetWindow(tr *traces.Trace, start, length time.Duration, s
 // observation and the reward. Info.Extra (reused by the next step) holds cost (money
 // this step), replicas (mean billed), ready, desired, arrivals, violations, dropped,
 // started and the four reward terms.
+//
+// When Sim.Interrupt stops the step, Step returns the previous observation, reward
+// 0, truncated, and Extra["interrupted"] = 1 (and Reset returns at once, with a zero
+// observation).
 func (a *Autoscale) Step(action int) ([]float64, float64, bool, bool, Info) {
 	clear(a.extra)
 	if action < 0 || action >= len(a.cfg.Actions) {
@@ -379,6 +393,12 @@ func (a *Autoscale) Step(action int) ([]float64, float64, bool, bool, Info) {
 	a.desired = a.act.Desired(a.s.Now(), a.desired, action, c.MinReplicas, c.MaxReplicas)
 	started := max(0, a.desired-prev)
 	o, done := a.s.Step(a.desired)
+	if a.s.Err() != nil {
+		// Sim.Interrupt stopped the step part-way: end the episode at once; the
+		// caller, which asked for the interruption, discards this transition.
+		a.extra["interrupted"] = 1
+		return a.obs, 0, false, true, Info{Extra: a.extra}
+	}
 	a.steps++
 	tot := a.s.Totals()
 	billed := 0.0

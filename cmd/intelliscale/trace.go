@@ -22,7 +22,7 @@ func init() {
 
 var traceSubcommands = []struct{ name, synopsis string }{
 	{"synth", "--spec FILE.yaml | --default NAME  [--seed N] [--out FILE.csv]"},
-	{"import", "--in FILE [format flags] [--scale-mean R | --scale-peak R] [--resample D] [--out FILE.csv]"},
+	{"import", "(--in FILE [format flags] | --prometheus URL --start T [--end T] | --dump FILE) [--query EXPR] [--step D] [--scale-mean R | --scale-peak R] [--resample D] [--out FILE.csv]"},
 	{"info", "[format flags] FILE"},
 }
 
@@ -141,21 +141,36 @@ func traceImport(args []string, stdout, stderr io.Writer) error {
 	scaleMean := fs.Float64("scale-mean", 0, "rescale to this mean rate, req/s (default 0: keep)")
 	scalePeak := fs.Float64("scale-peak", 0, "rescale to this peak rate, req/s (default 0: keep)")
 	resample := fs.Duration("resample", 0, "resample to this bucket length, conserving requests (default 0: keep)")
+	var src metricsSource
+	src.register(fs)
+	query := fs.String("query", "", "with --prometheus or --dump: PromQL for the request rate as one series, req/s (default sum(rate(http_requests_total[W])), W the step but at least 1m)")
+	step := fs.Duration("step", time.Minute, "with --prometheus or --dump: bucket length of the trace (the query's resolution)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if err := traceNoArgs(fs); err != nil {
 		return err
 	}
+	fromMetrics := src.prometheus != "" || src.dump != ""
 	switch {
-	case *in == "":
-		return errors.New("--in FILE is required")
+	case fromMetrics && *in != "":
+		return errors.New("--in FILE and --prometheus/--dump are exclusive")
+	case *in == "" && !fromMetrics:
+		return errors.New("--in FILE is required (or --prometheus URL or --dump FILE)")
+	case *out != "-" && (*out == *in || *out == src.dump):
+		return fmt.Errorf("--out %s is the input: refusing to overwrite it", *out)
 	case *scaleMean != 0 && *scalePeak != 0:
 		return errors.New("--scale-mean and --scale-peak are exclusive")
 	case *scaleMean < 0 || *scalePeak < 0 || *resample < 0:
 		return errors.New("--scale-mean, --scale-peak and --resample must be >= 0")
 	}
-	t, err := lf.load(*in)
+	var t *traces.Trace
+	var err error
+	if fromMetrics {
+		t, err = traceImportMetrics(src, *query, *step, stderr)
+	} else {
+		t, err = lf.load(*in)
+	}
 	if err != nil {
 		return err
 	}

@@ -37,7 +37,8 @@ func Run(cfg Config, dir string, progress io.Writer) (*policy.Policy, error) {
 }
 
 // RunContext is Run stopping with ctx's error when ctx is done (checked between
-// PPO updates and DQN steps). What was checkpointed is kept: Run again resumes.
+// PPO updates and DQN steps, and by the simulator inside a step through
+// sim.Config.Interrupt). What was checkpointed is kept: Run again resumes.
 func RunContext(ctx context.Context, cfg Config, dir string, progress io.Writer) (*policy.Policy, error) {
 	return run(ctx, cfg, dir, runOptions{progress: progress})
 }
@@ -94,6 +95,9 @@ func run(ctx context.Context, cfg Config, dir string, opt runOptions) (*policy.P
 	if err := policy.WriteFileAtomic(filepath.Join(dir, ConfigFile), y); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
+	// Stop inside a simulated step too, not only between updates (Config.Hash and
+	// the saved configuration do not see this hook).
+	cfg.Env.Sim.Interrupt = func() bool { return ctx.Err() != nil }
 	rs := &runState{ctx: ctx, cfg: cfg, dir: dir, hash: hash, opt: opt}
 	if err := rs.openProgress(ck); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
@@ -250,6 +254,9 @@ func (rs *runState) train(ck *checkpoint) (*policy.Policy, error) {
 			return nil, err
 		}
 		rep := l.Update()
+		if err := rs.ctx.Err(); err != nil {
+			return nil, err // the update may have seen an interrupted step: drop it
+		}
 		if mult != nil {
 			mult.update()
 		}

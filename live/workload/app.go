@@ -92,7 +92,7 @@ func (c *AppConfig) Validate() error {
 	default:
 		return fmt.Errorf("app: service distribution %q: want exponential, lognormal or constant", c.ServiceDist)
 	}
-	if err := c.Dist().Validate("app: service"); err != nil {
+	if err := c.dist().Validate("app: service"); err != nil {
 		return err
 	}
 	switch c.Work {
@@ -103,10 +103,10 @@ func (c *AppConfig) Validate() error {
 	return nil
 }
 
-// Dist is the service-time distribution in the simulator's terms: the app draws its
+// dist is the service-time distribution in the simulator's terms: the app draws its
 // service times with sim.Dist.Sample, so that live and simulated service times come
 // from one piece of code.
-func (c AppConfig) Dist() sim.Dist {
+func (c AppConfig) dist() sim.Dist {
 	d := sim.Dist{Kind: c.ServiceDist, Mean: c.ServiceMean.Seconds()}
 	if c.ServiceDist == sim.LogNormal {
 		d.CV = c.ServiceCV
@@ -137,6 +137,7 @@ type App struct {
 	slotsG   prometheus.Gauge
 	inFlight prometheus.Gauge
 	queued   prometheus.Gauge
+	life     *lifecycle
 	registry *prometheus.Registry
 }
 
@@ -151,7 +152,7 @@ func NewApp(cfg AppConfig, now time.Time) (*App, error) {
 		slots:   make(chan struct{}, cfg.Slots),
 		started: now,
 		rng:     rand.New(rand.NewPCG(cfg.Seed, 0x1a2b3c)),
-		dist:    cfg.Dist(),
+		dist:    cfg.dist(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "http_requests_total", Help: "Requests answered, by status code.",
 		}, []string{"code"}),
@@ -171,6 +172,7 @@ func NewApp(cfg AppConfig, now time.Time) (*App, error) {
 		queued: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "http_requests_queued", Help: "Requests waiting for a worker slot.",
 		}),
+		life:     newLifecycle(cfg, now),
 		registry: prometheus.NewRegistry(),
 	}
 	if cfg.Work == "cpu" {
@@ -183,6 +185,7 @@ func NewApp(cfg AppConfig, now time.Time) (*App, error) {
 	}
 	a.registry.MustRegister(a.requests, a.duration, a.busy, a.slotsG, a.inFlight, a.queued,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	a.registry.MustRegister(a.life.collectors()...)
 	a.Tick(now)
 	return a, nil
 }
@@ -195,6 +198,7 @@ func (a *App) Registry() *prometheus.Registry { return a.registry }
 func (a *App) Tick(now time.Time) {
 	r := !a.drain.Load() && now.Sub(a.started) >= a.cfg.StartupDelay
 	a.ready.Store(r)
+	a.life.tick(now, r)
 	if r {
 		a.slotsG.Set(float64(a.cfg.Slots))
 	} else {

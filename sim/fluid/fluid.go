@@ -62,6 +62,16 @@ type Model struct {
 	rec    sim.Recorder
 	scrape sim.Scrape
 	done   bool
+	// interrupted is set once Config.Interrupt stopped the run.
+	interrupted bool
+}
+
+// Err returns sim.ErrInterrupted once Config.Interrupt has stopped the run, else nil.
+func (m *Model) Err() error {
+	if m.interrupted {
+		return sim.ErrInterrupted
+	}
+	return nil
 }
 
 // window accumulates one control interval for the Observation.
@@ -140,6 +150,11 @@ func (m *Model) Totals() sim.Totals {
 // the trace is exhausted.
 func (m *Model) Step(desired int) (sim.Observation, bool) {
 	if m.done {
+		return m.obs, true
+	}
+	if m.cfg.Interrupt != nil && m.cfg.Interrupt() {
+		// A fluid step is microseconds of work: polling once per Step is prompt.
+		m.interrupted, m.done = true, true
 		return m.obs, true
 	}
 	m.desired = min(max(desired, m.cfg.MinReplicas), m.cfg.MaxReplicas)
