@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/intelliscale/intelliscale/elasticity"
+	"github.com/intelliscale/intelliscale/internal/yamldoc"
 	"github.com/intelliscale/intelliscale/traces"
 )
 
@@ -159,8 +160,7 @@ const never = math.MaxInt64
 // New validates cfg (filling defaults into the copy it keeps) and tr, and returns a
 // simulator at time zero with cfg.InitialReplicas Ready.
 func New(cfg Config, tr *traces.Trace) (*Sim, error) {
-	cfg, err := cfg.Validate()
-	if err != nil {
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	if tr == nil {
@@ -169,6 +169,10 @@ func New(cfg Config, tr *traces.Trace) (*Sim, error) {
 	if err := tr.Validate(); err != nil {
 		return nil, fmt.Errorf("sim: %w", err)
 	}
+	if steps := tr.Duration() / cfg.ControlInterval; steps > MaxSteps {
+		return nil, &yamldoc.FieldError{Path: "control_interval", Value: cfg.ControlInterval,
+			Err: fmt.Errorf("%d control intervals over the %s of trace %q: more than %d", steps, yamldoc.Duration(tr.Duration()), tr.Name, MaxSteps)}
+	}
 	s := &Sim{
 		cfg:         cfg,
 		tr:          tr,
@@ -176,7 +180,7 @@ func New(cfg Config, tr *traces.Trace) (*Sim, error) {
 		svc:         newSampler(cfg.ServiceTime),
 		startup:     newSampler(cfg.StartupDelay),
 		conc:        int32(cfg.Concurrency),
-		qcap:        int32(min(cfg.QueueCapacity, math.MaxInt32)),
+		qcap:        int32(min(cfg.Queue(), math.MaxInt32)),
 		timeout:     int64(cfg.Timeout),
 		grace:       int64(cfg.DrainGrace),
 		ctrl:        int64(cfg.ControlInterval),
@@ -194,7 +198,7 @@ func New(cfg Config, tr *traces.Trace) (*Sim, error) {
 	}
 	// Preallocate for the usual number of requests in the system, bounded so that
 	// huge queue capacities do not reserve memory they may never use.
-	bound := min(cfg.MaxReplicas*(cfg.Concurrency+cfg.QueueCapacity), 1<<16)
+	bound := min(cfg.MaxReplicas*(cfg.Concurrency+cfg.Queue()), 1<<16)
 	s.reqs = make([]request, 0, bound)
 	s.free = make([]int32, 0, bound)
 	s.events = make(eventQueue, 0, min(cfg.MaxReplicas*cfg.Concurrency*2+64, 1<<16))
@@ -209,7 +213,7 @@ func New(cfg Config, tr *traces.Trace) (*Sim, error) {
 	s.obs = Observation{
 		LatencyP50: math.NaN(), LatencyP95: math.NaN(), LatencyP99: math.NaN(),
 		Ready: s.nReady, Desired: s.desired,
-		MinReplicas: cfg.MinReplicas, MaxReplicas: cfg.MaxReplicas,
+		MinReplicas: cfg.Min(), MaxReplicas: cfg.MaxReplicas,
 	}
 	return s, nil
 }
@@ -246,7 +250,7 @@ func (s *Sim) Step(desired int) (obs Observation, done bool) {
 	if s.done {
 		return s.obs, true
 	}
-	s.desired = min(max(desired, s.cfg.MinReplicas), s.cfg.MaxReplicas)
+	s.desired = min(max(desired, s.cfg.Min()), s.cfg.MaxReplicas)
 	s.scale(s.desired)
 	start := s.now
 	end := min(start+s.ctrl, s.endT)
@@ -332,7 +336,7 @@ func (s *Sim) observe(start, end int64) {
 		Draining:      s.nDrain,
 		Desired:       s.desired,
 		Slots:         s.cfg.Concurrency,
-		MinReplicas:   s.cfg.MinReplicas,
+		MinReplicas:   s.cfg.Min(),
 		MaxReplicas:   s.cfg.MaxReplicas,
 	}
 	s.row = Row{

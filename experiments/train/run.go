@@ -80,7 +80,7 @@ func run(ctx context.Context, cfg Config, dir string, opt runOptions) (*policy.P
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
-	y, err := cfg.resolvedYAML()
+	y, err := cfg.configFile()
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
@@ -216,7 +216,7 @@ func (rs *runState) runPPO(ck *checkpoint) (*policy.Policy, error) {
 	}
 	var mult *multiplier
 	if lc := rs.cfg.Lagrangian; lc.Enabled {
-		mult = &multiplier{cfg: lc, lambda: rs.cfg.Env.SLOWeight}
+		mult = &multiplier{cfg: lc, lambda: *rs.cfg.Env.SLOWeight}
 	}
 	var envErr error
 	t, err := ppo.NewTrainer(rs.cfg.PPO, func(int) env.Env {
@@ -373,7 +373,7 @@ func (rs *runState) newPolicy(alg string, sizes []int, act string, params []floa
 		Sim: policy.SimInfo{
 			ControlIntervalSeconds: sc.ControlInterval.Seconds(), ScrapeIntervalSeconds: sc.ScrapeInterval.Seconds(),
 			SLOLatencySeconds: sc.SLO.Latency.Seconds(), SLOTarget: sc.SLO.Target,
-			MinReplicas: sc.MinReplicas, MaxReplicas: sc.MaxReplicas, Concurrency: sc.Concurrency,
+			MinReplicas: sc.Min(), MaxReplicas: sc.MaxReplicas, Concurrency: sc.Concurrency,
 		},
 		Training: policy.TrainingInfo{Steps: steps, Episodes: rs.episodes, Seed: rs.cfg.Seed, ConfigHash: rs.hash},
 	}
