@@ -42,4 +42,4 @@ live-demo: live-up
 	@echo "(make live-down removes the stack)"
 
 live-e2e: live-images
-	INTELLISCALE_E2E=1 $(GO) test -count=1 -v -timeout 20m -run TestE2E ./live/
+	INTELLISCALE_E2E=1 $(GO) test -count=1 -v -timeout 20m -run TestE2E ./live/docker/

@@ -228,6 +228,12 @@ func (a *Autoscale) Reset(seed uint64) ([]float64, Info) {
 	lo, hi := a.cfg.RateScale[0], a.cfg.RateScale[1]
 	scale := lo + (hi-lo)*rng.Float64()
 	obs, info, err := a.ResetWindow(tr, time.Duration(start)*tr.Bucket, a.cfg.EpisodeLength, scale, rng.Uint64())
+	if errors.Is(err, sim.ErrInterrupted) {
+		// Sim.Interrupt stopped the warmup: the caller is stopping; hand it a
+		// zero observation of the right shape rather than fail.
+		a.obs = append(a.obs[:0], make([]float64, len(a.cfg.Features.Features))...)
+		return a.obs, Info{}
+	}
 	if err != nil {
 		panic("env: Autoscale.Reset: " + err.Error()) // traces were validated: a bug
 	}
@@ -288,6 +294,9 @@ func (a *Autoscale) ResetWindow(tr *traces.Trace, start, length time.Duration, s
 	a.steps = 0
 	for s.Now() < a.cfg.Warmup {
 		if _, done := s.Step(a.desired); done {
+			if err := s.Err(); err != nil {
+				return nil, Info{}, err
+			}
 			return nil, Info{}, fmt.Errorf("env: window of %q at %v ended during warmup", tr.Name, start)
 		}
 	}
@@ -310,6 +319,10 @@ func (a *Autoscale) ResetWindow(tr *traces.Trace, start, length time.Duration, s
 // and returns the new observation and the reward. Info.Extra (reused by the next
 // step) holds cost (money this step), replicas (mean billed), ready, desired,
 // arrivals, violations, dropped and the three reward terms.
+//
+// When Sim.Interrupt stops the step, Step returns the previous observation, reward
+// 0, truncated, and Extra["interrupted"] = 1 (and Reset returns at once, with a zero
+// observation).
 func (a *Autoscale) Step(action int) ([]float64, float64, bool, bool, Info) {
 	clear(a.extra)
 	delta := 0
@@ -321,6 +334,12 @@ func (a *Autoscale) Step(action int) ([]float64, float64, bool, bool, Info) {
 	c := &a.cfg.Sim
 	a.desired = min(max(a.desired+delta, c.Min()), c.MaxReplicas)
 	o, done := a.s.Step(a.desired)
+	if a.s.Err() != nil {
+		// Sim.Interrupt stopped the step part-way: end the episode at once; the
+		// caller, which asked for the interruption, discards this transition.
+		a.extra["interrupted"] = 1
+		return a.obs, 0, false, true, Info{Extra: a.extra}
+	}
 	a.steps++
 	tot := a.s.Totals()
 	billed := 0.0

@@ -11,17 +11,21 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/intelliscale/intelliscale/agents"
 	"github.com/intelliscale/intelliscale/internal/yamldoc"
 	"github.com/intelliscale/intelliscale/sim"
 	"github.com/intelliscale/intelliscale/traces"
 )
 
-// Policy kinds accepted in PolicySpec.Kind.
+// Policy kinds named in this package's code. PolicySpec.Kind accepts every rule
+// policy and training algorithm the agents registry has (agents.Kinds), and
+// hpa-tuned.
 const (
 	KindStatic     = "static"
 	KindThreshold  = "threshold"
@@ -41,10 +45,12 @@ const (
 	SplitTest       = "test"
 )
 
-var ruleKinds = map[string]bool{KindStatic: true, KindThreshold: true, KindHPA: true, KindKPA: true, KindPredictive: true, KindOracle: true}
+// ruleKind reports whether kind is a rule policy of the agents registry.
+func ruleKind(kind string) bool { return slices.Contains(agents.Names(), kind) }
 
-// Learned reports whether kind is a learned policy that needs a training phase.
-func Learned(kind string) bool { return kind == KindPPO || kind == KindDQN }
+// Learned reports whether kind is a learned policy that needs a training phase: a
+// training algorithm of the agents registry.
+func Learned(kind string) bool { return agents.IsLearner(kind) }
 
 // Config is one experiment. The zero value of a field means its default; Validate
 // fills defaults and rejects bad combinations.
@@ -119,7 +125,8 @@ type PolicySpec struct {
 	// Name labels the policy in cells and reports. Required, unique; letters, digits,
 	// '-', '_' and '.'.
 	Name string `yaml:"name"`
-	// Kind is static, threshold, hpa, hpa-tuned, kpa, predictive, oracle, ppo or dqn.
+	// Kind is a rule policy (static, threshold, hpa, kpa, predictive, oracle),
+	// hpa-tuned, or a training algorithm (ppo, dqn): agents.Kinds and hpa-tuned.
 	Kind string `yaml:"kind"`
 	// Params are the policy's parameters, passed unchanged to the policy (rule
 	// policies: agents.New; hpa-tuned: as for hpa, with Tune.Param overridden).
@@ -128,6 +135,9 @@ type PolicySpec struct {
 	Tune *Tune `yaml:"tune,omitempty"`
 	// Train is the training budget of a learned (ppo, dqn) policy. Required for them only.
 	Train *TrainBudget `yaml:"train,omitempty"`
+	// Sweep, when set, also runs the policy at each value of one knob, for its
+	// cost-against-SLO frontier (sweep.go). Default: none.
+	Sweep *Sweep `yaml:"sweep,omitempty"`
 }
 
 // Tune is a grid search over one parameter on the training windows: the chosen value
@@ -292,7 +302,7 @@ func (p *PolicySpec) validate(at string) error {
 		return &yamldoc.FieldError{Path: at + ".name", Value: p.Name, Err: errInvalidName}
 	}
 	switch {
-	case ruleKinds[p.Kind]:
+	case ruleKind(p.Kind):
 	case p.Kind == KindHPATuned:
 		if p.Tune == nil || len(p.Tune.Grid) == 0 {
 			return fieldErr(at+".tune.grid", "hpa-tuned needs a non-empty grid")
@@ -319,16 +329,19 @@ func (p *PolicySpec) validate(at string) error {
 			return fieldErr(at+".train.params", "must be a mapping")
 		}
 	default:
-		return fieldErr(at+".kind", "%q: unknown (static, threshold, hpa, hpa-tuned, kpa, predictive, oracle, ppo, dqn)", p.Kind)
+		return fieldErr(at+".kind", "%q: unknown (%s)", p.Kind, strings.Join(slices.Sorted(slices.Values(append(agents.Kinds(), KindHPATuned))), ", "))
 	}
 	if p.Tune != nil && p.Kind != KindHPATuned {
 		return fieldErr(at+".tune", "only valid for kind hpa-tuned")
 	}
 	if p.Train != nil && !Learned(p.Kind) {
-		return fieldErr(at+".train", "only valid for kinds ppo and dqn")
+		return fieldErr(at+".train", "only valid for the learned kinds (%s)", strings.Join(agents.LearnerNames(), ", "))
 	}
 	if !p.Params.IsZero() && p.Params.Kind != yaml.MappingNode {
 		return fieldErr(at+".params", "must be a mapping")
+	}
+	if p.Sweep != nil {
+		return p.Sweep.validate(at+".sweep", p.Kind)
 	}
 	return nil
 }

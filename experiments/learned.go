@@ -10,6 +10,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/intelliscale/intelliscale/agents"
 	"github.com/intelliscale/intelliscale/agents/policy"
 	"github.com/intelliscale/intelliscale/experiments/train"
 	"github.com/intelliscale/intelliscale/internal/yamldoc"
@@ -18,17 +19,23 @@ import (
 )
 
 // This file is the one place where the runner meets the training code
-// (experiments/train): the learned kinds ppo and dqn train with train.RunContext and
-// run their exported policy with train.Autoscaler.
+// (experiments/train): every learned kind (a training algorithm of the agents
+// registry) trains with train.RunContext and runs its exported policy with
+// train.Autoscaler.
 
 func defaultLearners() map[string]Learner {
-	return map[string]Learner{KindPPO: trainer{train.PPO}, KindDQN: trainer{train.DQN}}
+	m := map[string]Learner{}
+	for _, name := range agents.LearnerNames() {
+		m[name] = trainer{name}
+	}
+	return m
 }
 
 type trainer struct{ algorithm string }
 
 // Train runs train.RunContext in job.Dir. PolicySpec.Train.Params, when set, is a
-// train.Config in YAML (env, ppo, dqn sections) over train.DefaultConfig; steps, seed,
+// train.Config in YAML (env, lagrangian and the algorithm's section) over
+// train.DefaultConfig; steps, seed,
 // the simulated service and the training windows come from the experiment.
 func (t trainer) Train(ctx context.Context, job TrainJob) error {
 	cfg, err := t.config(job.Policy)

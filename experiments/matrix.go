@@ -55,16 +55,21 @@ func (c Cell) Dir() string {
 
 // Matrix lists the cells of an experiment in a fixed order that does not depend on
 // how they are executed: prepare (tuning cells by policy then trace, then training
-// cells by policy then seed) and eval (by trace, window, seed, policy).
+// cells by policy then seed) and eval (by trace, window, seed, policy). Policies here
+// are the Variants: each configured policy followed by its sweep values.
 func Matrix(cfg *Config) (prepare, eval []Cell) {
-	for _, p := range cfg.Policies {
+	var pols []PolicySpec
+	for _, v := range Variants(cfg) {
+		pols = append(pols, v.Spec)
+	}
+	for _, p := range pols {
 		if p.Kind == KindHPATuned {
 			for _, t := range cfg.Traces {
 				prepare = append(prepare, Cell{Phase: PhaseTune, Policy: p.Name, Kind: p.Kind, Trace: t.Name})
 			}
 		}
 	}
-	for _, p := range cfg.Policies {
+	for _, p := range pols {
 		if Learned(p.Kind) {
 			for _, s := range cfg.Seeds {
 				prepare = append(prepare, Cell{Phase: PhaseTrain, Policy: p.Name, Kind: p.Kind, Seed: s})
@@ -74,7 +79,7 @@ func Matrix(cfg *Config) (prepare, eval []Cell) {
 	for _, t := range cfg.Traces {
 		for _, split := range cfg.Eval {
 			for _, s := range cfg.Seeds {
-				for _, p := range cfg.Policies {
+				for _, p := range pols {
 					eval = append(eval, Cell{Phase: PhaseEval, Policy: p.Name, Kind: p.Kind, Trace: t.Name, Seed: s, Split: split})
 				}
 			}

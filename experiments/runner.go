@@ -92,8 +92,8 @@ func (r *Runner) Run(ctx context.Context) (RunStats, error) {
 	if x.log == nil {
 		x.log = io.Discard
 	}
-	for i := range cfg.Policies {
-		p := &cfg.Policies[i]
+	for _, v := range Variants(cfg) {
+		p := &v.Spec
 		x.policies[p.Name] = p
 		if Learned(p.Kind) && r.Backend.Learners[p.Kind] == nil {
 			return st, fmt.Errorf("policy %q: no learner for kind %s", p.Name, p.Kind)
@@ -242,12 +242,20 @@ func (x *run) cell(ctx context.Context, c Cell) error {
 	}
 	switch c.Phase {
 	case PhaseTune:
-		return x.tune(c)
+		return x.tune(ctx, c)
 	case PhaseTrain:
 		return x.train(ctx, c)
 	default:
-		return x.evaluate(c)
+		return x.evaluate(ctx, c)
 	}
+}
+
+// simConfig is the experiment's simulator configuration, stopping inside a step
+// once ctx is done (the simulation then fails with sim.ErrInterrupted).
+func (x *run) simConfig(ctx context.Context) sim.Config {
+	c := x.cfg.Sim
+	c.Interrupt = func() bool { return ctx.Err() != nil }
+	return c
 }
 
 func nodeOrNil(n *yaml.Node) *yaml.Node {
@@ -258,11 +266,11 @@ func nodeOrNil(n *yaml.Node) *yaml.Node {
 }
 
 // evaluate runs one policy on one window and writes the cell directory.
-func (x *run) evaluate(c Cell) error {
+func (x *run) evaluate(ctx context.Context, c Cell) error {
 	lt := x.traces[c.Trace]
 	b := lt.bounds[c.Split]
 	window := SliceTrace(lt.full, b)
-	simCfg := x.cfg.Sim
+	simCfg := x.simConfig(ctx)
 	simCfg.Seed = DeriveSeed(c.Seed, c.Trace+"/"+c.Split)
 	ec := EvalContext{Sim: simCfg, Trace: lt.full, Start: time.Duration(b.From) * lt.full.Bucket}
 	pol := x.policies[c.Policy]
@@ -337,7 +345,7 @@ func (x *run) train(ctx context.Context, c Cell) error {
 		offs = append(offs, time.Duration(b.From)*lt.full.Bucket)
 	}
 	seed := DeriveSeed(c.Seed, "train/"+c.Policy)
-	simCfg := x.cfg.Sim
+	simCfg := x.simConfig(ctx)
 	simCfg.Seed = seed
 	job := TrainJob{Policy: *pol, Traces: wins, Offsets: offs, Sim: simCfg, Seed: seed, Dir: dir, Log: x.log}
 	if err := x.Backend.Learners[c.Kind].Train(ctx, job); err != nil {

@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -50,7 +51,7 @@ func ChooseGrid(points []GridPoint, budget float64) (best GridPoint, qualified b
 
 // tune grid-searches an hpa-tuned policy on one trace's training window, over all
 // seeds, and writes grid.csv and chosen.json.
-func (x *run) tune(c Cell) error {
+func (x *run) tune(ctx context.Context, c Cell) error {
 	lt := x.traces[c.Trace]
 	b := lt.bounds[SplitTrain]
 	window := SliceTrace(lt.full, b)
@@ -62,7 +63,7 @@ func (x *run) tune(c Cell) error {
 	for _, v := range pol.Tune.Grid {
 		gp := GridPoint{Value: v}
 		for _, seed := range x.cfg.Seeds {
-			simCfg := x.cfg.Sim
+			simCfg := x.simConfig(ctx)
 			simCfg.Seed = DeriveSeed(seed, c.Trace+"/"+SplitTrain)
 			ec := EvalContext{Sim: simCfg, Trace: lt.full, Start: time.Duration(b.From) * lt.full.Bucket}
 			a, err := x.Backend.NewRule(KindHPA, withParam(&pol.Params, pol.Tune.Param, v), ec)

@@ -23,13 +23,28 @@ type Replicas struct {
 // Current is the count a decision starts from: replicas not draining.
 func (r Replicas) Current() int { return r.Ready + r.Provisioning }
 
-// Scaler reads and changes the replica count of one service.
+// Scaler reads and changes the replica count of one workload. The backends are
+// live/docker (a Compose service) and live/kubernetes (a Deployment or StatefulSet).
 type Scaler interface {
-	// Replicas reads the service's replicas now (from the engine, not from memory, so
+	// Replicas reads the workload's replicas now (from the backend, not from memory, so
 	// that a restarted controller carries on).
 	Replicas(ctx context.Context) (Replicas, error)
 	// Scale makes n replicas not draining: it starts new ones or drains surplus ones.
 	Scale(ctx context.Context, n int) error
+	// Target names what is scaled, for the log (for example "deployment default/app").
+	Target() string
+	// Close finishes the work the scaler does in the background (a drain in
+	// progress), within a bound of its own, and releases its connections.
+	Close() error
+}
+
+// BackgroundFailures is implemented by a scaler that finishes part of a change after
+// Scale returns (the Docker backend drains replicas in the background). At each step
+// the controller counts and logs the failures reported since the last one as scaler
+// errors.
+type BackgroundFailures interface {
+	// Failures returns, and forgets, the failures since the last call.
+	Failures() []error
 }
 
 // Modes of the controller.
@@ -60,7 +75,7 @@ type ControllerConfig struct {
 	FreshnessQuery string
 	// MaxAge of the newest sample. Default 3 times Interval.
 	MaxAge time.Duration
-	// Retries of a failed engine call within one decision. Default 3.
+	// Retries of a failed scaler call within one decision. Default 3.
 	Retries int
 	// Backoff before the first retry, doubling up to MaxBackoff. Defaults 500ms and 5s.
 	Backoff, MaxBackoff time.Duration
@@ -136,7 +151,7 @@ const (
 	ErrKindNaN        = "nan"        // a query answered NaN or an infinity
 	ErrKindStale      = "stale"      // the newest sample is older than MaxAge
 	ErrKindPolicy     = "policy"     // the policy failed
-	ErrKindDocker     = "docker"     // an engine call failed (each attempt)
+	ErrKindScaler     = "scaler"     // a call to the scaler's backend failed (each attempt)
 )
 
 // Decision is what one control step saw and did.
@@ -213,7 +228,7 @@ func NewController(cfg ControllerConfig, p Policy, q Querier, s Scaler, clock Cl
 			Name: "intelliscale_decisions_total", Help: "Control decisions, by action (up, down, none, hold).",
 		}, []string{"action"}),
 		errs: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "intelliscale_errors_total", Help: "Errors by kind: prometheus, missing, nan, stale, policy, docker.",
+			Name: "intelliscale_errors_total", Help: "Errors by kind: prometheus, missing, nan, stale, policy, scaler.",
 		}, []string{"kind"}),
 		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "intelliscale_decision_seconds", Help: "Time to read the inputs and decide.",
@@ -230,7 +245,7 @@ func NewController(cfg ControllerConfig, p Policy, q Querier, s Scaler, clock Cl
 	for _, a := range []string{"up", "down", "none", "hold"} {
 		c.decisions.WithLabelValues(a)
 	}
-	for _, k := range []string{ErrKindPrometheus, ErrKindMissing, ErrKindNaN, ErrKindStale, ErrKindPolicy, ErrKindDocker} {
+	for _, k := range []string{ErrKindPrometheus, ErrKindMissing, ErrKindNaN, ErrKindStale, ErrKindPolicy, ErrKindScaler} {
 		c.errs.WithLabelValues(k)
 	}
 	c.registry.MustRegister(c.decisions, c.errs, c.latency, c.replicas, c.desired,
@@ -268,7 +283,7 @@ func (c *Controller) Handler() http.Handler {
 }
 
 // retry runs f up to 1+Retries times with doubling backoff, counting each failure as a
-// docker error.
+// scaler error.
 func (c *Controller) retry(ctx context.Context, what string, f func(context.Context) error) error {
 	wait := c.cfg.Backoff
 	var err error
@@ -276,7 +291,7 @@ func (c *Controller) retry(ctx context.Context, what string, f func(context.Cont
 		if err = f(ctx); err == nil {
 			return nil
 		}
-		c.errs.WithLabelValues(ErrKindDocker).Inc()
+		c.errs.WithLabelValues(ErrKindScaler).Inc()
 		if attempt == c.cfg.Retries {
 			break
 		}
@@ -339,6 +354,7 @@ func (c *Controller) inputs(ctx context.Context, at time.Time) (in []float64, ho
 func (c *Controller) Step(ctx context.Context) Decision {
 	start := c.clock.Now()
 	d := Decision{Time: start, Proposed: -1}
+	c.countFailures()
 	defer func() {
 		c.decisions.WithLabelValues(d.Action).Inc()
 		c.mu.Lock()
@@ -399,7 +415,7 @@ func (c *Controller) Step(ctx context.Context) Decision {
 // Run takes a decision every Interval until ctx is done, then returns nil. The first
 // one is taken after one interval, once the inputs cover a whole window.
 func (c *Controller) Run(ctx context.Context) error {
-	// Export the replica counts and a desired count read from the engine at once, so
+	// Export the replica counts and a desired count read from the backend at once, so
 	// that a restarted controller carries on from what is running.
 	if r, err := c.scaler.Replicas(ctx); err == nil {
 		c.replicas.WithLabelValues("ready").Set(float64(r.Ready))
@@ -407,7 +423,7 @@ func (c *Controller) Run(ctx context.Context) error {
 		c.replicas.WithLabelValues("draining").Set(float64(r.Draining))
 		c.desired.Set(float64(clampInt(r.Current(), c.cfg.Min, c.cfg.Max)))
 	} else {
-		c.errs.WithLabelValues(ErrKindDocker).Inc()
+		c.errs.WithLabelValues(ErrKindScaler).Inc()
 		fmt.Fprintf(c.log, "read replicas: %v\n", err)
 	}
 	next := c.clock.Now()
@@ -428,6 +444,14 @@ func (c *Controller) Run(ctx context.Context) error {
 	}
 }
 
-// CountError counts an error of kind that happened outside Step (for example a
-// background drain).
-func (c *Controller) CountError(kind string) { c.errs.WithLabelValues(kind).Inc() }
+// countFailures counts and logs the scaler's background failures since the last call.
+func (c *Controller) countFailures() {
+	bf, ok := c.scaler.(BackgroundFailures)
+	if !ok {
+		return
+	}
+	for _, err := range bf.Failures() {
+		c.errs.WithLabelValues(ErrKindScaler).Inc()
+		fmt.Fprintf(c.log, "%s: %v\n", c.scaler.Target(), err)
+	}
+}

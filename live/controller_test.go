@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/intelliscale/intelliscale/internal/promtest"
 )
 
 // fakeClock advances only when slept on.
@@ -65,6 +67,9 @@ func (s *fakeScaler) Replicas(context.Context) (Replicas, error) {
 	}
 	return s.r, nil
 }
+
+func (s *fakeScaler) Target() string { return "fake" }
+func (s *fakeScaler) Close() error   { return nil }
 
 func (s *fakeScaler) Scale(_ context.Context, n int) error {
 	if s.failures > 0 {
@@ -138,13 +143,13 @@ func TestStepScalesWithinSafetyRules(t *testing.T) {
 	if fmt.Sprint(s.scales) != "[4 6]" {
 		t.Errorf("scale calls %v, want [4 6] (none when unchanged)", s.scales)
 	}
-	if v := value(c.desired); v != 6 {
+	if v := promtest.Value(c.desired); v != 6 {
 		t.Errorf("intelliscale_desired_replicas = %v, want 6", v)
 	}
-	if v := value(c.decisions.WithLabelValues("up")); v != 2 {
+	if v := promtest.Value(c.decisions.WithLabelValues("up")); v != 2 {
 		t.Errorf(`decisions{action="up"} = %v, want 2`, v)
 	}
-	if v := value(c.latency); v != 4 {
+	if v := promtest.Value(c.latency); v != 4 {
 		t.Errorf("decision_seconds count = %v, want 4", v)
 	}
 }
@@ -182,7 +187,7 @@ func TestHoldOnUntrustedInputs(t *testing.T) {
 			if d.Action != "hold" || d.Target != 3 || len(s.scales) != 0 {
 				t.Errorf("action %s target %d scales %v: want hold at 3 and no scaling", d.Action, d.Target, s.scales)
 			}
-			if v := value(c.errs.WithLabelValues(tc.kind)); v != 1 {
+			if v := promtest.Value(c.errs.WithLabelValues(tc.kind)); v != 1 {
 				t.Errorf("errors{kind=%q} = %v, want 1 (hold: %s)", tc.kind, v, d.Hold)
 			}
 		})
@@ -220,7 +225,7 @@ func TestOptionalInputsMayBeNaN(t *testing.T) {
 	}
 }
 
-func TestDockerErrorsRetriedWithBackoffAndCounted(t *testing.T) {
+func TestScalerErrorsRetriedWithBackoffAndCounted(t *testing.T) {
 	q := &fakeProm{vals: fresh(map[string]float64{"load": 1})}
 	s := &fakeScaler{r: Replicas{Ready: 1}}
 	c, clock, _ := newTestController(t, ControllerConfig{Mode: Enforce, Max: 5, Retries: 3, Backoff: time.Second, MaxBackoff: 3 * time.Second}, constPolicy{want: 2}, q, s)
@@ -234,8 +239,8 @@ func TestDockerErrorsRetriedWithBackoffAndCounted(t *testing.T) {
 	if fmt.Sprint(clock.sleeps) != "[1s 2s 3s]" {
 		t.Errorf("backoff sleeps %v, want [1s 2s 3s] (doubling, capped)", clock.sleeps)
 	}
-	if v := value(c.errs.WithLabelValues(ErrKindDocker)); v != 3 {
-		t.Errorf("errors{docker} = %v, want 3", v)
+	if v := promtest.Value(c.errs.WithLabelValues(ErrKindScaler)); v != 3 {
+		t.Errorf("errors{scaler} = %v, want 3", v)
 	}
 	// Every attempt failing: the decision reports the error, nothing more is done.
 	s.r = Replicas{Ready: 1}
@@ -244,8 +249,8 @@ func TestDockerErrorsRetriedWithBackoffAndCounted(t *testing.T) {
 	if d.Applied || d.Err == nil {
 		t.Errorf("all attempts failed but applied=%t err=%v", d.Applied, d.Err)
 	}
-	if v := value(c.errs.WithLabelValues(ErrKindDocker)); v != 7 {
-		t.Errorf("errors{docker} = %v, want 7 (3 + 4 attempts)", v)
+	if v := promtest.Value(c.errs.WithLabelValues(ErrKindScaler)); v != 7 {
+		t.Errorf("errors{scaler} = %v, want 7 (3 + 4 attempts)", v)
 	}
 }
 
@@ -290,14 +295,14 @@ func TestRunStopsOnCancelAndRestartCarriesOn(t *testing.T) {
 	if got := clock.now.Sub(time.Unix(1000, 0)); got != 15*time.Second {
 		t.Errorf("ran for %v of virtual time, want 3 intervals of 5s", got)
 	}
-	// A new controller reads the state from the engine: its desired count is the
+	// A new controller reads the state from the backend: its desired count is the
 	// running count, not a default.
 	c2, _, _ := newTestController(t, ControllerConfig{Mode: Enforce, Min: 1, Max: 5, Interval: 5 * time.Second}, constPolicy{want: 3}, q, s)
 	ctx2, cancel2 := context.WithCancel(context.Background())
 	cancel2()
 	_ = c2.Run(ctx2)
-	if v := value(c2.desired); v != 3 {
-		t.Errorf("restarted controller desired = %v, want 3 from the engine", v)
+	if v := promtest.Value(c2.desired); v != 3 {
+		t.Errorf("restarted controller desired = %v, want 3 from the backend", v)
 	}
 }
 
@@ -318,5 +323,35 @@ func TestControllerConfigRejectsBadValues(t *testing.T) {
 		if err := cfg.Validate(); err == nil {
 			t.Errorf("%+v accepted", cfg)
 		}
+	}
+}
+
+type failingDrains struct {
+	*fakeScaler
+	pending []error
+}
+
+func (f *failingDrains) Failures() []error {
+	out := f.pending
+	f.pending = nil
+	return out
+}
+
+func TestBackgroundFailuresCountedAsScalerErrors(t *testing.T) {
+	q := &fakeProm{vals: fresh(map[string]float64{"load": 1})}
+	s := &fakeScaler{r: Replicas{Ready: 2}}
+	c, _, logw := newTestController(t, ControllerConfig{Mode: Enforce, Max: 5}, constPolicy{want: 2}, q, s)
+	f := &failingDrains{fakeScaler: s, pending: []error{errors.New("stop app_3: gone wrong"), errors.New("remove app_3: gone wrong")}}
+	c.scaler = f
+	c.Step(context.Background())
+	if v := promtest.Value(c.errs.WithLabelValues(ErrKindScaler)); v != 2 {
+		t.Errorf("errors{scaler} = %v, want 2 background failures", v)
+	}
+	if !strings.Contains(logw.String(), "fake: stop app_3: gone wrong") {
+		t.Errorf("log lacks the background failure:\n%s", logw)
+	}
+	c.Step(context.Background())
+	if v := promtest.Value(c.errs.WithLabelValues(ErrKindScaler)); v != 2 {
+		t.Errorf("errors{scaler} = %v after a step without failures, want still 2", v)
 	}
 }

@@ -36,7 +36,7 @@ func testPolicy(t *testing.T, seed uint64) *policy.Policy {
 		z.Var[i] = 0.05 + rng.Float64()
 	}
 	p := &policy.Policy{
-		Version: policy.Version, Algorithm: policy.PPO,
+		Version: policy.Version, Algorithm: "ppo",
 		Network:    policy.Network{Sizes: sizes, Activation: "tanh", Params: params},
 		Normaliser: z, Features: spec, Actions: []int{-3, -2, -1, 0, 1, 2, 3},
 		Sim: policy.SimInfo{ControlIntervalSeconds: 15, ScrapeIntervalSeconds: 15, SLOLatencySeconds: 0.5, SLOTarget: 0.95,

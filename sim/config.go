@@ -88,6 +88,12 @@ type Config struct {
 	// requested until it is Gone, in (0, 1e6]. Default 1 (so cost reads as
 	// replica-hours).
 	CostPerReplicaHour float64 `yaml:"cost_per_replica_hour"`
+	// Interrupt, when set, is polled at the start of every Step and every
+	// InterruptEvery events inside it; once it returns true the run stops where it
+	// is (Step reports done, Err returns ErrInterrupted, Run fails with it). It is how
+	// a caller stops a long step promptly (on Ctrl-C, say) without the simulator
+	// reading a clock or a signal itself. Not read from YAML.
+	Interrupt func() bool `yaml:"-" json:"-"`
 }
 
 // Defaults of Config fields; see the field docs.

@@ -25,6 +25,8 @@ type Result struct {
 // the end of every control interval; each row's Desired is the decision taken at its
 // end (the last row's, which no decision follows, is the count in force).
 //
+// When cfg.Interrupt stops the run, Run returns ErrInterrupted and no result.
+//
 // An autoscaler that also implements Recorder (a learned policy computing its
 // features from the scraped series, say) is handed every scrape before each decision.
 func Run(cfg Config, tr *traces.Trace, a Autoscaler) (*Result, error) {
@@ -48,7 +50,9 @@ func RunRecorded(cfg Config, tr *traces.Trace, a Autoscaler, rec Recorder) (*Res
 		s.SetRecorder(rec)
 	}
 	steps := int((s.endT + s.ctrl - 1) / s.ctrl)
-	rows := make([]Row, 0, steps)
+	// Preallocate for the usual run; a tiny control interval over a long trace must
+	// not reserve memory for steps it may never reach (an interrupt stops it first).
+	rows := make([]Row, 0, min(steps, 1<<20))
 	obs := s.Observe()
 	for {
 		d := a.Decide(obs)
@@ -57,6 +61,9 @@ func RunRecorded(cfg Config, tr *traces.Trace, a Autoscaler, rec Recorder) (*Res
 		}
 		var done bool
 		obs, done = s.Step(d)
+		if err := s.Err(); err != nil {
+			return nil, err
+		}
 		rows = append(rows, s.LastRow())
 		if done {
 			break

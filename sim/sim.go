@@ -9,6 +9,7 @@
 package sim
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -116,9 +117,10 @@ type Sim struct {
 	ctrl, scrapeEvery, endT int64
 	sloNs                   int64
 
-	now, lastT int64
-	done       bool
-	nextScrape int64
+	now, lastT  int64
+	done        bool
+	interrupted bool
+	nextScrape  int64
 
 	// Arrivals: the next one, and where the generator stands in the trace.
 	nextArr   int64
@@ -156,6 +158,14 @@ type Sim struct {
 }
 
 const never = math.MaxInt64
+
+// ErrInterrupted is the error of a run stopped by Config.Interrupt.
+var ErrInterrupted = errors.New("sim: interrupted")
+
+// InterruptEvery is how many events the simulator processes between two polls of
+// Config.Interrupt: a few hundred microseconds of work at the simulator's speed, and
+// a negligible cost per event.
+const InterruptEvery = 1 << 12
 
 // New validates cfg (filling defaults into the copy it keeps) and tr, and returns a
 // simulator at time zero with cfg.InitialReplicas Ready.
@@ -242,12 +252,32 @@ func (s *Sim) Totals() Totals {
 	return t
 }
 
+// Err returns ErrInterrupted once Config.Interrupt has stopped the run, else nil.
+func (s *Sim) Err() error {
+	if s.interrupted {
+		return ErrInterrupted
+	}
+	return nil
+}
+
+// poll asks Config.Interrupt whether to stop, remembering a yes.
+func (s *Sim) poll() bool {
+	if !s.interrupted && s.cfg.Interrupt != nil && s.cfg.Interrupt() {
+		s.interrupted, s.done = true, true
+	}
+	return s.interrupted
+}
+
 // Step applies desired (clamped to [MinReplicas, MaxReplicas]) and advances virtual
 // time by one control interval. It returns the observation at the end of that interval
 // and done=true once the trace is exhausted (the last, possibly partial, interval).
 // Calling Step after done returns the last observation and changes nothing.
+//
+// When Config.Interrupt stops the run during a Step, Step returns the previous
+// observation with done=true, Err returns ErrInterrupted, and the simulator is left
+// part-way through the interval (it can only be discarded).
 func (s *Sim) Step(desired int) (obs Observation, done bool) {
-	if s.done {
+	if s.done || s.poll() {
 		return s.obs, true
 	}
 	s.desired = min(max(desired, s.cfg.Min()), s.cfg.MaxReplicas)
@@ -257,14 +287,18 @@ func (s *Sim) Step(desired int) (obs Observation, done bool) {
 	s.win = windowSums{}
 	s.winHist.Reset()
 	lastScrape := int64(-1)
-	for s.nextScrape <= end {
-		s.runUntil(s.nextScrape)
+	for n := 1; s.nextScrape <= end; n++ {
+		if !s.runUntil(s.nextScrape) || n%InterruptEvery == 0 && s.poll() {
+			return s.obs, true
+		}
 		s.flush()
 		s.record(s.nextScrape)
 		lastScrape = s.nextScrape
 		s.nextScrape += s.scrapeEvery
 	}
-	s.runUntil(end)
+	if !s.runUntil(end) {
+		return s.obs, true
+	}
 	s.flush()
 	s.done = end >= s.endT
 	if s.done && lastScrape != end {
@@ -416,8 +450,10 @@ func (s *Sim) flush() {
 	s.pBusyAll, s.pBusyReady, s.pSlots, s.pInflight, s.pReplica = 0, 0, 0, 0, 0
 }
 
-// runUntil processes every event at or before t, then sets the clock to t.
-func (s *Sim) runUntil(t int64) {
+// runUntil processes every event at or before t, then sets the clock to t. It
+// returns false, leaving the clock at the last event, when Config.Interrupt stopped
+// the run.
+func (s *Sim) runUntil(t int64) bool {
 	for {
 		et := int64(never)
 		if len(s.events) > 0 {
@@ -441,9 +477,13 @@ func (s *Sim) runUntil(t int64) {
 			s.nextArrival()
 		}
 		s.tot.Events++
+		if s.tot.Events%InterruptEvery == 0 && s.poll() {
+			return false
+		}
 	}
 	s.advance(t)
 	s.now = t
+	return true
 }
 
 func (s *Sim) schedule(t int64, kind uint8, idx int32, gen uint32) {

@@ -21,8 +21,12 @@ const (
 	// FlagLoad: how a file is read: --format, --time-column, --value-column,
 	// --time-format, --values, --bucket, --max-bytes, --max-malformed.
 	FlagLoad
-	// FlagShape: --resample, --start, --end, --length, --scale-mean, --scale-peak.
-	FlagShape
+	// FlagCrop: --start, --end, --length.
+	FlagCrop
+	// FlagScale: --resample, --scale-mean, --scale-peak.
+	FlagScale
+	// FlagShape is FlagCrop and FlagScale.
+	FlagShape = FlagCrop | FlagScale
 	// FlagAll is every group.
 	FlagAll = FlagOrigin | FlagLoad | FlagShape
 )
@@ -60,11 +64,15 @@ func BindFlags(fs *flag.FlagSet, groups FlagGroup) *Flags {
 		fs.Int64Var(&s.Load.MaxBytes, "max-bytes", DefaultMaxBytes, "refuse files larger than this many bytes; -1 for no limit")
 		fs.IntVar(&s.Load.AccessLog.MaxMalformed, "max-malformed", 0, "access logs: malformed lines skipped before failing; -1 for any number (default 0)")
 	}
-	if groups&FlagShape != 0 {
+	if groups&FlagScale != 0 {
 		fs.DurationVar(&s.Resample, "resample", 0, "resample to this bucket length, conserving requests (default 0: keep)")
+	}
+	if groups&FlagCrop != 0 {
 		fs.DurationVar(&s.Start, "start", 0, "crop: start offset into the trace (default 0)")
 		fs.DurationVar(&s.End, "end", 0, "crop: end offset into the trace, exclusive with --length (default 0: to the end)")
 		fs.DurationVar(&s.Length, "length", 0, "crop: length of the window from --start (default 0: to the end)")
+	}
+	if groups&FlagScale != 0 {
 		fs.Float64Var(&s.ScaleMean, "scale-mean", 0, "rescale to this mean rate, req/s (default 0: keep)")
 		fs.Float64Var(&s.ScalePeak, "scale-peak", 0, "rescale to this peak rate, req/s (default 0: keep)")
 	}
@@ -112,6 +120,16 @@ func (f *Flags) Trace(file string) (*Trace, error) {
 		return nil, flagErrors(err, f.groups&FlagOrigin != 0)
 	}
 	return tr, nil
+}
+
+// Shape applies the shaping flags to tr, a trace from elsewhere; errors name the
+// flags.
+func (f *Flags) Shape(tr *Trace) (*Trace, error) {
+	out, err := f.src.Shape(tr)
+	if err != nil {
+		return nil, flagErrors(err, false)
+	}
+	return out, nil
 }
 
 // flagErrors renames the YAML paths of FieldErrors as the flags that set them.

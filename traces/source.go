@@ -99,6 +99,13 @@ func (s *Source) Validate() error {
 	if s.Seed == 0 && (s.Builtin != "" || s.Synth != nil) {
 		s.Seed = DefaultSeed
 	}
+	errs = append(errs, s.validateShape())
+	return errors.Join(errs...)
+}
+
+// validateShape checks resample, crop and scale.
+func (s *Source) validateShape() error {
+	var errs []error
 	if s.Resample != 0 {
 		errs = append(errs, yamldoc.InRange("resample", s.Resample, minResample, MaxResample))
 	}
@@ -183,6 +190,20 @@ func (s Source) Trace() (*Trace, error) {
 	if err != nil {
 		return nil, err
 	}
+	return s.shape(tr)
+}
+
+// Shape applies the source's resample, crop and scale to tr, a trace that came from
+// elsewhere (a metrics query, say); the source's origin fields are ignored.
+func (s Source) Shape(tr *Trace) (*Trace, error) {
+	if err := s.validateShape(); err != nil {
+		return nil, err
+	}
+	return s.shape(tr)
+}
+
+func (s Source) shape(tr *Trace) (*Trace, error) {
+	var err error
 	if s.Resample > 0 {
 		if tr, err = Resample(tr, s.Resample); err != nil {
 			return nil, yamldoc.Within("resample", err)

@@ -104,3 +104,32 @@ func (r *reader) next(n int) []byte {
 
 func (r *reader) u32() uint32 { return binary.LittleEndian.Uint32(r.next(4)) }
 func (r *reader) u64() uint64 { return binary.LittleEndian.Uint64(r.next(8)) }
+
+// RestoreMLP overwrites dst's parameters with those of a MarshalBinary encoding of a
+// network of the same shape, in place (dst's workspaces and anything sharing its
+// Params stay valid).
+func RestoreMLP(dst *MLP, b []byte) error {
+	var m MLP
+	if err := m.UnmarshalBinary(b); err != nil {
+		return err
+	}
+	if len(m.Params) != len(dst.Params) || m.Hidden != dst.Hidden || fmt.Sprint(m.Sizes) != fmt.Sprint(dst.Sizes) {
+		return fmt.Errorf("network of sizes %v (%s), want %v (%s)", m.Sizes, m.Hidden, dst.Sizes, dst.Hidden)
+	}
+	copy(dst.Params, m.Params)
+	return nil
+}
+
+// Restore overwrites a's settings, step count and moments with src's, in place; src
+// must be an optimiser over as many parameters.
+func (a *Adam) Restore(src *Adam) error {
+	if len(src.M) != len(a.M) || len(src.V) != len(a.V) {
+		return fmt.Errorf("optimiser for %d parameters, want %d", len(src.M), len(a.M))
+	}
+	m, v := a.M, a.V
+	*a = *src
+	a.M, a.V = m, v
+	copy(a.M, src.M)
+	copy(a.V, src.V)
+	return nil
+}

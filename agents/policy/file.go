@@ -17,7 +17,7 @@ import (
 // The policy file is JSON; its fields (all required unless noted):
 //
 //	version            int: 1
-//	algorithm          "ppo" | "dqn"
+//	algorithm          a training algorithm's name (agents.LearnerNames: "dqn", "ppo")
 //	network            {sizes: [in, hidden..., out], activation: "tanh"|"relu"|"identity",
 //	                    params: [weights and biases, layer by layer: W (out×in, row-major), b]}
 //	normaliser         optional {mean: [in], var: [in], count, clip}

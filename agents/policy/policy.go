@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/intelliscale/intelliscale/agents"
 	"github.com/intelliscale/intelliscale/agents/nn"
 	"github.com/intelliscale/intelliscale/env/features"
 )
@@ -32,19 +33,13 @@ const (
 	MaxFeatures = 1024
 )
 
-// Algorithms that produce policies.
-const (
-	PPO = "ppo"
-	DQN = "dqn"
-)
-
 // Policy is a trained policy ready to act. Act is the only method needing the
 // network's workspaces; everything else is plain data.
 type Policy struct {
 	// Version of the file format (Version).
 	Version int
-	// Algorithm that trained the network: ppo (the actor, whose logits are argmaxed)
-	// or dqn (the Q-network, whose values are argmaxed).
+	// Algorithm that trained the network, one of agents.LearnerNames (ppo: the
+	// actor, whose logits are argmaxed; dqn: the Q-network, whose values are).
 	Algorithm string
 	// Network maps a (normalised) observation to one score per action.
 	Network Network
@@ -124,8 +119,8 @@ func (p *Policy) Validate() error {
 	if p.Version != Version {
 		return fmt.Errorf("policy: version %d: this build reads version %d", p.Version, Version)
 	}
-	if p.Algorithm != PPO && p.Algorithm != DQN {
-		return fmt.Errorf("policy: algorithm %q: want ppo or dqn", p.Algorithm)
+	if !agents.IsLearner(p.Algorithm) {
+		return fmt.Errorf("policy: algorithm %q: want one of %v", p.Algorithm, agents.LearnerNames())
 	}
 	n := &p.Network
 	if len(n.Sizes) < 2 || len(n.Sizes)-1 > MaxLayers {

@@ -35,7 +35,7 @@ func testPolicy(t testing.TB, seed uint64) *Policy {
 		z.Var[i] = rng.Float64() * 3
 	}
 	return &Policy{
-		Version: Version, Algorithm: PPO,
+		Version: Version, Algorithm: "ppo",
 		Network:    Network{Sizes: sizes, Activation: "tanh", Params: params},
 		Normaliser: z, Features: spec, Actions: []int{-3, -2, -1, 0, 1, 2, 3},
 		Sim: SimInfo{ControlIntervalSeconds: 15, ScrapeIntervalSeconds: 15, SLOLatencySeconds: 0.5, SLOTarget: 0.95,

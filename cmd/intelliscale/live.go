@@ -19,7 +19,22 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/intelliscale/intelliscale/live"
+	"github.com/intelliscale/intelliscale/live/docker"
+	"github.com/intelliscale/intelliscale/live/workload"
 )
+
+func backendNames() string {
+	var names []string
+	for _, b := range backends() {
+		names = append(names, b.Name+" ("+b.Summary+")")
+	}
+	return strings.Join(names, "; ")
+}
+
+// backends are the kinds of workload `live controller --backend` scales.
+func backends() []live.Backend {
+	return []live.Backend{docker.Backend()}
+}
 
 func init() {
 	register(command{
@@ -33,7 +48,7 @@ var liveCommands = map[string]struct {
 	summary string
 	run     func(args []string, stdout, stderr io.Writer) error
 }{
-	"controller": {"read a policy's inputs from Prometheus and scale a Compose service", runLiveController},
+	"controller": {"read a policy's inputs from Prometheus and scale a workload (--backend)", runLiveController},
 	"app":        {"the workload service: worker slots, a bounded queue, service-time distribution", runLiveApp},
 	"lb":         {"least-outstanding load balancer over the replicas of a DNS name", runLiveLB},
 	"loadgen":    {"replay a trace open-loop against a URL", runLiveLoadgen},
@@ -90,8 +105,7 @@ func runLiveController(args []string, stdout, stderr io.Writer) error {
 	params := fs.String("params", "", "the rule policy's parameters as inline YAML, e.g. '{cooldown_down: 10s}' (empty: defaults)")
 	policyFile := fs.String("policy-file", "", "exported learned policy (intelliscale export); replaces --policy")
 	mode := fs.String("mode", live.Shadow, "shadow (log what it would do) or enforce (scale)")
-	project := fs.String("project", "", "Compose project whose service is scaled (required; containers are checked by label)")
-	service := fs.String("service", "app", "Compose service scaled")
+	backend := fs.String("backend", "docker", "what is scaled: "+backendNames())
 	minR := fs.Int("min", 1, "minimum replicas")
 	maxR := fs.Int("max", 5, "maximum replicas")
 	maxStep := fs.Int("max-step", 2, "largest change in replicas per interval")
@@ -101,14 +115,11 @@ func runLiveController(args []string, stdout, stderr io.Writer) error {
 	serviceMean := fs.Duration("service-mean", 100*time.Millisecond, "mean service time of the app (the app's --service-mean)")
 	startupDelay := fs.Duration("startup-delay", 5*time.Second, "mean time from creating a replica until it is ready (the predictive policy's horizon)")
 	maxAge := fs.Duration("max-age", 0, "newest sample older than this means stale inputs: hold (0: 3 intervals)")
-	grace := fs.Duration("drain-grace", 10*time.Second, "time a draining replica has to finish its requests")
 	listen := fs.String("listen", "127.0.0.1:9100", "address of /metrics and /healthz")
 	startup := fs.Duration("startup-timeout", 2*time.Minute, "how long to wait for Prometheus to answer the policy's metrics at start")
+	bs := live.RegisterBackends(fs, backends()...)
 	if err := parseFlags(fs, args); err != nil {
 		return err
-	}
-	if *project == "" {
-		return fmt.Errorf("--project is required: the controller scales only the service of that Compose project")
 	}
 	if *interval < 0 {
 		return fmt.Errorf("--interval %v: must be >= 0", *interval)
@@ -152,25 +163,23 @@ func runLiveController(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	dc, err := live.NewDockerClient()
+	ctx, stop := signalContext()
+	defer stop()
+	scaler, err := bs.Open(ctx, fs, *backend, stdout)
 	if err != nil {
 		return err
 	}
-	defer dc.Close()
-	scaler, err := live.NewDockerScaler(dc, *project, *service, *grace, stdout)
-	if err != nil {
-		return err
-	}
+	defer func() {
+		if err := scaler.Close(); err != nil {
+			fmt.Fprintln(stderr, err)
+		}
+	}()
 	ctl, err := live.NewController(live.ControllerConfig{
 		Mode: *mode, Min: *minR, Max: *maxR, MaxStep: *maxStep, Interval: settings.Interval, MaxAge: *maxAge,
 	}, p, q, scaler, live.WallClock{}, stdout)
 	if err != nil {
 		return err
 	}
-	scaler.OnError = func(error) { ctl.CountError(live.ErrKindDocker) }
-
-	ctx, stop := signalContext()
-	defer stop()
 	// Refuse an incompatible policy at start; wait for a Prometheus that is still
 	// starting or has not scraped the service yet.
 	deadline := time.Now().Add(*startup)
@@ -193,17 +202,12 @@ func runLiveController(args []string, stdout, stderr io.Writer) error {
 	if ctx.Err() != nil {
 		return nil
 	}
-	fmt.Fprintf(stdout, "controller: policy=%s mode=%s project=%s service=%s min=%d max=%d max-step=%d interval=%v queries=%d listen=%s\n",
-		name, ctl.Config().Mode, *project, *service, *minR, *maxR, *maxStep, settings.Interval, len(p.Queries()), *listen)
+	fmt.Fprintf(stdout, "controller: policy=%s mode=%s target=%q min=%d max=%d max-step=%d interval=%v queries=%d listen=%s\n",
+		name, ctl.Config().Mode, scaler.Target(), *minR, *maxR, *maxStep, settings.Interval, len(p.Queries()), *listen)
 	errc := make(chan error, 1)
 	go func() { errc <- serve(ctx, *listen, ctl.Handler(), 5*time.Second) }()
 	runErr := ctl.Run(ctx)
 	stop()
-	wctx, cancel := context.WithTimeout(context.Background(), *grace+5*time.Second)
-	defer cancel()
-	if err := scaler.Wait(wctx); err != nil {
-		fmt.Fprintln(stderr, err)
-	}
 	if err := <-errc; err != nil {
 		return err
 	}
@@ -214,7 +218,7 @@ func runLiveController(args []string, stdout, stderr io.Writer) error {
 func runLiveApp(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("live app", "[flags]", stderr)
 	listen := fs.String("listen", "127.0.0.1:8080", "listen address (use :8080 in a container)")
-	var cfg live.AppConfig
+	var cfg workload.AppConfig
 	fs.IntVar(&cfg.Slots, "slots", 4, "worker slots (requests served at once)")
 	fs.IntVar(&cfg.Queue, "queue", 100, "requests that may wait for a slot; beyond that 503")
 	fs.DurationVar(&cfg.Timeout, "timeout", 10*time.Second, "per-request timeout from arrival; beyond that 504")
@@ -235,7 +239,7 @@ func runLiveApp(args []string, stdout, stderr io.Writer) error {
 			cfg.Seed = cfg.Seed*31 + uint64(c)
 		}
 	}
-	app, err := live.NewApp(cfg, time.Now())
+	app, err := workload.NewApp(cfg, time.Now())
 	if err != nil {
 		return err
 	}
@@ -270,7 +274,7 @@ func runLiveApp(args []string, stdout, stderr io.Writer) error {
 func runLiveLB(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("live lb", "[flags]", stderr)
 	listen := fs.String("listen", "127.0.0.1:8000", "listen address (use :8000 in a container)")
-	var cfg live.BalancerConfig
+	var cfg workload.BalancerConfig
 	fs.StringVar(&cfg.Service, "service", "app", "DNS name of the replicas")
 	fs.IntVar(&cfg.Port, "port", 8080, "port the replicas listen on")
 	fs.DurationVar(&cfg.Refresh, "refresh", time.Second, "how often the name is re-resolved")
@@ -278,7 +282,7 @@ func runLiveLB(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	reg := prometheus.NewRegistry()
-	lb, err := live.NewBalancer(cfg, net.DefaultResolver, reg)
+	lb, err := workload.NewBalancer(cfg, net.DefaultResolver, reg)
 	if err != nil {
 		return err
 	}
@@ -316,12 +320,12 @@ func runLiveLoadgen(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	tr, err := live.ReadRateCSV(f, filepath.Base(fs.Arg(0)))
+	tr, err := workload.ReadRateCSV(f, filepath.Base(fs.Arg(0)))
 	f.Close()
 	if err != nil {
 		return err
 	}
-	sched, err := live.Schedule(tr, *compression, *scale, *maxN, *maxDur, rand.New(rand.NewPCG(*seed, 0x10ad)))
+	sched, err := workload.Schedule(tr, *compression, *scale, *maxN, *maxDur, rand.New(rand.NewPCG(*seed, 0x10ad)))
 	if err != nil {
 		return err
 	}
@@ -329,7 +333,7 @@ func runLiveLoadgen(args []string, stdout, stderr io.Writer) error {
 	defer stop()
 	fmt.Fprintf(stdout, "loadgen: %d requests over %v to %s\n", len(sched), time.Duration(float64(tr.Duration()) / *compression).Round(time.Second), *target)
 	client := &http.Client{Timeout: *timeout, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
-	rep := live.Replay(ctx, sched, *maxInFlight, live.WallClock{}, live.HTTPSender(client, *target))
+	rep := workload.Replay(ctx, sched, *maxInFlight, live.WallClock{}, workload.HTTPSender(client, *target))
 	fmt.Fprintln(stdout, "loadgen:", rep)
 	return nil
 }

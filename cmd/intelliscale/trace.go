@@ -18,8 +18,8 @@ func init() {
 }
 
 var traceSubcommands = []struct{ name, synopsis string }{
-	{"synth", "--synth FILE.yaml | --builtin NAME  [--trace-seed N] [shape flags] [--out FILE.csv]"},
-	{"import", "--in FILE [format flags] [--resample D] [--start D] [--end D | --length D] [--scale-mean R | --scale-peak R] [--out FILE.csv]"},
+	{"synth", "--synth FILE.yaml | --builtin NAME  [--trace-seed N] [--start D] [--end D | --length D] [--scale-mean R | --scale-peak R] [--out FILE.csv]"},
+	{"import", "(--in FILE [format flags] | --prometheus URL --start T [--end T] | --dump FILE) [--query EXPR] [--step D] [--scale-mean R | --scale-peak R] [--resample D] [--out FILE.csv]"},
 	{"info", "[format flags] FILE"},
 }
 
@@ -90,17 +90,35 @@ func traceImport(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("trace import", traceSynopsis("import"), stderr)
 	in := fs.String("in", "", "input trace: .csv, .txt counts, .log access log, .tbz2/.tar.bz2 archive (required)")
 	out := fs.String("out", "-", "output CSV (seconds,rate or timestamp,rate), written atomically; - is standard output")
-	src := traces.BindFlags(fs, traces.FlagLoad|traces.FlagShape)
+	file := traces.BindFlags(fs, traces.FlagLoad|traces.FlagScale)
+	var src metricsSource
+	src.register(fs)
+	query := fs.String("query", "", "with --prometheus or --dump: PromQL for the request rate as one series, req/s (default sum(rate(http_requests_total[W])), W the step but at least 1m)")
+	step := fs.Duration("step", time.Minute, "with --prometheus or --dump: bucket length of the trace (the query's resolution)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if err := traceNoArgs(fs); err != nil {
 		return err
 	}
-	if *in == "" {
-		return errors.New("--in FILE is required")
+	fromMetrics := src.prometheus != "" || src.dump != ""
+	switch {
+	case fromMetrics && *in != "":
+		return errors.New("--in FILE and --prometheus/--dump are exclusive")
+	case *in == "" && !fromMetrics:
+		return errors.New("--in FILE is required (or --prometheus URL or --dump FILE)")
+	case *out != "-" && (*out == *in || *out == src.dump):
+		return fmt.Errorf("--out %s is the input: refusing to overwrite it", *out)
 	}
-	t, err := src.Trace(*in)
+	var t *traces.Trace
+	var err error
+	if fromMetrics {
+		if t, err = traceImportMetrics(src, *query, *step, stderr); err == nil {
+			t, err = file.Shape(t)
+		}
+	} else {
+		t, err = file.Trace(*in)
+	}
 	if err != nil {
 		return err
 	}

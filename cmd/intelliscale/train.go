@@ -11,20 +11,21 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/intelliscale/intelliscale/agents"
 	"github.com/intelliscale/intelliscale/experiments/train"
 )
 
 func init() {
 	register(command{
 		name:    "train",
-		summary: "train a PPO or DQN autoscaling policy (checkpoints, --resume, policy.json)",
+		summary: "train a learned autoscaling policy (" + strings.Join(agents.LearnerNames(), ", ") + "; checkpoints, --resume, policy.json)",
 		run:     runTrain,
 	})
 }
 
-const trainHelp = `Trains a policy on the autoscaling environment as the YAML config says (strict:
+var trainHelp = `Trains a policy on the autoscaling environment as the YAML config says (strict:
 unknown keys are errors). Top-level keys and defaults:
-  algorithm         ppo | dqn (required)
+  algorithm         ` + strings.Join(agents.LearnerNames(), " | ") + ` (required)
   steps             environment steps over all copies (200000)
   seed              seed of everything random (1)
   checkpoint_every  env steps between checkpoints (steps/10; negative: only at the end)
@@ -33,7 +34,8 @@ unknown keys are errors). Top-level keys and defaults:
   split             train/validation/test fractions; training uses the train part ([0.6, 0.2, 0.2])
   env               autoscaling env: sim, episode_length (2h), warmup (10m), actions,
                     rate_scale, cost_weight, slo_weight, drop_weight, features
-  ppo, dqn          hyperparameters (CleanRL defaults; see experiments/train/TRAINING.md)
+  ` + fmt.Sprintf("%-17s", strings.Join(agents.LearnerNames(), ", ")) + ` the algorithm's hyperparameters, under its name (CleanRL defaults;
+                    see experiments/train/TRAINING.md)
 The run directory receives config.yaml, progress.csv, checkpoint.bin, policy.json and
 reward_curve.png. Interrupt (Ctrl-C) keeps the last checkpoint; --resume continues from
 it and ends with the same policy.json as an uninterrupted run.`

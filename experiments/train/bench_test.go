@@ -3,6 +3,9 @@ package train
 import (
 	"path/filepath"
 	"testing"
+
+	"github.com/intelliscale/intelliscale/agents/dqn"
+	"github.com/intelliscale/intelliscale/agents/ppo"
 )
 
 // benchmarkTrain runs the shipped configuration for 8192 steps per iteration
@@ -15,8 +18,12 @@ func benchmarkTrain(b *testing.B, file string, parallel bool) {
 		b.Fatal(err)
 	}
 	cfg.Steps, cfg.CheckpointEvery = 8192, -1
-	cfg.PPO.ParallelEnvs = parallel
-	cfg.DQN.LearningStarts = 1000 // learn during the benchmark, not only explore
+	switch cfg.Algorithm {
+	case PPO:
+		setPPO(&cfg, func(p *ppo.Config) { p.ParallelEnvs = parallel })
+	case DQN:
+		setDQN(&cfg, func(d *dqn.Config) { d.LearningStarts = 1000 }) // learn during the benchmark, not only explore
+	}
 	steps := 0
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

@@ -1,4 +1,5 @@
-// Package train runs PPO or DQN training on the autoscaling environment: a resolved
+// Package train runs any registered training algorithm (agents.LearnerNames: PPO,
+// DQN) on the autoscaling environment through one loop: a resolved
 // configuration, a progress bar, progress.csv, atomic checkpoints that resume to the
 // same bytes, a reward-curve plot and an exported policy file (agents/policy).
 package train
@@ -11,15 +12,19 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/intelliscale/intelliscale/agents"
 	"github.com/intelliscale/intelliscale/agents/dqn"
+	"github.com/intelliscale/intelliscale/agents/learner"
 	"github.com/intelliscale/intelliscale/agents/ppo"
 	"github.com/intelliscale/intelliscale/env"
 	"github.com/intelliscale/intelliscale/internal/yamldoc"
@@ -27,25 +32,25 @@ import (
 )
 
 // Config is one training run. Start from DefaultConfig (LoadConfig does): the
-// zero values of Algorithm-specific sections are not their defaults.
+// zero value of Learner is not the algorithm's defaults.
 type Config struct {
-	// Algorithm is ppo or dqn. Required.
+	// Algorithm is the training algorithm, one of agents.LearnerNames (ppo, dqn).
+	// Required.
 	Algorithm string `yaml:"algorithm"`
 	// Steps is the training budget in environment steps (all copies together); it
-	// overrides ppo.total_steps and dqn.total_steps. PPO trains whole updates, so it
-	// runs floor(Steps / (num_envs*num_steps)) of them. Default 200000.
+	// overrides the algorithm's total_steps. PPO trains whole updates, so it runs
+	// floor(Steps / (num_envs*num_steps)) of them. Default 200000.
 	Steps int `yaml:"steps"`
 	// Seed seeds everything random in the run (networks, actions, episodes); it
-	// overrides ppo.seed and dqn.seed. Default 1.
+	// overrides the algorithm's seed. Default 1.
 	Seed uint64 `yaml:"seed"`
 	// CheckpointEvery is the number of environment steps between checkpoints (PPO:
 	// at the first update boundary at or after each multiple). Default Steps/10;
 	// negative disables checkpoints (the final one is still written).
 	CheckpointEvery int `yaml:"checkpoint_every"`
-	// Traces are the traffic traces episodes are cut from (traces.Source: builtin,
-	// file with its load options, or synth; then resample, crop, scale); each is split
-	// by time with Split and only its train part is used. Default: the four built-in
-	// traces. Must be empty when Env.Traces is set by the caller.
+	// Traces are the traffic traces episodes are cut from; each is split by time with
+	// Split and only its train part is used. Default: the four built-in traces.
+	// Ignored (must be empty) when Env.Traces is set by the caller.
 	Traces []traces.Source `yaml:"traces"`
 	// Split gives the train, validation and test fractions of every trace. Default
 	// [0.6, 0.2, 0.2].
@@ -55,34 +60,45 @@ type Config struct {
 	// its Traces are set (in Go), they are used as they are: they must already be
 	// training windows.
 	Env env.AutoscaleConfig `yaml:"env"`
-	// PPO are the PPO hyperparameters (used when Algorithm is ppo); defaults
-	// ppo.DefaultConfig with normalize_obs true.
-	PPO ppo.Config `yaml:"ppo"`
-	// DQN are the DQN hyperparameters (used when Algorithm is dqn); defaults
-	// dqn.DefaultConfig.
-	DQN dqn.Config `yaml:"dqn"`
 	// Lagrangian learns the SLO weight as a Lagrange multiplier against a violation
-	// budget (PPO only; see LagrangianConfig). Default off.
+	// budget (on-policy algorithms only: ppo; see LagrangianConfig). Default off.
 	Lagrangian LagrangianConfig `yaml:"lagrangian,omitempty"`
+	// Learner holds the algorithm's hyperparameters (*ppo.Config, *dqn.Config),
+	// written in YAML under the key named after the algorithm (ppo:, dqn:); defaults
+	// the algorithm's NewConfig (PPO with normalize_obs true).
+	Learner learner.Config `yaml:"-"`
+	// Sections holds the YAML sections named after an algorithm as decoded, until
+	// Validate decodes the one of Algorithm strictly into Learner (any other is an
+	// error). Only the YAML decoder sets it.
+	Sections map[string]yaml.Node `yaml:",inline"`
 }
 
-// Algorithms.
+// Names of the algorithms registered today (agents.LearnerNames has them all).
 const (
-	PPO = "ppo"
-	DQN = "dqn"
+	PPO = ppo.Name
+	DQN = dqn.Name
 )
 
-// DefaultConfig returns the defaults for an algorithm (ppo or dqn): every section
-// at its package's defaults, PPO with observation normalisation on.
+// DefaultConfig returns the defaults for an algorithm: every section at its
+// package's defaults (the algorithm's NewConfig). An unknown algorithm leaves Learner
+// nil, which Validate reports.
 func DefaultConfig(algorithm string) Config {
-	c := Config{Algorithm: algorithm, PPO: ppo.DefaultConfig(), DQN: dqn.DefaultConfig()}
-	c.PPO.NormalizeObs = true
+	c := Config{Algorithm: algorithm}
+	if a, err := agents.Learner(algorithm); err == nil {
+		c.Learner = a.NewConfig()
+	}
 	return c
+}
+
+// algorithm is the registered algorithm of c (c validated).
+func (c *Config) algorithm() learner.Algorithm {
+	a, _ := agents.Learner(c.Algorithm)
+	return a
 }
 
 // Validate fills defaults and rejects bad values and combinations, as
 // *yamldoc.FieldError values naming the YAML field. It does not load traces (see
-// Resolve).
+// Resolve), but validates the environment's settings.
 func (c *Config) Validate() error {
 	var errs []error
 	add := func(err error) {
@@ -90,13 +106,30 @@ func (c *Config) Validate() error {
 			errs = append(errs, err)
 		}
 	}
-	switch c.Algorithm {
-	case PPO, DQN:
-	case "":
-		add(yamldoc.Errorf("algorithm", "required: ppo or dqn"))
-	default:
-		add(yamldoc.Invalid("algorithm", c.Algorithm, "want ppo or dqn"))
+	bad := func(field string, v any, why string) { add(yamldoc.Invalid(field, v, why)) }
+	alg, algErr := agents.Learner(c.Algorithm)
+	switch {
+	case c.Algorithm == "":
+		add(yamldoc.Errorf("algorithm", "required: one of %v", agents.LearnerNames()))
+	case algErr != nil:
+		bad("algorithm", c.Algorithm, fmt.Sprintf("want one of %v", agents.LearnerNames()))
+	case c.Learner == nil:
+		c.Learner = alg.NewConfig()
+	case reflect.TypeOf(c.Learner) != reflect.TypeOf(alg.NewConfig()):
+		bad("algorithm", c.Algorithm, fmt.Sprintf("hyperparameters of type %T given", c.Learner))
 	}
+	for _, k := range slices.Sorted(maps.Keys(c.Sections)) {
+		n := c.Sections[k]
+		switch {
+		case algErr == nil && k == c.Algorithm && c.Learner != nil:
+			add(yamldoc.Within(k, yamldoc.DecodeNode(&n, c.Learner)))
+		case agents.IsLearner(k):
+			add(&yamldoc.FieldError{Path: k, Err: fmt.Errorf("a %s section in a %s run would be ignored: remove it (or set algorithm: %s)", k, c.Algorithm, k)})
+		default:
+			add(&yamldoc.FieldError{Path: k, Err: fmt.Errorf("unknown key %q", k)})
+		}
+	}
+	c.Sections = nil
 	if c.Steps == 0 {
 		c.Steps = 200_000
 	}
@@ -113,15 +146,15 @@ func (c *Config) Validate() error {
 	sum := 0.0
 	for i, f := range c.Split {
 		if !(f >= 0 && f <= 1) {
-			add(yamldoc.Invalid(fmt.Sprintf("split[%d]", i), f, "must be in [0, 1]"))
+			bad(fmt.Sprintf("split[%d]", i), f, "must be in [0, 1]")
 		}
 		sum += f
 	}
 	if math.Abs(sum-1) > 1e-9 {
-		add(yamldoc.Invalid("split", c.Split, "fractions must sum to 1"))
+		bad("split", c.Split, "fractions must sum to 1")
 	}
 	if len(c.Env.Traces) > 0 && len(c.Traces) > 0 {
-		add(yamldoc.Invalid("traces", len(c.Traces), "must be empty when the environment's traces are given"))
+		bad("traces", len(c.Traces), "must be empty when the environment's traces are given")
 	}
 	if len(c.Env.Traces) == 0 && c.Traces == nil {
 		for _, s := range traces.DefaultSpecs() {
@@ -137,14 +170,10 @@ func (c *Config) Validate() error {
 	// The environment is validated here too, so that a bad env value is reported
 	// before any trace is loaded; its traces are checked by Resolve.
 	add(yamldoc.Within("env", withoutTraces(c.Env.Validate(), len(c.Env.Traces) == 0)))
-	errs = append(errs, c.Lagrangian.validate(c.Algorithm)...)
-	c.PPO.TotalSteps, c.PPO.Seed = c.Steps, c.Seed
-	c.DQN.TotalSteps, c.DQN.Seed = c.Steps, c.Seed
-	switch c.Algorithm {
-	case PPO:
-		add(yamldoc.Within("ppo", c.PPO.Validate()))
-	case DQN:
-		add(yamldoc.Within("dqn", c.DQN.Validate()))
+	if algErr == nil {
+		errs = append(errs, c.Lagrangian.validate(alg)...)
+		c.Learner.SetBudget(c.Steps, c.Seed)
+		add(yamldoc.Within(c.Algorithm, c.Learner.Validate()))
 	}
 	return errors.Join(errs...)
 }
@@ -198,38 +227,10 @@ func DecodeConfig(r io.Reader, name string) (Config, error) {
 	}
 	_ = yaml.Unmarshal(data, &head) // strictness is checked below
 	c := DefaultConfig(head.Algorithm)
-	root, err := yamldoc.Decode(data, name, &c)
-	if err != nil {
+	if _, err := yamldoc.Load(data, name, &c); err != nil {
 		return Config{}, err
 	}
-	err = errors.Join(otherSections(root, "", c.Algorithm), c.Validate())
-	if err != nil {
-		return Config{}, yamldoc.Locate(err, name, root)
-	}
 	return c, nil
-}
-
-// otherSections rejects the hyperparameter section of the algorithm not chosen in
-// the mapping at path: a dqn: section in a ppo run would be ignored without a word.
-func otherSections(root *yaml.Node, path, algorithm string) error {
-	var errs []error
-	for _, other := range []string{PPO, DQN} {
-		if other == algorithm || (algorithm != PPO && algorithm != DQN) {
-			continue
-		}
-		if k, ok := yamldoc.Child(root, path, other); ok {
-			errs = append(errs, &yamldoc.FieldError{Path: joinPath(path, other), Line: k.Line,
-				Err: fmt.Errorf("a %s section in a %s run would be ignored: remove it (or set algorithm: %s)", other, algorithm, other)})
-		}
-	}
-	return errors.Join(errs...)
-}
-
-func joinPath(a, b string) string {
-	if a == "" {
-		return b
-	}
-	return a + "." + b
 }
 
 // Set by an experiment: keys of a training configuration that an experiment's
@@ -243,11 +244,11 @@ var experimentKeys = map[string]string{
 }
 
 // DecodeParams decodes the train.params of a learned policy in an experiment: a
-// training configuration (env, ppo, dqn, lagrangian, checkpoint_every) over
-// DefaultConfig(algorithm), strictly, without the keys the experiment sets itself
-// (algorithm, steps, seed, traces, split, env.sim). The result is not validated (the
-// experiment fills those keys first). Errors are FieldErrors with paths relative to
-// params and the lines params has in its document.
+// training configuration (env, lagrangian, checkpoint_every and the algorithm's
+// section) over DefaultConfig(algorithm), strictly, without the keys the experiment
+// sets itself (algorithm, steps, seed, traces, split, env.sim). The result is not
+// validated (the experiment fills those keys first). Errors are FieldErrors with
+// paths relative to params and the lines params has in its document.
 func DecodeParams(params *yaml.Node, algorithm string) (Config, error) {
 	c := DefaultConfig(algorithm)
 	if params == nil || params.IsZero() {
@@ -257,38 +258,18 @@ func DecodeParams(params *yaml.Node, algorithm string) (Config, error) {
 		return Config{}, err
 	}
 	var errs []error
-	for key, by := range experimentKeys {
+	for _, key := range slices.Sorted(maps.Keys(experimentKeys)) {
 		if k, ok := yamldoc.Child(params, "", key); ok {
-			errs = append(errs, &yamldoc.FieldError{Path: key, Line: k.Line, Err: fmt.Errorf("set by the experiment (%s), not here", by)})
+			errs = append(errs, &yamldoc.FieldError{Path: key, Line: k.Line, Err: fmt.Errorf("set by the experiment (%s), not here", experimentKeys[key])})
 		}
 	}
 	if k, ok := yamldoc.Child(params, "env", "sim"); ok {
 		errs = append(errs, &yamldoc.FieldError{Path: "env.sim", Line: k.Line, Err: errors.New("set by the experiment (its sim section), not here")})
 	}
-	errs = append(errs, otherSections(params, "", algorithm))
 	if err := errors.Join(errs...); err != nil {
-		return Config{}, sortByLine(err)
+		return Config{}, err
 	}
 	return c, nil
-}
-
-// sortByLine orders joined FieldErrors by line, so that messages come in file order
-// whatever the map order that found them.
-func sortByLine(err error) error {
-	j, ok := err.(interface{ Unwrap() []error })
-	if !ok {
-		return err
-	}
-	list := append([]error(nil), j.Unwrap()...)
-	line := func(e error) int {
-		var fe *yamldoc.FieldError
-		if errors.As(e, &fe) {
-			return fe.Line
-		}
-		return 0
-	}
-	slices.SortStableFunc(list, func(a, b error) int { return line(a) - line(b) })
-	return errors.Join(list...)
 }
 
 // Resolve loads the traces (the train part of each, unless Env.Traces is set) and
@@ -333,33 +314,6 @@ func (c *Config) resolvedYAML() ([]byte, error) {
 	return buf.Bytes(), enc.Close()
 }
 
-// configFile is config.yaml: resolvedYAML without the section of the algorithm not
-// chosen, so that the file loads back (a dqn: section in a ppo run is an error).
-func (c *Config) configFile() ([]byte, error) {
-	y, err := c.resolvedYAML()
-	if err != nil {
-		return nil, err
-	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(y, &doc); err != nil || len(doc.Content) == 0 {
-		return y, err
-	}
-	m := doc.Content[0]
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if k := m.Content[i].Value; (k == PPO || k == DQN) && k != c.Algorithm {
-			m.Content = append(m.Content[:i], m.Content[i+2:]...)
-			break
-		}
-	}
-	var buf bytes.Buffer
-	enc := yaml.NewEncoder(&buf)
-	enc.SetIndent(2)
-	if err := enc.Encode(&doc); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), enc.Close()
-}
-
 // Hash identifies what determines the trained policy: the resolved configuration
 // without the fields that do not change the result (checkpoint_every,
 // ppo.parallel_envs) and the traces' contents. A checkpoint resumes only under the
@@ -392,6 +346,29 @@ func (c *Config) Hash() (string, error) {
 func (c *Config) hashable() *Config {
 	h := *c
 	h.CheckpointEvery = 0
-	h.PPO.ParallelEnvs = false
+	if k, ok := h.Learner.(learner.Canonicaler); ok {
+		h.Learner = k.Canonical()
+	}
 	return &h
+}
+
+// configYAML is Config without its methods, for the YAML codec.
+type configYAML Config
+
+// MarshalYAML writes the configuration with the algorithm's hyperparameters under
+// its name.
+func (c Config) MarshalYAML() (any, error) {
+	var n yaml.Node
+	c.Sections = nil
+	if err := n.Encode((*configYAML)(&c)); err != nil {
+		return nil, err
+	}
+	if c.Learner != nil && c.Algorithm != "" {
+		var v yaml.Node
+		if err := v.Encode(c.Learner); err != nil {
+			return nil, err
+		}
+		n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: c.Algorithm}, &v)
+	}
+	return &n, nil
 }

@@ -1,9 +1,12 @@
 package train
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/intelliscale/intelliscale/agents/ppo"
 )
 
 func TestDecodeConfigErrorsNameLineAndField(t *testing.T) {
@@ -29,6 +32,9 @@ func TestDecodeConfigErrorsNameLineAndField(t *testing.T) {
 		{"bad trace scale", "algorithm: ppo\ntraces:\n  - builtin: bursty\n    scale_mean: -5\n", []string{"c.yaml line 4: traces[0].scale_mean: -5: must be at least 0"}},
 		{"tiny interval", "algorithm: ppo\nenv:\n  sim:\n    control_interval: 1us\n", []string{"c.yaml line 4: env.sim.control_interval: 1µs: must be at least 100ms"}},
 		{"huge num_envs", "algorithm: ppo\nppo:\n  num_envs: 100000\n", []string{"c.yaml line 3: ppo.num_envs: 100000: must be in [1, 1024]"}},
+		{"other algorithm's section", "algorithm: ppo\nsteps: 10\ndqn:\n  gamma: 0.9\n", []string{"c.yaml line 3: dqn: a dqn section in a ppo run would be ignored"}},
+		{"lagrangian off-policy", "algorithm: dqn\nlagrangian: {enabled: true}\n", []string{"line 2", "lagrangian.enabled", "on-policy"}},
+		{"unknown key after section", "algorithm: ppo\nppo: {num_envs: 2}\nenvv: {}\n", []string{"line 3", "envv"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -50,11 +56,12 @@ func TestDecodeConfigDefaultsAndOverrides(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.PPO.TotalSteps != 4096 || c.PPO.Seed != 9 || c.DQN.Seed != 9 {
-		t.Fatalf("steps/seed not passed to the algorithms: %+v", c.PPO)
+	p := ppoOf(c)
+	if p.TotalSteps != 4096 || p.Seed != 9 {
+		t.Fatalf("steps/seed not passed to the algorithm: %+v", p)
 	}
-	if c.PPO.NumSteps != 128 || !c.PPO.AnnealLR || !c.PPO.NormalizeObs || c.PPO.NumEnvs != 2 {
-		t.Fatalf("PPO defaults not kept under a partial section: %+v", c.PPO)
+	if p.NumSteps != 128 || !p.AnnealLR || !p.NormalizeObs || p.NumEnvs != 2 {
+		t.Fatalf("PPO defaults not kept under a partial section: %+v", p)
 	}
 	w, err := DecodeConfig(strings.NewReader("algorithm: ppo\nenv: {slo_weight: 10}\n"), "c.yaml")
 	if err != nil || *w.Env.CostWeight != 1 || *w.Env.SLOWeight != 10 || *w.Env.DropWeight != 5 {
@@ -79,12 +86,51 @@ func TestShippedConfigsLoad(t *testing.T) {
 		}
 		h1, _ := c.Hash()
 		c.CheckpointEvery++
-		c.PPO.ParallelEnvs = !c.PPO.ParallelEnvs
+		if c.Algorithm == PPO {
+			setPPO(&c, func(p *ppo.Config) { p.ParallelEnvs = !p.ParallelEnvs })
+		}
 		h2, _ := c.Hash()
 		c.Seed++
 		h3, _ := c.Hash()
 		if h1 != h2 || h1 == h3 {
 			t.Fatalf("%s: hash should ignore checkpoint_every and parallel_envs only (%s %s %s)", name, h1, h2, h3)
 		}
+	}
+}
+
+// TestConfigRoundTrip: the resolved YAML holds the algorithm's section under its
+// name, and decoding it gives the same hash.
+func TestConfigRoundTrip(t *testing.T) {
+	for _, alg := range []string{PPO, DQN} {
+		c := tinyConfig(alg)
+		if err := c.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		y, err := c.resolvedYAML()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(y), "\n"+alg+":\n") {
+			t.Fatalf("%s: resolved YAML has no %s section:\n%s", alg, alg, y)
+		}
+		d, err := DecodeConfig(strings.NewReader(string(y)), "config.yaml")
+		if err != nil {
+			t.Fatalf("%s: %v", alg, err)
+		}
+		y2, _ := d.resolvedYAML()
+		if string(y) != string(y2) {
+			t.Fatalf("%s: resolved YAML changed on a round trip:\n%s\n---\n%s", alg, y, y2)
+		}
+	}
+}
+
+func TestCheckpointOfAnotherFormatRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), CheckpointFile)
+	if err := os.WriteFile(path, []byte("INTELLISCALE-CHECKPOINT-1\n\x00\x01"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := readCheckpoint(path)
+	if err == nil || !strings.Contains(err.Error(), `format "1"`) || !strings.Contains(err.Error(), "new directory") {
+		t.Fatalf("error %v: want a refusal naming format 1", err)
 	}
 }

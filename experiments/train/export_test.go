@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/intelliscale/intelliscale/agents/learner"
 	"github.com/intelliscale/intelliscale/agents/policy"
 	"github.com/intelliscale/intelliscale/agents/ppo"
 	"github.com/intelliscale/intelliscale/env"
@@ -26,16 +27,16 @@ func TestExportedPolicyDecidesAsTrainer(t *testing.T) {
 		t.Fatal(err)
 	}
 	rs := &runState{cfg: cfg, hash: "sha256:test"}
-	tr, err := ppo.NewTrainer(cfg.PPO, func(int) env.Env { e, _ := rs.newEnv(); return e })
+	l, err := ppo.Algorithm().New(cfg.Learner, learner.Run{NewEnv: func(int) env.Env { e, _ := rs.newEnv(); return e }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer tr.Close()
+	defer l.Close()
 	for range 3 {
-		tr.Update()
+		l.Update()
 	}
-	greedy := tr.Policy()
-	exported, err := rs.ppoPolicy(tr)
+	greedy := l.(interface{ Trainer() *ppo.Trainer }).Trainer().Policy()
+	exported, err := rs.export(l)
 	if err != nil {
 		t.Fatal(err)
 	}

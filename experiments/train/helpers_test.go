@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/intelliscale/intelliscale/agents/dqn"
+	"github.com/intelliscale/intelliscale/agents/ppo"
 	"github.com/intelliscale/intelliscale/internal/repo"
 	"github.com/intelliscale/intelliscale/traces"
 )
@@ -27,13 +29,41 @@ func tinyConfig(alg string) Config {
 	c.Env.Sim.MaxReplicas = 20
 	c.Steps = 1536
 	c.CheckpointEvery = -1
-	c.PPO.NumEnvs, c.PPO.NumSteps, c.PPO.NumMinibatches, c.PPO.UpdateEpochs = 2, 128, 4, 2
-	c.PPO.Hidden = []int{16, 16}
-	c.PPO.LearningRate = 1e-3
-	c.DQN.LearningStarts, c.DQN.BufferSize, c.DQN.BatchSize = 200, 1000, 32
-	c.DQN.TrainFrequency, c.DQN.TargetNetworkFrequency = 4, 100
-	c.DQN.Hidden = []int{16, 16}
+	switch alg {
+	case PPO:
+		setPPO(&c, func(p *ppo.Config) {
+			p.NumEnvs, p.NumSteps, p.NumMinibatches, p.UpdateEpochs = 2, 128, 4, 2
+			p.Hidden = []int{16, 16}
+			p.LearningRate = 1e-3
+		})
+	case DQN:
+		setDQN(&c, func(d *dqn.Config) {
+			d.LearningStarts, d.BufferSize, d.BatchSize = 200, 1000, 32
+			d.TrainFrequency, d.TargetNetworkFrequency = 4, 100
+			d.Hidden = []int{16, 16}
+		})
+	}
 	return c
+}
+
+// ppoOf and dqnOf are a configuration's hyperparameters (of that algorithm).
+func ppoOf(c Config) ppo.Config { return *c.Learner.(*ppo.Config) }
+func dqnOf(c Config) dqn.Config { return *c.Learner.(*dqn.Config) }
+
+// setPPO and setDQN change a copy of c's hyperparameters (a Config's Learner is a
+// pointer, shared by copies of the Config).
+func setPPO(c *Config, f func(*ppo.Config)) {
+	p := ppoOf(*c)
+	p.Hidden = slices.Clone(p.Hidden)
+	f(&p)
+	c.Learner = &p
+}
+
+func setDQN(c *Config, f func(*dqn.Config)) {
+	d := dqnOf(*c)
+	d.Hidden = slices.Clone(d.Hidden)
+	f(&d)
+	c.Learner = &d
 }
 
 func readFile(t *testing.T, path string) []byte {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/intelliscale/intelliscale/agents/learner"
 	"github.com/intelliscale/intelliscale/env"
 	"github.com/intelliscale/intelliscale/internal/yamldoc"
 )
@@ -21,7 +22,7 @@ import (
 // with the share taken over all the rollout's requests (all copies). λ starts at
 // env.slo_weight. The zero value is off, and adds nothing to the configuration's hash.
 type LagrangianConfig struct {
-	// Enabled turns the multiplier on (PPO only). Default false.
+	// Enabled turns the multiplier on (on-policy algorithms only: ppo). Default false.
 	Enabled bool `yaml:"enabled,omitempty"`
 	// Budget is the share of requests allowed to violate the SLO (0.05 for a 95 %
 	// target). A little below 1 - target leaves a margin for evaluation. Default
@@ -41,7 +42,7 @@ const DefaultLagrangeLearningRate = 1
 
 // validate fills LearningRate and rejects bad values when enabled; the budget's
 // default needs the simulator's SLO and is filled by resolve.
-func (c *LagrangianConfig) validate(algorithm string) []error {
+func (c *LagrangianConfig) validate(alg learner.Algorithm) []error {
 	if !c.Enabled {
 		if *c != (LagrangianConfig{}) {
 			return []error{yamldoc.Errorf("lagrangian", "budget or learning_rate set but enabled is false")}
@@ -52,8 +53,8 @@ func (c *LagrangianConfig) validate(algorithm string) []error {
 	bad := func(field string, v any, why string) {
 		errs = append(errs, yamldoc.Invalid("lagrangian."+field, v, why))
 	}
-	if algorithm == DQN {
-		bad("enabled", true, "only with algorithm ppo (the multiplier is updated between PPO rollouts)")
+	if !alg.OnPolicy {
+		bad("enabled", true, fmt.Sprintf("only with an on-policy algorithm such as ppo (the multiplier is updated between rollouts), not %s", alg.Name))
 	}
 	if c.LearningRate == 0 {
 		c.LearningRate = DefaultLagrangeLearningRate

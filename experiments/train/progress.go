@@ -9,26 +9,28 @@ import (
 	"time"
 )
 
-// progressColumns are progress.csv's columns. One row per PPO update or per
-// finished DQN episode; a figure an algorithm does not have is left empty.
-// slo_violation_share (the update's rollout share of requests violating the SLO)
-// and lagrange_multiplier (the SLO weight the next rollout trains with) are set
-// only with lagrangian.enabled. steps_per_second is wall-clock, the last column,
-// and the only one that differs between two runs of the same configuration.
-var progressColumns = []string{
-	"step", "episode_return", "episode_length",
-	"policy_loss", "value_loss", "entropy", "approx_kl", "learning_rate",
-	"td_loss", "q_values", "epsilon",
-	"slo_violation_share", "lagrange_multiplier",
-	"steps_per_second",
+// columns are progress.csv's columns: step, episode_return and episode_length (the
+// means over the episodes that ended since the previous row, empty when none did),
+// the algorithm's own columns (learner.Algorithm.Columns), with lagrangian.enabled
+// slo_violation_share (the rollout's share of requests violating the SLO) and
+// lagrange_multiplier (the SLO weight the next rollout trains with), and last
+// steps_per_second, wall-clock, the only column that differs between two runs of
+// the same configuration. A figure not available is left empty.
+func (rs *runState) columns() []string {
+	c := append([]string{"step", "episode_return", "episode_length"}, rs.cfg.algorithm().Columns...)
+	if rs.cfg.Lagrangian.Enabled {
+		c = append(c, "slo_violation_share", "lagrange_multiplier")
+	}
+	return append(c, "steps_per_second")
 }
 
 // row is one progress.csv row; NaN fields are written empty.
 type row struct {
-	step                                                                    int
-	episodeReturn, episodeLength                                            float64
-	policyLoss, valueLoss, entropy, approxKL, learningRate, tdLoss, qValues float64
-	epsilon, sloShare, multiplier, stepsPerSecond                           float64
+	step                         int
+	episodeReturn, episodeLength float64
+	values                       []float64 // the algorithm's columns
+	loop                         []float64 // the training loop's (Lagrangian) columns
+	stepsPerSecond               float64
 }
 
 func (r row) csv() string {
@@ -38,11 +40,15 @@ func (r row) csv() string {
 		}
 		return strconv.FormatFloat(v, 'g', -1, 64)
 	}
-	return strings.Join([]string{
-		strconv.Itoa(r.step), f(r.episodeReturn), f(r.episodeLength),
-		f(r.policyLoss), f(r.valueLoss), f(r.entropy), f(r.approxKL), f(r.learningRate),
-		f(r.tdLoss), f(r.qValues), f(r.epsilon), f(r.sloShare), f(r.multiplier), strconv.FormatFloat(r.stepsPerSecond, 'f', 1, 64),
-	}, ",") + "\n"
+	fields := []string{strconv.Itoa(r.step), f(r.episodeReturn), f(r.episodeLength)}
+	for _, v := range r.values {
+		fields = append(fields, f(v))
+	}
+	for _, v := range r.loop {
+		fields = append(fields, f(v))
+	}
+	fields = append(fields, strconv.FormatFloat(r.stepsPerSecond, 'f', 1, 64))
+	return strings.Join(fields, ",") + "\n"
 }
 
 // bar draws training progress on w: redrawn in place on a terminal, a line every

@@ -76,3 +76,5 @@ func (r *replayEnv) UnmarshalBinary(b []byte) error {
 	r.actions = append(r.actions, actions...)
 	return nil
 }
+
+var _ env.Env = (*replayEnv)(nil)

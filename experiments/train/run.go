@@ -13,16 +13,15 @@ import (
 	"strings"
 	"time"
 
-	"github.com/intelliscale/intelliscale/agents/dqn"
+	"github.com/intelliscale/intelliscale/agents/learner"
 	"github.com/intelliscale/intelliscale/agents/policy"
-	"github.com/intelliscale/intelliscale/agents/ppo"
 	"github.com/intelliscale/intelliscale/env"
 )
 
 // Files a run writes in its directory.
 const (
 	ConfigFile      = "config.yaml"      // the resolved configuration
-	ProgressFile    = "progress.csv"     // one row per PPO update or DQN episode
+	ProgressFile    = "progress.csv"     // one row per update that asks for one (PPO: each; DQN: episode ends)
 	CheckpointFile  = "checkpoint.bin"   // the latest checkpoint (atomic)
 	PolicyFile      = "policy.json"      // the exported policy (at the end)
 	RewardCurveFile = "reward_curve.png" // mean episode return against steps
@@ -38,7 +37,8 @@ func Run(cfg Config, dir string, progress io.Writer) (*policy.Policy, error) {
 }
 
 // RunContext is Run stopping with ctx's error when ctx is done (checked between
-// PPO updates and DQN steps). What was checkpointed is kept: Run again resumes.
+// PPO updates and DQN steps, and by the simulator inside a step through
+// sim.Config.Interrupt). What was checkpointed is kept: Run again resumes.
 func RunContext(ctx context.Context, cfg Config, dir string, progress io.Writer) (*policy.Policy, error) {
 	return run(ctx, cfg, dir, runOptions{progress: progress})
 }
@@ -80,7 +80,7 @@ func run(ctx context.Context, cfg Config, dir string, opt runOptions) (*policy.P
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
-	y, err := cfg.configFile()
+	y, err := cfg.resolvedYAML()
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
@@ -95,6 +95,9 @@ func run(ctx context.Context, cfg Config, dir string, opt runOptions) (*policy.P
 	if err := policy.WriteFileAtomic(filepath.Join(dir, ConfigFile), y); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
+	// Stop inside a simulated step too, not only between updates (Config.Hash and
+	// the saved configuration do not see this hook).
+	cfg.Env.Sim.Interrupt = func() bool { return ctx.Err() != nil }
 	rs := &runState{ctx: ctx, cfg: cfg, dir: dir, hash: hash, opt: opt}
 	if err := rs.openProgress(ck); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
@@ -107,13 +110,7 @@ func run(ctx context.Context, cfg Config, dir string, opt runOptions) (*policy.P
 	rs.bar = newBar(opt.progress, cfg.Steps, start)
 	rs.lastT, rs.lastStep = time.Now(), start
 
-	var p *policy.Policy
-	switch cfg.Algorithm {
-	case PPO:
-		p, err = rs.runPPO(ck)
-	case DQN:
-		p, err = rs.runDQN(ck)
-	}
+	p, err := rs.train(ck)
 	rs.bar.done()
 	if err != nil {
 		return nil, err
@@ -141,7 +138,7 @@ func (rs *runState) openProgress(ck *checkpoint) error {
 			return err
 		}
 		rs.csv, rs.csvW = f, bufio.NewWriter(f)
-		n, _ := rs.csvW.WriteString(strings.Join(progressColumns, ",") + "\n")
+		n, _ := rs.csvW.WriteString(strings.Join(rs.columns(), ",") + "\n")
 		rs.csvBytes = int64(n)
 		return nil
 	}
@@ -210,7 +207,11 @@ func nextCheckpoint(step, every int) int {
 
 func nan() float64 { return math.NaN() }
 
-func (rs *runState) runPPO(ck *checkpoint) (*policy.Policy, error) {
+// train is the one training loop: build the algorithm's learner on environment
+// copies, restore it from the checkpoint, then update, log, checkpoint until the
+// budget is spent.
+func (rs *runState) train(ck *checkpoint) (*policy.Policy, error) {
+	alg := rs.cfg.algorithm()
 	if _, err := rs.newEnv(); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
@@ -219,150 +220,99 @@ func (rs *runState) runPPO(ck *checkpoint) (*policy.Policy, error) {
 		mult = &multiplier{cfg: lc, lambda: *rs.cfg.Env.SLOWeight}
 	}
 	var envErr error
-	t, err := ppo.NewTrainer(rs.cfg.PPO, func(int) env.Env {
+	l, err := alg.New(rs.cfg.Learner, learner.Run{NewEnv: func(int) env.Env {
 		e, _ := rs.newEnv() // the configuration was checked above
 		if mult == nil {
 			return e
 		}
-		l, err := newLagrangeEnv(e, mult.lambda)
+		le, err := newLagrangeEnv(e, mult.lambda)
 		if err != nil {
 			envErr = cmp.Or(envErr, err)
-			return nil // NewTrainer then fails; envErr says why
+			return nil // New then fails; envErr says why
 		}
-		mult.envs = append(mult.envs, l)
-		return l
-	})
+		mult.envs = append(mult.envs, le)
+		return le
+	}})
 	if err != nil {
-		err = cmp.Or(envErr, err)
+		return nil, fmt.Errorf("train: %w", cmp.Or(envErr, err))
 	}
-	if err != nil {
-		return nil, fmt.Errorf("train: %w", err)
-	}
-	defer t.Close()
+	defer l.Close()
 	if ck != nil {
-		if err := restorePPO(t, ck.PPO); err != nil {
-			return nil, fmt.Errorf("train: %w", err)
+		if err := l.Restore(ck.Learner); err != nil {
+			return nil, fmt.Errorf("train: checkpoint: %w", err)
 		}
 		if mult != nil {
-			if !ck.PPO.HasMultiplier {
+			if !ck.HasMultiplier {
 				return nil, errors.New("train: checkpoint: no Lagrange multiplier saved")
 			}
-			mult.set(ck.PPO.Multiplier)
+			mult.set(ck.Multiplier)
 		}
 	}
-	next := nextCheckpoint(t.GlobalStep, rs.cfg.CheckpointEvery)
-	for !t.Done() {
+	next := nextCheckpoint(l.Steps(), rs.cfg.CheckpointEvery)
+	for !l.Done() {
 		if err := rs.ctx.Err(); err != nil {
 			return nil, err
 		}
-		st := t.Update()
-		r := row{step: t.GlobalStep, episodeReturn: nan(), episodeLength: nan(),
-			policyLoss: st.PolicyLoss, valueLoss: st.ValueLoss, entropy: st.Entropy, approxKL: st.ApproxKL,
-			learningRate: st.LearningRate, tdLoss: nan(), qValues: nan(), epsilon: nan(),
-			sloShare: nan(), multiplier: nan()}
+		rep := l.Update()
+		if err := rs.ctx.Err(); err != nil {
+			return nil, err // the update may have seen an interrupted step: drop it
+		}
 		if mult != nil {
 			mult.update()
-			r.sloShare, r.multiplier = mult.share, mult.lambda
 		}
-		if n := len(st.EpisodeReturns); n > 0 {
-			var sr, sl float64
-			for i := range n {
-				sr += st.EpisodeReturns[i]
-				sl += float64(st.EpisodeLengths[i])
+		rs.episodes += len(rep.Episodes)
+		if rep.Row {
+			r := row{step: l.Steps(), episodeReturn: nan(), episodeLength: nan(), values: rep.Values}
+			if n := len(rep.Episodes); n > 0 {
+				var sr, sl float64
+				for _, e := range rep.Episodes {
+					sr += e.Return
+					sl += float64(e.Length)
+				}
+				r.episodeReturn, r.episodeLength = sr/float64(n), sl/float64(n)
 			}
-			r.episodeReturn, r.episodeLength = sr/float64(n), sl/float64(n)
-			rs.episodes += n
-		}
-		rs.writeRow(r)
-		if t.GlobalStep >= next || t.Done() {
-			next = nextCheckpoint(t.GlobalStep, rs.cfg.CheckpointEvery)
-			s, err := savePPO(t)
-			if err == nil && mult != nil {
-				s.HasMultiplier, s.Multiplier = true, mult.lambda
-			}
-			var pol *policy.Policy
-			if err == nil {
-				pol, err = rs.ppoPolicy(t)
-			}
-			if err == nil {
-				err = rs.checkpoint(&checkpoint{GlobalStep: t.GlobalStep, PPO: s}, pol)
-			}
-			if err != nil {
-				return nil, fmt.Errorf("train: checkpoint: %w", err)
-			}
-		}
-		if rs.opt.afterStep != nil {
-			rs.opt.afterStep(t.GlobalStep)
-		}
-	}
-	return rs.ppoPolicy(t)
-}
-
-// ppoPolicy exports the trainer's actor and observation statistics.
-func (rs *runState) ppoPolicy(t *ppo.Trainer) (*policy.Policy, error) {
-	p := t.Policy()
-	a := p.Actor
-	out := rs.newPolicy(policy.PPO, a.Sizes, a.Hidden.String(), a.Params, t.GlobalStep)
-	if t.ObsRMS != nil {
-		out.Normaliser = &policy.Normaliser{Mean: p.ObsMean, Var: p.ObsVar, Count: t.ObsRMS.Count, Clip: p.ObsClip}
-	}
-	return out, out.Validate()
-}
-
-func (rs *runState) runDQN(ck *checkpoint) (*policy.Policy, error) {
-	e, err := rs.newEnv()
-	if err != nil {
-		return nil, fmt.Errorf("train: %w", err)
-	}
-	var t *dqn.Trainer
-	if ck != nil {
-		t, err = restoreDQN(rs.cfg.DQN, ck.DQN, e)
-	} else {
-		t, err = dqn.NewTrainer(e, rs.cfg.DQN)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("train: %w", err)
-	}
-	next := nextCheckpoint(t.GlobalStep, rs.cfg.CheckpointEvery)
-	for t.GlobalStep < rs.cfg.Steps {
-		if err := rs.ctx.Err(); err != nil {
-			return nil, err
-		}
-		s := t.Step()
-		if s.Done {
-			rs.episodes++
-			r := row{step: s.Step, episodeReturn: s.EpisodeReturn, episodeLength: float64(s.EpisodeLength),
-				policyLoss: nan(), valueLoss: nan(), entropy: nan(), approxKL: nan(), learningRate: t.Opt.LR,
-				tdLoss: nan(), qValues: nan(), epsilon: s.Epsilon, sloShare: nan(), multiplier: nan()}
-			if s.Updates > 0 {
-				r.tdLoss, r.qValues = s.Loss, s.QMean
+			if mult != nil {
+				r.loop = []float64{mult.share, mult.lambda}
 			}
 			rs.writeRow(r)
 		}
-		if t.GlobalStep >= next || t.GlobalStep >= rs.cfg.Steps {
-			next = nextCheckpoint(t.GlobalStep, rs.cfg.CheckpointEvery)
-			st, err := saveDQN(t, e)
+		if l.Steps() >= next || l.Done() {
+			next = nextCheckpoint(l.Steps(), rs.cfg.CheckpointEvery)
+			c := &checkpoint{GlobalStep: l.Steps()}
+			var err error
+			c.Learner, err = l.Snapshot()
+			if mult != nil {
+				c.HasMultiplier, c.Multiplier = true, mult.lambda
+			}
+			var pol *policy.Policy
 			if err == nil {
-				err = rs.checkpoint(&checkpoint{GlobalStep: t.GlobalStep, DQN: st}, rs.dqnPolicy(t))
+				pol, err = rs.export(l)
+			}
+			if err == nil {
+				err = rs.checkpoint(c, pol)
 			}
 			if err != nil {
 				return nil, fmt.Errorf("train: checkpoint: %w", err)
 			}
 		}
 		if rs.opt.afterStep != nil {
-			rs.opt.afterStep(t.GlobalStep)
+			rs.opt.afterStep(l.Steps())
 		}
 	}
-	out := rs.dqnPolicy(t)
+	return rs.export(l)
+}
+
+// export makes the policy file of the learner's greedy policy.
+func (rs *runState) export(l learner.Learner) (*policy.Policy, error) {
+	m := l.Export()
+	out := rs.newPolicy(rs.cfg.Algorithm, m.Sizes, m.Activation, m.Params, l.Steps())
+	if z := m.Normaliser; z != nil {
+		out.Normaliser = &policy.Normaliser{Mean: z.Mean, Var: z.Var, Count: z.Count, Clip: z.Clip}
+	}
 	return out, out.Validate()
 }
 
-// dqnPolicy exports the trainer's Q-network.
-func (rs *runState) dqnPolicy(t *dqn.Trainer) *policy.Policy {
-	return rs.newPolicy(policy.DQN, t.Q.Sizes, t.Q.Hidden.String(), t.Q.Params, t.GlobalStep)
-}
-
-// newPolicy fills the parts of an exported policy common to both algorithms.
+// newPolicy fills the parts of an exported policy common to all algorithms.
 func (rs *runState) newPolicy(alg string, sizes []int, act string, params []float64, steps int) *policy.Policy {
 	c := rs.cfg.Env
 	sc := c.Sim

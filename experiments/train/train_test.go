@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/intelliscale/intelliscale/agents/policy"
+	"github.com/intelliscale/intelliscale/agents/ppo"
 )
 
 // runKilled trains cfg in dir with checkpoints, cancelling the run once it passes
@@ -56,14 +57,16 @@ func TestResumeGivesIdenticalPolicy(t *testing.T) {
 
 			cfgB := cfg
 			cfgB.CheckpointEvery = 500
-			cfgB.PPO.ParallelEnvs = true
+			if alg == PPO {
+				setPPO(&cfgB, func(p *ppo.Config) { p.ParallelEnvs = true })
+			}
 			dirB := t.TempDir()
 			rng := rand.New(rand.NewPCG(uint64(len(name)), 7))
 			// A seeded kill point past the first checkpoint, before the last update,
 			// and not at a checkpoint (where resuming would prove less).
 			step := 1
 			if alg == PPO {
-				step = cfg.PPO.BatchSize() // PPO stops at update boundaries
+				step = ppoOf(cfg).BatchSize() // PPO stops at update boundaries
 			}
 			isCheckpoint := func(s int) bool { return nextCheckpoint(s-step, cfgB.CheckpointEvery) <= s }
 			killAt := 0
@@ -91,11 +94,11 @@ func TestResumeGivesIdenticalPolicy(t *testing.T) {
 			}
 			if cfg.Lagrangian.Enabled {
 				lambdas := progressColumn(t, filepath.Join(dirB, ProgressFile), "lagrange_multiplier")
-				if len(lambdas) != cfg.Steps/cfg.PPO.BatchSize() || lambdas[0] == lambdas[len(lambdas)-1] {
+				if len(lambdas) != cfg.Steps/ppoOf(cfg).BatchSize() || lambdas[0] == lambdas[len(lambdas)-1] {
 					t.Fatalf("lagrange_multiplier column %v: want one value per update, moving", lambdas)
 				}
 			}
-			if pB.Training.Steps < cfg.Steps-cfg.PPO.BatchSize() || pB.Training.Episodes < 1 {
+			if pB.Training.Steps < cfg.Steps-step || pB.Training.Episodes < 1 {
 				t.Fatalf("training metadata %+v", pB.Training)
 			}
 			// A run whose checkpoint is complete exports the same policy again.
@@ -151,6 +154,9 @@ func TestRunWritesArtifacts(t *testing.T) {
 		t.Fatal("reward_curve.png is not a PNG")
 	}
 	lines := strings.Split(strings.TrimSpace(string(readFile(t, filepath.Join(dir, ProgressFile)))), "\n")
+	// The common columns, then PPO's own, then the clock.
+	progressColumns := []string{"step", "episode_return", "episode_length", "policy_loss", "value_loss", "entropy",
+		"approx_kl", "clip_fraction", "explained_variance", "learning_rate", "steps_per_second"}
 	if lines[0] != strings.Join(progressColumns, ",") {
 		t.Fatalf("header %q", lines[0])
 	}
@@ -179,7 +185,7 @@ func TestRunWritesArtifacts(t *testing.T) {
 	if err != nil {
 		t.Fatalf("config.yaml does not load back: %v", err)
 	}
-	if reread.Steps != 1536 || reread.PPO.NumEnvs != 2 || reread.Env.EpisodeLength != tinyConfig(PPO).Env.EpisodeLength {
+	if reread.Steps != 1536 || ppoOf(reread).NumEnvs != 2 || reread.Env.EpisodeLength != tinyConfig(PPO).Env.EpisodeLength {
 		t.Fatalf("config.yaml lost settings: %+v", reread)
 	}
 }

@@ -1,4 +1,4 @@
-package live
+package workload
 
 import (
 	"bufio"
@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/intelliscale/intelliscale/live"
 	"github.com/intelliscale/intelliscale/traces"
 )
 
@@ -112,35 +113,6 @@ func Schedule(tr *traces.Trace, compression, scale float64, maxN int, maxDur tim
 	return out, nil
 }
 
-// Clock is the time source of the load generator; the real one is WallClock.
-type Clock interface {
-	Now() time.Time
-	// SleepUntil blocks until t or until ctx is done, returning ctx's error then.
-	SleepUntil(ctx context.Context, t time.Time) error
-}
-
-// WallClock is the real clock.
-type WallClock struct{}
-
-// Now returns time.Now().
-func (WallClock) Now() time.Time { return time.Now() }
-
-// SleepUntil sleeps until t.
-func (WallClock) SleepUntil(ctx context.Context, t time.Time) error {
-	d := time.Until(t)
-	if d <= 0 {
-		return ctx.Err()
-	}
-	tm := time.NewTimer(d)
-	defer tm.Stop()
-	select {
-	case <-tm.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
 // LoadReport counts what a replay did.
 type LoadReport struct {
 	// Scheduled arrivals; Sent of them were sent, Skipped were not because MaxInFlight
@@ -162,7 +134,7 @@ func (r LoadReport) String() string {
 // waiting for earlier answers (open loop), at most maxInFlight outstanding (0: no limit).
 // send returns the status code, or an error when there was no answer. Replay waits for
 // every answer before it returns; it stops sending when ctx is done.
-func Replay(ctx context.Context, sched []time.Duration, maxInFlight int, clock Clock, send func(context.Context) (int, error)) LoadReport {
+func Replay(ctx context.Context, sched []time.Duration, maxInFlight int, clock live.Clock, send func(context.Context) (int, error)) LoadReport {
 	rep := LoadReport{Scheduled: len(sched)}
 	start := clock.Now()
 	var (

@@ -1,4 +1,4 @@
-package live
+package docker
 
 import (
 	"bufio"
@@ -17,6 +17,8 @@ import (
 
 	"github.com/intelliscale/intelliscale/internal/repo"
 	"github.com/moby/moby/client"
+
+	"github.com/intelliscale/intelliscale/live"
 )
 
 // TestE2E runs the live stack on the real Docker engine: it replays a compressed trace
@@ -31,7 +33,7 @@ func TestE2E(t *testing.T) {
 	if _, err := exec.LookPath("docker-compose"); err != nil {
 		t.Skip("docker-compose not found: the end-to-end test needs it")
 	}
-	dc, err := NewDockerClient()
+	dc, err := NewClient()
 	if err != nil {
 		t.Skipf("no Docker engine: %v", err)
 	}
@@ -95,7 +97,7 @@ func TestE2E(t *testing.T) {
 		return "http://" + out
 	}
 	promURL, ctlURL := port("prometheus", "9090"), port("controller", "9100")
-	prom, err := NewPromQuerier(promURL)
+	prom, err := live.NewPromQuerier(promURL)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,7 @@
-package live
+// Package workload is the demo workload of the live stack: the app (worker slots, a
+// bounded queue and the service-time distributions of the simulator), a
+// least-outstanding load balancer and an open-loop load generator that replays a trace.
+package workload
 
 import (
 	"context"
@@ -13,6 +16,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/intelliscale/intelliscale/sim"
 )
 
 // AppConfig configures the workload service. The zero value of a field means its default.
@@ -83,9 +88,12 @@ func (c *AppConfig) Validate() error {
 		return fmt.Errorf("app: startup delay %v: must be >= 0", c.StartupDelay)
 	}
 	switch c.ServiceDist {
-	case "exponential", "lognormal", "constant":
+	case sim.Exponential, sim.LogNormal, sim.Constant:
 	default:
 		return fmt.Errorf("app: service distribution %q: want exponential, lognormal or constant", c.ServiceDist)
+	}
+	if err := c.Dist().Validate("app: service"); err != nil {
+		return err
 	}
 	switch c.Work {
 	case "sleep", "cpu":
@@ -95,21 +103,15 @@ func (c *AppConfig) Validate() error {
 	return nil
 }
 
-// ServiceTime draws one service time from the configured distribution.
-func ServiceTime(dist string, mean time.Duration, cv float64, rng *rand.Rand) time.Duration {
-	m := mean.Seconds()
-	var s float64
-	switch dist {
-	case "constant":
-		s = m
-	case "lognormal":
-		sigma2 := math.Log1p(cv * cv)
-		mu := math.Log(m) - sigma2/2
-		s = math.Exp(mu + math.Sqrt(sigma2)*rng.NormFloat64())
-	default:
-		s = m * rng.ExpFloat64()
+// Dist is the service-time distribution in the simulator's terms: the app draws its
+// service times with sim.Dist.Sample, so that live and simulated service times come
+// from one piece of code.
+func (c AppConfig) Dist() sim.Dist {
+	d := sim.Dist{Kind: c.ServiceDist, Mean: c.ServiceMean.Seconds()}
+	if c.ServiceDist == sim.LogNormal {
+		d.CV = c.ServiceCV
 	}
-	return time.Duration(s * float64(time.Second))
+	return d
 }
 
 // App is the workload service: a bounded queue in front of a fixed number of worker
@@ -122,8 +124,9 @@ type App struct {
 	ready   atomic.Bool
 	drain   atomic.Bool
 
-	mu  sync.Mutex
-	rng *rand.Rand
+	mu   sync.Mutex
+	rng  *rand.Rand
+	dist sim.Dist
 
 	// work performs one request's service for d; it returns early with ctx's error.
 	work func(ctx context.Context, d time.Duration) error
@@ -134,6 +137,7 @@ type App struct {
 	slotsG   prometheus.Gauge
 	inFlight prometheus.Gauge
 	queued   prometheus.Gauge
+	life     *lifecycle
 	registry *prometheus.Registry
 }
 
@@ -148,6 +152,7 @@ func NewApp(cfg AppConfig, now time.Time) (*App, error) {
 		slots:   make(chan struct{}, cfg.Slots),
 		started: now,
 		rng:     rand.New(rand.NewPCG(cfg.Seed, 0x1a2b3c)),
+		dist:    cfg.Dist(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "http_requests_total", Help: "Requests answered, by status code.",
 		}, []string{"code"}),
@@ -167,6 +172,7 @@ func NewApp(cfg AppConfig, now time.Time) (*App, error) {
 		queued: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "http_requests_queued", Help: "Requests waiting for a worker slot.",
 		}),
+		life:     newLifecycle(cfg, now),
 		registry: prometheus.NewRegistry(),
 	}
 	if cfg.Work == "cpu" {
@@ -179,6 +185,7 @@ func NewApp(cfg AppConfig, now time.Time) (*App, error) {
 	}
 	a.registry.MustRegister(a.requests, a.duration, a.busy, a.slotsG, a.inFlight, a.queued,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	a.registry.MustRegister(a.life.collectors()...)
 	a.Tick(now)
 	return a, nil
 }
@@ -191,6 +198,7 @@ func (a *App) Registry() *prometheus.Registry { return a.registry }
 func (a *App) Tick(now time.Time) {
 	r := !a.drain.Load() && now.Sub(a.started) >= a.cfg.StartupDelay
 	a.ready.Store(r)
+	a.life.tick(now, r)
 	if r {
 		a.slotsG.Set(float64(a.cfg.Slots))
 	} else {
@@ -245,9 +253,7 @@ func (a *App) serve(w http.ResponseWriter, r *http.Request) {
 		a.answer(w, http.StatusGatewayTimeout)
 		return
 	}
-	a.mu.Lock()
-	d := ServiceTime(a.cfg.ServiceDist, a.cfg.ServiceMean, a.cfg.ServiceCV, a.rng)
-	a.mu.Unlock()
+	d := a.serviceTime()
 	begin := time.Now()
 	err := a.work(ctx, d)
 	a.busy.Add(time.Since(begin).Seconds())
@@ -258,6 +264,13 @@ func (a *App) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	a.duration.Observe(time.Since(arrival).Seconds())
 	a.answer(w, http.StatusOK)
+}
+
+// serviceTime draws one service time.
+func (a *App) serviceTime() time.Duration {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return time.Duration(a.dist.Sample(a.rng) * float64(time.Second))
 }
 
 func (a *App) answer(w http.ResponseWriter, code int) {

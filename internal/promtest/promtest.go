@@ -1,12 +1,13 @@
-package live
+// Package promtest reads the value of a Prometheus metric in tests.
+package promtest
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 )
 
-// value reads a counter or gauge.
-func value(m prometheus.Metric) float64 {
+// Value reads a counter or gauge, or a histogram's sample count.
+func Value(m prometheus.Metric) float64 {
 	var d dto.Metric
 	if err := m.Write(&d); err != nil {
 		panic(err)

@@ -1,16 +1,17 @@
-package live
+package workload
 
 import (
 	"context"
 	"io"
 	"math"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/intelliscale/intelliscale/internal/promtest"
 )
 
 // gatedApp returns an app whose requests are served only when release gets a value
@@ -66,8 +67,8 @@ func TestAppQueueOverflowIs503(t *testing.T) {
 		wg.Add(1)
 		go func() { defer wg.Done(); codes <- get(t, srv.URL+"/work") }()
 	}
-	waitFor(t, "3 in flight", func() bool { return value(a.inFlight) == 3 })
-	if q := value(a.queued); q != 2 {
+	waitFor(t, "3 in flight", func() bool { return promtest.Value(a.inFlight) == 3 })
+	if q := promtest.Value(a.queued); q != 2 {
 		t.Errorf("http_requests_queued = %v, want 2", q)
 	}
 	if c := get(t, srv.URL+"/work"); c != 503 {
@@ -83,16 +84,16 @@ func TestAppQueueOverflowIs503(t *testing.T) {
 			t.Errorf("queued request: code %d, want 200", c)
 		}
 	}
-	if got := value(a.requests.WithLabelValues("200")); got != 3 {
+	if got := promtest.Value(a.requests.WithLabelValues("200")); got != 3 {
 		t.Errorf(`http_requests_total{code="200"} = %v, want 3`, got)
 	}
-	if got := value(a.requests.WithLabelValues("503")); got != 1 {
+	if got := promtest.Value(a.requests.WithLabelValues("503")); got != 1 {
 		t.Errorf(`http_requests_total{code="503"} = %v, want 1`, got)
 	}
-	if n := value(a.duration); n != 3 {
+	if n := promtest.Value(a.duration); n != 3 {
 		t.Errorf("http_request_duration_seconds_count = %v, want 3 (completed only)", n)
 	}
-	if f := value(a.inFlight) + value(a.queued); f != 0 {
+	if f := promtest.Value(a.inFlight) + promtest.Value(a.queued); f != 0 {
 		t.Errorf("in flight + queued after all answered = %v, want 0", f)
 	}
 }
@@ -111,11 +112,11 @@ func TestAppTimeoutIs504InQueueAndInService(t *testing.T) {
 			t.Errorf("request %d: code %d, want 504 (never released)", i, c)
 		}
 	}
-	if got := value(a.requests.WithLabelValues("504")); got != 2 {
+	if got := promtest.Value(a.requests.WithLabelValues("504")); got != 2 {
 		t.Errorf(`http_requests_total{code="504"} = %v, want 2`, got)
 	}
 	// Only the request that held the slot was busy, for about the timeout.
-	if b := value(a.busy); b < 0.04 || b > 0.5 {
+	if b := promtest.Value(a.busy); b < 0.04 || b > 0.5 {
 		t.Errorf("app_worker_busy_seconds_total = %v, want about 0.05 (one slot for one timeout)", b)
 	}
 }
@@ -131,14 +132,14 @@ func TestAppReadinessAndSlots(t *testing.T) {
 	if c := get(t, srv.URL+"/ready"); c != 503 {
 		t.Errorf("ready during startup: %d, want 503", c)
 	}
-	if s := value(a.slotsG); s != 0 {
+	if s := promtest.Value(a.slotsG); s != 0 {
 		t.Errorf("app_worker_slots during startup = %v, want 0", s)
 	}
 	a.Tick(t0.Add(2 * time.Second))
 	if c := get(t, srv.URL+"/ready"); c != 200 {
 		t.Errorf("ready after startup: %d, want 200", c)
 	}
-	if s := value(a.slotsG); s != 3 {
+	if s := promtest.Value(a.slotsG); s != 3 {
 		t.Errorf("app_worker_slots = %v, want 3", s)
 	}
 	a.Drain()
@@ -161,16 +162,23 @@ func TestAppReadinessAndSlots(t *testing.T) {
 }
 
 func TestServiceTimeMoments(t *testing.T) {
-	rng := rand.New(rand.NewPCG(7, 7))
 	for _, tc := range []struct {
 		dist   string
 		cv     float64
 		wantCV float64
 	}{{"exponential", 0, 1}, {"lognormal", 0.5, 0.5}, {"lognormal", 2, 2}, {"constant", 0, 0}} {
+		cfg := AppConfig{ServiceDist: tc.dist, ServiceCV: tc.cv, Seed: 7}
+		if err := cfg.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		app, err := NewApp(cfg, time.Unix(0, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
 		const n = 200000
 		var s, s2 float64
 		for i := 0; i < n; i++ {
-			x := ServiceTime(tc.dist, 100*time.Millisecond, tc.cv, rng).Seconds()
+			x := app.serviceTime().Seconds()
 			s += x
 			s2 += x * x
 		}

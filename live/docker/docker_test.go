@@ -1,7 +1,8 @@
-package live
+package docker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -12,6 +13,8 @@ import (
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
+
+	"github.com/intelliscale/intelliscale/live"
 )
 
 // fakeDocker is an in-memory engine with just the calls the scaler makes.
@@ -21,7 +24,8 @@ type fakeDocker struct {
 	seq        int
 	stopped    []string
 	created    []client.ContainerCreateOptions
-	listLeaks  bool // the list ignores the filter, as a buggy engine might
+	listLeaks  bool  // the list ignores the filter, as a buggy engine might
+	stopErr    error // returned by ContainerStop
 }
 
 func newFakeDocker() *fakeDocker {
@@ -95,6 +99,9 @@ func (f *fakeDocker) ContainerStart(_ context.Context, id string, _ client.Conta
 func (f *fakeDocker) ContainerStop(_ context.Context, id string, _ client.ContainerStopOptions) (client.ContainerStopResult, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.stopErr != nil {
+		return client.ContainerStopResult{}, f.stopErr
+	}
 	f.stopped = append(f.stopped, strings.TrimPrefix(f.containers[id].Name, "/"))
 	f.containers[id].State.Status = container.StateExited
 	return client.ContainerStopResult{}, nil
@@ -122,13 +129,13 @@ func TestDockerScalerCountsStatesAndScalesUp(t *testing.T) {
 	f.add("p_app_3", composeLabels("p", "app", "3"), container.StateExited, "")
 	f.add("other_app_1", composeLabels("other", "app", "1"), container.StateRunning, "")
 	f.add("p_lb_1", composeLabels("p", "lb", "1"), container.StateRunning, "")
-	s, err := NewDockerScaler(f, "p", "app", time.Second, nil)
+	s, err := NewScaler(f, "p", "app", time.Second, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
 	r, err := s.Replicas(ctx)
-	if err != nil || r != (Replicas{Ready: 1, Provisioning: 1}) {
+	if err != nil || r != (live.Replicas{Ready: 1, Provisioning: 1}) {
 		t.Fatalf("replicas %+v err %v: want 1 ready, 1 provisioning (exited and other services ignored)", r, err)
 	}
 	if err := s.Scale(ctx, 4); err != nil {
@@ -155,7 +162,7 @@ func TestDockerScalerDrainsProvisioningThenNewest(t *testing.T) {
 	f.add("p_app_2", composeLabels("p", "app", "2"), container.StateRunning, container.Healthy)
 	f.add("p_app_3", composeLabels("p", "app", "3"), container.StateRunning, container.Healthy)
 	f.add("p_app_4", composeLabels("p", "app", "4"), container.StateRunning, container.Starting)
-	s, _ := NewDockerScaler(f, "p", "app", time.Second, nil)
+	s, _ := NewScaler(f, "p", "app", time.Second, nil)
 	ctx := context.Background()
 	if err := s.Scale(ctx, 2); err != nil {
 		t.Fatal(err)
@@ -167,7 +174,7 @@ func TestDockerScalerDrainsProvisioningThenNewest(t *testing.T) {
 	if fmt.Sprint(f.stopped) != "[p_app_3 p_app_4]" {
 		t.Errorf("stopped %v, want the provisioning p_app_4 and the newest ready p_app_3", f.stopped)
 	}
-	if r, _ := s.Replicas(ctx); r != (Replicas{Ready: 2}) {
+	if r, _ := s.Replicas(ctx); r != (live.Replicas{Ready: 2}) {
 		t.Errorf("after drain: %+v", r)
 	}
 }
@@ -178,9 +185,9 @@ func TestDockerScalerRefusesForeignContainers(t *testing.T) {
 	f.add("p_app_1", composeLabels("p", "app", "1"), container.StateRunning, "")
 	f.add("x_app_1", composeLabels("x", "app", "1"), container.StateRunning, "")
 	f.add("p_db_1", composeLabels("p", "db", "1"), container.StateRunning, "")
-	s, _ := NewDockerScaler(f, "p", "app", time.Second, nil)
+	s, _ := NewScaler(f, "p", "app", time.Second, nil)
 	ctx := context.Background()
-	if r, _ := s.Replicas(ctx); r != (Replicas{Ready: 1}) {
+	if r, _ := s.Replicas(ctx); r != (live.Replicas{Ready: 1}) {
 		t.Errorf("replicas %+v: foreign containers counted", r)
 	}
 	if err := s.Scale(ctx, 0); err != nil {
@@ -195,11 +202,38 @@ func TestDockerScalerRefusesForeignContainers(t *testing.T) {
 	if err := s.drain(bad); err == nil || !strings.Contains(err.Error(), "refusing") {
 		t.Errorf("drain of a foreign container: %v", err)
 	}
-	if _, err := NewDockerScaler(f, "", "app", time.Second, nil); err == nil {
+	if _, err := NewScaler(f, "", "app", time.Second, nil); err == nil {
 		t.Error("empty project accepted")
 	}
 	// With nothing running there is no template to copy.
 	if err := s.Scale(ctx, 1); err == nil || !strings.Contains(err.Error(), "no running replica") {
 		t.Errorf("scale up with no template: %v", err)
+	}
+}
+
+// A drain that fails in the background is reported once through Failures (the
+// controller counts it as a scaler error), and Close waits for drains.
+func TestDockerScalerReportsBackgroundFailures(t *testing.T) {
+	f := newFakeDocker()
+	f.add("p_app_1", composeLabels("p", "app", "1"), container.StateRunning, container.Healthy)
+	f.add("p_app_2", composeLabels("p", "app", "2"), container.StateRunning, container.Healthy)
+	f.stopErr = errors.New("engine busy")
+	s, _ := NewScaler(f, "p", "app", time.Second, nil)
+	if err := s.Scale(context.Background(), 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	fs := s.Failures()
+	if len(fs) != 1 || !strings.Contains(fs[0].Error(), "stop p_app_2: engine busy") {
+		t.Errorf("failures %v, want the failed stop of p_app_2", fs)
+	}
+	if again := s.Failures(); len(again) != 0 {
+		t.Errorf("failures reported twice: %v", again)
+	}
+	var _ live.BackgroundFailures = s
+	if s.Target() != "compose p/app" {
+		t.Errorf("target %q", s.Target())
 	}
 }

@@ -1,8 +1,12 @@
-package live
+// Package docker is the controller's backend for Docker Compose: it scales one service
+// of one Compose project by creating and removing containers through the Docker Engine
+// API.
+package docker
 
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"maps"
@@ -15,6 +19,8 @@ import (
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
+
+	"github.com/intelliscale/intelliscale/live"
 )
 
 // Compose labels that identify a service's containers.
@@ -25,8 +31,8 @@ const (
 	LabelOneOff  = "com.docker.compose.oneoff"
 )
 
-// DockerAPI is the part of the Docker Engine API the scaler uses; *client.Client is one.
-type DockerAPI interface {
+// API is the part of the Docker Engine API the scaler uses; *client.Client is one.
+type API interface {
 	ContainerList(ctx context.Context, options client.ContainerListOptions) (client.ContainerListResult, error)
 	ContainerInspect(ctx context.Context, id string, options client.ContainerInspectOptions) (client.ContainerInspectResult, error)
 	ContainerCreate(ctx context.Context, options client.ContainerCreateOptions) (client.ContainerCreateResult, error)
@@ -36,9 +42,9 @@ type DockerAPI interface {
 	NetworkConnect(ctx context.Context, network string, options client.NetworkConnectOptions) (client.NetworkConnectResult, error)
 }
 
-// NewDockerClient connects to the engine named by the environment (DOCKER_HOST, or the
+// NewClient connects to the engine named by the environment (DOCKER_HOST, or the
 // local socket), negotiating the API version down to the engine's.
-func NewDockerClient() (*client.Client, error) {
+func NewClient() (*client.Client, error) {
 	c, err := client.New(client.FromEnv)
 	if err != nil {
 		return nil, fmt.Errorf("docker client: %w", err)
@@ -46,35 +52,36 @@ func NewDockerClient() (*client.Client, error) {
 	return c, nil
 }
 
-// DockerScaler scales one Compose service of one Compose project by creating and
+// Scaler scales one Compose service of one Compose project by creating and
 // removing containers through the Engine API. It touches only containers that carry
 // both labels; new replicas copy the configuration of a running one, including its
 // network aliases, so that the service's DNS name resolves to them.
-type DockerScaler struct {
-	api     DockerAPI
+type Scaler struct {
+	api     API
 	project string
 	service string
-	// Grace is how long a draining replica may finish its requests before it is killed.
+	// grace is how long a draining replica may finish its requests before it is killed.
 	grace time.Duration
 	log   io.Writer
-	// OnError is called with the error of a background drain (may be nil).
-	OnError func(error)
+	// closeAPI releases the engine connection (nil: nothing to release).
+	closeAPI func() error
 
 	mu       sync.Mutex
 	draining map[string]bool
+	failures []error // of background drains, since the last Failures call
 	wg       sync.WaitGroup
 }
 
-// NewDockerScaler returns a scaler for service of project, with drain grace period
+// NewScaler returns a scaler for service of project, with drain grace period
 // grace.
-func NewDockerScaler(api DockerAPI, project, service string, grace time.Duration, logw io.Writer) (*DockerScaler, error) {
+func NewScaler(api API, project, service string, grace time.Duration, logw io.Writer) (*Scaler, error) {
 	if project == "" || service == "" {
 		return nil, fmt.Errorf("docker scaler: project %q and service %q must both be set", project, service)
 	}
 	if logw == nil {
 		logw = io.Discard
 	}
-	return &DockerScaler{api: api, project: project, service: service, grace: grace, log: logw, draining: map[string]bool{}}, nil
+	return &Scaler{api: api, project: project, service: service, grace: grace, log: logw, draining: map[string]bool{}}, nil
 }
 
 // replica is one container of the service.
@@ -87,13 +94,13 @@ type replica struct {
 }
 
 // owns reports whether labels mark a container of the configured service.
-func (s *DockerScaler) owns(labels map[string]string) bool {
+func (s *Scaler) owns(labels map[string]string) bool {
 	return labels[LabelProject] == s.project && labels[LabelService] == s.service && labels[LabelOneOff] != "True"
 }
 
 // list returns the service's replicas that are not gone, sorted by number, and the
 // highest replica number in use by any of its containers (gone ones keep their names).
-func (s *DockerScaler) list(ctx context.Context) ([]replica, int, error) {
+func (s *Scaler) list(ctx context.Context) ([]replica, int, error) {
 	f := make(client.Filters).Add("label", LabelProject+"="+s.project, LabelService+"="+s.service)
 	res, err := s.api.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
 	if err != nil {
@@ -142,13 +149,13 @@ func isNotFound(err error) bool {
 	return err != nil && strings.Contains(strings.ToLower(err.Error()), "no such container")
 }
 
-// Replicas implements Scaler.
-func (s *DockerScaler) Replicas(ctx context.Context) (Replicas, error) {
+// Replicas implements live.Scaler.
+func (s *Scaler) Replicas(ctx context.Context) (live.Replicas, error) {
 	rs, _, err := s.list(ctx)
 	if err != nil {
-		return Replicas{}, err
+		return live.Replicas{}, err
 	}
-	var r Replicas
+	var r live.Replicas
 	for _, x := range rs {
 		switch x.state {
 		case "ready":
@@ -162,9 +169,9 @@ func (s *DockerScaler) Replicas(ctx context.Context) (Replicas, error) {
 	return r, nil
 }
 
-// Scale implements Scaler: it starts replicas copied from a running one, or drains the
+// Scale implements live.Scaler: it starts replicas copied from a running one, or drains the
 // surplus, provisioning ones first, then the highest-numbered.
-func (s *DockerScaler) Scale(ctx context.Context, n int) error {
+func (s *Scaler) Scale(ctx context.Context, n int) error {
 	rs, maxNum, err := s.list(ctx)
 	if err != nil {
 		return err
@@ -214,7 +221,7 @@ func (s *DockerScaler) Scale(ctx context.Context, n int) error {
 }
 
 // start creates and starts replica number num as a copy of tmpl.
-func (s *DockerScaler) start(ctx context.Context, tmpl *replica, num int) error {
+func (s *Scaler) start(ctx context.Context, tmpl *replica, num int) error {
 	cfg := *tmpl.info.Config
 	cfg.Hostname = ""
 	cfg.Labels = maps.Clone(cfg.Labels)
@@ -280,7 +287,7 @@ func (s *DockerScaler) start(ctx context.Context, tmpl *replica, num int) error 
 
 // drain stops r in the background with the grace period (the app stops taking work
 // and finishes what it has), then removes it.
-func (s *DockerScaler) drain(r replica) error {
+func (s *Scaler) drain(r replica) error {
 	if !s.owns(r.info.Config.Labels) {
 		return fmt.Errorf("drain %s: labels do not name %s/%s: refusing", r.name, s.project, s.service)
 	}
@@ -310,15 +317,28 @@ func (s *DockerScaler) drain(r replica) error {
 	return nil
 }
 
-func (s *DockerScaler) fail(err error) {
+func (s *Scaler) fail(err error) {
 	fmt.Fprintln(s.log, err)
-	if s.OnError != nil {
-		s.OnError(err)
-	}
+	s.mu.Lock()
+	s.failures = append(s.failures, err)
+	s.mu.Unlock()
 }
 
+// Failures implements live.BackgroundFailures: the drains that failed since the last
+// call.
+func (s *Scaler) Failures() []error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := s.failures
+	s.failures = nil
+	return out
+}
+
+// Target implements live.Scaler.
+func (s *Scaler) Target() string { return "compose " + s.project + "/" + s.service }
+
 // Wait waits for drains in progress, at most until ctx is done.
-func (s *DockerScaler) Wait(ctx context.Context) error {
+func (s *Scaler) Wait(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
 	select {
@@ -326,5 +346,46 @@ func (s *DockerScaler) Wait(ctx context.Context) error {
 		return nil
 	case <-ctx.Done():
 		return errors.New("drains still in progress")
+	}
+}
+
+// Close implements live.Scaler: it waits for drains in progress, at most the grace
+// period and 5 s, and closes the engine connection.
+func (s *Scaler) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), s.grace+5*time.Second)
+	defer cancel()
+	err := s.Wait(ctx)
+	if s.closeAPI != nil {
+		err = errors.Join(err, s.closeAPI())
+	}
+	return err
+}
+
+// Backend is the docker backend of the controller's --backend flag.
+func Backend() live.Backend {
+	return live.Backend{
+		Name:    "docker",
+		Summary: "a Docker Compose service, through the Docker Engine API",
+		Flags: func(fs *flag.FlagSet) func(context.Context, io.Writer) (live.Scaler, error) {
+			project := fs.String("project", "", "docker: Compose project whose service is scaled (required; containers are checked by label)")
+			service := fs.String("service", "app", "docker: Compose service scaled")
+			grace := fs.Duration("drain-grace", 10*time.Second, "docker: time a draining replica has to finish its requests")
+			return func(_ context.Context, logw io.Writer) (live.Scaler, error) {
+				if *project == "" {
+					return nil, errors.New("--project is required: the controller scales only the service of that Compose project")
+				}
+				dc, err := NewClient()
+				if err != nil {
+					return nil, err
+				}
+				s, err := NewScaler(dc, *project, *service, *grace, logw)
+				if err != nil {
+					dc.Close()
+					return nil, err
+				}
+				s.closeAPI = dc.Close
+				return s, nil
+			}
+		},
 	}
 }

@@ -1,0 +1,184 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/intelliscale/intelliscale/internal/atomicfile"
+	"github.com/intelliscale/intelliscale/live/calibrate"
+	"github.com/intelliscale/intelliscale/traces"
+)
+
+func init() {
+	register(command{name: "calibrate", summary: "fit the simulator's service model to the metrics in Prometheus or a dump", run: runCalibrate})
+}
+
+// metricsSource is where production metrics come from: a Prometheus server or a text
+// dump on disk, and the window to read.
+type metricsSource struct {
+	prometheus, dump, start, end string
+}
+
+func (m *metricsSource) register(fs *flag.FlagSet) {
+	fs.StringVar(&m.prometheus, "prometheus", "", "Prometheus server URL, for example http://127.0.0.1:9090 (or give --dump)")
+	fs.StringVar(&m.dump, "dump", "", "Prometheus or OpenMetrics text dump with timestamps (intelliscale sim --openmetrics, a federation or promtool dump) instead of a server")
+	fs.StringVar(&m.start, "start", "", "window start: RFC 3339, Unix seconds, now or now-DURATION (7d, 36h) (default: a dump's first sample; required with --prometheus)")
+	fs.StringVar(&m.end, "end", "", "window end, as --start (default: a dump's last sample, or now)")
+}
+
+// open returns the querier and the window; name names the source in messages.
+func (m *metricsSource) open() (q calibrate.Querier, name string, start, end time.Time, err error) {
+	now := time.Now().UTC()
+	switch {
+	case (m.prometheus == "") == (m.dump == ""):
+		return nil, "", start, end, errors.New("give exactly one of --prometheus URL and --dump FILE")
+	case m.prometheus != "":
+		name = "Prometheus at " + m.prometheus
+		if m.start == "" {
+			return nil, "", start, end, errors.New("--start is required with --prometheus")
+		}
+		pq, perr := calibrate.NewPromQuerier(m.prometheus)
+		if perr != nil {
+			return nil, "", start, end, perr
+		}
+		q = pq
+		end = now
+	default:
+		d, derr := calibrate.LoadDump(m.dump)
+		if derr != nil {
+			return nil, "", start, end, derr
+		}
+		name = "the dump " + m.dump
+		q = calibrate.NewEngineQuerier(m.dump, d)
+		start, end = time.UnixMilli(d.MinT).UTC(), time.UnixMilli(d.MaxT).UTC()
+	}
+	if m.start != "" {
+		if start, err = parseWhen(m.start, now); err != nil {
+			return nil, "", start, end, fmt.Errorf("--start: %w", err)
+		}
+	}
+	if m.end != "" {
+		if end, err = parseWhen(m.end, now); err != nil {
+			return nil, "", start, end, fmt.Errorf("--end: %w", err)
+		}
+	}
+	if !end.After(start) {
+		return nil, "", start, end, fmt.Errorf("--end %s is not after --start %s", end.Format(time.RFC3339), start.Format(time.RFC3339))
+	}
+	return q, name, start, end, nil
+}
+
+// parseWhen reads a time: RFC 3339, Unix seconds, "now", or "now-DURATION" where
+// DURATION is a Go duration or a number of days ("7d").
+func parseWhen(s string, now time.Time) (time.Time, error) {
+	if s == "now" {
+		return now, nil
+	}
+	if rest, ok := strings.CutPrefix(s, "now-"); ok {
+		var d time.Duration
+		if days, ok := strings.CutSuffix(rest, "d"); ok {
+			n, err := strconv.ParseFloat(days, 64)
+			if err != nil || n < 0 {
+				return time.Time{}, fmt.Errorf("%q: want now-Nd with N >= 0", s)
+			}
+			d = time.Duration(n * 24 * float64(time.Hour))
+		} else {
+			var err error
+			if d, err = time.ParseDuration(rest); err != nil || d < 0 {
+				return time.Time{}, fmt.Errorf("%q: want now-DURATION, for example now-7d or now-36h", s)
+			}
+		}
+		return now.Add(-d), nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t.UTC(), nil
+	}
+	if f, err := strconv.ParseFloat(s, 64); err == nil && f >= 0 {
+		return time.UnixMilli(int64(f * 1000)).UTC(), nil
+	}
+	return time.Time{}, fmt.Errorf("%q: want RFC 3339 (2026-03-02T00:00:00Z), Unix seconds, now or now-DURATION", s)
+}
+
+// interruptible returns a context cancelled on Ctrl-C.
+func interruptible() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt)
+}
+
+func runCalibrate(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("calibrate", "(--prometheus URL --start T [--end T] | --dump FILE) [--out sim.yaml]", stderr)
+	var src metricsSource
+	src.register(fs)
+	var opt calibrate.Options
+	fs.DurationVar(&opt.Step, "step", time.Minute, "interval length for utilisation and the latency histogram; at least two scrapes")
+	fs.Float64Var(&opt.LowUtilisation, "low-utilisation", 0.3, "only intervals at or below this utilisation feed the distribution fit")
+	fs.Float64Var(&opt.MinRequests, "min-requests", 1000, "fewest completed requests the window must hold")
+	fs.Float64Var(&opt.MinLowRequests, "min-low-requests", 500, "fewest completed requests the low-utilisation intervals must hold")
+	out := fs.String("out", "-", "output sim config (YAML, loads with intelliscale sim --config), written atomically; - is standard output")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := traceNoArgs(fs); err != nil {
+		return err
+	}
+	if *out != "-" && *out == src.dump {
+		return fmt.Errorf("--out %s is the input dump: refusing to overwrite it", *out)
+	}
+	q, name, start, end, err := src.open()
+	if err != nil {
+		return err
+	}
+	opt.Start, opt.End = start, end
+	ctx, cancel := interruptible()
+	defer cancel()
+	fit, err := calibrate.Calibrate(ctx, q, opt)
+	if err != nil {
+		return err
+	}
+	y, err := fit.YAML(name)
+	if err != nil {
+		return err
+	}
+	if *out == "-" {
+		_, err = stdout.Write(y)
+		return err
+	}
+	if err := atomicfile.Write(*out, y); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "calibrate: %s: %s service, mean %.4g s, %d slots, start-up %.3g s; wrote %s\n",
+		name, fit.Family.Kind, fit.MeanService.V, int(fit.Slots.V), fit.Startup.V, *out)
+	return nil
+}
+
+// traceImportMetrics imports a trace from a range query (traceImport with
+// --prometheus or --dump).
+func traceImportMetrics(src metricsSource, query string, step time.Duration, stderr io.Writer) (*traces.Trace, error) {
+	q, name, start, end, err := src.open()
+	if err != nil {
+		return nil, err
+	}
+	if step <= 0 {
+		return nil, fmt.Errorf("--step %v: must be > 0", step)
+	}
+	if query == "" {
+		query = calibrate.DefaultRateQuery(step)
+	}
+	ctx, cancel := interruptible()
+	defer cancel()
+	tr, info, err := calibrate.ImportTrace(ctx, q, "prometheus", query, start, end, step)
+	if err != nil {
+		return nil, err
+	}
+	if info.Gaps > 0 {
+		fmt.Fprintf(stderr, "trace import: %s: %d of %d steps had no sample (gaps, filled with 0)\n", name, info.Gaps, info.Buckets)
+	}
+	return tr, nil
+}

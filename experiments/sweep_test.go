@@ -1,0 +1,118 @@
+package experiments
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+)
+
+const sweepCfg = `name: s
+seeds: [1, 2]
+traces:
+  - {name: a, builtin: bursty}
+policies:
+  - name: hpa
+    kind: hpa
+    params: {target_utilization: 0.6, tolerance: 0.1}
+    sweep: {param: target_utilization, values: [0.5, 0.8]}
+  - name: lag
+    kind: ppo
+    train:
+      steps: 10
+      params:
+        ppo: {gamma: 0.9}
+        lagrangian: {enabled: true, budget: 0.03}
+    sweep: {param: lagrangian.budget, values: [0.01]}
+  - name: w
+    kind: dqn
+    train: {steps: 10}
+    sweep: {param: env.slo_weight, values: [1, 4]}
+`
+
+func TestVariantsExpandSweeps(t *testing.T) {
+	cfg, err := Parse([]byte(sweepCfg), "s.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	vs := Variants(cfg)
+	var names []string
+	for _, v := range vs {
+		names = append(names, v.Spec.Name)
+	}
+	if got := strings.Join(names, " "); got != "hpa hpa@0.5 hpa@0.8 lag lag@0.01 w w@1 w@4" {
+		t.Fatalf("variants %s", got)
+	}
+	// The base reads its knob from its own params; NaN where it is left at a default.
+	if vs[0].Value != 0.6 || !vs[0].Base || vs[3].Value != 0.03 || !math.IsNaN(vs[5].Value) {
+		t.Errorf("base values %v %v %v", vs[0].Value, vs[3].Value, vs[5].Value)
+	}
+	if knobValue(&vs[1].Spec.Params, "target_utilization") != 0.5 || knobValue(&vs[1].Spec.Params, "tolerance") != 0.1 {
+		t.Errorf("hpa@0.5 params lost or not set")
+	}
+	lag := vs[4].Spec.Train.Params
+	if knobValue(&lag, "lagrangian.budget") != 0.01 || knobValue(&lag, "ppo.gamma") != 0.9 {
+		t.Errorf("lag@0.01 train params: budget %v gamma %v", knobValue(&lag, "lagrangian.budget"), knobValue(&lag, "ppo.gamma"))
+	}
+	var en struct {
+		Lagrangian struct {
+			Enabled bool
+			Budget  float64
+		}
+	}
+	if err := lag.Decode(&en); err != nil || !en.Lagrangian.Enabled || en.Lagrangian.Budget != 0.01 {
+		t.Errorf("lag@0.01 decodes to %+v (%v)", en, err)
+	}
+	if knobValue(&vs[7].Spec.Train.Params, "env.slo_weight") != 4 {
+		t.Errorf("w@4: slo_weight not created")
+	}
+	// The config itself is untouched.
+	if knobValue(&cfg.Policies[1].Train.Params, "lagrangian.budget") != 0.03 || cfg.Policies[2].Train.Params.Kind != 0 {
+		t.Errorf("Variants modified the config")
+	}
+	if FamilyOf("lag@0.01") != "lag" || FamilyOf("hpa") != "hpa" {
+		t.Errorf("FamilyOf")
+	}
+	prep, eval := Matrix(cfg)
+	// 5 learned variants x 2 seeds train; 8 variants x 2 windows x 2 seeds evaluate.
+	if len(prep) != 10 || len(eval) != 32 {
+		t.Errorf("matrix: %d prepare, %d eval cells", len(prep), len(eval))
+	}
+	if prep[2].Dir() != "train/lag@0.01__1" {
+		t.Errorf("train cell %s", prep[2].Dir())
+	}
+}
+
+func TestSweepValidation(t *testing.T) {
+	base := "name: x\ntraces:\n  - {name: a, builtin: bursty}\npolicies:\n"
+	cases := []struct{ yaml, want string }{
+		{"  - {name: h, kind: hpa, sweep: {values: [1]}}\n", "c.yaml line 5: policies[0].sweep.param: required"},
+		{"  - {name: h, kind: hpa, sweep: {param: a..b, values: [1]}}\n", "policies[0].sweep.param: \"a..b\": empty key"},
+		{"  - {name: h, kind: hpa, sweep: {param: t}}\n", "policies[0].sweep.values: at least one"},
+		{"  - {name: h, kind: hpa, sweep: {param: t, values: [1, 2, 1]}}\n", "policies[0].sweep.values[2]: 1: duplicate"},
+		{"  - {name: h, kind: hpa-tuned, tune: {grid: [1]}, sweep: {param: t, values: [1]}}\n", "policies[0].sweep: not valid for hpa-tuned"},
+		{"  - {name: h, kind: hpa, sweep: {param: t, values: [1], step: 2}}\n", `sweep.step: unknown key "step"`},
+	}
+	for _, c := range cases {
+		_, err := Parse([]byte(base+c.yaml), "c.yaml")
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: err %v, want %q", c.yaml, err, c.want)
+		}
+	}
+}
+
+func TestSetPathLeavesInputAlone(t *testing.T) {
+	var n yaml.Node
+	if err := yaml.Unmarshal([]byte("a: {b: 1, c: 2}\nd: 3\n"), &n); err != nil {
+		t.Fatal(err)
+	}
+	m := n.Content[0]
+	out := setPath(m, "a.b", 7)
+	if knobValue(out, "a.b") != 7 || knobValue(out, "a.c") != 2 || knobValue(out, "d") != 3 {
+		t.Errorf("setPath result wrong")
+	}
+	if knobValue(m, "a.b") != 1 {
+		t.Errorf("setPath changed its input")
+	}
+}

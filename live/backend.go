@@ -1,0 +1,76 @@
+package live
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+)
+
+// Backend is a kind of workload the controller can scale, chosen by name (the
+// controller's --backend flag). Each backend package (live/docker, live/kubernetes)
+// returns one, so that a command knows no backend's flags or wiring.
+type Backend struct {
+	// Name is the --backend value, for example "docker".
+	Name string
+	// Summary is a line for the help text.
+	Summary string
+	// Flags registers the backend's own flags on fs and returns the function that opens
+	// the scaler once fs is parsed. Output of the scaler goes to logw.
+	Flags func(fs *flag.FlagSet) func(ctx context.Context, logw io.Writer) (Scaler, error)
+}
+
+// BackendSet holds the backends a command offers, with their flags registered on one
+// flag set, and refuses a flag of a backend that was not chosen.
+type BackendSet struct {
+	backends []Backend
+	open     map[string]func(context.Context, io.Writer) (Scaler, error)
+	owner    map[string]string // flag name -> backend name
+}
+
+// RegisterBackends registers every backend's flags on fs.
+func RegisterBackends(fs *flag.FlagSet, backends ...Backend) *BackendSet {
+	s := &BackendSet{backends: backends, open: map[string]func(context.Context, io.Writer) (Scaler, error){}, owner: map[string]string{}}
+	for _, b := range backends {
+		before := map[string]bool{}
+		fs.VisitAll(func(f *flag.Flag) { before[f.Name] = true })
+		s.open[b.Name] = b.Flags(fs)
+		fs.VisitAll(func(f *flag.Flag) {
+			if !before[f.Name] {
+				s.owner[f.Name] = b.Name
+			}
+		})
+	}
+	return s
+}
+
+// Names lists the backends' names.
+func (s *BackendSet) Names() []string {
+	var out []string
+	for _, b := range s.backends {
+		out = append(out, b.Name)
+	}
+	return out
+}
+
+// Open opens the scaler of the backend named name, once fs is parsed. It refuses a flag
+// set on the command line that belongs to another backend.
+func (s *BackendSet) Open(ctx context.Context, fs *flag.FlagSet, name string, logw io.Writer) (Scaler, error) {
+	open, ok := s.open[name]
+	if !ok {
+		return nil, fmt.Errorf("--backend %q: want one of %s", name, strings.Join(s.Names(), ", "))
+	}
+	var foreign []string
+	fs.Visit(func(f *flag.Flag) {
+		if o, ok := s.owner[f.Name]; ok && o != name {
+			foreign = append(foreign, fmt.Sprintf("--%s (backend %s)", f.Name, o))
+		}
+	})
+	if len(foreign) > 0 {
+		slices.Sort(foreign)
+		return nil, fmt.Errorf("--backend %s: %s do not apply to it", name, strings.Join(foreign, ", "))
+	}
+	return open(ctx, logw)
+}

@@ -1,0 +1,443 @@
+package calibrate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/intelliscale/intelliscale/sim"
+)
+
+// Options say which window to fit and how much data a fit needs. The zero value of a
+// field means its default.
+type Options struct {
+	// Start and End of the window (required).
+	Start, End time.Time
+	// Step is the length of the intervals the window is cut into for utilisation and
+	// the latency histogram; it must span at least two scrapes. Default 1m.
+	Step time.Duration
+	// LowUtilisation: only intervals at or below this worker utilisation feed the
+	// distribution fit, so that queueing hardly shapes the latency histogram.
+	// Default 0.3.
+	LowUtilisation float64
+	// MinRequests is the fewest completed requests the window must hold to fit the
+	// mean service time. Default 1000.
+	MinRequests float64
+	// MinLowRequests is the fewest completed requests the low-utilisation intervals
+	// must hold to fit the distribution family. Default 500.
+	MinLowRequests float64
+}
+
+func (o *Options) validate() error {
+	if o.Step == 0 {
+		o.Step = time.Minute
+	}
+	if o.LowUtilisation == 0 {
+		o.LowUtilisation = 0.3
+	}
+	if o.MinRequests == 0 {
+		o.MinRequests = 1000
+	}
+	if o.MinLowRequests == 0 {
+		o.MinLowRequests = 500
+	}
+	switch {
+	case o.Start.IsZero() || o.End.IsZero():
+		return errors.New("calibrate: the window needs a start and an end")
+	case !o.End.After(o.Start):
+		return fmt.Errorf("calibrate: end %v is not after start %v", o.End.Format(time.RFC3339), o.Start.Format(time.RFC3339))
+	case o.Step < 0 || o.End.Sub(o.Start) < 2*o.Step:
+		return fmt.Errorf("calibrate: step %v: must be > 0 and at most half the window (%v)", o.Step, o.End.Sub(o.Start))
+	case !(o.LowUtilisation > 0 && o.LowUtilisation <= 1):
+		return fmt.Errorf("calibrate: low utilisation %v: must be in (0, 1]", o.LowUtilisation)
+	}
+	return nil
+}
+
+// ErrTooLittleData means the window cannot support a fit; the message says what is
+// missing and how much there is.
+var ErrTooLittleData = errors.New("too little data")
+
+// FamilyFit is one candidate distribution scored on the latency histogram.
+type FamilyFit struct {
+	Kind string
+	CV   float64 // lognormal only
+	// G2 is the likelihood-ratio statistic 2 Σ O ln(O/E) over the buckets; AIC is G2
+	// plus twice the number of parameters fitted to the histogram (1 for lognormal's
+	// CV, 0 otherwise: the mean comes from busy seconds); KS is the largest distance
+	// between the observed and the model's cumulative share at a bucket bound.
+	G2, AIC, KS float64
+}
+
+// Value is one fitted figure with where it came from and how well it fits.
+type Value struct {
+	V      float64
+	Fitted bool   // false: not visible in the metrics, V is the simulator's default
+	Source string // the metrics and the method
+}
+
+// Fit is the fitted service model.
+type Fit struct {
+	Options Options
+	// Completed requests and busy worker seconds in the window.
+	Completed, BusySeconds float64
+	// Arrived, Rejected (503) and TimedOut (504) requests in the window.
+	Arrived, Rejected, TimedOut float64
+	// MeanService in seconds; Family the chosen distribution with its CV.
+	MeanService Value
+	Family      FamilyFit
+	Candidates  []FamilyFit
+	// LowRequests completed in LowIntervals intervals at utilisation <= LowUtilisation.
+	LowRequests  float64
+	LowIntervals int
+	Slots        Value
+	Startup      Value // seconds
+	Queue        Value
+	Timeout      Value // seconds
+}
+
+// Calibrate fits the simulator's service model to the window of q.
+func Calibrate(ctx context.Context, q Querier, opt Options) (*Fit, error) {
+	if err := opt.validate(); err != nil {
+		return nil, err
+	}
+	f := &Fit{Options: opt}
+	w := promDuration(opt.End.Sub(opt.Start))
+	at := opt.End
+	get := func(expr string) (float64, error) { return scalarAt(ctx, q, expr, at) }
+
+	var err error
+	if f.Completed, err = get(`sum(increase(http_requests_total{code="200"}[` + w + `]))`); err != nil {
+		return nil, fmt.Errorf("calibrate: completed requests: %w", err)
+	}
+	if f.Arrived, err = get(`sum(increase(http_requests_total[` + w + `]))`); err != nil {
+		return nil, fmt.Errorf("calibrate: requests: %w", err)
+	}
+	f.Rejected, _ = get(`sum(increase(http_requests_total{code="503"}[` + w + `]))`)
+	f.TimedOut, _ = get(`sum(increase(http_requests_total{code="504"}[` + w + `]))`)
+	if f.Completed < opt.MinRequests {
+		return nil, fmt.Errorf("calibrate: the window %v to %v holds %.0f completed requests: at least %.0f are needed to fit the mean service time (%w); widen the window",
+			opt.Start.Format(time.RFC3339), opt.End.Format(time.RFC3339), f.Completed, opt.MinRequests, ErrTooLittleData)
+	}
+	if f.BusySeconds, err = get(`sum(increase(app_worker_busy_seconds_total[` + w + `]))`); err != nil {
+		return nil, fmt.Errorf("calibrate: busy seconds: %w", err)
+	}
+	if !(f.BusySeconds > 0) {
+		return nil, fmt.Errorf("calibrate: app_worker_busy_seconds_total did not increase in the window (%w)", ErrTooLittleData)
+	}
+	mean := f.BusySeconds / f.Completed
+	f.MeanService = Value{V: mean, Fitted: true, Source: fmt.Sprintf("app_worker_busy_seconds_total / http_requests_total{code=\"200\"}: %.4g busy s over %.0f requests", f.BusySeconds, f.Completed)}
+
+	if err := f.fitSlots(ctx, q); err != nil {
+		return nil, err
+	}
+	if err := f.fitFamily(ctx, q); err != nil {
+		return nil, err
+	}
+	if err := f.fitStartup(ctx, q); err != nil {
+		return nil, err
+	}
+	f.fitDrops(ctx, q)
+	return f, nil
+}
+
+// steps evaluates expr every Step over the window and returns its one series' values
+// by time (unix ms); no series is an empty map.
+func (f *Fit) steps(ctx context.Context, q Querier, expr string) (map[int64]float64, error) {
+	o := f.Options
+	ss, err := q.QueryRange(ctx, expr, o.Start.Add(o.Step), o.End, o.Step)
+	if err != nil {
+		return nil, err
+	}
+	out := map[int64]float64{}
+	if len(ss) == 0 {
+		return out, nil
+	}
+	s, err := one(expr, ss, nil)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range s.Samples {
+		out[p.T.UnixMilli()] = p.V
+	}
+	return out, nil
+}
+
+// perReplica says whether app_worker_slots is exported per replica (several series,
+// as Prometheus scrapes the app) or as one aggregate (the simulator's series).
+func (f *Fit) perReplica(ctx context.Context, q Querier) (bool, error) {
+	n, err := scalarAt(ctx, q, `count(count_over_time(app_worker_slots[`+promDuration(f.Options.End.Sub(f.Options.Start))+`]))`, f.Options.End)
+	if err != nil {
+		return false, fmt.Errorf("calibrate: app_worker_slots: %w", err)
+	}
+	return n > 1, nil
+}
+
+func (f *Fit) fitSlots(ctx context.Context, q Querier) error {
+	per, err := f.perReplica(ctx, q)
+	if err != nil {
+		return err
+	}
+	expr, src := `sum(app_worker_slots) / sum(intelliscale_replicas{state="ready"})`, `app_worker_slots / intelliscale_replicas{state="ready"}`
+	if per {
+		expr, src = `sum(app_worker_slots) / count(app_worker_slots > 0)`, "app_worker_slots of each ready replica"
+	}
+	vals, err := f.steps(ctx, q, expr)
+	if err != nil {
+		return fmt.Errorf("calibrate: slots: %w", err)
+	}
+	var xs []float64
+	for _, v := range vals {
+		if v > 0 && !math.IsInf(v, 0) {
+			xs = append(xs, v)
+		}
+	}
+	if len(xs) == 0 {
+		return fmt.Errorf("calibrate: slots: no interval with a ready replica exporting app_worker_slots (%w)", ErrTooLittleData)
+	}
+	slices.Sort(xs)
+	slots := math.Round(xs[len(xs)/2])
+	agree := 0
+	for _, x := range xs {
+		if math.Round(x) == slots {
+			agree++
+		}
+	}
+	f.Slots = Value{V: slots, Fitted: true, Source: fmt.Sprintf("%s: the median, matched by %d of %d intervals", src, agree, len(xs))}
+	return nil
+}
+
+// histogram sums the latency histogram's bucket increases over the intervals at low
+// utilisation, returning the finite bounds, the cumulative counts at them and the
+// total.
+func (f *Fit) histogram(ctx context.Context, q Querier) (bounds, cum []float64, total float64, err error) {
+	o := f.Options
+	step := promDuration(o.Step)
+	util, err := f.steps(ctx, q, `sum(rate(app_worker_busy_seconds_total[`+step+`])) / sum(app_worker_slots)`)
+	if err != nil {
+		return nil, nil, 0, fmt.Errorf("calibrate: utilisation: %w", err)
+	}
+	expr := `sum by (le) (increase(http_request_duration_seconds_bucket[` + step + `]))`
+	ss, err := q.QueryRange(ctx, expr, o.Start.Add(o.Step), o.End, o.Step)
+	if err != nil {
+		return nil, nil, 0, fmt.Errorf("calibrate: latency histogram: %w", err)
+	}
+	low := map[int64]bool{}
+	for t, u := range util {
+		if u >= 0 && u <= o.LowUtilisation {
+			low[t] = true
+		}
+	}
+	f.LowIntervals = len(low)
+	type bucket struct{ le, n float64 }
+	var bs []bucket
+	for _, s := range ss {
+		le, perr := strconv.ParseFloat(s.Labels["le"], 64)
+		if perr != nil {
+			return nil, nil, 0, fmt.Errorf("calibrate: %s: series %s: le %q is not a number", expr, labelString(s.Labels), s.Labels["le"])
+		}
+		var n float64
+		for _, p := range s.Samples {
+			if low[p.T.UnixMilli()] && !math.IsNaN(p.V) {
+				n += p.V
+			}
+		}
+		bs = append(bs, bucket{le, n})
+	}
+	sort.Slice(bs, func(a, b int) bool { return bs[a].le < bs[b].le })
+	if len(bs) < 3 || !math.IsInf(bs[len(bs)-1].le, 1) {
+		return nil, nil, 0, fmt.Errorf("calibrate: http_request_duration_seconds_bucket: want at least two finite buckets and le=\"+Inf\" in the window, got %d buckets (%w)", len(bs), ErrTooLittleData)
+	}
+	total = bs[len(bs)-1].n
+	run := 0.0
+	for _, b := range bs[:len(bs)-1] {
+		run = max(run, min(b.n, total)) // monotonicity, as histogram_quantile enforces it
+		bounds, cum = append(bounds, b.le), append(cum, run)
+	}
+	return bounds, cum, total, nil
+}
+
+func (f *Fit) fitFamily(ctx context.Context, q Querier) error {
+	bounds, cum, total, err := f.histogram(ctx, q)
+	if err != nil {
+		return err
+	}
+	f.LowRequests = total
+	if total < f.Options.MinLowRequests {
+		return fmt.Errorf("calibrate: %d intervals of %v at utilisation <= %.2f hold %.0f completed requests: at least %.0f are needed to fit the service-time distribution (%w); widen the window or include a quieter period",
+			f.LowIntervals, f.Options.Step, f.Options.LowUtilisation, total, f.Options.MinLowRequests, ErrTooLittleData)
+	}
+	f.Candidates = FitFamilies(bounds, cum, total, f.MeanService.V)
+	f.Family = f.Candidates[0]
+	return nil
+}
+
+// KSTolerance is the largest KS distance (on the cumulative share at the bucket
+// bounds) at which a family without a fitted parameter is accepted: 0.02.
+const KSTolerance = 0.02
+
+// FitFamilies scores the simulator's parametric distributions (sim.Exponential,
+// sim.LogNormal with its CV fitted by maximum likelihood on the buckets, sim.Constant)
+// with mean mean on a histogram (cumulative counts cum at bounds, total
+// observations), the chosen one first: the first of constant and exponential whose KS
+// distance is at most KSTolerance (the closer if both), else the lowest AIC; then
+// the others by AIC. Empirical is not a candidate: a classic
+// histogram's few buckets cannot give its samples.
+func FitFamilies(bounds, cum []float64, total, mean float64) []FamilyFit {
+	score := func(kind string, cv float64, params int) FamilyFit {
+		cdf := func(x float64) float64 { return distCDF(kind, mean, cv, x) }
+		g2, ks := 0.0, 0.0
+		prevO, prevF := 0.0, 0.0
+		for j := 0; j <= len(bounds); j++ {
+			cO, cF := total, 1.0
+			if j < len(bounds) {
+				cO, cF = cum[j], cdf(bounds[j])
+				ks = max(ks, math.Abs(cO/total-cF))
+			}
+			o, e := cO-prevO, (cF-prevF)*total
+			e = max(e, 1e-9*total)
+			if o > 0 {
+				g2 += 2 * o * math.Log(o/e)
+			}
+			prevO, prevF = cO, cF
+		}
+		return FamilyFit{Kind: kind, CV: cv, G2: g2, AIC: g2 + 2*float64(params), KS: ks}
+	}
+	// Lognormal: the CV minimising G2, on a log grid then by golden section.
+	best := score(sim.LogNormal, 0.02, 1)
+	lo, hi := math.Log(0.02), math.Log(5.0)
+	for i := 0; i <= 60; i++ {
+		c := score(sim.LogNormal, math.Exp(lo+(hi-lo)*float64(i)/60), 1)
+		if c.G2 < best.G2 {
+			best = c
+		}
+	}
+	a, b := math.Log(best.CV)-(hi-lo)/60, math.Log(best.CV)+(hi-lo)/60
+	phi := (math.Sqrt(5) - 1) / 2
+	for range 40 {
+		x1, x2 := b-phi*(b-a), a+phi*(b-a)
+		if score(sim.LogNormal, math.Exp(x1), 1).G2 < score(sim.LogNormal, math.Exp(x2), 1).G2 {
+			b = x2
+		} else {
+			a = x1
+		}
+	}
+	if c := score(sim.LogNormal, math.Exp((a+b)/2), 1); c.G2 < best.G2 {
+		best = c
+	}
+	out := []FamilyFit{score(sim.Constant, 0, 0), score(sim.Exponential, 0, 0), best}
+	// The simplest family within KSTolerance wins (constant, then exponential: no
+	// parameter fitted to the histogram); else the lowest AIC. A lognormal can match
+	// a few coarse buckets almost exactly whatever the truth, so parsimony first.
+	pick := -1
+	for i, c := range out[:2] {
+		if c.KS <= KSTolerance && (pick < 0 || c.KS < out[pick].KS) {
+			pick = i
+		}
+	}
+	if pick < 0 {
+		pick = 0
+		for i, c := range out {
+			if c.AIC < out[pick].AIC {
+				pick = i
+			}
+		}
+	}
+	out[0], out[pick] = out[pick], out[0]
+	sort.SliceStable(out[1:], func(i, j int) bool { return out[1+i].AIC < out[1+j].AIC })
+	return out
+}
+
+// distCDF is P(X <= x) for the simulator's distribution kind with mean and cv.
+func distCDF(kind string, mean, cv, x float64) float64 {
+	if x <= 0 {
+		return 0
+	}
+	switch kind {
+	case sim.Exponential:
+		return 1 - math.Exp(-x/mean)
+	case sim.LogNormal:
+		s2 := math.Log1p(cv * cv)
+		mu := math.Log(mean) - s2/2
+		return 0.5 * math.Erfc(-(math.Log(x)-mu)/math.Sqrt(2*s2))
+	}
+	if x >= mean {
+		return 1
+	}
+	return 0
+}
+
+func (f *Fit) fitStartup(ctx context.Context, q Querier) error {
+	o := f.Options
+	w := promDuration(o.End.Sub(o.Start))
+	ss, err := q.QueryRange(ctx, `(max_over_time(app_ready_time_seconds[`+w+`]) > 0) - max_over_time(app_start_time_seconds[`+w+`])`, o.End, o.End, time.Second)
+	if err != nil {
+		return fmt.Errorf("calibrate: start-up delay: %w", err)
+	}
+	var ds []float64
+	for _, s := range ss {
+		if n := len(s.Samples); n > 0 && s.Samples[n-1].V >= 0 {
+			ds = append(ds, s.Samples[n-1].V)
+		}
+	}
+	if len(ds) > 0 {
+		slices.Sort(ds)
+		m := 0.0
+		for _, d := range ds {
+			m += d
+		}
+		m /= float64(len(ds))
+		f.Startup = Value{V: m, Fitted: true, Source: fmt.Sprintf("app_ready_time_seconds - app_start_time_seconds: mean over %d replicas (min %.3g s, max %.3g s)", len(ds), ds[0], ds[len(ds)-1])}
+		return nil
+	}
+	// The replica state series: by Little's law, the mean start-up delay is the time
+	// integral of the provisioning count over the number of replicas that became
+	// ready (each rise of the ready count).
+	n, err := scalarAt(ctx, q, `sum(count_over_time(intelliscale_replicas{state="ready"}[`+w+`]))`, o.End)
+	if err != nil || n < 2 {
+		f.Startup = Value{V: sim.DefaultStartupDelay, Source: "not visible: no app_ready_time_seconds nor intelliscale_replicas series in the window; the simulator's default"}
+		return nil
+	}
+	si := (o.End.Sub(o.Start) / time.Duration(n)).Round(time.Millisecond)
+	sis := promDuration(si)
+	prov, err1 := scalarAt(ctx, q, `sum_over_time(sum(intelliscale_replicas{state="provisioning"})[`+w+`:`+sis+`])`, o.End)
+	rises, err2 := scalarAt(ctx, q, `sum_over_time(clamp_min(sum(intelliscale_replicas{state="ready"}) - sum(intelliscale_replicas{state="ready"} offset `+sis+`), 0)[`+w+`:`+sis+`])`, o.End)
+	if err1 != nil || err2 != nil || !(rises >= 1) {
+		f.Startup = Value{V: sim.DefaultStartupDelay, Source: "not visible: no replica became ready in the window; the simulator's default"}
+		return nil
+	}
+	// Sampled every si, a replica is counted provisioning at the scrapes between its
+	// request and its readiness: unbiased when those moments fall at random between
+	// scrapes, up to one interval short when requests coincide with scrapes (the
+	// simulator decides at scrape instants). Half an interval splits the difference.
+	d := prov*si.Seconds()/rises + si.Seconds()/2
+	f.Startup = Value{V: d, Fitted: true, Source: fmt.Sprintf("intelliscale_replicas{state}: provisioning replica-seconds over %.0f replicas that became ready (Little's law) plus half the %v resolution, within ±%v", rises, si, si/2)}
+	return nil
+}
+
+func (f *Fit) fitDrops(ctx context.Context, q Querier) {
+	o := f.Options
+	w := promDuration(o.End.Sub(o.Start))
+	share := func(n float64) string {
+		if f.Arrived <= 0 {
+			return "0"
+		}
+		return fmt.Sprintf("%.3g%%", 100*n/f.Arrived)
+	}
+	if v, err := scalarAt(ctx, q, `max(max_over_time(app_queue_capacity[`+w+`]))`, o.End); err == nil && v >= 0 {
+		f.Queue = Value{V: v, Fitted: true, Source: fmt.Sprintf("app_queue_capacity; 503 (queue full) share %s", share(f.Rejected))}
+	}
+	if !f.Queue.Fitted {
+		f.Queue = Value{V: sim.DefaultQueueCapacity, Source: fmt.Sprintf("not visible: no app_queue_capacity series (503 share %s; the queue bound cannot be told from the answers alone); the simulator's default", share(f.Rejected))}
+	}
+	if v, err := scalarAt(ctx, q, `max(max_over_time(app_request_timeout_seconds[`+w+`]))`, o.End); err == nil && v > 0 {
+		f.Timeout = Value{V: v, Fitted: true, Source: fmt.Sprintf("app_request_timeout_seconds; 504 (timed out) share %s", share(f.TimedOut))}
+	} else {
+		f.Timeout = Value{V: sim.DefaultTimeout.Seconds(), Source: fmt.Sprintf("not visible: no app_request_timeout_seconds (504 share %s); the simulator's default", share(f.TimedOut))}
+	}
+}

@@ -1,0 +1,174 @@
+package calibrate
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/intelliscale/intelliscale/agents"
+	"github.com/intelliscale/intelliscale/env/features"
+	"github.com/intelliscale/intelliscale/sim"
+	"github.com/intelliscale/intelliscale/traces"
+)
+
+var epoch = time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+
+// surgeTrace is quiet traffic with three surges, in 60 s buckets.
+func surgeTrace(minutes int, low, high float64) *traces.Trace {
+	rates := make([]float64, minutes)
+	for i := range rates {
+		rates[i] = low
+		if m := i % 40; m >= 20 && m < 30 {
+			rates[i] = high
+		}
+	}
+	return &traces.Trace{Name: "surges", Bucket: time.Minute, Rates: rates, Start: epoch}
+}
+
+// simulate runs cfg on tr under the threshold rule and returns its series as a
+// Querier through the promql engine.
+func simulate(t *testing.T, cfg sim.Config, tr *traces.Trace) Querier {
+	t.Helper()
+	var params yaml.Node
+	if err := yaml.Unmarshal([]byte("{upper: 0.7, lower: 0.3, cooldown_up: 0s, cooldown_down: 60s}"), &params); err != nil {
+		t.Fatal(err)
+	}
+	a, err := agents.New("threshold", params.Content[0], agents.Context{Sim: cfg, Trace: tr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := features.NewStorage(epoch)
+	if _, err := sim.RunRecorded(cfg, tr, a, st); err != nil {
+		t.Fatal(err)
+	}
+	return NewEngineQuerier("simulated run", st)
+}
+
+// TestCalibrateRecoversKnownModel simulates services with known parameters and fits
+// them back from the simulator's series with the real promql engine.
+func TestCalibrateRecoversKnownModel(t *testing.T) {
+	cases := []struct {
+		name    string
+		service sim.Dist
+		slots   int
+		startup float64
+		scrape  time.Duration
+	}{
+		{"lognormal", sim.Dist{Kind: sim.LogNormal, Mean: 0.08, CV: 0.6}, 3, 20, time.Second},
+		{"exponential", sim.Dist{Kind: sim.Exponential, Mean: 0.12}, 4, 45, 5 * time.Second},
+		{"constant", sim.Dist{Kind: sim.Constant, Mean: 0.2}, 8, 30, 3 * time.Second},
+		{"lognormal-wide", sim.Dist{Kind: sim.LogNormal, Mean: 0.05, CV: 1.8}, 2, 10, time.Second},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := sim.Config{Seed: 7, ServiceTime: c.service, Concurrency: c.slots,
+				StartupDelay: sim.Dist{Kind: sim.Constant, Mean: c.startup}, ScrapeInterval: c.scrape,
+				MinReplicas: new(1), MaxReplicas: 20, InitialReplicas: 2}
+			// Quiet traffic at about 15% utilisation of two replicas, surges that
+			// need about four.
+			capacity := float64(c.slots) / c.service.Mean
+			tr := surgeTrace(160, 0.3*capacity, 2.5*capacity)
+			q := simulate(t, cfg, tr)
+			fit, err := Calibrate(context.Background(), q, Options{Start: epoch, End: epoch.Add(tr.Duration())})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rel := math.Abs(fit.MeanService.V-c.service.Mean) / c.service.Mean; rel > 0.10 {
+				t.Errorf("mean service %.4g s, true %.4g s: %.1f%% off (limit 10%%)", fit.MeanService.V, c.service.Mean, 100*rel)
+			}
+			if int(fit.Slots.V) != c.slots {
+				t.Errorf("slots %v, true %d", fit.Slots.V, c.slots)
+			}
+			if fit.Family.Kind != c.service.Kind {
+				t.Errorf("family %s, true %s (candidates %+v)", fit.Family.Kind, c.service.Kind, fit.Candidates)
+			}
+			if c.service.Kind == sim.LogNormal {
+				if rel := math.Abs(fit.Family.CV-c.service.CV) / c.service.CV; rel > 0.2 {
+					t.Errorf("cv %.3g, true %.3g", fit.Family.CV, c.service.CV)
+				}
+			}
+			if !fit.Startup.Fitted {
+				t.Fatalf("start-up delay not fitted: %s", fit.Startup.Source)
+			}
+			if rel := math.Abs(fit.Startup.V-c.startup) / c.startup; rel > 0.20 {
+				t.Errorf("start-up delay %.3g s, true %.3g s: %.1f%% off (limit 20%%; %s)", fit.Startup.V, c.startup, 100*rel, fit.Startup.Source)
+			}
+			y, err := fit.YAML("a simulated run")
+			if err != nil {
+				t.Fatal(err)
+			}
+			back, err := sim.DecodeConfig(bytes.NewReader(y), "fitted.yaml")
+			if err != nil {
+				t.Fatalf("written config does not load: %v\n%s", err, y)
+			}
+			if back.Concurrency != c.slots || back.ServiceTime.Kind != c.service.Kind {
+				t.Errorf("written config loads as %+v", back)
+			}
+			for _, key := range []string{"service_time:", "concurrency:", "startup_delay:", "queue_capacity:", "timeout:"} {
+				line := ""
+				for _, l := range strings.Split(string(y), "\n") {
+					if strings.HasPrefix(strings.TrimSpace(l), key) {
+						line = l
+					}
+				}
+				if key != "service_time:" && key != "startup_delay:" && !strings.Contains(line, "# ") {
+					t.Errorf("%s has no source comment: %q", key, line)
+				}
+			}
+			t.Logf("mean %.4g (true %.4g), %s cv %.3g, slots %v, startup %.3g (true %.3g)\n%s",
+				fit.MeanService.V, c.service.Mean, fit.Family.Kind, fit.Family.CV, fit.Slots.V, fit.Startup.V, c.startup, y)
+		})
+	}
+}
+
+// TestCalibrateRefusesTooLittleData: a window with a handful of requests is refused
+// with ErrTooLittleData and a message saying how many there are.
+func TestCalibrateRefusesTooLittleData(t *testing.T) {
+	cfg := sim.Config{Seed: 1, ScrapeInterval: 5 * time.Second}
+	tr := &traces.Trace{Name: "quiet", Bucket: time.Minute, Rates: []float64{0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5}, Start: epoch}
+	q := simulate(t, cfg, tr)
+	_, err := Calibrate(context.Background(), q, Options{Start: epoch, End: epoch.Add(tr.Duration())})
+	if !errors.Is(err, ErrTooLittleData) || !strings.Contains(err.Error(), "completed requests") {
+		t.Fatalf("want a too-little-data error naming the completed requests, got %v", err)
+	}
+	// Enough requests, but never at low utilisation: the family cannot be fitted.
+	tr = &traces.Trace{Name: "busy", Bucket: time.Minute, Rates: []float64{36, 36, 36, 36, 36, 36, 36, 36, 36, 36}, Start: epoch}
+	cfg.MaxReplicas, cfg.MinReplicas = 1, new(1)
+	q = simulate(t, cfg, tr)
+	_, err = Calibrate(context.Background(), q, Options{Start: epoch, End: epoch.Add(tr.Duration())})
+	if !errors.Is(err, ErrTooLittleData) || !strings.Contains(err.Error(), "utilisation <= 0.30") {
+		t.Fatalf("want a too-little-data error about low utilisation, got %v", err)
+	}
+}
+
+// TestFitFamiliesExact: on a histogram holding a distribution's exact bucket shares,
+// the fit chooses that distribution and, for lognormal, its CV.
+func TestFitFamiliesExact(t *testing.T) {
+	bounds := sim.DefBuckets[:]
+	for _, c := range []struct {
+		kind     string
+		mean, cv float64
+	}{{sim.Exponential, 0.1, 0}, {sim.LogNormal, 0.1, 0.5}, {sim.LogNormal, 0.3, 2}, {sim.Constant, 0.07, 0}} {
+		const n = 1e5
+		cum := make([]float64, len(bounds))
+		for i, b := range bounds {
+			cum[i] = n * distCDF(c.kind, c.mean, c.cv, b)
+		}
+		fits := FitFamilies(bounds, cum, n, c.mean)
+		if fits[0].Kind != c.kind {
+			t.Errorf("%s: chose %+v", c.kind, fits)
+		}
+		if c.kind == sim.LogNormal && math.Abs(fits[0].CV-c.cv) > 1e-3*c.cv {
+			t.Errorf("lognormal cv %v: fitted %v", c.cv, fits[0].CV)
+		}
+		if fits[0].KS > 1e-6 {
+			t.Errorf("%s: KS %v on exact shares", c.kind, fits[0].KS)
+		}
+	}
+}
