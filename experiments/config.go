@@ -76,6 +76,9 @@ type Config struct {
 	// against. Default: the first policy of kind threshold and the first of kind
 	// hpa-tuned (whichever exist).
 	Baselines []string `yaml:"baselines"`
+	// WarmStart opens every evaluation and tuning run with the demand of the window's
+	// first bucket Ready (scale.go), unless sim.initial_replicas is set. Default true.
+	WarmStart *bool `yaml:"warm_start,omitempty"`
 }
 
 // TraceSpec names one trace and how it is cut into windows. Exactly one of Builtin,
