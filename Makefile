@@ -5,7 +5,7 @@ GO      ?= go
 BIN     := bin/intelliscale
 RESULTS ?= results
 
-.PHONY: all build test test-full vet bench bench-real bench-sim bench-nn bench-learners bench-features bench-traces prometheus clean
+.PHONY: all build test test-full vet bench bench-real bench-small bench-sim bench-nn bench-learners bench-features bench-traces prometheus clean
 
 all: build
 
@@ -36,6 +36,11 @@ bench-real: build
 	@if [ -d ../shared/traces ]; then \
 		$(BIN) experiment run --config experiments/configs/real.yaml --out $(RESULTS)/real; \
 	else echo "bench-real: ../shared/traces not found; nothing to run"; fi
+
+# The small-service preset (demand of 1 to 5 replicas, the benchmark before realistic scale).
+bench-small: build
+	$(BIN) experiment run --config experiments/configs/small.yaml --out $(RESULTS)/small
+	$(BIN) report $(RESULTS)/small
 
 # Speed figures (go test benchmarks that print their own units).
 bench-sim:

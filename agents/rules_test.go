@@ -2,6 +2,7 @@ package agents
 
 import (
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -293,5 +294,27 @@ func TestOracleLastPartialInterval(t *testing.T) {
 		if got := o.Decide(sim.Observation{Time: at, MinReplicas: 1, MaxReplicas: 20}); got != want {
 			t.Errorf("t=%v: got %d, want %d (demand at 80/s)", at, got, want)
 		}
+	}
+}
+
+func TestThresholdStepPercentScales(t *testing.T) {
+	a := newTest(t, "threshold", "step_percent: 10\nstep: 2\ncooldown_up: 0s\ncooldown_down: 0s\n", testCtx())
+	for _, c := range []struct {
+		cur  int
+		util float64
+		want int
+	}{
+		{3, 0.9, 5},     // 10% of 3 rounds up to 1; the floor step 2 wins
+		{100, 0.9, 110}, // +10
+		{101, 0.9, 112}, // ceil(10.1) = 11
+		{300, 0.1, 270}, // -30
+	} {
+		obs := sim.Observation{Time: 15 * sec, Window: 15 * sec, Ready: c.cur, Desired: c.cur, Utilisation: c.util, MinReplicas: 1, MaxReplicas: 400}
+		if got := a.Decide(obs); got != c.want {
+			t.Errorf("cur %d util %v: got %d, want %d", c.cur, c.util, got, c.want)
+		}
+	}
+	if _, err := New("threshold", node(t, "step_percent: 150"), testCtx()); err == nil || !strings.Contains(err.Error(), "step_percent") {
+		t.Errorf("step_percent 150: err %v", err)
 	}
 }

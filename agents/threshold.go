@@ -2,6 +2,7 @@ package agents
 
 import (
 	"fmt"
+	"math"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -19,6 +20,10 @@ type ThresholdParams struct {
 	Lower float64 `yaml:"lower"`
 	// Step is the replicas added or removed per action. Default 1.
 	Step int `yaml:"step"`
+	// StepPercent, when > 0, makes the step scale with the service: each action adds
+	// or removes max(Step, ceil(StepPercent/100 x current replicas)). A fixed +1 at
+	// 100 replicas takes an hour to follow a 20% rise. Default 0 (the fixed Step).
+	StepPercent float64 `yaml:"step_percent"`
 	// CooldownUp is the time after any scaling action before a scale-up. Default 60s.
 	CooldownUp time.Duration `yaml:"cooldown_up"`
 	// CooldownDown is the time after any scaling action before a scale-down.
@@ -47,6 +52,8 @@ func newThreshold(node *yaml.Node, ctx Context) (sim.Autoscaler, error) {
 		return nil, yamldoc.Invalid("lower", p.Lower, fmt.Sprintf("must be in [0, upper %v)", p.Upper))
 	case p.Step < 1:
 		return nil, yamldoc.Invalid("step", p.Step, "must be >= 1")
+	case !(p.StepPercent >= 0 && p.StepPercent <= 100):
+		return nil, yamldoc.Invalid("step_percent", p.StepPercent, "must be in [0, 100]")
 	case p.CooldownUp < 0:
 		return nil, yamldoc.Invalid("cooldown_up", p.CooldownUp, "must be >= 0")
 	case p.CooldownDown < 0:
@@ -65,14 +72,18 @@ func (t *Threshold) Decide(obs sim.Observation) int {
 		return clamp(cur, obs) // no metric window yet (the decision at time zero)
 	}
 	want := cur
+	step := t.p.Step
+	if t.p.StepPercent > 0 {
+		step = max(step, int(math.Ceil(t.p.StepPercent/100*float64(cur))))
+	}
 	since := obs.Time - t.lastAction
 	switch {
 	case obs.Ready == 0:
 		// No Ready replica, no utilisation figure: hold.
 	case obs.Utilisation > t.p.Upper && (!t.acted || since >= t.p.CooldownUp):
-		want = cur + t.p.Step
+		want = cur + step
 	case obs.Utilisation < t.p.Lower && (!t.acted || since >= t.p.CooldownDown):
-		want = cur - t.p.Step
+		want = cur - step
 	}
 	want = clamp(want, obs)
 	if want != cur {

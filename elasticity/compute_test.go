@@ -143,3 +143,48 @@ func TestSeriesValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestAccuracyBandScales checks the scaling-accuracy band at 3 and at 300 replicas:
+// one replica of slack at small scale, 10% at large scale, never below demand.
+func TestAccuracyBandScales(t *testing.T) {
+	cases := []struct {
+		d, s int
+		want bool
+	}{
+		{3, 2, false}, {3, 3, true}, {3, 4, true}, {3, 5, false},
+		{10, 11, true}, {10, 12, false},
+		{19, 20, true}, {19, 21, false}, // floor(20.9) = 20
+		{300, 299, false}, {300, 300, true}, {300, 330, true}, {300, 331, false},
+		{0, 0, true}, {0, 1, true}, {0, 2, false},
+	}
+	for _, c := range cases {
+		if got := InBand(c.d, c.s); got != c.want {
+			t.Errorf("InBand(d=%d, s=%d) = %v, want %v", c.d, c.s, got, c.want)
+		}
+	}
+	// The same relative tracking reads the same at both scales: supply 5% above
+	// demand half the time and 20% above the other half.
+	for _, d := range []int{100, 300} {
+		s := Series{Interval: 15}
+		for i := 0; i < 10; i++ {
+			over := 0.05
+			if i%2 == 1 {
+				over = 0.2
+			}
+			s.Demand = append(s.Demand, d)
+			s.Supply = append(s.Supply, d+int(over*float64(d)))
+		}
+		sum := Compute(s)
+		if sum.Accuracy != 50 {
+			t.Errorf("d=%d: accuracy %v, want 50", d, sum.Accuracy)
+		}
+		if math.Abs(sum.ThetaO-12.5) > 1e-9 || sum.TauO != 100 || sum.TauU != 0 {
+			t.Errorf("d=%d: theta_O %v tau_O %v tau_U %v, want 12.5, 100, 0", d, sum.ThetaO, sum.TauO, sum.TauU)
+		}
+	}
+	// At 3 replicas one spare replica is accurate, two are not.
+	s := Series{Interval: 15, Demand: []int{3, 3, 3, 3}, Supply: []int{3, 4, 5, 2}}
+	if sum := Compute(s); sum.Accuracy != 50 || math.Abs(sum.ThetaO-100*(1.0/3+2.0/3)/4) > 1e-9 || math.Abs(sum.ThetaU-100*(1.0/3)/4) > 1e-9 {
+		t.Errorf("d=3: accuracy %v theta_O %v theta_U %v", sum.Accuracy, sum.ThetaO, sum.ThetaU)
+	}
+}

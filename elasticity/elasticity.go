@@ -255,7 +255,7 @@ type Summary struct {
 
 	UnderProvisionSeconds float64 // mean length of an under-provisioned episode, seconds
 	TimeToMeetDemand      float64 // mean seconds from a demand rise until supply meets it
-	Accuracy              float64 // percent of intervals with d <= s <= d+1
+	Accuracy              float64 // percent of intervals with d <= s <= max(d+1, 1.1 d) (InBand)
 
 	SLOViolations float64 // percent of requests slower than the SLO or dropped
 	DropRate      float64 // percent of requests dropped
@@ -302,7 +302,7 @@ func Compute(s Series) Summary {
 			nOver++
 			thetaO += float64(ss-dd) / den
 		}
-		if dd <= ss && ss <= dd+1 {
+		if InBand(dd, ss) {
 			nAcc++
 		}
 		if t > 0 && sign(ss-sup[t-1]) != sign(dd-d[t-1]) {
@@ -344,6 +344,13 @@ func Compute(s Series) Summary {
 		out.TimeToMeetDemand = wait / float64(events)
 	}
 	return out
+}
+
+// InBand reports whether supply s is within the scaling-accuracy band of demand d:
+// d <= s <= max(d+1, floor(1.1 d)) (METRICS.md, "Scaling accuracy"), computed in
+// integers so that the edge is exact.
+func InBand(d, s int) bool {
+	return d <= s && (s <= d+1 || 10*s <= 11*d)
 }
 
 func sign(x int) int {

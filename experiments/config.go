@@ -60,8 +60,9 @@ type Config struct {
 	// Seeds are the experiment seeds (at most 1000); every figure is a mean over them.
 	// Default [1, 2, 3].
 	Seeds []uint64 `yaml:"seeds"`
-	// Sim is the simulated service (sim.Config; Validate fills its defaults). Sim.Seed
-	// is ignored: each run's seed is derived from the experiment seed and the cell.
+	// Sim is the simulated service (sim.Config; Validate checks it, each run fills its
+	// defaults). Sim.Seed is ignored: each run's seed is derived from the experiment
+	// seed and the cell.
 	Sim sim.Config `yaml:"sim"`
 	// Traces to run on, each cut into train / validation / test windows. At least one.
 	Traces []TraceSpec `yaml:"traces"`
@@ -77,6 +78,9 @@ type Config struct {
 	// against. Default: the first policy of kind threshold and the first of kind
 	// hpa-tuned (whichever exist).
 	Baselines []string `yaml:"baselines"`
+	// WarmStart opens every evaluation and tuning run with the demand of the window's
+	// first bucket Ready (scale.go), unless sim.initial_replicas is set. Default true.
+	WarmStart *bool `yaml:"warm_start,omitempty"`
 
 	// file and root are where Parse read the config, for the lines of Check's errors.
 	file string
@@ -180,14 +184,18 @@ const (
 	maxTraining = 1_000_000_000 // train.steps
 )
 
-// Validate fills defaults (its own and the sim's) and reports the first invalid
+// Validate fills defaults, checks the sim section, and reports the first invalid
 // field as a *yamldoc.FieldError. It checks the configuration alone; Check also
 // loads the traces and builds every policy.
 func (c *Config) Validate() error {
 	if !validName(c.Name) {
 		return &yamldoc.FieldError{Path: "name", Value: c.Name, Err: errInvalidName}
 	}
-	if err := c.Sim.Validate(); err != nil {
+	// The sim section is checked here but kept as written: every run derives its
+	// own from it (seed, warm-start replicas, swept knobs) and the simulator fills
+	// the defaults then.
+	probe := c.Sim
+	if err := probe.Validate(); err != nil {
 		return yamldoc.Within("sim", err)
 	}
 	if len(c.Seeds) == 0 {

@@ -78,7 +78,7 @@ func TestDefaults(t *testing.T) {
 
 func TestShippedConfigsParse(t *testing.T) {
 	// Experiment configs (configs/ also holds training configs of experiments/train).
-	for _, f := range []string{"configs/default.yaml", "configs/real.yaml"} {
+	for _, f := range []string{"configs/default.yaml", "configs/real.yaml", "configs/small.yaml"} {
 		cfg, err := Load(f)
 		if err != nil {
 			t.Errorf("%v", err)

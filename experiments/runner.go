@@ -270,8 +270,7 @@ func (x *run) evaluate(ctx context.Context, c Cell) error {
 	lt := x.traces[c.Trace]
 	b := lt.bounds[c.Split]
 	window := SliceTrace(lt.full, b)
-	simCfg := x.simConfig(ctx)
-	simCfg.Seed = DeriveSeed(c.Seed, c.Trace+"/"+c.Split)
+	simCfg := x.cfg.windowSim(x.simConfig(ctx), window, DeriveSeed(c.Seed, c.Trace+"/"+c.Split))
 	ec := EvalContext{Sim: simCfg, Trace: lt.full, Start: time.Duration(b.From) * lt.full.Bucket}
 	pol := x.policies[c.Policy]
 	var (

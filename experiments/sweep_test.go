@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/intelliscale/intelliscale/elasticity"
 )
 
 const sweepCfg = `name: s
@@ -115,4 +117,39 @@ func TestSetPathLeavesInputAlone(t *testing.T) {
 	if knobValue(m, "a.b") != 1 {
 		t.Errorf("setPath changed its input")
 	}
+}
+
+// TestDefaultConfigIsAtScale checks the shipped benchmark's scale: demand of the
+// built-in traces spans a few to over 100 replicas, within max_replicas, and the SLO
+// is one a sized replica set can meet at every level the report matches (the service
+// time alone exceeds the SLO latency for far fewer than 1% of requests).
+func TestDefaultConfigIsAtScale(t *testing.T) {
+	cfg, err := Load("configs/default.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := cfg.Sim
+	if err := s.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	q := elasticity.Queue{ServiceMean: s.ServiceTime.MeanSeconds(), ServiceSCV: s.ServiceTime.SCV(), Slots: s.Concurrency,
+		SLOLatency: s.SLO.Latency.Seconds(), SLOTarget: 0.99, MaxReplicas: s.MaxReplicas}
+	if tail := elasticity.ResponseTail(q, s.MaxReplicas, 0, q.SLOLatency); tail > 0.002 {
+		t.Errorf("service time alone exceeds the SLO latency for %.3g of requests", tail)
+	}
+	lo, hi := s.MaxReplicas, 0
+	for _, spec := range cfg.Traces {
+		tr, err := LoadTrace(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range tr.Rates {
+			d := elasticity.Demand(q, r)
+			lo, hi = min(lo, d), max(hi, d)
+		}
+	}
+	if lo > 10 || hi < 100 || hi >= s.MaxReplicas {
+		t.Errorf("demand spans %d to %d replicas (max_replicas %d); want from at most 10 to at least 100, below the maximum", lo, hi, s.MaxReplicas)
+	}
+	t.Logf("demand at 99%% within %v: %d to %d replicas", s.SLO.Latency, lo, hi)
 }

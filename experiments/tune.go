@@ -63,8 +63,7 @@ func (x *run) tune(ctx context.Context, c Cell) error {
 	for _, v := range pol.Tune.Grid {
 		gp := GridPoint{Value: v}
 		for _, seed := range x.cfg.Seeds {
-			simCfg := x.simConfig(ctx)
-			simCfg.Seed = DeriveSeed(seed, c.Trace+"/"+SplitTrain)
+			simCfg := x.cfg.windowSim(x.simConfig(ctx), window, DeriveSeed(seed, c.Trace+"/"+SplitTrain))
 			ec := EvalContext{Sim: simCfg, Trace: lt.full, Start: time.Duration(b.From) * lt.full.Bucket}
 			a, err := x.Backend.NewRule(KindHPA, withParam(&pol.Params, pol.Tune.Param, v), ec)
 			if err != nil {

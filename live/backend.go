@@ -70,7 +70,7 @@ func (s *BackendSet) Open(ctx context.Context, fs *flag.FlagSet, name string, lo
 	})
 	if len(foreign) > 0 {
 		slices.Sort(foreign)
-		return nil, fmt.Errorf("--backend %s: %s do not apply to it", name, strings.Join(foreign, ", "))
+		return nil, fmt.Errorf("--backend %s: flags of another backend: %s", name, strings.Join(foreign, ", "))
 	}
 	return open(ctx, logw)
 }

@@ -55,8 +55,8 @@ const (
 	Enforce = "enforce"
 )
 
-// DefaultFreshnessQuery answers the age, in seconds, of the newest app sample.
-const DefaultFreshnessQuery = `time() - max(timestamp(app_worker_slots))`
+// defaultFreshnessQuery answers the age, in seconds, of the newest app sample.
+const defaultFreshnessQuery = `time() - max(timestamp(app_worker_slots))`
 
 // ControllerConfig configures the controller. The zero value of a field means its
 // default.
@@ -71,7 +71,7 @@ type ControllerConfig struct {
 	Interval time.Duration
 	// FreshnessQuery answers the age in seconds of the newest service sample; above
 	// MaxAge the inputs are stale and the controller holds. Default
-	// DefaultFreshnessQuery; "none" disables the check.
+	// defaultFreshnessQuery; "none" disables the check.
 	FreshnessQuery string
 	// MaxAge of the newest sample. Default 3 times Interval.
 	MaxAge time.Duration
@@ -103,7 +103,7 @@ func (c *ControllerConfig) Validate() error {
 	def(&c.MaxStep, 2)
 	defD(&c.Interval, 15*time.Second)
 	if c.FreshnessQuery == "" {
-		c.FreshnessQuery = DefaultFreshnessQuery
+		c.FreshnessQuery = defaultFreshnessQuery
 	}
 	defD(&c.MaxAge, 3*c.Interval)
 	def(&c.Retries, 3)
@@ -126,9 +126,9 @@ func (c *ControllerConfig) Validate() error {
 	return nil
 }
 
-// Limit applies the safety rules to a proposal: at most maxStep away from current, then
+// limit applies the safety rules to a proposal: at most maxStep away from current, then
 // within [min, max] (the bounds win over the step limit).
-func Limit(proposed, current, min, max, maxStep int) int {
+func limit(proposed, current, min, max, maxStep int) int {
 	t := proposed
 	t = clampInt(t, current-maxStep, current+maxStep)
 	return clampInt(t, min, max)
@@ -146,12 +146,12 @@ func clampInt(v, lo, hi int) int {
 
 // Error kinds counted in intelliscale_errors_total{kind}.
 const (
-	ErrKindPrometheus = "prometheus" // a query failed
-	ErrKindMissing    = "missing"    // a query answered no series
-	ErrKindNaN        = "nan"        // a query answered NaN or an infinity
-	ErrKindStale      = "stale"      // the newest sample is older than MaxAge
-	ErrKindPolicy     = "policy"     // the policy failed
-	ErrKindScaler     = "scaler"     // a call to the scaler's backend failed (each attempt)
+	errKindPrometheus = "prometheus" // a query failed
+	errKindMissing    = "missing"    // a query answered no series
+	errKindNaN        = "nan"        // a query answered NaN or an infinity
+	errKindStale      = "stale"      // the newest sample is older than MaxAge
+	errKindPolicy     = "policy"     // the policy failed
+	errKindScaler     = "scaler"     // a call to the scaler's backend failed (each attempt)
 )
 
 // Decision is what one control step saw and did.
@@ -245,7 +245,7 @@ func NewController(cfg ControllerConfig, p Policy, q Querier, s Scaler, clock Cl
 	for _, a := range []string{"up", "down", "none", "hold"} {
 		c.decisions.WithLabelValues(a)
 	}
-	for _, k := range []string{ErrKindPrometheus, ErrKindMissing, ErrKindNaN, ErrKindStale, ErrKindPolicy, ErrKindScaler} {
+	for _, k := range []string{errKindPrometheus, errKindMissing, errKindNaN, errKindStale, errKindPolicy, errKindScaler} {
 		c.errs.WithLabelValues(k)
 	}
 	c.registry.MustRegister(c.decisions, c.errs, c.latency, c.replicas, c.desired,
@@ -291,7 +291,7 @@ func (c *Controller) retry(ctx context.Context, what string, f func(context.Cont
 		if err = f(ctx); err == nil {
 			return nil
 		}
-		c.errs.WithLabelValues(ErrKindScaler).Inc()
+		c.errs.WithLabelValues(errKindScaler).Inc()
 		if attempt == c.cfg.Retries {
 			break
 		}
@@ -320,11 +320,11 @@ func (c *Controller) inputs(ctx context.Context, at time.Time) (in []float64, ho
 		age, err := query(c.cfg.FreshnessQuery)
 		switch {
 		case errors.Is(err, ErrNoData):
-			return nil, fail(ErrKindStale, err)
+			return nil, fail(errKindStale, err)
 		case err != nil:
-			return nil, fail(ErrKindPrometheus, err)
+			return nil, fail(errKindPrometheus, err)
 		case math.IsNaN(age) || age > c.cfg.MaxAge.Seconds():
-			return nil, fail(ErrKindStale, fmt.Errorf("newest sample is %.1fs old, more than %v", age, c.cfg.MaxAge))
+			return nil, fail(errKindStale, fmt.Errorf("newest sample is %.1fs old, more than %v", age, c.cfg.MaxAge))
 		}
 	}
 	opt, _ := c.policy.(OptionalInputs)
@@ -337,11 +337,11 @@ func (c *Controller) inputs(ctx context.Context, at time.Time) (in []float64, ho
 		case errors.Is(err, ErrNoData) && optional:
 			v = math.NaN()
 		case errors.Is(err, ErrNoData):
-			return in, fail(ErrKindMissing, fmt.Errorf("input %d: %w", i, err))
+			return in, fail(errKindMissing, fmt.Errorf("input %d: %w", i, err))
 		case err != nil:
-			return in, fail(ErrKindPrometheus, fmt.Errorf("input %d: %w", i, err))
+			return in, fail(errKindPrometheus, fmt.Errorf("input %d: %w", i, err))
 		case (math.IsNaN(v) || math.IsInf(v, 0)) && !optional:
-			return in, fail(ErrKindNaN, fmt.Errorf("input %d %s = %v", i, q, v))
+			return in, fail(errKindNaN, fmt.Errorf("input %d %s = %v", i, q, v))
 		}
 		in[i] = v
 	}
@@ -381,8 +381,8 @@ func (c *Controller) Step(ctx context.Context) Decision {
 	if d.Hold == "" {
 		p, err := c.policy.Decide(start, d.Inputs, d.Replicas)
 		if err != nil {
-			c.errs.WithLabelValues(ErrKindPolicy).Inc()
-			d.Hold = ErrKindPolicy + ": " + err.Error()
+			c.errs.WithLabelValues(errKindPolicy).Inc()
+			d.Hold = errKindPolicy + ": " + err.Error()
 		} else {
 			d.Proposed = p
 		}
@@ -390,7 +390,7 @@ func (c *Controller) Step(ctx context.Context) Decision {
 	if d.Hold != "" {
 		d.Target = clampInt(cur, c.cfg.Min, c.cfg.Max)
 	} else {
-		d.Target = Limit(d.Proposed, cur, c.cfg.Min, c.cfg.Max, c.cfg.MaxStep)
+		d.Target = limit(d.Proposed, cur, c.cfg.Min, c.cfg.Max, c.cfg.MaxStep)
 	}
 	d.Latency = c.clock.Now().Sub(start)
 	c.latency.Observe(d.Latency.Seconds())
@@ -423,7 +423,7 @@ func (c *Controller) Run(ctx context.Context) error {
 		c.replicas.WithLabelValues("draining").Set(float64(r.Draining))
 		c.desired.Set(float64(clampInt(r.Current(), c.cfg.Min, c.cfg.Max)))
 	} else {
-		c.errs.WithLabelValues(ErrKindScaler).Inc()
+		c.errs.WithLabelValues(errKindScaler).Inc()
 		fmt.Fprintf(c.log, "read replicas: %v\n", err)
 	}
 	next := c.clock.Now()
@@ -451,7 +451,7 @@ func (c *Controller) countFailures() {
 		return
 	}
 	for _, err := range bf.Failures() {
-		c.errs.WithLabelValues(ErrKindScaler).Inc()
+		c.errs.WithLabelValues(errKindScaler).Inc()
 		fmt.Fprintf(c.log, "%s: %v\n", c.scaler.Target(), err)
 	}
 }

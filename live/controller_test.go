@@ -99,7 +99,7 @@ func newTestController(t *testing.T, cfg ControllerConfig, p Policy, q *fakeProm
 }
 
 func fresh(vals map[string]float64) map[string]float64 {
-	vals[DefaultFreshnessQuery] = 1
+	vals[defaultFreshnessQuery] = 1
 	return vals
 }
 
@@ -114,12 +114,12 @@ func TestLimit(t *testing.T) {
 		{3, 3, 1, 5, 2, 3},  // no change
 		{-100, 3, 0, 5, 10, 0},
 	} {
-		got := Limit(tc.proposed, tc.current, tc.min, tc.max, tc.step)
+		got := limit(tc.proposed, tc.current, tc.min, tc.max, tc.step)
 		if got != tc.want {
-			t.Errorf("Limit(%d, cur %d, [%d,%d], step %d) = %d, want %d", tc.proposed, tc.current, tc.min, tc.max, tc.step, got, tc.want)
+			t.Errorf("limit(%d, cur %d, [%d,%d], step %d) = %d, want %d", tc.proposed, tc.current, tc.min, tc.max, tc.step, got, tc.want)
 		}
 		if got < tc.min || got > tc.max {
-			t.Errorf("Limit left [min, max]: %d", got)
+			t.Errorf("limit left [min, max]: %d", got)
 		}
 	}
 }
@@ -173,12 +173,12 @@ func TestHoldOnUntrustedInputs(t *testing.T) {
 		prom *fakeProm
 		kind string
 	}{
-		{"prometheus down", &fakeProm{err: errors.New("connection refused")}, ErrKindPrometheus},
-		{"missing", &fakeProm{vals: fresh(map[string]float64{})}, ErrKindMissing},
-		{"NaN", &fakeProm{vals: fresh(map[string]float64{"load": math.NaN()})}, ErrKindNaN},
-		{"Inf", &fakeProm{vals: fresh(map[string]float64{"load": math.Inf(1)})}, ErrKindNaN},
-		{"stale", &fakeProm{vals: map[string]float64{"load": 1, DefaultFreshnessQuery: 100}}, ErrKindStale},
-		{"no samples", &fakeProm{vals: map[string]float64{"load": 1}}, ErrKindStale},
+		{"prometheus down", &fakeProm{err: errors.New("connection refused")}, errKindPrometheus},
+		{"missing", &fakeProm{vals: fresh(map[string]float64{})}, errKindMissing},
+		{"NaN", &fakeProm{vals: fresh(map[string]float64{"load": math.NaN()})}, errKindNaN},
+		{"Inf", &fakeProm{vals: fresh(map[string]float64{"load": math.Inf(1)})}, errKindNaN},
+		{"stale", &fakeProm{vals: map[string]float64{"load": 1, defaultFreshnessQuery: 100}}, errKindStale},
+		{"no samples", &fakeProm{vals: map[string]float64{"load": 1}}, errKindStale},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := &fakeScaler{r: Replicas{Ready: 3}}
@@ -212,14 +212,14 @@ func TestOptionalInputsMayBeNaN(t *testing.T) {
 			vals[q] = math.NaN()
 		}
 	}
-	vals[pol.Queries()[InUtilisation]] = 0.9
+	vals[pol.Queries()[inUtilisation]] = 0.9
 	s := &fakeScaler{r: Replicas{Ready: 2}}
 	c, _, _ := newTestController(t, ControllerConfig{Mode: Enforce, Min: 1, Max: 5}, pol, &fakeProm{vals: vals}, s)
 	d := c.Step(context.Background())
 	if d.Action != "up" || d.Target != 3 {
 		t.Errorf("action %s target %d hold %q: want up to 3 (NaN latency is optional)", d.Action, d.Target, d.Hold)
 	}
-	delete(vals, pol.Queries()[InP95]) // an optional input with no series reads NaN too
+	delete(vals, pol.Queries()[inP95]) // an optional input with no series reads NaN too
 	if d := c.Step(context.Background()); d.Action == "hold" {
 		t.Errorf("held on a missing optional input: %s", d.Hold)
 	}
@@ -239,7 +239,7 @@ func TestScalerErrorsRetriedWithBackoffAndCounted(t *testing.T) {
 	if fmt.Sprint(clock.sleeps) != "[1s 2s 3s]" {
 		t.Errorf("backoff sleeps %v, want [1s 2s 3s] (doubling, capped)", clock.sleeps)
 	}
-	if v := promtest.Value(c.errs.WithLabelValues(ErrKindScaler)); v != 3 {
+	if v := promtest.Value(c.errs.WithLabelValues(errKindScaler)); v != 3 {
 		t.Errorf("errors{scaler} = %v, want 3", v)
 	}
 	// Every attempt failing: the decision reports the error, nothing more is done.
@@ -249,7 +249,7 @@ func TestScalerErrorsRetriedWithBackoffAndCounted(t *testing.T) {
 	if d.Applied || d.Err == nil {
 		t.Errorf("all attempts failed but applied=%t err=%v", d.Applied, d.Err)
 	}
-	if v := promtest.Value(c.errs.WithLabelValues(ErrKindScaler)); v != 7 {
+	if v := promtest.Value(c.errs.WithLabelValues(errKindScaler)); v != 7 {
 		t.Errorf("errors{scaler} = %v, want 7 (3 + 4 attempts)", v)
 	}
 }
@@ -344,14 +344,14 @@ func TestBackgroundFailuresCountedAsScalerErrors(t *testing.T) {
 	f := &failingDrains{fakeScaler: s, pending: []error{errors.New("stop app_3: gone wrong"), errors.New("remove app_3: gone wrong")}}
 	c.scaler = f
 	c.Step(context.Background())
-	if v := promtest.Value(c.errs.WithLabelValues(ErrKindScaler)); v != 2 {
+	if v := promtest.Value(c.errs.WithLabelValues(errKindScaler)); v != 2 {
 		t.Errorf("errors{scaler} = %v, want 2 background failures", v)
 	}
 	if !strings.Contains(logw.String(), "fake: stop app_3: gone wrong") {
 		t.Errorf("log lacks the background failure:\n%s", logw)
 	}
 	c.Step(context.Background())
-	if v := promtest.Value(c.errs.WithLabelValues(ErrKindScaler)); v != 2 {
+	if v := promtest.Value(c.errs.WithLabelValues(errKindScaler)); v != 2 {
 		t.Errorf("errors{scaler} = %v after a step without failures, want still 2", v)
 	}
 }

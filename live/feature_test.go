@@ -242,7 +242,7 @@ func TestLoadPolicyFileRefuses(t *testing.T) {
 // TestFeaturePolicyRefusedWhenPrometheusLacksAMetric: CheckPolicy, run by the command
 // at start, refuses an exported policy whose features read a metric Prometheus lacks.
 func TestFeaturePolicyRefusedWhenPrometheusLacksAMetric(t *testing.T) {
-	fp, err := NewFeaturePolicy(testPolicy(t, 5))
+	fp, err := newFeaturePolicy(testPolicy(t, 5))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -74,13 +74,13 @@ func TestGrafanaProvisioning(t *testing.T) {
 			for _, tg := range p.Targets {
 				// Grafana substitutes its range variables before Prometheus sees them.
 				expr := strings.ReplaceAll(tg.Expr, "$__rate_interval", "1m")
-				names, err := MetricsIn(expr)
+				names, err := metricsIn(expr)
 				if err != nil {
 					t.Errorf("%s panel %q: %q: %v", f, p.Title, tg.Expr, err)
 					continue
 				}
 				for _, n := range names {
-					if !slices.Contains(ServiceMetrics, n) {
+					if !slices.Contains(serviceMetrics, n) {
 						t.Errorf("%s panel %q: unknown metric %s", f, p.Title, n)
 					}
 					seen = append(seen, n)
@@ -89,8 +89,8 @@ func TestGrafanaProvisioning(t *testing.T) {
 		}
 	}
 	// The dashboard shows the features: every metric the observation queries read.
-	for _, q := range ObservationQueries(15e9, 5e8) {
-		names, _ := MetricsIn(q)
+	for _, q := range observationQueries(15e9, 5e8) {
+		names, _ := metricsIn(q)
 		for _, n := range names {
 			if !slices.Contains(seen, n) {
 				t.Errorf("no panel reads %s (used by the policies' features)", n)

@@ -71,47 +71,47 @@ func (s Settings) SimConfig() (sim.Config, error) {
 
 // Inputs of AutoscalerPolicy, in Queries order.
 const (
-	InArrivalRate = iota
-	InCompleted
-	InDropped
-	InP50
-	InP95
-	InP99
-	InSLOViolations
-	InUtilisation
-	InBusySlots
-	InInFlight
-	InQueued
+	inArrivalRate = iota
+	inCompleted
+	inDropped
+	inP50
+	inP95
+	inP99
+	inSLOViolations
+	inUtilisation
+	inBusySlots
+	inInFlight
+	inQueued
 	numObservationInputs
 )
 
-// ObservationQueries returns the PromQL expression of each sim.Observation field read
+// observationQueries returns the PromQL expression of each sim.Observation field read
 // from Prometheus, in the In* order, over a window (the control interval) with the
 // SLO latency slo. The expressions read the metrics the simulator records (see
 // sim.Scrape). The replica counts come from the engine, not from Prometheus.
-func ObservationQueries(window, slo time.Duration) []string {
+func observationQueries(window, slo time.Duration) []string {
 	w := model.Duration(window).String()
 	// Prometheus 3 stores the le label in OpenMetrics float format ("1.0", not "1").
 	le := labels.FormatOpenMetricsFloat(slo.Seconds())
 	q := make([]string, numObservationInputs)
 	dropped := `sum(increase(http_requests_total{code=~"503|504"}[` + w + `]))`
 	busy := `sum(rate(app_worker_busy_seconds_total[` + w + `]))`
-	q[InArrivalRate] = `sum(rate(http_requests_total[` + w + `]))`
-	q[InCompleted] = `sum(increase(http_requests_total{code="200"}[` + w + `]))`
-	q[InDropped] = dropped
-	for i, p := range map[int]string{InP50: "0.5", InP95: "0.95", InP99: "0.99"} {
+	q[inArrivalRate] = `sum(rate(http_requests_total[` + w + `]))`
+	q[inCompleted] = `sum(increase(http_requests_total{code="200"}[` + w + `]))`
+	q[inDropped] = dropped
+	for i, p := range map[int]string{inP50: "0.5", inP95: "0.95", inP99: "0.99"} {
 		q[i] = `histogram_quantile(` + p + `, sum by (le) (rate(http_request_duration_seconds_bucket[` + w + `])))`
 	}
-	q[InSLOViolations] = `sum(increase(http_request_duration_seconds_count[` + w + `])) - sum(increase(http_request_duration_seconds_bucket{le="` + le + `"}[` + w + `])) + ` + dropped
-	q[InUtilisation] = `clamp_max(` + busy + ` / sum(avg_over_time(app_worker_slots[` + w + `])), 1)`
-	q[InBusySlots] = busy
-	q[InInFlight] = `sum(http_requests_in_flight)`
-	q[InQueued] = `sum(http_requests_queued)`
+	q[inSLOViolations] = `sum(increase(http_request_duration_seconds_count[` + w + `])) - sum(increase(http_request_duration_seconds_bucket{le="` + le + `"}[` + w + `])) + ` + dropped
+	q[inUtilisation] = `clamp_max(` + busy + ` / sum(avg_over_time(app_worker_slots[` + w + `])), 1)`
+	q[inBusySlots] = busy
+	q[inInFlight] = `sum(http_requests_in_flight)`
+	q[inQueued] = `sum(http_requests_queued)`
 	return q
 }
 
 // AutoscalerPolicy runs a simulator autoscaler (a rule-based policy) live: it builds a
-// sim.Observation from the ObservationQueries and the engine's replica counts and asks
+// sim.Observation from the observationQueries and the engine's replica counts and asks
 // the autoscaler.
 type AutoscalerPolicy struct {
 	Autoscaler sim.Autoscaler
@@ -120,16 +120,16 @@ type AutoscalerPolicy struct {
 	origin     time.Time // wall-clock time of observation time zero
 }
 
-// NewAutoscalerPolicy adapts a to Policy.
-func NewAutoscalerPolicy(a sim.Autoscaler, s Settings) *AutoscalerPolicy {
-	return &AutoscalerPolicy{Autoscaler: a, settings: s, queries: ObservationQueries(s.Interval, s.SLO)}
+// newAutoscalerPolicy adapts a to Policy.
+func newAutoscalerPolicy(a sim.Autoscaler, s Settings) *AutoscalerPolicy {
+	return &AutoscalerPolicy{Autoscaler: a, settings: s, queries: observationQueries(s.Interval, s.SLO)}
 }
 
-// Queries returns ObservationQueries.
+// Queries returns observationQueries.
 func (p *AutoscalerPolicy) Queries() []string { return p.queries }
 
 // Optional: the latency quantiles are NaN when nothing completed, as in simulation.
-func (p *AutoscalerPolicy) Optional(i int) bool { return i == InP50 || i == InP95 || i == InP99 }
+func (p *AutoscalerPolicy) Optional(i int) bool { return i == inP50 || i == inP95 || i == inP99 }
 
 // Observation builds the observation the autoscaler sees at time at. Its Time counts
 // from one interval before the first decision, so that the first live decision is
@@ -145,18 +145,18 @@ func (p *AutoscalerPolicy) Observation(at time.Time, in []float64, r Replicas) (
 	return sim.Observation{
 		Time:          at.Sub(p.origin),
 		Window:        p.settings.Interval,
-		Arrivals:      count(in[InArrivalRate] * p.settings.Interval.Seconds()),
-		Completed:     count(in[InCompleted]),
-		Dropped:       count(in[InDropped]),
-		ArrivalRate:   in[InArrivalRate],
-		LatencyP50:    in[InP50],
-		LatencyP95:    in[InP95],
-		LatencyP99:    in[InP99],
-		SLOViolations: count(in[InSLOViolations]),
-		Utilisation:   in[InUtilisation],
-		BusySlots:     in[InBusySlots],
-		InFlight:      count(in[InInFlight]),
-		Queued:        count(in[InQueued]),
+		Arrivals:      count(in[inArrivalRate] * p.settings.Interval.Seconds()),
+		Completed:     count(in[inCompleted]),
+		Dropped:       count(in[inDropped]),
+		ArrivalRate:   in[inArrivalRate],
+		LatencyP50:    in[inP50],
+		LatencyP95:    in[inP95],
+		LatencyP99:    in[inP99],
+		SLOViolations: count(in[inSLOViolations]),
+		Utilisation:   in[inUtilisation],
+		BusySlots:     in[inBusySlots],
+		InFlight:      count(in[inInFlight]),
+		Queued:        count(in[inQueued]),
 		Ready:         r.Ready,
 		Provisioning:  r.Provisioning,
 		Draining:      r.Draining,
@@ -202,7 +202,7 @@ func NewRulePolicy(name string, params *yaml.Node, s Settings) (*AutoscalerPolic
 	if err != nil {
 		return nil, err
 	}
-	return NewAutoscalerPolicy(a, s), nil
+	return newAutoscalerPolicy(a, s), nil
 }
 
 // ParseParams parses inline YAML parameters (for example `{cooldown_down: 10s}`); an
@@ -231,8 +231,8 @@ type FeaturePolicy struct {
 	obs     []float64
 }
 
-// NewFeaturePolicy adapts an exported policy (validated by policy.Load or Read).
-func NewFeaturePolicy(p *policy.Policy) (*FeaturePolicy, error) {
+// newFeaturePolicy adapts an exported policy (validated by policy.Load or Read).
+func newFeaturePolicy(p *policy.Policy) (*FeaturePolicy, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -244,42 +244,42 @@ func NewFeaturePolicy(p *policy.Policy) (*FeaturePolicy, error) {
 }
 
 // LoadPolicyFile loads the exported policy at path (policy.Load validates every field,
-// dimension and the checksum) and checks it against s (CheckTraining). Errors name
+// dimension and the checksum) and checks it against s (checkTraining). Errors name
 // the file; warnings are differences that do not prevent running it.
 func LoadPolicyFile(path string, s Settings) (fp *FeaturePolicy, warnings []string, err error) {
 	p, err := policy.Load(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("policy file %w", err)
 	}
-	if warnings, err = CheckTraining(p, s); err != nil {
+	if warnings, err = checkTraining(p, s); err != nil {
 		return nil, nil, fmt.Errorf("policy file %s: %w", path, err)
 	}
-	fp, err = NewFeaturePolicy(p)
+	fp, err = newFeaturePolicy(p)
 	if err != nil {
 		return nil, nil, fmt.Errorf("policy file %s: %w", path, err)
 	}
 	return fp, warnings, nil
 }
 
-// MaxIntervalMismatch is the largest relative difference between the control interval
-// a policy was trained at and the live one that CheckTraining accepts (with a
+// maxIntervalMismatch is the largest relative difference between the control interval
+// a policy was trained at and the live one that checkTraining accepts (with a
 // warning): beyond it the policy's replica changes would come at another pace than
 // the one it learned.
-const MaxIntervalMismatch = 0.1
+const maxIntervalMismatch = 0.1
 
-// CheckTraining compares a policy's training settings with the live ones. A control
-// interval more than MaxIntervalMismatch away from the trained one is an error (a zero
+// checkTraining compares a policy's training settings with the live ones. A control
+// interval more than maxIntervalMismatch away from the trained one is an error (a zero
 // s.Interval means the policy's own); any other difference (a smaller interval
 // mismatch, worker slots, SLO latency, a replica range wider than trained) is a
 // warning. The features themselves carry the trained SLO and windows.
-func CheckTraining(p *policy.Policy, s Settings) (warnings []string, err error) {
+func checkTraining(p *policy.Policy, s Settings) (warnings []string, err error) {
 	trained := p.Sim.ControlIntervalSeconds
 	if s.Interval != 0 {
 		live := s.Interval.Seconds()
 		switch d := math.Abs(live-trained) / trained; {
-		case d > MaxIntervalMismatch:
+		case d > maxIntervalMismatch:
 			return nil, fmt.Errorf("trained at a control interval of %gs, live interval %v differs by %.0f%% (more than %.0f%%): its replica changes would come at another pace; run with --interval %gs, or 0 to take the policy's",
-				trained, s.Interval, 100*d, 100*MaxIntervalMismatch, trained)
+				trained, s.Interval, 100*d, 100*maxIntervalMismatch, trained)
 		case d > 0:
 			warnings = append(warnings, fmt.Sprintf("trained at a control interval of %gs, live %v", trained, s.Interval))
 		}

@@ -49,15 +49,15 @@ func inputs(v float64) []float64 {
 
 func TestAutoscalerPolicyBuildsObservation(t *testing.T) {
 	var seen []sim.Observation
-	p := NewAutoscalerPolicy(sim.AutoscalerFunc(func(o sim.Observation) int { seen = append(seen, o); return 7 }), testSettings)
+	p := newAutoscalerPolicy(sim.AutoscalerFunc(func(o sim.Observation) int { seen = append(seen, o); return 7 }), testSettings)
 	if len(p.Queries()) != numObservationInputs {
 		t.Fatalf("%d queries", len(p.Queries()))
 	}
 	in := make([]float64, numObservationInputs)
-	in[InArrivalRate], in[InCompleted], in[InDropped] = 12.34, 120, 3
-	in[InP50], in[InP95], in[InP99] = math.NaN(), 0.4, 0.9
-	in[InUtilisation], in[InBusySlots] = 0.5, 6.5
-	in[InInFlight], in[InQueued], in[InSLOViolations] = 9, 2, 4
+	in[inArrivalRate], in[inCompleted], in[inDropped] = 12.34, 120, 3
+	in[inP50], in[inP95], in[inP99] = math.NaN(), 0.4, 0.9
+	in[inUtilisation], in[inBusySlots] = 0.5, 6.5
+	in[inInFlight], in[inQueued], in[inSLOViolations] = 9, 2, 4
 	t0 := time.Unix(5000, 0)
 	r := Replicas{Ready: 3, Provisioning: 1, Draining: 1}
 	for _, at := range []time.Time{t0, t0.Add(10 * time.Second), t0.Add(25 * time.Second)} {
@@ -81,14 +81,14 @@ func TestAutoscalerPolicyBuildsObservation(t *testing.T) {
 		t.Errorf("observation times %v, %v: want 20s and 35s", seen[1].Time, seen[2].Time)
 	}
 	for i, q := range p.Queries() {
-		if _, err := MetricsIn(q); err != nil {
+		if _, err := metricsIn(q); err != nil {
 			t.Errorf("query %d %q: %v", i, q, err)
 		}
 	}
-	if !strings.Contains(p.Queries()[InSLOViolations], `le="0.5"`) || !strings.Contains(p.Queries()[InArrivalRate], "[10s]") {
+	if !strings.Contains(p.Queries()[inSLOViolations], `le="0.5"`) || !strings.Contains(p.Queries()[inArrivalRate], "[10s]") {
 		t.Errorf("window or SLO not in the queries: %q", p.Queries())
 	}
-	if q := p.Queries()[InBusySlots]; q != `sum(rate(app_worker_busy_seconds_total[10s]))` {
+	if q := p.Queries()[inBusySlots]; q != `sum(rate(app_worker_busy_seconds_total[10s]))` {
 		t.Errorf("busy slots query %q", q)
 	}
 }
@@ -141,7 +141,7 @@ func TestThresholdParamsAndCooldown(t *testing.T) {
 		Interval: 5 * time.Second, SLO: 500 * time.Millisecond, Min: 1, Max: 5, Slots: 4, ServiceMean: 100 * time.Millisecond})
 	t0 := time.Unix(0, 0)
 	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
-	util := func(u float64) []float64 { in := inputs(1); in[InUtilisation] = u; return in }
+	util := func(u float64) []float64 { in := inputs(1); in[inUtilisation] = u; return in }
 	for _, tc := range []struct {
 		sec  int
 		util float64
@@ -167,8 +167,8 @@ func TestThresholdParamsAndCooldown(t *testing.T) {
 func TestHPAReadsBusySlots(t *testing.T) {
 	p := rule(t, "hpa", "{target_utilization: 0.6}", testSettings)
 	in := inputs(0)
-	in[InUtilisation] = 0.3 // would recommend ceil(2 x 0.3 / 0.6) = 1
-	in[InBusySlots] = 6.4   // 6.4 / 8 = 0.8: ceil(2 x 0.8 / 0.6) = 3
+	in[inUtilisation] = 0.3 // would recommend ceil(2 x 0.3 / 0.6) = 1
+	in[inBusySlots] = 6.4   // 6.4 / 8 = 0.8: ceil(2 x 0.8 / 0.6) = 3
 	got, err := p.Decide(time.Unix(100, 0), in, Replicas{Ready: 2})
 	if err != nil || got != 3 {
 		t.Errorf("hpa: %d (%v), want 3 from 6.4 busy slots of 2 x 4", got, err)
@@ -200,7 +200,7 @@ func (p queriesPolicy) Decide(_ time.Time, _ []float64, r Replicas) (int, error)
 }
 
 func TestMetricsIn(t *testing.T) {
-	got, err := MetricsIn(`sum(rate(b_total[1m])) / sum({__name__="a"}) + on() vector(1) - b_total`)
+	got, err := metricsIn(`sum(rate(b_total[1m])) / sum({__name__="a"}) + on() vector(1) - b_total`)
 	if err != nil || strings.Join(got, ",") != "a,b_total" {
 		t.Errorf("got %v %v", got, err)
 	}
@@ -228,7 +228,7 @@ func TestObservationQueriesSLOBucketAsStored(t *testing.T) {
 	at := st.Epoch.Add(8 * 15 * time.Second)
 	for b, bound := range sim.DefBuckets {
 		slo := time.Duration(math.Round(bound * float64(time.Second)))
-		q := ObservationQueries(time.Minute, slo)[InSLOViolations]
+		q := observationQueries(time.Minute, slo)[inSLOViolations]
 		spec := features.Spec{Features: []features.Feature{{Name: "v", Expr: q}}}
 		vals, ok := make([]float64, 1), make([]bool, 1)
 		if err := features.EvalPromQL(context.Background(), eng, st, spec, at, vals, ok); err != nil {

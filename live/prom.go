@@ -77,9 +77,9 @@ func (p *PromQuerier) MetricNames(ctx context.Context) ([]string, error) {
 	return out, nil
 }
 
-// MetricsIn parses a PromQL expression and returns the metric names it selects,
+// metricsIn parses a PromQL expression and returns the metric names it selects,
 // sorted and without repeats.
-func MetricsIn(expr string) ([]string, error) {
+func metricsIn(expr string) ([]string, error) {
 	e, err := parser.NewParser(parser.Options{}).ParseExpr(expr)
 	if err != nil {
 		return nil, err
@@ -105,9 +105,9 @@ func MetricsIn(expr string) ([]string, error) {
 	return slices.Compact(names), nil
 }
 
-// ServiceMetrics are the metric names the stack exports, as recorded by the simulator
+// serviceMetrics are the metric names the stack exports, as recorded by the simulator
 // (sim.Scrape): the app's and the controller's.
-var ServiceMetrics = []string{
+var serviceMetrics = []string{
 	"http_requests_total",
 	"http_request_duration_seconds_bucket", "http_request_duration_seconds_sum", "http_request_duration_seconds_count",
 	"app_worker_busy_seconds_total", "app_worker_slots",
@@ -131,7 +131,7 @@ func CheckPolicy(ctx context.Context, p Policy, q Querier) error {
 	}
 	need := map[string][]int{}
 	for i, s := range qs {
-		names, err := MetricsIn(s)
+		names, err := metricsIn(s)
 		if err != nil {
 			return fmt.Errorf("policy query %d %q: %w", i, s, err)
 		}

@@ -324,7 +324,7 @@ func (r *Results) markdown(w io.Writer, h *Headline, tables []Table, plots []Plo
 - Improvements are paired by seed: for each seed, 100·(B − L)/B with B and L the baseline's and the learned policy's figure averaged over the traces (the ratio of the means, so that a trace where the baseline figure is near 0 cannot dominate), then averaged over seeds. Differences in points are learned minus baseline, per trace and seed, averaged likewise.
 - All policies on a given trace, seed and window see the same simulated arrivals (the simulator seed derives from seed, trace and window only).
 - Tuned HPA chooses its parameter by grid search on the training windows (lowest cost meeting the SLO target); learned policies train on the training windows; the winner is chosen on validation; nothing is tuned on the test windows.
-- Cost is in replica-hours; θ_U and θ_O are the SPEC under- and over-provisioning accuracy (percent of demand); accuracy is the share of intervals with demand ≤ supply ≤ demand+1.
+- Cost is in replica-hours; θ_U and θ_O are the SPEC under- and over-provisioning accuracy (percent of demand); accuracy is the share of intervals with demand ≤ supply ≤ max(demand+1, 1.1·demand).
 `)
 }
 

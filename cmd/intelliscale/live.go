@@ -20,6 +20,7 @@ import (
 
 	"github.com/intelliscale/intelliscale/live"
 	"github.com/intelliscale/intelliscale/live/docker"
+	"github.com/intelliscale/intelliscale/live/kubernetes"
 	"github.com/intelliscale/intelliscale/live/workload"
 )
 
@@ -33,7 +34,7 @@ func backendNames() string {
 
 // backends are the kinds of workload `live controller --backend` scales.
 func backends() []live.Backend {
-	return []live.Backend{docker.Backend()}
+	return []live.Backend{docker.Backend(), kubernetes.Backend()}
 }
 
 func init() {

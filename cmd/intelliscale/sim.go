@@ -145,7 +145,7 @@ func printSummary(w io.Writer, traceName, policy string, seed uint64, res *sim.R
 		{"cost (replica-hours x price)", fmt.Sprintf("%.2f", s.Cost)},
 		{"under-provisioning theta_U / tau_U", fmt.Sprintf("%.2f%% / %.2f%%", s.ThetaU, s.TauU)},
 		{"over-provisioning theta_O / tau_O", fmt.Sprintf("%.2f%% / %.2f%%", s.ThetaO, s.TauO)},
-		{"scaling accuracy (d <= s <= d+1)", fmt.Sprintf("%.2f%%", s.Accuracy)},
+		{"scaling accuracy (d <= s <= max(d+1, 1.1d))", fmt.Sprintf("%.2f%%", s.Accuracy)},
 		{"mean under-provisioned episode", fmt.Sprintf("%.1f s", s.UnderProvisionSeconds)},
 		{"mean time to meet a demand rise", fmt.Sprintf("%.1f s", s.TimeToMeetDemand)},
 		{"instability k", fmt.Sprintf("%.2f%%", s.Instability)},

@@ -25,10 +25,10 @@ import (
 
 // Compose labels that identify a service's containers.
 const (
-	LabelProject = "com.docker.compose.project"
-	LabelService = "com.docker.compose.service"
-	LabelNumber  = "com.docker.compose.container-number"
-	LabelOneOff  = "com.docker.compose.oneoff"
+	labelProject = "com.docker.compose.project"
+	labelService = "com.docker.compose.service"
+	labelNumber  = "com.docker.compose.container-number"
+	labelOneOff  = "com.docker.compose.oneoff"
 )
 
 // API is the part of the Docker Engine API the scaler uses; *client.Client is one.
@@ -42,9 +42,9 @@ type API interface {
 	NetworkConnect(ctx context.Context, network string, options client.NetworkConnectOptions) (client.NetworkConnectResult, error)
 }
 
-// NewClient connects to the engine named by the environment (DOCKER_HOST, or the
+// newClient connects to the engine named by the environment (DOCKER_HOST, or the
 // local socket), negotiating the API version down to the engine's.
-func NewClient() (*client.Client, error) {
+func newClient() (*client.Client, error) {
 	c, err := client.New(client.FromEnv)
 	if err != nil {
 		return nil, fmt.Errorf("docker client: %w", err)
@@ -95,13 +95,13 @@ type replica struct {
 
 // owns reports whether labels mark a container of the configured service.
 func (s *Scaler) owns(labels map[string]string) bool {
-	return labels[LabelProject] == s.project && labels[LabelService] == s.service && labels[LabelOneOff] != "True"
+	return labels[labelProject] == s.project && labels[labelService] == s.service && labels[labelOneOff] != "True"
 }
 
 // list returns the service's replicas that are not gone, sorted by number, and the
 // highest replica number in use by any of its containers (gone ones keep their names).
 func (s *Scaler) list(ctx context.Context) ([]replica, int, error) {
-	f := make(client.Filters).Add("label", LabelProject+"="+s.project, LabelService+"="+s.service)
+	f := make(client.Filters).Add("label", labelProject+"="+s.project, labelService+"="+s.service)
 	res, err := s.api.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
 	if err != nil {
 		return nil, 0, fmt.Errorf("list containers of %s/%s: %w", s.project, s.service, err)
@@ -127,7 +127,7 @@ func (s *Scaler) list(ctx context.Context) ([]replica, int, error) {
 			continue
 		}
 		r := replica{id: info.ID, name: strings.TrimPrefix(info.Name, "/"), info: info}
-		r.number, _ = strconv.Atoi(info.Config.Labels[LabelNumber])
+		r.number, _ = strconv.Atoi(info.Config.Labels[labelNumber])
 		maxNum = max(maxNum, r.number)
 		switch st := info.State.Status; {
 		case draining[info.ID] || st == container.StateRemoving:
@@ -225,7 +225,7 @@ func (s *Scaler) start(ctx context.Context, tmpl *replica, num int) error {
 	cfg := *tmpl.info.Config
 	cfg.Hostname = ""
 	cfg.Labels = maps.Clone(cfg.Labels)
-	cfg.Labels[LabelNumber] = strconv.Itoa(num)
+	cfg.Labels[labelNumber] = strconv.Itoa(num)
 	if !s.owns(cfg.Labels) {
 		return fmt.Errorf("template %s: labels do not name %s/%s", tmpl.name, s.project, s.service)
 	}
@@ -337,8 +337,8 @@ func (s *Scaler) Failures() []error {
 // Target implements live.Scaler.
 func (s *Scaler) Target() string { return "compose " + s.project + "/" + s.service }
 
-// Wait waits for drains in progress, at most until ctx is done.
-func (s *Scaler) Wait(ctx context.Context) error {
+// wait waits for drains in progress, at most until ctx is done.
+func (s *Scaler) wait(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
 	select {
@@ -354,7 +354,7 @@ func (s *Scaler) Wait(ctx context.Context) error {
 func (s *Scaler) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), s.grace+5*time.Second)
 	defer cancel()
-	err := s.Wait(ctx)
+	err := s.wait(ctx)
 	if s.closeAPI != nil {
 		err = errors.Join(err, s.closeAPI())
 	}
@@ -374,7 +374,7 @@ func Backend() live.Backend {
 				if *project == "" {
 					return nil, errors.New("--project is required: the controller scales only the service of that Compose project")
 				}
-				dc, err := NewClient()
+				dc, err := newClient()
 				if err != nil {
 					return nil, err
 				}

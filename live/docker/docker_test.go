@@ -119,7 +119,7 @@ func (f *fakeDocker) NetworkConnect(context.Context, string, client.NetworkConne
 }
 
 func composeLabels(project, service, num string) map[string]string {
-	return map[string]string{LabelProject: project, LabelService: service, LabelNumber: num}
+	return map[string]string{labelProject: project, labelService: service, labelNumber: num}
 }
 
 func TestDockerScalerCountsStatesAndScalesUp(t *testing.T) {
@@ -145,7 +145,7 @@ func TestDockerScalerCountsStatesAndScalesUp(t *testing.T) {
 		t.Fatalf("created %d, want 2", len(f.created))
 	}
 	c := f.created[0]
-	if c.Name != "p_app_4" || c.Config.Labels[LabelNumber] != "4" || c.Config.Labels[LabelProject] != "p" || c.Config.Hostname != "" {
+	if c.Name != "p_app_4" || c.Config.Labels[labelNumber] != "4" || c.Config.Labels[labelProject] != "p" || c.Config.Hostname != "" {
 		t.Errorf("new replica: name %s labels %v hostname %q", c.Name, c.Config.Labels, c.Config.Hostname)
 	}
 	if got := c.NetworkingConfig.EndpointsConfig["p_default"].Aliases; !slices.Equal(got, []string{"app"}) {
@@ -167,7 +167,7 @@ func TestDockerScalerDrainsProvisioningThenNewest(t *testing.T) {
 	if err := s.Scale(ctx, 2); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Wait(ctx); err != nil {
+	if err := s.wait(ctx); err != nil {
 		t.Fatal(err)
 	}
 	slices.Sort(f.stopped)
@@ -193,7 +193,7 @@ func TestDockerScalerRefusesForeignContainers(t *testing.T) {
 	if err := s.Scale(ctx, 0); err != nil {
 		t.Fatal(err)
 	}
-	s.Wait(ctx)
+	s.wait(ctx)
 	if fmt.Sprint(f.stopped) != "[p_app_1]" {
 		t.Errorf("stopped %v: only p_app_1 may be touched", f.stopped)
 	}

@@ -33,7 +33,7 @@ func TestE2E(t *testing.T) {
 	if _, err := exec.LookPath("docker-compose"); err != nil {
 		t.Skip("docker-compose not found: the end-to-end test needs it")
 	}
-	dc, err := NewClient()
+	dc, err := newClient()
 	if err != nil {
 		t.Skipf("no Docker engine: %v", err)
 	}
@@ -80,7 +80,7 @@ func TestE2E(t *testing.T) {
 		if out, err := compose("down", "-v", "--remove-orphans", "-t", "5").CombinedOutput(); err != nil {
 			t.Errorf("down: %v\n%s", err, out)
 		}
-		f := make(client.Filters).Add("label", LabelProject+"="+project)
+		f := make(client.Filters).Add("label", labelProject+"="+project)
 		cs, err := dc.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
 		if err != nil || len(cs.Items) != 0 {
 			t.Errorf("after down: %d containers of %s left (err %v)", len(cs.Items), project, err)
@@ -102,7 +102,7 @@ func TestE2E(t *testing.T) {
 		t.Fatal(err)
 	}
 	appCount := func() int {
-		f := make(client.Filters).Add("label", LabelProject+"="+project, LabelService+"=app").Add("status", "running")
+		f := make(client.Filters).Add("label", labelProject+"="+project, labelService+"=app").Add("status", "running")
 		cs, err := dc.ContainerList(ctx, client.ContainerListOptions{Filters: f})
 		if err != nil {
 			t.Fatalf("list app containers: %v", err)

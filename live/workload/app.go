@@ -92,7 +92,7 @@ func (c *AppConfig) Validate() error {
 	default:
 		return fmt.Errorf("app: service distribution %q: want exponential, lognormal or constant", c.ServiceDist)
 	}
-	if err := c.Dist().Validate("app: service"); err != nil {
+	if err := c.dist().Validate("app: service"); err != nil {
 		return err
 	}
 	switch c.Work {
@@ -103,10 +103,10 @@ func (c *AppConfig) Validate() error {
 	return nil
 }
 
-// Dist is the service-time distribution in the simulator's terms: the app draws its
+// dist is the service-time distribution in the simulator's terms: the app draws its
 // service times with sim.Dist.Sample, so that live and simulated service times come
 // from one piece of code.
-func (c AppConfig) Dist() sim.Dist {
+func (c AppConfig) dist() sim.Dist {
 	d := sim.Dist{Kind: c.ServiceDist, Mean: c.ServiceMean.Seconds()}
 	if c.ServiceDist == sim.LogNormal {
 		d.CV = c.ServiceCV
@@ -152,7 +152,7 @@ func NewApp(cfg AppConfig, now time.Time) (*App, error) {
 		slots:   make(chan struct{}, cfg.Slots),
 		started: now,
 		rng:     rand.New(rand.NewPCG(cfg.Seed, 0x1a2b3c)),
-		dist:    cfg.Dist(),
+		dist:    cfg.dist(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "http_requests_total", Help: "Requests answered, by status code.",
 		}, []string{"code"}),
