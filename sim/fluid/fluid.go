@@ -100,8 +100,8 @@ type Options struct {
 // New returns the model of cfg (validated here, defaults filled) over tr, from time
 // zero with cfg.InitialReplicas Ready.
 func New(cfg sim.Config, tr *traces.Trace, opt Options) (*Model, error) {
-	c, err := cfg.Validate()
-	if err != nil {
+	c := cfg
+	if err := c.Validate(); err != nil {
 		return nil, err
 	}
 	if tr == nil {
@@ -115,10 +115,10 @@ func New(cfg sim.Config, tr *traces.Trace, opt Options) (*Model, error) {
 		end: tr.Duration(), nextScrape: c.ScrapeInterval, mu: 1 / c.ServiceTime.MeanSeconds(),
 		q: elasticity.Queue{ServiceMean: c.ServiceTime.MeanSeconds(), ServiceSCV: c.ServiceTime.SCV(),
 			Slots: c.Concurrency, SLOLatency: c.SLO.Latency.Seconds(), SLOTarget: c.SLO.Target, MaxReplicas: c.MaxReplicas}}
-	m.ready = min(max(c.InitialReplicas, c.MinReplicas), c.MaxReplicas)
+	m.ready = min(max(c.InitialReplicas, c.Min()), c.MaxReplicas)
 	m.desired = m.ready
 	m.obs = sim.Observation{Ready: m.ready, Desired: m.desired, Slots: c.Concurrency,
-		MinReplicas: c.MinReplicas, MaxReplicas: c.MaxReplicas,
+		MinReplicas: c.Min(), MaxReplicas: c.MaxReplicas,
 		LatencyP50: math.NaN(), LatencyP95: math.NaN(), LatencyP99: math.NaN()}
 	return m, nil
 }
@@ -157,7 +157,7 @@ func (m *Model) Step(desired int) (sim.Observation, bool) {
 		m.interrupted, m.done = true, true
 		return m.obs, true
 	}
-	m.desired = min(max(desired, m.cfg.MinReplicas), m.cfg.MaxReplicas)
+	m.desired = min(max(desired, m.cfg.Min()), m.cfg.MaxReplicas)
 	m.scale(m.desired)
 	start := m.now
 	end := min(start+m.cfg.ControlInterval, m.end)
@@ -287,7 +287,7 @@ func (m *Model) step(t0, t1 time.Duration) {
 	served := min(before+a, c)
 	after := before + a - served
 	// Queue bound (503) and timeouts (504) on what is left waiting.
-	if bound := float64(m.ready * m.cfg.QueueCapacity); after > bound {
+	if bound := float64(m.ready * m.cfg.Queue()); after > bound {
 		m.drop(after-bound, &m.rejected)
 		after = bound
 	}
@@ -410,7 +410,7 @@ func (m *Model) observe(start, end time.Duration) {
 		Dropped: r(m.win.dropped), SLOViolations: r(m.win.violations),
 		InFlight: r(m.backlog + m.lq), Queued: r(m.backlog + m.lq),
 		Ready: m.ready, Provisioning: len(m.prov), Draining: len(m.drain), Desired: m.desired,
-		Slots: m.cfg.Concurrency, MinReplicas: m.cfg.MinReplicas, MaxReplicas: m.cfg.MaxReplicas}
+		Slots: m.cfg.Concurrency, MinReplicas: m.cfg.Min(), MaxReplicas: m.cfg.MaxReplicas}
 	if s := w.Seconds(); s > 0 {
 		o.ArrivalRate = m.win.arrivals / s
 		o.BusySlots = m.win.busyReady / s

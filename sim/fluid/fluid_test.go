@@ -29,7 +29,7 @@ func (c *counter) Record(s *sim.Scrape) { c.last = *s }
 // M/M/k response tail; a static count below the load drops requests at the queue
 // bound; deterministic for a seed.
 func TestConservationAndErlang(t *testing.T) {
-	cfg := sim.Config{InitialReplicas: 3, MinReplicas: 1, MaxReplicas: 20, Seed: 3}
+	cfg := sim.Config{InitialReplicas: 3, MaxReplicas: 20, Seed: 3}
 	tr := flat(100, 2*time.Hour) // 100/s on 12 slots of 10/s: utilisation 0.83
 	m, err := fluid.New(cfg, tr, fluid.Options{MeanArrivals: true})
 	if err != nil {
@@ -50,7 +50,10 @@ func TestConservationAndErlang(t *testing.T) {
 			break
 		}
 	}
-	c, _ := cfg.Validate()
+	c := cfg
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
 	q := elasticity.Queue{ServiceMean: 0.1, ServiceSCV: 1, Slots: 4, SLOLatency: 0.5, SLOTarget: 0.95, MaxReplicas: 20}
 	want := elasticity.ResponseTail(q, 3, 100, c.SLO.Latency.Seconds())
 	if got := viol / arr; math.Abs(got-want) > 0.002 {
@@ -87,7 +90,7 @@ func TestConservationAndErlang(t *testing.T) {
 
 // TestStartupDelay: a replica asked for serves nothing before the start-up delay.
 func TestStartupDelay(t *testing.T) {
-	cfg := sim.Config{InitialReplicas: 1, MinReplicas: 1, MaxReplicas: 20}
+	cfg := sim.Config{InitialReplicas: 1, MaxReplicas: 20}
 	m, _ := fluid.New(cfg, flat(10, 5*time.Minute), fluid.Options{})
 	o, _ := m.Step(5)
 	if o.Ready != 1 || o.Provisioning != 4 {
