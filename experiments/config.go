@@ -79,6 +79,10 @@ type Config struct {
 	// WarmStart opens every evaluation and tuning run with the demand of the window's
 	// first bucket Ready (scale.go), unless sim.initial_replicas is set. Default true.
 	WarmStart *bool `yaml:"warm_start,omitempty"`
+	// SLOLevels are the SLO-violation levels, percent of requests, at which the report
+	// reads each family's cost along its frontier (matched SLO). Default [1, 2, the
+	// target's budget 100*(1-sim.slo.target)].
+	SLOLevels []float64 `yaml:"slo_levels,omitempty"`
 }
 
 // TraceSpec names one trace and how it is cut into windows. Exactly one of Builtin,
@@ -269,7 +273,7 @@ func (c *Config) Validate() error {
 			return fieldErr(fmt.Sprintf("baselines[%d]", i), "%q: no such policy", b)
 		}
 	}
-	return nil
+	return c.validateLevels()
 }
 
 func (t *TraceSpec) validate(at string) error {
