@@ -1,12 +1,12 @@
 package agents
 
 import (
-	"fmt"
 	"math"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/intelliscale/intelliscale/internal/yamldoc"
 	"github.com/intelliscale/intelliscale/sim"
 )
 
@@ -56,25 +56,25 @@ func DefaultHPAParams() HPAParams {
 func (p HPAParams) validate() error {
 	switch {
 	case !(p.TargetUtilization > 0 && p.TargetUtilization <= 1):
-		return fmt.Errorf("params: target_utilization %v: must be in (0, 1]", p.TargetUtilization)
+		return yamldoc.Invalid("target_utilization", p.TargetUtilization, "must be in (0, 1]")
 	case !(p.Tolerance >= 0 && p.Tolerance < 1):
-		return fmt.Errorf("params: tolerance %v: must be in [0, 1)", p.Tolerance)
+		return yamldoc.Invalid("tolerance", p.Tolerance, "must be in [0, 1)")
 	case p.ScaleUpStabilization < 0:
-		return fmt.Errorf("params: scale_up_stabilization %v: must be >= 0", p.ScaleUpStabilization)
+		return yamldoc.Invalid("scale_up_stabilization", p.ScaleUpStabilization, "must be >= 0")
 	case p.ScaleDownStabilization < 0:
-		return fmt.Errorf("params: scale_down_stabilization %v: must be >= 0", p.ScaleDownStabilization)
+		return yamldoc.Invalid("scale_down_stabilization", p.ScaleDownStabilization, "must be >= 0")
 	case p.ScaleUpPods < 0:
-		return fmt.Errorf("params: scale_up_pods %d: must be >= 0", p.ScaleUpPods)
+		return yamldoc.Invalid("scale_up_pods", p.ScaleUpPods, "must be >= 0")
 	case !(p.ScaleUpPercent >= 0) || math.IsInf(p.ScaleUpPercent, 0):
-		return fmt.Errorf("params: scale_up_percent %v: must be finite and >= 0", p.ScaleUpPercent)
+		return yamldoc.Invalid("scale_up_percent", p.ScaleUpPercent, "must be finite and >= 0")
 	case p.ScaleUpPods == 0 && p.ScaleUpPercent == 0:
-		return fmt.Errorf("params: scale_up_pods and scale_up_percent both 0: the HPA could never scale up")
+		return yamldoc.Errorf("scale_up_percent", "scale_up_pods and scale_up_percent both 0: the HPA could never scale up")
 	case p.ScaleUpPeriod <= 0:
-		return fmt.Errorf("params: scale_up_period %v: must be > 0", p.ScaleUpPeriod)
+		return yamldoc.Invalid("scale_up_period", p.ScaleUpPeriod, "must be > 0")
 	case !(p.ScaleDownPercent > 0 && p.ScaleDownPercent <= 100):
-		return fmt.Errorf("params: scale_down_percent %v: must be in (0, 100]", p.ScaleDownPercent)
+		return yamldoc.Invalid("scale_down_percent", p.ScaleDownPercent, "must be in (0, 100]")
 	case p.ScaleDownPeriod <= 0:
-		return fmt.Errorf("params: scale_down_period %v: must be > 0", p.ScaleDownPeriod)
+		return yamldoc.Invalid("scale_down_period", p.ScaleDownPeriod, "must be > 0")
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/intelliscale/intelliscale/internal/yamldoc"
 	"github.com/intelliscale/intelliscale/sim"
 )
 
@@ -60,17 +61,17 @@ func newKPA(node *yaml.Node, ctx Context) (sim.Autoscaler, error) {
 	}
 	switch {
 	case !(p.Target > 0) || math.IsInf(p.Target, 0):
-		return nil, fmt.Errorf("params: target %v: must be finite and > 0", p.Target)
+		return nil, yamldoc.Invalid("target", p.Target, "must be finite and > 0")
 	case p.StableWindow <= 0:
-		return nil, fmt.Errorf("params: stable_window %v: must be > 0", p.StableWindow)
+		return nil, yamldoc.Invalid("stable_window", p.StableWindow, "must be > 0")
 	case p.PanicWindow <= 0 || p.PanicWindow > p.StableWindow:
-		return nil, fmt.Errorf("params: panic_window %v: must be in (0, stable_window %v]", p.PanicWindow, p.StableWindow)
+		return nil, yamldoc.Invalid("panic_window", p.PanicWindow, fmt.Sprintf("must be in (0, stable_window %v]", p.StableWindow))
 	case !(p.PanicThreshold > 1) || math.IsInf(p.PanicThreshold, 0):
-		return nil, fmt.Errorf("params: panic_threshold %v: must be finite and > 1", p.PanicThreshold)
+		return nil, yamldoc.Invalid("panic_threshold", p.PanicThreshold, "must be finite and > 1")
 	case !(p.MaxScaleUpRate > 1) || math.IsInf(p.MaxScaleUpRate, 0):
-		return nil, fmt.Errorf("params: max_scale_up_rate %v: must be finite and > 1", p.MaxScaleUpRate)
+		return nil, yamldoc.Invalid("max_scale_up_rate", p.MaxScaleUpRate, "must be finite and > 1")
 	case !(p.MaxScaleDownRate > 1) || math.IsInf(p.MaxScaleDownRate, 0):
-		return nil, fmt.Errorf("params: max_scale_down_rate %v: must be finite and > 1", p.MaxScaleDownRate)
+		return nil, yamldoc.Invalid("max_scale_down_rate", p.MaxScaleDownRate, "must be finite and > 1")
 	}
 	k := &KPA{
 		p:        p,

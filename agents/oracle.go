@@ -10,6 +10,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/intelliscale/intelliscale/elasticity"
+	"github.com/intelliscale/intelliscale/internal/yamldoc"
 	"github.com/intelliscale/intelliscale/sim"
 	"github.com/intelliscale/intelliscale/traces"
 )
@@ -49,7 +50,7 @@ func newOracle(node *yaml.Node, ctx Context) (sim.Autoscaler, error) {
 		return nil, err
 	}
 	if !(p.Headroom >= 0) || math.IsInf(p.Headroom, 0) {
-		return nil, fmt.Errorf("params: headroom %v: must be finite and >= 0", p.Headroom)
+		return nil, yamldoc.Invalid("headroom", p.Headroom, "must be finite and >= 0")
 	}
 	if ctx.Trace == nil {
 		return nil, errors.New("needs the trace being run (Context.Trace is nil)")

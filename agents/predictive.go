@@ -8,6 +8,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/intelliscale/intelliscale/elasticity"
+	"github.com/intelliscale/intelliscale/internal/yamldoc"
 	"github.com/intelliscale/intelliscale/sim"
 )
 
@@ -51,15 +52,15 @@ func newPredictive(node *yaml.Node, ctx Context) (sim.Autoscaler, error) {
 	}
 	switch {
 	case season < 0 || season%interval != 0:
-		return nil, fmt.Errorf("params: season %v: must be >= 0 and a multiple of control_interval %v", season, interval)
+		return nil, yamldoc.Invalid("season", season, fmt.Sprintf("must be >= 0 and a multiple of control_interval %v", interval))
 	case !(p.Alpha > 0 && p.Alpha <= 1):
-		return nil, fmt.Errorf("params: alpha %v: must be in (0, 1]", p.Alpha)
+		return nil, yamldoc.Invalid("alpha", p.Alpha, "must be in (0, 1]")
 	case !(p.Beta >= 0 && p.Beta < 1):
-		return nil, fmt.Errorf("params: beta %v: must be in [0, 1)", p.Beta)
+		return nil, yamldoc.Invalid("beta", p.Beta, "must be in [0, 1)")
 	case !(p.Gamma >= 0 && p.Gamma < 1):
-		return nil, fmt.Errorf("params: gamma %v: must be in [0, 1)", p.Gamma)
+		return nil, yamldoc.Invalid("gamma", p.Gamma, "must be in [0, 1)")
 	case !(p.Headroom >= 0) || math.IsInf(p.Headroom, 0):
-		return nil, fmt.Errorf("params: headroom %v: must be finite and >= 0", p.Headroom)
+		return nil, yamldoc.Invalid("headroom", p.Headroom, "must be finite and >= 0")
 	}
 	delay := time.Duration(ctx.Sim.StartupDelay.MeanSeconds() * float64(time.Second))
 	return &Predictive{

@@ -4,6 +4,7 @@
 package agents
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -51,43 +52,35 @@ func Names() []string {
 }
 
 // New builds the policy called name with params (nil for all defaults) for the
-// service and trace in ctx.
+// service and trace in ctx. A bad parameter is a *yamldoc.FieldError at
+// "params.<key>", with the line params has in its document (Locate adds the file).
 func New(name string, params *yaml.Node, ctx Context) (sim.Autoscaler, error) {
 	f, ok := registry[name]
 	if !ok {
 		return nil, fmt.Errorf("agents: unknown policy %q (known: %v)", name, Names())
 	}
-	cfg, err := ctx.Sim.Validate()
-	if err != nil {
-		return nil, fmt.Errorf("agents: policy %q: %w", name, err)
+	cfg := ctx.Sim
+	if err := cfg.Validate(); err != nil {
+		return nil, yamldoc.Within("sim", err)
 	}
 	ctx.Sim = cfg
 	a, err := f(params, ctx)
 	if err != nil {
-		return nil, fmt.Errorf("agents: policy %q: %w", name, err)
+		return nil, yamldoc.Within("params", err)
 	}
 	return a, nil
 }
 
 // decodeParams decodes node strictly into out (a pointer to a params struct already
-// holding its defaults): unknown keys are errors naming the key and line.
+// holding its defaults): an unknown key is an error naming the key and its line.
 func decodeParams(node *yaml.Node, out any) error {
-	if node == nil || node.Kind == 0 {
-		return nil
-	}
-	if node.Kind == yaml.DocumentNode && len(node.Content) == 1 {
+	if node != nil && node.Kind == yaml.DocumentNode && len(node.Content) == 1 {
 		node = node.Content[0]
 	}
-	if node.Kind == yaml.ScalarNode && node.Tag == "!!null" {
-		return nil
+	if node != nil && node.Kind != 0 && node.Kind != yaml.MappingNode && !(node.Kind == yaml.ScalarNode && node.Tag == "!!null") {
+		return &yamldoc.FieldError{Line: node.Line, Err: errors.New("must be a mapping")}
 	}
-	if node.Kind != yaml.MappingNode {
-		return fmt.Errorf("params (line %d): must be a mapping", node.Line)
-	}
-	if err := yamldoc.DecodeNode(node, out); err != nil {
-		return fmt.Errorf("params: %w", err)
-	}
-	return nil
+	return yamldoc.DecodeNode(node, out)
 }
 
 // queueOf is the elasticity model of the service cfg describes (cfg validated).

@@ -23,7 +23,7 @@ func node(t *testing.T, src string) *yaml.Node {
 
 func testCtx() Context {
 	return Context{
-		Sim:   sim.Config{MinReplicas: 1, MaxReplicas: 20},
+		Sim:   sim.Config{MinReplicas: new(1), MaxReplicas: 20},
 		Trace: &traces.Trace{Name: "flat", Bucket: time.Minute, Rates: []float64{10, 10, 10}},
 	}
 }
@@ -48,15 +48,15 @@ func TestNewErrors(t *testing.T) {
 		wantSub              []string
 	}{
 		{"unknown policy", "autopilot", "", nil, []string{`"autopilot"`, "unknown policy"}},
-		{"unknown key", "hpa", "target_utilization: 0.5\ntarget_utilisation: 0.5\n", nil, []string{`"hpa"`, "target_utilisation", "line 2"}},
-		{"unknown key kpa", "kpa", "panic: 3\n", nil, []string{`"kpa"`, "panic"}},
-		{"not a mapping", "threshold", "- 1\n", nil, []string{`"threshold"`, "mapping"}},
-		{"bad value", "threshold", "upper: 0.2\nlower: 0.5\n", nil, []string{`"threshold"`, "lower 0.5"}},
-		{"static out of range", "static", "n: 21\n", nil, []string{`"static"`, "n 21"}},
-		{"hpa target", "hpa", "target_utilization: 0\n", nil, []string{"target_utilization 0"}},
-		{"oracle without trace", "oracle", "", func(c *Context) { c.Trace = nil }, []string{`"oracle"`, "trace"}},
-		{"bad sim config", "static", "", func(c *Context) { c.Sim.MinReplicas = 30 }, []string{"min_replicas"}},
-		{"predictive season", "predictive", "season: 7s\n", nil, []string{"season 7s"}},
+		{"unknown key", "hpa", "target_utilization: 0.5\ntarget_utilisation: 0.5\n", nil, []string{"line 2: params.target_utilisation: unknown key"}},
+		{"unknown key kpa", "kpa", "panic: 3\n", nil, []string{`params.panic: unknown key "panic"`}},
+		{"not a mapping", "threshold", "- 1\n", nil, []string{"line 1: params: must be a mapping"}},
+		{"bad value", "threshold", "upper: 0.2\nlower: 0.5\n", nil, []string{"params.lower: 0.5: must be in [0, upper 0.2)"}},
+		{"static out of range", "static", "n: 21\n", nil, []string{"params.n: 21: must be in [min_replicas, max_replicas] = [1, 20]"}},
+		{"hpa target", "hpa", "target_utilization: 0\n", nil, []string{"params.target_utilization: 0: must be in (0, 1]"}},
+		{"oracle without trace", "oracle", "", func(c *Context) { c.Trace = nil }, []string{"trace"}},
+		{"bad sim config", "static", "", func(c *Context) { c.Sim.MinReplicas = new(30) }, []string{"sim.min_replicas: 30: must be in [0, max_replicas] = [0, 20]"}},
+		{"predictive season", "predictive", "season: 7s\n", nil, []string{"params.season: 7s: must be >= 0 and a multiple"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

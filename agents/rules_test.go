@@ -150,7 +150,8 @@ func TestPredictiveProvisionsAhead(t *testing.T) {
 	if a.Horizon() != 3 { // ceil(30 s / 15 s) + 1
 		t.Fatalf("horizon %d, want 3", a.Horizon())
 	}
-	cfg, _ := ctx.Sim.Validate()
+	cfg := ctx.Sim
+	_ = cfg.Validate()
 	q := queueOf(cfg)
 	var got int
 	for i := range 100 {
@@ -190,7 +191,8 @@ func TestOracleStep(t *testing.T) {
 	ctx.Trace = stepTrace()
 	ctx.Sim.MaxReplicas = 50 // startup delay 30 s constant, control interval 15 s
 	o := newTest(t, "oracle", "", ctx)
-	cfg, _ := ctx.Sim.Validate()
+	cfg := ctx.Sim
+	_ = cfg.Validate()
 	q := queueOf(cfg)
 	low, high := elasticity.Demand(q, 10), elasticity.Demand(q, 200)
 	if low >= high {
@@ -222,7 +224,8 @@ func TestOracleCoversDemand(t *testing.T) {
 	}
 	ctx.Trace = &traces.Trace{Name: "wave", Bucket: 10 * sec, Rates: rates}
 	o := newTest(t, "oracle", "", ctx)
-	cfg, _ := ctx.Sim.Validate()
+	cfg := ctx.Sim
+	_ = cfg.Validate()
 	q := queueOf(cfg)
 	iv, d := 15*sec, 40*sec
 	var readyAt []time.Duration // one per replica, sorted ascending
@@ -281,7 +284,8 @@ func TestOracleLastPartialInterval(t *testing.T) {
 	// 100 s at 80 req/s: the last 15 s interval, [90 s, 105 s), has 10 s of trace.
 	ctx.Trace = &traces.Trace{Name: "short", Bucket: 10 * sec, Rates: []float64{80, 80, 80, 80, 80, 80, 80, 80, 80, 80}}
 	o := newTest(t, "oracle", "", ctx)
-	cfg, _ := ctx.Sim.Validate()
+	cfg := ctx.Sim
+	_ = cfg.Validate()
 	want := elasticity.Demand(queueOf(cfg), 80)
 	if diluted := elasticity.Demand(queueOf(cfg), 80*10.0/15); diluted >= want {
 		t.Fatalf("test set-up: demand %d at 80/s, %d diluted", want, diluted)

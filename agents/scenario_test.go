@@ -235,7 +235,7 @@ func parseScenario(path string) (*scenario, error) {
 	case !sawSim:
 		return nil, fmt.Errorf("%s: no sim line", path)
 	}
-	if sc.cfg, err = sc.cfg.Validate(); err != nil {
+	if err = sc.cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	sc.trace = buildTrace(filepath.Base(path), bucket, sc.segments, sc.even)
@@ -338,7 +338,7 @@ func parseSim(s string) (sim.Config, error) {
 		case "slots":
 			c.Concurrency = n
 		case "min":
-			c.MinReplicas = n
+			c.MinReplicas = new(n)
 		case "max":
 			c.MaxReplicas = n
 		case "initial":
@@ -600,7 +600,7 @@ func (sc *scenario) changes() []change {
 func checkProperties(t *testing.T, sc *scenario, b policyBlock, run *scenarioRun) {
 	t.Helper()
 	cfg, rows, dec := sc.cfg, run.res.Timeline, run.p.decisions
-	clampD := func(d int) int { return min(max(d, cfg.MinReplicas), cfg.MaxReplicas) }
+	clampD := func(d int) int { return min(max(d, cfg.Min()), cfg.MaxReplicas) }
 	iv := cfg.ControlInterval
 
 	// The lifecycle honours every decision: at the end of interval i the replicas
@@ -611,9 +611,9 @@ func checkProperties(t *testing.T, sc *scenario, b policyBlock, run *scenarioRun
 	}
 	for i, row := range rows {
 		inForce := clampD(dec[i])
-		if got := row.Ready + row.Provisioning; got != inForce || got < cfg.MinReplicas || got > cfg.MaxReplicas {
+		if got := row.Ready + row.Provisioning; got != inForce || got < cfg.Min() || got > cfg.MaxReplicas {
 			t.Errorf("interval ending %v: ready %d + provisioning %d = %d, want the decision in force %d within [%d, %d]",
-				row.Time, row.Ready, row.Provisioning, got, inForce, cfg.MinReplicas, cfg.MaxReplicas)
+				row.Time, row.Ready, row.Provisioning, got, inForce, cfg.Min(), cfg.MaxReplicas)
 			break
 		}
 	}
@@ -713,7 +713,7 @@ func checkProperties(t *testing.T, sc *scenario, b policyBlock, run *scenarioRun
 					break
 				}
 			}
-			if !released && before > cfg.MinReplicas {
+			if !released && before > cfg.Min() {
 				t.Errorf("%s: fall at %v: still asking for %d replicas (or more) %v later", b.name, c.at, before, releaseWithin)
 			}
 		}

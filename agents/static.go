@@ -5,6 +5,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/intelliscale/intelliscale/internal/yamldoc"
 	"github.com/intelliscale/intelliscale/sim"
 )
 
@@ -22,12 +23,12 @@ type Static struct{ N int }
 func (s *Static) Decide(sim.Observation) int { return s.N }
 
 func newStatic(node *yaml.Node, ctx Context) (sim.Autoscaler, error) {
-	p := StaticParams{N: max(ctx.Sim.MinReplicas, 1)}
+	p := StaticParams{N: max(ctx.Sim.Min(), 1)}
 	if err := decodeParams(node, &p); err != nil {
 		return nil, err
 	}
-	if p.N < ctx.Sim.MinReplicas || p.N > ctx.Sim.MaxReplicas {
-		return nil, fmt.Errorf("params: n %d: must be in [min_replicas, max_replicas] = [%d, %d]", p.N, ctx.Sim.MinReplicas, ctx.Sim.MaxReplicas)
+	if p.N < ctx.Sim.Min() || p.N > ctx.Sim.MaxReplicas {
+		return nil, yamldoc.Invalid("n", p.N, fmt.Sprintf("must be in [min_replicas, max_replicas] = [%d, %d]", ctx.Sim.Min(), ctx.Sim.MaxReplicas))
 	}
 	return &Static{N: p.N}, nil
 }

@@ -7,6 +7,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/intelliscale/intelliscale/internal/yamldoc"
 	"github.com/intelliscale/intelliscale/sim"
 )
 
@@ -46,17 +47,17 @@ func newThreshold(node *yaml.Node, ctx Context) (sim.Autoscaler, error) {
 	}
 	switch {
 	case !(p.Upper > 0 && p.Upper <= 1):
-		return nil, fmt.Errorf("params: upper %v: must be in (0, 1]", p.Upper)
+		return nil, yamldoc.Invalid("upper", p.Upper, "must be in (0, 1]")
 	case !(p.Lower >= 0 && p.Lower < p.Upper):
-		return nil, fmt.Errorf("params: lower %v: must be in [0, upper %v)", p.Lower, p.Upper)
+		return nil, yamldoc.Invalid("lower", p.Lower, fmt.Sprintf("must be in [0, upper %v)", p.Upper))
 	case p.Step < 1:
-		return nil, fmt.Errorf("params: step %d: must be >= 1", p.Step)
+		return nil, yamldoc.Invalid("step", p.Step, "must be >= 1")
 	case !(p.StepPercent >= 0 && p.StepPercent <= 100):
-		return nil, fmt.Errorf("params: step_percent %v: must be in [0, 100]", p.StepPercent)
+		return nil, yamldoc.Invalid("step_percent", p.StepPercent, "must be in [0, 100]")
 	case p.CooldownUp < 0:
-		return nil, fmt.Errorf("params: cooldown_up %v: must be >= 0", p.CooldownUp)
+		return nil, yamldoc.Invalid("cooldown_up", p.CooldownUp, "must be >= 0")
 	case p.CooldownDown < 0:
-		return nil, fmt.Errorf("params: cooldown_down %v: must be >= 0", p.CooldownDown)
+		return nil, yamldoc.Invalid("cooldown_down", p.CooldownDown, "must be >= 0")
 	}
 	return &Threshold{p: p}, nil
 }

@@ -24,7 +24,7 @@ func TestDemandAgainstSimulator(t *testing.T) {
 	}
 	rates := []float64{15, 40, 90, 160}
 	run := func(svc sim.Dist, rate float64, n int) float64 {
-		cfg := sim.Config{Seed: 11, ServiceTime: svc, MinReplicas: n, MaxReplicas: n, InitialReplicas: n}
+		cfg := sim.Config{Seed: 11, ServiceTime: svc, MinReplicas: new(n), MaxReplicas: n, InitialReplicas: n}
 		r := make([]float64, minutes)
 		for i := range r {
 			r[i] = rate
@@ -39,8 +39,8 @@ func TestDemandAgainstSimulator(t *testing.T) {
 	total, agree := 0, 0
 	for _, svc := range services {
 		for _, rate := range rates {
-			cfg, err := sim.Config{ServiceTime: svc}.Validate()
-			if err != nil {
+			cfg := sim.Config{ServiceTime: svc}
+			if err := cfg.Validate(); err != nil {
 				t.Fatal(err)
 			}
 			q := elasticity.Queue{ServiceMean: svc.MeanSeconds(), ServiceSCV: svc.SCV(), Slots: cfg.Concurrency,

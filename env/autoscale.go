@@ -3,63 +3,77 @@ package env
 import (
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"math/rand/v2"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/intelliscale/intelliscale/elasticity"
 	"github.com/intelliscale/intelliscale/env/features"
+	"github.com/intelliscale/intelliscale/internal/yamldoc"
 	"github.com/intelliscale/intelliscale/sim"
 	"github.com/intelliscale/intelliscale/traces"
 )
 
-// AutoscaleConfig configures the autoscaling environment. The zero value of every
-// field means its default; Validate fills them. AUTOSCALE.md describes the
-// observation, actions, reward and episodes.
+// AutoscaleConfig configures the autoscaling environment. An unset field means its
+// default: a zero value, or nil for the reward weights (where 0 is a meaningful
+// weight); Validate fills them. AUTOSCALE.md describes the observation, actions,
+// reward and episodes.
 type AutoscaleConfig struct {
 	// Sim is the simulated service. Its Seed and InitialReplicas are set per episode.
 	Sim sim.Config `yaml:"sim"`
 	// Traces are the training traces episodes are cut from (not read from YAML).
 	Traces []*traces.Trace `yaml:"-"`
-	// EpisodeLength is the sim time an episode's agent steps cover. Default 2h
-	// (480 steps at a 15 s control interval).
+	// EpisodeLength is the sim time an episode's agent steps cover, from one control
+	// interval to 30 days. Default 2h (480 steps at a 15 s control interval).
 	EpisodeLength time.Duration `yaml:"episode_length"`
 	// Warmup runs before the first observation with the initial replica count, so
-	// that the feature windows have history. Default 10m; negative means none.
+	// that the feature windows have history; at most 7 days. Default 10m; negative
+	// means none.
 	Warmup time.Duration `yaml:"warmup"`
-	// Actions are the replica changes action i applies. Default [-3, -2, -1, 0, 1, 2, 3].
+	// Actions are the replica changes action i applies, each in [-max_replicas,
+	// max_replicas], at most 1000 of them. Default (unset) [-3, -2, -1, 0, 1, 2, 3];
+	// an empty list is an error.
 	Actions []int `yaml:"actions"`
 	// RateScale is the range a per-episode factor on the trace's rates is drawn from
-	// uniformly, so that a policy does not memorise one trace. Default [0.7, 1.3].
+	// uniformly, so that a policy does not memorise one trace: 0 < low <= high <= 1000.
+	// Default [0.7, 1.3].
 	RateScale [2]float64 `yaml:"rate_scale"`
 	// CostWeight weighs the cost term: mean billed replicas over the step divided by
-	// MaxReplicas (so 1 means paying for the maximum). Default 1.
-	CostWeight float64 `yaml:"cost_weight"`
+	// MaxReplicas (so 1 means paying for the maximum). In [0, 1e6]; default (unset) 1.
+	CostWeight *float64 `yaml:"cost_weight,omitempty"`
 	// SLOWeight weighs the share of the step's arrivals that violated the SLO
-	// (slower than SLO latency, or dropped). Default 5.
-	SLOWeight float64 `yaml:"slo_weight"`
+	// (slower than SLO latency, or dropped). In [0, 1e6]; default (unset) 5.
+	SLOWeight *float64 `yaml:"slo_weight,omitempty"`
 	// DropWeight weighs the share of the step's arrivals that were dropped (on top of
-	// their SLO violation). Default 5.
-	DropWeight float64 `yaml:"drop_weight"`
+	// their SLO violation). In [0, 1e6]; default (unset) 5.
+	DropWeight *float64 `yaml:"drop_weight,omitempty"`
 	// Features is the observation; default features.Default(Sim.SLO.Latency).
 	Features features.Spec `yaml:"features"`
 }
 
-// Validate returns c with defaults filled, or the first problem found.
-func (c AutoscaleConfig) Validate() (AutoscaleConfig, error) {
-	sc, err := c.Sim.Validate()
-	if err != nil {
-		return c, fmt.Errorf("autoscale: sim: %w", err)
+// Defaults of the reward weights; see the field docs.
+const (
+	DefaultCostWeight = 1.0
+	DefaultSLOWeight  = 5.0
+	DefaultDropWeight = 5.0
+)
+
+// Validate fills defaults and rejects bad values, as *yamldoc.FieldError values with
+// YAML paths ("sim.control_interval", "slo_weight"), joined.
+func (c *AutoscaleConfig) Validate() error {
+	var errs []error
+	add := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
+		}
 	}
-	c.Sim = sc
+	simErr := c.Sim.Validate()
+	add(yamldoc.Within("sim", simErr))
 	if c.EpisodeLength == 0 {
 		c.EpisodeLength = 2 * time.Hour
 	}
-	if c.EpisodeLength < c.Sim.ControlInterval {
-		return c, fmt.Errorf("autoscale: episode_length %v: must be at least the control interval %v", c.EpisodeLength, c.Sim.ControlInterval)
+	if simErr == nil {
+		add(yamldoc.InRange("episode_length", c.EpisodeLength, c.Sim.ControlInterval, 30*24*time.Hour))
 	}
 	switch {
 	case c.Warmup == 0:
@@ -67,59 +81,60 @@ func (c AutoscaleConfig) Validate() (AutoscaleConfig, error) {
 	case c.Warmup < 0:
 		c.Warmup = 0
 	}
-	if len(c.Actions) == 0 {
+	add(yamldoc.InRange("warmup", c.Warmup, 0, 7*24*time.Hour))
+	switch {
+	case c.Actions == nil:
 		c.Actions = []int{-3, -2, -1, 0, 1, 2, 3}
+	case len(c.Actions) == 0:
+		add(yamldoc.Errorf("actions", "empty: list at least one replica change (or leave actions out for the default [-3, -2, -1, 0, 1, 2, 3])"))
+	case len(c.Actions) > 1000:
+		add(yamldoc.Errorf("actions", "%d actions: at most 1000", len(c.Actions)))
+	}
+	if simErr == nil {
+		for i, a := range c.Actions {
+			add(yamldoc.InRange(fmt.Sprintf("actions[%d]", i), a, -c.Sim.MaxReplicas, c.Sim.MaxReplicas))
+		}
 	}
 	if c.RateScale == [2]float64{} {
 		c.RateScale = [2]float64{0.7, 1.3}
 	}
-	if !(c.RateScale[0] > 0) || !(c.RateScale[1] >= c.RateScale[0]) || math.IsInf(c.RateScale[1], 0) {
-		return c, fmt.Errorf("autoscale: rate_scale %v: want 0 < low <= high, finite", c.RateScale)
-	}
-	if c.CostWeight == 0 && c.SLOWeight == 0 && c.DropWeight == 0 {
-		c.CostWeight, c.SLOWeight, c.DropWeight = 1, 5, 5
+	if !(c.RateScale[0] > 0) || !(c.RateScale[1] >= c.RateScale[0]) || !(c.RateScale[1] <= 1000) {
+		add(yamldoc.Invalid("rate_scale", c.RateScale, "want 0 < low <= high <= 1000"))
 	}
 	for _, f := range []struct {
 		name string
-		w    float64
-	}{{"cost_weight", c.CostWeight}, {"slo_weight", c.SLOWeight}, {"drop_weight", c.DropWeight}} {
-		if f.w < 0 || math.IsNaN(f.w) || math.IsInf(f.w, 0) {
-			return c, fmt.Errorf("autoscale: %s %v: must be finite and >= 0", f.name, f.w)
+		w    **float64
+		def  float64
+	}{{"cost_weight", &c.CostWeight, DefaultCostWeight}, {"slo_weight", &c.SLOWeight, DefaultSLOWeight}, {"drop_weight", &c.DropWeight, DefaultDropWeight}} {
+		if *f.w == nil {
+			*f.w = new(f.def)
 		}
+		add(yamldoc.InRange(f.name, **f.w, 0, 1e6))
 	}
-	if len(c.Features.Features) == 0 {
+	if len(c.Features.Features) == 0 && simErr == nil {
 		c.Features = features.Default(c.Sim.SLO.Latency.Seconds())
 	}
-	if err := c.Features.Validate(); err != nil {
-		return c, fmt.Errorf("autoscale: features: %w", err)
+	if simErr == nil {
+		add(yamldoc.Within("features", c.Features.Validate()))
 	}
 	if len(c.Traces) == 0 {
-		return c, errors.New("autoscale: no traces (AutoscaleConfig.Traces)")
+		add(yamldoc.Errorf("traces", "no traces (AutoscaleConfig.Traces)"))
 	}
 	for i, tr := range c.Traces {
+		at := fmt.Sprintf("traces[%d]", i)
 		if tr == nil {
-			return c, fmt.Errorf("autoscale: traces[%d] is nil", i)
+			add(yamldoc.Errorf(at, "nil trace"))
+			continue
 		}
 		if err := tr.Validate(); err != nil {
-			return c, fmt.Errorf("autoscale: traces[%d]: %w", i, err)
+			add(yamldoc.Within(at, err))
+			continue
 		}
-		if tr.Duration() < c.Warmup+c.Sim.ControlInterval {
-			return c, fmt.Errorf("autoscale: traces[%d] %q: %v long, shorter than warmup %v plus one control interval", i, tr.Name, tr.Duration(), c.Warmup)
+		if simErr == nil && tr.Duration() < c.Warmup+c.Sim.ControlInterval {
+			add(yamldoc.Errorf(at, "%q: %s long, shorter than warmup %s plus one control interval", tr.Name, yamldoc.Duration(tr.Duration()), yamldoc.Duration(c.Warmup)))
 		}
 	}
-	return c, nil
-}
-
-// LoadAutoscaleConfig decodes YAML strictly (unknown keys are errors); name (a file
-// name) prefixes errors. Traces are set by the caller; the result is not validated.
-func LoadAutoscaleConfig(r io.Reader, name string) (AutoscaleConfig, error) {
-	var c AutoscaleConfig
-	dec := yaml.NewDecoder(r)
-	dec.KnownFields(true)
-	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
-		return c, fmt.Errorf("%s: %w", name, err)
-	}
-	return c, nil
+	return errors.Join(errs...)
 }
 
 // defaultEpoch is the wall-clock time of a trace without a Start: midnight, so
@@ -163,8 +178,7 @@ type Autoscale struct {
 
 // NewAutoscale validates cfg and returns the environment (Reset before Step).
 func NewAutoscale(cfg AutoscaleConfig) (*Autoscale, error) {
-	cfg, err := cfg.Validate()
-	if err != nil {
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	ev, err := features.NewEvaluator(cfg.Features, defaultEpoch)
@@ -268,7 +282,7 @@ func (a *Autoscale) ResetWindow(tr *traces.Trace, start, length time.Duration, s
 		ServiceMean: c.ServiceTime.MeanSeconds(), ServiceSCV: c.ServiceTime.SCV(),
 		Slots: c.Concurrency, SLOLatency: c.SLO.Latency.Seconds(), SLOTarget: c.SLO.Target,
 		MaxReplicas: c.MaxReplicas,
-	}, w.Rates[0]), c.MinReplicas), c.MaxReplicas)
+	}, w.Rates[0]), c.Min()), c.MaxReplicas)
 	s, err := sim.New(c, w)
 	if err != nil {
 		return nil, Info{}, fmt.Errorf("env: %w", err)
@@ -318,7 +332,7 @@ func (a *Autoscale) Step(action int) ([]float64, float64, bool, bool, Info) {
 		a.extra["invalid_action"] = 1
 	}
 	c := &a.cfg.Sim
-	a.desired = min(max(a.desired+delta, c.MinReplicas), c.MaxReplicas)
+	a.desired = min(max(a.desired+delta, c.Min()), c.MaxReplicas)
 	o, done := a.s.Step(a.desired)
 	if a.s.Err() != nil {
 		// Sim.Interrupt stopped the step part-way: end the episode at once; the
@@ -351,10 +365,10 @@ func (a *Autoscale) Step(action int) ([]float64, float64, bool, bool, Info) {
 // their sum): CostWeight·billed/MaxReplicas, SLOWeight·violations/arrivals and
 // DropWeight·dropped/arrivals (shares 0 when arrivals is 0). cfg must be validated.
 func Reward(cfg AutoscaleConfig, billed float64, arrivals, violations, dropped int) (cost, slo, drop float64) {
-	cost = cfg.CostWeight * billed / float64(cfg.Sim.MaxReplicas)
+	cost = *cfg.CostWeight * billed / float64(cfg.Sim.MaxReplicas)
 	if arrivals > 0 {
-		slo = cfg.SLOWeight * float64(violations) / float64(arrivals)
-		drop = cfg.DropWeight * float64(dropped) / float64(arrivals)
+		slo = *cfg.SLOWeight * float64(violations) / float64(arrivals)
+		drop = *cfg.DropWeight * float64(dropped) / float64(arrivals)
 	}
 	return cost, slo, drop
 }

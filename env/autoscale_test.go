@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -128,7 +129,7 @@ func TestAutoscaleDeterministic(t *testing.T) {
 
 func TestAutoscaleClampAndSpace(t *testing.T) {
 	cfg := testConfig(autoscaleTraces()[0])
-	cfg.Sim.MinReplicas, cfg.Sim.MaxReplicas = 2, 9
+	cfg.Sim.MinReplicas, cfg.Sim.MaxReplicas = new(2), 9
 	a, err := NewAutoscale(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -160,8 +161,8 @@ func TestAutoscaleClampAndSpace(t *testing.T) {
 }
 
 func TestReward(t *testing.T) {
-	cfg, err := testConfig(autoscaleTraces()[0]).Validate()
-	if err != nil {
+	cfg := testConfig(autoscaleTraces()[0])
+	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
 	// MaxReplicas 30, weights 1, 5, 5: 6 replicas cost 6/30; 10 of 200 slow; 4 dropped.
@@ -300,21 +301,42 @@ func BenchmarkAutoscaleStep(b *testing.B) {
 // TestAutoscaleConfigValidateRejects checks bad values are refused with the field
 // named, and that the error does not depend on map iteration order.
 func TestAutoscaleConfigValidateRejects(t *testing.T) {
-	cfg := testConfig(autoscaleTraces()...)
-	cfg.RateScale = [2]float64{0.5, math.NaN()}
-	if _, err := cfg.Validate(); err == nil {
-		t.Errorf("rate_scale [0.5, NaN] accepted: Reset would draw a NaN scale and panic")
-	}
-	cfg.RateScale = [2]float64{math.NaN(), 1}
-	if _, err := cfg.Validate(); err == nil {
-		t.Errorf("rate_scale [NaN, 1] accepted")
-	}
-	cfg.RateScale = [2]float64{}
-	cfg.CostWeight, cfg.SLOWeight, cfg.DropWeight = -1, -1, -1
-	for range 30 {
-		_, err := cfg.Validate()
-		if err == nil || err.Error() != "autoscale: cost_weight -1: must be finite and >= 0" {
-			t.Fatalf("three negative weights: %v, want the first field (cost_weight) named, every time", err)
+	for _, tc := range []struct {
+		name string
+		set  func(c *AutoscaleConfig)
+		want string
+	}{
+		{"rate_scale NaN high", func(c *AutoscaleConfig) { c.RateScale = [2]float64{0.5, math.NaN()} }, "rate_scale: [0.5 NaN]: want 0 < low <= high <= 1000"},
+		{"rate_scale NaN low", func(c *AutoscaleConfig) { c.RateScale = [2]float64{math.NaN(), 1} }, "rate_scale: [NaN 1]"},
+		{"negative weights", func(c *AutoscaleConfig) { c.CostWeight, c.SLOWeight, c.DropWeight = new(-1.0), new(-1.0), new(-1.0) },
+			"cost_weight: -1: must be at least 0\nslo_weight: -1: must be at least 0\ndrop_weight: -1: must be at least 0"},
+		{"NaN weight", func(c *AutoscaleConfig) { c.SLOWeight = new(math.NaN()) }, "slo_weight: NaN: must be a finite number in [0, 1e+06]"},
+		{"empty actions", func(c *AutoscaleConfig) { c.Actions = []int{} }, "actions: empty: list at least one replica change"},
+		{"huge action", func(c *AutoscaleConfig) { c.Actions = []int{0, 1 << 20} }, "actions[1]: 1048576: must be at most 30"},
+		{"episode shorter than a step", func(c *AutoscaleConfig) { c.EpisodeLength = time.Second }, "episode_length: 1s: must be at least 15s"},
+		{"sim error lifted", func(c *AutoscaleConfig) { c.Sim.ControlInterval = time.Nanosecond }, "sim.control_interval: 1ns: must be at least 100ms"},
+	} {
+		for range 5 {
+			cfg := testConfig(autoscaleTraces()...)
+			tc.set(&cfg)
+			err := cfg.Validate()
+			if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+				t.Fatalf("%s: %v, want %q", tc.name, err, tc.want)
+			}
 		}
+	}
+}
+
+// TestRewardWeightsDefaultOneByOne: setting one weight leaves the others at their own
+// defaults (it once zeroed them), and an explicit 0 is kept.
+func TestRewardWeightsDefaultOneByOne(t *testing.T) {
+	cfg := testConfig(autoscaleTraces()...)
+	cfg.SLOWeight = new(10.0)
+	cfg.DropWeight = new(0.0)
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if *cfg.CostWeight != DefaultCostWeight || *cfg.SLOWeight != 10 || *cfg.DropWeight != 0 {
+		t.Fatalf("weights %v %v %v, want 1 10 0", *cfg.CostWeight, *cfg.SLOWeight, *cfg.DropWeight)
 	}
 }

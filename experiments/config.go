@@ -5,9 +5,9 @@
 package experiments
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -18,9 +18,9 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/intelliscale/intelliscale/agents"
-	"github.com/intelliscale/intelliscale/internal/repo"
 	"github.com/intelliscale/intelliscale/internal/yamldoc"
 	"github.com/intelliscale/intelliscale/sim"
+	"github.com/intelliscale/intelliscale/traces"
 )
 
 // Policy kinds named in this package's code. PolicySpec.Kind accepts every rule
@@ -57,16 +57,18 @@ func Learned(kind string) bool { return agents.IsLearner(kind) }
 type Config struct {
 	// Name labels the experiment in reports. Required; letters, digits, '-', '_' and '.'.
 	Name string `yaml:"name"`
-	// Seeds are the experiment seeds; every figure is a mean over them. Default [1, 2, 3].
+	// Seeds are the experiment seeds (at most 1000); every figure is a mean over them.
+	// Default [1, 2, 3].
 	Seeds []uint64 `yaml:"seeds"`
-	// Sim is the simulated service (sim.Config; its own defaults apply). Sim.Seed is
-	// ignored: each run's seed is derived from the experiment seed and the cell.
+	// Sim is the simulated service (sim.Config; Validate checks it, each run fills its
+	// defaults). Sim.Seed is ignored: each run's seed is derived from the experiment
+	// seed and the cell.
 	Sim sim.Config `yaml:"sim"`
 	// Traces to run on, each cut into train / validation / test windows. At least one.
 	Traces []TraceSpec `yaml:"traces"`
 	// Policies to compare. At least one; names unique.
 	Policies []PolicySpec `yaml:"policies"`
-	// Workers is the number of cells run at once. Default runtime.NumCPU().
+	// Workers is the number of cells run at once, at most 1024. Default runtime.NumCPU().
 	Workers int `yaml:"workers,omitempty"`
 	// Eval lists the windows every policy is evaluated on. Default [validation, test].
 	// The headline picks the winning learned policy on validation and reports on test,
@@ -83,29 +85,22 @@ type Config struct {
 	// reads each family's cost along its frontier (matched SLO). Default [1, 2, the
 	// target's budget 100*(1-sim.slo.target)].
 	SLOLevels []float64 `yaml:"slo_levels,omitempty"`
+
+	// file and root are where Parse read the config, for the lines of Check's errors.
+	file string
+	root *yaml.Node
 }
 
-// TraceSpec names one trace and how it is cut into windows. Exactly one of Builtin,
-// File and Synth is set.
+// TraceSpec names one trace and how it is cut into windows. Where the traffic comes
+// from and how it is shaped is a traces.Source, inline: exactly one of builtin, file
+// (with its load options) and synth, then resample, start/end/length and
+// scale_mean/scale_peak.
 type TraceSpec struct {
 	// Name labels the trace in cell names. Required, unique; letters, digits, '-', '_', '.'.
 	Name string `yaml:"name"`
-	// Builtin names a built-in synthetic trace (traces.DefaultSpecs).
-	Builtin string `yaml:"builtin"`
-	// File is a trace file; a relative path is taken from the directory of the
-	// experiment config file, and "$INTELLISCALE_TRACES" is expanded when set.
-	File string `yaml:"file"`
-	// Load holds the loader options for File (format, column, bucket, ...), passed
-	// unchanged to the trace loader.
-	Load yaml.Node `yaml:"load,omitempty"`
-	// Synth is a synthetic trace specification, passed unchanged to the synthesizer.
-	Synth yaml.Node `yaml:"synth,omitempty"`
-	// ScaleMean rescales the rates so that their mean is this many requests per
-	// second. 0 (default) leaves them. Exclusive with ScalePeak.
-	ScaleMean float64 `yaml:"scale_mean"`
-	// ScalePeak rescales the rates so that their maximum is this many requests per
-	// second. 0 (default) leaves them.
-	ScalePeak float64 `yaml:"scale_peak"`
+	// Source is where the trace comes from. A relative file path is taken from the
+	// directory of the experiment config file, and "$INTELLISCALE_TRACES" is expanded.
+	traces.Source `yaml:",inline"`
 	// Split gives the train / validation / test shares of the trace's duration, in
 	// time order. Default 0.6 / 0.2 / 0.2. Ignored when Windows is set.
 	Split Split `yaml:"split"`
@@ -171,19 +166,6 @@ type TrainBudget struct {
 	Params yaml.Node `yaml:"params,omitempty"`
 }
 
-// FieldError is a validation error at a field path such as "policies[3].kind".
-type FieldError struct {
-	Field string
-	Err   error
-}
-
-func (e *FieldError) Error() string { return e.Field + ": " + e.Err.Error() }
-func (e *FieldError) Unwrap() error { return e.Err }
-
-func fieldErr(field, format string, args ...any) error {
-	return &FieldError{Field: field, Err: fmt.Errorf(format, args...)}
-}
-
 var errInvalidName = errors.New("must be non-empty and contain only letters, digits, '-', '_' and '.'")
 
 func validName(s string) bool {
@@ -198,13 +180,33 @@ func validName(s string) bool {
 	return !strings.Contains(s, "__")
 }
 
-// Validate fills defaults and reports the first invalid field as a *FieldError.
+// Bounds of Config fields, far beyond any real experiment.
+const (
+	maxSeeds    = 1000
+	maxWorkers  = 1024
+	maxGrid     = 1000
+	maxTraining = 1_000_000_000 // train.steps
+)
+
+// Validate fills defaults, checks the sim section, and reports the first invalid
+// field as a *yamldoc.FieldError. It checks the configuration alone; Check also
+// loads the traces and builds every policy.
 func (c *Config) Validate() error {
 	if !validName(c.Name) {
-		return &FieldError{"name", fmt.Errorf("%q: %w", c.Name, errInvalidName)}
+		return &yamldoc.FieldError{Path: "name", Value: c.Name, Err: errInvalidName}
+	}
+	// The sim section is checked here but kept as written: every run derives its
+	// own from it (seed, warm-start replicas, swept knobs) and the simulator fills
+	// the defaults then.
+	probe := c.Sim
+	if err := probe.Validate(); err != nil {
+		return yamldoc.Within("sim", err)
 	}
 	if len(c.Seeds) == 0 {
 		c.Seeds = []uint64{1, 2, 3}
+	}
+	if len(c.Seeds) > maxSeeds {
+		return fieldErr("seeds", "%d seeds: at most %d", len(c.Seeds), maxSeeds)
 	}
 	seen := map[uint64]bool{}
 	for i, s := range c.Seeds {
@@ -213,8 +215,8 @@ func (c *Config) Validate() error {
 		}
 		seen[s] = true
 	}
-	if c.Workers < 0 {
-		return fieldErr("workers", "%d: must be >= 0", c.Workers)
+	if err := yamldoc.InRange("workers", c.Workers, 0, maxWorkers); err != nil {
+		return err
 	}
 	if c.Workers == 0 {
 		c.Workers = runtime.NumCPU()
@@ -278,29 +280,10 @@ func (c *Config) Validate() error {
 
 func (t *TraceSpec) validate(at string) error {
 	if !validName(t.Name) {
-		return &FieldError{at + ".name", fmt.Errorf("%q: %w", t.Name, errInvalidName)}
+		return &yamldoc.FieldError{Path: at + ".name", Value: t.Name, Err: errInvalidName}
 	}
-	n := 0
-	if t.Builtin != "" {
-		n++
-	}
-	if t.File != "" {
-		n++
-	}
-	if !t.Synth.IsZero() {
-		n++
-	}
-	if n != 1 {
-		return fieldErr(at, "exactly one of builtin, file and synth must be set (found %d)", n)
-	}
-	if !t.Load.IsZero() && t.File == "" {
-		return fieldErr(at+".load", "only valid with file")
-	}
-	if t.ScaleMean < 0 || t.ScalePeak < 0 {
-		return fieldErr(at, "scale_mean %v, scale_peak %v: must be >= 0", t.ScaleMean, t.ScalePeak)
-	}
-	if t.ScaleMean > 0 && t.ScalePeak > 0 {
-		return fieldErr(at, "scale_mean and scale_peak are exclusive")
+	if err := t.Source.Validate(); err != nil {
+		return yamldoc.Within(at, err)
 	}
 	if t.Windows != nil {
 		for _, w := range []struct {
@@ -328,7 +311,7 @@ func (t *TraceSpec) validate(at string) error {
 
 func (p *PolicySpec) validate(at string) error {
 	if !validName(p.Name) {
-		return &FieldError{at + ".name", fmt.Errorf("%q: %w", p.Name, errInvalidName)}
+		return &yamldoc.FieldError{Path: at + ".name", Value: p.Name, Err: errInvalidName}
 	}
 	switch {
 	case ruleKind(p.Kind):
@@ -336,12 +319,26 @@ func (p *PolicySpec) validate(at string) error {
 		if p.Tune == nil || len(p.Tune.Grid) == 0 {
 			return fieldErr(at+".tune.grid", "hpa-tuned needs a non-empty grid")
 		}
+		if len(p.Tune.Grid) > maxGrid {
+			return fieldErr(at+".tune.grid", "%d values: at most %d", len(p.Tune.Grid), maxGrid)
+		}
+		for j, v := range p.Tune.Grid {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return yamldoc.Invalid(fmt.Sprintf("%s.tune.grid[%d]", at, j), v, "must be a finite number")
+			}
+		}
 		if p.Tune.Param == "" {
 			p.Tune.Param = "target_utilization"
 		}
 	case Learned(p.Kind):
 		if p.Train == nil || p.Train.Steps <= 0 {
 			return fieldErr(at+".train.steps", "%s needs train.steps > 0", p.Kind)
+		}
+		if err := yamldoc.InRange(at+".train.steps", p.Train.Steps, 1, maxTraining); err != nil {
+			return err
+		}
+		if !p.Train.Params.IsZero() && p.Train.Params.Kind != yaml.MappingNode {
+			return fieldErr(at+".train.params", "must be a mapping")
 		}
 	default:
 		return fieldErr(at+".kind", "%q: unknown (%s)", p.Kind, strings.Join(slices.Sorted(slices.Values(append(agents.Kinds(), KindHPATuned))), ", "))
@@ -361,32 +358,24 @@ func (p *PolicySpec) validate(at string) error {
 	return nil
 }
 
+func fieldErr(field, format string, args ...any) error {
+	return yamldoc.Errorf(field, format, args...)
+}
+
 // Parse decodes an experiment config strictly (unknown keys are errors) and validates
 // it. name labels errors, for example "default.yaml line 12: policies[3].kind: ...".
 func Parse(data []byte, name string) (*Config, error) {
 	var cfg Config
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&cfg); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+	root, err := yamldoc.Load(data, name, &cfg)
+	if err != nil {
+		return nil, err
 	}
-	if err := cfg.Validate(); err != nil {
-		var fe *FieldError
-		if errors.As(err, &fe) {
-			var root yaml.Node
-			if yaml.Unmarshal(data, &root) == nil {
-				if line := lineOf(&root, fe.Field); line > 0 {
-					return nil, fmt.Errorf("%s line %d: %w", name, line, err)
-				}
-			}
-		}
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
+	cfg.file, cfg.root = name, root
 	return &cfg, nil
 }
 
 // Load reads and parses an experiment config file. Relative trace file paths are
-// resolved against the file's directory.
+// resolved against the file's directory (traces.ResolvePath).
 func Load(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -398,40 +387,16 @@ func Load(path string) (*Config, error) {
 	}
 	base := filepath.Dir(path)
 	for i := range cfg.Traces {
-		cfg.Traces[i].File = ResolvePath(cfg.Traces[i].File, base)
+		cfg.Traces[i].File = traces.ResolvePath(cfg.Traces[i].File, base)
 	}
 	return cfg, nil
 }
 
-// ResolvePath expands $INTELLISCALE_TRACES (or, when unset, the traces directory that
-// is a sibling of the repository) in p and makes a relative result absolute from base.
-func ResolvePath(p, base string) string {
-	if p == "" {
-		return ""
+// locate places the errors of a check in the config's file and lines (when it was
+// parsed from one).
+func (c *Config) locate(err error) error {
+	if c.root == nil {
+		return err
 	}
-	p = os.Expand(p, func(k string) string {
-		if k == "INTELLISCALE_TRACES" {
-			if v := os.Getenv(k); v != "" {
-				return v
-			}
-			if root := repoRoot(base); root != "" {
-				return filepath.Join(root, "..", "shared", "traces")
-			}
-		}
-		return os.Getenv(k)
-	})
-	if !filepath.IsAbs(p) {
-		p = filepath.Join(base, p)
-	}
-	return p
+	return yamldoc.Locate(err, c.file, c.root)
 }
-
-// repoRoot walks up from dir to the directory holding go.mod, or "".
-func repoRoot(dir string) string {
-	root, _ := repo.Root(dir)
-	return root
-}
-
-// lineOf returns the line of the node at a field path like "policies[3].kind", or of
-// its deepest ancestor present; 0 when none is.
-func lineOf(doc *yaml.Node, path string) int { return yamldoc.Line(doc, path) }

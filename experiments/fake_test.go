@@ -15,6 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/intelliscale/intelliscale/elasticity"
+	"github.com/intelliscale/intelliscale/internal/yamldoc"
 	"github.com/intelliscale/intelliscale/sim"
 	"github.com/intelliscale/intelliscale/traces"
 )
@@ -45,7 +46,7 @@ func (f *fakeBackend) backend() Backend {
 			}
 			p.PerReplica, p.TargetUtilization = 5, 1
 			if params != nil {
-				if err := decodeStrict(params, &p); err != nil {
+				if err := yamldoc.DecodeNode(params, &p); err != nil {
 					return nil, err
 				}
 			}
@@ -120,8 +121,8 @@ func (l fakeLearner) Autoscaler(dir string, spec PolicySpec, ec EvalContext) (si
 const tinyConfig = `name: tiny
 seeds: [1, 2, 3]
 traces:
-  - {name: alpha, builtin: a}
-  - {name: beta, builtin: b, split: {train: 0.5, validation: 0.25, test: 0.25}}
+  - {name: alpha, builtin: bursty}
+  - {name: beta, builtin: step, split: {train: 0.5, validation: 0.25, test: 0.25}}
 policies:
   - {name: threshold, kind: threshold}
   - {name: hpa-tuned, kind: hpa-tuned, tune: {grid: [0.5, 0.7, 0.9]}}

@@ -8,10 +8,14 @@ import (
 	"path/filepath"
 	"sync"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/intelliscale/intelliscale/agents"
 	"github.com/intelliscale/intelliscale/agents/policy"
 	"github.com/intelliscale/intelliscale/experiments/train"
+	"github.com/intelliscale/intelliscale/internal/yamldoc"
 	"github.com/intelliscale/intelliscale/sim"
+	"github.com/intelliscale/intelliscale/traces"
 )
 
 // This file is the one place where the runner meets the training code
@@ -34,13 +38,10 @@ type trainer struct{ algorithm string }
 // train.DefaultConfig; steps, seed,
 // the simulated service and the training windows come from the experiment.
 func (t trainer) Train(ctx context.Context, job TrainJob) error {
-	cfg := train.DefaultConfig(t.algorithm)
-	if job.Policy.Train != nil && !job.Policy.Train.Params.IsZero() {
-		if err := decodeStrict(&job.Policy.Train.Params, &cfg); err != nil {
-			return fmt.Errorf("policy %q train.params: %w", job.Policy.Name, err)
-		}
+	cfg, err := t.config(job.Policy)
+	if err != nil {
+		return fmt.Errorf("policy %q: %w", job.Policy.Name, err)
 	}
-	cfg.Algorithm = t.algorithm
 	cfg.Steps = job.Policy.Train.Steps
 	cfg.Seed = job.Seed
 	cfg.Traces = nil
@@ -57,8 +58,44 @@ func (t trainer) Train(ctx context.Context, job TrainJob) error {
 	if job.Log != nil {
 		log = &prefixWriter{w: job.Log, prefix: "train/" + filepath.Base(job.Dir) + ": "}
 	}
-	_, err := train.RunContext(ctx, cfg, job.Dir, log)
+	_, err = train.RunContext(ctx, cfg, job.Dir, log)
 	return err
+}
+
+// config is the policy's train.params over train.DefaultConfig, as a FieldError at
+// train.params when they are bad.
+func (t trainer) config(spec PolicySpec) (train.Config, error) {
+	var params *yaml.Node
+	if spec.Train != nil {
+		params = &spec.Train.Params
+	}
+	cfg, err := train.DecodeParams(params, t.algorithm)
+	if err != nil {
+		return cfg, yamldoc.Within("train.params", err)
+	}
+	cfg.Algorithm = t.algorithm
+	return cfg, nil
+}
+
+// CheckParams validates the policy's training configuration for the experiment's
+// service and training windows, as Train would use it, without training.
+func (t trainer) CheckParams(spec PolicySpec, simCfg sim.Config, windows []*traces.Trace) error {
+	cfg, err := t.config(spec)
+	if err != nil {
+		return err
+	}
+	cfg.Steps = spec.Train.Steps
+	cfg.Seed = 1
+	cfg.Traces = nil
+	cfg.Env.Sim = simCfg
+	cfg.Env.Traces = windows
+	if err := cfg.Validate(); err != nil {
+		return yamldoc.Within("train.params", err)
+	}
+	if err := cfg.Resolve(); err != nil {
+		return yamldoc.Within("train.params", err)
+	}
+	return nil
 }
 
 // Autoscaler loads dir/policy.json and runs it with the features of training; the

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -101,22 +102,14 @@ func (r *Runner) Run(ctx context.Context) (RunStats, error) {
 	if r.Backend.Simulate == nil || r.Backend.NewRule == nil || r.Backend.LoadTrace == nil {
 		return st, errors.New("experiment runner: backend incomplete")
 	}
-	if err := writeConfig(r.Out, cfg); err != nil {
+	// Everything that can fail is checked before any work (and before config.yaml).
+	loaded, err := check(cfg, r.Backend)
+	if err != nil {
 		return st, err
 	}
-	for _, spec := range cfg.Traces {
-		tr, err := r.Backend.LoadTrace(spec)
-		if err != nil {
-			return st, fmt.Errorf("trace %q: %w", spec.Name, err)
-		}
-		if err := tr.Validate(); err != nil {
-			return st, err
-		}
-		b, err := WindowBounds(spec, len(tr.Rates), tr.Bucket)
-		if err != nil {
-			return st, err
-		}
-		x.traces[spec.Name] = &loadedTrace{spec: spec, full: tr, bounds: b}
+	x.traces = loaded
+	if err := writeConfig(r.Out, cfg); err != nil {
+		return st, err
 	}
 
 	prepare, eval := Matrix(cfg)
@@ -450,7 +443,9 @@ func withParam(params *yaml.Node, key string, v float64) *yaml.Node {
 }
 
 // writeConfig writes Out/config.yaml, the resolved config, or checks that an existing
-// one describes the same experiment (a resumed run must not mix experiments).
+// one describes the same experiment (a resumed run must not mix experiments). A
+// different config is accepted when the directory holds no cell yet (an earlier run
+// stopped before producing anything, for example on a bad value fixed since).
 func writeConfig(out string, cfg *Config) error {
 	data, err := MarshalConfig(cfg)
 	if err != nil {
@@ -458,12 +453,28 @@ func writeConfig(out string, cfg *Config) error {
 	}
 	path := filepath.Join(out, "config.yaml")
 	if old, err := os.ReadFile(path); err == nil {
-		if !bytes.Equal(old, data) {
-			return fmt.Errorf("%s describes a different experiment: use another results directory", path)
+		if bytes.Equal(old, data) {
+			return nil
 		}
-		return nil
+		if n := producedCells(out); n > 0 {
+			return fmt.Errorf("%s describes a different experiment and %d cells were produced under it: use another results directory", path, n)
+		}
 	}
 	return writeFileAtomic(path, data)
+}
+
+// producedCells counts the cell directories (finished or not) under out.
+func producedCells(out string) int {
+	n := 0
+	for _, phase := range []string{"cells", "tune", "train"} {
+		entries, _ := os.ReadDir(filepath.Join(out, phase))
+		for _, e := range entries {
+			if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // MarshalConfig renders the resolved config as written to config.yaml. Workers is

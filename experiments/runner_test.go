@@ -365,7 +365,7 @@ func TestTuneContextStartsAtTrainingWindow(t *testing.T) {
 seeds: [1]
 traces:
   - name: alpha
-    builtin: a
+    builtin: bursty
     windows:
       train: {start: 10m, end: 30m}
       validation: {start: 30m, end: 40m}
@@ -391,8 +391,9 @@ policies:
 	if _, err := r.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	// Two grid values on the training window, one evaluation on each other window.
-	want := map[time.Duration]int{10 * time.Minute: 2, 30 * time.Minute: 1, 40 * time.Minute: 1}
+	// Two grid values on the training window, one evaluation on each other window, and
+	// the check before any work builds both grid values once (on the test window).
+	want := map[time.Duration]int{10 * time.Minute: 2, 30 * time.Minute: 1, 40 * time.Minute: 1 + 2}
 	if fmt.Sprint(starts) != fmt.Sprint(want) {
 		t.Errorf("policy built with window starts %v, want %v", starts, want)
 	}

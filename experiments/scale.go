@@ -15,13 +15,13 @@ import (
 func (c *Config) windowSim(s sim.Config, window *traces.Trace, seed uint64) sim.Config {
 	s.Seed = seed
 	if (c.WarmStart == nil || *c.WarmStart) && s.InitialReplicas == 0 && len(window.Rates) > 0 {
-		v, err := s.Validate()
-		if err != nil {
+		v := s
+		if err := v.Validate(); err != nil {
 			return s // the simulator reports it
 		}
 		q := elasticity.Queue{ServiceMean: v.ServiceTime.MeanSeconds(), ServiceSCV: v.ServiceTime.SCV(),
 			Slots: v.Concurrency, SLOLatency: v.SLO.Latency.Seconds(), SLOTarget: v.SLO.Target, MaxReplicas: v.MaxReplicas}
-		s.InitialReplicas = min(max(elasticity.Demand(q, window.Rates[0]), v.MinReplicas), v.MaxReplicas)
+		s.InitialReplicas = min(max(elasticity.Demand(q, window.Rates[0]), v.Min()), v.MaxReplicas)
 	}
 	return s
 }

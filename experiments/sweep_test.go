@@ -94,7 +94,7 @@ func TestSweepValidation(t *testing.T) {
 		{"  - {name: h, kind: hpa, sweep: {param: t}}\n", "policies[0].sweep.values: at least one"},
 		{"  - {name: h, kind: hpa, sweep: {param: t, values: [1, 2, 1]}}\n", "policies[0].sweep.values[2]: 1: duplicate"},
 		{"  - {name: h, kind: hpa-tuned, tune: {grid: [1]}, sweep: {param: t, values: [1]}}\n", "policies[0].sweep: not valid for hpa-tuned"},
-		{"  - {name: h, kind: hpa, sweep: {param: t, values: [1], step: 2}}\n", "field step not found"},
+		{"  - {name: h, kind: hpa, sweep: {param: t, values: [1], step: 2}}\n", `sweep.step: unknown key "step"`},
 	}
 	for _, c := range cases {
 		_, err := Parse([]byte(base+c.yaml), "c.yaml")
@@ -128,8 +128,8 @@ func TestDefaultConfigIsAtScale(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := cfg.Sim.Validate()
-	if err != nil {
+	s := cfg.Sim
+	if err := s.Validate(); err != nil {
 		t.Fatal(err)
 	}
 	q := elasticity.Queue{ServiceMean: s.ServiceTime.MeanSeconds(), ServiceSCV: s.ServiceTime.SCV(), Slots: s.Concurrency,

@@ -55,19 +55,18 @@ type Settings struct {
 
 // SimConfig is the simulator configuration the rule policies are built with: the
 // service the settings describe, every other field at its default (service times
-// exponential, SLO target 0.95). A Min of 0 is given as the simulator's minimum of 1;
-// the controller still clamps to Min.
+// exponential, SLO target 0.95). A Min of 0 (scale to zero) is kept.
 func (s Settings) SimConfig() (sim.Config, error) {
 	c := sim.Config{
 		ServiceTime:     sim.Dist{Kind: sim.Exponential, Mean: s.ServiceMean.Seconds()},
 		Concurrency:     s.Slots,
 		StartupDelay:    sim.Dist{Kind: sim.Constant, Mean: s.StartupDelay.Seconds()},
-		MinReplicas:     s.Min,
+		MinReplicas:     new(s.Min),
 		MaxReplicas:     s.Max,
 		ControlInterval: s.Interval,
 		SLO:             sim.SLO{Latency: s.SLO},
 	}
-	return c.Validate()
+	return c, c.Validate()
 }
 
 // Inputs of AutoscalerPolicy, in Queries order.

@@ -98,7 +98,7 @@ func TestSettingsSimConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Concurrency != 4 || c.ControlInterval != 10*time.Second || c.MinReplicas != 1 || c.MaxReplicas != 9 ||
+	if c.Concurrency != 4 || c.ControlInterval != 10*time.Second || *c.MinReplicas != 1 || c.MaxReplicas != 9 ||
 		c.SLO.Latency != 500*time.Millisecond || c.ServiceTime.MeanSeconds() != 0.1 || c.StartupDelay.MeanSeconds() != 5 {
 		t.Errorf("sim config does not reflect the settings: %+v", c)
 	}

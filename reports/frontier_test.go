@@ -55,7 +55,7 @@ func TestEnvelopeAndCostAtHandComputed(t *testing.T) {
 func frontierResults(t *testing.T, fig map[string][3][2]float64, actions map[string]float64) *Results {
 	cfg, err := experiments.Parse([]byte(`name: f
 seeds: [1, 2, 3]
-traces: [{name: a, builtin: x}, {name: b, builtin: y}]
+traces: [{name: a, builtin: bursty}, {name: b, builtin: step}]
 policies:
   - {name: hpa, kind: hpa, params: {target_utilization: 0.6}, sweep: {param: target_utilization, values: [0.5, 0.9]}}
   - {name: oracle, kind: oracle, sweep: {param: headroom, values: [0.1]}}

@@ -87,7 +87,7 @@ func TestSelectWinner(t *testing.T) {
 func handResults(t *testing.T) *Results {
 	cfg, err := experiments.Parse([]byte(`name: hand
 seeds: [1, 2, 3]
-traces: [{name: a, builtin: x}, {name: b, builtin: y}]
+traces: [{name: a, builtin: bursty}, {name: b, builtin: step}]
 policies:
   - {name: threshold, kind: threshold}
   - {name: hpa-tuned, kind: hpa-tuned, tune: {grid: [0.5]}}
@@ -207,7 +207,7 @@ type timeD = time.Duration
 
 func TestBuildFromDisk(t *testing.T) {
 	cfg, err := experiments.Parse([]byte(`name: small
-traces: [{name: aa, builtin: x}, {name: bbb, builtin: y}]
+traces: [{name: aa, builtin: bursty}, {name: bbb, builtin: step}]
 policies:
   - {name: threshold, kind: threshold}
   - {name: hpa-tuned, kind: hpa-tuned, tune: {grid: [0.6, 0.9]}}
@@ -264,7 +264,7 @@ policies:
 func TestBuildWithoutValidationSaysNoHeadline(t *testing.T) {
 	cfg, err := experiments.Parse([]byte(`name: testonly
 eval: [test]
-traces: [{name: aa, builtin: x}]
+traces: [{name: aa, builtin: bursty}]
 policies: [{name: threshold, kind: threshold}, {name: ppo, kind: ppo, train: {steps: 10}}]
 `), "testonly.yaml")
 	if err != nil {

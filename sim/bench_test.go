@@ -10,7 +10,7 @@ import (
 
 // benchConfig is ten replicas of four slots at 80% utilisation: 320 requests/s.
 func benchConfig() (Config, float64) {
-	return Config{Seed: 1, MinReplicas: 10, MaxReplicas: 10, Concurrency: 4}, 320
+	return Config{Seed: 1, MinReplicas: new(10), MaxReplicas: 10, Concurrency: 4}, 320
 }
 
 // BenchmarkSimulate runs one simulated hour per iteration and reports simulated

@@ -7,7 +7,7 @@ import (
 	"math"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"github.com/intelliscale/intelliscale/internal/yamldoc"
 )
 
 // Balancer names accepted in Config.Balancer.
@@ -41,42 +41,52 @@ type SLO struct {
 	Target float64 `yaml:"target"`
 }
 
-// Config describes one simulated service. The zero value of every field means its
-// default; Validate fills defaults and rejects bad combinations in one place.
+// Config describes one simulated service. An unset field means its default: a zero
+// value, or nil for the fields where zero is a meaningful setting (MinReplicas,
+// QueueCapacity). Validate fills defaults and rejects bad values and combinations in
+// one place; the bounds below keep a typo from crashing or exhausting the machine.
 type Config struct {
 	// Seed of the run's random source; the same seed gives the same bytes out.
 	Seed uint64 `yaml:"seed"`
-	// ServiceTime of one request on one worker slot. Default exponential, mean 0.1 s.
+	// ServiceTime of one request on one worker slot, mean in [1µs, 1h]. Default
+	// exponential, mean 0.1 s.
 	ServiceTime Dist `yaml:"service_time"`
-	// Timeout per request from its arrival; a request not finished by then is dropped.
-	// Default 10s.
+	// Timeout per request from its arrival, in [1ms, 10000h]; a request not finished by
+	// then is dropped. Default 10s.
 	Timeout time.Duration `yaml:"timeout"`
-	// QueueCapacity is the number of requests a replica holds waiting for a slot;
-	// an arrival finding it full is dropped. Default 100.
-	QueueCapacity int `yaml:"queue_capacity"`
-	// Concurrency is the number of worker slots per replica. Default 4.
+	// QueueCapacity is the number of requests a replica holds waiting for a slot, in
+	// [0, 2^30]; an arrival finding it full is dropped. 0 is a zero-length queue
+	// (an arrival finding every slot busy is dropped). Default (nil) 100.
+	QueueCapacity *int `yaml:"queue_capacity,omitempty"`
+	// Concurrency is the number of worker slots per replica, in [1, 10000]. Default 4.
 	Concurrency int `yaml:"concurrency"`
-	// StartupDelay from the request for a replica until it is Ready. Default constant 30 s.
+	// StartupDelay from the request for a replica until it is Ready, mean at most 24h.
+	// Default constant 30 s.
 	StartupDelay Dist `yaml:"startup_delay"`
 	// DrainGrace is how long a Draining replica may finish in-flight work before it is
-	// Gone; requests still running then are dropped. Default 30s.
+	// Gone, at most 10000h; requests still running then are dropped. Default 30s.
 	DrainGrace time.Duration `yaml:"drain_grace"`
-	// MinReplicas and MaxReplicas bound the replica count. Defaults 1 and 50.
-	MinReplicas int `yaml:"min_replicas"`
-	MaxReplicas int `yaml:"max_replicas"`
-	// InitialReplicas are Ready at time zero. Default MinReplicas.
+	// MinReplicas and MaxReplicas bound the replica count: 0 <= MinReplicas <=
+	// MaxReplicas <= 10000, MaxReplicas >= 1. MinReplicas 0 allows scaling to zero
+	// (requests arriving with no Ready replica are dropped). Defaults (nil, 0) 1 and 50.
+	MinReplicas *int `yaml:"min_replicas,omitempty"`
+	MaxReplicas int  `yaml:"max_replicas"`
+	// InitialReplicas are Ready at time zero, in [MinReplicas, MaxReplicas]. Default
+	// (0) MinReplicas.
 	InitialReplicas int `yaml:"initial_replicas"`
 	// Balancer is least-outstanding (default), round-robin or random.
 	Balancer string `yaml:"balancer"`
-	// ControlInterval between autoscaler decisions. Default 15s.
+	// ControlInterval between autoscaler decisions, in [100ms, 1h]. Default 15s.
 	ControlInterval time.Duration `yaml:"control_interval"`
-	// ScrapeInterval between metric samples. Default 15s when that divides
-	// ControlInterval, else ControlInterval; must divide ControlInterval.
+	// ScrapeInterval between metric samples, at least 100ms; it must divide
+	// ControlInterval. Default 15s when that divides ControlInterval, else
+	// ControlInterval.
 	ScrapeInterval time.Duration `yaml:"scrape_interval"`
 	// SLO requests are judged against.
 	SLO SLO `yaml:"slo"`
 	// CostPerReplicaHour is what one replica costs per hour, from the moment it is
-	// requested until it is Gone. Default 1 (so cost reads as replica-hours).
+	// requested until it is Gone, in (0, 1e6]. Default 1 (so cost reads as
+	// replica-hours).
 	CostPerReplicaHour float64 `yaml:"cost_per_replica_hour"`
 	// Interrupt, when set, is polled at the start of every Step and every
 	// InterruptEvery events inside it; once it returns true the run stops where it
@@ -84,25 +94,6 @@ type Config struct {
 	// a caller stops a long step promptly (on Ctrl-C, say) without the simulator
 	// reading a clock or a signal itself. Not read from YAML.
 	Interrupt func() bool `yaml:"-" json:"-"`
-}
-
-// ConfigError is a configuration value Validate rejects. Field is the YAML path of
-// the field (for example "service_time.mean").
-type ConfigError struct {
-	Field  string
-	Value  any
-	Reason string
-}
-
-func (e *ConfigError) Error() string {
-	if e.Value == nil {
-		return fmt.Sprintf("sim: %s: %s", e.Field, e.Reason)
-	}
-	return fmt.Sprintf("sim: %s: %v: %s", e.Field, e.Value, e.Reason)
-}
-
-func cfgErr(field string, value any, reason string) error {
-	return &ConfigError{Field: field, Value: value, Reason: reason}
 }
 
 // Defaults of Config fields; see the field docs.
@@ -122,119 +113,143 @@ const (
 	DefaultCostPerReplicaHour = 1.0
 )
 
-// Validate returns c with every zero field set to its default, or the first reason c
-// cannot describe a service, as a *ConfigError naming the YAML field.
-func (c Config) Validate() (Config, error) {
+// Bounds of Config fields: far beyond any real service, they keep a typo from
+// crashing the simulator or exhausting memory.
+const (
+	MinInterval      = 100 * time.Millisecond // control and scrape intervals
+	MaxInterval      = time.Hour
+	MaxReplicasLimit = 10_000
+	MaxConcurrency   = 10_000
+	MaxQueueCapacity = 1 << 30
+	MaxTimeout       = 10_000 * time.Hour // timeout and drain grace
+	// MaxSteps bounds the control intervals of one run (trace duration over the
+	// control interval): 2^24, about 8 years at 15 s.
+	MaxSteps = 1 << 24
+)
+
+// Validate fills every unset field with its default and rejects out-of-range values
+// and bad combinations. Errors are *yamldoc.FieldError values naming the YAML path
+// ("control_interval"), joined when there are several.
+func (c *Config) Validate() error {
+	var errs []error
+	add := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if c.ServiceTime.isZero() {
 		c.ServiceTime = Dist{Kind: Exponential, Mean: DefaultServiceMean}
 	}
 	if err := c.ServiceTime.Validate("service_time"); err != nil {
-		return c, err
-	}
-	if c.ServiceTime.MeanSeconds() <= 0 {
-		return c, cfgErr("service_time.mean", c.ServiceTime.MeanSeconds(), "must be > 0")
+		add(err)
+	} else {
+		add(yamldoc.InRange("service_time.mean", c.ServiceTime.MeanSeconds(), 1e-6, 3600))
 	}
 	if c.StartupDelay.isZero() {
 		c.StartupDelay = Dist{Kind: Constant, Mean: DefaultStartupDelay}
 	}
 	if err := c.StartupDelay.Validate("startup_delay"); err != nil {
-		return c, err
+		add(err)
+	} else {
+		add(yamldoc.InRange("startup_delay.mean", c.StartupDelay.MeanSeconds(), 0, 86400))
 	}
-	if err := defDuration(&c.Timeout, "timeout", DefaultTimeout); err != nil {
-		return c, err
+	def(&c.Timeout, DefaultTimeout)
+	add(yamldoc.InRange("timeout", c.Timeout, time.Millisecond, MaxTimeout))
+	def(&c.DrainGrace, DefaultDrainGrace)
+	add(yamldoc.InRange("drain_grace", c.DrainGrace, 0, MaxTimeout))
+	if c.QueueCapacity == nil {
+		c.QueueCapacity = new(DefaultQueueCapacity)
 	}
-	if err := defDuration(&c.DrainGrace, "drain_grace", DefaultDrainGrace); err != nil {
-		return c, err
+	add(yamldoc.InRange("queue_capacity", *c.QueueCapacity, 0, MaxQueueCapacity))
+	def(&c.Concurrency, DefaultConcurrency)
+	add(yamldoc.InRange("concurrency", c.Concurrency, 1, MaxConcurrency))
+	def(&c.MaxReplicas, DefaultMaxReplicas)
+	if c.MinReplicas == nil {
+		c.MinReplicas = new(min(DefaultMinReplicas, max(c.MaxReplicas, 0)))
 	}
-	if err := defInt(&c.QueueCapacity, "queue_capacity", DefaultQueueCapacity); err != nil {
-		return c, err
-	}
-	if err := defInt(&c.Concurrency, "concurrency", DefaultConcurrency); err != nil {
-		return c, err
-	}
-	if err := defInt(&c.MinReplicas, "min_replicas", DefaultMinReplicas); err != nil {
-		return c, err
-	}
-	if err := defInt(&c.MaxReplicas, "max_replicas", DefaultMaxReplicas); err != nil {
-		return c, err
-	}
-	if c.MinReplicas > c.MaxReplicas {
-		return c, cfgErr("min_replicas", c.MinReplicas, fmt.Sprintf("must be <= max_replicas (%d)", c.MaxReplicas))
-	}
-	if c.InitialReplicas == 0 {
-		c.InitialReplicas = c.MinReplicas
-	}
-	if c.InitialReplicas < c.MinReplicas || c.InitialReplicas > c.MaxReplicas {
-		return c, cfgErr("initial_replicas", c.InitialReplicas, fmt.Sprintf("must be in [min_replicas, max_replicas] = [%d, %d]", c.MinReplicas, c.MaxReplicas))
+	if err := yamldoc.InRange("max_replicas", c.MaxReplicas, 1, MaxReplicasLimit); err != nil {
+		add(err)
+	} else if err := yamldoc.InRange("min_replicas", *c.MinReplicas, 0, c.MaxReplicas); err != nil {
+		add(&yamldoc.FieldError{Path: "min_replicas", Value: *c.MinReplicas, Err: fmt.Errorf("must be in [0, max_replicas] = [0, %d]", c.MaxReplicas)})
+	} else {
+		if c.InitialReplicas == 0 {
+			c.InitialReplicas = *c.MinReplicas
+		}
+		if c.InitialReplicas < *c.MinReplicas || c.InitialReplicas > c.MaxReplicas {
+			add(yamldoc.Invalid("initial_replicas", c.InitialReplicas, fmt.Sprintf("must be in [min_replicas, max_replicas] = [%d, %d]", *c.MinReplicas, c.MaxReplicas)))
+		}
 	}
 	switch c.Balancer {
 	case "":
 		c.Balancer = LeastOutstanding
 	case LeastOutstanding, RoundRobin, Random:
 	default:
-		return c, cfgErr("balancer", fmt.Sprintf("%q", c.Balancer), "must be one of least-outstanding, round-robin, random")
+		add(yamldoc.Invalid("balancer", c.Balancer, "must be one of least-outstanding, round-robin, random"))
 	}
-	if err := defDuration(&c.ControlInterval, "control_interval", DefaultControlInterval); err != nil {
-		return c, err
-	}
-	if c.ScrapeInterval == 0 {
-		c.ScrapeInterval = DefaultScrapeInterval
-		if c.ControlInterval%DefaultScrapeInterval != 0 {
-			c.ScrapeInterval = c.ControlInterval
+	def(&c.ControlInterval, DefaultControlInterval)
+	if err := yamldoc.InRange("control_interval", c.ControlInterval, MinInterval, MaxInterval); err != nil {
+		add(err)
+	} else {
+		if c.ScrapeInterval == 0 {
+			c.ScrapeInterval = DefaultScrapeInterval
+			if c.ControlInterval%DefaultScrapeInterval != 0 {
+				c.ScrapeInterval = c.ControlInterval
+			}
+		}
+		if err := yamldoc.InRange("scrape_interval", c.ScrapeInterval, MinInterval, c.ControlInterval); err != nil {
+			add(err)
+		} else if c.ControlInterval%c.ScrapeInterval != 0 {
+			add(yamldoc.Invalid("scrape_interval", c.ScrapeInterval, fmt.Sprintf("must divide control_interval (%s)", yamldoc.Duration(c.ControlInterval))))
 		}
 	}
-	if c.ScrapeInterval < 0 {
-		return c, cfgErr("scrape_interval", c.ScrapeInterval, "must be > 0")
-	}
-	if c.ControlInterval%c.ScrapeInterval != 0 {
-		return c, cfgErr("scrape_interval", c.ScrapeInterval, fmt.Sprintf("must divide control_interval (%v)", c.ControlInterval))
-	}
-	if err := defDuration(&c.SLO.Latency, "slo.latency", DefaultSLOLatency); err != nil {
-		return c, err
-	}
-	if c.SLO.Target == 0 {
-		c.SLO.Target = DefaultSLOTarget
-	}
+	def(&c.SLO.Latency, DefaultSLOLatency)
+	add(yamldoc.InRange("slo.latency", c.SLO.Latency, time.Millisecond, time.Hour))
+	def(&c.SLO.Target, DefaultSLOTarget)
 	if !(c.SLO.Target > 0 && c.SLO.Target <= 1) {
-		return c, cfgErr("slo.target", c.SLO.Target, "must be in (0, 1]")
+		add(yamldoc.Invalid("slo.target", c.SLO.Target, "must be in (0, 1]"))
 	}
-	if c.CostPerReplicaHour == 0 {
-		c.CostPerReplicaHour = DefaultCostPerReplicaHour
+	def(&c.CostPerReplicaHour, DefaultCostPerReplicaHour)
+	if !(c.CostPerReplicaHour > 0) || math.IsInf(c.CostPerReplicaHour, 0) || c.CostPerReplicaHour > 1e6 {
+		add(yamldoc.Invalid("cost_per_replica_hour", c.CostPerReplicaHour, "must be finite and in (0, 1e6]"))
 	}
-	if !(c.CostPerReplicaHour > 0) || math.IsInf(c.CostPerReplicaHour, 0) {
-		return c, cfgErr("cost_per_replica_hour", c.CostPerReplicaHour, "must be finite and > 0")
+	return errors.Join(errs...)
+}
+
+// def sets an unset (zero) field to its default.
+func def[T comparable](v *T, d T) {
+	var zero T
+	if *v == zero {
+		*v = d
+	}
+}
+
+// Min is the validated MinReplicas (DefaultMinReplicas when unset).
+func (c *Config) Min() int {
+	if c.MinReplicas == nil {
+		return DefaultMinReplicas
+	}
+	return *c.MinReplicas
+}
+
+// Queue is the validated QueueCapacity (DefaultQueueCapacity when unset).
+func (c *Config) Queue() int {
+	if c.QueueCapacity == nil {
+		return DefaultQueueCapacity
+	}
+	return *c.QueueCapacity
+}
+
+// DecodeConfig reads a Config from YAML strictly (unknown keys are errors) and
+// validates it; errors name file (a file name for messages), line and field.
+// Durations are written as Go durations ("15s", "500ms").
+func DecodeConfig(r io.Reader, file string) (Config, error) {
+	data, err := io.ReadAll(io.LimitReader(r, yamldoc.MaxBytes+1))
+	if err != nil {
+		return Config{}, fmt.Errorf("%s: %w", file, err)
+	}
+	var c Config
+	if _, err := yamldoc.Load(data, file, &c); err != nil {
+		return Config{}, err
 	}
 	return c, nil
-}
-
-func defDuration(d *time.Duration, field string, def time.Duration) error {
-	if *d == 0 {
-		*d = def
-	}
-	if *d < 0 {
-		return cfgErr(field, *d, "must be > 0")
-	}
-	return nil
-}
-
-func defInt(v *int, field string, def int) error {
-	if *v == 0 {
-		*v = def
-	}
-	if *v < 1 {
-		return cfgErr(field, *v, "must be >= 1")
-	}
-	return nil
-}
-
-// DecodeConfig reads a Config from YAML, rejecting unknown keys, and validates it.
-// Durations are written as Go durations ("15s", "500ms").
-func DecodeConfig(r io.Reader) (Config, error) {
-	dec := yaml.NewDecoder(r)
-	dec.KnownFields(true)
-	var c Config
-	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
-		return Config{}, fmt.Errorf("sim: decode config: %w", err)
-	}
-	return c.Validate()
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+
+	"github.com/intelliscale/intelliscale/internal/yamldoc"
 )
 
 // Dist kinds accepted in Dist.Kind.
@@ -25,34 +27,34 @@ func (d Dist) Validate(field string) error {
 	switch d.Kind {
 	case Exponential, LogNormal, Constant:
 		if len(d.Samples) > 0 {
-			return cfgErr(field+".samples", nil, fmt.Sprintf("only allowed with kind empirical, not %s", d.Kind))
+			return yamldoc.Errorf(field+".samples", "%s", fmt.Sprintf("only allowed with kind empirical, not %s", d.Kind))
 		}
 		if !finite(d.Mean) || d.Mean < 0 || (d.Kind != Constant && d.Mean == 0) {
-			return cfgErr(field+".mean", d.Mean, "must be finite and > 0 (>= 0 for constant)")
+			return yamldoc.Invalid(field+".mean", d.Mean, "must be finite and > 0 (>= 0 for constant)")
 		}
 		if d.Kind == LogNormal {
 			if !finite(d.CV) || d.CV <= 0 {
-				return cfgErr(field+".cv", d.CV, "must be finite and > 0")
+				return yamldoc.Invalid(field+".cv", d.CV, "must be finite and > 0")
 			}
 		} else if d.CV != 0 {
-			return cfgErr(field+".cv", d.CV, fmt.Sprintf("only allowed with kind lognormal, not %s", d.Kind))
+			return yamldoc.Invalid(field+".cv", d.CV, fmt.Sprintf("only allowed with kind lognormal, not %s", d.Kind))
 		}
 	case Empirical:
 		if len(d.Samples) == 0 {
-			return cfgErr(field+".samples", nil, "empirical needs at least one sample")
+			return yamldoc.Errorf(field+".samples", "empirical needs at least one sample")
 		}
 		if d.Mean != 0 || d.CV != 0 {
-			return cfgErr(field, nil, "empirical takes samples only, not mean or cv")
+			return yamldoc.Errorf(field, "empirical takes samples only, not mean or cv")
 		}
 		for i, x := range d.Samples {
 			if !finite(x) || x < 0 {
-				return cfgErr(fmt.Sprintf("%s.samples[%d]", field, i), x, "must be finite and >= 0")
+				return yamldoc.Invalid(fmt.Sprintf("%s.samples[%d]", field, i), x, "must be finite and >= 0")
 			}
 		}
 	case "":
-		return cfgErr(field+".kind", nil, "missing: one of exponential, lognormal, constant, empirical")
+		return yamldoc.Errorf(field+".kind", "missing: one of exponential, lognormal, constant, empirical")
 	default:
-		return cfgErr(field+".kind", fmt.Sprintf("%q", d.Kind), "must be one of exponential, lognormal, constant, empirical")
+		return yamldoc.Invalid(field+".kind", d.Kind, "must be one of exponential, lognormal, constant, empirical")
 	}
 	return nil
 }

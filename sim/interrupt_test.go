@@ -48,7 +48,7 @@ func TestInterruptInsideOneStep(t *testing.T) {
 func TestInterruptBetweenScrapes(t *testing.T) {
 	tr := &traces.Trace{Name: "idle", Bucket: time.Hour, Rates: []float64{0}}
 	polls := 0
-	cfg := Config{ControlInterval: time.Hour, ScrapeInterval: time.Microsecond,
+	cfg := Config{ControlInterval: time.Hour, ScrapeInterval: MinInterval,
 		Interrupt: func() bool { polls++; return polls > 2 }}
 	s, err := New(cfg, tr)
 	if err != nil {

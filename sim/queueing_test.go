@@ -72,8 +72,8 @@ func TestErlangC(t *testing.T) {
 			lambda := tc.rho * float64(tc.c) * mu
 			dur := time.Duration(tc.requests / lambda * float64(time.Second))
 			cfg := Config{
-				Seed: 7, Concurrency: tc.c, MinReplicas: 1, MaxReplicas: 1,
-				QueueCapacity: 1 << 30, Timeout: 1000 * time.Hour,
+				Seed: 7, Concurrency: tc.c, MinReplicas: new(1), MaxReplicas: 1,
+				QueueCapacity: new(1 << 30), Timeout: 1000 * time.Hour,
 				ControlInterval: time.Hour,
 			}
 			s, err := New(cfg, flat(lambda, dur))
@@ -101,8 +101,8 @@ func TestErlangC(t *testing.T) {
 func TestLittlesLaw(t *testing.T) {
 	tr := &traces.Trace{Name: "steps", Bucket: 10 * time.Minute, Rates: []float64{40, 90, 150, 60, 120, 20}}
 	cfg := Config{
-		Seed: 3, Concurrency: 2, MinReplicas: 1, MaxReplicas: 10, InitialReplicas: 4,
-		QueueCapacity: 1 << 20, Timeout: 1000 * time.Hour, DrainGrace: 1000 * time.Hour,
+		Seed: 3, Concurrency: 2, MinReplicas: new(1), MaxReplicas: 10, InitialReplicas: 4,
+		QueueCapacity: new(1 << 20), Timeout: 1000 * time.Hour, DrainGrace: 1000 * time.Hour,
 		ServiceTime: Dist{Kind: LogNormal, Mean: 0.05, CV: 2},
 	}
 	s, err := New(cfg, tr)

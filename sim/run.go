@@ -57,7 +57,7 @@ func RunRecorded(cfg Config, tr *traces.Trace, a Autoscaler, rec Recorder) (*Res
 	for {
 		d := a.Decide(obs)
 		if n := len(rows); n > 0 {
-			rows[n-1].Desired = min(max(d, s.cfg.MinReplicas), s.cfg.MaxReplicas)
+			rows[n-1].Desired = min(max(d, s.cfg.Min()), s.cfg.MaxReplicas)
 		}
 		var done bool
 		obs, done = s.Step(d)

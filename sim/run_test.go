@@ -170,7 +170,7 @@ func TestRunSupplyIsReadyDuringInterval(t *testing.T) {
 	for i := range int(rate * 15 * n) {
 		tr.Arrivals = append(tr.Arrivals, time.Duration((float64(i)+0.5)/rate*1e9))
 	}
-	cfg := Config{MinReplicas: 1, MaxReplicas: 5, InitialReplicas: 1}
+	cfg := Config{MinReplicas: new(1), MaxReplicas: 5, InitialReplicas: 1}
 	q := elasticity.Queue{ServiceMean: DefaultServiceMean, ServiceSCV: 1, Slots: DefaultConcurrency,
 		SLOLatency: DefaultSLOLatency.Seconds(), SLOTarget: DefaultSLOTarget, MaxReplicas: 5}
 	if d := elasticity.Demand(q, rate); d != 3 {

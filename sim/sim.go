@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/intelliscale/intelliscale/elasticity"
+	"github.com/intelliscale/intelliscale/internal/yamldoc"
 	"github.com/intelliscale/intelliscale/traces"
 )
 
@@ -169,8 +170,7 @@ const InterruptEvery = 1 << 12
 // New validates cfg (filling defaults into the copy it keeps) and tr, and returns a
 // simulator at time zero with cfg.InitialReplicas Ready.
 func New(cfg Config, tr *traces.Trace) (*Sim, error) {
-	cfg, err := cfg.Validate()
-	if err != nil {
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	if tr == nil {
@@ -179,6 +179,10 @@ func New(cfg Config, tr *traces.Trace) (*Sim, error) {
 	if err := tr.Validate(); err != nil {
 		return nil, fmt.Errorf("sim: %w", err)
 	}
+	if steps := tr.Duration() / cfg.ControlInterval; steps > MaxSteps {
+		return nil, &yamldoc.FieldError{Path: "control_interval", Value: cfg.ControlInterval,
+			Err: fmt.Errorf("%d control intervals over the %s of trace %q: more than %d", steps, yamldoc.Duration(tr.Duration()), tr.Name, MaxSteps)}
+	}
 	s := &Sim{
 		cfg:         cfg,
 		tr:          tr,
@@ -186,7 +190,7 @@ func New(cfg Config, tr *traces.Trace) (*Sim, error) {
 		svc:         newSampler(cfg.ServiceTime),
 		startup:     newSampler(cfg.StartupDelay),
 		conc:        int32(cfg.Concurrency),
-		qcap:        int32(min(cfg.QueueCapacity, math.MaxInt32)),
+		qcap:        int32(min(cfg.Queue(), math.MaxInt32)),
 		timeout:     int64(cfg.Timeout),
 		grace:       int64(cfg.DrainGrace),
 		ctrl:        int64(cfg.ControlInterval),
@@ -204,7 +208,7 @@ func New(cfg Config, tr *traces.Trace) (*Sim, error) {
 	}
 	// Preallocate for the usual number of requests in the system, bounded so that
 	// huge queue capacities do not reserve memory they may never use.
-	bound := min(cfg.MaxReplicas*(cfg.Concurrency+cfg.QueueCapacity), 1<<16)
+	bound := min(cfg.MaxReplicas*(cfg.Concurrency+cfg.Queue()), 1<<16)
 	s.reqs = make([]request, 0, bound)
 	s.free = make([]int32, 0, bound)
 	s.events = make(eventQueue, 0, min(cfg.MaxReplicas*cfg.Concurrency*2+64, 1<<16))
@@ -219,7 +223,7 @@ func New(cfg Config, tr *traces.Trace) (*Sim, error) {
 	s.obs = Observation{
 		LatencyP50: math.NaN(), LatencyP95: math.NaN(), LatencyP99: math.NaN(),
 		Ready: s.nReady, Desired: s.desired,
-		MinReplicas: cfg.MinReplicas, MaxReplicas: cfg.MaxReplicas,
+		MinReplicas: cfg.Min(), MaxReplicas: cfg.MaxReplicas,
 	}
 	return s, nil
 }
@@ -276,7 +280,7 @@ func (s *Sim) Step(desired int) (obs Observation, done bool) {
 	if s.done || s.poll() {
 		return s.obs, true
 	}
-	s.desired = min(max(desired, s.cfg.MinReplicas), s.cfg.MaxReplicas)
+	s.desired = min(max(desired, s.cfg.Min()), s.cfg.MaxReplicas)
 	s.scale(s.desired)
 	start := s.now
 	end := min(start+s.ctrl, s.endT)
@@ -366,7 +370,7 @@ func (s *Sim) observe(start, end int64) {
 		Draining:      s.nDrain,
 		Desired:       s.desired,
 		Slots:         s.cfg.Concurrency,
-		MinReplicas:   s.cfg.MinReplicas,
+		MinReplicas:   s.cfg.Min(),
 		MaxReplicas:   s.cfg.MaxReplicas,
 	}
 	s.row = Row{

@@ -14,8 +14,8 @@ import (
 // every kind of drop happens.
 func busyConfig(seed uint64) Config {
 	return Config{
-		Seed: seed, Concurrency: 2, QueueCapacity: 5, Timeout: 800 * time.Millisecond,
-		DrainGrace: 2 * time.Second, MinReplicas: 1, MaxReplicas: 8, InitialReplicas: 2,
+		Seed: seed, Concurrency: 2, QueueCapacity: new(5), Timeout: 800 * time.Millisecond,
+		DrainGrace: 2 * time.Second, MinReplicas: new(1), MaxReplicas: 8, InitialReplicas: 2,
 		ServiceTime:  Dist{Kind: LogNormal, Mean: 0.2, CV: 1.5},
 		StartupDelay: Dist{Kind: Exponential, Mean: 20},
 		Balancer:     Random,
@@ -146,7 +146,7 @@ func TestDeterminism(t *testing.T) {
 // Provisioning until 55 s and serve nothing before then, then take work.
 func TestStartupDelay(t *testing.T) {
 	cfg := Config{
-		Seed: 1, MinReplicas: 1, MaxReplicas: 5, Concurrency: 1, QueueCapacity: 1000,
+		Seed: 1, MinReplicas: new(1), MaxReplicas: 5, Concurrency: 1, QueueCapacity: new(1000),
 		StartupDelay: Dist{Kind: Constant, Mean: 40},
 	}
 	s, err := New(cfg, flat(30, 3*time.Minute))
@@ -182,8 +182,8 @@ func TestStartupDelay(t *testing.T) {
 // Gone; the least-loaded Ready replicas are chosen, highest index on ties.
 func TestDrain(t *testing.T) {
 	cfg := Config{
-		Seed: 2, MinReplicas: 1, MaxReplicas: 4, InitialReplicas: 3, Concurrency: 1,
-		QueueCapacity: 1000, ServiceTime: Dist{Kind: Constant, Mean: 1}, DrainGrace: time.Hour,
+		Seed: 2, MinReplicas: new(1), MaxReplicas: 4, InitialReplicas: 3, Concurrency: 1,
+		QueueCapacity: new(1000), ServiceTime: Dist{Kind: Constant, Mean: 1}, DrainGrace: time.Hour,
 	}
 	// Exact arrivals: 3 at t=0 (one per replica by least-outstanding), then 2 more
 	// at t=0.5 s that go to replicas 0 and 1.
@@ -226,7 +226,7 @@ func TestDrain(t *testing.T) {
 // TestDrainExpiry: requests still held when the grace period ends are dropped (503).
 func TestDrainExpiry(t *testing.T) {
 	cfg := Config{
-		Seed: 2, MinReplicas: 1, MaxReplicas: 2, InitialReplicas: 2, Concurrency: 1,
+		Seed: 2, MinReplicas: new(1), MaxReplicas: 2, InitialReplicas: 2, Concurrency: 1,
 		ServiceTime: Dist{Kind: Constant, Mean: 10}, DrainGrace: 5 * time.Second, Timeout: time.Hour,
 	}
 	tr := &traces.Trace{Name: "burst", Bucket: time.Minute, Rates: []float64{1},
@@ -253,7 +253,7 @@ func TestDrainExpiry(t *testing.T) {
 // one slot, service 0.5 s, timeout 1.2 s, queue of 3, five arrivals at t=0.
 func TestTimeoutAndOverflow(t *testing.T) {
 	cfg := Config{
-		Seed: 1, Concurrency: 1, QueueCapacity: 3, Timeout: 1200 * time.Millisecond,
+		Seed: 1, Concurrency: 1, QueueCapacity: new(3), Timeout: 1200 * time.Millisecond,
 		ServiceTime: Dist{Kind: Constant, Mean: 0.5},
 	}
 	tr := &traces.Trace{Name: "five", Bucket: 15 * time.Second, Rates: []float64{1},
@@ -294,7 +294,7 @@ func TestCost(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := Config{
-				MinReplicas: 1, MaxReplicas: 5, InitialReplicas: tc.initial, CostPerReplicaHour: 0.5,
+				MinReplicas: new(1), MaxReplicas: 5, InitialReplicas: tc.initial, CostPerReplicaHour: 0.5,
 				StartupDelay: Dist{Kind: Constant, Mean: 60},
 			}
 			s, err := New(cfg, flat(0, 2*time.Hour))
@@ -326,7 +326,7 @@ func TestCost(t *testing.T) {
 
 func TestBalancers(t *testing.T) {
 	newSim := func(b string) *Sim {
-		s, err := New(Config{Balancer: b, MinReplicas: 3, MaxReplicas: 3, Seed: 9}, flat(1, time.Minute))
+		s, err := New(Config{Balancer: b, MinReplicas: new(3), MaxReplicas: 3, Seed: 9}, flat(1, time.Minute))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -412,7 +412,7 @@ func TestStepAllocs(t *testing.T) {
 // arrivals are replayed one for one.
 func TestPoissonRate(t *testing.T) {
 	tr := &traces.Trace{Name: "pw", Bucket: 150 * time.Second, Rates: []float64{100, 0, 400, 50}}
-	s, err := New(Config{MinReplicas: 50, MaxReplicas: 50, Seed: 4}, tr)
+	s, err := New(Config{MinReplicas: new(50), MaxReplicas: 50, Seed: 4}, tr)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,10 +13,10 @@ import (
 type AccessLogOptions struct {
 	// MaxMalformed is how many malformed lines are skipped before the load fails;
 	// -1 skips any number. Default 0: the first malformed line is an error.
-	MaxMalformed int
+	MaxMalformed int `yaml:"max_malformed,omitempty"`
 	// MaxBuckets bounds the seconds between the first and last request. Default
 	// DefaultMaxBuckets.
-	MaxBuckets int
+	MaxBuckets int `yaml:"-"`
 }
 
 // clfTime is the timestamp layout of the Common and Combined Log Formats.

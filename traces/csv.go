@@ -34,24 +34,24 @@ type CSVOptions struct {
 	// TimeColumn is the header name (case-insensitive) or the 0-based index ("0") of
 	// the time column. Default: the first column named timestamp, time, date, datetime,
 	// seconds, unix, epoch, minute_index, second_index or index; else column 0.
-	TimeColumn string
+	TimeColumn string `yaml:"time_column,omitempty"`
 	// ValueColumn is the header name or 0-based index of the value column. Default: the
 	// first column named value, requests, rate, rps, count or requests_per_second; else
 	// the first column that is not the time column.
-	ValueColumn string
+	ValueColumn string `yaml:"value_column,omitempty"`
 	// TimeFormat is iso8601, unix, seconds or index. Default: index for a column named
 	// *index, seconds for "seconds", unix for "unix" or "epoch"; otherwise iso8601 when
 	// the first time value is not a number and seconds when it is.
-	TimeFormat string
+	TimeFormat string `yaml:"time_format,omitempty"`
 	// Bucket is the bucket length. Required for index, except that a column named
 	// minute_index implies 60s and second_index 1s. For the other formats a zero Bucket
 	// is inferred from the first two rows. Default 0 (infer).
-	Bucket time.Duration
+	Bucket time.Duration `yaml:"bucket,omitempty"`
 	// Values is count (per bucket) or rate (requests per second). Default: rate for a
 	// column named rate, rps or *per_second; count otherwise.
-	Values string
+	Values string `yaml:"values,omitempty"`
 	// MaxBuckets bounds the trace length, gaps included. Default DefaultMaxBuckets.
-	MaxBuckets int
+	MaxBuckets int `yaml:"-"`
 }
 
 // LoadCSV reads a trace from CSV. The first row is a header when none of its fields is

@@ -27,16 +27,18 @@ type LoadOptions struct {
 	// .dat, .counts; .log), else from the first line: an access log when it has
 	// `[...] "`, CSV when it has a comma, counts otherwise. An archive (.tbz2,
 	// .tar.bz2) must hold exactly one regular file, whose name is sniffed the same way.
-	Format string
-	// CSV options for CSV files.
-	CSV CSVOptions
-	// CountsBucket is the bucket length of a count file. Default 1s.
-	CountsBucket time.Duration
-	// AccessLog options for access logs.
-	AccessLog AccessLogOptions
+	Format string `yaml:"format,omitempty"`
+	// CSV options for CSV files (YAML: time_column, value_column, time_format,
+	// bucket, values).
+	CSV CSVOptions `yaml:",inline"`
+	// CountsBucket is the bucket length of a count file. Default CSV.Bucket when set,
+	// else 1s.
+	CountsBucket time.Duration `yaml:"counts_bucket,omitempty"`
+	// AccessLog options for access logs (YAML: max_malformed).
+	AccessLog AccessLogOptions `yaml:",inline"`
 	// MaxBytes refuses files (and decompressed archive members) larger than this
 	// many bytes. Default DefaultMaxBytes (1 GiB); -1 means no limit.
-	MaxBytes int64
+	MaxBytes int64 `yaml:"max_bytes,omitempty"`
 }
 
 // LoadFile loads a trace from a file, choosing the format as LoadOptions.Format says.
@@ -147,6 +149,9 @@ func loadFormat(r io.Reader, name, fileName string, opt LoadOptions) (*Trace, er
 		return LoadCSV(r, name, opt.CSV)
 	case FormatCounts:
 		b := opt.CountsBucket
+		if b == 0 {
+			b = opt.CSV.Bucket
+		}
 		if b == 0 {
 			b = time.Second
 		}

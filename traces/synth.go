@@ -1,14 +1,14 @@
 package traces
 
 import (
-	"errors"
+	"bytes"
 	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"github.com/intelliscale/intelliscale/internal/yamldoc"
 )
 
 // SynthSpec describes a synthetic trace. The rate of each bucket, taken at its
@@ -161,7 +161,7 @@ func (s *SynthSpec) Validate() error {
 	}
 
 	bad := func(field string, v any, want string) error {
-		return fmt.Errorf("synth spec %q: %s %v: %s", s.Name, field, v, want)
+		return yamldoc.Invalid(field, v, want)
 	}
 	finite := func(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 	switch {
@@ -232,19 +232,23 @@ func (s *SynthSpec) Validate() error {
 }
 
 // DecodeSynthSpec reads a SynthSpec from YAML, strictly: unknown keys are errors.
-// name is used in error messages. The spec is validated, defaults filled.
+// name is used in error messages, which name the line and field. The spec is
+// validated, defaults filled.
 func DecodeSynthSpec(r io.Reader, name string) (SynthSpec, error) {
-	var s SynthSpec
-	dec := yaml.NewDecoder(r)
-	dec.KnownFields(true)
-	if err := dec.Decode(&s); err != nil {
-		if errors.Is(err, io.EOF) {
-			return SynthSpec{}, &ParseError{Name: name, Err: fmt.Errorf("empty spec: %w", ErrEmpty)}
-		}
+	data, err := io.ReadAll(io.LimitReader(r, yamldoc.MaxBytes+1))
+	if err != nil {
 		return SynthSpec{}, &ParseError{Name: name, Err: err}
 	}
-	if err := s.Validate(); err != nil {
-		return SynthSpec{}, &ParseError{Name: name, Err: err}
+	return decodeSynthSpec(data, name)
+}
+
+func decodeSynthSpec(data []byte, name string) (SynthSpec, error) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return SynthSpec{}, &ParseError{Name: name, Err: fmt.Errorf("empty spec: %w", ErrEmpty)}
+	}
+	var s SynthSpec
+	if _, err := yamldoc.Load(data, name, &s); err != nil {
+		return SynthSpec{}, err
 	}
 	return s, nil
 }

@@ -132,16 +132,16 @@ func TestSynthSpecErrors(t *testing.T) {
 		yaml, want string
 	}{
 		{"", "s.yaml: empty spec"},
-		{"base_rate: 10\nbogus: 1\n", "s.yaml: yaml: unmarshal errors:\n  line 2: field bogus not found"},
-		{"duration: 90s\nbucket: 60s\n", "duration 1m30s: must be a positive multiple of the bucket 1m0s"},
-		{"base_rate: -1\n", "base_rate -1: must be finite and >= 0"},
-		{"diurnal: {amplitude: 1.5}\n", "diurnal.amplitude 1.5: must be in [0, 1]"},
-		{"diurnal: {peak_hour: 25}\n", "diurnal.peak_hour 25: must be in (0, 24]"},
-		{"noise: {kind: pink}\n", "noise.kind pink"},
-		{"on_off: {mean_on: 10m}\n", "on_off mean_on 10m0s, mean_off 0s: both must be > 0"},
-		{"flash_crowds: [{at: 1h}]\n", "flash_crowds[0].peak 0: must be finite and > 0"},
-		{"steps: [{at: 1h, factor: 2}, {at: -1h, factor: 1}]\n", "steps[1].at -1h0m0s: must be >= 0"},
-		{"bursts: {per_day: 100000}\n", "bursts.per_day 100000: more than one burst per bucket"},
+		{"base_rate: 10\nbogus: 1\n", `s.yaml line 2: bogus: unknown key "bogus"`},
+		{"duration: 90s\nbucket: 60s\n", "s.yaml line 1: duration: 1m30s: must be a positive multiple of the bucket 1m0s"},
+		{"base_rate: -1\n", "s.yaml line 1: base_rate: -1: must be finite and >= 0"},
+		{"diurnal: {amplitude: 1.5}\n", "s.yaml line 1: diurnal.amplitude: 1.5: must be in [0, 1]"},
+		{"diurnal: {peak_hour: 25}\n", "s.yaml line 1: diurnal.peak_hour: 25: must be in (0, 24]"},
+		{"noise: {kind: pink}\n", `noise.kind: "pink"`},
+		{"on_off: {mean_on: 10m}\n", `on_off: "mean_on 10m0s, mean_off 0s": both must be > 0`},
+		{"flash_crowds: [{at: 1h}]\n", "flash_crowds[0].peak: 0: must be finite and > 0"},
+		{"steps: [{at: 1h, factor: 2}, {at: -1h, factor: 1}]\n", "steps[1].at: -1h: must be >= 0"},
+		{"bursts: {per_day: 100000}\n", "bursts.per_day: 100000: more than one burst per bucket"},
 	}
 	for _, tc := range tests {
 		_, err := DecodeSynthSpec(strings.NewReader(tc.yaml), "s.yaml")

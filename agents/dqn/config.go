@@ -12,7 +12,7 @@ import (
 	"fmt"
 	"io"
 
-	"gopkg.in/yaml.v3"
+	"github.com/intelliscale/intelliscale/internal/yamldoc"
 
 	"github.com/intelliscale/intelliscale/agents/nn"
 )
@@ -157,7 +157,7 @@ func (c *Config) Validate() error {
 
 	var errs []error
 	bad := func(field string, v any, want string) {
-		errs = append(errs, fmt.Errorf("dqn config: %s = %v: %s", field, v, want))
+		errs = append(errs, yamldoc.Invalid(field, v, want))
 	}
 	if c.TotalSteps < 0 {
 		bad("total_steps", c.TotalSteps, "must be > 0")
@@ -225,16 +225,16 @@ func (c *Config) Validate() error {
 }
 
 // DecodeConfig reads a YAML config strictly (unknown keys are errors) over
-// DefaultConfig and validates it. name identifies the source in errors.
+// DefaultConfig and validates it. name identifies the source in errors, which name
+// the line and field.
 func DecodeConfig(r io.Reader, name string) (Config, error) {
-	c := DefaultConfig()
-	dec := yaml.NewDecoder(r)
-	dec.KnownFields(true)
-	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+	data, err := io.ReadAll(io.LimitReader(r, yamldoc.MaxBytes+1))
+	if err != nil {
 		return Config{}, fmt.Errorf("%s: %w", name, err)
 	}
-	if err := c.Validate(); err != nil {
-		return Config{}, fmt.Errorf("%s: %w", name, err)
+	c := DefaultConfig()
+	if _, err := yamldoc.Load(data, name, &c); err != nil {
+		return Config{}, err
 	}
 	return c, nil
 }

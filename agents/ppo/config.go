@@ -11,7 +11,7 @@ import (
 	"io"
 	"math"
 
-	"gopkg.in/yaml.v3"
+	"github.com/intelliscale/intelliscale/internal/yamldoc"
 )
 
 // Config holds every PPO hyperparameter. Start from DefaultConfig: its values are
@@ -139,22 +139,27 @@ func (c *Config) Validate() error {
 	}
 	var errs []error
 	bad := func(field string, v any, want string) {
-		errs = append(errs, fmt.Errorf("ppo config: %s = %v: %s", field, v, want))
+		errs = append(errs, yamldoc.Invalid(field, v, want))
 	}
 	finite := func(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
-	if c.NumEnvs < 1 {
-		bad("num_envs", c.NumEnvs, "must be >= 1")
+	if c.NumEnvs < 1 || c.NumEnvs > 1024 {
+		bad("num_envs", c.NumEnvs, "must be in [1, 1024]")
 	}
-	if c.NumSteps < 1 {
-		bad("num_steps", c.NumSteps, "must be >= 1")
+	if c.NumSteps < 1 || c.NumSteps > 1<<20 {
+		bad("num_steps", c.NumSteps, "must be in [1, 1048576]")
+	} else if c.NumEnvs >= 1 && c.NumEnvs <= 1024 && c.BatchSize() > 1<<22 {
+		bad("num_steps", c.NumSteps, fmt.Sprintf("batch num_envs*num_steps = %d: at most 4194304 transitions", c.BatchSize()))
 	}
 	if c.NumMinibatches < 1 {
 		bad("num_minibatches", c.NumMinibatches, "must be >= 1")
 	} else if c.NumEnvs >= 1 && c.NumSteps >= 1 && c.BatchSize()%c.NumMinibatches != 0 {
 		bad("num_minibatches", c.NumMinibatches, fmt.Sprintf("must divide the batch size num_envs*num_steps = %d", c.BatchSize()))
 	}
-	if c.UpdateEpochs < 1 {
-		bad("update_epochs", c.UpdateEpochs, "must be >= 1")
+	if c.UpdateEpochs < 1 || c.UpdateEpochs > 1000 {
+		bad("update_epochs", c.UpdateEpochs, "must be in [1, 1000]")
+	}
+	if c.TotalSteps > 1_000_000_000 {
+		bad("total_steps", c.TotalSteps, "must be at most 1e9")
 	}
 	if c.NumEnvs >= 1 && c.NumSteps >= 1 && c.TotalSteps < c.BatchSize() {
 		bad("total_steps", c.TotalSteps, fmt.Sprintf("must be at least one batch (%d)", c.BatchSize()))
@@ -182,25 +187,28 @@ func (c *Config) Validate() error {
 	if !(c.AdamEps > 0) {
 		bad("adam_eps", c.AdamEps, "must be > 0")
 	}
+	if len(c.Hidden) > 16 {
+		bad("hidden", c.Hidden, "at most 16 layers")
+	}
 	for i, h := range c.Hidden {
-		if h < 1 {
-			bad(fmt.Sprintf("hidden[%d]", i), h, "must be >= 1")
+		if h < 1 || h > 1<<16 {
+			bad(fmt.Sprintf("hidden[%d]", i), h, "must be in [1, 65536]")
 		}
 	}
 	return errors.Join(errs...)
 }
 
 // LoadConfig decodes YAML strictly (unknown keys are errors) over DefaultConfig and
-// validates the result. name labels errors (a file name).
+// validates the result. name labels errors (a file name), which name the line and
+// field.
 func LoadConfig(r io.Reader, name string) (Config, error) {
-	c := DefaultConfig()
-	dec := yaml.NewDecoder(r)
-	dec.KnownFields(true)
-	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+	data, err := io.ReadAll(io.LimitReader(r, yamldoc.MaxBytes+1))
+	if err != nil {
 		return Config{}, fmt.Errorf("%s: %w", name, err)
 	}
-	if err := c.Validate(); err != nil {
-		return Config{}, fmt.Errorf("%s: %w", name, err)
+	c := DefaultConfig()
+	if _, err := yamldoc.Load(data, name, &c); err != nil {
+		return Config{}, err
 	}
 	return c, nil
 }

@@ -51,7 +51,7 @@ func TestCalibrateAndImportFromDump(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := sim.DecodeConfig(f)
+	c, err := sim.DecodeConfig(f, fitted)
 	f.Close()
 	if err != nil {
 		t.Fatalf("the calibrated config does not load: %v", err)

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/olekukonko/tablewriter"
 	"gopkg.in/yaml.v3"
@@ -26,20 +25,19 @@ func init() {
 	})
 }
 
-// simFlags are the flags of `intelliscale sim`.
+// simFlags are the flags of `intelliscale sim`; the trace's are traces.BindFlags'.
 type simFlags struct {
-	trace, builtin, config, policy, params, policyFile string
-	timeline, openmetrics                              string
-	seed                                               uint64
-	scaleMean                                          float64
-	from, length                                       time.Duration
+	config, policy, params, policyFile string
+	timeline, openmetrics              string
+	seed                               uint64
+	trace                              *traces.Flags
 }
 
 func runSim(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("sim", "(--trace FILE | --builtin NAME) [--policy NAME | --policy-file FILE] [flags]", stderr)
+	fs := newFlagSet("sim", "(--trace FILE | --builtin NAME | --synth SPEC.yaml) [--policy NAME | --policy-file FILE] [flags]", stderr)
 	var f simFlags
-	fs.StringVar(&f.trace, "trace", "", "trace file to replay (CSV, per-bucket counts, access log; see intelliscale trace import)")
-	fs.StringVar(&f.builtin, "builtin", "", "built-in synthetic trace instead of --trace: "+strings.Join(builtinNames(), ", "))
+	f.trace = traces.BindFlags(fs, traces.FlagAll)
+	alias(fs, "from", "start")
 	fs.StringVar(&f.config, "config", "", "simulator settings, YAML (sim.Config fields; unset fields take their defaults)")
 	fs.StringVar(&f.policy, "policy", "hpa", "rule-based policy: "+strings.Join(agents.Names(), ", "))
 	fs.StringVar(&f.params, "params", "", "policy parameters as inline YAML, e.g. 'target_utilization: 0.7'")
@@ -47,39 +45,22 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.timeline, "timeline", "timeline.csv", "where to write the timeline CSV (- for stdout, empty for none)")
 	fs.StringVar(&f.openmetrics, "openmetrics", "", "also write the run's metric series as OpenMetrics text to this file")
 	fs.Uint64Var(&f.seed, "seed", 1, "random seed of the run (overrides the config's)")
-	fs.Float64Var(&f.scaleMean, "scale-mean", 0, "rescale the trace to this mean rate, requests/s (0: as is)")
-	fs.DurationVar(&f.from, "from", 0, "start offset into the trace")
-	fs.DurationVar(&f.length, "length", 0, "length of the window to simulate (0: to the end)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	tr, err := loadTraceFlag(f.trace, f.builtin)
+	tr, err := f.trace.Trace("")
 	if err != nil {
 		return err
-	}
-	if f.from > 0 || f.length > 0 {
-		end := tr.Duration()
-		if f.length > 0 {
-			end = min(end, f.from+f.length)
-		}
-		if tr, err = traces.Slice(tr, f.from, end); err != nil {
-			return fmt.Errorf("--from/--length: %w", err)
-		}
-	}
-	if f.scaleMean > 0 {
-		if tr, err = traces.ScaleMean(tr, f.scaleMean); err != nil {
-			return fmt.Errorf("--scale-mean: %w", err)
-		}
 	}
 	cfg, err := loadSimConfig(f.config)
 	if err != nil {
 		return err
 	}
 	cfg.Seed = f.seed
-	if cfg, err = cfg.Validate(); err != nil {
+	if err := cfg.Validate(); err != nil {
 		return err
 	}
 	a, name, err := simAutoscaler(f, cfg, tr)
@@ -111,31 +92,6 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 	return printSummary(stdout, tr.Name, name, cfg.Seed, res)
 }
 
-func builtinNames() []string {
-	var names []string
-	for _, s := range traces.DefaultSpecs() {
-		names = append(names, s.Name)
-	}
-	return names
-}
-
-// loadTraceFlag loads --trace FILE or synthesizes --builtin NAME.
-func loadTraceFlag(file, builtin string) (*traces.Trace, error) {
-	switch {
-	case file != "" && builtin != "":
-		return nil, fmt.Errorf("--trace and --builtin are exclusive")
-	case file != "":
-		return traces.LoadFile(file, traces.LoadOptions{})
-	case builtin != "":
-		spec, err := traces.DefaultSpec(builtin)
-		if err != nil {
-			return nil, fmt.Errorf("--builtin: %w", err)
-		}
-		return traces.Synthesize(spec, traces.DefaultSeed)
-	}
-	return nil, fmt.Errorf("no trace: give --trace FILE or --builtin NAME")
-}
-
 // loadSimConfig reads a simulator config file; no file means all defaults.
 func loadSimConfig(path string) (sim.Config, error) {
 	if path == "" {
@@ -146,11 +102,7 @@ func loadSimConfig(path string) (sim.Config, error) {
 		return sim.Config{}, err
 	}
 	defer fh.Close()
-	cfg, err := sim.DecodeConfig(fh)
-	if err != nil {
-		return sim.Config{}, fmt.Errorf("%s: %w", path, err)
-	}
-	return cfg, nil
+	return sim.DecodeConfig(fh, path)
 }
 
 // simAutoscaler builds the policy named by the flags.

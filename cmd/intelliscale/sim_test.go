@@ -69,7 +69,11 @@ func TestSimCommandErrors(t *testing.T) {
 	}{
 		{[]string{"sim"}, "no trace"},
 		{[]string{"sim", "--builtin", "nope"}, `no built-in trace "nope"`},
-		{[]string{"sim", "--builtin", "step", "--trace", "x.csv"}, "exclusive"},
+		{[]string{"sim", "--builtin", "step", "--trace", "x.csv"}, "give exactly one of --trace FILE, --builtin NAME and --synth SPEC.yaml"},
+		{[]string{"sim", "--builtin", "step", "--length", "-1h"}, "--length: -1h: must be at least 0s"},
+		{[]string{"sim", "--builtin", "step", "--scale-mean", "-5"}, "--scale-mean: -5: must be at least 0"},
+		{[]string{"sim", "--builtin", "step", "--scale-mean", "NaN"}, "--scale-mean: NaN: must be a finite number"},
+		{[]string{"sim", "--builtin", "step", "--from", "100h"}, `--start: 100h: not inside the trace "step" (72h long)`},
 		{[]string{"sim", "--trace", filepath.Join(dir, "missing.csv")}, "missing.csv"},
 		{[]string{"sim", "--builtin", "step", "--policy", "magic"}, "magic"},
 		{[]string{"sim", "--builtin", "step", "--params", "bogus_key: 1"}, "bogus_key"},

@@ -6,9 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -21,7 +18,7 @@ func init() {
 }
 
 var traceSubcommands = []struct{ name, synopsis string }{
-	{"synth", "--spec FILE.yaml | --default NAME  [--seed N] [--out FILE.csv]"},
+	{"synth", "--synth FILE.yaml | --builtin NAME  [--trace-seed N] [--start D] [--end D | --length D] [--scale-mean R | --scale-peak R] [--out FILE.csv]"},
 	{"import", "(--in FILE [format flags] | --prometheus URL --start T [--end T] | --dump FILE) [--query EXPR] [--step D] [--scale-mean R | --scale-peak R] [--resample D] [--out FILE.csv]"},
 	{"info", "[format flags] FILE"},
 }
@@ -66,9 +63,10 @@ func traceSynopsis(name string) string {
 
 func traceSynth(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("trace synth", traceSynopsis("synth"), stderr)
-	spec := fs.String("spec", "", "YAML synthesis spec (traces.SynthSpec; unknown keys are errors) (default: none, give --spec or --default)")
-	def := fs.String("default", "", "built-in trace: "+strings.Join(traceDefaultNames(), ", ")+" (default: none)")
-	seed := fs.Uint64("seed", traces.DefaultSeed, "random seed; the same seed gives the same trace")
+	src := traces.BindFlags(fs, traces.FlagOrigin|traces.FlagShape)
+	alias(fs, "spec", "synth")
+	alias(fs, "default", "builtin")
+	alias(fs, "seed", "trace-seed")
 	out := fs.String("out", "-", "output CSV (seconds,rate), written atomically; - is standard output")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -76,71 +74,23 @@ func traceSynth(args []string, stdout, stderr io.Writer) error {
 	if err := traceNoArgs(fs); err != nil {
 		return err
 	}
-	var s traces.SynthSpec
-	switch {
-	case (*spec == "") == (*def == ""):
-		return fmt.Errorf("give exactly one of --spec FILE and --default NAME")
-	case *spec != "":
-		f, err := os.Open(*spec)
-		if err != nil {
-			return err
-		}
-		s, err = traces.DecodeSynthSpec(f, filepath.Base(*spec))
-		f.Close()
-		if err != nil {
-			return err
-		}
-	default:
-		var err error
-		if s, err = traces.DefaultSpec(*def); err != nil {
-			return fmt.Errorf("--default: %w", err)
-		}
-	}
-	t, err := traces.Synthesize(s, *seed)
+	t, err := src.Trace("")
 	if err != nil {
 		return err
 	}
 	return traceWrite(*out, t, stdout)
 }
 
-// traceLoadFlags are the flags that say how to read a trace file.
-type traceLoadFlags struct {
-	format, timeColumn, valueColumn, timeFormat, values string
-	bucket                                              time.Duration
-	maxBytes                                            int64
-	maxMalformed                                        int
-}
-
-func (l *traceLoadFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&l.format, "format", "", "csv, counts or accesslog (default: from the extension, then the first line)")
-	fs.StringVar(&l.timeColumn, "time-column", "", "CSV time column: header name or 0-based index (default: auto-detect)")
-	fs.StringVar(&l.valueColumn, "value-column", "", "CSV value column: header name or 0-based index (default: auto-detect)")
-	fs.StringVar(&l.timeFormat, "time-format", "", "CSV timestamps: iso8601, unix, seconds or index (default: auto-detect)")
-	fs.DurationVar(&l.bucket, "bucket", 0, "bucket length: CSV (needed for index timestamps; else inferred) and count files (1s when 0) (default 0)")
-	fs.StringVar(&l.values, "values", "", "CSV values: count (per bucket) or rate (req/s) (default: rate for a column named rate, else count)")
-	fs.Int64Var(&l.maxBytes, "max-bytes", traces.DefaultMaxBytes, "refuse files larger than this many bytes; -1 for no limit")
-	fs.IntVar(&l.maxMalformed, "max-malformed", 0, "access logs: malformed lines skipped before failing; -1 for any number (default 0)")
-}
-
-func (l *traceLoadFlags) load(path string) (*traces.Trace, error) {
-	return traces.LoadFile(path, traces.LoadOptions{
-		Format:       l.format,
-		CSV:          traces.CSVOptions{TimeColumn: l.timeColumn, ValueColumn: l.valueColumn, TimeFormat: l.timeFormat, Bucket: l.bucket, Values: l.values},
-		CountsBucket: l.bucket,
-		AccessLog:    traces.AccessLogOptions{MaxMalformed: l.maxMalformed},
-		MaxBytes:     l.maxBytes,
-	})
+// alias registers name as another name of the flag called of.
+func alias(fs *flag.FlagSet, name, of string) {
+	fs.Var(fs.Lookup(of).Value, name, "same as --"+of)
 }
 
 func traceImport(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("trace import", traceSynopsis("import"), stderr)
 	in := fs.String("in", "", "input trace: .csv, .txt counts, .log access log, .tbz2/.tar.bz2 archive (required)")
 	out := fs.String("out", "-", "output CSV (seconds,rate or timestamp,rate), written atomically; - is standard output")
-	var lf traceLoadFlags
-	lf.register(fs)
-	scaleMean := fs.Float64("scale-mean", 0, "rescale to this mean rate, req/s (default 0: keep)")
-	scalePeak := fs.Float64("scale-peak", 0, "rescale to this peak rate, req/s (default 0: keep)")
-	resample := fs.Duration("resample", 0, "resample to this bucket length, conserving requests (default 0: keep)")
+	file := traces.BindFlags(fs, traces.FlagLoad|traces.FlagScale)
 	var src metricsSource
 	src.register(fs)
 	query := fs.String("query", "", "with --prometheus or --dump: PromQL for the request rate as one series, req/s (default sum(rate(http_requests_total[W])), W the step but at least 1m)")
@@ -159,30 +109,15 @@ func traceImport(args []string, stdout, stderr io.Writer) error {
 		return errors.New("--in FILE is required (or --prometheus URL or --dump FILE)")
 	case *out != "-" && (*out == *in || *out == src.dump):
 		return fmt.Errorf("--out %s is the input: refusing to overwrite it", *out)
-	case *scaleMean != 0 && *scalePeak != 0:
-		return errors.New("--scale-mean and --scale-peak are exclusive")
-	case *scaleMean < 0 || *scalePeak < 0 || *resample < 0:
-		return errors.New("--scale-mean, --scale-peak and --resample must be >= 0")
 	}
 	var t *traces.Trace
 	var err error
 	if fromMetrics {
-		t, err = traceImportMetrics(src, *query, *step, stderr)
-	} else {
-		t, err = lf.load(*in)
-	}
-	if err != nil {
-		return err
-	}
-	if *resample > 0 {
-		if t, err = traces.Resample(t, *resample); err != nil {
-			return err
+		if t, err = traceImportMetrics(src, *query, *step, stderr); err == nil {
+			t, err = file.Shape(t)
 		}
-	}
-	if *scaleMean > 0 {
-		t, err = traces.ScaleMean(t, *scaleMean)
-	} else if *scalePeak > 0 {
-		t, err = traces.ScalePeak(t, *scalePeak)
+	} else {
+		t, err = file.Trace(*in)
 	}
 	if err != nil {
 		return err
@@ -192,8 +127,7 @@ func traceImport(args []string, stdout, stderr io.Writer) error {
 
 func traceInfo(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("trace info", traceSynopsis("info"), stderr)
-	var lf traceLoadFlags
-	lf.register(fs)
+	src := traces.BindFlags(fs, traces.FlagLoad)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -201,7 +135,7 @@ func traceInfo(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return fmt.Errorf("want one FILE, got %d arguments", fs.NArg())
 	}
-	t, err := lf.load(fs.Arg(0))
+	t, err := src.Trace(fs.Arg(0))
 	if err != nil {
 		return err
 	}
@@ -234,14 +168,6 @@ func traceNoArgs(fs *flag.FlagSet) error {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	return nil
-}
-
-func traceDefaultNames() []string {
-	var names []string
-	for _, s := range traces.DefaultSpecs() {
-		names = append(names, s.Name)
-	}
-	return names
 }
 
 // traceWrite writes t as CSV to path ("-": stdout) through a temporary file in the

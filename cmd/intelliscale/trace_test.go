@@ -79,7 +79,7 @@ func TestTraceErrors(t *testing.T) {
 	}{
 		{nil, 1, "subcommands:"},
 		{[]string{"frobnicate"}, 1, `unknown subcommand "frobnicate"`},
-		{[]string{"synth"}, 1, "give exactly one of --spec FILE and --default NAME"},
+		{[]string{"synth"}, 1, "no trace: give --trace FILE, --builtin NAME or --synth SPEC.yaml"},
 		{[]string{"synth", "--default", "nope"}, 1, `no built-in trace "nope"`},
 		{[]string{"synth", "--default", "step", "--seed", "x"}, 1, `invalid value "x" for flag -seed`},
 		{[]string{"synth", "--default", "step", "extra"}, 1, `unexpected argument "extra"`},
@@ -87,7 +87,7 @@ func TestTraceErrors(t *testing.T) {
 		{[]string{"import", "--in", bad, "--out", out}, 1, `bad.csv line 3: count "-3": must be finite and >= 0`},
 		{[]string{"import", "--in", bad, "--scale-mean", "1", "--scale-peak", "2"}, 1, "exclusive"},
 		{[]string{"info"}, 1, "want one FILE"},
-		{[]string{"info", "--time-format", "julian", bad}, 1, `time format "julian"`},
+		{[]string{"info", "--time-format", "julian", bad}, 1, `--time-format: "julian": want one of [iso8601 unix seconds index]`},
 		{[]string{"synth", "--help"}, 0, `-seed uint`},
 	}
 	for _, tc := range tests {

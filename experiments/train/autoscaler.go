@@ -31,8 +31,8 @@ func Autoscaler(p *policy.Policy, simCfg sim.Config, epoch time.Time) (*env.Poli
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	sc, err := simCfg.Validate()
-	if err != nil {
+	sc := simCfg
+	if err := sc.Validate(); err != nil {
 		return nil, err
 	}
 	near := func(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b)) }

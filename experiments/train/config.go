@@ -17,9 +17,8 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"regexp"
 	"slices"
-	"strconv"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 
@@ -52,7 +51,7 @@ type Config struct {
 	// Traces are the traffic traces episodes are cut from; each is split by time with
 	// Split and only its train part is used. Default: the four built-in traces.
 	// Ignored (must be empty) when Env.Traces is set by the caller.
-	Traces []TraceSource `yaml:"traces"`
+	Traces []traces.Source `yaml:"traces"`
 	// Split gives the train, validation and test fractions of every trace. Default
 	// [0.6, 0.2, 0.2].
 	Split [3]float64 `yaml:"split"`
@@ -72,20 +71,6 @@ type Config struct {
 	// Validate decodes the one of Algorithm strictly into Learner (any other is an
 	// error). Only the YAML decoder sets it.
 	Sections map[string]yaml.Node `yaml:",inline"`
-}
-
-// TraceSource names one trace: exactly one of Builtin, File and Synth.
-type TraceSource struct {
-	// Builtin is the name of a built-in trace (traces.DefaultSpecs), synthesized with
-	// traces.DefaultSeed.
-	Builtin string `yaml:"builtin,omitempty"`
-	// File is a trace file (CSV, counts or access log; see traces.LoadFile), relative
-	// to the configuration file's directory.
-	File string `yaml:"file,omitempty"`
-	// Synth is a synthetic trace spec (traces.SynthSpec), synthesized with Seed.
-	Synth *traces.SynthSpec `yaml:"synth,omitempty"`
-	// Seed of Synth. Default traces.DefaultSeed.
-	Seed uint64 `yaml:"seed,omitempty"`
 }
 
 // Names of the algorithms registered today (agents.LearnerNames has them all).
@@ -111,19 +96,23 @@ func (c *Config) algorithm() learner.Algorithm {
 	return a
 }
 
-// Validate fills defaults and rejects bad values and combinations, naming the YAML
-// field. It does not load traces (see Resolve).
+// Validate fills defaults and rejects bad values and combinations, as
+// *yamldoc.FieldError values naming the YAML field. It does not load traces (see
+// Resolve), but validates the environment's settings.
 func (c *Config) Validate() error {
 	var errs []error
-	bad := func(field string, v any, why string) {
-		errs = append(errs, &FieldError{Field: field, Err: fmt.Errorf("%v: %s", v, why)})
+	add := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
+		}
 	}
+	bad := func(field string, v any, why string) { add(yamldoc.Invalid(field, v, why)) }
 	alg, algErr := agents.Learner(c.Algorithm)
 	switch {
 	case c.Algorithm == "":
-		bad("algorithm", `""`, fmt.Sprintf("required: one of %v", agents.LearnerNames()))
+		add(yamldoc.Errorf("algorithm", "required: one of %v", agents.LearnerNames()))
 	case algErr != nil:
-		bad("algorithm", fmt.Sprintf("%q", c.Algorithm), fmt.Sprintf("want one of %v", agents.LearnerNames()))
+		bad("algorithm", c.Algorithm, fmt.Sprintf("want one of %v", agents.LearnerNames()))
 	case c.Learner == nil:
 		c.Learner = alg.NewConfig()
 	case reflect.TypeOf(c.Learner) != reflect.TypeOf(alg.NewConfig()):
@@ -133,22 +122,18 @@ func (c *Config) Validate() error {
 		n := c.Sections[k]
 		switch {
 		case algErr == nil && k == c.Algorithm && c.Learner != nil:
-			if err := decodeSection(&n, c.Learner); err != nil {
-				bad(k, "section", err.Error())
-			}
+			add(yamldoc.Within(k, yamldoc.DecodeNode(&n, c.Learner)))
 		case agents.IsLearner(k):
-			bad(k, "section", fmt.Sprintf("hyperparameters of another algorithm (algorithm is %q)", c.Algorithm))
+			add(&yamldoc.FieldError{Path: k, Err: fmt.Errorf("a %s section in a %s run would be ignored: remove it (or set algorithm: %s)", k, c.Algorithm, k)})
 		default:
-			errs = append(errs, fmt.Errorf("line %d: field %s not found in type train.Config", n.Line, k))
+			add(&yamldoc.FieldError{Path: k, Err: fmt.Errorf("unknown key %q", k)})
 		}
 	}
 	c.Sections = nil
 	if c.Steps == 0 {
 		c.Steps = 200_000
 	}
-	if c.Steps < 1 || c.Steps > 1_000_000_000 {
-		bad("steps", c.Steps, "must be in [1, 1e9]")
-	}
+	add(yamldoc.InRange("steps", c.Steps, 1, 1_000_000_000))
 	if c.Seed == 0 {
 		c.Seed = 1
 	}
@@ -171,62 +156,47 @@ func (c *Config) Validate() error {
 	if len(c.Env.Traces) > 0 && len(c.Traces) > 0 {
 		bad("traces", len(c.Traces), "must be empty when the environment's traces are given")
 	}
-	if len(c.Env.Traces) == 0 && len(c.Traces) == 0 {
+	if len(c.Env.Traces) == 0 && c.Traces == nil {
 		for _, s := range traces.DefaultSpecs() {
-			c.Traces = append(c.Traces, TraceSource{Builtin: s.Name})
+			c.Traces = append(c.Traces, traces.Source{Builtin: s.Name})
 		}
 	}
-	for i, s := range c.Traces {
-		n := 0
-		if s.Builtin != "" {
-			n++
-		}
-		if s.File != "" {
-			n++
-		}
-		if s.Synth != nil {
-			n++
-		}
-		if n != 1 {
-			bad(fmt.Sprintf("traces[%d]", i), n, "sources given: want exactly one of builtin, file, synth")
-		}
-		if s.Builtin != "" {
-			if _, err := traces.DefaultSpec(s.Builtin); err != nil {
-				bad(fmt.Sprintf("traces[%d].builtin", i), s.Builtin, err.Error())
-			}
-		}
-		if s.Synth != nil {
-			if err := s.Synth.Validate(); err != nil {
-				bad(fmt.Sprintf("traces[%d].synth", i), "spec", err.Error())
-			}
-		}
+	if len(c.Env.Traces) == 0 && len(c.Traces) == 0 {
+		add(yamldoc.Errorf("traces", "empty: list at least one trace (or leave traces out for the built-in ones)"))
 	}
+	for i := range c.Traces {
+		add(yamldoc.Within(fmt.Sprintf("traces[%d]", i), c.Traces[i].Validate()))
+	}
+	// The environment is validated here too, so that a bad env value is reported
+	// before any trace is loaded; its traces are checked by Resolve.
+	add(yamldoc.Within("env", withoutTraces(c.Env.Validate(), len(c.Env.Traces) == 0)))
 	if algErr == nil {
 		errs = append(errs, c.Lagrangian.validate(alg)...)
 		c.Learner.SetBudget(c.Steps, c.Seed)
-		if err := c.Learner.Validate(); err != nil {
-			errs = append(errs, &FieldError{Field: c.Algorithm, Err: err})
-		}
+		add(yamldoc.Within(c.Algorithm, c.Learner.Validate()))
 	}
 	return errors.Join(errs...)
 }
 
-// FieldError is a configuration value Validate rejects; Field is its YAML path.
-// LoadConfig adds the file name and line.
-type FieldError struct {
-	Field string
-	Line  int
-	Err   error
-}
-
-func (e *FieldError) Error() string {
-	if e.Line > 0 {
-		return fmt.Sprintf("line %d: %s: %v", e.Line, e.Field, e.Err)
+// withoutTraces drops the errors about the environment's traces when it has none yet.
+func withoutTraces(err error, drop bool) error {
+	if err == nil || !drop {
+		return err
 	}
-	return fmt.Sprintf("%s: %v", e.Field, e.Err)
+	var keep []error
+	list := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		list = j.Unwrap()
+	}
+	for _, e := range list {
+		var fe *yamldoc.FieldError
+		if errors.As(e, &fe) && (fe.Path == "traces" || strings.HasPrefix(fe.Path, "traces[")) {
+			continue
+		}
+		keep = append(keep, e)
+	}
+	return errors.Join(keep...)
 }
-
-func (e *FieldError) Unwrap() error { return e.Err }
 
 // LoadConfig reads a training configuration: YAML decoded strictly (unknown keys
 // are errors) over DefaultConfig of its algorithm, validated, with trace files made
@@ -241,121 +211,90 @@ func LoadConfig(path string) (Config, error) {
 		return Config{}, err
 	}
 	for i := range c.Traces {
-		if f := c.Traces[i].File; f != "" && !filepath.IsAbs(f) {
-			c.Traces[i].File = filepath.Join(filepath.Dir(path), f)
-		}
+		c.Traces[i].File = traces.ResolvePath(c.Traces[i].File, filepath.Dir(path))
 	}
 	return c, nil
 }
 
 // DecodeConfig is LoadConfig on a reader; name labels errors.
 func DecodeConfig(r io.Reader, name string) (Config, error) {
-	data, err := io.ReadAll(io.LimitReader(r, 1<<20+1))
+	data, err := io.ReadAll(io.LimitReader(r, yamldoc.MaxBytes+1))
 	if err != nil {
-		return Config{}, fmt.Errorf("%s: %w", name, err)
-	}
-	if len(data) > 1<<20 {
-		return Config{}, fmt.Errorf("%s: larger than 1 MiB", name)
-	}
-	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
 		return Config{}, fmt.Errorf("%s: %w", name, err)
 	}
 	var head struct {
 		Algorithm string `yaml:"algorithm"`
 	}
-	_ = root.Decode(&head) // strictness is checked below
+	_ = yaml.Unmarshal(data, &head) // strictness is checked below
 	c := DefaultConfig(head.Algorithm)
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
-		return Config{}, fmt.Errorf("%s: %w", name, err)
-	}
-	if err := c.Validate(); err != nil {
-		return Config{}, fmt.Errorf("%s: %w", name, withLines(err, &root))
+	if _, err := yamldoc.Load(data, name, &c); err != nil {
+		return Config{}, err
 	}
 	return c, nil
 }
 
-// decodeSection decodes n strictly into out, with the lines of errors counted in
-// the whole document (yamldoc.DecodeNode counts them from n).
-func decodeSection(n *yaml.Node, out any) error {
-	err := yamldoc.DecodeNode(n, out)
-	if err == nil || n.Line <= 1 {
-		return err
-	}
-	return errors.New(lineRE.ReplaceAllStringFunc(err.Error(), func(m string) string {
-		v, _ := strconv.Atoi(m[len("line "):])
-		return fmt.Sprintf("line %d", v+n.Line-1)
-	}))
+// Set by an experiment: keys of a training configuration that an experiment's
+// train.params may not hold, with where the experiment sets them.
+var experimentKeys = map[string]string{
+	"algorithm": "the policy's kind",
+	"steps":     "the policy's train.steps",
+	"seed":      "the experiment's seeds",
+	"traces":    "the experiment's traces (their train windows)",
+	"split":     "the experiment's traces (their split or windows)",
 }
 
-var lineRE = regexp.MustCompile(`line [0-9]+`)
-
-// withLines sets the line of every FieldError in err from the YAML tree.
-func withLines(err error, root *yaml.Node) error {
-	var list []error
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		list = j.Unwrap()
-	} else {
-		list = []error{err}
+// DecodeParams decodes the train.params of a learned policy in an experiment: a
+// training configuration (env, lagrangian, checkpoint_every and the algorithm's
+// section) over DefaultConfig(algorithm), strictly, without the keys the experiment
+// sets itself (algorithm, steps, seed, traces, split, env.sim). The result is not
+// validated (the experiment fills those keys first). Errors are FieldErrors with
+// paths relative to params and the lines params has in its document.
+func DecodeParams(params *yaml.Node, algorithm string) (Config, error) {
+	c := DefaultConfig(algorithm)
+	if params == nil || params.IsZero() {
+		return c, nil
 	}
-	for _, e := range list {
-		var fe *FieldError
-		if errors.As(e, &fe) {
-			fe.Line = lineOf(root, fe.Field)
+	if err := yamldoc.DecodeNode(params, &c); err != nil {
+		return Config{}, err
+	}
+	var errs []error
+	for _, key := range slices.Sorted(maps.Keys(experimentKeys)) {
+		if k, ok := yamldoc.Child(params, "", key); ok {
+			errs = append(errs, &yamldoc.FieldError{Path: key, Line: k.Line, Err: fmt.Errorf("set by the experiment (%s), not here", experimentKeys[key])})
 		}
 	}
-	return err
+	if k, ok := yamldoc.Child(params, "env", "sim"); ok {
+		errs = append(errs, &yamldoc.FieldError{Path: "env.sim", Line: k.Line, Err: errors.New("set by the experiment (its sim section), not here")})
+	}
+	if err := errors.Join(errs...); err != nil {
+		return Config{}, err
+	}
+	return c, nil
 }
 
-// lineOf finds the line of a path like "traces[2].synth" or "ppo", or of its
-// longest prefix present; 0 when none is.
-func lineOf(root *yaml.Node, path string) int { return yamldoc.Line(root, path) }
-
 // Resolve loads the traces (the train part of each, unless Env.Traces is set) and
-// validates the environment configuration. cfg must have been validated.
+// validates the environment configuration. cfg must have been validated. Errors are
+// FieldErrors naming the trace or field.
 func (c *Config) Resolve() error {
 	if len(c.Env.Traces) == 0 {
 		for i, s := range c.Traces {
-			tr, err := s.load()
+			at := fmt.Sprintf("traces[%d]", i)
+			tr, err := s.Trace()
 			if err != nil {
-				return &FieldError{Field: fmt.Sprintf("traces[%d]", i), Err: err}
+				return yamldoc.Within(at, err)
 			}
 			train, _, _, err := traces.Split(tr, c.Split)
 			if err != nil {
-				return &FieldError{Field: fmt.Sprintf("traces[%d]", i), Err: err}
+				return yamldoc.Within(at, err)
 			}
 			c.Env.Traces = append(c.Env.Traces, train)
 		}
 	}
-	ec, err := c.Env.Validate()
-	if err != nil {
-		return &FieldError{Field: "env", Err: err}
+	if err := c.Env.Validate(); err != nil {
+		return yamldoc.Within("env", err)
 	}
-	c.Env = ec
-	c.Lagrangian.resolve(ec)
+	c.Lagrangian.resolve(c.Env)
 	return nil
-}
-
-func (s TraceSource) load() (*traces.Trace, error) {
-	switch {
-	case s.Builtin != "":
-		spec, err := traces.DefaultSpec(s.Builtin)
-		if err != nil {
-			return nil, err
-		}
-		return traces.Synthesize(spec, traces.DefaultSeed)
-	case s.File != "":
-		return traces.LoadFile(s.File, traces.LoadOptions{})
-	case s.Synth != nil:
-		seed := s.Seed
-		if seed == 0 {
-			seed = traces.DefaultSeed
-		}
-		return traces.Synthesize(*s.Synth, seed)
-	}
-	return nil, errors.New("no trace source")
 }
 
 // resolvedYAML is the configuration as config.yaml records it.

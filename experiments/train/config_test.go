@@ -18,13 +18,21 @@ func TestDecodeConfigErrorsNameLineAndField(t *testing.T) {
 		{"unknown nested key", "algorithm: ppo\nppo:\n  learning_rat: 1\n", []string{"line 3", "learning_rat"}},
 		{"missing algorithm", "steps: 10\n", []string{"algorithm", "required"}},
 		{"bad algorithm", "algorithm: a2c\n", []string{"line 1", "algorithm", "a2c"}},
-		{"ppo value", "algorithm: ppo\nppo:\n  learning_rate: -1\n", []string{"line 2", "ppo", "learning_rate"}},
-		{"dqn value", "algorithm: dqn\ndqn:\n  gamma: 2\n", []string{"line 2", "dqn", "gamma"}},
+		{"ppo value", "algorithm: ppo\nppo:\n  learning_rate: -1\n", []string{"c.yaml line 3: ppo.learning_rate: -1: must be > 0"}},
+		{"dqn value", "algorithm: dqn\ndqn:\n  gamma: 2\n", []string{"c.yaml line 3: dqn.gamma: 2: must be in [0, 1]"}},
 		{"split sum", "algorithm: ppo\nsplit: [0.5, 0.1, 0.1]\n", []string{"line 2", "split", "sum to 1"}},
 		{"two sources", "algorithm: ppo\ntraces:\n  - builtin: bursty\n  - builtin: step\n    file: x.csv\n", []string{"line 4", "traces[1]"}},
 		{"unknown builtin", "algorithm: ppo\ntraces:\n  - builtin: nope\n", []string{"line 3", "traces[0].builtin", "nope"}},
 		{"bad steps", "algorithm: dqn\nsteps: -5\n", []string{"line 2", "steps"}},
-		{"other algorithm's section", "algorithm: ppo\nsteps: 10\ndqn:\n  gamma: 0.9\n", []string{"line 3", "dqn", "another algorithm"}},
+		{"dqn section in ppo", "algorithm: ppo\nppo: {num_envs: 2}\ndqn:\n  gamma: 0.9\n", []string{"c.yaml line 3: dqn: a dqn section in a ppo run would be ignored"}},
+		{"ppo section in dqn", "algorithm: dqn\nppo:\n  num_envs: 2\n", []string{"c.yaml line 2: ppo: a ppo section in a dqn run"}},
+		{"empty actions", "algorithm: ppo\nenv:\n  actions: []\n", []string{"c.yaml line 3: env.actions: empty"}},
+		{"one weight keeps the others", "algorithm: ppo\nenv:\n  slo_weight: -1\n", []string{"c.yaml line 3: env.slo_weight: -1: must be at least 0"}},
+		{"empty traces", "algorithm: ppo\ntraces: []\n", []string{"c.yaml line 2: traces: empty"}},
+		{"bad trace scale", "algorithm: ppo\ntraces:\n  - builtin: bursty\n    scale_mean: -5\n", []string{"c.yaml line 4: traces[0].scale_mean: -5: must be at least 0"}},
+		{"tiny interval", "algorithm: ppo\nenv:\n  sim:\n    control_interval: 1us\n", []string{"c.yaml line 4: env.sim.control_interval: 1µs: must be at least 100ms"}},
+		{"huge num_envs", "algorithm: ppo\nppo:\n  num_envs: 100000\n", []string{"c.yaml line 3: ppo.num_envs: 100000: must be in [1, 1024]"}},
+		{"other algorithm's section", "algorithm: ppo\nsteps: 10\ndqn:\n  gamma: 0.9\n", []string{"c.yaml line 3: dqn: a dqn section in a ppo run would be ignored"}},
 		{"lagrangian off-policy", "algorithm: dqn\nlagrangian: {enabled: true}\n", []string{"line 2", "lagrangian.enabled", "on-policy"}},
 		{"unknown key after section", "algorithm: ppo\nppo: {num_envs: 2}\nenvv: {}\n", []string{"line 3", "envv"}},
 	}
@@ -54,6 +62,10 @@ func TestDecodeConfigDefaultsAndOverrides(t *testing.T) {
 	}
 	if p.NumSteps != 128 || !p.AnnealLR || !p.NormalizeObs || p.NumEnvs != 2 {
 		t.Fatalf("PPO defaults not kept under a partial section: %+v", p)
+	}
+	w, err := DecodeConfig(strings.NewReader("algorithm: ppo\nenv: {slo_weight: 10}\n"), "c.yaml")
+	if err != nil || *w.Env.CostWeight != 1 || *w.Env.SLOWeight != 10 || *w.Env.DropWeight != 5 {
+		t.Fatalf("one weight set: %v, weights %v %v %v, want 1 10 5", err, *w.Env.CostWeight, *w.Env.SLOWeight, *w.Env.DropWeight)
 	}
 	if c.CheckpointEvery != 409 || len(c.Traces) != 4 || c.Split != [3]float64{0.6, 0.2, 0.2} {
 		t.Fatalf("defaults: checkpoint_every %d, %d traces, split %v", c.CheckpointEvery, len(c.Traces), c.Split)

@@ -168,7 +168,7 @@ func TestSimulateHelper(t *testing.T) {
 	sc := res.Config
 	distinct := map[int]bool{}
 	for k := 0; k+1 < len(res.Timeline) && k+1 < len(d1); k++ {
-		want := min(max(d1[k+1], sc.MinReplicas), sc.MaxReplicas)
+		want := min(max(d1[k+1], sc.Min()), sc.MaxReplicas)
 		if res.Timeline[k].Desired != want {
 			t.Fatalf("row %d: sim.Run desired %d, direct loop %d", k, res.Timeline[k].Desired, want)
 		}

@@ -18,7 +18,7 @@ import (
 // networks, so that a run takes a second or two.
 func tinyConfig(alg string) Config {
 	c := DefaultConfig(alg)
-	c.Traces = []TraceSource{{Synth: &traces.SynthSpec{
+	c.Traces = []traces.Source{{Synth: &traces.SynthSpec{
 		Name: "tiny", Duration: 12 * time.Hour, Bucket: time.Minute, BaseRate: 40,
 		Diurnal: traces.Diurnal{Amplitude: 0.5, PeakHour: 14},
 		Noise:   traces.Noise{Kind: traces.NoiseLognormal, Sigma: 0.1},

@@ -1,12 +1,12 @@
 package train
 
 import (
-	"errors"
 	"fmt"
 	"math"
 
 	"github.com/intelliscale/intelliscale/agents/learner"
 	"github.com/intelliscale/intelliscale/env"
+	"github.com/intelliscale/intelliscale/internal/yamldoc"
 )
 
 // LagrangianConfig turns the SLO weight of the reward into a Lagrange multiplier λ
@@ -45,13 +45,13 @@ const DefaultLagrangeLearningRate = 1
 func (c *LagrangianConfig) validate(alg learner.Algorithm) []error {
 	if !c.Enabled {
 		if *c != (LagrangianConfig{}) {
-			return []error{&FieldError{Field: "lagrangian", Err: errors.New("budget or learning_rate set but enabled is false")}}
+			return []error{yamldoc.Errorf("lagrangian", "budget or learning_rate set but enabled is false")}
 		}
 		return nil
 	}
 	var errs []error
 	bad := func(field string, v any, why string) {
-		errs = append(errs, &FieldError{Field: "lagrangian." + field, Err: fmt.Errorf("%v: %s", v, why)})
+		errs = append(errs, yamldoc.Invalid("lagrangian."+field, v, why))
 	}
 	if !alg.OnPolicy {
 		bad("enabled", true, fmt.Sprintf("only with an on-policy algorithm such as ppo (the multiplier is updated between rollouts), not %s", alg.Name))
@@ -88,7 +88,7 @@ func UpdateMultiplier(lambda, lr, budget, violations, arrivals float64) float64 
 // replaced by lambda, computed from a step's Info.Extra (replicas, arrivals,
 // violations, dropped). cfg must be validated.
 func ConstrainedReward(cfg env.AutoscaleConfig, lambda float64, extra map[string]float64) float64 {
-	cfg.SLOWeight = lambda
+	cfg.SLOWeight = &lambda
 	rc, rs, rd := env.Reward(cfg, extra["replicas"], int(extra["arrivals"]), int(extra["violations"]), int(extra["dropped"]))
 	return -(rc + rs + rd)
 }

@@ -60,7 +60,7 @@ func TestConstrainedRewardSubstitutesLambda(t *testing.T) {
 	}
 	build := func(w float64) *env.Autoscale {
 		c := cfg.Env
-		c.CostWeight, c.SLOWeight, c.DropWeight = 1, w, 2
+		c.CostWeight, c.SLOWeight, c.DropWeight = new(1.0), new(w), new(2.0)
 		a, err := env.NewAutoscale(c)
 		if err != nil {
 			t.Fatal(err)

@@ -217,7 +217,7 @@ func (rs *runState) train(ck *checkpoint) (*policy.Policy, error) {
 	}
 	var mult *multiplier
 	if lc := rs.cfg.Lagrangian; lc.Enabled {
-		mult = &multiplier{cfg: lc, lambda: rs.cfg.Env.SLOWeight}
+		mult = &multiplier{cfg: lc, lambda: *rs.cfg.Env.SLOWeight}
 	}
 	var envErr error
 	l, err := alg.New(rs.cfg.Learner, learner.Run{NewEnv: func(int) env.Env {
@@ -323,7 +323,7 @@ func (rs *runState) newPolicy(alg string, sizes []int, act string, params []floa
 		Sim: policy.SimInfo{
 			ControlIntervalSeconds: sc.ControlInterval.Seconds(), ScrapeIntervalSeconds: sc.ScrapeInterval.Seconds(),
 			SLOLatencySeconds: sc.SLO.Latency.Seconds(), SLOTarget: sc.SLO.Target,
-			MinReplicas: sc.MinReplicas, MaxReplicas: sc.MaxReplicas, Concurrency: sc.Concurrency,
+			MinReplicas: sc.Min(), MaxReplicas: sc.MaxReplicas, Concurrency: sc.Concurrency,
 		},
 		Training: policy.TrainingInfo{Steps: steps, Episodes: rs.episodes, Seed: rs.cfg.Seed, ConfigHash: rs.hash},
 	}

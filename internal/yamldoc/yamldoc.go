@@ -1,28 +1,420 @@
-// Package yamldoc helps read YAML configuration strictly: it decodes a node with
-// unknown keys as errors, and finds where a field path such as "policies[3].kind"
-// stands so that validation errors can name the line.
+// Package yamldoc is the one configuration convention of IntelliScale: every
+// configuration (sim, env, ppo, dqn, train, experiments, the params of a policy)
+// decodes with the same strict YAML helper and reports bad values with one error
+// type, FieldError, that names the file, the line and the YAML path of the field.
+//
+// # The contract
+//
+// A configuration type T follows raft's Config.validate():
+//
+//   - It has one method, func (c *T) Validate() error, that fills every unset field
+//     with its default in place and rejects bad values and bad combinations, in one
+//     place. Validate is idempotent: a validated config validates again unchanged.
+//   - Its errors are *FieldError values (several joined with errors.Join) whose Path
+//     is relative to T ("control_interval"). A config holding another lifts the inner
+//     errors with Within ("sim" + "control_interval" = "sim.control_interval").
+//     Validate never wraps a FieldError with fmt.Errorf: the path is rewritten later.
+//   - A field's zero value means "use the default" only where zero is never a valid
+//     value (a control interval, a concurrency). Where zero means something (min
+//     replicas 0 for scale to zero, a zero-length queue, a zero reward weight), the
+//     field is a pointer, nil meaning unset, as Kubernetes' *int32 replicas; after
+//     Validate such a pointer is never nil. In Go, new(0) says "zero".
+//   - Every field has bounds that a real user never meets but that keep a typo from
+//     crashing or exhausting the machine (InRange: "sim.control_interval: 1ns: must
+//     be at least 100ms"). The bounds are documented on the field.
+//
+// Decoding a file is Load (or Decode, then Validate, then Locate): the YAML is read
+// strictly (an unknown key is an error naming its line), validated, and every
+// FieldError gets the file name and the line of its path:
+//
+//	default.yaml line 14: sim.control_interval: 1ns: must be at least 100ms
+//
+// A sub-document that is decoded later (the params of a policy) is decoded with
+// DecodeNode, which reports the lines of the original file, not of the fragment.
 package yamldoc
 
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
+	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
+
+// MaxBytes is the largest configuration Decode reads: 1 MiB.
+const MaxBytes = 1 << 20
+
+// FieldError is a configuration value that cannot be accepted. Path is the YAML path
+// of the field ("policies[3].params.target_utilization"); File and Line say where it
+// stands when known (Locate fills them).
+type FieldError struct {
+	File string // file name; "" when unknown
+	Line int    // 1-based line; 0 when unknown
+	Path string // YAML path; "" for the whole document
+	// Value is the rejected value, shown before the reason (nil: not shown).
+	Value any
+	Err   error // what is wrong
+}
+
+func (e *FieldError) Error() string {
+	var b strings.Builder
+	if e.File != "" {
+		b.WriteString(e.File)
+		if e.Line > 0 {
+			fmt.Fprintf(&b, " line %d", e.Line)
+		}
+		b.WriteString(": ")
+	} else if e.Line > 0 {
+		fmt.Fprintf(&b, "line %d: ", e.Line)
+	}
+	if e.Path != "" {
+		b.WriteString(e.Path)
+		b.WriteString(": ")
+	}
+	if e.Value != nil {
+		switch v := e.Value.(type) {
+		case time.Duration:
+			fmt.Fprintf(&b, "%s: ", Duration(v))
+		case string:
+			fmt.Fprintf(&b, "%q: ", v)
+		default:
+			fmt.Fprintf(&b, "%v: ", v)
+		}
+	}
+	if e.Err != nil {
+		b.WriteString(e.Err.Error())
+	}
+	return b.String()
+}
+
+func (e *FieldError) Unwrap() error { return e.Err }
+
+// Invalid is the error for field path holding value, rejected for reason.
+func Invalid(path string, value any, reason string) error {
+	return &FieldError{Path: path, Value: value, Err: errors.New(reason)}
+}
+
+// Errorf is the error for field path with a formatted reason and no value.
+func Errorf(path, format string, args ...any) error {
+	return &FieldError{Path: path, Err: fmt.Errorf(format, args...)}
+}
+
+// Within returns err with prefix prepended to the path of every FieldError in it
+// (joined errors included); any other error becomes a FieldError at prefix. nil
+// stays nil.
+func Within(prefix string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, Within(prefix, e))
+		}
+		return errors.Join(out...)
+	}
+	var fe *FieldError
+	if errors.As(err, &fe) && fe == err {
+		c := *fe
+		c.Path = join(prefix, fe.Path)
+		return &c
+	}
+	return &FieldError{Path: prefix, Err: err}
+}
+
+// join joins two paths: "a" + "b" = "a.b", "a" + "[2].b" = "a[2].b".
+func join(prefix, path string) string {
+	switch {
+	case prefix == "":
+		return path
+	case path == "":
+		return prefix
+	case path[0] == '[':
+		return prefix + path
+	}
+	return prefix + "." + path
+}
+
+// Locate returns err with every FieldError in it placed in file, at the line of its
+// path in root (or of the deepest ancestor present) unless it has a line already.
+// An error that is not a FieldError is prefixed with the file name.
+func Locate(err error, file string, root *yaml.Node) error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, Locate(e, file, root))
+		}
+		return errors.Join(out...)
+	}
+	fe, ok := err.(*FieldError)
+	if !ok {
+		return &FieldError{File: file, Err: err}
+	}
+	c := *fe
+	if c.File == "" {
+		c.File = file
+	}
+	if c.Line == 0 && root != nil {
+		c.Line = Line(root, c.Path)
+	}
+	return &c
+}
+
+// Validator is a configuration: Validate fills defaults and rejects bad values.
+type Validator interface {
+	Validate() error
+}
+
+// Load decodes data strictly into out (which may hold defaults already: keys present
+// in data replace them), validates it and returns every error as a FieldError naming
+// file, line and path. The YAML tree is returned for callers that locate errors of
+// their own later.
+func Load(data []byte, file string, out Validator) (*yaml.Node, error) {
+	root, err := Decode(data, file, out)
+	if err != nil {
+		return root, err
+	}
+	return root, Locate(out.Validate(), file, root)
+}
+
+// Decode reads data, a single YAML document of at most MaxBytes, strictly into out:
+// an unknown key, a value of the wrong type and a second document are errors naming
+// file and line (and the field's path when it can be found). An empty document
+// leaves out as it was. It returns the document's tree.
+func Decode(data []byte, file string, out any) (root *yaml.Node, err error) {
+	root = &yaml.Node{}
+	if len(data) > MaxBytes {
+		return root, &FieldError{File: file, Err: fmt.Errorf("larger than %d bytes", MaxBytes)}
+	}
+	defer func() {
+		if r := recover(); r != nil { // the YAML library panics on a few inputs
+			err = &FieldError{File: file, Err: fmt.Errorf("unreadable YAML: %v", r)}
+		}
+	}()
+	if err := yaml.Unmarshal(data, root); err != nil {
+		return root, syntaxError(file, err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(out); err != nil {
+		if errors.Is(err, io.EOF) {
+			return root, nil
+		}
+		return root, typeErrors(err, file, root, func(path string, line int) int { return line })
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		return root, &FieldError{File: file, Line: extra.Line, Err: errors.New("more than one YAML document")}
+	}
+	return root, nil
+}
+
+// DecodeNode decodes n (a node of a larger document, for example a policy's
+// params) strictly into out, which may hold defaults. Errors are FieldErrors with
+// paths relative to n and the lines n has in its document; Within and Locate add the
+// prefix and the file. A nil, empty or null node leaves out as it was.
+func DecodeNode(n *yaml.Node, out any) (err error) {
+	if n == nil || n.Kind == 0 {
+		return nil
+	}
+	if n.Kind == yaml.DocumentNode {
+		if len(n.Content) == 0 {
+			return nil
+		}
+		n = n.Content[0]
+	}
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		return nil
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = &FieldError{Line: n.Line, Err: fmt.Errorf("unreadable YAML: %v", r)}
+		}
+	}()
+	// yaml.Node.Decode does not reject unknown keys: encode the node again and decode
+	// that strictly, then map the lines of the copy back to the node's.
+	data, err := yaml.Marshal(n)
+	if err != nil {
+		return &FieldError{Line: n.Line, Err: err}
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(out); err != nil && !errors.Is(err, io.EOF) {
+		var copyRoot yaml.Node
+		if yaml.Unmarshal(data, &copyRoot) != nil {
+			return &FieldError{Line: n.Line, Err: err}
+		}
+		return typeErrors(err, "", &copyRoot, func(path string, line int) int {
+			if l := Line(n, path); l > 0 {
+				return l
+			}
+			return n.Line
+		})
+	}
+	return nil
+}
+
+var (
+	lineMsg     = regexp.MustCompile(`^line (\d+): (.*)$`)
+	syntaxLine  = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+	notFound    = regexp.MustCompile(`^field (\S+) not found in type \S+$`)
+	unmarshalTo = regexp.MustCompile("^cannot unmarshal (\\S+) `(.*)` into (\\S+)$")
+	unmarshalOf = regexp.MustCompile(`^cannot unmarshal !!(\w+) into (\S+)$`)
+)
+
+func syntaxError(file string, err error) error {
+	if m := syntaxLine.FindStringSubmatch(err.Error()); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return &FieldError{File: file, Line: line, Err: errors.New(m[2])}
+	}
+	return &FieldError{File: file, Err: errors.New(strings.TrimPrefix(err.Error(), "yaml: "))}
+}
+
+// typeErrors turns a yaml.TypeError into FieldErrors: the path is found in tree (the
+// document the decoder read) at the reported line, and lineOf maps it to the line to
+// report.
+func typeErrors(err error, file string, tree *yaml.Node, lineOf func(path string, line int) int) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return syntaxError(file, err)
+	}
+	var out []error
+	for _, msg := range te.Errors {
+		fe := &FieldError{File: file}
+		m := lineMsg.FindStringSubmatch(msg)
+		if m == nil {
+			fe.Err = errors.New(msg)
+			out = append(out, fe)
+			continue
+		}
+		line, _ := strconv.Atoi(m[1])
+		text := m[2]
+		if k := notFound.FindStringSubmatch(text); k != nil {
+			fe.Path, _ = pathAt(tree, line, k[1])
+			fe.Err = fmt.Errorf("unknown key %q", k[1])
+		} else {
+			switch u, o := unmarshalTo.FindStringSubmatch(text), unmarshalOf.FindStringSubmatch(text); {
+			case u != nil:
+				fe.Path, _ = pathAtValue(tree, line, u[2])
+				fe.Value = u[2]
+				fe.Err = fmt.Errorf("not a valid %s", typeName(u[3]))
+			case o != nil:
+				fe.Path, _ = pathAt(tree, line, "")
+				kind := map[string]string{"seq": "a list", "map": "a mapping"}[o[1]]
+				if kind == "" {
+					kind = "a " + o[1]
+				}
+				fe.Err = fmt.Errorf("%s is not a valid %s", kind, typeName(o[2]))
+			default:
+				fe.Path, _ = pathAt(tree, line, "")
+				fe.Err = errors.New(text)
+			}
+		}
+		fe.Line = lineOf(fe.Path, line)
+		out = append(out, fe)
+	}
+	return errors.Join(out...)
+}
+
+// typeName reads a Go type as a user would: time.Duration is a duration ("15s").
+func typeName(t string) string {
+	switch {
+	case t == "time.Duration":
+		return `duration (for example "15s")`
+	case strings.HasPrefix(t, "[]"):
+		return "list"
+	case strings.HasPrefix(t, "map["):
+		return "mapping"
+	case strings.HasPrefix(t, "int"), strings.HasPrefix(t, "uint"):
+		return "integer (" + t + ")"
+	case strings.HasPrefix(t, "float"):
+		return "number"
+	case t == "bool":
+		return "boolean (true or false)"
+	case t == "string":
+		return "string"
+	}
+	return "value for this field (" + t + ")"
+}
+
+// pathAt returns the path of the mapping key at line called key (any key on that
+// line when key is ""), "" when there is none.
+func pathAt(tree *yaml.Node, line int, key string) (string, bool) {
+	return walk(top(tree), "", func(k *yaml.Node) bool { return k.Line == line && (key == "" || k.Value == key) }, nil, 0)
+}
+
+// pathAtValue returns the path of the scalar at line whose text is value, or of the
+// first key on that line.
+func pathAtValue(tree *yaml.Node, line int, value string) (string, bool) {
+	if p, ok := walk(top(tree), "", nil, func(v *yaml.Node) bool { return v.Line == line && v.Value == value }, 0); ok {
+		return p, true
+	}
+	return pathAt(tree, line, "")
+}
+
+func top(n *yaml.Node) *yaml.Node {
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		return n.Content[0]
+	}
+	return n
+}
+
+// walk returns the path of the first mapping key matching isKey or scalar value
+// matching isValue, depth first.
+func walk(n *yaml.Node, path string, isKey, isValue func(*yaml.Node) bool, depth int) (string, bool) {
+	if n == nil || depth > 100 {
+		return "", false
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			p := join(path, k.Value)
+			if isKey != nil && isKey(k) {
+				return p, true
+			}
+			if p2, ok := walk(v, p, isKey, isValue, depth+1); ok {
+				return p2, true
+			}
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			if p, ok := walk(c, path+"["+strconv.Itoa(i)+"]", isKey, isValue, depth+1); ok {
+				return p, true
+			}
+		}
+	case yaml.ScalarNode:
+		if isValue != nil && isValue(n) {
+			return path, true
+		}
+	}
+	return "", false
+}
 
 // Line returns the line of the node at path (keys separated by dots, a sequence
 // index in brackets), or of its deepest ancestor present; 0 when not even the first
 // key is.
 func Line(doc *yaml.Node, path string) int {
 	n := doc
+	if n == nil {
+		return 0
+	}
 	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
 		n = n.Content[0]
 	}
+	if path == "" {
+		return n.Line
+	}
 	line := 0
-	for _, part := range strings.Split(path, ".") {
+	for _, part := range splitPath(path) {
 		key, idx := part, -1
 		if i := strings.IndexByte(part, '['); i >= 0 && strings.HasSuffix(part, "]") {
 			v, err := strconv.Atoi(part[i+1 : len(part)-1])
@@ -31,17 +423,20 @@ func Line(doc *yaml.Node, path string) int {
 			}
 			key, idx = part[:i], v
 		}
-		var next *yaml.Node
-		if n.Kind == yaml.MappingNode {
-			for k := 0; k+1 < len(n.Content); k += 2 {
-				if n.Content[k].Value == key {
-					next, line = n.Content[k+1], n.Content[k].Line
-					break
+		next := n
+		if key != "" {
+			next = nil
+			if n.Kind == yaml.MappingNode {
+				for k := 0; k+1 < len(n.Content); k += 2 {
+					if n.Content[k].Value == key {
+						next, line = n.Content[k+1], n.Content[k].Line
+						break
+					}
 				}
 			}
-		}
-		if next == nil {
-			return line
+			if next == nil {
+				return line
+			}
 		}
 		if idx >= 0 {
 			if next.Kind != yaml.SequenceNode || idx >= len(next.Content) {
@@ -55,18 +450,49 @@ func Line(doc *yaml.Node, path string) int {
 	return line
 }
 
-// DecodeNode decodes n into out with unknown keys as errors, which yaml.Node's own
-// Decode does not check: the node is encoded again and decoded strictly. An empty
-// document leaves out as it was.
-func DecodeNode(n *yaml.Node, out any) error {
-	data, err := yaml.Marshal(n)
-	if err != nil {
-		return err
+// splitPath splits "a.b[2].c" into "a", "b[2]", "c", and "[2].c" into "[2]", "c".
+func splitPath(path string) []string {
+	return strings.Split(path, ".")
+}
+
+// Has reports whether the mapping at path in doc holds key (path "" is the top).
+func Has(doc *yaml.Node, path, key string) bool {
+	_, ok := Child(doc, path, key)
+	return ok
+}
+
+// Child returns the key node called key of the mapping at path in doc.
+func Child(doc *yaml.Node, path, key string) (*yaml.Node, bool) {
+	n := doc
+	if n == nil {
+		return nil, false
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(out); err != nil && !errors.Is(err, io.EOF) {
-		return err
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
 	}
-	return nil
+	if path != "" {
+		for _, part := range splitPath(path) {
+			var next *yaml.Node
+			if n.Kind == yaml.MappingNode {
+				for k := 0; k+1 < len(n.Content); k += 2 {
+					if n.Content[k].Value == part {
+						next = n.Content[k+1]
+					}
+				}
+			}
+			if next == nil {
+				return nil, false
+			}
+			n = next
+		}
+	}
+	if n.Kind != yaml.MappingNode {
+		return nil, false
+	}
+	for k := 0; k+1 < len(n.Content); k += 2 {
+		if n.Content[k].Value == key {
+			return n.Content[k], true
+		}
+	}
+	return nil, false
 }

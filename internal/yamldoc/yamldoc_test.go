@@ -1,7 +1,11 @@
 package yamldoc
 
 import (
+	"errors"
+	"math"
+	"strings"
 	"testing"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -49,5 +53,122 @@ func TestDecodeNode(t *testing.T) {
 	}
 	if err := DecodeNode(doc.Content[0], &short); err == nil {
 		t.Fatal("unknown key b accepted")
+	}
+}
+
+type inner struct {
+	Rate  float64       `yaml:"rate"`
+	Every time.Duration `yaml:"every"`
+}
+
+type outer struct {
+	Name   string         `yaml:"name"`
+	Sim    inner          `yaml:"sim"`
+	List   []inner        `yaml:"list"`
+	Params yaml.Node      `yaml:"params"`
+	Ptr    *int           `yaml:"ptr"`
+	M      map[string]int `yaml:"m"`
+}
+
+func (o *outer) Validate() error {
+	if o.Ptr == nil {
+		o.Ptr = new(7)
+	}
+	return Within("sim", InRange("every", o.Sim.Every, 100*time.Millisecond, time.Hour))
+}
+
+func TestDecodeErrorsNameFileLineAndPath(t *testing.T) {
+	for _, tc := range []struct {
+		name, src, want string
+	}{
+		{"unknown key", "name: a\nsim:\n  rate: 1\n  rat: 2\n", `c.yaml line 4: sim.rat: unknown key "rat"`},
+		{"unknown key in list", "list:\n  - rate: 1\n  - every: 1s\n    evry: 2s\n", `c.yaml line 4: list[1].evry: unknown key "evry"`},
+		{"unknown key in flow mapping", "sim: {rate: 1, bogus: 2}\n", `c.yaml line 1: sim.bogus: unknown key "bogus"`},
+		{"bad duration", "sim:\n  every: fast\n", `c.yaml line 2: sim.every: "fast": not a valid duration (for example "15s")`},
+		{"bad number", "name: a\nsim:\n  rate: [1]\n", `c.yaml line 3: sim.rate: a list is not a valid number`},
+		{"syntax", "name: a\n  b: c\n", `c.yaml line 2: mapping values are not allowed in this context`},
+		{"two documents", "name: a\n---\nname: b\n", `c.yaml line 2: more than one YAML document`},
+		{"bound", "name: a\nsim:\n  every: 1ns\n", `c.yaml line 3: sim.every: 1ns: must be at least 100ms`},
+		{"top level scalar", "hello\n", `c.yaml line 1: `},
+		{"too large", strings.Repeat("#", MaxBytes+1), `c.yaml: larger than`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var o outer
+			o.Sim.Every = time.Second
+			_, err := Load([]byte(tc.src), "c.yaml", &o)
+			if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+				t.Fatalf("got %v\nwant prefix %s", err, tc.want)
+			}
+			var fe *FieldError
+			if !errors.As(err, &fe) || fe.File != "c.yaml" {
+				t.Fatalf("not a FieldError naming the file: %#v", err)
+			}
+		})
+	}
+}
+
+func TestLoadKeepsDefaultsAndPointers(t *testing.T) {
+	o := outer{Name: "default", Sim: inner{Rate: 3, Every: time.Second}}
+	if _, err := Load([]byte("sim: {rate: 5}\nptr: 0\n"), "c.yaml", &o); err != nil {
+		t.Fatal(err)
+	}
+	if o.Name != "default" || o.Sim.Rate != 5 || o.Sim.Every != time.Second || o.Ptr == nil || *o.Ptr != 0 {
+		t.Fatalf("got %+v (ptr %v)", o, o.Ptr)
+	}
+	o = outer{Sim: inner{Every: time.Second}}
+	if _, err := Load(nil, "c.yaml", &o); err != nil || o.Ptr == nil || *o.Ptr != 7 {
+		t.Fatalf("empty document: %v, ptr %v", err, o.Ptr)
+	}
+}
+
+func TestDecodeNodeReportsTheDocumentsLines(t *testing.T) {
+	src := "name: a\nparams:\n  rate: 1\n  every: 2s\n  evry: 3s\n"
+	var o outer
+	root, err := Decode([]byte(src), "c.yaml", &o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var in inner
+	err = Locate(Within("params", DecodeNode(&o.Params, &in)), "c.yaml", root)
+	if err == nil || err.Error() != `c.yaml line 5: params.evry: unknown key "evry"` {
+		t.Fatalf("got %v", err)
+	}
+	in = inner{}
+	if err := DecodeNode(&yaml.Node{}, &in); err != nil || in != (inner{}) {
+		t.Fatalf("empty node: %v %+v", err, in)
+	}
+}
+
+func TestWithinAndLocateJoined(t *testing.T) {
+	err := errors.Join(Invalid("a", 1, "bad"), Errorf("b[2].c", "worse"), errors.New("plain"))
+	err = Within("x", err)
+	root := &yaml.Node{}
+	if err := yaml.Unmarshal([]byte("x:\n  a: 1\n  b:\n    - 1\n    - 2\n    - c: 3\n"), root); err != nil {
+		t.Fatal(err)
+	}
+	got := Locate(err, "f.yaml", root).Error()
+	want := "f.yaml line 2: x.a: 1: bad\nf.yaml line 6: x.b[2].c: worse\nf.yaml line 1: x: plain"
+	if got != want {
+		t.Fatalf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestInRange(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{InRange("d", time.Nanosecond, 100*time.Millisecond, time.Hour), "d: 1ns: must be at least 100ms"},
+		{InRange("d", 2*time.Hour, time.Second, time.Hour), "d: 2h: must be at most 1h"},
+		{InRange("n", 0, 1, 10), "n: 0: must be at least 1"},
+		{InRange("f", math.NaN(), 0, 1), "f: NaN: must be a finite number in [0, 1]"},
+		{InRange("f", math.Inf(1), 0, 1), "f: +Inf: must be a finite number in [0, 1]"},
+	} {
+		if tc.err == nil || tc.err.Error() != tc.want {
+			t.Errorf("got %v, want %s", tc.err, tc.want)
+		}
+	}
+	if err := InRange("n", 5, 1, 10); err != nil {
+		t.Error(err)
 	}
 }

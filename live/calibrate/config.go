@@ -14,16 +14,18 @@ import (
 // says nothing about keep their defaults (sim.Config.Validate).
 func (f *Fit) Config() (sim.Config, error) {
 	c := sim.Config{
-		ServiceTime:   sim.Dist{Kind: f.Family.Kind, Mean: f.MeanService.V},
-		Concurrency:   int(f.Slots.V),
-		StartupDelay:  sim.Dist{Kind: sim.Constant, Mean: f.Startup.V},
-		QueueCapacity: int(f.Queue.V),
-		Timeout:       time.Duration(f.Timeout.V * float64(time.Second)).Round(time.Millisecond),
+		ServiceTime:  sim.Dist{Kind: f.Family.Kind, Mean: f.MeanService.V},
+		Concurrency:  int(f.Slots.V),
+		StartupDelay: sim.Dist{Kind: sim.Constant, Mean: f.Startup.V},
+		Timeout:      time.Duration(f.Timeout.V * float64(time.Second)).Round(time.Millisecond),
+	}
+	if f.Queue.Fitted || f.Queue.V != 0 {
+		c.QueueCapacity = new(int(f.Queue.V))
 	}
 	if f.Family.Kind == sim.LogNormal {
 		c.ServiceTime.CV = f.Family.CV
 	}
-	return c.Validate()
+	return c, c.Validate()
 }
 
 // YAML writes the fitted model as a strict simulator config, one comment per value
@@ -66,14 +68,14 @@ func (f *Fit) YAML(source string) ([]byte, error) {
 	fmt.Fprintf(&b, "startup_delay:\n")
 	fmt.Fprintf(&b, "  kind: constant\n")
 	fmt.Fprintf(&b, "  mean: %-12s # seconds; %s\n", num(c.StartupDelay.Mean), fitted(f.Startup))
-	fmt.Fprintf(&b, "queue_capacity: %-6d # %s\n", c.QueueCapacity, fitted(f.Queue))
+	fmt.Fprintf(&b, "queue_capacity: %-6d # %s\n", *c.QueueCapacity, fitted(f.Queue))
 	fmt.Fprintf(&b, "timeout: %-13s # %s\n", c.Timeout, fitted(f.Timeout))
 
-	back, err := sim.DecodeConfig(bytes.NewReader(b.Bytes()))
+	back, err := sim.DecodeConfig(bytes.NewReader(b.Bytes()), "calibrated config")
 	if err != nil {
 		return nil, fmt.Errorf("calibrate: the written config does not load: %w", err)
 	}
-	if back.ServiceTime.Kind != c.ServiceTime.Kind || back.Concurrency != c.Concurrency || back.QueueCapacity != c.QueueCapacity || back.Timeout != c.Timeout {
+	if back.ServiceTime.Kind != c.ServiceTime.Kind || back.Concurrency != c.Concurrency || *back.QueueCapacity != *c.QueueCapacity || back.Timeout != c.Timeout {
 		return nil, fmt.Errorf("calibrate: the written config loads as %+v, not %+v", back, c)
 	}
 	return b.Bytes(), nil

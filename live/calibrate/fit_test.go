@@ -69,7 +69,7 @@ func TestCalibrateRecoversKnownModel(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := sim.Config{Seed: 7, ServiceTime: c.service, Concurrency: c.slots,
 				StartupDelay: sim.Dist{Kind: sim.Constant, Mean: c.startup}, ScrapeInterval: c.scrape,
-				MinReplicas: 1, MaxReplicas: 20, InitialReplicas: 2}
+				MinReplicas: new(1), MaxReplicas: 20, InitialReplicas: 2}
 			// Quiet traffic at about 15% utilisation of two replicas, surges that
 			// need about four.
 			capacity := float64(c.slots) / c.service.Mean
@@ -103,7 +103,7 @@ func TestCalibrateRecoversKnownModel(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			back, err := sim.DecodeConfig(bytes.NewReader(y))
+			back, err := sim.DecodeConfig(bytes.NewReader(y), "fitted.yaml")
 			if err != nil {
 				t.Fatalf("written config does not load: %v\n%s", err, y)
 			}
@@ -139,7 +139,7 @@ func TestCalibrateRefusesTooLittleData(t *testing.T) {
 	}
 	// Enough requests, but never at low utilisation: the family cannot be fitted.
 	tr = &traces.Trace{Name: "busy", Bucket: time.Minute, Rates: []float64{36, 36, 36, 36, 36, 36, 36, 36, 36, 36}, Start: epoch}
-	cfg.MaxReplicas, cfg.MinReplicas = 1, 1
+	cfg.MaxReplicas, cfg.MinReplicas = 1, new(1)
 	q = simulate(t, cfg, tr)
 	_, err = Calibrate(context.Background(), q, Options{Start: epoch, End: epoch.Add(tr.Duration())})
 	if !errors.Is(err, ErrTooLittleData) || !strings.Contains(err.Error(), "utilisation <= 0.30") {

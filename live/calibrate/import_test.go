@@ -22,7 +22,7 @@ import (
 // simRun simulates tr under a fixed replica count and keeps its scrapes.
 func simRun(t *testing.T, tr *traces.Trace, replicas int) *features.Storage {
 	t.Helper()
-	cfg := sim.Config{Seed: 3, ScrapeInterval: 15 * time.Second, MinReplicas: replicas, MaxReplicas: replicas,
+	cfg := sim.Config{Seed: 3, ScrapeInterval: 15 * time.Second, MinReplicas: new(replicas), MaxReplicas: replicas,
 		ServiceTime: sim.Dist{Kind: sim.LogNormal, Mean: 0.1, CV: 0.5}}
 	st := features.NewStorage(epoch)
 	a := fixed(replicas)

@@ -1,0 +1,180 @@
+package traces
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/intelliscale/intelliscale/internal/yamldoc"
+)
+
+// FlagGroup selects the flags BindFlags registers.
+type FlagGroup int
+
+// Flag groups; combine with |.
+const (
+	// FlagOrigin: --trace FILE, --builtin NAME, --synth SPEC.yaml, --trace-seed N.
+	FlagOrigin FlagGroup = 1 << iota
+	// FlagLoad: how a file is read: --format, --time-column, --value-column,
+	// --time-format, --values, --bucket, --max-bytes, --max-malformed.
+	FlagLoad
+	// FlagCrop: --start, --end, --length.
+	FlagCrop
+	// FlagScale: --resample, --scale-mean, --scale-peak.
+	FlagScale
+	// FlagShape is FlagCrop and FlagScale.
+	FlagShape = FlagCrop | FlagScale
+	// FlagAll is every group.
+	FlagAll = FlagOrigin | FlagLoad | FlagShape
+)
+
+// Flags is a Source bound to command-line flags. The flag names are the YAML keys
+// with dashes (scale_mean is --scale-mean), except file (--trace) and seed
+// (--trace-seed), so a new option is added to Source and here, once for every command.
+type Flags struct {
+	src       Source
+	synthFile string
+	groups    FlagGroup
+}
+
+// BindFlags registers the flags of groups on fs.
+func BindFlags(fs *flag.FlagSet, groups FlagGroup) *Flags {
+	f := &Flags{groups: groups}
+	s := &f.src
+	if groups&FlagOrigin != 0 {
+		var names []string
+		for _, sp := range DefaultSpecs() {
+			names = append(names, sp.Name)
+		}
+		fs.StringVar(&s.File, "trace", "", "trace file: CSV, per-bucket counts, access log, .tbz2 archive of one (default: none)")
+		fs.StringVar(&s.Builtin, "builtin", "", "built-in synthetic trace instead of a file: "+strings.Join(names, ", ")+" (default: none)")
+		fs.StringVar(&f.synthFile, "synth", "", "synthetic trace spec, YAML (traces.SynthSpec) instead of a file (default: none)")
+		fs.Uint64Var(&s.Seed, "trace-seed", DefaultSeed, "seed of a built-in or synthetic trace")
+	}
+	if groups&FlagLoad != 0 {
+		fs.StringVar(&s.Load.Format, "format", "", formatNamesList+" (default: from the extension, then the first line)")
+		fs.StringVar(&s.Load.CSV.TimeColumn, "time-column", "", "CSV time column: header name or 0-based index (default: auto-detect)")
+		fs.StringVar(&s.Load.CSV.ValueColumn, "value-column", "", "CSV value column: header name or 0-based index (default: auto-detect)")
+		fs.StringVar(&s.Load.CSV.TimeFormat, "time-format", "", "CSV timestamps: iso8601, unix, seconds or index (default: auto-detect)")
+		fs.DurationVar(&s.Load.CSV.Bucket, "bucket", 0, "bucket length: CSV (needed for index timestamps; else inferred) and count files (1s when 0) (default 0)")
+		fs.StringVar(&s.Load.CSV.Values, "values", "", "CSV values: count (per bucket) or rate (req/s) (default: rate for a column named rate, else count)")
+		fs.Int64Var(&s.Load.MaxBytes, "max-bytes", DefaultMaxBytes, "refuse files larger than this many bytes; -1 for no limit")
+		fs.IntVar(&s.Load.AccessLog.MaxMalformed, "max-malformed", 0, "access logs: malformed lines skipped before failing; -1 for any number (default 0)")
+	}
+	if groups&FlagScale != 0 {
+		fs.DurationVar(&s.Resample, "resample", 0, "resample to this bucket length, conserving requests (default 0: keep)")
+	}
+	if groups&FlagCrop != 0 {
+		fs.DurationVar(&s.Start, "start", 0, "crop: start offset into the trace (default 0)")
+		fs.DurationVar(&s.End, "end", 0, "crop: end offset into the trace, exclusive with --length (default 0: to the end)")
+		fs.DurationVar(&s.Length, "length", 0, "crop: length of the window from --start (default 0: to the end)")
+	}
+	if groups&FlagScale != 0 {
+		fs.Float64Var(&s.ScaleMean, "scale-mean", 0, "rescale to this mean rate, req/s (default 0: keep)")
+		fs.Float64Var(&s.ScalePeak, "scale-peak", 0, "rescale to this peak rate, req/s (default 0: keep)")
+	}
+	return f
+}
+
+// Source returns the source the flags name, validated. file, when not empty, is the
+// command's own file argument (for a command without FlagOrigin); errors name the
+// flags.
+func (f *Flags) Source(file string) (Source, error) {
+	s := f.src
+	if file != "" {
+		s.File = file
+	}
+	if s.Load.MaxBytes == DefaultMaxBytes {
+		s.Load.MaxBytes = 0 // the default, so that Load stays "unset" for builtin and synth
+	}
+	if f.synthFile != "" {
+		spec, err := ReadSynthSpec(f.synthFile)
+		if err != nil {
+			return Source{}, fmt.Errorf("--synth: %w", err)
+		}
+		s.Synth = &spec
+	}
+	if s.File == "" && s.Builtin == "" && s.Synth == nil {
+		if f.groups&FlagOrigin != 0 {
+			return Source{}, errors.New("no trace: give --trace FILE, --builtin NAME or --synth SPEC.yaml")
+		}
+		return Source{}, errors.New("no trace file given")
+	}
+	if err := s.Validate(); err != nil {
+		return Source{}, flagErrors(err, f.groups&FlagOrigin != 0)
+	}
+	return s, nil
+}
+
+// Trace is Source(file) then Source.Trace, with errors naming the flags.
+func (f *Flags) Trace(file string) (*Trace, error) {
+	s, err := f.Source(file)
+	if err != nil {
+		return nil, err
+	}
+	tr, err := s.Trace()
+	if err != nil {
+		return nil, flagErrors(err, f.groups&FlagOrigin != 0)
+	}
+	return tr, nil
+}
+
+// Shape applies the shaping flags to tr, a trace from elsewhere; errors name the
+// flags.
+func (f *Flags) Shape(tr *Trace) (*Trace, error) {
+	out, err := f.src.Shape(tr)
+	if err != nil {
+		return nil, flagErrors(err, false)
+	}
+	return out, nil
+}
+
+// flagErrors renames the YAML paths of FieldErrors as the flags that set them.
+func flagErrors(err error, origin bool) error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, flagErrors(e, origin))
+		}
+		return errors.Join(out...)
+	}
+	fe, ok := err.(*yamldoc.FieldError)
+	if !ok {
+		return err
+	}
+	c := *fe
+	switch p := fe.Path; {
+	case p == "":
+		if origin {
+			c.Err = errors.New("give exactly one of --trace FILE, --builtin NAME and --synth SPEC.yaml")
+		}
+	case p == "file":
+		c.Path = "--trace"
+	case p == "seed":
+		c.Path = "--trace-seed"
+	case p == "load":
+		c.Path = "format flags"
+	case strings.HasPrefix(p, "synth"):
+		c.Path = "--synth " + strings.TrimPrefix(strings.TrimPrefix(p, "synth"), ".")
+	default:
+		p = strings.TrimPrefix(p, "load.")
+		if p == "counts_bucket" {
+			p = "bucket"
+		}
+		c.Path = "--" + strings.ReplaceAll(p, "_", "-")
+	}
+	return &c
+}
+
+// ReadSynthSpec reads a synthesis spec file strictly and validates it; errors name
+// the file, line and field.
+func ReadSynthSpec(path string) (SynthSpec, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return SynthSpec{}, err
+	}
+	return decodeSynthSpec(data, filepath.Base(path))
+}

@@ -1,0 +1,281 @@
+package traces
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/intelliscale/intelliscale/internal/repo"
+	"github.com/intelliscale/intelliscale/internal/yamldoc"
+)
+
+// Source says where a trace comes from and how it is shaped before use. It is the
+// one way to name traffic: experiment and training configs decode it from YAML, the
+// commands bind it to flags (BindFlags) and the live load generator loads it, so a
+// new format or option is added here once.
+//
+// Exactly one of Builtin, File and Synth is set. The trace is loaded, then resampled,
+// then cropped, then rescaled, in that order:
+//
+//	builtin: bursty                                # a built-in trace
+//	file: ${INTELLISCALE_TRACES}/nasa.csv          # a file, with its load options
+//	load: {format: csv, value_column: requests}
+//	synth: {duration: 48h, base_rate: 80}          # a synthetic spec (SynthSpec)
+//	seed: 7                                        # of builtin and synth
+//	resample: 1m
+//	start: 24h
+//	length: 48h                                    # or end: 72h
+//	scale_mean: 60                                 # or scale_peak: 200
+type Source struct {
+	// Builtin names a built-in trace (DefaultSpecs), synthesized with Seed.
+	Builtin string `yaml:"builtin,omitempty"`
+	// File is a trace file: CSV, per-bucket counts, an access log, or a .tbz2 archive
+	// holding one (LoadFile). In a config, a relative path is taken from the config's
+	// directory and $INTELLISCALE_TRACES is expanded (ResolvePath).
+	File string `yaml:"file,omitempty"`
+	// Load says how File is read; only valid with File. Default: everything detected.
+	Load LoadOptions `yaml:"load,omitempty"`
+	// Synth is a synthetic trace specification, synthesized with Seed.
+	Synth *SynthSpec `yaml:"synth,omitempty"`
+	// Seed of Builtin and Synth. Default DefaultSeed.
+	Seed uint64 `yaml:"seed,omitempty"`
+	// Resample to buckets of this length (conserving requests), in [1ms, 31 days].
+	// Default 0: keep the trace's buckets.
+	Resample time.Duration `yaml:"resample,omitempty"`
+	// Start, End and Length crop the trace to [Start, End), or [Start, Start+Length),
+	// offsets from its beginning that must fall inside it. End and Length are
+	// exclusive. Default: all of it (0 means "from the beginning" and "to the end").
+	Start  time.Duration `yaml:"start,omitempty"`
+	End    time.Duration `yaml:"end,omitempty"`
+	Length time.Duration `yaml:"length,omitempty"`
+	// ScaleMean rescales the rates so that their mean is this many requests per
+	// second, in (0, 1e9]; ScalePeak so that their maximum is. Exclusive. Default 0:
+	// keep the rates.
+	ScaleMean float64 `yaml:"scale_mean,omitempty"`
+	ScalePeak float64 `yaml:"scale_peak,omitempty"`
+}
+
+// Bounds of Source fields.
+const (
+	MaxScaleRate    = 1e9                        // requests per second, for ScaleMean and ScalePeak
+	MaxResample     = 31 * 24 * time.Hour        // longest bucket Resample makes
+	MaxOffset       = 100 * 366 * 24 * time.Hour // longest Start, End or Length
+	minResample     = time.Millisecond
+	maxLoadBucket   = 31 * 24 * time.Hour
+	formatNamesList = "csv, counts or accesslog"
+)
+
+// Validate fills defaults (Seed) and rejects a source that names no trace or more
+// than one, options that do not apply, and values out of bounds. Errors are
+// *yamldoc.FieldError with paths relative to the source ("scale_mean"). It does not
+// read the file; Trace does.
+func (s *Source) Validate() error {
+	var errs []error
+	n := 0
+	for _, set := range []bool{s.Builtin != "", s.File != "", s.Synth != nil} {
+		if set {
+			n++
+		}
+	}
+	if n != 1 {
+		errs = append(errs, yamldoc.Errorf("", "exactly one of builtin, file and synth must be set (found %d)", n))
+	}
+	if s.Builtin != "" {
+		if _, err := DefaultSpec(s.Builtin); err != nil {
+			errs = append(errs, &yamldoc.FieldError{Path: "builtin", Err: err})
+		}
+	}
+	if s.Load != (LoadOptions{}) {
+		if s.File == "" {
+			errs = append(errs, yamldoc.Errorf("load", "only valid with file"))
+		}
+		errs = append(errs, yamldoc.Within("load", s.Load.Validate()))
+	}
+	if s.Synth != nil {
+		errs = append(errs, yamldoc.Within("synth", s.Synth.Validate()))
+	}
+	if s.Seed == 0 && (s.Builtin != "" || s.Synth != nil) {
+		s.Seed = DefaultSeed
+	}
+	errs = append(errs, s.validateShape())
+	return errors.Join(errs...)
+}
+
+// validateShape checks resample, crop and scale.
+func (s *Source) validateShape() error {
+	var errs []error
+	if s.Resample != 0 {
+		errs = append(errs, yamldoc.InRange("resample", s.Resample, minResample, MaxResample))
+	}
+	errs = append(errs,
+		yamldoc.InRange("start", s.Start, 0, MaxOffset),
+		yamldoc.InRange("end", s.End, 0, MaxOffset),
+		yamldoc.InRange("length", s.Length, 0, MaxOffset),
+		yamldoc.InRange("scale_mean", s.ScaleMean, 0, MaxScaleRate),
+		yamldoc.InRange("scale_peak", s.ScalePeak, 0, MaxScaleRate))
+	if s.End != 0 && s.Length != 0 {
+		errs = append(errs, yamldoc.Errorf("length", "end and length are exclusive"))
+	}
+	if s.End != 0 && s.End <= s.Start {
+		errs = append(errs, yamldoc.Invalid("end", s.End, fmt.Sprintf("must be after start (%s)", yamldoc.Duration(s.Start))))
+	}
+	if s.ScaleMean != 0 && s.ScalePeak != 0 {
+		errs = append(errs, yamldoc.Errorf("scale_peak", "scale_mean and scale_peak are exclusive"))
+	}
+	return errors.Join(errs...)
+}
+
+// Validate rejects unknown formats and out-of-range options. Paths are relative to
+// the options ("format").
+func (o *LoadOptions) Validate() error {
+	var errs []error
+	oneOf := func(path, v string, allowed ...string) {
+		if v == "" {
+			return
+		}
+		for _, a := range allowed {
+			if v == a {
+				return
+			}
+		}
+		errs = append(errs, yamldoc.Invalid(path, v, fmt.Sprintf("want one of %v", allowed)))
+	}
+	oneOf("format", o.Format, FormatCSV, FormatCounts, FormatAccessLog)
+	oneOf("time_format", o.CSV.TimeFormat, "iso8601", "unix", "seconds", "index")
+	oneOf("values", o.CSV.Values, "count", "rate")
+	errs = append(errs,
+		yamldoc.InRange("bucket", o.CSV.Bucket, 0, maxLoadBucket),
+		yamldoc.InRange("counts_bucket", o.CountsBucket, 0, maxLoadBucket),
+		yamldoc.InRange("max_malformed", o.AccessLog.MaxMalformed, -1, 1<<40),
+		yamldoc.InRange("max_bytes", o.MaxBytes, -1, 1<<50))
+	return errors.Join(errs...)
+}
+
+// Name is what the source is called: the built-in's name, the file's name without
+// directory and extension, or the synthetic spec's name.
+func (s *Source) Name() string {
+	switch {
+	case s.Builtin != "":
+		return s.Builtin
+	case s.File != "":
+		return baseName(filepath.Base(s.File))
+	case s.Synth != nil && s.Synth.Name != "":
+		return s.Synth.Name
+	}
+	return "synthetic"
+}
+
+// Trace validates the source and builds its trace: loaded (or synthesized), then
+// resampled, cropped and rescaled as the source says. A crop that does not fall
+// inside the trace is an error naming the field.
+func (s Source) Trace() (*Trace, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	var (
+		tr  *Trace
+		err error
+	)
+	switch {
+	case s.Builtin != "":
+		spec, _ := DefaultSpec(s.Builtin)
+		tr, err = Synthesize(spec, s.Seed)
+	case s.Synth != nil:
+		tr, err = Synthesize(*s.Synth, s.Seed)
+	default:
+		tr, err = LoadFile(s.File, s.Load)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.shape(tr)
+}
+
+// Shape applies the source's resample, crop and scale to tr, a trace that came from
+// elsewhere (a metrics query, say); the source's origin fields are ignored.
+func (s Source) Shape(tr *Trace) (*Trace, error) {
+	if err := s.validateShape(); err != nil {
+		return nil, err
+	}
+	return s.shape(tr)
+}
+
+func (s Source) shape(tr *Trace) (*Trace, error) {
+	var err error
+	if s.Resample > 0 {
+		if tr, err = Resample(tr, s.Resample); err != nil {
+			return nil, yamldoc.Within("resample", err)
+		}
+	}
+	if tr, err = s.crop(tr); err != nil {
+		return nil, err
+	}
+	switch {
+	case s.ScaleMean > 0:
+		if tr, err = ScaleMean(tr, s.ScaleMean); err != nil {
+			return nil, yamldoc.Within("scale_mean", err)
+		}
+	case s.ScalePeak > 0:
+		if tr, err = ScalePeak(tr, s.ScalePeak); err != nil {
+			return nil, yamldoc.Within("scale_peak", err)
+		}
+	}
+	return tr, nil
+}
+
+// crop cuts tr to [Start, End) or [Start, Start+Length), rounded outwards to whole
+// buckets.
+func (s Source) crop(tr *Trace) (*Trace, error) {
+	if s.Start == 0 && s.End == 0 && s.Length == 0 {
+		return tr, nil
+	}
+	d := tr.Duration()
+	show := yamldoc.Duration
+	if s.Start >= d {
+		return nil, yamldoc.Invalid("start", s.Start, fmt.Sprintf("not inside the trace %q (%s long)", tr.Name, show(d)))
+	}
+	end, field := d, ""
+	switch {
+	case s.End > 0:
+		end, field = s.End, "end"
+	case s.Length > 0:
+		end, field = s.Start+s.Length, "length"
+	}
+	if end > d {
+		v := s.End
+		if field == "length" {
+			v = s.Length
+		}
+		return nil, yamldoc.Invalid(field, v, fmt.Sprintf("ends at %s, after the end of the trace %q (%s long)", show(end), tr.Name, show(d)))
+	}
+	from := s.Start / tr.Bucket * tr.Bucket
+	to := min(d, (end+tr.Bucket-1)/tr.Bucket*tr.Bucket)
+	return Slice(tr, from, to)
+}
+
+// ResolvePath makes a trace file path named in a config usable: $INTELLISCALE_TRACES
+// is expanded (to the variable, or when unset to the shared traces folder beside the
+// checkout holding base) and a relative result is taken from base, the config file's
+// directory. "" stays "".
+func ResolvePath(p, base string) string {
+	if p == "" {
+		return ""
+	}
+	p = os.Expand(p, func(k string) string {
+		if k == "INTELLISCALE_TRACES" {
+			if v := os.Getenv(k); v != "" {
+				return v
+			}
+			if root, err := repo.Root(base); err == nil {
+				return filepath.Join(root, "..", "shared", "traces")
+			}
+		}
+		return os.Getenv(k)
+	})
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(base, p)
+	}
+	return p
+}
