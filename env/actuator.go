@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/intelliscale/intelliscale/env/features"
 )
 
 // Action modes: how an action's number changes the replica count in force.
@@ -14,7 +16,17 @@ const (
 	// by at least one replica when Actions[i] != 0, so that one policy acts alike at
 	// 3 and at 300 replicas.
 	ActionPercent = "percent"
+	// ActionTarget makes Actions[i] a target utilisation in percent: the count is
+	// Kubernetes HPA's ceil(ready * utilisation / target), unchanged within HPA's 10%
+	// tolerance, from the observation's features "utilisation" and "ready". The
+	// policy learns which target to hold when: residual learning on top of HPA,
+	// scale-free by construction.
+	ActionTarget = "target"
 )
+
+// TargetTolerance is HPA's tolerance: no change while utilisation/target is within
+// 1 ± TargetTolerance.
+const TargetTolerance = 0.1
 
 // Shield bounds a learned policy's decisions the way production autoscalers bound
 // theirs. It is applied by Actuator, the one decision path of training (Autoscale),
@@ -66,8 +78,14 @@ func ValidateActions(mode string, actions []int) error {
 				return fmt.Errorf("actions[%d] = %d: a percent change must be in [-100, 10000]", i, a)
 			}
 		}
+	case ActionTarget:
+		for i, a := range actions {
+			if a < 1 || a > 100 {
+				return fmt.Errorf("actions[%d] = %d: a target utilisation must be in [1, 100] percent", i, a)
+			}
+		}
 	default:
-		return fmt.Errorf("action_mode %q: want %s or %s", mode, ActionDelta, ActionPercent)
+		return fmt.Errorf("action_mode %q: want %s, %s or %s", mode, ActionDelta, ActionPercent, ActionTarget)
 	}
 	return nil
 }
@@ -81,6 +99,10 @@ type Actuator struct {
 	Actions []int
 	Shield  Shield
 	recent  []recommendation // oldest first, within the window
+	// Target mode: the observation indices of utilisation and ready, and the
+	// scale the ready feature was divided by.
+	util, ready int
+	readyScale  float64
 }
 
 type recommendation struct {
@@ -88,8 +110,9 @@ type recommendation struct {
 	n  int
 }
 
-// NewActuator returns an actuator; mode "" means ActionDelta.
-func NewActuator(mode string, actions []int, shield Shield) (*Actuator, error) {
+// NewActuator returns an actuator; mode "" means ActionDelta. spec is the
+// observation's features; ActionTarget needs "utilisation" and "ready" among them.
+func NewActuator(mode string, actions []int, shield Shield, spec features.Spec) (*Actuator, error) {
 	if len(actions) == 0 {
 		return nil, fmt.Errorf("env: actuator needs actions")
 	}
@@ -102,19 +125,50 @@ func NewActuator(mode string, actions []int, shield Shield) (*Actuator, error) {
 	if mode == "" {
 		mode = ActionDelta
 	}
-	return &Actuator{Mode: mode, Actions: append([]int(nil), actions...), Shield: shield}, nil
+	a := &Actuator{Mode: mode, Actions: append([]int(nil), actions...), Shield: shield, util: -1, ready: -1}
+	for i, f := range spec.Features {
+		switch f.Name {
+		case "utilisation":
+			a.util = i
+		case "ready":
+			a.ready, a.readyScale = i, f.Scale
+			if a.readyScale == 0 {
+				a.readyScale = 1
+			}
+		}
+	}
+	if mode == ActionTarget && (a.util < 0 || a.ready < 0) {
+		return nil, fmt.Errorf("env: action_mode %s needs the features utilisation and ready", ActionTarget)
+	}
+	return a, nil
 }
 
 // Reset forgets the recommendations.
 func (a *Actuator) Reset() { a.recent = a.recent[:0] }
 
-// Target is the count action asks for from current, before the shield: current
-// itself for an index out of range.
-func (a *Actuator) Target(current, action int) int {
+// Target is the count action asks for from current, before the shield, given the
+// observation obs (the features; read in target mode only): current itself for an
+// index out of range.
+func (a *Actuator) Target(current, action int, obs []float64) int {
 	if action < 0 || action >= len(a.Actions) {
 		return current
 	}
 	v := a.Actions[action]
+	if a.Mode == ActionTarget {
+		if a.util >= len(obs) || a.ready >= len(obs) {
+			return current
+		}
+		ready := math.Round(obs[a.ready] * a.readyScale)
+		u := obs[a.util]
+		if !(ready >= 1) || math.IsNaN(u) {
+			return current
+		}
+		r := u / (float64(v) / 100)
+		if math.Abs(r-1) <= TargetTolerance {
+			return current
+		}
+		return int(math.Ceil(ready*r - 1e-9))
+	}
 	if a.Mode != ActionPercent || v == 0 {
 		return current + v
 	}
@@ -126,9 +180,10 @@ func (a *Actuator) Target(current, action int) int {
 }
 
 // Desired is the count to ask for at time now (any clock, increasing) when current
-// is in force and the policy chose action, within [lo, hi] (hi <= 0: no upper bound).
-func (a *Actuator) Desired(now time.Duration, current, action, lo, hi int) int {
-	n := a.Target(current, action)
+// is in force and the policy chose action on observation obs, within [lo, hi] (hi
+// <= 0: no upper bound).
+func (a *Actuator) Desired(now time.Duration, current, action int, obs []float64, lo, hi int) int {
+	n := a.Target(current, action, obs)
 	s := a.Shield
 	if w := s.ScaleDownWindow; w > 0 {
 		k := 0

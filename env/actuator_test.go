@@ -4,11 +4,13 @@ import (
 	"math/rand/v2"
 	"testing"
 	"time"
+
+	"github.com/intelliscale/intelliscale/env/features"
 )
 
 func TestActuatorTarget(t *testing.T) {
-	pct, _ := NewActuator(ActionPercent, []int{-30, -5, 0, 10, 50}, Shield{})
-	del, _ := NewActuator(ActionDelta, []int{-2, 0, 3}, Shield{})
+	pct, _ := NewActuator(ActionPercent, []int{-30, -5, 0, 10, 50}, Shield{}, features.Spec{})
+	del, _ := NewActuator(ActionDelta, []int{-2, 0, 3}, Shield{}, features.Spec{})
 	for _, c := range []struct {
 		a               *Actuator
 		current, action int
@@ -24,7 +26,7 @@ func TestActuatorTarget(t *testing.T) {
 		{pct, 7, -1, 7},                                 // out of range: no change
 		{del, 5, 0, 3}, {del, 5, 2, 8}, {del, 1, 0, -1}, // Desired applies the bounds
 	} {
-		if got := c.a.Target(c.current, c.action); got != c.want {
+		if got := c.a.Target(c.current, c.action, nil); got != c.want {
 			t.Errorf("%s Target(%d, %d) = %d, want %d", c.a.Mode, c.current, c.action, got, c.want)
 		}
 	}
@@ -58,7 +60,7 @@ func slowDesired(hist []recommendation, now time.Duration, current, target int, 
 // its bounds.
 func TestActuatorShieldMatchesSlowVersion(t *testing.T) {
 	s := Shield{ScaleDownWindow: 5 * time.Minute, MaxUpPercent: 100, MaxDownPercent: 10}
-	a, err := NewActuator(ActionPercent, []int{-50, -20, -5, 0, 5, 20, 100}, s)
+	a, err := NewActuator(ActionPercent, []int{-50, -20, -5, 0, 5, 20, 100}, s, features.Spec{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,10 +75,10 @@ func TestActuatorShieldMatchesSlowVersion(t *testing.T) {
 		if (k/200)%2 == 0 {
 			action = 3 + rng.IntN(4) // 0, 5, 20, 100 %
 		}
-		target := a.Target(current, action)
+		target := a.Target(current, action, nil)
 		hist = append(hist, recommendation{at: now, n: target})
 		want := slowDesired(hist, now, current, target, s, 1, 500)
-		got := a.Desired(now, current, action, 1, 500)
+		got := a.Desired(now, current, action, nil, 1, 500)
 		if got != want {
 			t.Fatalf("decision %d: %d from %d, slow version %d", k, got, current, want)
 		}
@@ -105,10 +107,49 @@ func TestShieldValidate(t *testing.T) {
 			t.Errorf("%+v accepted", s)
 		}
 	}
-	if _, err := NewActuator("ratio", []int{1}, Shield{}); err == nil {
+	if _, err := NewActuator("ratio", []int{1}, Shield{}, features.Spec{}); err == nil {
 		t.Error("unknown mode accepted")
 	}
-	if _, err := NewActuator(ActionPercent, []int{-150}, Shield{}); err == nil {
+	if _, err := NewActuator(ActionPercent, []int{-150}, Shield{}, features.Spec{}); err == nil {
 		t.Error("-150% accepted")
+	}
+}
+
+// TestActuatorTargetUtilisation: target mode is HPA's rule on the observation's
+// utilisation and ready features, with its 10% tolerance.
+func TestActuatorTargetUtilisation(t *testing.T) {
+	spec := features.Default(0.5)
+	a, err := NewActuator(ActionTarget, []int{50, 80}, Shield{}, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obs := make([]float64, len(spec.Features))
+	set := func(name string, v float64) {
+		for i, f := range spec.Features {
+			if f.Name == name {
+				obs[i] = v
+			}
+		}
+	}
+	set("ready", 2) // 20 replicas, divided by 10
+	for _, c := range []struct {
+		util    float64
+		action  int
+		current int
+		want    int
+	}{
+		{0.8, 0, 20, 32},  // 20 * 0.8 / 0.5
+		{0.8, 1, 20, 20},  // at target
+		{0.85, 1, 20, 20}, // within tolerance
+		{0.4, 1, 20, 10},  // 20 * 0.4 / 0.8
+		{0.4, 0, 25, 16},  // from the ready replicas, not the count in force
+	} {
+		set("utilisation", c.util)
+		if got := a.Target(c.current, c.action, obs); got != c.want {
+			t.Errorf("utilisation %v target %d%% from %d: %d, want %d", c.util, a.Actions[c.action], c.current, got, c.want)
+		}
+	}
+	if _, err := NewActuator(ActionTarget, []int{50}, Shield{}, features.Spec{}); err == nil {
+		t.Error("target mode without the utilisation and ready features accepted")
 	}
 }

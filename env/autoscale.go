@@ -124,9 +124,13 @@ func (c *AutoscaleConfig) Validate() error {
 	}
 	switch {
 	case c.Actions == nil:
-		c.Actions = []int{-3, -2, -1, 0, 1, 2, 3}
-		if c.ActionMode == ActionPercent {
+		switch c.ActionMode {
+		case ActionPercent:
 			c.Actions = []int{-30, -15, -5, 0, 10, 25, 50}
+		case ActionTarget:
+			c.Actions = []int{40, 50, 60, 70, 80, 90}
+		default:
+			c.Actions = []int{-3, -2, -1, 0, 1, 2, 3}
 		}
 	case len(c.Actions) == 0:
 		add(yamldoc.Errorf("actions", "empty: list at least one replica change (or leave actions out for the default [-3, -2, -1, 0, 1, 2, 3])"))
@@ -144,8 +148,12 @@ func (c *AutoscaleConfig) Validate() error {
 		for i, a := range c.Actions {
 			add(yamldoc.InRange(fmt.Sprintf("actions[%d]", i), a, -100, 10000))
 		}
+	case ActionTarget:
+		for i, a := range c.Actions {
+			add(yamldoc.InRange(fmt.Sprintf("actions[%d]", i), a, 1, 100))
+		}
 	default:
-		add(yamldoc.Invalid("action_mode", c.ActionMode, "want delta or percent"))
+		add(yamldoc.Invalid("action_mode", c.ActionMode, "want delta, percent or target"))
 	}
 	if err := c.Shield.Validate(); err != nil {
 		add(yamldoc.Errorf("shield", "%v", err))
@@ -249,7 +257,7 @@ func NewAutoscale(cfg AutoscaleConfig) (*Autoscale, error) {
 	if err != nil {
 		return nil, err
 	}
-	act, err := NewActuator(cfg.ActionMode, cfg.Actions, cfg.Shield)
+	act, err := NewActuator(cfg.ActionMode, cfg.Actions, cfg.Shield, cfg.Features)
 	if err != nil {
 		return nil, err
 	}
@@ -408,7 +416,7 @@ func (a *Autoscale) Step(action int) ([]float64, float64, bool, bool, Info) {
 	}
 	c := &a.cfg.Sim
 	prev := a.desired
-	a.desired = a.act.Desired(a.s.Now(), a.desired, action, c.Min(), c.MaxReplicas)
+	a.desired = a.act.Desired(a.s.Now(), a.desired, action, a.obs, c.Min(), c.MaxReplicas)
 	started := max(0, a.desired-prev)
 	o, done := a.s.Step(a.desired)
 	if a.s.Err() != nil {
@@ -511,5 +519,5 @@ func (p *PolicyAutoscaler) Observation() []float64 { return p.obs }
 // Decide implements sim.Autoscaler. An action index out of range means no change.
 func (p *PolicyAutoscaler) Decide(o sim.Observation) int {
 	p.obs = p.ev.Observe(o.Time, p.obs)
-	return p.act.Desired(o.Time, o.Desired, p.choose(p.obs), o.MinReplicas, o.MaxReplicas)
+	return p.act.Desired(o.Time, o.Desired, p.choose(p.obs), p.obs, o.MinReplicas, o.MaxReplicas)
 }

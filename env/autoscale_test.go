@@ -226,13 +226,18 @@ func TestRewardRanksPolicies(t *testing.T) {
 // and asks for the same counts, with delta actions and with percent actions behind a
 // shield (the one decision path, Actuator, in both).
 func TestPolicyAutoscalerSeesEnvObservations(t *testing.T) {
-	for _, variant := range []string{"delta", "percent+shield"} {
+	for _, variant := range []string{"delta", "percent+shield", "target+shield"} {
 		t.Run(variant, func(t *testing.T) {
 			tr := autoscaleTraces()[1]
 			cfg := testConfig(tr)
 			cfg.Warmup = -1
-			if variant != "delta" {
+			switch variant {
+			case "percent+shield":
 				cfg.ActionMode = ActionPercent
+				cfg.Shield = Shield{ScaleDownWindow: 2 * time.Minute, MaxUpPercent: 50, MaxDownPercent: 20}
+			case "target+shield":
+				cfg.ActionMode = ActionTarget
+				cfg.Actions = []int{30, 50, 70, 90, 40, 60, 80}
 				cfg.Shield = Shield{ScaleDownWindow: 2 * time.Minute, MaxUpPercent: 50, MaxDownPercent: 20}
 			}
 			a, err := NewAutoscale(cfg)
@@ -256,7 +261,7 @@ func TestPolicyAutoscalerSeesEnvObservations(t *testing.T) {
 					break
 				}
 			}
-			act, err := NewActuator(a.Config().ActionMode, a.Config().Actions, a.Config().Shield)
+			act, err := NewActuator(a.Config().ActionMode, a.Config().Actions, a.Config().Shield, a.Config().Features)
 			if err != nil {
 				t.Fatal(err)
 			}

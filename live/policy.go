@@ -333,5 +333,5 @@ func (p *FeaturePolicy) Decide(now time.Time, in []float64, r Replicas) (int, er
 	if a < 0 || a >= len(p.Policy.Actions) {
 		return r.Current(), fmt.Errorf("policy: action %d outside [0, %d)", a, len(p.Policy.Actions))
 	}
-	return p.act.Desired(time.Duration(now.UnixNano()), r.Current(), a, 0, 0), nil
+	return p.act.Desired(time.Duration(now.UnixNano()), r.Current(), a, p.obs, 0, 0), nil
 }

@@ -52,7 +52,8 @@ type Policy struct {
 	// Actions[i] is the change action i asks for (one network output each): replicas
 	// (ActionMode delta) or percent of the count in force (percent).
 	Actions []int
-	// ActionMode is env.ActionDelta ("" reads as delta) or env.ActionPercent.
+	// ActionMode is env.ActionDelta ("" reads as delta), env.ActionPercent or
+	// env.ActionTarget.
 	ActionMode string
 	// Shield bounds every decision as in training (env.Shield; zero: off).
 	Shield env.Shield
@@ -179,6 +180,11 @@ func (p *Policy) Validate() error {
 	if err := p.Shield.Validate(); err != nil {
 		return fmt.Errorf("policy: %w", err)
 	}
+	if p.ActionMode == env.ActionTarget {
+		if _, err := p.Actuator(); err != nil {
+			return fmt.Errorf("policy: %w", err)
+		}
+	}
 	if z := p.Normaliser; z != nil {
 		if len(z.Mean) != in || len(z.Var) != in {
 			return fmt.Errorf("policy: normaliser: mean/var of length %d/%d for %d inputs", len(z.Mean), len(z.Var), in)
@@ -226,7 +232,7 @@ func (p *Policy) Validate() error {
 // shield, as the training environment applied them (env.Actuator). Every runner of
 // the policy (the simulator adapter, the live controller) decides through it.
 func (p *Policy) Actuator() (*env.Actuator, error) {
-	return env.NewActuator(p.ActionMode, p.Actions, p.Shield)
+	return env.NewActuator(p.ActionMode, p.Actions, p.Shield, p.Features)
 }
 
 // NumInputs is the observation length the policy takes.

@@ -328,7 +328,7 @@ func TestShieldAndActionModeRoundTrip(t *testing.T) {
 	cur := 40
 	for k := range 200 {
 		now := time.Duration(k) * 15 * time.Second
-		da, db := a.Desired(now, cur, k%7, 1, 50), b.Desired(now, cur, k%7, 1, 50)
+		da, db := a.Desired(now, cur, k%7, nil, 1, 50), b.Desired(now, cur, k%7, nil, 1, 50)
 		if da != db {
 			t.Fatalf("decision %d: %d vs %d", k, da, db)
 		}
