@@ -81,6 +81,10 @@ type Config struct {
 	// WarmStart opens every evaluation and tuning run with the demand of the window's
 	// first bucket Ready (scale.go), unless sim.initial_replicas is set. Default true.
 	WarmStart *bool `yaml:"warm_start,omitempty"`
+	// SLOLevels are the SLO-violation levels, percent of requests, at which the report
+	// reads each family's cost along its frontier (matched SLO). Default [1, 2, the
+	// target's budget 100*(1-sim.slo.target)].
+	SLOLevels []float64 `yaml:"slo_levels,omitempty"`
 
 	// file and root are where Parse read the config, for the lines of Check's errors.
 	file string
@@ -271,7 +275,7 @@ func (c *Config) Validate() error {
 			return fieldErr(fmt.Sprintf("baselines[%d]", i), "%q: no such policy", b)
 		}
 	}
-	return nil
+	return c.validateLevels()
 }
 
 func (t *TraceSpec) validate(at string) error {

@@ -3,6 +3,7 @@ package experiments
 import (
 	"fmt"
 	"math"
+	"sort"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -165,6 +166,37 @@ func (s *Sweep) validate(at, kind string) error {
 			return fieldErr(fmt.Sprintf("%s.values[%d]", at, i), "%v: duplicate", v)
 		}
 		seen[v] = true
+	}
+	return nil
+}
+
+// MatchedLevels returns the SLO levels of the matched-SLO table, percent, ascending:
+// SLOLevels, or by default 1, 2 and the SLO target's budget (100*(1-target)).
+func (c *Config) MatchedLevels() []float64 {
+	if len(c.SLOLevels) > 0 {
+		out := append([]float64(nil), c.SLOLevels...)
+		sort.Float64s(out)
+		return out
+	}
+	out := []float64{1, 2}
+	// Rounded so that a target of 0.95 reads as 5, not 5.000000000000004.
+	if b := math.Round(sloBudget(c)*1e9) / 1e9; b != 1 && b != 2 {
+		out = append(out, b)
+	}
+	sort.Float64s(out)
+	return out
+}
+
+func (c *Config) validateLevels() error {
+	seen := map[float64]bool{}
+	for i, l := range c.SLOLevels {
+		if !(l > 0 && l < 100) {
+			return fieldErr(fmt.Sprintf("slo_levels[%d]", i), "%v: must be in (0, 100) percent", l)
+		}
+		if seen[l] {
+			return fieldErr(fmt.Sprintf("slo_levels[%d]", i), "%v: duplicate", l)
+		}
+		seen[l] = true
 	}
 	return nil
 }

@@ -42,7 +42,11 @@ func (r *Results) Plots(dir string) ([]Plot, error) {
 		}
 		return nil
 	}
-	p, ok, err := r.rewardPlot(dir)
+	p, ok, err := r.frontierPlot(dir)
+	if err := add(p, err, ok); err != nil {
+		return nil, err
+	}
+	p, ok, err = r.rewardPlot(dir)
 	if err := add(p, err, ok); err != nil {
 		return nil, err
 	}
@@ -200,13 +204,61 @@ func (r *Results) rewardPlot(dir string) (Plot, bool, error) {
 	return Plot{Title: "Training reward curves", File: "reward_curves"}, true, saveOne(p, 16*vg.Centimeter, 10*vg.Centimeter, base)
 }
 
-// panels returns a grid of nPolicies panels, two columns.
-func panelGrid(n int) [][]*plot.Plot {
-	cols := 2
-	if n == 1 {
-		cols = 1
+// replicaPlot: ready replicas against demand over the test window, one row of panels
+// per policy and one column per seed, so that no seed is hidden.
+func (r *Results) replicaPlot(dir, trace string) (Plot, bool, error) {
+	pols := r.Config.Policies
+	seeds := r.Config.Seeds
+	grid := seedGrid(len(pols), len(seeds))
+	any := false
+	for i, pol := range pols {
+		for j, seed := range seeds {
+			t, err := experiments.ReadTable(r.cellFile(trace, pol.Name, seed, experiments.SplitTest, "timeline.csv"))
+			if err != nil {
+				continue
+			}
+			ts, ready, demand := t.Columns["time_s"], t.Columns["ready"], t.Columns["demand"]
+			if ts == nil || ready == nil || demand == nil {
+				continue
+			}
+			p := plot.New()
+			p.Title.Text = fmt.Sprintf("%s, seed %d", pol.Name, seed)
+			p.X.Label.Text = "time in test window (h)"
+			p.Y.Label.Text = "replicas"
+			d, s := make(plotter.XYs, len(ts)), make(plotter.XYs, len(ts))
+			ymax := 0.0
+			for k := range ts {
+				d[k] = plotter.XY{X: ts[k] / 3600, Y: demand[k]}
+				s[k] = plotter.XY{X: ts[k] / 3600, Y: ready[k]}
+				ymax = math.Max(ymax, math.Max(demand[k], ready[k]))
+			}
+			ld, _ := plotter.NewLine(d)
+			ld.Color = demandColor
+			ld.Dashes = []vg.Length{vg.Points(3), vg.Points(2)}
+			ls, _ := plotter.NewLine(s)
+			ls.Color = plotutil.Color(i)
+			ls.Width = vg.Points(1.2)
+			p.Add(plotter.NewGrid(), ld, ls)
+			if i == 0 && j == 0 {
+				p.Legend.Add("demand (needed)", ld)
+				p.Legend.Add("ready replicas", ls)
+				p.Legend.Top = true
+			}
+			p.Y.Min, p.Y.Max = 0, math.Ceil(ymax*1.3+1)
+			grid[i][j] = p
+			any = true
+		}
 	}
-	rows := (n + cols - 1) / cols
+	if !any {
+		return Plot{}, false, nil
+	}
+	name := "replicas_" + trace
+	return Plot{Title: fmt.Sprintf("Replicas against demand, trace %s, test window, every seed", trace), File: name}, true,
+		saveTiles(grid, vg.Length(len(seeds))*9*vg.Centimeter, vg.Length(len(pols))*5*vg.Centimeter, filepath.Join(dir, name))
+}
+
+// seedGrid is an empty grid of rows x cols panels.
+func seedGrid(rows, cols int) [][]*plot.Plot {
 	g := make([][]*plot.Plot, rows)
 	for i := range g {
 		g[i] = make([]*plot.Plot, cols)
@@ -214,99 +266,55 @@ func panelGrid(n int) [][]*plot.Plot {
 	return g
 }
 
-// replicaPlot: ready replicas against demand over the test window, one panel per policy.
-func (r *Results) replicaPlot(dir, trace string) (Plot, bool, error) {
-	pols := r.Config.Policies
-	seed := r.Config.Seeds[0]
-	grid := panelGrid(len(pols))
-	any := false
-	for i, pol := range pols {
-		t, err := experiments.ReadTable(r.cellFile(trace, pol.Name, seed, experiments.SplitTest, "timeline.csv"))
-		if err != nil {
-			continue
-		}
-		ts, ready, demand := t.Columns["time_s"], t.Columns["ready"], t.Columns["demand"]
-		if ts == nil || ready == nil || demand == nil {
-			continue
-		}
-		p := plot.New()
-		p.Title.Text = pol.Name
-		p.X.Label.Text = "time in test window (h)"
-		p.Y.Label.Text = "replicas"
-		d, s := make(plotter.XYs, len(ts)), make(plotter.XYs, len(ts))
-		ymax := 0.0
-		for k := range ts {
-			d[k] = plotter.XY{X: ts[k] / 3600, Y: demand[k]}
-			s[k] = plotter.XY{X: ts[k] / 3600, Y: ready[k]}
-			ymax = math.Max(ymax, math.Max(demand[k], ready[k]))
-		}
-		ld, _ := plotter.NewLine(d)
-		ld.Color = demandColor
-		ld.Dashes = []vg.Length{vg.Points(3), vg.Points(2)}
-		ls, _ := plotter.NewLine(s)
-		ls.Color = plotutil.Color(i)
-		ls.Width = vg.Points(1.2)
-		p.Add(plotter.NewGrid(), ld, ls)
-		p.Legend.Add("demand (needed)", ld)
-		p.Legend.Add("ready replicas", ls)
-		p.Legend.Top = true
-		p.Y.Min, p.Y.Max = 0, math.Ceil(ymax*1.4+1)
-		grid[i/len(grid[0])][i%len(grid[0])] = p
-		any = true
-	}
-	if !any {
-		return Plot{}, false, nil
-	}
-	name := "replicas_" + trace
-	h := vg.Length(len(grid)) * 6 * vg.Centimeter
-	return Plot{Title: fmt.Sprintf("Replicas against demand, trace %s, test window, seed %d", trace, seed), File: name}, true,
-		saveTiles(grid, 24*vg.Centimeter, h, filepath.Join(dir, name))
-}
-
-// latencyPlot: p95 response time per control interval against the SLO, one panel per policy.
+// latencyPlot: p95 response time per control interval against the SLO, one row of
+// panels per policy and one column per seed.
 func (r *Results) latencyPlot(dir, trace string) (Plot, bool, error) {
 	pols := r.Config.Policies
-	seed := r.Config.Seeds[0]
+	seeds := r.Config.Seeds
 	slo := r.sloLatency()
-	grid := panelGrid(len(pols))
+	grid := seedGrid(len(pols), len(seeds))
 	any := false
 	ymin, ymax := math.Inf(1), slo
 	for i, pol := range pols {
-		t, err := experiments.ReadTable(r.cellFile(trace, pol.Name, seed, experiments.SplitTest, "timeline.csv"))
-		if err != nil {
-			continue
-		}
-		ts, p95 := t.Columns["time_s"], t.Columns["p95_s"]
-		if ts == nil || p95 == nil {
-			continue
-		}
-		var xy plotter.XYs
-		for k := range ts {
-			if p95[k] > 0 && !math.IsNaN(p95[k]) {
-				xy = append(xy, plotter.XY{X: ts[k] / 3600, Y: p95[k]})
-				ymin, ymax = math.Min(ymin, p95[k]), math.Max(ymax, p95[k])
+		for j, seed := range seeds {
+			t, err := experiments.ReadTable(r.cellFile(trace, pol.Name, seed, experiments.SplitTest, "timeline.csv"))
+			if err != nil {
+				continue
 			}
+			ts, p95 := t.Columns["time_s"], t.Columns["p95_s"]
+			if ts == nil || p95 == nil {
+				continue
+			}
+			var xy plotter.XYs
+			for k := range ts {
+				if p95[k] > 0 && !math.IsNaN(p95[k]) {
+					xy = append(xy, plotter.XY{X: ts[k] / 3600, Y: p95[k]})
+					ymin, ymax = math.Min(ymin, p95[k]), math.Max(ymax, p95[k])
+				}
+			}
+			if len(xy) == 0 {
+				continue
+			}
+			p := plot.New()
+			p.Title.Text = fmt.Sprintf("%s, seed %d", pol.Name, seed)
+			p.X.Label.Text = "time in test window (h)"
+			p.Y.Label.Text = "p95 latency (s, log)"
+			p.Y.Scale = plot.LogScale{}
+			p.Y.Tick.Marker = decadeTicks{}
+			l, _ := plotter.NewLine(xy)
+			l.Color = plotutil.Color(i)
+			sl, _ := plotter.NewLine(plotter.XYs{{X: xy[0].X, Y: slo}, {X: xy[len(xy)-1].X, Y: slo}})
+			sl.Color = sloColor
+			sl.Dashes = []vg.Length{vg.Points(4), vg.Points(2)}
+			p.Add(plotter.NewGrid(), l, sl)
+			if i == 0 && j == 0 {
+				p.Legend.Add("p95 per interval", l)
+				p.Legend.Add(fmt.Sprintf("SLO %.3g s", slo), sl)
+				p.Legend.Top = true
+			}
+			grid[i][j] = p
+			any = true
 		}
-		if len(xy) == 0 {
-			continue
-		}
-		p := plot.New()
-		p.Title.Text = pol.Name
-		p.X.Label.Text = "time in test window (h)"
-		p.Y.Label.Text = "p95 latency (s, log)"
-		p.Y.Scale = plot.LogScale{}
-		p.Y.Tick.Marker = decadeTicks{}
-		l, _ := plotter.NewLine(xy)
-		l.Color = plotutil.Color(i)
-		sl, _ := plotter.NewLine(plotter.XYs{{X: xy[0].X, Y: slo}, {X: xy[len(xy)-1].X, Y: slo}})
-		sl.Color = sloColor
-		sl.Dashes = []vg.Length{vg.Points(4), vg.Points(2)}
-		p.Add(plotter.NewGrid(), l, sl)
-		p.Legend.Add("p95 per interval", l)
-		p.Legend.Add(fmt.Sprintf("SLO %.3g s", slo), sl)
-		p.Legend.Top = true
-		grid[i/len(grid[0])][i%len(grid[0])] = p
-		any = true
 	}
 	if !any {
 		return Plot{}, false, nil
@@ -319,9 +327,79 @@ func (r *Results) latencyPlot(dir, trace string) (Plot, bool, error) {
 		}
 	}
 	name := "p95_" + trace
-	h := vg.Length(len(grid)) * 6 * vg.Centimeter
-	return Plot{Title: fmt.Sprintf("p95 latency against the SLO, trace %s, test window, seed %d", trace, seed), File: name}, true,
-		saveTiles(grid, 24*vg.Centimeter, h, filepath.Join(dir, name))
+	return Plot{Title: fmt.Sprintf("p95 latency against the SLO, trace %s, test window, every seed", trace), File: name}, true,
+		saveTiles(grid, vg.Length(len(seeds))*9*vg.Centimeter, vg.Length(len(pols))*5*vg.Centimeter, filepath.Join(dir, name))
+}
+
+// frontierPlot: every family's cost against SLO violations on the test windows, each
+// variant at its mean over seeds (of the mean over traces), the family's points joined
+// along its envelope, and the matched SLO levels as vertical lines.
+func (r *Results) frontierPlot(dir string) (Plot, bool, error) {
+	p := plot.New()
+	p.Title.Text = "Cost-against-SLO frontiers, test windows (mean over seeds)"
+	p.X.Label.Text = "SLO violations (% of requests, log)"
+	p.Y.Label.Text = "cost (replica-hours, mean over traces)"
+	const floor = 0.01 // percent: where 0 violations are drawn on the log axis
+	xmin, xmax, ymin, ymax := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
+	any := false
+	for i, fam := range r.Families() {
+		var pts []FrontierPoint
+		for _, v := range fam {
+			c := r.Figure(v.Spec.Name, experiments.SplitTest, "cost").Mean
+			vi := r.Figure(v.Spec.Name, experiments.SplitTest, "slo_violations").Mean
+			if math.IsNaN(c) || math.IsNaN(vi) {
+				continue
+			}
+			pts = append(pts, FrontierPoint{Variant: v.Spec.Name, Violations: math.Max(vi, floor), Cost: c})
+		}
+		if len(pts) == 0 {
+			continue
+		}
+		any = true
+		var xy, exy plotter.XYs
+		for _, pt := range pts {
+			xy = append(xy, plotter.XY{X: pt.Violations, Y: pt.Cost})
+			xmin, xmax = math.Min(xmin, pt.Violations), math.Max(xmax, pt.Violations)
+			ymin, ymax = math.Min(ymin, pt.Cost), math.Max(ymax, pt.Cost)
+		}
+		for _, pt := range Envelope(pts) {
+			exy = append(exy, plotter.XY{X: pt.Violations, Y: pt.Cost})
+		}
+		sc, err := plotter.NewScatter(xy)
+		if err != nil {
+			return Plot{}, false, err
+		}
+		sc.GlyphStyle.Color = plotutil.Color(i)
+		sc.GlyphStyle.Shape = plotutil.Shape(i)
+		sc.GlyphStyle.Radius = vg.Points(3)
+		p.Add(sc)
+		if len(exy) > 1 {
+			l, _ := plotter.NewLine(exy)
+			l.Color = plotutil.Color(i)
+			p.Add(l)
+			p.Legend.Add(fam[0].Family, l, sc)
+		} else {
+			p.Legend.Add(fam[0].Family, sc)
+		}
+	}
+	if !any {
+		return Plot{}, false, nil
+	}
+	xlo, xhi := math.Min(xmin, 0.5)/1.5, math.Max(xmax, 5)*1.5
+	for _, L := range r.SLOLevels() {
+		l, _ := plotter.NewLine(plotter.XYs{{X: L, Y: ymin * 0.95}, {X: L, Y: ymax * 1.05}})
+		l.Color = sloColor
+		l.Dashes = []vg.Length{vg.Points(4), vg.Points(2)}
+		p.Add(l)
+	}
+	p.Add(plotter.NewGrid())
+	p.X.Scale = plot.LogScale{}
+	p.X.Tick.Marker = decadeTicks{}
+	p.X.Min, p.X.Max = xlo, xhi
+	p.Y.Min, p.Y.Max = ymin*0.95, ymax*1.05
+	p.Legend.Top = true
+	return Plot{Title: "Cost-against-SLO frontiers (dashed: the matched SLO levels)", File: "frontier"}, true,
+		saveOne(p, 20*vg.Centimeter, 14*vg.Centimeter, filepath.Join(dir, "frontier"))
 }
 
 type labelledXYs struct {

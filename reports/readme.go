@@ -38,12 +38,22 @@ func UpdateReadme(readme, dir, figDir string) error {
 	if err != nil {
 		return fmt.Errorf("readme: figures directory: %w", err)
 	}
-	body, err := readmeSection(string(rep), filepath.ToSlash(rel))
+	full := string(rep)
+	head, _, cut := strings.Cut(full, ReadmeCut)
+	body, err := readmeSection(head, filepath.ToSlash(rel))
 	if err != nil {
 		return fmt.Errorf("readme: %s: %w", filepath.Join(dir, "report", "REPORT.md"), err)
 	}
 	if err := copyFigures(filepath.Join(dir, "report"), figDir, body); err != nil {
 		return err
+	}
+	if cut {
+		// The section is the report's lead; the whole report goes beside the figures.
+		link := filepath.ToSlash(filepath.Join(rel, "REPORT.md"))
+		body = strings.TrimRight(body, "\n") + "\n\nThe full report, with every table and every seed's timelines: [" + link + "](" + link + ").\n\n"
+		if err := copyReport(filepath.Join(dir, "report"), figDir, full); err != nil {
+			return err
+		}
 	}
 	var out bytes.Buffer
 	out.Write(old[:b+len(ReadmeBegin)])
@@ -93,4 +103,27 @@ func copyFigures(repDir, figDir, section string) error {
 		}
 	}
 	return nil
+}
+
+// copyReport writes the full report into figDir (the SVG links and the README cut
+// dropped) with every PNG it shows.
+func copyReport(repDir, figDir, report string) error {
+	var b strings.Builder
+	for _, l := range strings.Split(report, "\n") {
+		if strings.HasPrefix(l, "(SVG: ") || l == ReadmeCut {
+			continue
+		}
+		b.WriteString(l)
+		b.WriteString("\n")
+	}
+	for _, m := range imageRef.FindAllStringSubmatch(report, -1) {
+		data, err := os.ReadFile(filepath.Join(repDir, m[2]))
+		if err != nil {
+			return fmt.Errorf("readme: figure: %w", err)
+		}
+		if err := writeFile(filepath.Join(figDir, m[2]), data); err != nil {
+			return err
+		}
+	}
+	return writeFile(filepath.Join(figDir, "REPORT.md"), []byte(strings.TrimRight(b.String(), "\n")+"\n"))
 }

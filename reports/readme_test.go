@@ -40,6 +40,34 @@ func TestUpdateReadme(t *testing.T) {
 	}
 }
 
+func TestUpdateReadmeCutsAtTheLead(t *testing.T) {
+	root := t.TempDir()
+	res := filepath.Join(root, "results")
+	rep := filepath.Join(res, "report")
+	must(t, os.MkdirAll(rep, 0o755))
+	report := "# Experiment x\n\n## Lead\n\n![F](frontier.png)\n\n(SVG: [frontier.svg](frontier.svg))\n\n" + ReadmeCut + "\n\n## Rest\n\n![T](timeline.png)\n"
+	must(t, os.WriteFile(filepath.Join(rep, "REPORT.md"), []byte(report), 0o644))
+	must(t, os.WriteFile(filepath.Join(rep, "frontier.png"), []byte("F"), 0o644))
+	must(t, os.WriteFile(filepath.Join(rep, "timeline.png"), []byte("T"), 0o644))
+	readme := filepath.Join(root, "README.md")
+	must(t, os.WriteFile(readme, []byte(ReadmeBegin+"\n"+ReadmeEnd+"\n"), 0o644))
+	if err := UpdateReadme(readme, res, filepath.Join(root, "docs", "bench")); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(readme)
+	want := ReadmeBegin + "\n### Lead\n\n![F](docs/bench/frontier.png)\n\nThe full report, with every table and every seed's timelines: [docs/bench/REPORT.md](docs/bench/REPORT.md).\n\n" + ReadmeEnd + "\n"
+	if string(got) != want {
+		t.Fatalf("README:\n%s\nwant:\n%s", got, want)
+	}
+	full, err := os.ReadFile(filepath.Join(root, "docs", "bench", "REPORT.md"))
+	if err != nil || strings.Contains(string(full), "SVG") || strings.Contains(string(full), ReadmeCut) || !strings.Contains(string(full), "## Rest") {
+		t.Fatalf("full report copy: %v\n%s", err, full)
+	}
+	if b, err := os.ReadFile(filepath.Join(root, "docs", "bench", "timeline.png")); err != nil || string(b) != "T" {
+		t.Fatalf("the full report's figure not copied: %q, %v", b, err)
+	}
+}
+
 func TestUpdateReadmeWithoutMarkers(t *testing.T) {
 	root := t.TempDir()
 	rep := filepath.Join(root, "results", "report")

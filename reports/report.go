@@ -101,6 +101,9 @@ var testColumns = []struct{ head, metric string }{
 	{"under-prov. s", "under_provision_seconds"},
 }
 
+// worstColumns are the figures shown with their worst seed beside the mean.
+var worstColumns = map[string]bool{"slo_violations": true, "cost": true, "scaling_actions": true}
+
 func (r *Results) stat(policy, split, metric string) Stat {
 	if metric == "cost_vs_oracle" {
 		return r.CostVsOracle(policy, split)
@@ -112,14 +115,18 @@ func (r *Results) stat(policy, split, metric string) Stat {
 func (r *Results) Tables(h *Headline) []Table {
 	var out []Table
 	if len(h.Candidates) > 0 {
-		t := Table{Title: fmt.Sprintf("Selection of the learned policy on the validation windows (SLO budget: at most %.3g%% violations)", h.SLOBudget),
-			Head: []string{"policy", "kind", "SLO viol. %", "cost (replica-h)", "meets SLO", "chosen"}}
+		t := Table{Title: fmt.Sprintf("Selection of the learned policy on the validation windows (eligible: every seed within %.3g%% violations and at most %gx the oracle's scaling actions on every validation window)", h.SLOBudget, float64(MaxActionsVsOracle)),
+			Head: []string{"policy", "kind", "SLO viol. %", "cost (replica-h)", "eligible", "chosen", "failed seeds and why"}}
 		for _, c := range h.Candidates {
 			chosen := ""
 			if c.Policy == h.Winner {
 				chosen = "yes"
 			}
-			t.Rows = append(t.Rows, []string{c.Policy, c.Kind, FormatStat(c.SLOViolations), FormatStat(c.Cost), yesNo(c.Qualified), chosen})
+			why := ""
+			if len(c.Failures) > 0 {
+				why = strings.Join(c.Failures, "; ")
+			}
+			t.Rows = append(t.Rows, []string{c.Policy, c.Kind, FormatStat(c.SLOViolations), FormatStat(c.Cost), yesNo(c.Qualified), chosen, why})
 		}
 		out = append(out, t)
 	}
@@ -131,7 +138,7 @@ func (r *Results) Tables(h *Headline) []Table {
 		}
 		out = append(out, t)
 	}
-	t := Table{Title: fmt.Sprintf("All policies on the test windows (mean ± 95%% CI over %d seeds, traces averaged)", len(r.Config.Seeds)),
+	t := Table{Title: fmt.Sprintf("All policies on the test windows (mean ± 95%% CI over %d seeds, traces averaged; worst seed in brackets)", len(r.Config.Seeds)),
 		Head: []string{"policy", "kind"}}
 	for _, c := range testColumns {
 		t.Head = append(t.Head, c.head)
@@ -139,7 +146,13 @@ func (r *Results) Tables(h *Headline) []Table {
 	for _, p := range r.Config.Policies {
 		row := []string{p.Name, p.Kind}
 		for _, c := range testColumns {
-			row = append(row, FormatStat(r.stat(p.Name, experiments.SplitTest, c.metric)))
+			cell := FormatStat(r.stat(p.Name, experiments.SplitTest, c.metric))
+			if worstColumns[c.metric] {
+				if w, ws := r.WorstSeed(p.Name, experiments.SplitTest, c.metric); !math.IsNaN(w) {
+					cell += fmt.Sprintf(" (%.3g, seed %d)", w, ws)
+				}
+			}
+			row = append(row, cell)
 		}
 		t.Rows = append(t.Rows, row)
 	}
@@ -230,15 +243,38 @@ func Build(dir string, term io.Writer) error {
 	} else if err != nil {
 		return err
 	}
-	var hc bytes.Buffer
+	var hc, fc, mc bytes.Buffer
 	if err := r.WriteHeadlineCSV(&hc, h); err != nil {
 		return err
 	}
-	if err := writeFile(filepath.Join(dir, "headline.csv"), hc.Bytes()); err != nil {
+	ms := r.MatchedSLO(experiments.SplitTest)
+	if err := r.WriteFrontierCSV(&fc); err != nil {
 		return err
 	}
+	if err := WriteMatchedCSV(&mc, ms); err != nil {
+		return err
+	}
+	for _, f := range []struct {
+		name string
+		data []byte
+	}{{"headline.csv", hc.Bytes()}, {"frontier.csv", fc.Bytes()}, {"matched_slo.csv", mc.Bytes()}} {
+		if err := writeFile(filepath.Join(dir, f.name), f.data); err != nil {
+			return err
+		}
+	}
+	lead := []Table{r.matchedTable(ms), r.complianceTable(h)}
 	tables := r.Tables(h)
 	if term != nil {
+		for _, t := range lead {
+			if err := t.Terminal(term); err != nil {
+				return err
+			}
+			fmt.Fprintln(term)
+		}
+		for _, l := range r.cheapestLines(ms) {
+			fmt.Fprintln(term, l)
+		}
+		fmt.Fprintln(term)
 		for _, t := range tables {
 			if strings.HasPrefix(t.Title, "Trace ") {
 				continue // per-trace tables are in the report only
@@ -266,11 +302,14 @@ func Build(dir string, term io.Writer) error {
 		return err
 	}
 	var md bytes.Buffer
-	r.markdown(&md, h, tables, plots)
+	r.markdown(&md, h, ms, lead, tables, plots)
 	return writeFile(filepath.Join(repDir, "REPORT.md"), md.Bytes())
 }
 
-func (r *Results) markdown(w io.Writer, h *Headline, tables []Table, plots []Plot) {
+// ReadmeCut is the line of REPORT.md after which the README's generated section stops.
+const ReadmeCut = "<!-- readme:end -->"
+
+func (r *Results) markdown(w io.Writer, h *Headline, ms []Matched, lead, tables []Table, plots []Plot) {
 	cfg := r.Config
 	fmt.Fprintf(w, "# Experiment %s\n\n", cfg.Name)
 	var tn []string
@@ -282,7 +321,26 @@ func (r *Results) markdown(w io.Writer, h *Headline, tables []Table, plots []Plo
 		pn = append(pn, fmt.Sprintf("%s (%s)", p.Name, p.Kind))
 	}
 	fmt.Fprintf(w, "Traces: %s. Policies: %s. Seeds: %v.\n\n", strings.Join(tn, ", "), strings.Join(pn, ", "), cfg.Seeds)
-	fmt.Fprintln(w, "## Headline")
+	fmt.Fprintln(w, "## Cost at matched SLO")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Each family (a policy and its knob sweep) is read along its cost-against-SLO frontier on the test windows at common SLO levels: the cost of the cheapest operating point of that family that keeps SLO violations at the level (Method, below). The oracle is the floor; a family that does not reach a level on every seed is \"not reached\".")
+	fmt.Fprintln(w)
+	for _, l := range r.cheapestLines(ms) {
+		fmt.Fprintf(w, "- %s\n", l)
+	}
+	fmt.Fprintln(w)
+	for _, t := range lead {
+		fmt.Fprintf(w, "### %s\n\n", t.Title)
+		t.Markdown(w)
+	}
+	for _, p := range plots {
+		if p.File == "frontier" {
+			fmt.Fprintf(w, "![%s](%s)\n\n(SVG: [%s](%s))\n\n", p.Title, p.File+".png", p.File+".svg", p.File+".svg")
+		}
+	}
+	fmt.Fprintln(w, ReadmeCut)
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "## Learned policy against the baselines")
 	fmt.Fprintln(w)
 	if h.Winner != "" {
 		fmt.Fprintf(w, "The learned policy is chosen on the validation windows only: the lowest cost among learned policies whose SLO violations are at most %.3g%% (the SLO target). Chosen: **%s**", h.SLOBudget, h.Winner)
@@ -315,11 +373,17 @@ func (r *Results) markdown(w io.Writer, h *Headline, tables []Table, plots []Plo
 		fmt.Fprintln(w, "## Plots")
 		fmt.Fprintln(w)
 		for _, p := range plots {
+			if p.File == "frontier" {
+				continue // in the headline
+			}
 			fmt.Fprintf(w, "### %s\n\n![%s](%s)\n\n(SVG: [%s](%s))\n\n", p.Title, p.Title, p.File+".png", p.File+".svg", p.File+".svg")
 		}
 	}
 	fmt.Fprint(w, `## Method
 
+- **Cost at matched SLO.** For each family (a configured policy plus the values of its sweep) and each seed, every variant is one point (SLO violations, cost), each the mean over the traces' test windows of that seed. The family's frontier for the seed is the lower monotone envelope of its points: sorted by violations, the points that no other point beats on both figures (fewer or equal violations at lower cost). The cost at SLO level L is read on that envelope by straight-line interpolation between the two envelope points whose violations bracket L; at or beyond the envelope's cheapest point it is that point's cost (it already meets L). Below the envelope's fewest-violations point there is no extrapolation: the seed does not reach L. A family's cost at L is the mean and 95% CI over seeds, with the worst (highest) seed beside it, and only when every seed reaches L; otherwise it is reported as not reached, with the number of seeds that do. The cheapest family at L is the one with the lowest mean among those that reach it, the oracle (the floor) aside; "x oracle" is the family's mean over the oracle family's mean at L. Levels: slo_levels in the config (default 1%, 2% and the target's budget).
+- **Per-trace compliance** flags a policy with ✗ on a trace when any seed's test window breaks the SLO target there.
+- **Eligibility of a learned policy**: every seed must meet the SLO target on every validation window and make at most 3x the oracle's scaling actions on it; the report lists each seed that failed and why. Among eligible learned policies (and sweep values) the cheapest on validation is chosen.
 - Every figure is a mean over seeds of the mean over traces, with the half-width of a 95% confidence interval from Student's t with n-1 degrees of freedom (n = number of seeds).
 - Improvements are paired by seed: for each seed, 100·(B − L)/B with B and L the baseline's and the learned policy's figure averaged over the traces (the ratio of the means, so that a trace where the baseline figure is near 0 cannot dominate), then averaged over seeds. Differences in points are learned minus baseline, per trace and seed, averaged likewise.
 - All policies on a given trace, seed and window see the same simulated arrivals (the simulator seed derives from seed, trace and window only).

@@ -181,7 +181,7 @@ func TestHeadlineNobodyQualifies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if h.Winner != "ppo" || h.Qualified || len(h.Notes) == 0 || !strings.Contains(h.Notes[0], "No learned policy met the SLO") {
+	if h.Winner != "ppo" || h.Qualified || len(h.Notes) == 0 || !strings.Contains(h.Notes[0], "No learned policy is eligible") {
 		t.Errorf("winner %q qualified %v notes %v", h.Winner, h.Qualified, h.Notes)
 	}
 }

@@ -1,0 +1,399 @@
+package reports
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strconv"
+
+	"github.com/intelliscale/intelliscale/experiments"
+)
+
+// A family is one configured policy with its sweep variants (experiments.Variants):
+// the points of its cost-against-SLO frontier.
+
+// FrontierPoint is one operating point of a family: SLO violations (percent) and
+// cost, each the mean over the traces of one seed's windows.
+type FrontierPoint struct {
+	Variant          string
+	Violations, Cost float64
+	ScalingActions   float64
+}
+
+// Envelope returns the lower monotone envelope of pts: the points no other point
+// dominates (as few or fewer violations at a lower cost), sorted by violations
+// ascending, so that cost strictly decreases along it. Points with undefined figures
+// are left out. Ties in violations keep the cheaper point.
+func Envelope(pts []FrontierPoint) []FrontierPoint {
+	var ok []FrontierPoint
+	for _, p := range pts {
+		if !math.IsNaN(p.Violations) && !math.IsNaN(p.Cost) && !math.IsInf(p.Violations, 0) && !math.IsInf(p.Cost, 0) {
+			ok = append(ok, p)
+		}
+	}
+	sort.SliceStable(ok, func(i, j int) bool {
+		if ok[i].Violations != ok[j].Violations {
+			return ok[i].Violations < ok[j].Violations
+		}
+		return ok[i].Cost < ok[j].Cost
+	})
+	var env []FrontierPoint
+	for _, p := range ok {
+		if len(env) == 0 || p.Cost < env[len(env)-1].Cost {
+			env = append(env, p)
+		}
+	}
+	return env
+}
+
+// CostAt is the cost of a family at SLO level (percent of requests) on its envelope
+// env (Envelope's output): the least cost at which the family's frontier keeps
+// violations at or below level. Between two envelope points it is the straight line
+// joining them (piecewise-linear interpolation); at or beyond the envelope's last
+// (cheapest) point it is that point's cost, which already meets the level. Below the
+// envelope's first point the family does not reach the level: ok is false (no
+// extrapolation).
+func CostAt(env []FrontierPoint, level float64) (cost float64, ok bool) {
+	if len(env) == 0 || level < env[0].Violations {
+		return math.NaN(), false
+	}
+	for i := 1; i < len(env); i++ {
+		a, b := env[i-1], env[i]
+		if level < b.Violations {
+			f := (level - a.Violations) / (b.Violations - a.Violations)
+			return a.Cost + f*(b.Cost-a.Cost), true
+		}
+	}
+	return env[len(env)-1].Cost, true
+}
+
+// Families lists the configured policies (families) with their variants.
+func (r *Results) Families() [][]experiments.Variant {
+	var out [][]experiments.Variant
+	idx := map[string]int{}
+	for _, v := range experiments.Variants(r.Config) {
+		i, ok := idx[v.Family]
+		if !ok {
+			i = len(out)
+			idx[v.Family] = i
+			out = append(out, nil)
+		}
+		out[i] = append(out[i], v)
+	}
+	return out
+}
+
+// seedPoints returns a family's points for one seed on split: each variant's SLO
+// violations, cost and scaling actions averaged over the traces.
+func (r *Results) seedPoints(fam []experiments.Variant, split string, seed uint64) []FrontierPoint {
+	var pts []FrontierPoint
+	for _, v := range fam {
+		mean := func(metric string) float64 {
+			var xs []float64
+			for _, t := range r.Config.Traces {
+				xs = append(xs, r.value(v.Spec.Name, split, seed, t.Name, metric))
+			}
+			if !allFinite(xs) {
+				return math.NaN() // a trace missing would bias the mean
+			}
+			return meanFinite(xs)
+		}
+		pts = append(pts, FrontierPoint{Variant: v.Spec.Name, Violations: mean("slo_violations"), Cost: mean("cost"), ScalingActions: mean("scaling_actions")})
+	}
+	return pts
+}
+
+func allFinite(xs []float64) bool {
+	for _, x := range xs {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return false
+		}
+	}
+	return len(xs) > 0
+}
+
+// Matched is a family's cost at one SLO level on the test windows.
+type Matched struct {
+	Policy string
+	Level  float64 // percent of requests
+	// Cost is the mean and 95% CI over the seeds of the per-seed interpolated cost;
+	// undefined unless every seed reaches the level.
+	Cost Stat
+	// Worst is the highest per-seed cost and WorstSeed its seed.
+	Worst     float64
+	WorstSeed uint64
+	// Reached counts the seeds whose frontier reaches the level, of Seeds.
+	Reached, Seeds int
+	// VsOracle is Cost.Mean over the oracle family's mean cost at the level (NaN
+	// without an oracle or when either is undefined).
+	VsOracle float64
+}
+
+// OK reports whether every seed reaches the level.
+func (m Matched) OK() bool { return m.Seeds > 0 && m.Reached == m.Seeds }
+
+// SLOLevels are the levels the matched-SLO table is read at, percent.
+func (r *Results) SLOLevels() []float64 { return r.Config.MatchedLevels() }
+
+// MatchedSLO interpolates every family's cost at every SLO level on split, per seed
+// (CostAt on that seed's Envelope), then takes the mean, CI and worst over seeds.
+func (r *Results) MatchedSLO(split string) []Matched {
+	var out []Matched
+	oracle := map[float64]float64{}
+	for _, fam := range r.Families() {
+		envs := make([][]FrontierPoint, len(r.Config.Seeds))
+		for i, s := range r.Config.Seeds {
+			envs[i] = Envelope(r.seedPoints(fam, split, s))
+		}
+		for _, L := range r.SLOLevels() {
+			m := Matched{Policy: fam[0].Family, Level: L, Seeds: len(r.Config.Seeds), Worst: math.NaN(), VsOracle: math.NaN()}
+			var costs []float64
+			for i, s := range r.Config.Seeds {
+				c, ok := CostAt(envs[i], L)
+				if !ok {
+					continue
+				}
+				m.Reached++
+				costs = append(costs, c)
+				if math.IsNaN(m.Worst) || c > m.Worst {
+					m.Worst, m.WorstSeed = c, s
+				}
+			}
+			m.Cost = Stat{Mean: math.NaN(), CI: math.NaN()}
+			if m.OK() {
+				m.Cost = MeanCI(costs)
+			}
+			if fam[0].Spec.Kind == experiments.KindOracle && m.OK() {
+				if _, seen := oracle[L]; !seen {
+					oracle[L] = m.Cost.Mean
+				}
+			}
+			out = append(out, m)
+		}
+	}
+	for i := range out {
+		if o, ok := oracle[out[i].Level]; ok && out[i].OK() && o > 0 {
+			out[i].VsOracle = out[i].Cost.Mean / o
+		}
+	}
+	return out
+}
+
+// Cheapest returns, for each SLO level, the family other than the oracle with the
+// lowest mean matched cost among those reaching the level on every seed ("" when
+// none does).
+func Cheapest(ms []Matched, kinds map[string]string) map[float64]string {
+	best := map[float64]string{}
+	cost := map[float64]float64{}
+	for _, m := range ms {
+		if !m.OK() || kinds[m.Policy] == experiments.KindOracle {
+			continue
+		}
+		if c, ok := cost[m.Level]; !ok || m.Cost.Mean < c {
+			best[m.Level], cost[m.Level] = m.Policy, m.Cost.Mean
+		}
+	}
+	return best
+}
+
+// WriteFrontierCSV writes frontier.csv: one row per family variant, trace, seed and
+// evaluation window with its SLO violations, cost and scaling actions.
+func (r *Results) WriteFrontierCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"policy", "variant", "knob", "value", "trace", "seed", "window", "slo_violations", "cost", "scaling_actions"})
+	for _, fam := range r.Families() {
+		for _, v := range fam {
+			for _, split := range r.Config.Eval {
+				for _, t := range r.Config.Traces {
+					for _, s := range r.Config.Seeds {
+						viol := r.value(v.Spec.Name, split, s, t.Name, "slo_violations")
+						if math.IsNaN(viol) {
+							continue
+						}
+						cw.Write([]string{v.Family, v.Spec.Name, v.Param, experiments.FormatFloat(v.Value), t.Name, strconv.FormatUint(s, 10), split,
+							experiments.FormatFloat(viol), experiments.FormatFloat(r.value(v.Spec.Name, split, s, t.Name, "cost")),
+							experiments.FormatFloat(r.value(v.Spec.Name, split, s, t.Name, "scaling_actions"))})
+					}
+				}
+			}
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// WriteMatchedCSV writes matched_slo.csv: each family's cost at each SLO level on the
+// test windows (empty cost when not every seed reaches it).
+func WriteMatchedCSV(w io.Writer, ms []Matched) error {
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"policy", "slo_level", "cost_mean", "cost_ci", "seeds", "seeds_reached", "worst_seed_cost", "worst_seed", "cost_vs_oracle"})
+	f := func(x float64) string {
+		if math.IsNaN(x) {
+			return ""
+		}
+		return experiments.FormatFloat(x)
+	}
+	for _, m := range ms {
+		ws := ""
+		if !math.IsNaN(m.Worst) {
+			ws = strconv.FormatUint(m.WorstSeed, 10)
+		}
+		cw.Write([]string{m.Policy, experiments.FormatFloat(m.Level), f(m.Cost.Mean), f(m.Cost.CI), strconv.Itoa(m.Seeds), strconv.Itoa(m.Reached), f(m.Worst), ws, f(m.VsOracle)})
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// matchedTable renders the matched-SLO figures: one row per family, one column per level.
+func (r *Results) matchedTable(ms []Matched) Table {
+	levels := r.SLOLevels()
+	t := Table{Title: fmt.Sprintf("Cost at matched SLO, test windows (replica-hours, mean over traces; mean ± 95%% CI over %d seeds, worst seed in brackets)", len(r.Config.Seeds)),
+		Head: []string{"policy"}}
+	for _, L := range levels {
+		t.Head = append(t.Head, fmt.Sprintf("at %.3g%% violations", L))
+	}
+	t.Head = append(t.Head, "scaling actions at the cheapest point")
+	kinds := map[string]string{}
+	for _, p := range r.Config.Policies {
+		kinds[p.Name] = p.Kind
+	}
+	best := Cheapest(ms, kinds)
+	byPol := map[string]map[float64]Matched{}
+	for _, m := range ms {
+		if byPol[m.Policy] == nil {
+			byPol[m.Policy] = map[float64]Matched{}
+		}
+		byPol[m.Policy][m.Level] = m
+	}
+	for _, fam := range r.Families() {
+		name := fam[0].Family
+		row := []string{name}
+		for _, L := range levels {
+			m := byPol[name][L]
+			cell := ""
+			switch {
+			case m.OK():
+				cell = fmt.Sprintf("%s (%.3g)", FormatStat(m.Cost), m.Worst)
+				if best[L] == name {
+					cell = "**" + cell + "** cheapest"
+				}
+				if !math.IsNaN(m.VsOracle) && kinds[name] != experiments.KindOracle {
+					cell += fmt.Sprintf(", %.2fx oracle", m.VsOracle)
+				}
+			case m.Reached > 0:
+				cell = fmt.Sprintf("not reached (%d of %d seeds)", m.Reached, m.Seeds)
+			default:
+				cell = "not reached"
+			}
+			row = append(row, cell)
+		}
+		row = append(row, r.cheapestActions(fam))
+		t.Rows = append(t.Rows, row)
+	}
+	return t
+}
+
+// cheapestActions is the scaling actions (mean over seeds, worst seed) of the family's
+// variant with the lowest mean test cost among those meeting the SLO target on the
+// mean, as a reading of how much a family flaps where it is cheap.
+func (r *Results) cheapestActions(fam []experiments.Variant) string {
+	budget := 100 * (1 - sloTarget(r.Config))
+	best, bc := "", math.Inf(1)
+	for _, v := range fam {
+		c := r.Figure(v.Spec.Name, experiments.SplitTest, "cost").Mean
+		if r.Figure(v.Spec.Name, experiments.SplitTest, "slo_violations").Mean <= budget && c < bc {
+			best, bc = v.Spec.Name, c
+		}
+	}
+	if best == "" {
+		return "n/a (no point meets the target)"
+	}
+	s := r.Figure(best, experiments.SplitTest, "scaling_actions")
+	w, _ := r.WorstSeed(best, experiments.SplitTest, "scaling_actions")
+	return fmt.Sprintf("%.0f (%.0f) [%s]", s.Mean, w, best)
+}
+
+// WorstSeed is the highest per-seed value (mean over traces) of a metric and its seed.
+func (r *Results) WorstSeed(policy, split, metric string) (float64, uint64) {
+	per := r.PerSeed(func(t string, s uint64) float64 { return r.value(policy, split, s, t, metric) })
+	w, ws := math.NaN(), uint64(0)
+	for i, x := range per {
+		if !math.IsNaN(x) && (math.IsNaN(w) || x > w) {
+			w, ws = x, r.Config.Seeds[i]
+		}
+	}
+	return w, ws
+}
+
+// cheapestLines say in words who is cheapest at each level.
+func (r *Results) cheapestLines(ms []Matched) []string {
+	kinds := map[string]string{}
+	for _, p := range r.Config.Policies {
+		kinds[p.Name] = p.Kind
+	}
+	best := Cheapest(ms, kinds)
+	var out []string
+	for _, L := range r.SLOLevels() {
+		name, ok := best[L]
+		if !ok {
+			out = append(out, fmt.Sprintf("At %.3g%% SLO violations no family but the oracle reaches the level on every seed.", L))
+			continue
+		}
+		for _, m := range ms {
+			if m.Policy == name && m.Level == L {
+				line := fmt.Sprintf("At %.3g%% SLO violations the cheapest is **%s**: %s replica-hours (worst seed %.3g, seed %d)", L, name, FormatStat(m.Cost), m.Worst, m.WorstSeed)
+				if !math.IsNaN(m.VsOracle) {
+					line += fmt.Sprintf(", %.2fx the oracle", m.VsOracle)
+				}
+				out = append(out, line+".")
+			}
+		}
+	}
+	return out
+}
+
+// complianceTable: SLO violations of every configured policy (and a chosen sweep
+// variant) on each trace's test window, mean over seeds with the worst seed, flagged
+// when any seed breaks the SLO target there.
+func (r *Results) complianceTable(h *Headline) Table {
+	budget := 100 * (1 - sloTarget(r.Config))
+	t := Table{Title: fmt.Sprintf("SLO compliance per trace, test windows (%% violations, mean over seeds, worst seed in brackets; ✗: a seed breaks the %.3g%% target)", budget),
+		Head: []string{"policy"}}
+	for _, tr := range r.Config.Traces {
+		t.Head = append(t.Head, tr.Name)
+	}
+	names := []string{}
+	for _, p := range r.Config.Policies {
+		names = append(names, p.Name)
+	}
+	if h != nil && h.Winner != "" && experiments.FamilyOf(h.Winner) != h.Winner {
+		names = append(names, h.Winner)
+	}
+	for _, name := range names {
+		row := []string{name}
+		for _, tr := range r.Config.Traces {
+			st := r.TraceFigure(name, experiments.SplitTest, tr.Name, "slo_violations")
+			if math.IsNaN(st.Mean) {
+				row = append(row, "n/a")
+				continue
+			}
+			worst, over := math.Inf(-1), 0
+			for _, s := range r.Config.Seeds {
+				v := r.value(name, experiments.SplitTest, s, tr.Name, "slo_violations")
+				worst = math.Max(worst, v)
+				if v > budget {
+					over++
+				}
+			}
+			cell := fmt.Sprintf("%.3g (%.3g)", st.Mean, worst)
+			if over > 0 {
+				cell += fmt.Sprintf(" ✗ %d/%d", over, len(r.Config.Seeds))
+			}
+			row = append(row, cell)
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	return t
+}

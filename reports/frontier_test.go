@@ -1,0 +1,200 @@
+package reports
+
+import (
+	"bytes"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/intelliscale/intelliscale/experiments"
+)
+
+func fp(v, c float64) FrontierPoint { return FrontierPoint{Violations: v, Cost: c} }
+
+func TestEnvelopeAndCostAtHandComputed(t *testing.T) {
+	// Points (violations %, cost): (0.5, 200), (1.5, 150), (1, 190) dominated? no:
+	// sorted (0.5,200) (1,190) (1.5,150) (3,160: dominated by (1.5,150)) (4,100)
+	// (4,120: same violations, dearer) (NaN: dropped).
+	pts := []FrontierPoint{fp(1.5, 150), fp(3, 160), fp(0.5, 200), fp(4, 120), fp(1, 190), fp(4, 100), fp(math.NaN(), 1)}
+	env := Envelope(pts)
+	want := []FrontierPoint{fp(0.5, 200), fp(1, 190), fp(1.5, 150), fp(4, 100)}
+	if len(env) != len(want) {
+		t.Fatalf("envelope %v, want %v", env, want)
+	}
+	for i := range want {
+		if env[i].Violations != want[i].Violations || env[i].Cost != want[i].Cost {
+			t.Fatalf("envelope %v, want %v", env, want)
+		}
+	}
+	cases := []struct {
+		level, cost float64
+		ok          bool
+	}{
+		{0.4, math.NaN(), false}, // below the fewest violations: not reached, no extrapolation
+		{0.5, 200, true},         // on a point
+		{0.75, 195, true},        // halfway from (0.5, 200) to (1, 190)
+		{1.2, 174, true},         // 190 + 0.4*(150-190)
+		{2, 140, true},           // 150 + (0.5/2.5)*(100-150)
+		{4, 100, true},
+		{5, 100, true}, // beyond the cheapest point: its cost (it meets 5%)
+	}
+	for _, c := range cases {
+		got, ok := CostAt(env, c.level)
+		if ok != c.ok || (ok && math.Abs(got-c.cost) > 1e-9) {
+			t.Errorf("CostAt(%v) = %v, %v; want %v, %v", c.level, got, ok, c.cost, c.ok)
+		}
+	}
+	if _, ok := CostAt(nil, 5); ok {
+		t.Errorf("empty frontier reaches a level")
+	}
+}
+
+// frontierResults builds an experiment with an hpa family (base + two sweep values),
+// an oracle family and a learned policy on two traces and three seeds, figures set by
+// hand per (variant, seed); the two traces differ by a factor that cancels in means.
+func frontierResults(t *testing.T, fig map[string][3][2]float64, actions map[string]float64) *Results {
+	cfg, err := experiments.Parse([]byte(`name: f
+seeds: [1, 2, 3]
+traces: [{name: a, builtin: bursty}, {name: b, builtin: step}]
+policies:
+  - {name: hpa, kind: hpa, params: {target_utilization: 0.6}, sweep: {param: target_utilization, values: [0.5, 0.9]}}
+  - {name: oracle, kind: oracle, sweep: {param: headroom, values: [0.1]}}
+  - {name: ppo, kind: ppo, train: {steps: 1}}
+`), "f.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cells []experiments.CellMetrics
+	for name, per := range fig {
+		for i, seed := range cfg.Seeds {
+			for _, tr := range []string{"a", "b"} {
+				// Trace a: violations v-0.5, cost c-10; trace b: v+0.5, c+10. Means: (v, c).
+				d := -1.0
+				if tr == "b" {
+					d = 1
+				}
+				for _, split := range []string{"validation", "test"} {
+					cells = append(cells, experiments.CellMetrics{Trace: tr, Policy: name, Seed: seed, Split: split,
+						Metrics: map[string]experiments.Num{"slo_violations": experiments.Num(per[i][0] + d*0.5), "cost": experiments.Num(per[i][1] + d*10),
+							"scaling_actions": experiments.Num(actions[name] + d)}})
+				}
+			}
+		}
+	}
+	return NewResults("", cfg, cells)
+}
+
+func TestMatchedSLOHandComputed(t *testing.T) {
+	fig := map[string][3][2]float64{
+		// seed 1..3: (violations, cost) means over the traces.
+		"hpa":        {{2, 150}, {2, 150}, {2, 150}},
+		"hpa@0.5":    {{0.8, 200}, {1.5, 210}, {0.8, 200}},
+		"hpa@0.9":    {{6, 100}, {6, 100}, {6, 100}},
+		"oracle":     {{3, 90}, {3, 90}, {3, 90}},
+		"oracle@0.1": {{0.6, 110}, {0.6, 110}, {0.6, 110}},
+		"ppo":        {{1.2, 120}, {1.2, 130}, {1.2, 140}},
+	}
+	r := frontierResults(t, fig, map[string]float64{"ppo": 10, "oracle": 5})
+	ms := r.MatchedSLO("test")
+	get := func(p string, L float64) Matched {
+		for _, m := range ms {
+			if m.Policy == p && m.Level == L {
+				return m
+			}
+		}
+		t.Fatalf("no %s at %v", p, L)
+		return Matched{}
+	}
+	// hpa at 1%: seed 2's fewest violations are 1.5: not reached on every seed.
+	if m := get("hpa", 1); m.OK() || m.Reached != 2 || !math.IsNaN(m.Cost.Mean) {
+		t.Errorf("hpa at 1%%: %+v", m)
+	}
+	// hpa at 2%: seeds 1, 3 on the point (2, 150); seed 2 also 150. At 5%: between
+	// (2, 150) and (6, 100): 150 - 3/4*50 = 112.5 on every seed.
+	if m := get("hpa", 2); !m.OK() || m.Cost.Mean != 150 || m.Cost.CI != 0 {
+		t.Errorf("hpa at 2%%: %+v", m)
+	}
+	if m := get("hpa", 5); math.Abs(m.Cost.Mean-112.5) > 1e-9 {
+		t.Errorf("hpa at 5%%: %+v", m)
+	}
+	// oracle at 2%: between (0.6, 110) and (3, 90): 110 - 1.4/2.4*20.
+	o2 := 110 - 1.4/2.4*20
+	if m := get("oracle", 2); math.Abs(m.Cost.Mean-o2) > 1e-9 {
+		t.Errorf("oracle at 2%%: %+v, want %v", m, o2)
+	}
+	// ppo at 2%: its single point per seed: 120, 130, 140 -> mean 130, worst 140 (seed 3).
+	m := get("ppo", 2)
+	if m.Cost.Mean != 130 || m.Worst != 140 || m.WorstSeed != 3 || math.Abs(m.VsOracle-130/o2) > 1e-9 {
+		t.Errorf("ppo at 2%%: %+v", m)
+	}
+	if want := MeanCI([]float64{120, 130, 140}); math.Abs(m.Cost.CI-want.CI) > 1e-9 {
+		t.Errorf("ppo CI %v, want %v", m.Cost.CI, want.CI)
+	}
+	// ppo at 1%: not reached on any seed.
+	if m := get("ppo", 1); m.Reached != 0 {
+		t.Errorf("ppo at 1%%: %+v", m)
+	}
+	kinds := map[string]string{"hpa": "hpa", "oracle": "oracle", "ppo": "ppo"}
+	best := Cheapest(ms, kinds)
+	// At 2%: hpa 150 vs ppo 130: ppo. At 5%: hpa 112.5 vs ppo 130: hpa. At 1%: none
+	// but the oracle (which is never "cheapest").
+	if best[2] != "ppo" || best[5] != "hpa" || best[1] != "" {
+		t.Errorf("cheapest %v", best)
+	}
+	var fc, mc bytes.Buffer
+	if err := r.WriteFrontierCSV(&fc); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(fc.String()), "\n")
+	// 6 variants x 2 windows x 2 traces x 3 seeds rows + header.
+	if len(lines) != 1+6*2*2*3 || lines[0] != "policy,variant,knob,value,trace,seed,window,slo_violations,cost,scaling_actions" {
+		t.Fatalf("frontier.csv: %d lines, header %q", len(lines), lines[0])
+	}
+	if !strings.Contains(fc.String(), "hpa,hpa@0.5,target_utilization,0.5,a,2,test,1,200,") {
+		t.Errorf("frontier.csv lacks hpa@0.5 seed 2 on trace a:\n%s", fc.String())
+	}
+	if err := WriteMatchedCSV(&mc, ms); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(mc.String(), "ppo,2,130,") || !strings.Contains(mc.String(), "hpa,1,,,3,2,") {
+		t.Errorf("matched_slo.csv:\n%s", mc.String())
+	}
+}
+
+func TestEligibilityCases(t *testing.T) {
+	base := map[string][3][2]float64{"oracle": {{1, 90}, {1, 90}, {1, 90}}, "hpa": {{1, 1}, {1, 1}, {1, 1}}}
+	cases := []struct {
+		name    string
+		ppo     [3][2]float64
+		actions float64 // ppo's mean actions per window; the oracle's is 10 (9 and 11 per trace)
+		want    []string
+	}{
+		{"eligible", [3][2]float64{{4, 1}, {4, 1}, {4, 1}}, 25, nil}, // 24 <= 27 on a, 26 <= 33 on b
+		// Seed 2 averages 4% but its trace b window has 5.5%: one window is enough to fail.
+		{"one window over", [3][2]float64{{4, 1}, {5, 1}, {4, 1}}, 10, []string{"seed 2, b: 5.5% SLO violations > 5%"}},
+		// 3x the oracle's is 27 on trace a, 33 on b: 28 fails on a, 30 passes on b.
+		{"flapping", [3][2]float64{{1, 1}, {1, 1}, {1, 1}}, 29, []string{"seed 1, a: 28 scaling actions > 3x the oracle's 9", "seed 2, a: 28", "seed 3, a: 28"}},
+	}
+	for _, c := range cases {
+		fig := map[string][3][2]float64{"ppo": c.ppo}
+		for k, v := range base {
+			fig[k] = v
+		}
+		r := frontierResults(t, fig, map[string]float64{"ppo": c.actions, "oracle": 10})
+		got := r.Eligibility("ppo", 5)
+		if len(got) != len(c.want) {
+			t.Errorf("%s: failures %q, want %q", c.name, got, c.want)
+			continue
+		}
+		for i := range got {
+			if !strings.HasPrefix(got[i], c.want[i]) {
+				t.Errorf("%s: failure %q, want %q", c.name, got[i], c.want[i])
+			}
+		}
+	}
+	// A seed without a validation result is not eligible.
+	r := frontierResults(t, map[string][3][2]float64{"oracle": base["oracle"]}, nil)
+	if got := r.Eligibility("ppo", 5); len(got) != 6 || !strings.Contains(got[0], "no validation result") {
+		t.Errorf("missing results: %q", got)
+	}
+}
