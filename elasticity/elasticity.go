@@ -125,6 +125,13 @@ func ResponseTail(q Queue, replicas int, rate, t float64) float64 {
 	return responseTail(q, servers, rate, ErlangC(servers, a), t)
 }
 
+// ResponseTailC is ResponseTail with the Erlang C probability of servers worker
+// slots at rate already computed (ErlangC(servers, rate*ServiceMean)), for callers
+// that evaluate many t at one load. rate must be below servers/ServiceMean.
+func ResponseTailC(q Queue, servers int, rate, erlangC, t float64) float64 {
+	return responseTail(q, servers, rate, erlangC, t)
+}
+
 // responseTail is P(W + S > t) where W = 0 with probability 1 - C, else exponential
 // with rate gamma = (c mu - lambda) * 2/(1+SCV) (Allen-Cunneen; exact for SCV = 1),
 // and S is the service time.

@@ -11,6 +11,7 @@ import (
 	"github.com/intelliscale/intelliscale/env/features"
 	"github.com/intelliscale/intelliscale/internal/yamldoc"
 	"github.com/intelliscale/intelliscale/sim"
+	"github.com/intelliscale/intelliscale/sim/fluid"
 	"github.com/intelliscale/intelliscale/traces"
 )
 
@@ -30,10 +31,25 @@ type AutoscaleConfig struct {
 	// that the feature windows have history; at most 7 days. Default 10m; negative
 	// means none.
 	Warmup time.Duration `yaml:"warmup"`
-	// Actions are the replica changes action i applies, each in [-max_replicas,
-	// max_replicas], at most 1000 of them. Default (unset) [-3, -2, -1, 0, 1, 2, 3];
-	// an empty list is an error.
+	// Actions are the changes action i applies: replicas (action_mode delta), each
+	// in [-max_replicas, max_replicas], or percent of the count in force (percent),
+	// each in [-100, 10000]; at most 1000 of them. Default (unset) [-3, -2, -1, 0, 1,
+	// 2, 3] for delta, [-30, -15, -5, 0, 10, 25, 50] for percent; an empty list is
+	// an error.
 	Actions []int `yaml:"actions"`
+	// ActionMode is delta (Actions are replica changes) or percent (percent changes
+	// of the count in force, rounded away from it: scale-free). Default delta.
+	ActionMode string `yaml:"action_mode,omitempty"`
+	// Shield bounds every decision (scale-down stabilisation window, largest step),
+	// in training, in evaluation and live alike: it is saved in the policy. Default
+	// off.
+	Shield Shield `yaml:"shield,omitempty"`
+	// ChurnWeight charges each replica started (an increase of the desired count)
+	// its start-up delay at the cost term's price: the churn term is ChurnWeight *
+	// started * mean start-up seconds / control-interval seconds / MaxReplicas, so 1
+	// means a start costs what running the replica for its start-up delay costs.
+	// Default 0 (off).
+	ChurnWeight float64 `yaml:"churn_weight,omitempty"`
 	// RateScale is the range a per-episode factor on the trace's rates is drawn from
 	// uniformly, so that a policy does not memorise one trace: 0 < low <= high <= 1000.
 	// Default [0.7, 1.3].
@@ -49,6 +65,27 @@ type AutoscaleConfig struct {
 	DropWeight *float64 `yaml:"drop_weight,omitempty"`
 	// Features is the observation; default features.Default(Sim.SLO.Latency).
 	Features features.Spec `yaml:"features"`
+	// Fidelity is the cluster model episodes run on: request (the discrete-event
+	// simulator, sim) or fluid (the fluid model, sim/fluid: per-second rates,
+	// capacity, backlog and queueing-theory latency; its cost does not grow with the
+	// request rate, for training at 100+ replicas). Both emit the same scrapes, so the
+	// features are computed alike. Default request.
+	Fidelity string `yaml:"fidelity,omitempty"`
+}
+
+// Fidelities.
+const (
+	FidelityRequest = "request"
+	FidelityFluid   = "fluid"
+)
+
+// cluster is what the environment needs of a cluster model: sim.Sim and fluid.Model.
+type cluster interface {
+	Step(desired int) (sim.Observation, bool)
+	Now() time.Duration
+	Totals() sim.Totals
+	SetRecorder(r sim.Recorder)
+	Err() error
 }
 
 // Defaults of the reward weights; see the field docs.
@@ -82,19 +119,38 @@ func (c *AutoscaleConfig) Validate() error {
 		c.Warmup = 0
 	}
 	add(yamldoc.InRange("warmup", c.Warmup, 0, 7*24*time.Hour))
+	if c.ActionMode == "" {
+		c.ActionMode = ActionDelta
+	}
 	switch {
 	case c.Actions == nil:
 		c.Actions = []int{-3, -2, -1, 0, 1, 2, 3}
+		if c.ActionMode == ActionPercent {
+			c.Actions = []int{-30, -15, -5, 0, 10, 25, 50}
+		}
 	case len(c.Actions) == 0:
 		add(yamldoc.Errorf("actions", "empty: list at least one replica change (or leave actions out for the default [-3, -2, -1, 0, 1, 2, 3])"))
 	case len(c.Actions) > 1000:
 		add(yamldoc.Errorf("actions", "%d actions: at most 1000", len(c.Actions)))
 	}
-	if simErr == nil {
-		for i, a := range c.Actions {
-			add(yamldoc.InRange(fmt.Sprintf("actions[%d]", i), a, -c.Sim.MaxReplicas, c.Sim.MaxReplicas))
+	switch c.ActionMode {
+	case ActionDelta:
+		if simErr == nil {
+			for i, a := range c.Actions {
+				add(yamldoc.InRange(fmt.Sprintf("actions[%d]", i), a, -c.Sim.MaxReplicas, c.Sim.MaxReplicas))
+			}
 		}
+	case ActionPercent:
+		for i, a := range c.Actions {
+			add(yamldoc.InRange(fmt.Sprintf("actions[%d]", i), a, -100, 10000))
+		}
+	default:
+		add(yamldoc.Invalid("action_mode", c.ActionMode, "want delta or percent"))
 	}
+	if err := c.Shield.Validate(); err != nil {
+		add(yamldoc.Errorf("shield", "%v", err))
+	}
+	add(yamldoc.InRange("churn_weight", c.ChurnWeight, 0, 1e6))
 	if c.RateScale == [2]float64{} {
 		c.RateScale = [2]float64{0.7, 1.3}
 	}
@@ -110,6 +166,13 @@ func (c *AutoscaleConfig) Validate() error {
 			*f.w = new(f.def)
 		}
 		add(yamldoc.InRange(f.name, **f.w, 0, 1e6))
+	}
+	switch c.Fidelity {
+	case "":
+		c.Fidelity = FidelityRequest
+	case FidelityRequest, FidelityFluid:
+	default:
+		add(yamldoc.Invalid("fidelity", c.Fidelity, "want request or fluid"))
 	}
 	if len(c.Features.Features) == 0 && simErr == nil {
 		c.Features = features.Default(c.Sim.SLO.Latency.Seconds())
@@ -164,7 +227,7 @@ type Autoscale struct {
 	cfg     AutoscaleConfig
 	ev      *features.Evaluator
 	rec     sim.Recorder
-	s       *sim.Sim
+	s       cluster
 	obs     []float64
 	extra   map[string]float64
 	desired int
@@ -174,6 +237,7 @@ type Autoscale struct {
 	prevC   float64 // Totals.Cost at the previous step
 	epoch   time.Time
 	space   Box
+	act     *Actuator
 }
 
 // NewAutoscale validates cfg and returns the environment (Reset before Step).
@@ -185,7 +249,11 @@ func NewAutoscale(cfg AutoscaleConfig) (*Autoscale, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &Autoscale{cfg: cfg, ev: ev, extra: map[string]float64{}}
+	act, err := NewActuator(cfg.ActionMode, cfg.Actions, cfg.Shield)
+	if err != nil {
+		return nil, err
+	}
+	a := &Autoscale{cfg: cfg, ev: ev, extra: map[string]float64{}, act: act}
 	n := len(cfg.Features.Features)
 	a.space = Box{Low: make([]float64, n), High: make([]float64, n)}
 	for i := range cfg.Features.Features {
@@ -210,8 +278,11 @@ func (a *Autoscale) SetRecorder(r sim.Recorder) { a.rec = r }
 // Epoch is the wall-clock time of sim time zero of the current episode.
 func (a *Autoscale) Epoch() time.Time { return a.epoch }
 
-// Sim is the current episode's simulator.
-func (a *Autoscale) Sim() *sim.Sim { return a.s }
+// Sim is the current episode's simulator; nil with the fluid fidelity.
+func (a *Autoscale) Sim() *sim.Sim {
+	s, _ := a.s.(*sim.Sim)
+	return s
+}
 
 // Reset starts a random episode: with a generator seeded from seed it picks a
 // training trace, a window start (a whole bucket) with room for warmup and
@@ -283,7 +354,12 @@ func (a *Autoscale) ResetWindow(tr *traces.Trace, start, length time.Duration, s
 		Slots: c.Concurrency, SLOLatency: c.SLO.Latency.Seconds(), SLOTarget: c.SLO.Target,
 		MaxReplicas: c.MaxReplicas,
 	}, w.Rates[0]), c.Min()), c.MaxReplicas)
-	s, err := sim.New(c, w)
+	var s cluster
+	if a.cfg.Fidelity == FidelityFluid {
+		s, err = fluid.New(c, w, fluid.Options{})
+	} else {
+		s, err = sim.New(c, w)
+	}
 	if err != nil {
 		return nil, Info{}, fmt.Errorf("env: %w", err)
 	}
@@ -292,6 +368,7 @@ func (a *Autoscale) ResetWindow(tr *traces.Trace, start, length time.Duration, s
 	s.SetRecorder(recorders{a.ev, a.rec})
 	a.desired = c.InitialReplicas
 	a.steps = 0
+	a.act.Reset()
 	for s.Now() < a.cfg.Warmup {
 		if _, done := s.Step(a.desired); done {
 			if err := s.Err(); err != nil {
@@ -315,24 +392,24 @@ func (a *Autoscale) ResetWindow(tr *traces.Trace, start, length time.Duration, s
 }
 
 // Step applies action (an index into Actions; one out of range is treated as "no
-// change" and reported as Extra["invalid_action"] = 1), advances one control interval
-// and returns the new observation and the reward. Info.Extra (reused by the next
-// step) holds cost (money this step), replicas (mean billed), ready, desired,
-// arrivals, violations, dropped and the three reward terms.
+// change" and reported as Extra["invalid_action"] = 1) through the Actuator (action
+// mode, shield, bounds), advances one control interval and returns the new
+// observation and the reward. Info.Extra (reused by the next step) holds cost (money
+// this step), replicas (mean billed), ready, desired, arrivals, violations, dropped,
+// started and the four reward terms.
 //
 // When Sim.Interrupt stops the step, Step returns the previous observation, reward
 // 0, truncated, and Extra["interrupted"] = 1 (and Reset returns at once, with a zero
 // observation).
 func (a *Autoscale) Step(action int) ([]float64, float64, bool, bool, Info) {
 	clear(a.extra)
-	delta := 0
-	if action >= 0 && action < len(a.cfg.Actions) {
-		delta = a.cfg.Actions[action]
-	} else {
+	if action < 0 || action >= len(a.cfg.Actions) {
 		a.extra["invalid_action"] = 1
 	}
 	c := &a.cfg.Sim
-	a.desired = min(max(a.desired+delta, c.Min()), c.MaxReplicas)
+	prev := a.desired
+	a.desired = a.act.Desired(a.s.Now(), a.desired, action, c.Min(), c.MaxReplicas)
+	started := max(0, a.desired-prev)
 	o, done := a.s.Step(a.desired)
 	if a.s.Err() != nil {
 		// Sim.Interrupt stopped the step part-way: end the episode at once; the
@@ -349,6 +426,7 @@ func (a *Autoscale) Step(action int) ([]float64, float64, bool, bool, Info) {
 	cost := tot.Cost - a.prevC
 	a.prevRS, a.prevC = tot.ReplicaSeconds, tot.Cost
 	rc, rs, rd := Reward(a.cfg, billed, o.Arrivals, o.SLOViolations, o.Dropped)
+	rch := ChurnPenalty(a.cfg, started)
 	a.obs = a.ev.Observe(o.Time, a.obs)
 	a.extra["cost"] = cost
 	a.extra["replicas"] = billed
@@ -357,8 +435,20 @@ func (a *Autoscale) Step(action int) ([]float64, float64, bool, bool, Info) {
 	a.extra["arrivals"] = float64(o.Arrivals)
 	a.extra["violations"] = float64(o.SLOViolations)
 	a.extra["dropped"] = float64(o.Dropped)
-	a.extra["reward_cost"], a.extra["reward_slo"], a.extra["reward_drop"] = -rc, -rs, -rd
-	return a.obs, -(rc + rs + rd), false, done || a.steps >= a.limit, Info{Extra: a.extra}
+	a.extra["started"] = float64(started)
+	a.extra["reward_cost"], a.extra["reward_slo"], a.extra["reward_drop"], a.extra["reward_churn"] = -rc, -rs, -rd, -rch
+	return a.obs, -(rc + rs + rd + rch), false, done || a.steps >= a.limit, Info{Extra: a.extra}
+}
+
+// ChurnPenalty is the churn term of one step in which started replicas were
+// requested: ChurnWeight * started * mean start-up seconds / control-interval
+// seconds / MaxReplicas (see AutoscaleConfig.ChurnWeight). cfg must be validated.
+func ChurnPenalty(cfg AutoscaleConfig, started int) float64 {
+	if cfg.ChurnWeight == 0 || started <= 0 {
+		return 0
+	}
+	sc := cfg.Sim
+	return cfg.ChurnWeight * float64(started) * sc.StartupDelay.MeanSeconds() / sc.ControlInterval.Seconds() / float64(sc.MaxReplicas)
 }
 
 // Reward returns the three penalty terms of one step (each >= 0; the reward is minus
@@ -391,22 +481,25 @@ func (r recorders) Record(s *sim.Scrape) {
 // returns the count in force plus Actions[index]. With the spec, epoch and actions of
 // training it sees exactly the observations the environment produced.
 type PolicyAutoscaler struct {
-	ev      *features.Evaluator
-	actions []int
-	choose  func(obs []float64) int
-	obs     []float64
+	ev     *features.Evaluator
+	act    *Actuator
+	choose func(obs []float64) int
+	obs    []float64
 }
 
-// NewPolicyAutoscaler compiles spec; epoch is the wall-clock time of sim time zero.
-func NewPolicyAutoscaler(spec features.Spec, epoch time.Time, actions []int, choose func(obs []float64) int) (*PolicyAutoscaler, error) {
-	if len(actions) == 0 || choose == nil {
-		return nil, errors.New("env: policy autoscaler needs actions and a chooser")
+// NewPolicyAutoscaler compiles spec; epoch is the wall-clock time of sim time zero;
+// act turns the chosen index into a count (as the environment's Actuator did in
+// training: the same mode, actions and shield).
+func NewPolicyAutoscaler(spec features.Spec, epoch time.Time, act *Actuator, choose func(obs []float64) int) (*PolicyAutoscaler, error) {
+	if act == nil || choose == nil {
+		return nil, errors.New("env: policy autoscaler needs an actuator and a chooser")
 	}
 	ev, err := features.NewEvaluator(spec, epoch)
 	if err != nil {
 		return nil, err
 	}
-	return &PolicyAutoscaler{ev: ev, actions: append([]int(nil), actions...), choose: choose}, nil
+	act.Reset()
+	return &PolicyAutoscaler{ev: ev, act: act, choose: choose}, nil
 }
 
 // Record stores a scrape (sim.Recorder).
@@ -418,9 +511,5 @@ func (p *PolicyAutoscaler) Observation() []float64 { return p.obs }
 // Decide implements sim.Autoscaler. An action index out of range means no change.
 func (p *PolicyAutoscaler) Decide(o sim.Observation) int {
 	p.obs = p.ev.Observe(o.Time, p.obs)
-	i := p.choose(p.obs)
-	if i < 0 || i >= len(p.actions) {
-		return o.Desired
-	}
-	return o.Desired + p.actions[i]
+	return p.act.Desired(o.Time, o.Desired, p.choose(p.obs), o.MinReplicas, o.MaxReplicas)
 }

@@ -222,59 +222,85 @@ func TestRewardRanksPolicies(t *testing.T) {
 }
 
 // TestPolicyAutoscalerSeesEnvObservations: a chooser run through PolicyAutoscaler in a
-// plain simulator loop (as sim.Run drives it) sees the same observations as in the env.
+// plain simulator loop (as sim.Run drives it) sees the same observations as in the env
+// and asks for the same counts, with delta actions and with percent actions behind a
+// shield (the one decision path, Actuator, in both).
 func TestPolicyAutoscalerSeesEnvObservations(t *testing.T) {
-	tr := autoscaleTraces()[1]
-	cfg := testConfig(tr)
-	cfg.Warmup = -1
-	a, err := NewAutoscale(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	choose := func(obs []float64) int { return int(math.Abs(obs[0]*7+obs[1]*3)) % 7 }
-	var envObs [][]float64
-	obs, info, err := a.ResetWindow(tr, 0, 0, 1, 42)
-	if err != nil {
-		t.Fatal(err)
-	}
-	initial := int(info.Extra["initial_replicas"])
-	for {
-		envObs = append(envObs, append([]float64(nil), obs...))
-		var trunc bool
-		obs, _, _, trunc, _ = a.Step(choose(obs))
-		if trunc {
-			break
-		}
-	}
-	pa, err := NewPolicyAutoscaler(a.Config().Features, a.Epoch(), a.Config().Actions, choose)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc := a.Config().Sim
-	sc.Seed, sc.InitialReplicas = 42, initial
-	s, err := sim.New(sc, tr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.SetRecorder(pa)
-	o := s.Observe()
-	for k := 0; ; k++ {
-		d := pa.Decide(o)
-		if k >= len(envObs) {
-			t.Fatalf("policy run longer than env episode (%d steps)", len(envObs))
-		}
-		for i, v := range pa.Observation() {
-			if math.Float64bits(v) != math.Float64bits(envObs[k][i]) {
-				t.Fatalf("step %d feature %d: policy autoscaler %v, env %v", k, i, v, envObs[k][i])
+	for _, variant := range []string{"delta", "percent+shield"} {
+		t.Run(variant, func(t *testing.T) {
+			tr := autoscaleTraces()[1]
+			cfg := testConfig(tr)
+			cfg.Warmup = -1
+			if variant != "delta" {
+				cfg.ActionMode = ActionPercent
+				cfg.Shield = Shield{ScaleDownWindow: 2 * time.Minute, MaxUpPercent: 50, MaxDownPercent: 20}
 			}
-		}
-		var done bool
-		if o, done = s.Step(d); done {
-			if k+1 != len(envObs) {
-				t.Fatalf("policy run %d steps, env %d", k+1, len(envObs))
+			a, err := NewAutoscale(cfg)
+			if err != nil {
+				t.Fatal(err)
 			}
-			break
-		}
+			choose := func(obs []float64) int { return int(math.Abs(obs[0]*7+obs[1]*3)) % 7 }
+			var envObs [][]float64
+			var envDesired []int
+			obs, info, err := a.ResetWindow(tr, 0, 0, 1, 42)
+			if err != nil {
+				t.Fatal(err)
+			}
+			initial := int(info.Extra["initial_replicas"])
+			for {
+				envObs = append(envObs, append([]float64(nil), obs...))
+				var trunc bool
+				obs, _, _, trunc, info = a.Step(choose(obs))
+				envDesired = append(envDesired, int(info.Extra["desired"]))
+				if trunc {
+					break
+				}
+			}
+			act, err := NewActuator(a.Config().ActionMode, a.Config().Actions, a.Config().Shield)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pa, err := NewPolicyAutoscaler(a.Config().Features, a.Epoch(), act, choose)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sc := a.Config().Sim
+			sc.Seed, sc.InitialReplicas = 42, initial
+			s, err := sim.New(sc, tr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.SetRecorder(pa)
+			o := s.Observe()
+			changes := 0
+			for k := 0; ; k++ {
+				d := pa.Decide(o)
+				if k >= len(envObs) {
+					t.Fatalf("policy run longer than env episode (%d steps)", len(envObs))
+				}
+				for i, v := range pa.Observation() {
+					if math.Float64bits(v) != math.Float64bits(envObs[k][i]) {
+						t.Fatalf("step %d feature %d: policy autoscaler %v, env %v", k, i, v, envObs[k][i])
+					}
+				}
+				if d != envDesired[k] {
+					t.Fatalf("step %d: policy autoscaler asks for %d, env %d", k, d, envDesired[k])
+				}
+				if k > 0 && envDesired[k] != envDesired[k-1] {
+					changes++
+				}
+				var done bool
+				if o, done = s.Step(d); done {
+					if k+1 != len(envObs) {
+						t.Fatalf("policy run %d steps, env %d", k+1, len(envObs))
+					}
+					break
+				}
+			}
+			if changes == 0 {
+				t.Fatal("the count never changed: the comparison proves nothing")
+			}
+		})
 	}
 }
 

@@ -110,7 +110,11 @@ func TestFeaturePolicyMatchesSimulator(t *testing.T) {
 		t.Fatalf("load: %v, warnings %q", err, warnings)
 	}
 	epoch := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
-	simPath, err := env.NewPolicyAutoscaler(p.Features, epoch, p.Actions, p.Act)
+	act, err := p.Actuator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	simPath, err := env.NewPolicyAutoscaler(p.Features, epoch, act, p.Act)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/intelliscale/intelliscale/agents"
 	"github.com/intelliscale/intelliscale/agents/policy"
+	"github.com/intelliscale/intelliscale/env"
 	"github.com/intelliscale/intelliscale/sim"
 )
 
@@ -229,6 +230,7 @@ type FeaturePolicy struct {
 	Policy  *policy.Policy
 	queries []string
 	obs     []float64
+	act     *env.Actuator
 }
 
 // newFeaturePolicy adapts an exported policy (validated by policy.Load or Read).
@@ -236,7 +238,11 @@ func newFeaturePolicy(p *policy.Policy) (*FeaturePolicy, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	fp := &FeaturePolicy{Policy: p, obs: make([]float64, len(p.Features.Features))}
+	act, err := p.Actuator()
+	if err != nil {
+		return nil, err
+	}
+	fp := &FeaturePolicy{Policy: p, obs: make([]float64, len(p.Features.Features)), act: act}
 	for _, f := range p.Features.Features {
 		fp.queries = append(fp.queries, f.Expr)
 	}
@@ -312,9 +318,10 @@ func (p *FeaturePolicy) Optional(int) bool { return true }
 // Observation returns the transformed feature vector of the latest Decide.
 func (p *FeaturePolicy) Observation() []float64 { return p.obs }
 
-// Decide transforms the inputs (NaN standing for no sample) and applies the replica
-// change of the policy's action to the current count.
-func (p *FeaturePolicy) Decide(_ time.Time, in []float64, r Replicas) (int, error) {
+// Decide transforms the inputs (NaN standing for no sample) and applies the policy's
+// action to the current count through its actuator (action mode and shield, as in
+// training and in the simulator); the controller applies the replica bounds.
+func (p *FeaturePolicy) Decide(now time.Time, in []float64, r Replicas) (int, error) {
 	fs := p.Policy.Features.Features
 	if len(in) != len(fs) {
 		return r.Current(), fmt.Errorf("policy: %d inputs, want %d features", len(in), len(fs))
@@ -326,5 +333,5 @@ func (p *FeaturePolicy) Decide(_ time.Time, in []float64, r Replicas) (int, erro
 	if a < 0 || a >= len(p.Policy.Actions) {
 		return r.Current(), fmt.Errorf("policy: action %d outside [0, %d)", a, len(p.Policy.Actions))
 	}
-	return r.Current() + p.Policy.Actions[a], nil
+	return p.act.Desired(time.Duration(now.UnixNano()), r.Current(), a, 0, 0), nil
 }

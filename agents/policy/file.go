@@ -8,8 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
+	"time"
 
+	"github.com/intelliscale/intelliscale/env"
 	"github.com/intelliscale/intelliscale/env/features"
 	"github.com/intelliscale/intelliscale/internal/atomicfile"
 )
@@ -23,6 +26,10 @@ import (
 //	normaliser         optional {mean: [in], var: [in], count, clip}
 //	features           [{name, expr, doc, fill, scale, clip}], one per network input
 //	actions            [replica change of each action], one per network output
+//	action_mode        optional "delta" (the default: actions are replica changes) or
+//	                   "percent" (percent changes of the count in force)
+//	shield             optional {scale_down_window_seconds, max_up_percent,
+//	                   max_down_percent}: env.Shield, applied to every decision
 //	sim                {control_interval_seconds, scrape_interval_seconds, slo_latency_seconds,
 //	                    slo_target, min_replicas, max_replicas, concurrency}
 //	training           {steps, episodes, seed, config_hash, traces}
@@ -35,6 +42,8 @@ type fileV1 struct {
 	Normaliser *normJSON   `json:"normaliser,omitempty"`
 	Features   []featJSON  `json:"features"`
 	Actions    []int       `json:"actions"`
+	ActionMode string      `json:"action_mode,omitempty"`
+	Shield     *shieldJSON `json:"shield,omitempty"`
 	Sim        simJSON     `json:"sim"`
 	Training   trainJSON   `json:"training"`
 	Checksum   string      `json:"checksum"`
@@ -60,6 +69,12 @@ type featJSON struct {
 	Fill  float64 `json:"fill"`
 	Scale float64 `json:"scale"`
 	Clip  float64 `json:"clip"`
+}
+
+type shieldJSON struct {
+	ScaleDownWindowSeconds float64 `json:"scale_down_window_seconds"`
+	MaxUpPercent           float64 `json:"max_up_percent"`
+	MaxDownPercent         float64 `json:"max_down_percent"`
 }
 
 type simJSON struct {
@@ -97,6 +112,12 @@ func (p *Policy) toFile() *fileV1 {
 	if z := p.Normaliser; z != nil {
 		f.Normaliser = &normJSON{Mean: z.Mean, Var: z.Var, Count: z.Count, Clip: z.Clip}
 	}
+	if p.ActionMode != env.ActionDelta {
+		f.ActionMode = p.ActionMode
+	}
+	if sh := p.Shield; !sh.IsZero() {
+		f.Shield = &shieldJSON{ScaleDownWindowSeconds: sh.ScaleDownWindow.Seconds(), MaxUpPercent: sh.MaxUpPercent, MaxDownPercent: sh.MaxDownPercent}
+	}
 	f.Features = make([]featJSON, len(p.Features.Features))
 	for i, ft := range p.Features.Features {
 		f.Features[i] = featJSON{Name: ft.Name, Expr: ft.Expr, Doc: ft.Doc, Fill: ft.Fill, Scale: ft.Scale, Clip: ft.Clip}
@@ -120,6 +141,14 @@ func (f *fileV1) policy() *Policy {
 	}
 	if z := f.Normaliser; z != nil {
 		p.Normaliser = &Normaliser{Mean: z.Mean, Var: z.Var, Count: z.Count, Clip: z.Clip}
+	}
+	p.ActionMode = f.ActionMode
+	if sh := f.Shield; sh != nil {
+		w := sh.ScaleDownWindowSeconds
+		if !(w >= 0 && w <= 1e6) {
+			w = -1 // Validate rejects it
+		}
+		p.Shield = env.Shield{ScaleDownWindow: time.Duration(math.Round(w * 1e9)), MaxUpPercent: sh.MaxUpPercent, MaxDownPercent: sh.MaxDownPercent}
 	}
 	p.Features.Features = make([]features.Feature, len(f.Features))
 	for i, ft := range f.Features {

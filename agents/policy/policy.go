@@ -11,6 +11,7 @@ import (
 
 	"github.com/intelliscale/intelliscale/agents"
 	"github.com/intelliscale/intelliscale/agents/nn"
+	"github.com/intelliscale/intelliscale/env"
 	"github.com/intelliscale/intelliscale/env/features"
 )
 
@@ -48,8 +49,13 @@ type Policy struct {
 	Normaliser *Normaliser
 	// Features define the observation, in order (one network input each).
 	Features features.Spec
-	// Actions[i] is the replica change action i asks for (one network output each).
+	// Actions[i] is the change action i asks for (one network output each): replicas
+	// (ActionMode delta) or percent of the count in force (percent).
 	Actions []int
+	// ActionMode is env.ActionDelta ("" reads as delta) or env.ActionPercent.
+	ActionMode string
+	// Shield bounds every decision as in training (env.Shield; zero: off).
+	Shield env.Shield
 	// Sim describes the simulated service the policy was trained on.
 	Sim SimInfo
 	// Training records how the policy was trained (no wall-clock times, so that the
@@ -167,6 +173,12 @@ func (p *Policy) Validate() error {
 			return fmt.Errorf("policy: actions[%d] = %d: out of range", i, a)
 		}
 	}
+	if err := env.ValidateActions(p.ActionMode, p.Actions); err != nil {
+		return fmt.Errorf("policy: %w", err)
+	}
+	if err := p.Shield.Validate(); err != nil {
+		return fmt.Errorf("policy: %w", err)
+	}
 	if z := p.Normaliser; z != nil {
 		if len(z.Mean) != in || len(z.Var) != in {
 			return fmt.Errorf("policy: normaliser: mean/var of length %d/%d for %d inputs", len(z.Mean), len(z.Var), in)
@@ -208,6 +220,13 @@ func (p *Policy) Validate() error {
 		return fmt.Errorf("policy: training steps/episodes %d/%d: must be >= 0", p.Training.Steps, p.Training.Episodes)
 	}
 	return nil
+}
+
+// Actuator returns the decision path of the policy: its action mode, actions and
+// shield, as the training environment applied them (env.Actuator). Every runner of
+// the policy (the simulator adapter, the live controller) decides through it.
+func (p *Policy) Actuator() (*env.Actuator, error) {
+	return env.NewActuator(p.ActionMode, p.Actions, p.Shield)
 }
 
 // NumInputs is the observation length the policy takes.

@@ -9,7 +9,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/intelliscale/intelliscale/env"
 	"github.com/intelliscale/intelliscale/env/features"
 )
 
@@ -216,6 +218,9 @@ func TestReadRejectsHostileFiles(t *testing.T) {
 		{"zero count", resign(func(p *Policy) { p.Normaliser.Count = 0 }), "normaliser.count"},
 		{"zero control interval", resign(func(p *Policy) { p.Sim.ControlIntervalSeconds = 0 }), "control_interval"},
 		{"min above max", resign(func(p *Policy) { p.Sim.MinReplicas = 60 }), "min/max"},
+		{"unknown action mode", resign(func(p *Policy) { p.ActionMode = "ratio" }), "action_mode"},
+		{"percent below -100", resign(func(p *Policy) { p.ActionMode, p.Actions[0] = env.ActionPercent, -200 }), "percent"},
+		{"negative shield window", resign(func(p *Policy) { p.Shield.ScaleDownWindow = -time.Second }), "scale_down_window"},
 		{"huge file", append([]byte(`{"version":1,"pad":"`), bytes.Repeat([]byte("x"), MaxFileBytes)...), "too large"},
 	}
 	for _, c := range cases {
@@ -294,4 +299,47 @@ func FuzzRead(f *testing.F) {
 			t.Fatalf("accepted policy does not marshal: %v", err)
 		}
 	})
+}
+
+// TestShieldAndActionModeRoundTrip: a policy with percent actions and a shield keeps
+// them through Save and Load, and its actuator decides as the one built from the
+// original.
+func TestShieldAndActionModeRoundTrip(t *testing.T) {
+	p := testPolicy(t, 9)
+	p.ActionMode = env.ActionPercent
+	p.Actions = []int{-30, -15, -5, 0, 10, 25, 50}
+	p.Shield = env.Shield{ScaleDownWindow: 5 * time.Minute, MaxUpPercent: 100, MaxDownPercent: 10}
+	path := filepath.Join(t.TempDir(), "p.json")
+	if err := p.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	q, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.ActionMode != p.ActionMode || q.Shield != p.Shield {
+		t.Fatalf("loaded mode %q shield %+v, saved %q %+v", q.ActionMode, q.Shield, p.ActionMode, p.Shield)
+	}
+	a, _ := p.Actuator()
+	b, err := q.Actuator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur := 40
+	for k := range 200 {
+		now := time.Duration(k) * 15 * time.Second
+		da, db := a.Desired(now, cur, k%7, 1, 50), b.Desired(now, cur, k%7, 1, 50)
+		if da != db {
+			t.Fatalf("decision %d: %d vs %d", k, da, db)
+		}
+		cur = da
+	}
+	// A policy without them writes neither field (older files stay byte-identical).
+	plain, err := testPolicy(t, 9).Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(plain, []byte("shield")) || bytes.Contains(plain, []byte("action_mode")) {
+		t.Fatal("a delta policy without a shield writes shield or action_mode")
+	}
 }

@@ -42,7 +42,11 @@ func Autoscaler(p *policy.Policy, simCfg sim.Config, epoch time.Time) (*env.Poli
 	if !near(sc.ScrapeInterval.Seconds(), p.Sim.ScrapeIntervalSeconds) {
 		return nil, fmt.Errorf("policy trained at a scrape interval of %gs, simulator runs %v", p.Sim.ScrapeIntervalSeconds, sc.ScrapeInterval)
 	}
-	return env.NewPolicyAutoscaler(p.Features, epoch, p.Actions, p.Act)
+	act, err := p.Actuator()
+	if err != nil {
+		return nil, err
+	}
+	return env.NewPolicyAutoscaler(p.Features, epoch, act, p.Act)
 }
 
 // Simulate runs tr from its start under the policy, installing the autoscaler as

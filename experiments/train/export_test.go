@@ -107,8 +107,8 @@ func TestExportedPolicyDecidesAsTrainer(t *testing.T) {
 				t.Fatalf("step %d feature %d: adapter sees %v, env %v", k, i, v, envObs[k][i])
 			}
 		}
-		if d-o.Desired != cfg.Env.Actions[envActs[k]] {
-			t.Fatalf("step %d: adapter changes replicas by %d, env episode by %d", k, d-o.Desired, cfg.Env.Actions[envActs[k]])
+		if want := min(max(o.Desired+cfg.Env.Actions[envActs[k]], o.MinReplicas), o.MaxReplicas); d != want {
+			t.Fatalf("step %d: adapter asks for %d from %d, the env episode's action %d for %d", k, d, o.Desired, cfg.Env.Actions[envActs[k]], want)
 		}
 		var done bool
 		if o, done = s.Step(d); done {

@@ -84,13 +84,13 @@ func UpdateMultiplier(lambda, lr, budget, violations, arrivals float64) float64 
 	return max(0, lambda+lr*(violations/arrivals-budget))
 }
 
-// ConstrainedReward is the environment's reward (env.Reward) with the SLO weight
-// replaced by lambda, computed from a step's Info.Extra (replicas, arrivals,
-// violations, dropped). cfg must be validated.
+// ConstrainedReward is the environment's reward (env.Reward and env.ChurnPenalty)
+// with the SLO weight replaced by lambda, computed from a step's Info.Extra
+// (replicas, arrivals, violations, dropped, started). cfg must be validated.
 func ConstrainedReward(cfg env.AutoscaleConfig, lambda float64, extra map[string]float64) float64 {
 	cfg.SLOWeight = &lambda
 	rc, rs, rd := env.Reward(cfg, extra["replicas"], int(extra["arrivals"]), int(extra["violations"]), int(extra["dropped"]))
-	return -(rc + rs + rd)
+	return -(rc + rs + rd + env.ChurnPenalty(cfg, int(extra["started"])))
 }
 
 // lagrangeEnv gives PPO the constrained reward and sums the arrivals and SLO

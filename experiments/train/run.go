@@ -319,7 +319,7 @@ func (rs *runState) newPolicy(alg string, sizes []int, act string, params []floa
 	p := &policy.Policy{
 		Version: policy.Version, Algorithm: alg,
 		Network:  policy.Network{Sizes: append([]int(nil), sizes...), Activation: act, Params: append([]float64(nil), params...)},
-		Features: c.Features, Actions: append([]int(nil), c.Actions...),
+		Features: c.Features, Actions: append([]int(nil), c.Actions...), ActionMode: c.ActionMode, Shield: c.Shield,
 		Sim: policy.SimInfo{
 			ControlIntervalSeconds: sc.ControlInterval.Seconds(), ScrapeIntervalSeconds: sc.ScrapeInterval.Seconds(),
 			SLOLatencySeconds: sc.SLO.Latency.Seconds(), SLOTarget: sc.SLO.Target,

@@ -1,0 +1,158 @@
+package env
+
+import (
+	"fmt"
+	"math"
+	"time"
+)
+
+// Action modes: how an action's number changes the replica count in force.
+const (
+	// ActionDelta adds Actions[i] replicas (the default).
+	ActionDelta = "delta"
+	// ActionPercent changes the count by Actions[i] percent, rounded away from it and
+	// by at least one replica when Actions[i] != 0, so that one policy acts alike at
+	// 3 and at 300 replicas.
+	ActionPercent = "percent"
+)
+
+// Shield bounds a learned policy's decisions the way production autoscalers bound
+// theirs. It is applied by Actuator, the one decision path of training (Autoscale),
+// evaluation in the simulator (PolicyAutoscaler) and the live controller, and saved
+// in the exported policy. The zero value is off.
+type Shield struct {
+	// ScaleDownWindow is Kubernetes HPA's scale-down stabilisation: a decision never
+	// goes below the highest count recommended over the last ScaleDownWindow, so a
+	// dip of one interval drains nothing a later one needs, and a scale-up is not
+	// undone within the window. 0 (the default) is off. HPA's default is 5m.
+	ScaleDownWindow time.Duration `yaml:"scale_down_window" json:"scale_down_window_seconds"`
+	// MaxUpPercent bounds one decision's increase to this percent of the count in
+	// force (at least one replica). 0 (the default) is unbounded. HPA allows 100%.
+	MaxUpPercent float64 `yaml:"max_up_percent" json:"max_up_percent"`
+	// MaxDownPercent bounds one decision's decrease likewise. 0 (the default) is
+	// unbounded.
+	MaxDownPercent float64 `yaml:"max_down_percent" json:"max_down_percent"`
+}
+
+// Validate rejects negative or non-finite bounds.
+func (s Shield) Validate() error {
+	if s.ScaleDownWindow < 0 {
+		return fmt.Errorf("shield.scale_down_window %v: must be >= 0", s.ScaleDownWindow)
+	}
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"max_up_percent", s.MaxUpPercent}, {"max_down_percent", s.MaxDownPercent}} {
+		if !(f.v >= 0) || math.IsInf(f.v, 0) {
+			return fmt.Errorf("shield.%s %v: must be finite and >= 0", f.name, f.v)
+		}
+	}
+	if s.MaxDownPercent > 100 {
+		return fmt.Errorf("shield.max_down_percent %v: must be <= 100", s.MaxDownPercent)
+	}
+	return nil
+}
+
+// IsZero reports whether the shield is off.
+func (s Shield) IsZero() bool { return s == Shield{} }
+
+// ValidateActions checks an action mode and its action numbers.
+func ValidateActions(mode string, actions []int) error {
+	switch mode {
+	case "", ActionDelta:
+	case ActionPercent:
+		for i, a := range actions {
+			if a < -100 || a > 10000 {
+				return fmt.Errorf("actions[%d] = %d: a percent change must be in [-100, 10000]", i, a)
+			}
+		}
+	default:
+		return fmt.Errorf("action_mode %q: want %s or %s", mode, ActionDelta, ActionPercent)
+	}
+	return nil
+}
+
+// Actuator turns a policy's action index into the replica count to ask for: the
+// action applied to the count in force (by Mode), then the Shield, then the bounds.
+// It remembers the recommendations of the last Shield.ScaleDownWindow; Reset forgets
+// them. It does not allocate once its memory has grown to a window's worth.
+type Actuator struct {
+	Mode    string
+	Actions []int
+	Shield  Shield
+	recent  []recommendation // oldest first, within the window
+}
+
+type recommendation struct {
+	at time.Duration
+	n  int
+}
+
+// NewActuator returns an actuator; mode "" means ActionDelta.
+func NewActuator(mode string, actions []int, shield Shield) (*Actuator, error) {
+	if len(actions) == 0 {
+		return nil, fmt.Errorf("env: actuator needs actions")
+	}
+	if err := ValidateActions(mode, actions); err != nil {
+		return nil, fmt.Errorf("env: %w", err)
+	}
+	if err := shield.Validate(); err != nil {
+		return nil, fmt.Errorf("env: %w", err)
+	}
+	if mode == "" {
+		mode = ActionDelta
+	}
+	return &Actuator{Mode: mode, Actions: append([]int(nil), actions...), Shield: shield}, nil
+}
+
+// Reset forgets the recommendations.
+func (a *Actuator) Reset() { a.recent = a.recent[:0] }
+
+// Target is the count action asks for from current, before the shield: current
+// itself for an index out of range.
+func (a *Actuator) Target(current, action int) int {
+	if action < 0 || action >= len(a.Actions) {
+		return current
+	}
+	v := a.Actions[action]
+	if a.Mode != ActionPercent || v == 0 {
+		return current + v
+	}
+	x := float64(current) * (1 + float64(v)/100)
+	if v > 0 {
+		return max(int(math.Ceil(x-1e-9)), current+1)
+	}
+	return max(0, min(int(math.Floor(x+1e-9)), current-1))
+}
+
+// Desired is the count to ask for at time now (any clock, increasing) when current
+// is in force and the policy chose action, within [lo, hi] (hi <= 0: no upper bound).
+func (a *Actuator) Desired(now time.Duration, current, action, lo, hi int) int {
+	n := a.Target(current, action)
+	s := a.Shield
+	if w := s.ScaleDownWindow; w > 0 {
+		k := 0
+		for k < len(a.recent) && a.recent[k].at <= now-w {
+			k++
+		}
+		a.recent = append(a.recent[:0], a.recent[k:]...)
+		a.recent = append(a.recent, recommendation{at: now, n: n})
+		if n < current {
+			top := n
+			for _, r := range a.recent {
+				top = max(top, r.n)
+			}
+			n = min(current, top)
+		}
+	}
+	if s.MaxUpPercent > 0 && n > current {
+		n = min(n, current+max(1, int(math.Floor(float64(current)*s.MaxUpPercent/100+1e-9))))
+	}
+	if s.MaxDownPercent > 0 && n < current {
+		n = max(n, current-max(1, int(math.Floor(float64(current)*s.MaxDownPercent/100+1e-9))))
+	}
+	if hi > 0 {
+		n = min(n, hi)
+	}
+	return max(n, lo)
+}
