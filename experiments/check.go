@@ -41,6 +41,10 @@ func check(cfg *Config, b Backend) (map[string]*loadedTrace, error) {
 			err = tr.Validate()
 		}
 		if err != nil {
+			var fe *yamldoc.FieldError
+			if spec.File != "" && !errors.As(err, &fe) {
+				at += ".file" // the file cannot be read
+			}
 			errs = append(errs, yamldoc.Within(at, err))
 			continue
 		}

@@ -19,21 +19,12 @@ type progress struct {
 	total int
 	n     int
 	start time.Time
-	last  time.Time
-	// Paces are kept apart for evaluation cells (key true) and tuning/training cells
-	// (false), which take far longer: time between completions, cells done and left.
-	spent map[bool]time.Duration
-	count map[bool]int
-	left  map[bool]int
+	est   *estimator
 }
 
-func newProgress(w io.Writer, cells []Cell) *progress {
+func newProgress(w io.Writer, cells []Cell, work func(Cell) float64) *progress {
 	now := time.Now()
-	p := &progress{w: w, total: len(cells), start: now, last: now,
-		spent: map[bool]time.Duration{}, count: map[bool]int{}, left: map[bool]int{}}
-	for _, c := range cells {
-		p.left[c.Phase == PhaseEval]++
-	}
+	p := &progress{w: w, total: len(cells), start: now, est: newEstimator(cells, work)}
 	if f, ok := w.(*os.File); ok {
 		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
 			p.tty = true
@@ -48,30 +39,19 @@ func (p *progress) done(c Cell) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	now := time.Now()
-	ev := c.Phase == PhaseEval
-	p.spent[ev] += now.Sub(p.last)
-	p.last = now
-	p.count[ev]++
-	p.left[ev]--
+	el := time.Since(p.start)
 	p.n++
-	el := now.Sub(p.start)
-	var eta time.Duration
-	for _, k := range []bool{false, true} {
-		pace := el / time.Duration(p.n)
-		if p.count[k] > 0 {
-			pace = p.spent[k] / time.Duration(p.count[k])
-		}
-		eta += pace * time.Duration(p.left[k])
+	eta := "?"
+	if left, ok := p.est.done(c, el); ok {
+		eta = left.Round(time.Second).String()
 	}
-	eta = eta.Round(time.Second)
 	if p.tty {
 		const width = 30
 		k := width * p.n / max(p.total, 1)
-		fmt.Fprintf(p.w, "\r[%s%s] %d/%d cells  elapsed %v  left ~%v   ", strings.Repeat("=", k), strings.Repeat(" ", width-k), p.n, p.total, el.Round(time.Second), eta)
+		fmt.Fprintf(p.w, "\r[%s%s] %d/%d cells  elapsed %v  left ~%s   ", strings.Repeat("=", k), strings.Repeat(" ", width-k), p.n, p.total, el.Round(time.Second), eta)
 		return
 	}
-	fmt.Fprintf(p.w, "[%d/%d] %s (left ~%v)\n", p.n, p.total, c.Dir(), eta)
+	fmt.Fprintf(p.w, "[%d/%d] %s (elapsed %v, left ~%s)\n", p.n, p.total, c.Dir(), el.Round(time.Second), eta)
 }
 
 func (p *progress) finish() {
@@ -79,4 +59,114 @@ func (p *progress) finish() {
 		return
 	}
 	fmt.Fprintln(p.w)
+}
+
+// estimator predicts the time left from the work of the cells still to run. Every
+// cell has an expected amount of work in request-equivalents (cellWork: simulated
+// requests, and training steps at their cost in requests), and each kind of cell
+// (tune, train, eval) its own pace, the wall time spent per unit of work: the time
+// between completions is charged to the kind of the cell that completed. A kind with
+// nothing done yet takes the overall pace. So a long training cell and a short
+// evaluation cell no longer count the same, which is what made the old cell-count
+// estimate open hours off.
+type estimator struct {
+	work     map[string]float64 // by cell directory
+	left     map[string]float64 // work left by phase
+	doneWork map[string]float64
+	spent    map[string]time.Duration
+	last     time.Duration
+	total    float64
+	finished float64
+}
+
+func newEstimator(cells []Cell, work func(Cell) float64) *estimator {
+	e := &estimator{work: map[string]float64{}, left: map[string]float64{}, doneWork: map[string]float64{}, spent: map[string]time.Duration{}}
+	for _, c := range cells {
+		w := 1.0
+		if work != nil {
+			w = max(work(c), 1)
+		}
+		e.work[c.Dir()] = w
+		e.left[c.Phase] += w
+		e.total += w
+	}
+	return e
+}
+
+// done records that c finished at elapsed and returns the estimated time left; ok is
+// false while nothing has been done.
+func (e *estimator) done(c Cell, elapsed time.Duration) (left time.Duration, ok bool) {
+	w := e.work[c.Dir()]
+	e.spent[c.Phase] += elapsed - e.last
+	e.last = elapsed
+	e.doneWork[c.Phase] += w
+	e.left[c.Phase] -= w
+	e.finished += w
+	if e.finished <= 0 {
+		return 0, false
+	}
+	overall := float64(elapsed) / e.finished
+	var eta float64
+	for phase, l := range e.left {
+		if l <= 0 {
+			continue
+		}
+		pace := overall
+		if d := e.doneWork[phase]; d > 0 {
+			pace = float64(e.spent[phase]) / d
+		}
+		eta += pace * l
+	}
+	return time.Duration(eta), true
+}
+
+// Fraction is the share of the expected work done.
+func (e *estimator) fraction() float64 { return e.finished / max(e.total, 1) }
+
+// trainStepRequests is the cost of one training step in request-equivalents on top
+// of the traffic it simulates: the network's forward and backward passes and the
+// features, about 0.1 ms on the development machine, the time of a few hundred
+// simulated requests.
+const trainStepRequests = 300
+
+// cellWork is a cell's expected work in request-equivalents: the requests its
+// simulations replay (an evaluation window; a tuning grid over every seed on the
+// training window), or for training, its steps, each the control interval's
+// requests at the training windows' mean rate plus trainStepRequests.
+func (x *run) cellWork(c Cell) float64 {
+	requests := func(trace, split string) float64 {
+		lt := x.traces[trace]
+		if lt == nil {
+			return 0
+		}
+		b := lt.bounds[split]
+		sum := 0.0
+		for i := b.From; i < b.To && i < len(lt.full.Rates); i++ {
+			sum += lt.full.Rates[i]
+		}
+		return sum * lt.full.Bucket.Seconds()
+	}
+	switch c.Phase {
+	case PhaseEval:
+		return requests(c.Trace, c.Split)
+	case PhaseTune:
+		p := x.policies[c.Policy]
+		return float64(len(p.Tune.Grid)*len(x.cfg.Seeds)) * requests(c.Trace, SplitTrain)
+	case PhaseTrain:
+		p := x.policies[c.Policy]
+		var req, sec float64
+		for _, spec := range x.cfg.Traces {
+			lt := x.traces[spec.Name]
+			req += requests(spec.Name, SplitTrain)
+			b := lt.bounds[SplitTrain]
+			sec += float64(b.To-b.From) * lt.full.Bucket.Seconds()
+		}
+		interval := x.cfg.Sim.ControlInterval
+		if interval <= 0 {
+			interval = 15 * time.Second
+		}
+		perStep := trainStepRequests + req/max(sec, 1)*interval.Seconds()
+		return float64(p.Train.Steps) * perStep
+	}
+	return 1
 }

@@ -153,7 +153,7 @@ func (r *Runner) Run(ctx context.Context) (RunStats, error) {
 	if workers <= 0 {
 		workers = cfg.Workers
 	}
-	x.prog = newProgress(r.Progress, append(append([]Cell(nil), prep...), ev...))
+	x.prog = newProgress(r.Progress, append(append([]Cell(nil), prep...), ev...), x.cellWork)
 	n, err := x.pool(ctx, workers, prep)
 	st.Ran += n
 	if err != nil {

@@ -62,6 +62,7 @@ func experimentRun(args []string, stdout, stderr io.Writer) error {
 	prepared := fs.String("prepared", "", "results directory whose finished tuning/training cells are reused")
 	quiet := fs.Bool("quiet", false, "no progress display")
 	noReport := fs.Bool("no-report", false, "do not build the report at the end")
+	checkOnly := fs.Bool("check", false, "only check the config (every trace loaded, every window and policy parameter validated) and exit")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -73,6 +74,14 @@ func experimentRun(args []string, stdout, stderr io.Writer) error {
 	cfg, err := experiments.Load(*config)
 	if err != nil {
 		return err
+	}
+	if *checkOnly {
+		if err := experiments.Check(cfg, experiments.DefaultBackend()); err != nil {
+			return err
+		}
+		_, eval := experiments.Matrix(cfg)
+		fmt.Fprintf(stdout, "%s: ok (%d traces, %d policies, %d evaluation cells)\n", *config, len(cfg.Traces), len(cfg.Policies), len(eval))
+		return nil
 	}
 	r := &experiments.Runner{Config: cfg, Out: *out, Backend: experiments.DefaultBackend(), Workers: *workers, Phase: *phase, Prepared: *prepared, Log: stderr}
 	if r.Out == "" {

@@ -38,6 +38,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -116,7 +117,7 @@ func Within(prefix string, err error) error {
 		for _, e := range j.Unwrap() {
 			out = append(out, Within(prefix, e))
 		}
-		return errors.Join(out...)
+		return joinAll(out)
 	}
 	var fe *FieldError
 	if errors.As(err, &fe) && fe == err {
@@ -152,7 +153,7 @@ func Locate(err error, file string, root *yaml.Node) error {
 		for _, e := range j.Unwrap() {
 			out = append(out, Locate(e, file, root))
 		}
-		return errors.Join(out...)
+		return joinAll(out)
 	}
 	fe, ok := err.(*FieldError)
 	if !ok {
@@ -240,14 +241,17 @@ func DecodeNode(n *yaml.Node, out any) (err error) {
 		}
 	}()
 	// yaml.Node.Decode does not reject unknown keys: encode the node again and decode
-	// that strictly, then map the lines of the copy back to the node's.
+	// that strictly into a scratch value, mapping the lines of the copy back to the
+	// node's; then decode the node itself, so that yaml.Node fields in out keep the
+	// lines of the document.
 	data, err := yaml.Marshal(n)
 	if err != nil {
 		return &FieldError{Line: n.Line, Err: err}
 	}
+	scratch := reflect.New(reflect.TypeOf(out).Elem()).Interface()
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
-	if err := dec.Decode(out); err != nil && !errors.Is(err, io.EOF) {
+	if err := dec.Decode(scratch); err != nil && !errors.Is(err, io.EOF) {
 		var copyRoot yaml.Node
 		if yaml.Unmarshal(data, &copyRoot) != nil {
 			return &FieldError{Line: n.Line, Err: err}
@@ -259,7 +263,24 @@ func DecodeNode(n *yaml.Node, out any) (err error) {
 			return n.Line
 		})
 	}
+	if err := n.Decode(out); err != nil {
+		return &FieldError{Line: n.Line, Err: err}
+	}
 	return nil
+}
+
+// joinAll is errors.Join that returns a single error as it is.
+func joinAll(errs []error) error {
+	var list []error
+	for _, e := range errs {
+		if e != nil {
+			list = append(list, e)
+		}
+	}
+	if len(list) == 1 {
+		return list[0]
+	}
+	return errors.Join(list...)
 }
 
 var (
@@ -321,7 +342,7 @@ func typeErrors(err error, file string, tree *yaml.Node, lineOf func(path string
 		fe.Line = lineOf(fe.Path, line)
 		out = append(out, fe)
 	}
-	return errors.Join(out...)
+	return joinAll(out)
 }
 
 // typeName reads a Go type as a user would: time.Duration is a duration ("15s").

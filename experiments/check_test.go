@@ -1,0 +1,166 @@
+package experiments
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// checkBase is a small valid experiment; each case appends or replaces lines.
+const checkBase = `name: chk
+seeds: [1]
+sim:
+  max_replicas: 20
+traces:
+  - name: b
+    builtin: bursty
+    windows:
+      train: {start: 0h, end: 6h}
+      validation: {start: 6h, end: 8h}
+      test: {start: 8h, end: 10h}
+policies:
+  - {name: thr, kind: threshold}
+`
+
+// TestCheckNamesFileLineAndField feeds the whole-config check (what `experiment
+// run --check` and the start of every run do) one bad value at a time, with the
+// real backend: every message names the file, the line and the field.
+func TestCheckNamesFileLineAndField(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name, extra, want string
+	}{
+		{"typo in rule params", "  - name: h\n    kind: hpa\n    params:\n      target_utilisation: 0.5\n",
+			`chk.yaml line 17: policies[1].params.target_utilisation: unknown key "target_utilisation"`},
+		{"bad rule param", "  - name: h\n    kind: hpa\n    params: {target_utilization: 1.5}\n",
+			"chk.yaml line 16: policies[1].params.target_utilization: 1.5: must be in (0, 1]"},
+		{"typo in learned params", "  - name: p\n    kind: ppo\n    train:\n      steps: 1024\n      params:\n        ppo:\n          learning_rat: 0.1\n",
+			`chk.yaml line 20: policies[1].train.params.ppo.learning_rat: unknown key "learning_rat"`},
+		{"bad learned value", "  - name: p\n    kind: ppo\n    train:\n      steps: 1024\n      params:\n        ppo: {num_envs: 0, num_minibatches: 7}\n",
+			"chk.yaml line 19: policies[1].train.params.ppo.num_minibatches: 7: must divide the batch size"},
+		{"other algorithm's section", "  - name: p\n    kind: ppo\n    train:\n      steps: 1024\n      params:\n        dqn: {gamma: 0.5}\n",
+			"chk.yaml line 19: policies[1].train.params.dqn: a dqn section in a ppo run would be ignored"},
+		{"steps in learned params", "  - name: p\n    kind: dqn\n    train:\n      steps: 1024\n      params:\n        steps: 99\n",
+			"chk.yaml line 19: policies[1].train.params.steps: set by the experiment (the policy's train.steps), not here"},
+		{"empty actions", "  - name: p\n    kind: dqn\n    train:\n      steps: 1024\n      params:\n        env: {actions: []}\n",
+			"chk.yaml line 19: policies[1].train.params.env.actions: empty"},
+		{"env weight", "  - name: p\n    kind: dqn\n    train:\n      steps: 1024\n      params:\n        env:\n          drop_weight: -2\n",
+			"chk.yaml line 20: policies[1].train.params.env.drop_weight: -2: must be at least 0"},
+		{"grid value", "  - name: t\n    kind: hpa-tuned\n    tune: {grid: [0.5, 1.5]}\n",
+			"chk.yaml line 16: policies[1].tune.grid[1]: 1.5: must be in (0, 1]"},
+		{"grid param", "  - name: t\n    kind: hpa-tuned\n    tune: {param: targett, grid: [0.5]}\n",
+			`chk.yaml line 16: policies[1].tune.param: "targett": not a parameter of hpa`},
+		{"static out of range", "  - name: s\n    kind: static\n    params: {n: 50}\n",
+			"chk.yaml line 16: policies[1].params.n: 50: must be in [min_replicas, max_replicas] = [1, 20]"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(dir, "chk.yaml")
+			if err := os.WriteFile(p, []byte(checkBase+tc.extra), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := Load(p)
+			if err == nil {
+				err = Check(cfg, DefaultBackend())
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v\nwant %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestLoadNamesFileLineAndField: bad values the config alone shows.
+func TestLoadNamesFileLineAndField(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name, old, new, want string
+	}{
+		{"tiny control interval", "  max_replicas: 20\n", "  max_replicas: 20\n  control_interval: 1ns\n", "chk.yaml line 5: sim.control_interval: 1ns: must be at least 100ms"},
+		{"huge replicas", "  max_replicas: 20\n", "  max_replicas: 2000000\n", "chk.yaml line 4: sim.max_replicas: 2000000: must be at most 10000"},
+		{"sim typo", "  max_replicas: 20\n", "  max_replica: 20\n", `chk.yaml line 4: sim.max_replica: unknown key "max_replica"`},
+		{"negative scale", "    builtin: bursty\n", "    builtin: bursty\n    scale_mean: -5\n", "chk.yaml line 8: traces[0].scale_mean: -5: must be at least 0"},
+		{"old load form", "    builtin: bursty\n", "    builtin: bursty\n    load: {offset: 1h}\n", `chk.yaml line 8: traces[0].load.offset: unknown key "offset"`},
+		{"learned steps bound", "  - {name: thr, kind: threshold}\n", "  - {name: thr, kind: threshold}\n  - {name: d, kind: dqn, train: {steps: 100000000000}}\n", "chk.yaml line 14: policies[1].train.steps: 100000000000: must be at most 1000000000"},
+		{"grid NaN", "  - {name: thr, kind: threshold}\n", "  - {name: thr, kind: threshold}\n  - {name: t, kind: hpa-tuned, tune: {grid: [.nan]}}\n", "chk.yaml line 14: policies[1].tune.grid[0]: NaN: must be a finite number"},
+		{"workers", "seeds: [1]\n", "seeds: [1]\nworkers: 100000\n", "chk.yaml line 3: workers: 100000: must be at most 1024"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(dir, "chk.yaml")
+			src := strings.Replace(checkBase, tc.old, tc.new, 1)
+			if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Load(p)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v\nwant %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestCheckTraces: a trace that cannot be loaded and a window outside its trace are
+// reported with the line of the trace, before any work.
+func TestCheckTraces(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name, old, new, want string
+	}{
+		{"missing file", "    builtin: bursty\n", "    file: nowhere.csv\n", "chk.yaml line 7: traces[0].file: stat "},
+		{"window after the end", "      test: {start: 8h, end: 10h}\n", "      test: {start: 8h, end: 100h}\n", "chk.yaml line 11: traces[0].windows.test: trace \"b\": test window ends at 100h"},
+		{"crop outside", "    builtin: bursty\n", "    builtin: bursty\n    start: 100h\n", `chk.yaml line 8: traces[0].start: 100h: not inside the trace "bursty" (72h long)`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(dir, "chk.yaml")
+			if err := os.WriteFile(p, []byte(strings.Replace(checkBase, tc.old, tc.new, 1)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := Load(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = Check(cfg, DefaultBackend())
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v\nwant %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestBadParamsStopBeforeAnyWork: a typo in a learned policy's params fails the run
+// before any training (nothing written, not even config.yaml), and the corrected
+// config then runs in the same results directory.
+func TestBadParamsStopBeforeAnyWork(t *testing.T) {
+	out := t.TempDir()
+	bad := tinyConfig + "  - name: p2\n    kind: ppo\n    train:\n      steps: 100\n      params: {ppo: {learnin_rate: 1}}\n"
+	cfg, err := Parse([]byte(bad), "tiny.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fakeBackend{}
+	b := f.backend()
+	b.Learners[KindPPO] = DefaultBackend().Learners[KindPPO]
+	_, err = (&Runner{Config: cfg, Out: out, Backend: b, Workers: 1}).Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "tiny.yaml line") || !strings.Contains(err.Error(), "train.params.ppo.learnin_rate") {
+		t.Fatalf("got %v", err)
+	}
+	if entries, _ := os.ReadDir(out); len(entries) != 0 || f.trains.Load() != 0 || f.sims.Load() != 0 {
+		t.Fatalf("work done before the check failed: %d entries, %d trainings, %d simulations", len(entries), f.trains.Load(), f.sims.Load())
+	}
+	// A run that stopped after writing config.yaml but before any cell does not bind
+	// the directory to its config.
+	if err := os.WriteFile(filepath.Join(out, "config.yaml"), []byte("name: older\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	good := tinyCfg(t)
+	if _, err := (&Runner{Config: good, Out: out, Backend: f.backend(), Workers: 1}).Run(context.Background()); err != nil {
+		t.Fatalf("corrected config refused: %v", err)
+	}
+	// Once cells exist, a different config is refused.
+	other := tinyCfg(t)
+	other.Seeds = []uint64{7}
+	if _, err := (&Runner{Config: other, Out: out, Backend: f.backend(), Workers: 1}).Run(context.Background()); err == nil || !strings.Contains(err.Error(), "different experiment") {
+		t.Fatalf("changed config after cells: %v", err)
+	}
+}
