@@ -29,3 +29,15 @@ k8s-down:
 k8s-e2e: k8s-binaries prometheus
 	INTELLISCALE_K8S=1 K8S_BIN=$(abspath $(K8S_BIN)) PROMETHEUS=$(abspath bin/prometheus) \
 		$(GO) test -count=1 -v -timeout 20m -run TestClusterE2E ./live/kubernetes/
+
+# The upstream HPA controller (k8s.io/kubernetes v1.34) over the agents scenario suite's
+# traffic shapes, in compressed real time (about 1 s a sync, a few minutes in all), then
+# the hpa policy over the same syncs. HPA_UPSTREAM=deploy/k8s/hpa-parity/upstream.csv
+# refreshes the record the test suite compares against.
+HPA_UPSTREAM ?= bin/k8s/hpa-upstream.csv
+hpa-parity:
+	@mkdir -p $(dir $(HPA_UPSTREAM))
+	cd deploy/k8s/tools/kube && CGO_ENABLED=0 nice -n 10 $(GO) build -trimpath -o $(abspath $(K8S_BIN))/hpaparity ./hpaparity
+	@# Not niced: the controller keeps wall-clock time, and its syncs must stay about 1 s apart.
+	$(K8S_BIN)/hpaparity -scenarios agents/testdata/scenarios -out $(HPA_UPSTREAM) 2>$(HPA_UPSTREAM).log
+	HPA_PARITY_CSV=$(abspath $(HPA_UPSTREAM)) $(GO) test -count=1 -v -run TestHPAParity ./live/kubernetes/

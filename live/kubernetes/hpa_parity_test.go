@@ -79,6 +79,9 @@ func TestHPAParity(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := envOr("HPA_PARITY_CSV", filepath.Join(root, "deploy", "k8s", "hpa-parity", "upstream.csv"))
+	if _, err := os.Stat(path); err != nil {
+		t.Skipf("no upstream record %s: make hpa-parity writes one", path)
+	}
 	rows := readUpstream(t, path)
 	type tally struct{ n, agree, truncation int }
 	per := map[string]*tally{}

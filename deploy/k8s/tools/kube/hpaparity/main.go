@@ -170,6 +170,11 @@ func run(dir, out, only string, syncPeriod time.Duration) error {
 		}
 	}
 	cancel()
+	for _, w := range worlds {
+		if err := w.checkTiming(); err != nil {
+			return fmt.Errorf("scenario %s: %w (a loaded machine? run again)", w.sc.name, err)
+		}
+	}
 	return writeCSV(out, worlds, syncPeriod)
 }
 
@@ -282,6 +287,9 @@ type world struct {
 	pods []pod
 	next int // name counter
 	rows []row
+	// at are the real times of the syncs (the compression holds while they stay more
+	// than 1 s apart and 20 of them span more than the compressed 20 s window).
+	at   []time.Time
 	done chan struct{}
 }
 
@@ -305,6 +313,24 @@ func newWorld(sc scenario) *world {
 		w.pods = append(w.pods, pod{name: w.podName(), created: -1000})
 	}
 	return w
+}
+
+// checkTiming verifies the compression: consecutive syncs more than 1 s apart (a scale
+// event of one sync is outside the next one's 1 s policy period, as 15 s is in the
+// scenario), and 19 syncs within 20 s (a recommendation 19 syncs old is inside the 20 s
+// window, as 285 s is inside 300 s).
+func (w *world) checkTiming() error {
+	for i := 1; i < len(w.at); i++ {
+		if gap := w.at[i].Sub(w.at[i-1]); gap <= time.Second {
+			return fmt.Errorf("syncs %d and %d only %v apart", i, i+1, gap)
+		}
+		if i >= 19 {
+			if span := w.at[i].Sub(w.at[i-19]); span >= 20*time.Second {
+				return fmt.Errorf("syncs %d to %d span %v: want under 20 s", i-18, i+1, span)
+			}
+		}
+	}
+	return nil
 }
 
 func (w *world) steps() int { return int(w.sc.length / w.sc.interval) }
@@ -351,6 +377,7 @@ func (w *world) advance() (metricsclient.PodMetricsInfo, bool) {
 		w.pods = append(w.pods[:idx], w.pods[idx+1:]...)
 	}
 	w.k++
+	w.at = append(w.at, time.Now())
 	k := w.k
 	ready := 0
 	for _, p := range w.pods {
