@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/intelliscale/intelliscale/internal/atomicfile"
+	"github.com/intelliscale/intelliscale/internal/outpath"
 	"github.com/intelliscale/intelliscale/live/calibrate"
 	"github.com/intelliscale/intelliscale/traces"
 )
@@ -128,8 +129,10 @@ func runCalibrate(args []string, stdout, stderr io.Writer) error {
 	if err := traceNoArgs(fs); err != nil {
 		return err
 	}
-	if *out != "-" && *out == src.dump {
-		return fmt.Errorf("--out %s is the input dump: refusing to overwrite it", *out)
+	var g outpath.Guard
+	inputFlags(&g, fs, "dump")
+	if err := checkOutput(&g, fs, "out", *out); err != nil {
+		return err
 	}
 	q, name, start, end, err := src.open()
 	if err != nil {

@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/intelliscale/intelliscale/experiments"
+	"github.com/intelliscale/intelliscale/internal/buildinfo"
+	"github.com/intelliscale/intelliscale/internal/outpath"
 	"github.com/intelliscale/intelliscale/reports"
 )
 
@@ -87,6 +89,15 @@ func experimentRun(args []string, stdout, stderr io.Writer) error {
 	if r.Out == "" {
 		r.Out = filepath.Join("results", cfg.Name)
 	}
+	var g outpath.Guard
+	g.Input("--config", *config)
+	g.Input("--prepared", *prepared)
+	for i, tr := range cfg.Traces {
+		g.Input(fmt.Sprintf("traces[%d].file", i), tr.File)
+	}
+	if err := g.Dir("--out", r.Out, resultsFiles(*noReport)...); err != nil {
+		return err
+	}
 	if *shard != "" {
 		if r.Shard, err = experiments.ParseShard(*shard); err != nil {
 			return err
@@ -119,6 +130,16 @@ func experimentRun(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
+// resultsFiles are the files a results directory receives at its top level, and
+// those of the report unless noReport.
+func resultsFiles(noReport bool) []string {
+	files := []string{"config.yaml", "summary.csv", buildinfo.File}
+	if !noReport {
+		files = append(files, reportFiles...)
+	}
+	return files
+}
+
 func experimentMerge(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("experiment merge", "--out DIR SHARD_DIR...", stderr)
 	out := fs.String("out", "", "merged results directory (required)")
@@ -130,6 +151,14 @@ func experimentMerge(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "intelliscale experiment merge: --out and at least one shard directory are required")
 		fs.Usage()
 		return errUsage
+	}
+	var g outpath.Guard
+	for _, d := range fs.Args() {
+		g.Input("shard directory", d)
+		g.Input("shard file", filepath.Join(d, "config.yaml"))
+	}
+	if err := g.Dir("--out", *out, resultsFiles(*noReport)...); err != nil {
+		return err
 	}
 	st, err := experiments.Merge(*out, fs.Args())
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/intelliscale/intelliscale/agents/policy"
 	"github.com/intelliscale/intelliscale/experiments/train"
+	"github.com/intelliscale/intelliscale/internal/outpath"
 )
 
 func init() {
@@ -41,6 +42,10 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 		describePolicy(stdout, *check, p)
 		return nil
 	}
+	g := runDirGuard(*run)
+	if err := checkOutput(g, fs, "out", *out); err != nil {
+		return err
+	}
 	p, err := train.Export(*run)
 	if err != nil {
 		return err
@@ -48,12 +53,26 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 	path := *out
 	if path == "" {
 		path = filepath.Join(*run, fmt.Sprintf("policy-step%d.json", p.Training.Steps))
+		if err := g.File("--out", path); err != nil {
+			return fmt.Errorf("%w (the default --out; give another --out)", err)
+		}
 	}
 	if err := p.Save(path); err != nil {
 		return err
 	}
 	describePolicy(stdout, path, p)
 	return nil
+}
+
+// runDirGuard is a guard knowing the files of the training run in dir that a
+// command must never replace: its checkpoint (what --resume continues), its
+// configuration and its progress log.
+func runDirGuard(dir string) *outpath.Guard {
+	var g outpath.Guard
+	g.Protect("the run's checkpoint ("+train.CheckpointFile+")", filepath.Join(dir, train.CheckpointFile))
+	g.Protect("the run's configuration ("+train.ConfigFile+")", filepath.Join(dir, train.ConfigFile))
+	g.Protect("the run's progress log ("+train.ProgressFile+")", filepath.Join(dir, train.ProgressFile))
+	return &g
 }
 
 func describePolicy(w io.Writer, path string, p *policy.Policy) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/intelliscale/intelliscale/agents"
 	"github.com/intelliscale/intelliscale/internal/atomicfile"
+	"github.com/intelliscale/intelliscale/internal/outpath"
 	"github.com/intelliscale/intelliscale/sim"
 	"github.com/intelliscale/intelliscale/traces"
 )
@@ -50,6 +51,14 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	var g outpath.Guard
+	inputFlags(&g, fs, "trace", "synth", "config", "policy-file")
+	if err := checkOutput(&g, fs, "timeline", f.timeline); err != nil {
+		return err
+	}
+	if err := checkOutput(&g, fs, "openmetrics", f.openmetrics); err != nil {
+		return err
 	}
 	tr, err := f.trace.Trace("")
 	if err != nil {

@@ -13,6 +13,8 @@ import (
 
 	"github.com/intelliscale/intelliscale/agents"
 	"github.com/intelliscale/intelliscale/experiments/train"
+	"github.com/intelliscale/intelliscale/internal/buildinfo"
+	"github.com/intelliscale/intelliscale/internal/outpath"
 )
 
 func init() {
@@ -60,6 +62,15 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	dir := *out
 	if dir == "" {
 		dir = filepath.Join("runs", strings.TrimSuffix(filepath.Base(*cfgPath), filepath.Ext(*cfgPath)))
+	}
+	var g outpath.Guard
+	g.Input("--config", *cfgPath)
+	for i, tr := range cfg.Traces {
+		g.Input(fmt.Sprintf("traces[%d].file", i), tr.File)
+	}
+	if err := g.Dir("--out", dir, train.ConfigFile, train.ProgressFile, train.CheckpointFile,
+		train.PolicyFile, train.RewardCurveFile, buildinfo.File); err != nil {
+		return err
 	}
 	switch has := train.HasCheckpoint(dir); {
 	case has && !*resume:
