@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/intelliscale/intelliscale/experiments"
 	"github.com/intelliscale/intelliscale/internal/buildinfo"
@@ -109,7 +110,7 @@ func experimentRun(args []string, stdout, stderr io.Writer) error {
 	if *quiet {
 		r.Log = nil
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	st, err := r.Run(ctx)
 	if err != nil {
