@@ -18,8 +18,8 @@ import (
 func TestSimRefusesHugeWorkUnlessForced(t *testing.T) {
 	dir := t.TempDir()
 	tl := filepath.Join(dir, "tl.csv")
-	// The default limit: a built-in trace scaled to a million requests per second.
-	code, _, stderr := runCmd("sim", "--builtin", "step", "--scale-mean", "1000000", "--timeline", tl)
+	// The default limit: a built-in trace scaled to ten thousand requests per second.
+	code, _, stderr := runCmd("sim", "--builtin", "step", "--scale-mean", "10000", "--timeline", tl)
 	if code != 1 || !strings.Contains(stderr, "simulated requests") || !strings.Contains(stderr, "more than the limit of 2e+08") ||
 		!strings.Contains(stderr, "--force") || !strings.Contains(stderr, "trace step") {
 		t.Fatalf("exit %d, stderr %q: want a refusal with the estimate and --force", code, stderr)
