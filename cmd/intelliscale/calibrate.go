@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/intelliscale/intelliscale/internal/atomicfile"
@@ -108,9 +109,9 @@ func parseWhen(s string, now time.Time) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("%q: want RFC 3339 (2026-03-02T00:00:00Z), Unix seconds, now or now-DURATION", s)
 }
 
-// interruptible returns a context cancelled on Ctrl-C.
+// interruptible returns a context cancelled on Ctrl-C or SIGTERM.
 func interruptible() (context.Context, context.CancelFunc) {
-	return signal.NotifyContext(context.Background(), os.Interrupt)
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 }
 
 func runCalibrate(args []string, stdout, stderr io.Writer) error {

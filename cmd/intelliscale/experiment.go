@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/intelliscale/intelliscale/experiments"
 	"github.com/intelliscale/intelliscale/internal/buildinfo"
@@ -103,13 +104,19 @@ func experimentRun(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	if err := os.MkdirAll(r.Out, 0o755); err != nil {
+		return err
+	}
+	if err := buildinfo.Record(r.Out); err != nil {
+		return err
+	}
 	if !*quiet && os.Getenv("CI") == "" {
 		r.Progress = stderr
 	}
 	if *quiet {
 		r.Log = nil
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	st, err := r.Run(ctx)
 	if err != nil {
@@ -127,6 +134,7 @@ func experimentRun(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stderr, "report: %s\n", filepath.Join(r.Out, "report", "REPORT.md"))
+	fmt.Fprintf(stderr, "report: produced by %s\n", producedBy(r.Out))
 	return nil
 }
 
@@ -162,6 +170,18 @@ func experimentMerge(args []string, stdout, stderr io.Writer) error {
 	}
 	st, err := experiments.Merge(*out, fs.Args())
 	if err != nil {
+		return err
+	}
+	// The merged directory records every build that produced a shard.
+	var builds []string
+	for _, d := range fs.Args() {
+		lines, err := buildinfo.Lines(d)
+		if err != nil {
+			return err
+		}
+		builds = append(builds, lines...)
+	}
+	if err := buildinfo.RecordLines(*out, builds...); err != nil {
 		return err
 	}
 	fmt.Fprintf(stderr, "merged into %s: %d cells copied, %d already there, %d missing\n", *out, st.Copied, st.Present, st.Missing)

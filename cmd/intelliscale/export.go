@@ -8,6 +8,7 @@ import (
 
 	"github.com/intelliscale/intelliscale/agents/policy"
 	"github.com/intelliscale/intelliscale/experiments/train"
+	"github.com/intelliscale/intelliscale/internal/buildinfo"
 	"github.com/intelliscale/intelliscale/internal/outpath"
 )
 
@@ -50,6 +51,7 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	p.Training.Build = buildinfo.Read().String()
 	path := *out
 	if path == "" {
 		path = filepath.Join(*run, fmt.Sprintf("policy-step%d.json", p.Training.Steps))
@@ -82,5 +84,8 @@ func describePolicy(w io.Writer, path string, p *policy.Policy) {
 	fmt.Fprintf(w, "  actions: %v; normalised observations: %v\n", p.Actions, p.Normaliser != nil)
 	fmt.Fprintf(w, "  trained %d steps, %d episodes, seed %d on %s; control interval %gs\n",
 		p.Training.Steps, p.Training.Episodes, p.Training.Seed, strings.Join(p.Training.Traces, ", "), p.Sim.ControlIntervalSeconds)
+	if p.Training.Build != "" {
+		fmt.Fprintf(w, "  written by %s\n", p.Training.Build)
+	}
 	fmt.Fprintf(w, "  checksum %s\n", p.Checksum)
 }

@@ -58,6 +58,9 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stderr, "report: %s\n", filepath.Join(dir, "report", "REPORT.md"))
+	if by := producedBy(dir); by != "" {
+		fmt.Fprintf(stderr, "report: produced by %s\n", by)
+	}
 	if *readme != "" {
 		if err := reports.UpdateReadme(*readme, dir, *figures); err != nil {
 			return err

@@ -7,9 +7,14 @@ package buildinfo
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/intelliscale/intelliscale/internal/atomicfile"
 )
 
 // File is the name of the file a results directory or training run records the
@@ -124,4 +129,47 @@ func Parse(line string) (Info, error) {
 		}
 	}
 	return in, errors.Join(errs...)
+}
+
+// Record adds the running binary's build to dir/File, one line per distinct build
+// that wrote into dir (a resumed run may be finished by another build), written
+// atomically.
+func Record(dir string) error {
+	return RecordLines(dir, Read().String())
+}
+
+// RecordLines adds each of lines not yet in dir/File to it, atomically.
+func RecordLines(dir string, lines ...string) error {
+	have, err := Lines(dir)
+	if err != nil {
+		return err
+	}
+	n := len(have)
+	for _, l := range lines {
+		if l = strings.TrimSpace(l); l != "" && !slices.Contains(have, l) {
+			have = append(have, l)
+		}
+	}
+	if len(have) == n {
+		return nil
+	}
+	return atomicfile.Write(filepath.Join(dir, File), []byte(strings.Join(have, "\n")+"\n"))
+}
+
+// Lines returns the builds recorded in dir/File, none when it does not exist.
+func Lines(dir string) ([]string, error) {
+	b, err := os.ReadFile(filepath.Join(dir, File))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out, nil
 }

@@ -60,3 +60,31 @@ func TestParseRejects(t *testing.T) {
 		}
 	}
 }
+
+// Record keeps one line per distinct build, in the order they wrote.
+func TestRecord(t *testing.T) {
+	dir := t.TempDir()
+	if got, err := Lines(dir); err != nil || got != nil {
+		t.Fatalf("no file: %v, %v", got, err)
+	}
+	for range 2 {
+		if err := Record(dir); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := RecordLines(dir, "intelliscale v2 revision=b modified=false time=t go=g", Read().String()); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Lines(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0] != Read().String() || got[1] != "intelliscale v2 revision=b modified=false time=t go=g" {
+		t.Fatalf("lines %q", got)
+	}
+	for _, l := range got {
+		if _, err := Parse(l); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
