@@ -123,8 +123,8 @@ func (r *Results) Tables(h *Headline) []Table {
 				chosen = "yes"
 			}
 			why := ""
-			if len(c.Failures) > 0 {
-				why = strings.Join(c.Failures, "; ")
+			if len(c.Summary) > 0 {
+				why = strings.Join(c.Summary, ". ")
 			}
 			t.Rows = append(t.Rows, []string{c.Policy, c.Kind, FormatStat(c.SLOViolations), FormatStat(c.Cost), yesNo(c.Qualified), chosen, why})
 		}
