@@ -337,7 +337,7 @@ func (c *Controller) inputs(ctx context.Context, at time.Time) (in []float64, ho
 			return nil, fail(errKindStale, fmt.Errorf("newest sample is %.1fs old, more than %v", age, c.cfg.MaxAge))
 		}
 	}
-	opt, _ := c.policy.(OptionalInputs)
+	opt, _ := c.policy.(optionalInputs)
 	qs := c.policy.Queries()
 	in = make([]float64, len(qs))
 	for i, q := range qs {
