@@ -357,7 +357,7 @@ func TestClusterE2E(t *testing.T) {
 
 	// A concurrent edit of the replica count between the scaler's read and its write:
 	// the write conflicts, is retried on a fresh read, and the count ends where the
-	// scaler wanted it after one conflict (no flapping), as the ServiceAccount.
+	// scaler wanted it (no flapping), as the ServiceAccount.
 	s, err := NewScaler(ctx, sa, e2eNamespace, Deployment, "app", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -380,9 +380,16 @@ func TestClusterE2E(t *testing.T) {
 	if err := s.Scale(ctx, 3); err != nil {
 		t.Fatalf("scale with a concurrent edit: %v", err)
 	}
-	if s.Conflicts() != 1 || spec() != 3 {
-		t.Errorf("after a concurrent edit: %d conflicts, %d replicas; want 1 conflict retried and 3 replicas", s.Conflicts(), spec())
+	// The first write conflicts with the edit; a retry may conflict again with the
+	// Deployment controller's own status updates, within the bound.
+	if c := s.Conflicts(); c < 1 || c > s.conflictRetries || spec() != 3 {
+		t.Errorf("after a concurrent edit: %d conflicts, %d replicas; want 1..%d conflicts retried and 3 replicas", c, spec(), s.conflictRetries)
 	}
+	time.Sleep(2 * time.Second)
+	if got := spec(); got != 3 {
+		t.Errorf("2 s after the retried write: %d replicas, want 3 (no flapping)", got)
+	}
+	t.Logf("concurrent edit: %d conflicts, retried on fresh reads, ended at 3 replicas", s.Conflicts())
 	if d, err := deploys.Get(ctx, "app", metav1.GetOptions{}); err == nil {
 		mgr := map[string]bool{}
 		for _, f := range d.ManagedFields {

@@ -48,7 +48,6 @@ import (
 	"k8s.io/client-go/scale"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
-	autoscalinginternal "k8s.io/kubernetes/pkg/apis/autoscaling"
 	"k8s.io/kubernetes/pkg/controller/podautoscaler"
 	metricsclient "k8s.io/kubernetes/pkg/controller/podautoscaler/metrics"
 )
@@ -450,7 +449,7 @@ func (metrics) GetRawMetric(string, string, labels.Selector, labels.Selector) (m
 	return nil, time.Time{}, fmt.Errorf("no custom metrics")
 }
 
-func (metrics) GetObjectMetric(string, string, *autoscalinginternal.CrossVersionObjectReference, labels.Selector) (int64, time.Time, error) {
+func (metrics) GetObjectMetric(string, string, *autoscalingv2.CrossVersionObjectReference, labels.Selector) (int64, time.Time, error) {
 	return 0, time.Time{}, fmt.Errorf("no object metrics")
 }
 
