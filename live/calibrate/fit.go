@@ -103,9 +103,9 @@ type Fit struct {
 	// Warmup is the replica's own part of it, app_ready_time_seconds -
 	// app_start_time_seconds (not fitted without those gauges); Startup - Warmup is
 	// what creating and starting the container took.
-	Warmup Value
-	Queue        Value
-	Timeout      Value // seconds
+	Warmup  Value
+	Queue   Value
+	Timeout Value // seconds
 }
 
 // Calibrate fits the simulator's service model to the window of q.
