@@ -263,6 +263,7 @@ func runLive(t *testing.T) *e2eRun {
 		if err != nil {
 			t.Fatal(err)
 		}
+		t0 = t0.Truncate(time.Millisecond) // Prometheus and the simulator's series keep milliseconds
 		_ = live.WallClock{}.SleepUntil(ctx, t0)
 		rep := workload.Replay(ctx, sched, 4096, live.WallClock{}, workload.HTTPSender(client, lbURL+"/"))
 		t.Logf("(%s) replay from %s (decision anchor %s): %s", name, t0.Format("15:04:05.000"), anchor.Format("15:04:05.000"), rep)
@@ -307,7 +308,7 @@ func runLive(t *testing.T) *e2eRun {
 		t.Fatal(err)
 	}
 	out.FitYAML, out.Controls = string(y), controllerLog()
-	checkStartupAgainstLog(t, fit, out.Controls, prom)
+	checkStartupAgainstLog(t, fit, out.Controls, out.Phases[len(out.Phases)-1].T0, prom)
 	if dir := os.Getenv("INTELLISCALE_E2E_OUT"); dir != "" {
 		saveRun(t, dir, out)
 	}
@@ -344,15 +345,18 @@ func checkFit(t *testing.T, fit *Fit) {
 }
 
 // checkStartupAgainstLog compares the fitted start-up from the scale-up with the
-// controller's own record: from the start of the decision that scaled up (its log
-// line's time less its latency; the last one before the replica's process started)
-// to the replica's readiness.
-func checkStartupAgainstLog(t *testing.T, fit *Fit, log string, prom Querier) {
+// controller's own record: from the start of the decision that scaled up (its tick;
+// the last one before the replica's process started) to the replica's readiness.
+// tick is one of the controller's decision instants.
+func checkStartupAgainstLog(t *testing.T, fit *Fit, log string, tick time.Time, prom Querier) {
 	t.Helper()
+	// A decision starts on its tick, a whole number of intervals after the phase's
+	// start; its log line comes after its queries and after the scale-up itself
+	// (creating and starting the container), within the interval.
 	var ups []time.Time
 	for _, d := range decisions(log) {
-		if d.action == "up" {
-			ups = append(ups, d.start)
+		if d.action == "up" && !d.logged.Before(tick) {
+			ups = append(ups, tick.Add(d.logged.Sub(tick).Truncate(e2eInterval)))
 		}
 	}
 	ctx, at := context.Background(), fit.Options.End
@@ -549,6 +553,7 @@ func (a *simPolicy) Decide(obs sim.Observation) int {
 
 // decision is one decision line of the controller's log.
 type decision struct {
+	logged time.Time // the log line's time
 	start  time.Time // the log line's time less the decision's latency
 	action string
 }
@@ -571,7 +576,7 @@ func decisions(log string) []decision {
 		if err != nil {
 			continue
 		}
-		d := decision{start: ts}
+		d := decision{logged: ts, start: ts}
 		for _, kv := range f[2:] {
 			k, v, _ := strings.Cut(kv, "=")
 			switch k {

@@ -1,11 +1,13 @@
 package calibrate
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
 	"testing"
 	"time"
 
+	"github.com/intelliscale/intelliscale/env/features"
 	"github.com/intelliscale/intelliscale/live/workload"
 	"github.com/intelliscale/intelliscale/sim"
 )
@@ -64,6 +66,36 @@ func TestGapSeparatesTheTrueModelFromAWrongOne(t *testing.T) {
 		}
 		if wrong.MedianP95Err < 2*right.MedianP95Err || wrong.MedianP95Err < 0.2 {
 			t.Errorf("(%s) wrong config's median p95 error %.1f%%: want at least twice the calibrated %.1f%% and >= 20%%", phase, 100*wrong.MedianP95Err, 100*right.MedianP95Err)
+		}
+	}
+}
+
+// TestFiguresAlignsIntervals: with a start finer than the millisecond timestamps of
+// the series, interval k still covers (start+k*interval, start+(k+1)*interval]:
+// requests arriving between 20 s and 25 s are counted in the interval ending at 25 s
+// (within the extrapolation of increase()), none in the one before.
+func TestFiguresAlignsIntervals(t *testing.T) {
+	start := time.Date(2026, 3, 2, 0, 0, 42, 761_912_345, time.UTC)
+	tr := e2eTrace()
+	tr.Start = start
+	for i := 0; i < 100; i++ {
+		tr.Arrivals = append(tr.Arrivals, 20*time.Second+time.Duration(i)*50*time.Millisecond)
+	}
+	cfg := sim.Config{ControlInterval: 5 * time.Second, ScrapeInterval: time.Second, InitialReplicas: 3, MaxReplicas: 5}
+	st := features.NewStorage(start)
+	if _, err := sim.RunRecorded(cfg, tr, sim.AutoscalerFunc(func(sim.Observation) int { return 3 }), st); err != nil {
+		t.Fatal(err)
+	}
+	fs, err := Figures(context.Background(), NewEngineQuerier("run", st), start, 24, 5*time.Second, 500*time.Millisecond, GapQueries{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, f := range fs {
+		switch {
+		case k == 4 && math.Abs(f.Arrivals-100) > 10: // (20 s, 25 s]
+			t.Errorf("interval %d (20 s to 25 s): %v arrivals, want 100 within 10", k, f.Arrivals)
+		case k != 4 && f.Arrivals > 10:
+			t.Errorf("interval %d (%d s to %d s): %v arrivals, want about none", k, 5*k, 5*(k+1), f.Arrivals)
 		}
 	}
 }
