@@ -10,7 +10,7 @@ RESULTS ?= results
 all: build
 
 build:
-	$(GO) build -o $(BIN) ./cmd/intelliscale
+	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/intelliscale
 
 vet:
 	$(GO) vet ./...

@@ -364,7 +364,8 @@ func (a *Autoscale) ResetWindow(tr *traces.Trace, start, length time.Duration, s
 	}, w.Rates[0]), c.Min()), c.MaxReplicas)
 	var s cluster
 	if a.cfg.Fidelity == FidelityFluid {
-		s, err = fluid.New(c, w, fluid.Options{})
+		// The environment reads latency from the scrapes' histograms only.
+		s, err = fluid.New(c, w, fluid.Options{NoLatencyQuantiles: true})
 	} else {
 		s, err = sim.New(c, w)
 	}

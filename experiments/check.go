@@ -48,7 +48,7 @@ func check(cfg *Config, b Backend) (map[string]*loadedTrace, error) {
 			errs = append(errs, yamldoc.Within(at, err))
 			continue
 		}
-		bounds, err := WindowBounds(spec, len(tr.Rates), tr.Bucket)
+		bounds, err := windowBounds(spec, len(tr.Rates), tr.Bucket)
 		if err != nil {
 			field := at + ".split"
 			if spec.Windows != nil {
@@ -71,7 +71,7 @@ func check(cfg *Config, b Backend) (map[string]*loadedTrace, error) {
 	var windows []*traces.Trace
 	for _, spec := range cfg.Traces {
 		lt := loaded[spec.Name]
-		w := SliceTrace(lt.full, lt.bounds[SplitTrain])
+		w := sliceTrace(lt.full, lt.bounds[SplitTrain])
 		w.Name = spec.Name
 		windows = append(windows, w)
 	}
@@ -112,7 +112,7 @@ func checkRule(cfg *Config, b Backend, p *PolicySpec, lt *loadedTrace) error {
 		return err
 	}
 	for j, v := range p.Tune.Grid {
-		_, err := b.NewRule(KindHPA, withParam(&p.Params, p.Tune.Param, v), ec)
+		_, err := b.NewRule(kindHPA, withParam(&p.Params, p.Tune.Param, v), ec)
 		var fe *yamldoc.FieldError
 		if errors.As(err, &fe) && fe == err && fe.Path == "params."+p.Tune.Param {
 			c := *fe

@@ -140,7 +140,7 @@ func TestBadParamsStopBeforeAnyWork(t *testing.T) {
 	}
 	f := &fakeBackend{}
 	b := f.backend()
-	b.Learners[KindPPO] = DefaultBackend().Learners[KindPPO]
+	b.Learners[kindPPO] = DefaultBackend().Learners[kindPPO]
 	_, err = (&Runner{Config: cfg, Out: out, Backend: b, Workers: 1}).Run(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "tiny.yaml line") || !strings.Contains(err.Error(), "train.params.ppo.learnin_rate") {
 		t.Fatalf("got %v", err)

@@ -23,19 +23,22 @@ import (
 	"github.com/intelliscale/intelliscale/traces"
 )
 
-// Policy kinds named in this package's code. PolicySpec.Kind accepts every rule
-// policy and training algorithm the agents registry has (agents.Kinds), and
-// hpa-tuned.
+// Policy kinds other packages name. PolicySpec.Kind accepts every rule policy and
+// training algorithm the agents registry has (agents.Kinds), and hpa-tuned, this
+// package's own: HPA with one parameter tuned by grid search on the training windows.
 const (
-	KindStatic     = "static"
-	KindThreshold  = "threshold"
-	KindHPA        = "hpa"
-	KindHPATuned   = "hpa-tuned"
-	KindKPA        = "kpa"
-	KindPredictive = "predictive"
-	KindOracle     = "oracle"
-	KindPPO        = "ppo"
-	KindDQN        = "dqn"
+	KindHPATuned = "hpa-tuned"
+	KindOracle   = "oracle"
+)
+
+// Registry kinds this package's code names.
+const (
+	kindThreshold  = "threshold"
+	kindHPA        = "hpa"
+	kindKPA        = "kpa"
+	kindPredictive = "predictive"
+	kindPPO        = "ppo"
+	kindDQN        = "dqn"
 )
 
 // Split names: the windows each trace is cut into, in time order.
@@ -261,7 +264,7 @@ func (c *Config) Validate() error {
 		names[c.Policies[i].Name] = true
 	}
 	if len(c.Baselines) == 0 {
-		for _, k := range []string{KindThreshold, KindHPATuned} {
+		for _, k := range []string{kindThreshold, KindHPATuned} {
 			for _, p := range c.Policies {
 				if p.Kind == k {
 					c.Baselines = append(c.Baselines, p.Name)

@@ -62,7 +62,7 @@ func TestDefaults(t *testing.T) {
 		t.Errorf("tune param %q", cfg.Policies[1].Tune.Param)
 	}
 	// The resolved config reads back to itself.
-	data, err := MarshalConfig(cfg)
+	data, err := marshalConfig(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatalf("resolved config does not parse: %v\n%s", err, data)
 	}
-	data2, _ := MarshalConfig(again)
+	data2, _ := marshalConfig(again)
 	if !bytes.Equal(data, data2) {
 		t.Errorf("resolved config not a fixed point:\n%s\n---\n%s", data, data2)
 	}
@@ -91,7 +91,7 @@ func TestShippedConfigsParse(t *testing.T) {
 		for _, p := range cfg.Policies {
 			kinds[p.Kind] = true
 		}
-		for _, k := range []string{KindThreshold, KindHPA, KindHPATuned, KindKPA, KindPredictive, KindOracle, KindPPO, KindDQN} {
+		for _, k := range []string{kindThreshold, kindHPA, KindHPATuned, kindKPA, kindPredictive, KindOracle, kindPPO, kindDQN} {
 			if !kinds[k] {
 				t.Errorf("%s: no %s policy", f, k)
 			}
@@ -100,29 +100,29 @@ func TestShippedConfigsParse(t *testing.T) {
 }
 
 func TestWindowBounds(t *testing.T) {
-	b, err := WindowBounds(TraceSpec{Name: "x", Split: Split{0.6, 0.2, 0.2}}, 10, time.Minute)
+	b, err := windowBounds(TraceSpec{Name: "x", Split: Split{0.6, 0.2, 0.2}}, 10, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]Bounds{SplitTrain: {0, 6}, SplitValidation: {6, 8}, SplitTest: {8, 10}}
+	want := map[string]bucketRange{SplitTrain: {0, 6}, SplitValidation: {6, 8}, SplitTest: {8, 10}}
 	for k, w := range want {
 		if b[k] != w {
 			t.Errorf("%s: %v, want %v", k, b[k], w)
 		}
 	}
 	ws := &Windows{Train: Window{0, 90 * time.Second}, Validation: Window{2 * time.Minute, 3 * time.Minute}, Test: Window{3 * time.Minute, 5 * time.Minute}}
-	b, err = WindowBounds(TraceSpec{Name: "x", Windows: ws}, 5, time.Minute)
+	b, err = windowBounds(TraceSpec{Name: "x", Windows: ws}, 5, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b[SplitTrain] != (Bounds{0, 2}) || b[SplitTest] != (Bounds{3, 5}) {
+	if b[SplitTrain] != (bucketRange{0, 2}) || b[SplitTest] != (bucketRange{3, 5}) {
 		t.Errorf("explicit windows: %v", b)
 	}
 	ws.Test.End = 6 * time.Minute
-	if _, err := WindowBounds(TraceSpec{Name: "x", Windows: ws}, 5, time.Minute); err == nil {
+	if _, err := windowBounds(TraceSpec{Name: "x", Windows: ws}, 5, time.Minute); err == nil {
 		t.Error("window past the end accepted")
 	}
-	if _, err := WindowBounds(TraceSpec{Name: "x", Split: Split{0.9, 0.05, 0.05}}, 5, time.Minute); err == nil {
+	if _, err := windowBounds(TraceSpec{Name: "x", Split: Split{0.9, 0.05, 0.05}}, 5, time.Minute); err == nil {
 		t.Error("empty window accepted")
 	}
 }
@@ -130,7 +130,7 @@ func TestWindowBounds(t *testing.T) {
 func TestSliceTrace(t *testing.T) {
 	tr := &traces.Trace{Name: "x", Bucket: time.Second, Rates: []float64{1, 2, 3, 4},
 		Arrivals: []time.Duration{500 * time.Millisecond, 1500 * time.Millisecond, 2100 * time.Millisecond, 3900 * time.Millisecond}}
-	s := SliceTrace(tr, Bounds{1, 3})
+	s := sliceTrace(tr, bucketRange{1, 3})
 	if len(s.Rates) != 2 || s.Rates[0] != 2 || s.Rates[1] != 3 {
 		t.Errorf("rates %v", s.Rates)
 	}
@@ -146,12 +146,12 @@ func TestDeriveSeedDependsOnSeedAndLabelOnly(t *testing.T) {
 	seen := map[uint64]string{}
 	for _, seed := range []uint64{0, 1, 2, 3} {
 		for _, l := range []string{"a/test", "a/validation", "b/test", "train/ppo"} {
-			v := DeriveSeed(seed, l)
+			v := deriveSeed(seed, l)
 			if prev, ok := seen[v]; ok {
 				t.Errorf("collision: %d/%s and %s", seed, l, prev)
 			}
 			seen[v] = l
-			if DeriveSeed(seed, l) != v {
+			if deriveSeed(seed, l) != v {
 				t.Error("not a function of its arguments")
 			}
 		}
@@ -159,11 +159,11 @@ func TestDeriveSeedDependsOnSeedAndLabelOnly(t *testing.T) {
 }
 
 func TestChooseGrid(t *testing.T) {
-	pts := []GridPoint{{0.5, 1, 30}, {0.7, 4, 20}, {0.8, 5, 18}, {0.9, 9, 12}}
-	if b, ok := ChooseGrid(pts, 5); !ok || b.Value != 0.8 {
+	pts := []gridPoint{{0.5, 1, 30}, {0.7, 4, 20}, {0.8, 5, 18}, {0.9, 9, 12}}
+	if b, ok := chooseGrid(pts, 5); !ok || b.Value != 0.8 {
 		t.Errorf("budget 5: %v %v, want 0.8 qualified (cheapest within budget)", b, ok)
 	}
-	if b, ok := ChooseGrid(pts, 0.5); ok || b.Value != 0.5 {
+	if b, ok := chooseGrid(pts, 0.5); ok || b.Value != 0.5 {
 		t.Errorf("budget 0.5: %v %v, want 0.5 unqualified (fewest violations)", b, ok)
 	}
 }
@@ -300,13 +300,13 @@ func TestJobManifest(t *testing.T) {
 func TestWindowBoundsErrorDeterministic(t *testing.T) {
 	ws := &Windows{Train: Window{0, time.Minute}, Validation: Window{time.Minute, 7 * time.Minute}, Test: Window{7 * time.Minute, 9 * time.Minute}}
 	for i := range 50 {
-		_, err := WindowBounds(TraceSpec{Name: "x", Windows: ws}, 5, time.Minute)
+		_, err := windowBounds(TraceSpec{Name: "x", Windows: ws}, 5, time.Minute)
 		if err == nil || !strings.Contains(err.Error(), "validation window") {
 			t.Fatalf("call %d: %v, want the validation window named", i, err)
 		}
 	}
 	for i := range 50 {
-		_, err := WindowBounds(TraceSpec{Name: "x", Split: Split{0.98, 0.01, 0.01}}, 5, time.Minute)
+		_, err := windowBounds(TraceSpec{Name: "x", Split: Split{0.98, 0.01, 0.01}}, 5, time.Minute)
 		if err == nil || !strings.Contains(err.Error(), "validation window is empty") {
 			t.Fatalf("call %d: %v, want the validation window named", i, err)
 		}

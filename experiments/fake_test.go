@@ -83,7 +83,7 @@ func (f *fakeBackend) backend() Backend {
 			o.LatencyCDF = []CDFPoint{{0.1, 0.5}, {0.2, 0.95}, {0.4, 1}}
 			return o, nil
 		},
-		Learners: map[string]Learner{KindPPO: fakeLearner{f}, KindDQN: fakeLearner{f}},
+		Learners: map[string]Learner{kindPPO: fakeLearner{f}, kindDQN: fakeLearner{f}},
 	}
 }
 

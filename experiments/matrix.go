@@ -88,8 +88,8 @@ func Matrix(cfg *Config) (prepare, eval []Cell) {
 	return prepare, eval
 }
 
-// Dependencies are the prepare cells an evaluation cell needs.
-func Dependencies(c Cell) []Cell {
+// dependencies are the prepare cells an evaluation cell needs.
+func dependencies(c Cell) []Cell {
 	switch {
 	case c.Phase != PhaseEval:
 		return nil
@@ -125,10 +125,10 @@ func ParseShard(s string) (Shard, error) {
 // Has reports whether cell i of a phase list belongs to the shard.
 func (s Shard) Has(i int) bool { return s.Count <= 1 || i%s.Count == s.Index }
 
-// DeriveSeed mixes an experiment seed with a label (a cell or window name) into a
+// deriveSeed mixes an experiment seed with a label (a cell or window name) into a
 // run seed. It depends on nothing else, so a cell gets the same seed whatever the
 // order or machine it runs on.
-func DeriveSeed(seed uint64, label string) uint64 {
+func deriveSeed(seed uint64, label string) uint64 {
 	h := fnv.New64a()
 	h.Write([]byte(label))
 	z := seed ^ h.Sum64()
@@ -139,15 +139,15 @@ func DeriveSeed(seed uint64, label string) uint64 {
 	return z ^ (z >> 31)
 }
 
-// Bounds is a window of a trace in buckets: [From, To).
-type Bounds struct {
+// bucketRange is a window of a trace in buckets: [From, To).
+type bucketRange struct {
 	From, To int
 }
 
-// WindowBounds returns the train, validation and test windows of a trace of n buckets
+// windowBounds returns the train, validation and test windows of a trace of n buckets
 // of length bucket according to spec.
-func WindowBounds(spec TraceSpec, n int, bucket time.Duration) (map[string]Bounds, error) {
-	out := map[string]Bounds{}
+func windowBounds(spec TraceSpec, n int, bucket time.Duration) (map[string]bucketRange, error) {
+	out := map[string]bucketRange{}
 	// Windows are checked in time order so that an error names the same one every time.
 	order := []string{SplitTrain, SplitValidation, SplitTest}
 	if spec.Windows != nil {
@@ -158,14 +158,14 @@ func WindowBounds(spec TraceSpec, n int, bucket time.Duration) (map[string]Bound
 			if to > n {
 				return nil, fmt.Errorf("trace %q: %s window ends at %v, after the trace (%v)", spec.Name, name, w.End, time.Duration(n)*bucket)
 			}
-			out[name] = Bounds{from, to}
+			out[name] = bucketRange{from, to}
 		}
 	} else {
 		a := int(float64(n)*spec.Split.Train + 0.5)
 		b := int(float64(n)*(spec.Split.Train+spec.Split.Validation) + 0.5)
-		out[SplitTrain] = Bounds{0, a}
-		out[SplitValidation] = Bounds{a, b}
-		out[SplitTest] = Bounds{b, n}
+		out[SplitTrain] = bucketRange{0, a}
+		out[SplitValidation] = bucketRange{a, b}
+		out[SplitTest] = bucketRange{b, n}
 	}
 	for _, name := range order {
 		if b := out[name]; b.To <= b.From {
@@ -175,9 +175,9 @@ func WindowBounds(spec TraceSpec, n int, bucket time.Duration) (map[string]Bound
 	return out, nil
 }
 
-// SliceTrace returns buckets [b.From, b.To) of tr as a trace of its own, time measured
+// sliceTrace returns buckets [b.From, b.To) of tr as a trace of its own, time measured
 // from the window's start.
-func SliceTrace(tr *traces.Trace, b Bounds) *traces.Trace {
+func sliceTrace(tr *traces.Trace, b bucketRange) *traces.Trace {
 	off := time.Duration(b.From) * tr.Bucket
 	end := time.Duration(b.To) * tr.Bucket
 	out := &traces.Trace{Name: tr.Name, Bucket: tr.Bucket, Rates: append([]float64(nil), tr.Rates[b.From:b.To]...)}

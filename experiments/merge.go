@@ -49,7 +49,7 @@ func Merge(dst string, srcs []string) (MergeStats, error) {
 		var from string
 		for _, s := range srcs {
 			d := filepath.Join(s, c.Dir())
-			if !IsDone(d) {
+			if !isDone(d) {
 				continue
 			}
 			if from == "" {
@@ -66,7 +66,7 @@ func Merge(dst string, srcs []string) (MergeStats, error) {
 		}
 		target := filepath.Join(dst, c.Dir())
 		switch {
-		case IsDone(target):
+		case isDone(target):
 			st.Present++
 		case from == "":
 			st.Missing++
@@ -77,5 +77,5 @@ func Merge(dst string, srcs []string) (MergeStats, error) {
 			st.Copied++
 		}
 	}
-	return st, Summarize(dst, cfg)
+	return st, summarize(dst, cfg)
 }

@@ -24,11 +24,11 @@ func recordedRun(t *testing.T, cfgPath, runPath string) (*run, []Cell, []time.Du
 		x.policies[p.Name] = &p
 	}
 	for _, spec := range cfg.Traces {
-		tr, err := LoadTrace(spec)
+		tr, err := loadTrace(spec)
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, err := WindowBounds(spec, len(tr.Rates), tr.Bucket)
+		b, err := windowBounds(spec, len(tr.Rates), tr.Bucket)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -104,7 +104,7 @@ func TestEstimatorOnRecordedRun(t *testing.T) {
 
 func TestCellWorkWeighsWindowsAndTraining(t *testing.T) {
 	x, _, _ := recordedRun(t, "testdata/progress/rules.yaml", "testdata/progress/rules-run.csv")
-	ev := Cell{Phase: PhaseEval, Policy: "hpa", Kind: KindHPA, Trace: "bursty", Seed: 1, Split: SplitTest}
+	ev := Cell{Phase: PhaseEval, Policy: "hpa", Kind: kindHPA, Trace: "bursty", Seed: 1, Split: SplitTest}
 	lt := x.traces["bursty"]
 	b := lt.bounds[SplitTest]
 	want := 0.0
@@ -123,8 +123,8 @@ func TestCellWorkWeighsWindowsAndTraining(t *testing.T) {
 	if got, want := x.cellWork(tune), tw*5*3; math.Abs(got-want) > 1e-9*want { // grid of 5, 3 seeds
 		t.Errorf("tune cell work %v, want %v", got, want)
 	}
-	x.policies["ppo"] = &PolicySpec{Name: "ppo", Kind: KindPPO, Train: &TrainBudget{Steps: 1000}}
-	tr := x.cellWork(Cell{Phase: PhaseTrain, Policy: "ppo", Kind: KindPPO, Seed: 1})
+	x.policies["ppo"] = &PolicySpec{Name: "ppo", Kind: kindPPO, Train: &TrainBudget{Steps: 1000}}
+	tr := x.cellWork(Cell{Phase: PhaseTrain, Policy: "ppo", Kind: kindPPO, Seed: 1})
 	if !(tr > 1000*trainStepRequests) || strings.Contains(FormatFloat(tr), "NaN") {
 		t.Errorf("train cell work %v: want more than the steps' fixed cost", tr)
 	}

@@ -42,15 +42,15 @@ func (n *Num) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Metric is one figure of a run's summary, as named in metrics.json and summary.csv.
-type Metric struct {
+// metric is one figure of a run's summary, as named in metrics.json and summary.csv.
+type metric struct {
 	Name string
 	Get  func(*elasticity.Summary) float64
 }
 
-// Metrics lists the figures of an evaluation cell in column order. Percentages are in
+// metrics lists the figures of an evaluation cell in column order. Percentages are in
 // [0, 100]; durations in seconds; cost in cost units (replica-hours by default).
-var Metrics = []Metric{
+var metrics = []metric{
 	{"theta_u", func(s *elasticity.Summary) float64 { return s.ThetaU }},
 	{"theta_o", func(s *elasticity.Summary) float64 { return s.ThetaO }},
 	{"tau_u", func(s *elasticity.Summary) float64 { return s.TauU }},
@@ -84,7 +84,7 @@ type CellMetrics struct {
 	WindowEnd   float64 `json:"window_end_seconds"`
 	// Tuned is the parameter chosen by the tuning cell (hpa-tuned only).
 	Tuned *TunedValue `json:"tuned,omitempty"`
-	// Metrics holds every figure of Metrics by name.
+	// Metrics holds every figure of metrics by name.
 	Metrics map[string]Num `json:"metrics"`
 }
 
@@ -97,8 +97,8 @@ type TunedValue struct {
 	Qualified bool `json:"qualified"`
 }
 
-// SummaryColumns are the leading columns of summary.csv; Metrics follow.
-var SummaryColumns = []string{"cell", "trace", "policy", "kind", "seed", "split"}
+// summaryColumns are the leading columns of summary.csv; metrics follow.
+var summaryColumns = []string{"cell", "trace", "policy", "kind", "seed", "split"}
 
 // FormatFloat renders a figure for CSV: shortest exact form, "NaN" when undefined.
 func FormatFloat(f float64) string {
@@ -108,11 +108,11 @@ func FormatFloat(f float64) string {
 	return strconv.FormatFloat(f, 'g', -1, 64)
 }
 
-// WriteSummary writes summary.csv: one row per cell with all metrics, in the order given.
-func WriteSummary(w io.Writer, cells []CellMetrics) error {
+// writeSummary writes summary.csv: one row per cell with all metrics, in the order given.
+func writeSummary(w io.Writer, cells []CellMetrics) error {
 	cw := csv.NewWriter(w)
-	head := append([]string(nil), SummaryColumns...)
-	for _, m := range Metrics {
+	head := append([]string(nil), summaryColumns...)
+	for _, m := range metrics {
 		head = append(head, m.Name)
 	}
 	if err := cw.Write(head); err != nil {
@@ -120,7 +120,7 @@ func WriteSummary(w io.Writer, cells []CellMetrics) error {
 	}
 	for _, c := range cells {
 		row := []string{c.Cell, c.Trace, c.Policy, c.Kind, strconv.FormatUint(c.Seed, 10), c.Split}
-		for _, m := range Metrics {
+		for _, m := range metrics {
 			v, ok := c.Metrics[m.Name]
 			if !ok {
 				v = Num(math.NaN())
@@ -135,7 +135,7 @@ func WriteSummary(w io.Writer, cells []CellMetrics) error {
 	return cw.Error()
 }
 
-// ReadSummary reads a summary.csv written by WriteSummary.
+// ReadSummary reads a summary.csv written by writeSummary.
 func ReadSummary(r io.Reader, name string) ([]CellMetrics, error) {
 	cr := csv.NewReader(r)
 	rows, err := cr.ReadAll()
@@ -149,7 +149,7 @@ func ReadSummary(r io.Reader, name string) ([]CellMetrics, error) {
 	for i, h := range rows[0] {
 		col[h] = i
 	}
-	for _, h := range SummaryColumns {
+	for _, h := range summaryColumns {
 		if _, ok := col[h]; !ok {
 			return nil, fmt.Errorf("%s line 1: column %q missing", name, h)
 		}
@@ -161,7 +161,7 @@ func ReadSummary(r io.Reader, name string) ([]CellMetrics, error) {
 			return nil, fmt.Errorf("%s line %d: seed: %w", name, li+2, err)
 		}
 		c := CellMetrics{Cell: row[col["cell"]], Trace: row[col["trace"]], Policy: row[col["policy"]], Kind: row[col["kind"]], Seed: seed, Split: row[col["split"]], Metrics: map[string]Num{}}
-		for _, m := range Metrics {
+		for _, m := range metrics {
 			i, ok := col[m.Name]
 			if !ok {
 				continue
@@ -177,8 +177,8 @@ func ReadSummary(r io.Reader, name string) ([]CellMetrics, error) {
 	return out, nil
 }
 
-// ReadCellMetrics reads one metrics.json.
-func ReadCellMetrics(path string) (*CellMetrics, error) {
+// readCellMetrics reads one metrics.json.
+func readCellMetrics(path string) (*CellMetrics, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -212,8 +212,8 @@ func writeFileAtomic(path string, data []byte) error {
 // doneMarker is the file whose presence marks a cell directory as finished.
 const doneMarker = "done"
 
-// IsDone reports whether the cell directory dir holds a finished result.
-func IsDone(dir string) bool {
+// isDone reports whether the cell directory dir holds a finished result.
+func isDone(dir string) bool {
 	_, err := os.Stat(filepath.Join(dir, doneMarker))
 	return err == nil
 }

@@ -58,7 +58,7 @@ type RunStats struct {
 type loadedTrace struct {
 	spec   TraceSpec
 	full   *traces.Trace
-	bounds map[string]Bounds
+	bounds map[string]bucketRange
 }
 
 type run struct {
@@ -132,10 +132,10 @@ func (r *Runner) Run(ctx context.Context) (RunStats, error) {
 		// Dependencies of this slice that are not selected: reuse Prepared, else
 		// compute them here (deterministic, so a duplicate is identical).
 		for _, c := range prepare {
-			if chosen[c.Dir()] || !needed(c, ev) || IsDone(filepath.Join(r.Out, c.Dir())) {
+			if chosen[c.Dir()] || !needed(c, ev) || isDone(filepath.Join(r.Out, c.Dir())) {
 				continue
 			}
-			if r.Prepared != "" && IsDone(filepath.Join(r.Prepared, c.Dir())) {
+			if r.Prepared != "" && isDone(filepath.Join(r.Prepared, c.Dir())) {
 				if err := copyCell(filepath.Join(r.Prepared, c.Dir()), filepath.Join(r.Out, c.Dir())); err != nil {
 					return st, err
 				}
@@ -165,12 +165,12 @@ func (r *Runner) Run(ctx context.Context) (RunStats, error) {
 		return st, err
 	}
 	x.prog.finish()
-	return st, Summarize(r.Out, cfg)
+	return st, summarize(r.Out, cfg)
 }
 
 func needed(dep Cell, eval []Cell) bool {
 	for _, c := range eval {
-		for _, d := range Dependencies(c) {
+		for _, d := range dependencies(c) {
 			if d.Dir() == dep.Dir() {
 				return true
 			}
@@ -181,7 +181,7 @@ func needed(dep Cell, eval []Cell) bool {
 
 func (x *run) pending(cells []Cell) (todo []Cell, skipped int) {
 	for _, c := range cells {
-		if IsDone(filepath.Join(x.Out, c.Dir())) {
+		if isDone(filepath.Join(x.Out, c.Dir())) {
 			skipped++
 			continue
 		}
@@ -269,8 +269,8 @@ func nodeOrNil(n *yaml.Node) *yaml.Node {
 func (x *run) evaluate(ctx context.Context, c Cell) error {
 	lt := x.traces[c.Trace]
 	b := lt.bounds[c.Split]
-	window := SliceTrace(lt.full, b)
-	simCfg := x.cfg.windowSim(x.simConfig(ctx), window, DeriveSeed(c.Seed, c.Trace+"/"+c.Split))
+	window := sliceTrace(lt.full, b)
+	simCfg := x.cfg.windowSim(x.simConfig(ctx), window, deriveSeed(c.Seed, c.Trace+"/"+c.Split))
 	ec := EvalContext{Sim: simCfg, Trace: lt.full, Start: time.Duration(b.From) * lt.full.Bucket}
 	pol := x.policies[c.Policy]
 	var (
@@ -280,14 +280,14 @@ func (x *run) evaluate(ctx context.Context, c Cell) error {
 	)
 	switch {
 	case c.Kind == KindHPATuned:
-		dep := Dependencies(c)[0]
+		dep := dependencies(c)[0]
 		tuned, err = readTuned(filepath.Join(x.Out, dep.Dir()))
 		if err != nil {
 			return err
 		}
-		a, err = x.Backend.NewRule(KindHPA, withParam(&pol.Params, pol.Tune.Param, float64(tuned.Value)), ec)
+		a, err = x.Backend.NewRule(kindHPA, withParam(&pol.Params, pol.Tune.Param, float64(tuned.Value)), ec)
 	case Learned(c.Kind):
-		dep := Dependencies(c)[0]
+		dep := dependencies(c)[0]
 		a, err = x.Backend.Learners[c.Kind].Autoscaler(filepath.Join(x.Out, dep.Dir()), *pol, ec)
 	default:
 		a, err = x.Backend.NewRule(c.Kind, nodeOrNil(&pol.Params), ec)
@@ -306,7 +306,7 @@ func (x *run) evaluate(ctx context.Context, c Cell) error {
 		Tuned:   tuned,
 		Metrics: map[string]Num{},
 	}
-	for _, mt := range Metrics {
+	for _, mt := range metrics {
 		m.Metrics[mt.Name] = Num(mt.Get(&o.Summary))
 	}
 	js, err := marshalJSON(m)
@@ -317,7 +317,7 @@ func (x *run) evaluate(ctx context.Context, c Cell) error {
 	if err := sim.WriteTimelineCSV(&tl, o.Timeline); err != nil {
 		return err
 	}
-	if err := WriteCDF(&cdf, o.LatencyCDF); err != nil {
+	if err := writeCDF(&cdf, o.LatencyCDF); err != nil {
 		return err
 	}
 	return writeCell(filepath.Join(x.Out, c.Dir()), []namedFile{{"metrics.json", js}, {"timeline.csv", tl.Bytes()}, {"latency_cdf.csv", cdf.Bytes()}})
@@ -338,12 +338,12 @@ func (x *run) train(ctx context.Context, c Cell) error {
 	for _, spec := range x.cfg.Traces {
 		lt := x.traces[spec.Name]
 		b := lt.bounds[SplitTrain]
-		w := SliceTrace(lt.full, b)
+		w := sliceTrace(lt.full, b)
 		w.Name = spec.Name
 		wins = append(wins, w)
 		offs = append(offs, time.Duration(b.From)*lt.full.Bucket)
 	}
-	seed := DeriveSeed(c.Seed, "train/"+c.Policy)
+	seed := deriveSeed(c.Seed, "train/"+c.Policy)
 	simCfg := x.simConfig(ctx)
 	simCfg.Seed = seed
 	job := TrainJob{Policy: *pol, Traces: wins, Offsets: offs, Sim: simCfg, Seed: seed, Dir: dir, Log: x.log}
@@ -383,14 +383,14 @@ func writeCell(dir string, files []namedFile) error {
 			return err
 		}
 	}
-	if IsDone(dir) {
+	if isDone(dir) {
 		return nil // finished meanwhile by another process sharing the directory
 	}
 	if err := os.RemoveAll(dir); err != nil { // an unfinished leftover
 		return err
 	}
 	if err := os.Rename(tmp, dir); err != nil {
-		if IsDone(dir) {
+		if isDone(dir) {
 			return nil
 		}
 		return err
@@ -447,7 +447,7 @@ func withParam(params *yaml.Node, key string, v float64) *yaml.Node {
 // different config is accepted when the directory holds no cell yet (an earlier run
 // stopped before producing anything, for example on a bad value fixed since).
 func writeConfig(out string, cfg *Config) error {
-	data, err := MarshalConfig(cfg)
+	data, err := marshalConfig(cfg)
 	if err != nil {
 		return err
 	}
@@ -477,32 +477,32 @@ func producedCells(out string) int {
 	return n
 }
 
-// MarshalConfig renders the resolved config as written to config.yaml. Workers is
+// marshalConfig renders the resolved config as written to config.yaml. Workers is
 // left out: it does not change any result.
-func MarshalConfig(cfg *Config) ([]byte, error) {
+func marshalConfig(cfg *Config) ([]byte, error) {
 	c := *cfg
 	c.Workers = 0
 	return yaml.Marshal(&c)
 }
 
-// Summarize rewrites out/summary.csv from every finished evaluation cell of cfg, in
+// summarize rewrites out/summary.csv from every finished evaluation cell of cfg, in
 // matrix order.
-func Summarize(out string, cfg *Config) error {
+func summarize(out string, cfg *Config) error {
 	_, eval := Matrix(cfg)
 	var rows []CellMetrics
 	for _, c := range eval {
 		dir := filepath.Join(out, c.Dir())
-		if !IsDone(dir) {
+		if !isDone(dir) {
 			continue
 		}
-		m, err := ReadCellMetrics(filepath.Join(dir, "metrics.json"))
+		m, err := readCellMetrics(filepath.Join(dir, "metrics.json"))
 		if err != nil {
 			return err
 		}
 		rows = append(rows, *m)
 	}
 	var b bytes.Buffer
-	if err := WriteSummary(&b, rows); err != nil {
+	if err := writeSummary(&b, rows); err != nil {
 		return err
 	}
 	return writeFileAtomic(filepath.Join(out, "summary.csv"), b.Bytes())

@@ -123,7 +123,7 @@ func TestRunCountsAndLayout(t *testing.T) {
 		}
 	}
 	// The tuned cell records the chosen value and it is one of the grid values.
-	m, err := ReadCellMetrics(filepath.Join(out, "cells", "alpha__hpa-tuned__1__test", "metrics.json"))
+	m, err := readCellMetrics(filepath.Join(out, "cells", "alpha__hpa-tuned__1__test", "metrics.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +134,7 @@ func TestRunCountsAndLayout(t *testing.T) {
 		t.Errorf("tuned value %v not in the grid", v)
 	}
 	// Policies on the same (trace, seed, window) share the simulator seed.
-	o, _ := ReadCellMetrics(filepath.Join(out, "cells", "alpha__oracle__1__test", "metrics.json"))
+	o, _ := readCellMetrics(filepath.Join(out, "cells", "alpha__oracle__1__test", "metrics.json"))
 	if o.SimSeed != m.SimSeed {
 		t.Errorf("sim seeds differ across policies: %d vs %d", o.SimSeed, m.SimSeed)
 	}
@@ -346,7 +346,7 @@ func TestInterruptedRunCountsFinishedCells(t *testing.T) {
 	prepare, eval := Matrix(r.Config)
 	done := 0
 	for _, c := range append(prepare, eval...) {
-		if IsDone(filepath.Join(out, c.Dir())) {
+		if isDone(filepath.Join(out, c.Dir())) {
 			done++
 		}
 	}

@@ -27,8 +27,8 @@ type Sweep struct {
 	Values []float64 `yaml:"values"`
 }
 
-// VariantSep separates a policy name from a sweep value in a variant's name.
-const VariantSep = "@"
+// variantSep separates a policy name from a sweep value in a variant's name.
+const variantSep = "@"
 
 // Variant is one configuration of a policy family: the policy itself (Base) or one
 // value of its sweep.
@@ -62,7 +62,7 @@ func Variants(cfg *Config) []Variant {
 		}
 		for _, v := range p.Sweep.Values {
 			s := p
-			s.Name = p.Name + VariantSep + FormatFloat(v)
+			s.Name = p.Name + variantSep + FormatFloat(v)
 			s.Sweep = nil
 			if Learned(p.Kind) {
 				t := *p.Train
@@ -79,7 +79,7 @@ func Variants(cfg *Config) []Variant {
 
 // FamilyOf returns the family (config policy name) of a variant name.
 func FamilyOf(name string) string {
-	if i := strings.Index(name, VariantSep); i >= 0 {
+	if i := strings.Index(name, variantSep); i >= 0 {
 		return name[:i]
 	}
 	return name

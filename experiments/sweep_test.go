@@ -139,7 +139,7 @@ func TestDefaultConfigIsAtScale(t *testing.T) {
 	}
 	lo, hi := s.MaxReplicas, 0
 	for _, spec := range cfg.Traces {
-		tr, err := LoadTrace(spec)
+		tr, err := loadTrace(spec)
 		if err != nil {
 			t.Fatal(err)
 		}

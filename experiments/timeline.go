@@ -9,8 +9,8 @@ import (
 	"strconv"
 )
 
-// WriteCDF writes a latency distribution as latency_cdf.csv (seconds, fraction).
-func WriteCDF(w io.Writer, pts []CDFPoint) error {
+// writeCDF writes a latency distribution as latency_cdf.csv (seconds, fraction).
+func writeCDF(w io.Writer, pts []CDFPoint) error {
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"seconds", "fraction"})
 	for _, p := range pts {

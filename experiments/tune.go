@@ -23,15 +23,15 @@ func sloBudget(cfg *Config) float64 {
 	return 100 * (1 - t)
 }
 
-// GridPoint is the mean outcome of one grid value over the experiment's seeds.
-type GridPoint struct {
+// gridPoint is the mean outcome of one grid value over the experiment's seeds.
+type gridPoint struct {
 	Value, SLOViolations, Cost float64
 }
 
-// ChooseGrid picks the grid point with the lowest cost among those whose SLO
+// chooseGrid picks the grid point with the lowest cost among those whose SLO
 // violations are at most budget (qualified=true), else the one with the fewest SLO
 // violations. Ties go to the earlier point.
-func ChooseGrid(points []GridPoint, budget float64) (best GridPoint, qualified bool) {
+func chooseGrid(points []gridPoint, budget float64) (best gridPoint, qualified bool) {
 	bi := -1
 	for i, p := range points {
 		if p.SLOViolations <= budget && (bi < 0 || p.Cost < points[bi].Cost) {
@@ -54,18 +54,18 @@ func ChooseGrid(points []GridPoint, budget float64) (best GridPoint, qualified b
 func (x *run) tune(ctx context.Context, c Cell) error {
 	lt := x.traces[c.Trace]
 	b := lt.bounds[SplitTrain]
-	window := SliceTrace(lt.full, b)
+	window := sliceTrace(lt.full, b)
 	pol := x.policies[c.Policy]
 	var buf bytes.Buffer
 	cw := csv.NewWriter(&buf)
 	cw.Write([]string{"param", "value", "seed", "slo_violations", "cost", "p95_seconds", "scaling_actions"})
-	var points []GridPoint
+	var points []gridPoint
 	for _, v := range pol.Tune.Grid {
-		gp := GridPoint{Value: v}
+		gp := gridPoint{Value: v}
 		for _, seed := range x.cfg.Seeds {
-			simCfg := x.cfg.windowSim(x.simConfig(ctx), window, DeriveSeed(seed, c.Trace+"/"+SplitTrain))
+			simCfg := x.cfg.windowSim(x.simConfig(ctx), window, deriveSeed(seed, c.Trace+"/"+SplitTrain))
 			ec := EvalContext{Sim: simCfg, Trace: lt.full, Start: time.Duration(b.From) * lt.full.Bucket}
-			a, err := x.Backend.NewRule(KindHPA, withParam(&pol.Params, pol.Tune.Param, v), ec)
+			a, err := x.Backend.NewRule(kindHPA, withParam(&pol.Params, pol.Tune.Param, v), ec)
 			if err != nil {
 				return fmt.Errorf("policy %q %s=%v: %w", c.Policy, pol.Tune.Param, v, err)
 			}
@@ -84,7 +84,7 @@ func (x *run) tune(ctx context.Context, c Cell) error {
 	if err := cw.Error(); err != nil {
 		return err
 	}
-	best, ok := ChooseGrid(points, sloBudget(x.cfg))
+	best, ok := chooseGrid(points, sloBudget(x.cfg))
 	js, err := marshalJSON(TunedValue{Param: pol.Tune.Param, Value: Num(best.Value), Qualified: ok})
 	if err != nil {
 		return err

@@ -12,17 +12,17 @@ import (
 // loaders and the learners of learned.go.
 func DefaultBackend() Backend {
 	return Backend{
-		LoadTrace: LoadTrace,
+		LoadTrace: loadTrace,
 		NewRule: func(kind string, params *yaml.Node, ec EvalContext) (sim.Autoscaler, error) {
 			return agents.New(kind, params, agents.Context{Sim: ec.Sim, Trace: ec.Trace, Start: ec.Start})
 		},
-		Simulate: Simulate,
+		Simulate: simulate,
 		Learners: defaultLearners(),
 	}
 }
 
-// Simulate runs the simulator and keeps its timeline, summary and latency CDF.
-func Simulate(cfg sim.Config, tr *traces.Trace, a sim.Autoscaler) (Outcome, error) {
+// simulate runs the simulator and keeps its timeline, summary and latency CDF.
+func simulate(cfg sim.Config, tr *traces.Trace, a sim.Autoscaler) (Outcome, error) {
 	res, err := sim.Run(cfg, tr, a)
 	if err != nil {
 		return Outcome{}, err
@@ -37,9 +37,9 @@ func Simulate(cfg sim.Config, tr *traces.Trace, a sim.Autoscaler) (Outcome, erro
 	return o, nil
 }
 
-// LoadTrace builds the whole trace spec names (traces.Source.Trace: loaded or
+// loadTrace builds the whole trace spec names (traces.Source.Trace: loaded or
 // synthesized, resampled, cropped and rescaled), named after the spec.
-func LoadTrace(spec TraceSpec) (*traces.Trace, error) {
+func loadTrace(spec TraceSpec) (*traces.Trace, error) {
 	tr, err := spec.Source.Trace()
 	if err != nil {
 		return nil, err

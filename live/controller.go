@@ -63,7 +63,8 @@ const defaultFreshnessQuery = `time() - max(timestamp(app_worker_slots))`
 type ControllerConfig struct {
 	// Mode is shadow (default) or enforce.
 	Mode string
-	// Min and Max bound the replica count. Defaults 1 and 10.
+	// Min and Max bound the replica count, 1 <= Min <= Max. Defaults 1 and 10 (Min 0
+	// is unset, not scale to zero: ErrScaleToZero says why the live stack cannot).
 	Min, Max int
 	// MaxStep is the largest change in replicas per decision. Default 2.
 	MaxStep int
@@ -82,6 +83,13 @@ type ControllerConfig struct {
 	// QueryTimeout bounds each Prometheus query. Default Interval/3.
 	QueryTimeout time.Duration
 }
+
+// ErrScaleToZero is why the controller keeps at least one replica: at zero replicas
+// the app exports no samples, so the inputs are stale and the controller would hold
+// at zero; the docker backend has no running replica to copy; and nothing buffers
+// the requests that arrive meanwhile (Knative's activator does that). The Kubernetes
+// scale subresource accepts 0, but the same first two reasons apply.
+var ErrScaleToZero = errors.New("must be >= 1: the live controller cannot scale to zero (at zero replicas the service exports no metrics to scale back up on, and the docker backend has no replica to copy)")
 
 // Validate fills defaults and rejects bad combinations.
 func (c *ControllerConfig) Validate() error {
@@ -113,8 +121,10 @@ func (c *ControllerConfig) Validate() error {
 	switch {
 	case c.Mode != Shadow && c.Mode != Enforce:
 		return fmt.Errorf("controller: mode %q: want %s or %s", c.Mode, Shadow, Enforce)
-	case c.Min < 0 || c.Max < c.Min:
-		return fmt.Errorf("controller: min %d, max %d: need 0 <= min <= max", c.Min, c.Max)
+	case c.Min < 0:
+		return fmt.Errorf("controller: min %d: %w", c.Min, ErrScaleToZero)
+	case c.Max < c.Min:
+		return fmt.Errorf("controller: min %d, max %d: need 1 <= min <= max", c.Min, c.Max)
 	case c.MaxStep < 1:
 		return fmt.Errorf("controller: max step %d: must be >= 1", c.MaxStep)
 	case c.Interval < 0 || c.MaxAge < 0 || c.Backoff < 0 || c.MaxBackoff < c.Backoff || c.QueryTimeout < 0:
@@ -327,7 +337,7 @@ func (c *Controller) inputs(ctx context.Context, at time.Time) (in []float64, ho
 			return nil, fail(errKindStale, fmt.Errorf("newest sample is %.1fs old, more than %v", age, c.cfg.MaxAge))
 		}
 	}
-	opt, _ := c.policy.(OptionalInputs)
+	opt, _ := c.policy.(optionalInputs)
 	qs := c.policy.Queries()
 	in = make([]float64, len(qs))
 	for i, q := range qs {

@@ -18,7 +18,8 @@ import (
 )
 
 // Policy decides a replica count from inputs read from Prometheus: one PromQL
-// expression per input, each answering a single number.
+// expression per input, each answering a single number. A policy some of whose
+// inputs may be missing or NaN says which with a method Optional(i int) bool.
 type Policy interface {
 	// Queries returns the PromQL expressions, one per input, in input order.
 	Queries() []string
@@ -27,11 +28,11 @@ type Policy interface {
 	Decide(at time.Time, inputs []float64, r Replicas) (desired int, err error)
 }
 
-// OptionalInputs is implemented by a Policy some of whose inputs may legitimately be NaN,
+// optionalInputs is implemented by a Policy some of whose inputs may legitimately be NaN,
 // infinite or missing (a missing one is read as NaN), for example a latency quantile
 // when nothing completed. Any other input that is missing, NaN or infinite makes the
 // controller hold.
-type OptionalInputs interface {
+type optionalInputs interface {
 	Optional(i int) bool
 }
 
@@ -70,7 +71,7 @@ func (s Settings) SimConfig() (sim.Config, error) {
 	return c, c.Validate()
 }
 
-// Inputs of AutoscalerPolicy, in Queries order.
+// Inputs of autoscalerPolicy, in Queries order.
 const (
 	inArrivalRate = iota
 	inCompleted
@@ -111,10 +112,10 @@ func observationQueries(window, slo time.Duration) []string {
 	return q
 }
 
-// AutoscalerPolicy runs a simulator autoscaler (a rule-based policy) live: it builds a
+// autoscalerPolicy runs a simulator autoscaler (a rule-based policy) live: it builds a
 // sim.Observation from the observationQueries and the engine's replica counts and asks
 // the autoscaler.
-type AutoscalerPolicy struct {
+type autoscalerPolicy struct {
 	Autoscaler sim.Autoscaler
 	settings   Settings
 	queries    []string
@@ -122,20 +123,20 @@ type AutoscalerPolicy struct {
 }
 
 // newAutoscalerPolicy adapts a to Policy.
-func newAutoscalerPolicy(a sim.Autoscaler, s Settings) *AutoscalerPolicy {
-	return &AutoscalerPolicy{Autoscaler: a, settings: s, queries: observationQueries(s.Interval, s.SLO)}
+func newAutoscalerPolicy(a sim.Autoscaler, s Settings) *autoscalerPolicy {
+	return &autoscalerPolicy{Autoscaler: a, settings: s, queries: observationQueries(s.Interval, s.SLO)}
 }
 
 // Queries returns observationQueries.
-func (p *AutoscalerPolicy) Queries() []string { return p.queries }
+func (p *autoscalerPolicy) Queries() []string { return p.queries }
 
 // Optional: the latency quantiles are NaN when nothing completed, as in simulation.
-func (p *AutoscalerPolicy) Optional(i int) bool { return i == inP50 || i == inP95 || i == inP99 }
+func (p *autoscalerPolicy) Optional(i int) bool { return i == inP50 || i == inP95 || i == inP99 }
 
 // Observation builds the observation the autoscaler sees at time at. Its Time counts
 // from one interval before the first decision, so that the first live decision is
 // like the simulator's second: it has a whole window behind it.
-func (p *AutoscalerPolicy) Observation(at time.Time, in []float64, r Replicas) (sim.Observation, error) {
+func (p *autoscalerPolicy) Observation(at time.Time, in []float64, r Replicas) (sim.Observation, error) {
 	if len(in) != numObservationInputs {
 		return sim.Observation{}, fmt.Errorf("policy: %d inputs, want %d", len(in), numObservationInputs)
 	}
@@ -169,7 +170,7 @@ func (p *AutoscalerPolicy) Observation(at time.Time, in []float64, r Replicas) (
 }
 
 // Decide asks the autoscaler.
-func (p *AutoscalerPolicy) Decide(at time.Time, in []float64, r Replicas) (int, error) {
+func (p *autoscalerPolicy) Decide(at time.Time, in []float64, r Replicas) (int, error) {
 	obs, err := p.Observation(at, in, r)
 	if err != nil {
 		return r.Current(), err
@@ -184,8 +185,8 @@ func RuleNames() []string {
 }
 
 // NewRulePolicy builds the agents policy name with params (nil: defaults) for the
-// service s describes.
-func NewRulePolicy(name string, params *yaml.Node, s Settings) (*AutoscalerPolicy, error) {
+// service s describes, as a Policy that feeds it the simulator's observation.
+func NewRulePolicy(name string, params *yaml.Node, s Settings) (Policy, error) {
 	if name == "oracle" {
 		return nil, fmt.Errorf("policy %q: it reads the future of the trace, which a live service does not have (have %s)", name, strings.Join(RuleNames(), ", "))
 	}

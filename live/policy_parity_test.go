@@ -78,10 +78,11 @@ func TestRulePolicyQueriesMatchSimulator(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			liveP, err := NewRulePolicy(name, nil, set)
+			p, err := NewRulePolicy(name, nil, set)
 			if err != nil {
 				t.Fatal(err)
 			}
+			liveP := p.(*autoscalerPolicy)
 			s, err := sim.New(cfg, parityTrace())
 			if err != nil {
 				t.Fatal(err)

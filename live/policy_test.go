@@ -25,7 +25,7 @@ var testSettings = Settings{Interval: 10 * time.Second, SLO: 500 * time.Millisec
 	ServiceMean: 100 * time.Millisecond, StartupDelay: 5 * time.Second}
 
 // rule builds an agents policy with inline params.
-func rule(t testing.TB, name, params string, s Settings) *AutoscalerPolicy {
+func rule(t testing.TB, name, params string, s Settings) *autoscalerPolicy {
 	t.Helper()
 	n, err := ParseParams(params)
 	if err != nil {
@@ -35,7 +35,7 @@ func rule(t testing.TB, name, params string, s Settings) *AutoscalerPolicy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return p
+	return p.(*autoscalerPolicy)
 }
 
 // inputs returns observation inputs, every one v.

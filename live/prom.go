@@ -28,23 +28,23 @@ type Querier interface {
 	MetricNames(ctx context.Context) ([]string, error)
 }
 
-// PromQuerier queries a Prometheus server through client_golang's API client.
-type PromQuerier struct {
+// promQuerier queries a Prometheus server through client_golang's API client.
+type promQuerier struct {
 	api v1.API
 }
 
 // NewPromQuerier returns a Querier for the Prometheus at url (for example
 // http://prometheus:9090).
-func NewPromQuerier(url string) (*PromQuerier, error) {
+func NewPromQuerier(url string) (Querier, error) {
 	c, err := api.NewClient(api.Config{Address: url})
 	if err != nil {
 		return nil, fmt.Errorf("prometheus %s: %w", url, err)
 	}
-	return &PromQuerier{api: v1.NewAPI(c)}, nil
+	return &promQuerier{api: v1.NewAPI(c)}, nil
 }
 
 // Query implements Querier.
-func (p *PromQuerier) Query(ctx context.Context, q string, at time.Time) (float64, error) {
+func (p *promQuerier) Query(ctx context.Context, q string, at time.Time) (float64, error) {
 	v, _, _, err := p.api.Query(ctx, q, at)
 	if err != nil {
 		return math.NaN(), fmt.Errorf("query %s: %w", q, err)
@@ -65,7 +65,7 @@ func (p *PromQuerier) Query(ctx context.Context, q string, at time.Time) (float6
 }
 
 // MetricNames implements Querier.
-func (p *PromQuerier) MetricNames(ctx context.Context) ([]string, error) {
+func (p *promQuerier) MetricNames(ctx context.Context) ([]string, error) {
 	vals, _, _, err := p.api.LabelValues(ctx, model.MetricNameLabel, nil, time.Time{}, time.Time{})
 	if err != nil {
 		return nil, fmt.Errorf("metric names: %w", err)

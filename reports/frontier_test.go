@@ -197,4 +197,28 @@ func TestEligibilityCases(t *testing.T) {
 	if got := r.Eligibility("ppo", 5); len(got) != 6 || !strings.Contains(got[0], "no validation result") {
 		t.Errorf("missing results: %q", got)
 	}
+	if got := r.EligibilitySummary("ppo", 5); len(got) != 3 || got[0] != "seed 1: no result on a, b" {
+		t.Errorf("missing results, summary: %q", got)
+	}
+}
+
+// The summary has one line per failing seed, with every failing window counted.
+func TestEligibilitySummary(t *testing.T) {
+	fig := map[string][3][2]float64{"oracle": {{1, 90}, {1, 90}, {1, 90}},
+		// Seed 1 passes; seed 2 is over on trace b only (5.5%); seed 3 on both (6.5, 7.5).
+		"ppo": {{4, 1}, {5, 1}, {7, 1}}}
+	r := frontierResults(t, fig, map[string]float64{"ppo": 40, "oracle": 10})
+	got := r.EligibilitySummary("ppo", 5)
+	// 39 > 27 on a and 41 > 33 on b: every seed flaps on both windows.
+	want := []string{
+		"seed 1: over 3x the oracle's actions on 2 of 2 windows (up to 41 against 11)",
+		"seed 2: over 5% on b 5.5%; over 3x the oracle's actions on 2 of 2 windows (up to 41 against 11)",
+		"seed 3: over 5% on a 6.5%, b 7.5%; over 3x the oracle's actions on 2 of 2 windows (up to 41 against 11)",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("summary:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if n := len(r.Eligibility("ppo", 5)); n != 9 {
+		t.Errorf("%d failures, want 9 (one per seed and window for actions, three for SLO)", n)
+	}
 }

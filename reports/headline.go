@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/intelliscale/intelliscale/experiments"
 )
@@ -177,6 +178,8 @@ type Candidate struct {
 	Qualified bool
 	// Failures say which seed failed the eligibility rule where, and why (Eligibility).
 	Failures []string
+	// Summary is Failures in one line per failing seed (EligibilitySummary).
+	Summary []string
 }
 
 // MaxActionsVsOracle bounds an eligible learned policy's scaling actions on a
@@ -210,6 +213,53 @@ func (r *Results) Eligibility(policy string, budget float64) []string {
 			if !math.IsNaN(a) && !math.IsNaN(oa) && a > MaxActionsVsOracle*oa {
 				out = append(out, fmt.Sprintf("seed %d, %s: %.0f scaling actions > %gx the oracle's %.0f", s, t.Name, a, float64(MaxActionsVsOracle), oa))
 			}
+		}
+	}
+	return out
+}
+
+// EligibilitySummary is Eligibility in one line per failing seed, for tables: the
+// windows over the SLO budget with their violations, and the windows over the action
+// bound with the largest count and the oracle's there.
+func (r *Results) EligibilitySummary(policy string, budget float64) []string {
+	const val = experiments.SplitValidation
+	o := r.oracle()
+	var out []string
+	for _, s := range r.Config.Seeds {
+		var slo, missing []string
+		flaps, most, oracleAt := 0, 0.0, 0.0
+		for _, t := range r.Config.Traces {
+			v := r.value(policy, val, s, t.Name, "slo_violations")
+			if math.IsNaN(v) {
+				missing = append(missing, t.Name)
+				continue
+			}
+			if v > budget {
+				slo = append(slo, fmt.Sprintf("%s %.3g%%", t.Name, v))
+			}
+			if o == "" {
+				continue
+			}
+			a, oa := r.value(policy, val, s, t.Name, "scaling_actions"), r.value(o, val, s, t.Name, "scaling_actions")
+			if !math.IsNaN(a) && !math.IsNaN(oa) && a > MaxActionsVsOracle*oa {
+				flaps++
+				if a > most {
+					most, oracleAt = a, oa
+				}
+			}
+		}
+		var why []string
+		if len(missing) > 0 {
+			why = append(why, "no result on "+strings.Join(missing, ", "))
+		}
+		if len(slo) > 0 {
+			why = append(why, fmt.Sprintf("over %.3g%% on %s", budget, strings.Join(slo, ", ")))
+		}
+		if flaps > 0 {
+			why = append(why, fmt.Sprintf("over %gx the oracle's actions on %d of %d windows (up to %.0f against %.0f)", float64(MaxActionsVsOracle), flaps, len(r.Config.Traces), most, oracleAt))
+		}
+		if len(why) > 0 {
+			out = append(out, fmt.Sprintf("seed %d: %s", s, strings.Join(why, "; ")))
 		}
 	}
 	return out
@@ -272,6 +322,7 @@ func (r *Results) ComputeHeadline() (*Headline, error) {
 			SLOViolations: r.Figure(p.Name, experiments.SplitValidation, "slo_violations"),
 			Cost:          r.Figure(p.Name, experiments.SplitValidation, "cost")}
 		c.Failures = r.Eligibility(p.Name, h.SLOBudget)
+		c.Summary = r.EligibilitySummary(p.Name, h.SLOBudget)
 		c.Qualified = len(c.Failures) == 0
 		h.Candidates = append(h.Candidates, c)
 	}

@@ -123,8 +123,8 @@ func (r *Results) Tables(h *Headline) []Table {
 				chosen = "yes"
 			}
 			why := ""
-			if len(c.Failures) > 0 {
-				why = strings.Join(c.Failures, "; ")
+			if len(c.Summary) > 0 {
+				why = strings.Join(c.Summary, ". ")
 			}
 			t.Rows = append(t.Rows, []string{c.Policy, c.Kind, FormatStat(c.SLOViolations), FormatStat(c.Cost), yesNo(c.Qualified), chosen, why})
 		}
@@ -321,6 +321,9 @@ func (r *Results) markdown(w io.Writer, h *Headline, ms []Matched, lead, tables 
 		pn = append(pn, fmt.Sprintf("%s (%s)", p.Name, p.Kind))
 	}
 	fmt.Fprintf(w, "Traces: %s. Policies: %s. Seeds: %v.\n\n", strings.Join(tn, ", "), strings.Join(pn, ", "), cfg.Seeds)
+	if b, err := os.ReadFile(filepath.Join(r.Dir, "build.txt")); err == nil && len(bytes.TrimSpace(b)) > 0 {
+		fmt.Fprintf(w, "Produced by %s.\n\n", strings.ReplaceAll(strings.TrimSpace(string(b)), "\n", "; "))
+	}
 	fmt.Fprintln(w, "## Cost at matched SLO")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Each family (a policy and its knob sweep) is read along its cost-against-SLO frontier on the test windows at common SLO levels: the cost of the cheapest operating point of that family that keeps SLO violations at the level (Method, below). The oracle is the floor; a family that does not reach a level on every seed is \"not reached\".")

@@ -94,6 +94,11 @@ type Config struct {
 	// a caller stops a long step promptly (on Ctrl-C, say) without the simulator
 	// reading a clock or a signal itself. Not read from YAML.
 	Interrupt func() bool `yaml:"-" json:"-"`
+	// Progress, when set, is called at the end of every Step with the virtual time
+	// reached and the end of the trace, so that a caller can show how far a long run
+	// is. The simulator does no I/O itself; Progress should return quickly. Not read
+	// from YAML.
+	Progress func(now, end time.Duration) `yaml:"-" json:"-"`
 }
 
 // Defaults of Config fields; see the field docs.

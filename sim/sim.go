@@ -305,6 +305,9 @@ func (s *Sim) Step(desired int) (obs Observation, done bool) {
 		s.record(end)
 	}
 	s.observe(start, end)
+	if s.cfg.Progress != nil {
+		s.cfg.Progress(time.Duration(end), time.Duration(s.endT))
+	}
 	return s.obs, s.done
 }
 

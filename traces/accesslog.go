@@ -31,7 +31,13 @@ const clfTime = "02/Jan/2006:15:04:05 -0700"
 // trace starts at the earliest second, in UTC, and seconds without requests get rate
 // 0. The log has one-second resolution, so the trace holds per-second rates and no
 // Arrivals: the simulator draws arrivals within each second. Blank lines are ignored.
+//
+// A second holding more than MaxRate requests is an error naming it.
 func LoadAccessLog(r io.Reader, name string, opt AccessLogOptions) (*Trace, error) {
+	return loadAccessLog(r, name, opt, MaxRate)
+}
+
+func loadAccessLog(r io.Reader, name string, opt AccessLogOptions, maxRate float64) (*Trace, error) {
 	maxBuckets := opt.MaxBuckets
 	if maxBuckets <= 0 {
 		maxBuckets = DefaultMaxBuckets
@@ -99,6 +105,12 @@ func LoadAccessLog(r io.Reader, name string, opt AccessLogOptions) (*Trace, erro
 	rates := make([]float64, maxS-minS+1)
 	for _, s := range secs {
 		rates[s-minS]++
+	}
+	for i, r := range rates {
+		if r > maxRate {
+			at := time.Unix(minS+int64(i), 0).UTC().Format(time.RFC3339)
+			return nil, &ParseError{Name: name, Err: fmt.Errorf("second %s: %.0f requests, above the limit of %g requests/s (traces.MaxRate)", at, r, maxRate)}
+		}
 	}
 	return &Trace{Name: baseName(name), Bucket: time.Second, Rates: rates, Start: time.Unix(minS, 0).UTC()}, nil
 }

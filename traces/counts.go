@@ -12,7 +12,8 @@ import (
 
 // LoadCounts reads whitespace-separated request counts, one per bucket of the given
 // length, in order (the NASA per-second workload.txt is one line of 5 million of
-// them). Numbers may have a fraction; each must be finite and >= 0. A '#' starts a
+// them). Numbers may have a fraction; each must be finite and >= 0, and at most
+// MaxRate requests per second once divided by the bucket length. A '#' starts a
 // comment running to the end of its line. The input is streamed: memory is the rates
 // plus a small buffer, whatever the line length; a number longer than MaxTokenBytes is
 // an error. name is used in error messages and, without extension, as the trace name.
@@ -24,6 +25,7 @@ func loadCounts(r io.Reader, name string, bucket time.Duration, maxBuckets int) 
 	if bucket <= 0 {
 		return nil, &ParseError{Name: name, Err: fmt.Errorf("bucket length %v: must be > 0", bucket)}
 	}
+	s := bucket.Seconds()
 	br := bufio.NewReaderSize(r, 64<<10)
 	var (
 		rates   []float64
@@ -51,6 +53,9 @@ func loadCounts(r io.Reader, name string, bucket time.Duration, maxBuckets int) 
 		}
 		if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
 			return lineErr(name, tokLine, "count %q: must be finite and >= 0", b)
+		}
+		if err := checkRate(name, tokLine, "count", string(b), v/s); err != nil {
+			return err
 		}
 		if len(rates) >= maxBuckets {
 			return lineErr(name, tokLine, "more than %d counts: %w", maxBuckets, ErrTooLarge)
@@ -100,7 +105,6 @@ func loadCounts(r io.Reader, name string, bucket time.Duration, maxBuckets int) 
 	if len(rates) == 0 {
 		return nil, &ParseError{Name: name, Err: fmt.Errorf("no counts: %w", ErrEmpty)}
 	}
-	s := bucket.Seconds()
 	for i := range rates {
 		rates[i] /= s
 	}

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/intelliscale/intelliscale/internal/yamldoc"
 )
 
 // Time formats accepted in CSVOptions.TimeFormat.
@@ -167,6 +169,8 @@ func LoadCSV(r io.Reader, name string, opt CSVOptions) (*Trace, error) {
 		start    time.Time
 		t0       time.Time // iso8601: time of the first row
 		n0       int64     // unix, seconds (ns) and index (bucket number) of the first row
+		first0   float64   // count of the first row, while the bucket is not known yet
+		firstRaw string    // as written
 		layout   = -1
 	)
 	rec := first
@@ -175,8 +179,8 @@ func LoadCSV(r io.Reader, name string, opt CSVOptions) (*Trace, error) {
 	}
 	for ; err == nil; rec, err = readRecord() {
 		line, _ := cr.FieldPos(0)
-		if len(rec) <= tc || len(rec) <= vc {
-			return nil, lineErr(name, line, "%d fields, need column %d", len(rec), max(tc, vc))
+		if len(rec) != width {
+			return nil, lineErr(name, line, "%d fields, but the first row (line %d) has %d: every row needs the same columns", len(rec), firstLine, width)
 		}
 		ts := strings.TrimSpace(rec[tc])
 		if rows == 0 && format == "" {
@@ -228,6 +232,14 @@ func LoadCSV(r io.Reader, name string, opt CSVOptions) (*Trace, error) {
 					return nil, lineErr(name, line, "timestamp %q: not after the previous row (line %d): rows must be strictly increasing", ts, prevLine)
 				}
 				bucket = time.Duration(off)
+				if bucket > maxLoadBucket {
+					return nil, lineErr(name, line, "timestamp %q: %v after the first row: a bucket longer than %v; give the bucket length (--bucket) if the rows are that far apart", ts, bucket, yamldoc.Duration(maxLoadBucket))
+				}
+				if values == ValuesCount {
+					if err := checkRate(name, prevLine, values, firstRaw, first0/bucket.Seconds()); err != nil {
+						return nil, err
+					}
+				}
 			}
 			if bucket > 0 {
 				if off%int64(bucket) != 0 {
@@ -249,6 +261,17 @@ func LoadCSV(r io.Reader, name string, opt CSVOptions) (*Trace, error) {
 		}
 		if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
 			return nil, lineErr(name, line, "%s %q: must be finite and >= 0", values, vs)
+		}
+		switch {
+		case values == ValuesRate:
+			err = checkRate(name, line, values, vs, v)
+		case bucket > 0:
+			err = checkRate(name, line, values, vs, v/bucket.Seconds())
+		default: // the first row of counts: checked once the second row gives the bucket
+			first0, firstRaw = v, vs
+		}
+		if err != nil {
+			return nil, err
 		}
 		for int64(len(rates)) < i {
 			rates = append(rates, 0)
@@ -277,6 +300,15 @@ func LoadCSV(r io.Reader, name string, opt CSVOptions) (*Trace, error) {
 		return nil, &ParseError{Name: name, Err: err}
 	}
 	return t, nil
+}
+
+// checkRate refuses a value (a count or a rate, as read) whose rate in requests per
+// second is above MaxRate, naming the line.
+func checkRate(name string, line int, what, raw string, rate float64) error {
+	if rate <= MaxRate {
+		return nil
+	}
+	return lineErr(name, line, "%s %q: %.4g requests/s, above the limit of %g (traces.MaxRate)", what, raw, rate, MaxRate)
 }
 
 // WriteCSV writes t as `seconds,rate` rows: the start of each bucket in seconds from

@@ -81,7 +81,7 @@ func TestLoadCSVErrors(t *testing.T) {
 		{"wrong column name", "timestamp,value\n2015-02-26 21:42:53,1\n", CSVOptions{ValueColumn: "requests"}, `t.csv line 1: value column "requests": no such column (have timestamp, value)`},
 		{"column index out of range", "timestamp,value\n2015-02-26 21:42:53,1\n", CSVOptions{ValueColumn: "5"}, "t.csv line 1: value column 5: the first row has 2 columns"},
 		{"name without header", "0,1\n1,2\n", CSVOptions{ValueColumn: "requests"}, `t.csv line 1: value column "requests": the file has no header row`},
-		{"short row", "timestamp,value\n2015-02-26 21:42:53,1\n2015-02-26 21:47:53\n", CSVOptions{}, "t.csv line 3: 1 fields, need column 1"},
+		{"short row", "timestamp,value\n2015-02-26 21:42:53,1\n2015-02-26 21:47:53\n", CSVOptions{}, "t.csv line 3: 1 fields, but the first row (line 1) has 2"},
 		{"same column twice", "a,b\n1,2\n", CSVOptions{TimeColumn: "a", ValueColumn: "0"}, "t.csv line 1: time and value are both column 0"},
 		{"index without bucket", "k,v\n0,1\n", CSVOptions{TimeFormat: TimeIndex}, "t.csv: time format index needs a bucket length"},
 		{"bad format", "seconds,rate\n0,1\n", CSVOptions{TimeFormat: "julian"}, `t.csv: time format "julian"`},

@@ -46,6 +46,9 @@ func FuzzLoadCSV(f *testing.F) {
 		if err := tr.Validate(); err != nil {
 			t.Fatalf("accepted an invalid trace: %v", err)
 		}
+		if err := tr.checkMaxRate(); err != nil {
+			t.Fatalf("accepted a rate above MaxRate: %v", err)
+		}
 		if len(tr.Rates) > o.MaxBuckets {
 			t.Fatalf("%d buckets, limit %d", len(tr.Rates), o.MaxBuckets)
 		}
@@ -63,6 +66,9 @@ func FuzzLoadCounts(f *testing.F) {
 		}
 		if err := tr.Validate(); err != nil {
 			t.Fatalf("accepted an invalid trace: %v", err)
+		}
+		if err := tr.checkMaxRate(); err != nil {
+			t.Fatalf("accepted a rate above MaxRate: %v", err)
 		}
 	})
 }
@@ -84,6 +90,9 @@ func FuzzLoadAccessLog(f *testing.F) {
 		}
 		if err := tr.Validate(); err != nil {
 			t.Fatalf("accepted an invalid trace: %v", err)
+		}
+		if err := tr.checkMaxRate(); err != nil {
+			t.Fatalf("accepted a rate above MaxRate: %v", err)
 		}
 		if tr.Total() > float64(bytes.Count(data, []byte{'\n'})+1) {
 			t.Fatalf("%v requests from %d lines", tr.Total(), bytes.Count(data, []byte{'\n'})+1)

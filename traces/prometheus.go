@@ -22,11 +22,12 @@ type SamplesInfo struct {
 // FromSamples builds a trace of step-long buckets from start from the points of a
 // request-rate range query (requests per second) evaluated at start+step,
 // start+2*step, ... up to end. The point at start+(i+1)*step is the rate over the
-// window ending there, so it becomes bucket i, [start+i*step, start+(i+1)*step). A
-// bucket with no point (no series answered at that step: the target was down, the
-// series stale) is a gap and holds 0. A point that is NaN, infinite or negative, or
-// that falls off the step grid or outside (start, end], is an error naming its
-// time. name is the trace's name and the source named in errors.
+// window ending there, so it becomes bucket i, [start+i*step, start+(i+1)*step); the
+// points may come in any order. A bucket with no point (no series answered at that
+// step: the target was down, the series stale) is a gap and holds 0. A point that is
+// NaN, infinite, negative or above MaxRate, a second point at the same step, or one
+// that falls off the step grid or outside (start, end], is an error naming its time.
+// name is the trace's name and the source named in errors.
 func FromSamples(name string, samples []Sample, start, end time.Time, step time.Duration) (*Trace, SamplesInfo, error) {
 	var info SamplesInfo
 	if step <= 0 {
@@ -55,6 +56,9 @@ func FromSamples(name string, samples []Sample, start, end time.Time, step time.
 		}
 		if math.IsNaN(s.V) || math.IsInf(s.V, 0) || s.V < 0 {
 			return nil, info, fmt.Errorf("%s: sample at %v: rate %v: must be finite and >= 0", name, s.T.Format(time.RFC3339), s.V)
+		}
+		if s.V > MaxRate {
+			return nil, info, fmt.Errorf("%s: sample at %v: rate %.4g requests/s: above the limit of %g (traces.MaxRate)", name, s.T.Format(time.RFC3339), s.V, MaxRate)
 		}
 		if seen[k-1] {
 			return nil, info, fmt.Errorf("%s: two samples at %v: want one series", name, s.T.Format(time.RFC3339))

@@ -51,15 +51,15 @@ type Source struct {
 	End    time.Duration `yaml:"end,omitempty"`
 	Length time.Duration `yaml:"length,omitempty"`
 	// ScaleMean rescales the rates so that their mean is this many requests per
-	// second, in (0, 1e9]; ScalePeak so that their maximum is. Exclusive. Default 0:
-	// keep the rates.
+	// second, in (0, MaxRate]; ScalePeak so that their maximum is. Exclusive; a
+	// rescale whose peak would exceed MaxRate is an error. Default 0: keep the rates.
 	ScaleMean float64 `yaml:"scale_mean,omitempty"`
 	ScalePeak float64 `yaml:"scale_peak,omitempty"`
 }
 
 // Bounds of Source fields.
 const (
-	MaxScaleRate    = 1e9                        // requests per second, for ScaleMean and ScalePeak
+	MaxScaleRate    = MaxRate                    // requests per second, for ScaleMean and ScalePeak
 	MaxResample     = 31 * 24 * time.Hour        // longest bucket Resample makes
 	MaxOffset       = 100 * 366 * 24 * time.Hour // longest Start, End or Length
 	minResample     = time.Millisecond

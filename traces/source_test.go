@@ -22,14 +22,14 @@ func TestSourceYAMLErrorsNameLineAndField(t *testing.T) {
 		{"file: x.csv\nload:\n  fromat: csv\n", `s.yaml line 3: load.fromat: unknown key "fromat"`},
 		{"builtin: bursty\nscale_mean: -5\n", "s.yaml line 2: scale_mean: -5: must be at least 0"},
 		{"builtin: bursty\nscale_mean: .nan\n", "s.yaml line 2: scale_mean: NaN: must be a finite number"},
-		{"builtin: bursty\nscale_peak: 1e300\n", "s.yaml line 2: scale_peak: 1e+300: must be at most 1e+09"},
+		{"builtin: bursty\nscale_peak: 1e300\n", "s.yaml line 2: scale_peak: 1e+300: must be at most 1e+06"},
 		{"builtin: bursty\nscale_mean: 5\nscale_peak: 6\n", "s.yaml line 3: scale_peak: scale_mean and scale_peak are exclusive"},
 		{"builtin: bursty\nstart: -1h\n", "s.yaml line 2: start: -1h: must be at least 0s"},
 		{"builtin: bursty\nlength: -1h\n", "s.yaml line 2: length: -1h: must be at least 0s"},
 		{"builtin: bursty\nend: 1h\nlength: 1h\n", "s.yaml line 3: length: end and length are exclusive"},
 		{"builtin: bursty\nstart: 2h\nend: 1h\n", "s.yaml line 3: end: 1h: must be after start (2h)"},
 		{"builtin: bursty\nresample: 1ns\n", "s.yaml line 2: resample: 1ns: must be at least 1ms"},
-		{"synth: {base_rate: -1}\n", "s.yaml line 1: synth.base_rate: -1: must be finite and >= 0"},
+		{"synth: {base_rate: -1}\n", "s.yaml line 1: synth.base_rate: -1: must be in [0, 1e+06]"},
 		{"synth: {duration: 1h, bogus: 1}\n", `s.yaml line 1: synth.bogus: unknown key "bogus"`},
 	} {
 		var s Source

@@ -171,8 +171,8 @@ func (s *SynthSpec) Validate() error {
 		return bad("duration", s.Duration, fmt.Sprintf("must be a positive multiple of the bucket %v", s.Bucket))
 	case s.Duration/s.Bucket > DefaultMaxBuckets:
 		return bad("duration", s.Duration, fmt.Sprintf("more than %d buckets of %v", DefaultMaxBuckets, s.Bucket))
-	case !finite(s.BaseRate) || s.BaseRate < 0:
-		return bad("base_rate", s.BaseRate, "must be finite and >= 0")
+	case !(s.BaseRate >= 0 && s.BaseRate <= MaxRate):
+		return bad("base_rate", s.BaseRate, fmt.Sprintf("must be in [0, %g] (traces.MaxRate)", MaxRate))
 	case !(s.Diurnal.Amplitude >= 0 && s.Diurnal.Amplitude <= 1):
 		return bad("diurnal.amplitude", s.Diurnal.Amplitude, "must be in [0, 1]")
 	case !(s.Diurnal.PeakHour > 0 && s.Diurnal.PeakHour <= 24):
@@ -334,6 +334,9 @@ func Synthesize(spec SynthSpec, seed uint64) (*Trace, error) {
 	}
 	t := &Trace{Name: spec.Name, Bucket: spec.Bucket, Rates: rates}
 	if err := t.Validate(); err != nil { // overflow to +Inf with extreme factors
+		return nil, fmt.Errorf("synth spec %q: %w", spec.Name, err)
+	}
+	if err := t.checkMaxRate(); err != nil { // base_rate times large factors
 		return nil, fmt.Errorf("synth spec %q: %w", spec.Name, err)
 	}
 	return t, nil

@@ -134,7 +134,7 @@ func TestSynthSpecErrors(t *testing.T) {
 		{"", "s.yaml: empty spec"},
 		{"base_rate: 10\nbogus: 1\n", `s.yaml line 2: bogus: unknown key "bogus"`},
 		{"duration: 90s\nbucket: 60s\n", "s.yaml line 1: duration: 1m30s: must be a positive multiple of the bucket 1m0s"},
-		{"base_rate: -1\n", "s.yaml line 1: base_rate: -1: must be finite and >= 0"},
+		{"base_rate: -1\n", "s.yaml line 1: base_rate: -1: must be in [0, 1e+06]"},
 		{"diurnal: {amplitude: 1.5}\n", "s.yaml line 1: diurnal.amplitude: 1.5: must be in [0, 1]"},
 		{"diurnal: {peak_hour: 25}\n", "s.yaml line 1: diurnal.peak_hour: 25: must be in (0, 24]"},
 		{"noise: {kind: pink}\n", `noise.kind: "pink"`},

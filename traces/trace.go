@@ -9,6 +9,15 @@ import (
 	"time"
 )
 
+// MaxRate is the largest rate a trace read or made from user input may hold: 1e6
+// requests per second in any bucket, far beyond the services this project models,
+// yet low enough that a typo or a corrupt file (a count of 1e300) cannot make a
+// simulation run for years or a request count overflow. Every loader refuses a value
+// above it, naming the line; so do synthesis (Synthesize) and rescaling (ScaleMean,
+// ScalePeak). Validate does not: a trace built in Go, or one an environment scales
+// by its rate_scale, may go beyond it.
+const MaxRate = 1e6
+
 // Trace is a request-rate series: Rates[i] is the mean arrival rate, in requests per
 // second, over [i*Bucket, (i+1)*Bucket) measured from the start of the trace.
 type Trace struct {
@@ -16,7 +25,8 @@ type Trace struct {
 	Name string
 	// Bucket is the length of one rate bucket; it must be positive.
 	Bucket time.Duration
-	// Rates holds one arrival rate per bucket, requests per second, each finite and >= 0.
+	// Rates holds one arrival rate per bucket, requests per second, each finite and
+	// >= 0 (and at most MaxRate when loaded, synthesized or rescaled).
 	Rates []float64
 	// Arrivals, when non-nil, holds exact request times as offsets from the start of
 	// the trace, sorted ascending and all below Duration(). The simulator then replays
@@ -62,6 +72,16 @@ func (t *Trace) Validate() error {
 		}
 		if i > 0 && a < t.Arrivals[i-1] {
 			return fmt.Errorf("trace %q: arrival %d at %v: before arrival %d at %v", t.Name, i, a, i-1, t.Arrivals[i-1])
+		}
+	}
+	return nil
+}
+
+// checkMaxRate reports the first bucket of t above MaxRate.
+func (t *Trace) checkMaxRate() error {
+	for i, r := range t.Rates {
+		if r > MaxRate {
+			return fmt.Errorf("trace %q: bucket %d: rate %.4g requests/s: above the limit of %g (traces.MaxRate)", t.Name, i, r, MaxRate)
 		}
 	}
 	return nil

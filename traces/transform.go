@@ -70,48 +70,62 @@ func Resample(t *Trace, bucket time.Duration) (*Trace, error) {
 }
 
 // ScaleMean returns t with every rate multiplied so that the mean rate is mean
-// requests per second. Arrivals are dropped: they no longer match the rates.
+// requests per second, finite and in (0, MaxRate]. Arrivals are dropped: they no
+// longer match the rates. A trace of all zeros cannot be scaled, and a target whose
+// peak would exceed MaxRate is refused.
 func ScaleMean(t *Trace, mean float64) (*Trace, error) {
-	st, err := Info(t)
-	if err != nil {
-		return nil, err
-	}
-	return scale(t, "mean", st.Mean, mean)
+	return scale(t, "mean", mean)
 }
 
 // ScalePeak returns t with every rate multiplied so that the largest rate is peak
-// requests per second. Arrivals are dropped.
+// requests per second, finite and in (0, MaxRate]. Arrivals are dropped.
 func ScalePeak(t *Trace, peak float64) (*Trace, error) {
-	st, err := Info(t)
-	if err != nil {
-		return nil, err
-	}
-	return scale(t, "peak", st.Peak, peak)
+	return scale(t, "peak", peak)
 }
 
-func scale(t *Trace, what string, have, want float64) (*Trace, error) {
-	if math.IsNaN(want) || math.IsInf(want, 0) || want < 0 {
-		return nil, fmt.Errorf("scale %q: %s %v: must be finite and >= 0", t.Name, what, want)
+// scale rescales t's rates to the mean or peak want. The rates are first divided by
+// their peak, so that tiny or huge rates neither underflow to zero nor overflow to
+// Inf on the way (a mean of denormals is itself zero).
+func scale(t *Trace, what string, want float64) (*Trace, error) {
+	if err := t.Validate(); err != nil {
+		return nil, err
 	}
-	if have == 0 && want != 0 {
+	if !(want > 0 && want <= MaxRate) {
+		return nil, fmt.Errorf("scale %q: %s %v: must be finite and in (0, %g] requests/s (traces.MaxRate)", t.Name, what, want, MaxRate)
+	}
+	peak := 0.0
+	for _, r := range t.Rates {
+		peak = max(peak, r)
+	}
+	if peak == 0 {
 		return nil, fmt.Errorf("scale %q to %s %v: the trace is all zeros", t.Name, what, want)
+	}
+	f := want // multiplies rate/peak
+	if what == "mean" {
+		sum := 0.0
+		for _, r := range t.Rates {
+			sum += r / peak
+		}
+		f = want / (sum / float64(len(t.Rates))) // sum >= 1: no overflow
 	}
 	out := t.Clone()
 	out.Arrivals = nil
-	f := 0.0
-	if want != 0 {
-		f = want / have
-	}
-	for i := range out.Rates {
-		out.Rates[i] *= f
-	}
-	if what == "peak" {
-		// Pin the peak bucket(s) exactly despite rounding in f.
-		for i, r := range t.Rates {
-			if r == have {
-				out.Rates[i] = want
-			}
+	top := 0.0
+	for i, r := range t.Rates {
+		v := r / peak * f
+		if what == "peak" && r == peak {
+			v = want // exact despite rounding
 		}
+		out.Rates[i] = v
+		top = max(top, v)
+	}
+	switch {
+	case math.IsNaN(top) || math.IsInf(top, 0):
+		return nil, fmt.Errorf("scale %q to %s %v: the rates overflow", t.Name, what, want)
+	case top == 0:
+		return nil, fmt.Errorf("scale %q to %s %v: every rate rounds to zero", t.Name, what, want)
+	case top > MaxRate:
+		return nil, fmt.Errorf("scale %q to %s %v: the peak would be %.4g requests/s, above the limit of %g (traces.MaxRate)", t.Name, what, want, top, MaxRate)
 	}
 	return out, nil
 }

@@ -32,7 +32,8 @@ import (
 //	                   max_down_percent}: env.Shield, applied to every decision
 //	sim                {control_interval_seconds, scrape_interval_seconds, slo_latency_seconds,
 //	                    slo_target, min_replicas, max_replicas, concurrency}
-//	training           {steps, episodes, seed, config_hash, traces}
+//	training           {steps, episodes, seed, config_hash, traces, build (optional:
+//	                    the build that wrote the file)}
 //	checksum           "sha256:<hex>" of the compact JSON encoding of all the above with
 //	                   checksum "" (so re-indenting the file keeps it valid)
 type fileV1 struct {
@@ -93,6 +94,7 @@ type trainJSON struct {
 	Seed       uint64   `json:"seed"`
 	ConfigHash string   `json:"config_hash"`
 	Traces     []string `json:"traces"`
+	Build      string   `json:"build,omitempty"`
 }
 
 func (p *Policy) toFile() *fileV1 {
@@ -106,7 +108,7 @@ func (p *Policy) toFile() *fileV1 {
 			MinReplicas: p.Sim.MinReplicas, MaxReplicas: p.Sim.MaxReplicas, Concurrency: p.Sim.Concurrency,
 		},
 		Training: trainJSON{Steps: p.Training.Steps, Episodes: p.Training.Episodes, Seed: p.Training.Seed,
-			ConfigHash: p.Training.ConfigHash, Traces: p.Training.Traces},
+			ConfigHash: p.Training.ConfigHash, Traces: p.Training.Traces, Build: p.Training.Build},
 		Checksum: p.Checksum,
 	}
 	if z := p.Normaliser; z != nil {
@@ -136,7 +138,7 @@ func (f *fileV1) policy() *Policy {
 			MinReplicas: f.Sim.MinReplicas, MaxReplicas: f.Sim.MaxReplicas, Concurrency: f.Sim.Concurrency,
 		},
 		Training: TrainingInfo{Steps: f.Training.Steps, Episodes: f.Training.Episodes, Seed: f.Training.Seed,
-			ConfigHash: f.Training.ConfigHash, Traces: f.Training.Traces},
+			ConfigHash: f.Training.ConfigHash, Traces: f.Training.Traces, Build: f.Training.Build},
 		Checksum: f.Checksum,
 	}
 	if z := f.Normaliser; z != nil {

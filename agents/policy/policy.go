@@ -32,6 +32,8 @@ const (
 	MaxActions = 1024
 	// MaxFeatures is the largest number of features.
 	MaxFeatures = 1024
+	// MaxBuildBytes is the longest Training.Build.
+	MaxBuildBytes = 1024
 )
 
 // Policy is a trained policy ready to act. Act is the only method needing the
@@ -118,6 +120,9 @@ type TrainingInfo struct {
 	ConfigHash string
 	// Traces names the training traces.
 	Traces []string
+	// Build is the build that wrote the file (buildinfo.Info.String); optional, so
+	// that files written before it existed still load.
+	Build string
 }
 
 // Validate checks every field and dimension against the others and the limits. It
@@ -176,6 +181,9 @@ func (p *Policy) Validate() error {
 	}
 	if err := env.ValidateActions(p.ActionMode, p.Actions); err != nil {
 		return fmt.Errorf("policy: %w", err)
+	}
+	if len(p.Training.Build) > MaxBuildBytes {
+		return fmt.Errorf("policy: training.build: %d bytes, at most %d", len(p.Training.Build), MaxBuildBytes)
 	}
 	if err := p.Shield.Validate(); err != nil {
 		return fmt.Errorf("policy: %w", err)

@@ -10,9 +10,11 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/intelliscale/intelliscale/internal/atomicfile"
+	"github.com/intelliscale/intelliscale/internal/outpath"
 	"github.com/intelliscale/intelliscale/live/calibrate"
 	"github.com/intelliscale/intelliscale/traces"
 )
@@ -107,9 +109,9 @@ func parseWhen(s string, now time.Time) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("%q: want RFC 3339 (2026-03-02T00:00:00Z), Unix seconds, now or now-DURATION", s)
 }
 
-// interruptible returns a context cancelled on Ctrl-C.
+// interruptible returns a context cancelled on Ctrl-C or SIGTERM.
 func interruptible() (context.Context, context.CancelFunc) {
-	return signal.NotifyContext(context.Background(), os.Interrupt)
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 }
 
 func runCalibrate(args []string, stdout, stderr io.Writer) error {
@@ -128,8 +130,10 @@ func runCalibrate(args []string, stdout, stderr io.Writer) error {
 	if err := traceNoArgs(fs); err != nil {
 		return err
 	}
-	if *out != "-" && *out == src.dump {
-		return fmt.Errorf("--out %s is the input dump: refusing to overwrite it", *out)
+	var g outpath.Guard
+	inputFlags(&g, fs, "dump")
+	if err := checkOutput(&g, fs, "out", *out); err != nil {
+		return err
 	}
 	q, name, start, end, err := src.open()
 	if err != nil {

@@ -10,8 +10,11 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/intelliscale/intelliscale/experiments"
+	"github.com/intelliscale/intelliscale/internal/buildinfo"
+	"github.com/intelliscale/intelliscale/internal/outpath"
 	"github.com/intelliscale/intelliscale/reports"
 )
 
@@ -87,10 +90,25 @@ func experimentRun(args []string, stdout, stderr io.Writer) error {
 	if r.Out == "" {
 		r.Out = filepath.Join("results", cfg.Name)
 	}
+	var g outpath.Guard
+	g.Input("--config", *config)
+	g.Input("--prepared", *prepared)
+	for i, tr := range cfg.Traces {
+		g.Input(fmt.Sprintf("traces[%d].file", i), tr.File)
+	}
+	if err := g.Dir("--out", r.Out, resultsFiles(*noReport)...); err != nil {
+		return err
+	}
 	if *shard != "" {
 		if r.Shard, err = experiments.ParseShard(*shard); err != nil {
 			return err
 		}
+	}
+	if err := os.MkdirAll(r.Out, 0o755); err != nil {
+		return err
+	}
+	if err := buildinfo.Record(r.Out); err != nil {
+		return err
 	}
 	if !*quiet && os.Getenv("CI") == "" {
 		r.Progress = stderr
@@ -98,7 +116,7 @@ func experimentRun(args []string, stdout, stderr io.Writer) error {
 	if *quiet {
 		r.Log = nil
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	st, err := r.Run(ctx)
 	if err != nil {
@@ -116,7 +134,18 @@ func experimentRun(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stderr, "report: %s\n", filepath.Join(r.Out, "report", "REPORT.md"))
+	fmt.Fprintf(stderr, "report: produced by %s\n", producedBy(r.Out))
 	return nil
+}
+
+// resultsFiles are the files a results directory receives at its top level, and
+// those of the report unless noReport.
+func resultsFiles(noReport bool) []string {
+	files := []string{"config.yaml", "summary.csv", buildinfo.File}
+	if !noReport {
+		files = append(files, reportFiles...)
+	}
+	return files
 }
 
 func experimentMerge(args []string, stdout, stderr io.Writer) error {
@@ -131,8 +160,28 @@ func experimentMerge(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return errUsage
 	}
+	var g outpath.Guard
+	for _, d := range fs.Args() {
+		g.Input("shard directory", d)
+		g.Input("shard file", filepath.Join(d, "config.yaml"))
+	}
+	if err := g.Dir("--out", *out, resultsFiles(*noReport)...); err != nil {
+		return err
+	}
 	st, err := experiments.Merge(*out, fs.Args())
 	if err != nil {
+		return err
+	}
+	// The merged directory records every build that produced a shard.
+	var builds []string
+	for _, d := range fs.Args() {
+		lines, err := buildinfo.Lines(d)
+		if err != nil {
+			return err
+		}
+		builds = append(builds, lines...)
+	}
+	if err := buildinfo.RecordLines(*out, builds...); err != nil {
 		return err
 	}
 	fmt.Fprintf(stderr, "merged into %s: %d cells copied, %d already there, %d missing\n", *out, st.Copied, st.Present, st.Missing)

@@ -8,6 +8,8 @@ import (
 
 	"github.com/intelliscale/intelliscale/agents/policy"
 	"github.com/intelliscale/intelliscale/experiments/train"
+	"github.com/intelliscale/intelliscale/internal/buildinfo"
+	"github.com/intelliscale/intelliscale/internal/outpath"
 )
 
 func init() {
@@ -41,19 +43,38 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 		describePolicy(stdout, *check, p)
 		return nil
 	}
+	g := runDirGuard(*run)
+	if err := checkOutput(g, fs, "out", *out); err != nil {
+		return err
+	}
 	p, err := train.Export(*run)
 	if err != nil {
 		return err
 	}
+	p.Training.Build = buildinfo.Read().String()
 	path := *out
 	if path == "" {
 		path = filepath.Join(*run, fmt.Sprintf("policy-step%d.json", p.Training.Steps))
+		if err := g.File("--out", path); err != nil {
+			return fmt.Errorf("%w (the default --out; give another --out)", err)
+		}
 	}
 	if err := p.Save(path); err != nil {
 		return err
 	}
 	describePolicy(stdout, path, p)
 	return nil
+}
+
+// runDirGuard is a guard knowing the files of the training run in dir that a
+// command must never replace: its checkpoint (what --resume continues), its
+// configuration and its progress log.
+func runDirGuard(dir string) *outpath.Guard {
+	var g outpath.Guard
+	g.Protect("the run's checkpoint ("+train.CheckpointFile+")", filepath.Join(dir, train.CheckpointFile))
+	g.Protect("the run's configuration ("+train.ConfigFile+")", filepath.Join(dir, train.ConfigFile))
+	g.Protect("the run's progress log ("+train.ProgressFile+")", filepath.Join(dir, train.ProgressFile))
+	return &g
 }
 
 func describePolicy(w io.Writer, path string, p *policy.Policy) {
@@ -63,5 +84,8 @@ func describePolicy(w io.Writer, path string, p *policy.Policy) {
 	fmt.Fprintf(w, "  actions: %v; normalised observations: %v\n", p.Actions, p.Normaliser != nil)
 	fmt.Fprintf(w, "  trained %d steps, %d episodes, seed %d on %s; control interval %gs\n",
 		p.Training.Steps, p.Training.Episodes, p.Training.Seed, strings.Join(p.Training.Traces, ", "), p.Sim.ControlIntervalSeconds)
+	if p.Training.Build != "" {
+		fmt.Fprintf(w, "  written by %s\n", p.Training.Build)
+	}
 	fmt.Fprintf(w, "  checksum %s\n", p.Checksum)
 }

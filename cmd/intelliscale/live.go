@@ -107,7 +107,7 @@ func runLiveController(args []string, stdout, stderr io.Writer) error {
 	policyFile := fs.String("policy-file", "", "exported learned policy (intelliscale export); replaces --policy")
 	mode := fs.String("mode", live.Shadow, "shadow (log what it would do) or enforce (scale)")
 	backend := fs.String("backend", "docker", "what is scaled: "+backendNames())
-	minR := fs.Int("min", 1, "minimum replicas")
+	minR := fs.Int("min", 1, "minimum replicas, at least 1 (the live stack cannot scale to zero)")
 	maxR := fs.Int("max", 5, "maximum replicas")
 	maxStep := fs.Int("max-step", 2, "largest change in replicas per interval")
 	interval := fs.Duration("interval", 0, "control interval (0: 15s, or the interval a --policy-file was trained at)")
@@ -124,6 +124,14 @@ func runLiveController(args []string, stdout, stderr io.Writer) error {
 	}
 	if *interval < 0 {
 		return fmt.Errorf("--interval %v: must be >= 0", *interval)
+	}
+	// Checked here, before the backend is opened: the controller's own check cannot
+	// tell --min 0 from an unset minimum.
+	switch {
+	case *minR < 1:
+		return fmt.Errorf("--min %d: %w", *minR, live.ErrScaleToZero)
+	case *maxR < *minR:
+		return fmt.Errorf("--max %d: must be >= --min (%d)", *maxR, *minR)
 	}
 	settings := live.Settings{Interval: *interval, SLO: *slo, Min: *minR, Max: *maxR, Slots: *slots,
 		ServiceMean: *serviceMean, StartupDelay: *startupDelay}

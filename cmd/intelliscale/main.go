@@ -35,6 +35,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
+	if args[0] == "--version" || args[0] == "-version" {
+		args = append([]string{"version"}, args[1:]...)
+	}
 	c, ok := commands[args[0]]
 	if !ok {
 		fmt.Fprintf(stderr, "intelliscale: unknown command %q\n\n", args[0])
@@ -54,7 +57,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 func usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: intelliscale <command> [flags]   (intelliscale <command> --help shows its flags and defaults)")
+	fmt.Fprintln(w, "usage: intelliscale <command> [flags]   (intelliscale <command> --help shows its flags and defaults; --version the build)")
 	fmt.Fprintln(w, "\ncommands:")
 	names := make([]string, 0, len(commands))
 	for n := range commands {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"path/filepath"
 
+	"github.com/intelliscale/intelliscale/internal/outpath"
 	"github.com/intelliscale/intelliscale/reports"
 )
 
@@ -15,6 +16,9 @@ func init() {
 		run:     runReport,
 	})
 }
+
+// reportFiles are the files reports.Build writes into a results directory.
+var reportFiles = []string{"headline.csv", "frontier.csv", "matched_slo.csv", filepath.Join("report", "REPORT.md")}
 
 func runReport(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("report", "RESULTS_DIR", stderr)
@@ -30,6 +34,22 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 		return errUsage
 	}
 	dir := fs.Arg(0)
+	// The report reads the results and writes beside them; the README and its
+	// figures are written from the report, and none of them may be an input.
+	var g outpath.Guard
+	g.Input("results file", filepath.Join(dir, "config.yaml"))
+	g.Input("results file", filepath.Join(dir, "summary.csv"))
+	if err := g.Dir("results directory", dir, reportFiles...); err != nil {
+		return err
+	}
+	if *readme != "" {
+		if err := checkOutput(&g, fs, "readme", *readme); err != nil {
+			return err
+		}
+		if err := g.Dir("--figures", *figures, "REPORT.md"); err != nil {
+			return err
+		}
+	}
 	var term io.Writer = stdout
 	if *quiet {
 		term = nil
@@ -38,6 +58,9 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stderr, "report: %s\n", filepath.Join(dir, "report", "REPORT.md"))
+	if by := producedBy(dir); by != "" {
+		fmt.Fprintf(stderr, "report: produced by %s\n", by)
+	}
 	if *readme != "" {
 		if err := reports.UpdateReadme(*readme, dir, *figures); err != nil {
 			return err

@@ -2,17 +2,23 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
+	"time"
 
 	"github.com/olekukonko/tablewriter"
 	"gopkg.in/yaml.v3"
 
 	"github.com/intelliscale/intelliscale/agents"
 	"github.com/intelliscale/intelliscale/internal/atomicfile"
+	"github.com/intelliscale/intelliscale/internal/outpath"
 	"github.com/intelliscale/intelliscale/sim"
 	"github.com/intelliscale/intelliscale/traces"
 )
@@ -30,6 +36,7 @@ type simFlags struct {
 	config, policy, params, policyFile string
 	timeline, openmetrics              string
 	seed                               uint64
+	force                              bool
 	trace                              *traces.Flags
 }
 
@@ -45,14 +52,27 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.timeline, "timeline", "timeline.csv", "where to write the timeline CSV (- for stdout, empty for none)")
 	fs.StringVar(&f.openmetrics, "openmetrics", "", "also write the run's metric series as OpenMetrics text to this file")
 	fs.Uint64Var(&f.seed, "seed", 1, "random seed of the run (overrides the config's)")
+	fs.BoolVar(&f.force, "force", false, fmt.Sprintf("run even when the estimate exceeds %.3g simulated requests (about %v at %.3g requests/s)", maxSimRequests, time.Duration(maxSimRequests/simSpeed)*time.Second, simSpeed))
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
+	var g outpath.Guard
+	inputFlags(&g, fs, "trace", "synth", "config", "policy-file")
+	if err := checkOutput(&g, fs, "timeline", f.timeline); err != nil {
+		return err
+	}
+	if err := checkOutput(&g, fs, "openmetrics", f.openmetrics); err != nil {
+		return err
+	}
 	tr, err := f.trace.Trace("")
 	if err != nil {
+		return err
+	}
+	work := estimateWork(tr)
+	if err := work.check(tr.Name, f.force); err != nil {
 		return err
 	}
 	cfg, err := loadSimConfig(f.config)
@@ -67,7 +87,17 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	cfg.Interrupt = func() bool { return ctx.Err() != nil }
+	if work.requests > simProgressAbove {
+		fmt.Fprintf(stderr, "sim: %s\n", work)
+		cfg.Progress = newSimProgress(stderr, time.Now).update
+	}
 	res, rec, err := runWithRecording(cfg, tr, a, f.openmetrics != "")
+	if errors.Is(err, sim.ErrInterrupted) {
+		return errors.New("interrupted; nothing written")
+	}
 	if err != nil {
 		return err
 	}

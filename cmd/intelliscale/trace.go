@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/intelliscale/intelliscale/internal/atomicfile"
+	"github.com/intelliscale/intelliscale/internal/outpath"
 	"github.com/intelliscale/intelliscale/traces"
 )
 
@@ -74,6 +75,11 @@ func traceSynth(args []string, stdout, stderr io.Writer) error {
 	if err := traceNoArgs(fs); err != nil {
 		return err
 	}
+	var g outpath.Guard
+	inputFlags(&g, fs, "synth")
+	if err := checkOutput(&g, fs, "out", *out); err != nil {
+		return err
+	}
 	t, err := src.Trace("")
 	if err != nil {
 		return err
@@ -107,8 +113,11 @@ func traceImport(args []string, stdout, stderr io.Writer) error {
 		return errors.New("--in FILE and --prometheus/--dump are exclusive")
 	case *in == "" && !fromMetrics:
 		return errors.New("--in FILE is required (or --prometheus URL or --dump FILE)")
-	case *out != "-" && (*out == *in || *out == src.dump):
-		return fmt.Errorf("--out %s is the input: refusing to overwrite it", *out)
+	}
+	var g outpath.Guard
+	inputFlags(&g, fs, "in", "dump")
+	if err := checkOutput(&g, fs, "out", *out); err != nil {
+		return err
 	}
 	var t *traces.Trace
 	var err error

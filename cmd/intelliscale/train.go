@@ -13,6 +13,8 @@ import (
 
 	"github.com/intelliscale/intelliscale/agents"
 	"github.com/intelliscale/intelliscale/experiments/train"
+	"github.com/intelliscale/intelliscale/internal/buildinfo"
+	"github.com/intelliscale/intelliscale/internal/outpath"
 )
 
 func init() {
@@ -36,8 +38,8 @@ unknown keys are errors). Top-level keys and defaults:
                     rate_scale, cost_weight, slo_weight, drop_weight, features
   ` + fmt.Sprintf("%-17s", strings.Join(agents.LearnerNames(), ", ")) + ` the algorithm's hyperparameters, under its name (CleanRL defaults;
                     see experiments/train/TRAINING.md)
-The run directory receives config.yaml, progress.csv, checkpoint.bin, policy.json and
-reward_curve.png. Interrupt (Ctrl-C) keeps the last checkpoint; --resume continues from
+The run directory receives config.yaml, build.txt (intelliscale version), progress.csv,
+checkpoint.bin, policy.json and reward_curve.png. Interrupt (Ctrl-C) keeps the last checkpoint; --resume continues from
 it and ends with the same policy.json as an uninterrupted run.`
 
 func runTrain(args []string, stdout, stderr io.Writer) error {
@@ -61,6 +63,15 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	if dir == "" {
 		dir = filepath.Join("runs", strings.TrimSuffix(filepath.Base(*cfgPath), filepath.Ext(*cfgPath)))
 	}
+	var g outpath.Guard
+	g.Input("--config", *cfgPath)
+	for i, tr := range cfg.Traces {
+		g.Input(fmt.Sprintf("traces[%d].file", i), tr.File)
+	}
+	if err := g.Dir("--out", dir, train.ConfigFile, train.ProgressFile, train.CheckpointFile,
+		train.PolicyFile, train.RewardCurveFile, buildinfo.File); err != nil {
+		return err
+	}
 	switch has := train.HasCheckpoint(dir); {
 	case has && !*resume:
 		return fmt.Errorf("%s holds a checkpoint: pass --resume to continue it, or choose another --out", dir)
@@ -71,6 +82,12 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	if *quiet || os.Getenv("CI") == "true" {
 		progress = nil
 	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if err := buildinfo.Record(dir); err != nil {
+		return err
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	p, err := train.RunContext(ctx, cfg, dir, progress)
@@ -78,6 +95,11 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("interrupted; resume with: intelliscale train --config %s --out %s --resume", *cfgPath, dir)
 	}
 	if err != nil {
+		return err
+	}
+	// The policy file records the build beside its training metadata.
+	p.Training.Build = buildinfo.Read().String()
+	if err := p.Save(filepath.Join(dir, train.PolicyFile)); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "trained %s for %d steps (%d episodes): %s\npolicy %s (%s)\n",

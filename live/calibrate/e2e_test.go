@@ -485,7 +485,7 @@ func median(xs []float64) float64 {
 // counts as the engine reports them, and applies the controller's limits. So the
 // simulated and the live decisions differ only by what they measure, not by how.
 type simPolicy struct {
-	p          *live.AutoscalerPolicy
+	p          live.Policy
 	st         *features.Storage
 	q          *EngineQuerier
 	epoch      time.Time
@@ -511,6 +511,12 @@ func newSimPolicy(t *testing.T, p e2ePhase, cfg sim.Config) *simPolicy {
 	return &simPolicy{p: rp, st: st, q: NewEngineQuerier("simulated run", st), epoch: p.T0, min: 1, max: e2eMax, maxStep: e2eMaxStep}
 }
 
+// optional says whether input i may be NaN or missing, as the controller asks.
+func (a *simPolicy) optional(i int) bool {
+	o, ok := a.p.(interface{ Optional(i int) bool })
+	return ok && o.Optional(i)
+}
+
 // Record keeps the run's scrapes (sim.Recorder).
 func (a *simPolicy) Record(s *sim.Scrape) { a.st.Record(s) }
 
@@ -531,13 +537,13 @@ func (a *simPolicy) Decide(obs sim.Observation) int {
 			a.queryError = err
 			return cur
 		case len(ss) == 0 || len(ss[0].Samples) == 0:
-			if !a.p.Optional(i) {
+			if !a.optional(i) {
 				return cur
 			}
 			in[i] = math.NaN()
 		default:
 			in[i] = ss[0].Samples[len(ss[0].Samples)-1].V
-			if (math.IsNaN(in[i]) || math.IsInf(in[i], 0)) && !a.p.Optional(i) {
+			if (math.IsNaN(in[i]) || math.IsInf(in[i], 0)) && !a.optional(i) {
 				return cur
 			}
 		}

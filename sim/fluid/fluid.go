@@ -39,6 +39,7 @@ type Model struct {
 	q    elasticity.Queue
 	rng  *rand.Rand
 	mean bool // arrivals at their mean instead of Poisson counts
+	noQ  bool // Options.NoLatencyQuantiles
 
 	now, end, nextScrape time.Duration
 	desired              int
@@ -95,6 +96,10 @@ type Options struct {
 	// MeanArrivals uses each step's expected arrivals instead of a Poisson count.
 	// Default false (Poisson, as the simulator draws them).
 	MeanArrivals bool
+	// NoLatencyQuantiles leaves the Observation's LatencyP50/P95/P99 at 0, for
+	// callers that read latency from the scrapes only (the training environment):
+	// the quantiles are most of a step's cost. Default false.
+	NoLatencyQuantiles bool
 }
 
 // New returns the model of cfg (validated here, defaults filled) over tr, from time
@@ -110,7 +115,7 @@ func New(cfg sim.Config, tr *traces.Trace, opt Options) (*Model, error) {
 	if err := tr.Validate(); err != nil {
 		return nil, fmt.Errorf("fluid: %w", err)
 	}
-	m := &Model{cfg: c, tr: tr, mean: opt.MeanArrivals,
+	m := &Model{cfg: c, tr: tr, mean: opt.MeanArrivals, noQ: opt.NoLatencyQuantiles,
 		rng: rand.New(rand.NewPCG(c.Seed, 0x666c756964)), // stream "fluid"
 		end: tr.Duration(), nextScrape: c.ScrapeInterval, mu: 1 / c.ServiceTime.MeanSeconds(),
 		q: elasticity.Queue{ServiceMean: c.ServiceTime.MeanSeconds(), ServiceSCV: c.ServiceTime.SCV(),
@@ -418,7 +423,9 @@ func (m *Model) observe(start, end time.Duration) {
 	if m.win.slotSec > 0 {
 		o.Utilisation = min(1, m.win.busyReady/m.win.slotSec)
 	}
-	o.LatencyP50, o.LatencyP95, o.LatencyP99 = m.quantile(0.5), m.quantile(0.95), m.quantile(0.99)
+	if !m.noQ {
+		o.LatencyP50, o.LatencyP95, o.LatencyP99 = m.quantile(0.5), m.quantile(0.95), m.quantile(0.99)
+	}
 }
 
 // tail is P(R > t) of the interval's mixture.

@@ -105,3 +105,44 @@ func TestStartupDelay(t *testing.T) {
 		t.Fatalf("after scaling down: %d ready, %d draining", o.Ready, o.Draining)
 	}
 }
+
+// TestNoLatencyQuantiles: skipping the observation's quantiles changes nothing else
+// (scrapes, counts, totals), and the quantiles are otherwise there.
+func TestNoLatencyQuantiles(t *testing.T) {
+	cfg := sim.Config{InitialReplicas: 2, MaxReplicas: 20, Seed: 4}
+	run := func(skip bool) ([]sim.Observation, []sim.Scrape, sim.Totals) {
+		m, err := fluid.New(cfg, flat(60, 30*time.Minute), fluid.Options{NoLatencyQuantiles: skip})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rec counter
+		m.SetRecorder(&rec)
+		var obs []sim.Observation
+		var scrapes []sim.Scrape
+		for k := 0; ; k++ {
+			o, done := m.Step(1 + k%4)
+			obs = append(obs, o)
+			scrapes = append(scrapes, rec.last)
+			if done {
+				return obs, scrapes, m.Totals()
+			}
+		}
+	}
+	o1, s1, t1 := run(false)
+	o2, s2, t2 := run(true)
+	if t1 != t2 || len(o1) != len(o2) {
+		t.Fatalf("totals %+v vs %+v, %d vs %d steps", t1, t2, len(o1), len(o2))
+	}
+	for i := range o1 {
+		if o2[i].LatencyP50 != 0 || o2[i].LatencyP95 != 0 || o2[i].LatencyP99 != 0 {
+			t.Fatalf("step %d: quantiles %+v with NoLatencyQuantiles", i, o2[i])
+		}
+		if o1[i].Completed > 0 && !(o1[i].LatencyP95 > 0) {
+			t.Fatalf("step %d: p95 %v without NoLatencyQuantiles", i, o1[i].LatencyP95)
+		}
+		o1[i].LatencyP50, o1[i].LatencyP95, o1[i].LatencyP99 = 0, 0, 0
+		if o1[i] != o2[i] || s1[i].Time != s2[i].Time || s1[i].RequestsOK != s2[i].RequestsOK || s1[i].DurationBuckets != s2[i].DurationBuckets {
+			t.Fatalf("step %d differs: %+v vs %+v", i, o1[i], o2[i])
+		}
+	}
+}

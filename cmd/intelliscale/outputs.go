@@ -1,0 +1,38 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+
+	"github.com/intelliscale/intelliscale/internal/outpath"
+)
+
+// inputFlags registers the values of the named flags of fs as inputs of g.
+func inputFlags(g *outpath.Guard, fs *flag.FlagSet, names ...string) {
+	for _, n := range names {
+		if f := fs.Lookup(n); f != nil {
+			g.Input("--"+n, f.Value.String())
+		}
+	}
+}
+
+// checkOutput checks path, the file output named by flag name of fs; when the path
+// is the flag's default the error says so.
+func checkOutput(g *outpath.Guard, fs *flag.FlagSet, name, path string) error {
+	err := g.File("--"+name, path)
+	if err != nil && !isSet(fs, name) {
+		return fmt.Errorf("%w (the default --%s; give another --%s)", err, name, name)
+	}
+	return err
+}
+
+// isSet reports whether flag name was given on the command line.
+func isSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == name {
+			set = true
+		}
+	})
+	return set
+}

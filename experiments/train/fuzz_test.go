@@ -1,0 +1,70 @@
+package train
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// FuzzTrainConfig feeds the training config decoder (DecodeConfig: strict YAML over
+// the algorithm's defaults, then Validate) arbitrary documents, seeded with the
+// shipped training configs. Whatever the input, it does not panic, an error names
+// the file, and a config it accepts validates again without error and without
+// change, and decodes the same way twice. `go test` runs the seeds; `go test -fuzz
+// FuzzTrainConfig` explores further.
+func FuzzTrainConfig(f *testing.F) {
+	seeds, err := filepath.Glob(filepath.Join("..", "configs", "train-*.yaml"))
+	if err != nil || len(seeds) == 0 {
+		f.Fatalf("no seed configs: %v", err)
+	}
+	for _, p := range seeds {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		if _, err := DecodeConfig(bytes.NewReader(b), filepath.Base(p)); err != nil {
+			f.Fatalf("shipped config: %v", err)
+		}
+		f.Add(b)
+	}
+	for _, s := range []string{
+		"",
+		"algorithm: ppo\n",
+		"algorithm: dqn\ndqn: {buffer_size: 0}\n",
+		"algorithm: ppo\ndqn: {}\n",
+		"algorithm: ppo\nenv: {actions: [], slo_weight: 10}\n",
+		"algorithm: ppo\nenv: {sim: {control_interval: 1ns}}\n",
+		"algorithm: ppo\nsplit: [.nan, 0.5, 0.5]\ntraces: [{builtin: step, scale_peak: -1}]\n",
+		"algorithm: [ppo]\n",
+		"algorithm: &a ppo\nppo: *a\n",
+		// Inputs that have crashed the YAML library (go-yaml issues 744, 666, 560).
+		"#\n - - QI\xd7", "0: [:!00 \xef", "a:\n.\n-\n", "! !00 \xf6",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cfg, err := DecodeConfig(bytes.NewReader(data), "fuzz.yaml")
+		if err != nil {
+			if !strings.Contains(err.Error(), "fuzz.yaml") {
+				t.Fatalf("error does not name the file: %v", err)
+			}
+			return
+		}
+		again, err := DecodeConfig(bytes.NewReader(data), "fuzz.yaml")
+		if err != nil {
+			t.Fatalf("accepted once, refused the second time: %v", err)
+		}
+		if !reflect.DeepEqual(cfg, again) {
+			t.Fatalf("two decodings differ:\n%+v\n%+v", cfg, again)
+		}
+		if err := again.Validate(); err != nil {
+			t.Fatalf("a validated config fails Validate again: %v", err)
+		}
+		if !reflect.DeepEqual(cfg, again) {
+			t.Fatalf("Validate changed a validated config:\n%+v\n%+v", cfg, again)
+		}
+	})
+}

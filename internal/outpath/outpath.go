@@ -1,0 +1,168 @@
+// Package outpath keeps a command's outputs from destroying its inputs. A Guard is
+// told the command's input files and the files it must never write (a run
+// directory's own checkpoint and config); each output path is checked against them
+// before any work, so a typo or a shared name fails with an error naming the flag and
+// the path instead of silently replacing a file.
+package outpath
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// Guard checks output paths. The zero Guard knows no inputs; it still refuses
+// symbolic links, directories and read-only files as outputs.
+type Guard struct {
+	known []known
+}
+
+// known is a path the outputs must not be: an input, a protected file, or an
+// output already checked (two outputs must not be the same file either).
+type known struct {
+	kind string // "input", "protected" or "output"
+	flag string // the flag or role that names it ("--trace", "the run's checkpoint")
+	path string
+	// resolved is the absolute path with every symbolic link resolved (of the
+	// parent directory when the file does not exist).
+	resolved string
+	info     os.FileInfo // nil when the file does not exist
+}
+
+// Input registers path, named by flag, as one of the command's inputs. An empty path
+// and "-" (standard input) are ignored.
+func (g *Guard) Input(flag, path string) {
+	g.add("input", flag, path)
+}
+
+// Protect registers path as a file the command must never write, described by what
+// ("the run's checkpoint"), whether or not it exists yet.
+func (g *Guard) Protect(what, path string) {
+	g.add("protected", what, path)
+}
+
+func (g *Guard) add(kind, flag, path string) {
+	if path == "" || path == "-" {
+		return
+	}
+	k := known{kind: kind, flag: flag, path: path, resolved: resolve(path)}
+	if fi, err := os.Stat(path); err == nil {
+		k.info = fi
+	}
+	g.known = append(g.known, k)
+}
+
+// Error is a refused output path.
+type Error struct {
+	Flag   string // the flag naming the output ("--timeline")
+	Path   string // the output path as given
+	Reason string // what is wrong and what to do
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%s %s: %s", e.Flag, e.Path, e.Reason) }
+
+// File checks that path, named by flag, may be written as a file: it is not one of
+// the inputs, a protected file or an output already checked (the same file after
+// resolving symbolic links, or the same resolved name when it does not exist yet),
+// and it is not a symbolic link, a directory or a read-only file. On success path
+// is remembered as an output. An empty path and "-" (standard output) pass.
+func (g *Guard) File(flag, path string) error {
+	if path == "" || path == "-" {
+		return nil
+	}
+	if err := g.clash(flag, path); err != nil {
+		return err
+	}
+	li, err := os.Lstat(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+	case err != nil:
+		return &Error{flag, path, err.Error()}
+	case li.Mode()&os.ModeSymlink != 0:
+		target, _ := os.Readlink(path)
+		return &Error{flag, path, fmt.Sprintf("is a symbolic link (to %s): refusing to write through it; name the target itself or remove the link", target)}
+	case li.IsDir():
+		return &Error{flag, path, "is a directory, want a file path"}
+	case !li.Mode().IsRegular():
+		return &Error{flag, path, "is not a regular file: refusing to replace it"}
+	case li.Mode().Perm()&0o200 == 0:
+		return &Error{flag, path, "is read-only: refusing to replace it; make it writable (chmod u+w) or choose another path"}
+	}
+	g.add("output", flag, path)
+	return nil
+}
+
+// Dir checks that dir, named by flag, may be used as an output directory into which
+// the command writes the named files: dir is not an input (file or directory), and
+// each file passes File. The files are remembered as outputs.
+func (g *Guard) Dir(flag, dir string, files ...string) error {
+	if err := g.clash(flag, dir); err != nil {
+		return err
+	}
+	if li, err := os.Lstat(dir); err == nil && !li.IsDir() && li.Mode()&os.ModeSymlink == 0 {
+		return &Error{flag, dir, "is a file, want a directory"}
+	}
+	for _, f := range files {
+		if err := g.File(flag, filepath.Join(dir, f)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// clash reports path when it is a known path.
+func (g *Guard) clash(flag, path string) error {
+	fi, statErr := os.Stat(path)
+	res := resolve(path)
+	for _, k := range g.known {
+		same := res == k.resolved
+		if !same && statErr == nil && k.info != nil {
+			same = os.SameFile(fi, k.info)
+		}
+		if !same {
+			continue
+		}
+		how := ""
+		if res != filepath.Clean(absolute(path)) || k.resolved != filepath.Clean(absolute(k.path)) {
+			how = " (after resolving symbolic links)"
+		}
+		switch k.kind {
+		case "input":
+			return &Error{flag, path, fmt.Sprintf("is the input %s %s%s: refusing to overwrite it", k.flag, k.path, how)}
+		case "protected":
+			return &Error{flag, path, fmt.Sprintf("is %s%s: refusing to overwrite it", k.flag, how)}
+		default:
+			return &Error{flag, path, fmt.Sprintf("is also an output (%s)%s: give each output its own path", k.flag, how)}
+		}
+	}
+	return nil
+}
+
+// resolve returns the absolute path with symbolic links resolved: of the whole path
+// when it exists, else of its deepest existing ancestor with the rest appended.
+func resolve(path string) string {
+	abs := absolute(path)
+	if r, err := filepath.EvalSymlinks(abs); err == nil {
+		return r
+	}
+	dir, rest := filepath.Dir(abs), filepath.Base(abs)
+	for {
+		if r, err := filepath.EvalSymlinks(dir); err == nil {
+			return filepath.Join(r, rest)
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return abs
+		}
+		rest = filepath.Join(filepath.Base(dir), rest)
+		dir = parent
+	}
+}
+
+func absolute(path string) string {
+	if a, err := filepath.Abs(path); err == nil {
+		return a
+	}
+	return filepath.Clean(path)
+}
