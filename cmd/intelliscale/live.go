@@ -287,6 +287,7 @@ func runLiveLB(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.Service, "service", "app", "DNS name of the replicas")
 	fs.IntVar(&cfg.Port, "port", 8080, "port the replicas listen on")
 	fs.DurationVar(&cfg.Refresh, "refresh", time.Second, "how often the name is re-resolved")
+	fs.StringVar(&cfg.ReadyPath, "ready-path", "", "probe this path on every replica at each refresh and send requests only to those answering 200 (e.g. /ready; empty: every replica)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
