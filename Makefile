@@ -66,3 +66,4 @@ clean:
 	rm -rf bin $(RESULTS)
 
 -include deploy/live.mk
+-include deploy/k8s.mk

@@ -4,8 +4,11 @@
 #   make live-up       start the stack (offline override: locally built Prometheus)
 #   make live-down     stop it and remove its containers, networks and volumes
 #   make live-demo     start it, replay deploy/traces/surge.csv, print what the controller did
-#                      (POLICY_FILE=path: with that exported policy instead of the threshold rule)
+#                      (POLICY_FILE=path: with that exported policy instead of the threshold rule;
+#                      IS_MODE=shadow: decisions logged, nothing scaled)
 #   make live-e2e      the end-to-end test on the real Docker engine
+#   make calibrate-e2e the sim-to-live gap: replay a surge on the stack, calibrate the
+#                      simulator from Prometheus, compare (CALIBRATE_E2E_OUT=dir keeps the run)
 
 LIVE_PROJECT ?= intelliscale
 # POLICY_FILE is an exported policy (intelliscale export); empty runs LIVE_POLICY.
@@ -15,12 +18,18 @@ LIVE_POLICY ?= threshold
 LIVE_PARAMS ?= {upper: 0.7, lower: 0.3, cooldown_up: 0s, cooldown_down: 10s}
 # 0s with a policy file: the control interval it was trained at.
 LIVE_INTERVAL ?= $(if $(POLICY_FILE),0s,5s)
-LIVE_COMPOSE = COMPOSE_PROJECT_NAME=$(LIVE_PROJECT) IS_INTERVAL=$(LIVE_INTERVAL) \
+# IS_MODE=shadow: the controller logs its decisions and scales nothing.
+IS_MODE ?= enforce
+LIVE_COMPOSE = COMPOSE_PROJECT_NAME=$(LIVE_PROJECT) IS_INTERVAL=$(LIVE_INTERVAL) IS_MODE=$(IS_MODE) \
 	IS_POLICY=$(LIVE_POLICY) IS_POLICY_PARAMS='$(if $(POLICY_FILE),,$(LIVE_PARAMS))' \
 	IS_POLICY_FILE=$(if $(POLICY_FILE),$(abspath $(POLICY_FILE))) \
 	docker-compose -f deploy/docker-compose.yml -f deploy/docker-compose.offline.yml
 
-.PHONY: live-images live-up live-down live-demo live-e2e
+# Where make calibrate-e2e saves the run (live figures, calibrated config, controller
+# log); empty: nowhere.
+CALIBRATE_E2E_OUT ?=
+
+.PHONY: live-images live-up live-down live-demo live-e2e calibrate-e2e
 
 live-images:
 	deploy/build-images.sh
@@ -43,3 +52,8 @@ live-demo: live-up
 
 live-e2e: live-images
 	INTELLISCALE_E2E=1 $(GO) test -count=1 -v -timeout 20m -run TestE2E ./live/docker/
+
+# The stack's images are built by the test itself, under a tag of its own.
+calibrate-e2e:
+	INTELLISCALE_E2E=1 INTELLISCALE_E2E_CALIBRATE=1 INTELLISCALE_E2E_OUT=$(CALIBRATE_E2E_OUT) \
+		$(GO) test -count=1 -v -timeout 20m -run TestE2ESimToLiveGap ./live/calibrate/

@@ -39,7 +39,7 @@ func TestCalibrateAndImportFromDump(t *testing.T) {
 	}
 	dump := filepath.Join(dir, "run.om")
 	var out, errb bytes.Buffer
-	if code := run([]string{"sim", "--trace", trFile, "--config", cfgFile, "--policy", "threshold", "--openmetrics", dump}, &out, &errb); code != 0 {
+	if code := run([]string{"sim", "--trace", trFile, "--config", cfgFile, "--policy", "threshold", "--openmetrics", dump, "--timeline", ""}, &out, &errb); code != 0 {
 		t.Fatalf("sim: exit %d: %s", code, errb.String())
 	}
 	fitted := filepath.Join(dir, "fitted.yaml")
@@ -60,7 +60,7 @@ func TestCalibrateAndImportFromDump(t *testing.T) {
 		t.Errorf("calibrated %+v, want exponential with 2 slots", c)
 	}
 	errb.Reset()
-	if code := run([]string{"sim", "--trace", trFile, "--config", fitted, "--policy", "threshold"}, &out, &errb); code != 0 {
+	if code := run([]string{"sim", "--trace", trFile, "--config", fitted, "--policy", "threshold", "--timeline", filepath.Join(dir, "timeline.csv")}, &out, &errb); code != 0 {
 		t.Errorf("sim --config calibrated: exit %d: %s", code, errb.String())
 	}
 	imported := filepath.Join(dir, "imported.csv")

@@ -96,9 +96,16 @@ type Fit struct {
 	LowRequests  float64
 	LowIntervals int
 	Slots        Value
-	Startup      Value // seconds
-	Queue        Value
-	Timeout      Value // seconds
+	// Startup is the simulator's start-up delay in seconds: from the scale-up that
+	// asked for a replica until it is ready, when the controller's desired count is
+	// in the window; else the replica's own warm-up.
+	Startup Value
+	// Warmup is the replica's own part of it, app_ready_time_seconds -
+	// app_start_time_seconds (not fitted without those gauges); Startup - Warmup is
+	// what creating and starting the container took.
+	Warmup  Value
+	Queue   Value
+	Timeout Value // seconds
 }
 
 // Calibrate fits the simulator's service model to the window of q.
@@ -387,12 +394,14 @@ func (f *Fit) fitStartup(ctx context.Context, q Querier) error {
 	}
 	if len(ds) > 0 {
 		slices.Sort(ds)
-		m := 0.0
-		for _, d := range ds {
-			m += d
+		m := mean(ds)
+		f.Warmup = Value{V: m, Fitted: true, Source: fmt.Sprintf("app_ready_time_seconds - app_start_time_seconds: mean over %d replicas (min %.3g s, max %.3g s)", len(ds), ds[0], ds[len(ds)-1])}
+		f.Startup = f.Warmup
+		if rs, err := f.requestToReady(ctx, q); err == nil && len(rs) > 0 {
+			slices.Sort(rs)
+			f.Startup = Value{V: mean(rs), Fitted: true, Source: fmt.Sprintf("from the rise of intelliscale_desired_replicas that asked for a replica to its app_ready_time_seconds: mean over %d replicas (min %.3g s, max %.3g s), of which the replica's own warm-up %.3g s",
+				len(rs), rs[0], rs[len(rs)-1], m)}
 		}
-		m /= float64(len(ds))
-		f.Startup = Value{V: m, Fitted: true, Source: fmt.Sprintf("app_ready_time_seconds - app_start_time_seconds: mean over %d replicas (min %.3g s, max %.3g s)", len(ds), ds[0], ds[len(ds)-1])}
 		return nil
 	}
 	// The replica state series: by Little's law, the mean start-up delay is the time
@@ -418,6 +427,94 @@ func (f *Fit) fitStartup(ctx context.Context, q Querier) error {
 	d := prov*si.Seconds()/rises + si.Seconds()/2
 	f.Startup = Value{V: d, Fitted: true, Source: fmt.Sprintf("intelliscale_replicas{state}: provisioning replica-seconds over %.0f replicas that became ready (Little's law) plus half the %v resolution, within ±%v", rises, si, si/2)}
 	return nil
+}
+
+func mean(xs []float64) float64 {
+	m := 0.0
+	for _, x := range xs {
+		m += x
+	}
+	return m / float64(len(xs))
+}
+
+// requestLookback is how far before a replica's start the scale-up that asked for it
+// is looked for; a replica with no rise of the desired count that close (one started
+// by hand or by the orchestrator) is left out.
+const requestLookback = time.Minute
+
+// requestToReady returns, for every replica that started and became ready in the
+// window, the time from the scale-up that asked for it to its readiness: the
+// simulator's start-up delay, which counts from the decision and so includes
+// creating and starting the container. The scale-up is the last rise of
+// intelliscale_desired_replicas that may have happened before the replica's
+// app_start_time_seconds (the scrape before the one showing the rise is earlier
+// than the start); it happened between those two scrapes, so their midpoint is
+// taken.
+func (f *Fit) requestToReady(ctx context.Context, q Querier) ([]float64, error) {
+	o := f.Options
+	w := promDuration(o.End.Sub(o.Start))
+	starts, err := valuesByLabels(ctx, q, `max_over_time(app_start_time_seconds[`+w+`])`, o.End)
+	if err != nil {
+		return nil, err
+	}
+	readies, err := valuesByLabels(ctx, q, `max_over_time(app_ready_time_seconds[`+w+`]) > 0`, o.End)
+	if err != nil {
+		return nil, err
+	}
+	var out []float64
+	for k, st := range starts {
+		rd, ok := readies[k]
+		if !ok {
+			continue
+		}
+		start := time.UnixMilli(int64(st * 1000))
+		if start.Before(o.Start) || start.After(o.End) {
+			continue
+		}
+		// The desired count and the timestamp of its sample, every second around the
+		// start.
+		from, to := start.Add(-requestLookback), start.Add(10*time.Second)
+		vs, err1 := q.QueryRange(ctx, `max(intelliscale_desired_replicas)`, from, to, time.Second)
+		ts, err2 := q.QueryRange(ctx, `max(timestamp(intelliscale_desired_replicas))`, from, to, time.Second)
+		if err1 != nil || err2 != nil || len(vs) != 1 || len(ts) != 1 {
+			continue
+		}
+		stamp := map[int64]float64{}
+		for _, p := range ts[0].Samples {
+			stamp[p.T.UnixMilli()] = p.V
+		}
+		requested := math.NaN()
+		prevV, prevStamp := math.NaN(), math.NaN()
+		for _, p := range vs[0].Samples {
+			cur, ok := stamp[p.T.UnixMilli()]
+			if !ok || cur == prevStamp {
+				continue
+			}
+			if p.V > prevV && prevStamp < st {
+				requested = (prevStamp + cur) / 2
+			}
+			prevV, prevStamp = p.V, cur
+		}
+		if d := rd - requested; d >= rd-st {
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
+// valuesByLabels evaluates expr at t and returns each series' value by its labels.
+func valuesByLabels(ctx context.Context, q Querier, expr string, t time.Time) (map[string]float64, error) {
+	ss, err := q.QueryRange(ctx, expr, t, t, time.Second)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]float64{}
+	for _, s := range ss {
+		if n := len(s.Samples); n > 0 {
+			out[labelString(s.Labels)] = s.Samples[n-1].V
+		}
+	}
+	return out, nil
 }
 
 func (f *Fit) fitDrops(ctx context.Context, q Querier) {

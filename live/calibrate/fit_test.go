@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -170,5 +171,57 @@ func TestFitFamiliesExact(t *testing.T) {
 		if fits[0].KS > 1e-6 {
 			t.Errorf("%s: KS %v on exact shares", c.kind, fits[0].KS)
 		}
+	}
+}
+
+// TestStartupCountsFromTheScaleUp: the start-up delay the simulator needs runs from
+// the rise of the desired count that asked for a replica (the midpoint of the two
+// scrapes it happened between, even when the replica started before the second) to
+// the replica's readiness; a replica that
+// started before the window, with no such rise, is left out; the warm-up is the
+// replica's own part.
+func TestStartupCountsFromTheScaleUp(t *testing.T) {
+	var b strings.Builder
+	for k := 0; k < 120; k++ {
+		ts := int64(k)*1000 + 400
+		d := 1
+		if k >= 30 {
+			d = 2
+		}
+		fmt.Fprintf(&b, "intelliscale_desired_replicas %d %d\n", d, ts)
+		fmt.Fprintf(&b, "app_start_time_seconds{instance=\"a\"} -100 %d\n", ts)
+		fmt.Fprintf(&b, "app_ready_time_seconds{instance=\"a\"} -97 %d\n", ts)
+		if k >= 30 { // started at 30.2 s, before the scrape at 30.4 s shows the rise
+			ready := 0.0
+			if k >= 34 {
+				ready = 33.2
+			}
+			fmt.Fprintf(&b, "app_start_time_seconds{instance=\"c\"} 30.2 %d\n", ts)
+			fmt.Fprintf(&b, "app_ready_time_seconds{instance=\"c\"} %g %d\n", ready, ts)
+		}
+		if k >= 31 {
+			ready := 0.0
+			if k >= 35 {
+				ready = 34
+			}
+			fmt.Fprintf(&b, "app_start_time_seconds{instance=\"b\"} 31 %d\n", ts)
+			fmt.Fprintf(&b, "app_ready_time_seconds{instance=\"b\"} %g %d\n", ready, ts)
+		}
+	}
+	d, err := ParseDump("startup.prom", []byte(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &Fit{Options: Options{Start: time.UnixMilli(0), End: time.UnixMilli(119_400)}}
+	if err := f.fitStartup(context.Background(), NewEngineQuerier("startup.prom", d)); err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(f.Warmup.V-3) > 1e-9 {
+		t.Errorf("warm-up %v s, want the mean of 3, 3 and 3 (%s)", f.Warmup.V, f.Warmup.Source)
+	}
+	// Both asked for between the scrapes at 29.4 and 30.4 s: at 29.9 s; ready at
+	// 34 s and 33.2 s.
+	if math.Abs(f.Startup.V-3.7) > 1e-6 || !strings.Contains(f.Startup.Source, "2 replicas") {
+		t.Errorf("start-up %v s (%s), want (4.1 + 3.3) / 2 s over the two replicas started in the window", f.Startup.V, f.Startup.Source)
 	}
 }

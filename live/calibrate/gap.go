@@ -67,7 +67,9 @@ func Figures(ctx context.Context, q Querier, start time.Time, n int, interval, s
 			return nil, err
 		}
 		for _, p := range s.Samples {
-			k := int(p.T.Sub(start)/interval) - 1
+			// Rounded: the answer's millisecond timestamps may fall just short of a
+			// start with finer precision.
+			k := int(math.Round(float64(p.T.Sub(start))/float64(interval))) - 1
 			if k < 0 || k >= n {
 				continue
 			}

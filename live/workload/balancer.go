@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -30,6 +31,13 @@ type BalancerConfig struct {
 	// Tries is how many replicas one request may be sent to when connecting fails.
 	// Default 3.
 	Tries int
+	// ReadyPath, when set, is probed on every resolved replica at each refresh
+	// (for example "/ready"); only the replicas answering 200 get requests, as a
+	// Kubernetes Service routes only to ready endpoints and the simulator only to
+	// Ready replicas. Empty: every resolved replica gets requests.
+	ReadyPath string
+	// ProbeTimeout bounds one readiness probe. Default the smaller of Refresh and 1s.
+	ProbeTimeout time.Duration
 }
 
 func (c *BalancerConfig) validate() error {
@@ -45,8 +53,14 @@ func (c *BalancerConfig) validate() error {
 	if c.Tries == 0 {
 		c.Tries = 3
 	}
-	if c.Port < 0 || c.Port > 65535 || c.Refresh < 0 || c.Tries < 0 {
-		return fmt.Errorf("balancer: port %d, refresh %v, tries %d: out of range", c.Port, c.Refresh, c.Tries)
+	if c.ProbeTimeout == 0 {
+		c.ProbeTimeout = min(c.Refresh, time.Second)
+	}
+	if c.Port < 0 || c.Port > 65535 || c.Refresh < 0 || c.Tries < 0 || c.ProbeTimeout < 0 {
+		return fmt.Errorf("balancer: port %d, refresh %v, tries %d, probe timeout %v: out of range", c.Port, c.Refresh, c.Tries, c.ProbeTimeout)
+	}
+	if c.ReadyPath != "" && !strings.HasPrefix(c.ReadyPath, "/") {
+		return fmt.Errorf("balancer: ready path %q: must start with /", c.ReadyPath)
 	}
 	return nil
 }
@@ -65,6 +79,7 @@ type Balancer struct {
 
 	requests *prometheus.CounterVec
 	size     prometheus.Gauge
+	resolved prometheus.Gauge
 	resolveE prometheus.Counter
 }
 
@@ -93,6 +108,9 @@ func NewBalancer(cfg BalancerConfig, r Resolver, reg prometheus.Registerer) (*Ba
 		size: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "lb_backends", Help: "Replicas the load balancer currently sends to.",
 		}),
+		resolved: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "lb_backends_resolved", Help: "Replicas the service name resolves to, ready or not.",
+		}),
 		resolveE: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "lb_resolve_errors_total", Help: "Failed re-resolutions of the replica set.",
 		}),
@@ -101,13 +119,15 @@ func NewBalancer(cfg BalancerConfig, r Resolver, reg prometheus.Registerer) (*Ba
 		if err := reg.Register(b.requests); err != nil {
 			return nil, err
 		}
-		reg.MustRegister(b.size, b.resolveE)
+		reg.MustRegister(b.size, b.resolved, b.resolveE)
 	}
 	return b, nil
 }
 
-// Refresh re-resolves the replica set. Replicas that disappear get no new requests;
-// those that stay keep their outstanding counts. On error the previous set is kept.
+// Refresh re-resolves the replica set and, with a ReadyPath, keeps the replicas that
+// answer it 200. Replicas that disappear or stop being ready get no new requests;
+// those that stay keep their outstanding counts. On a resolve error the previous set
+// is kept.
 func (b *Balancer) Refresh(ctx context.Context) error {
 	ips, err := b.resolver.LookupHost(ctx, b.cfg.Service)
 	if err != nil {
@@ -120,6 +140,10 @@ func (b *Balancer) Refresh(ctx context.Context) error {
 	}
 	slices.Sort(addrs)
 	addrs = slices.Compact(addrs)
+	b.resolved.Set(float64(len(addrs)))
+	if b.cfg.ReadyPath != "" {
+		addrs = b.ready(ctx, addrs)
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	old := make(map[string]*backend, len(b.backends))
@@ -137,6 +161,40 @@ func (b *Balancer) Refresh(ctx context.Context) error {
 	b.backends = next
 	b.size.Set(float64(len(next)))
 	return nil
+}
+
+// ready probes ReadyPath on every address at once and returns those answering 200,
+// in order.
+func (b *Balancer) ready(ctx context.Context, addrs []string) []string {
+	ok := make([]bool, len(addrs))
+	var wg sync.WaitGroup
+	for i, a := range addrs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pctx, cancel := context.WithTimeout(ctx, b.cfg.ProbeTimeout)
+			defer cancel()
+			req, err := http.NewRequestWithContext(pctx, http.MethodGet, "http://"+a+b.cfg.ReadyPath, nil)
+			if err != nil {
+				return
+			}
+			resp, err := b.client.Do(req)
+			if err != nil {
+				return
+			}
+			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
+			resp.Body.Close()
+			ok[i] = resp.StatusCode == http.StatusOK
+		}()
+	}
+	wg.Wait()
+	out := addrs[:0]
+	for i, a := range addrs {
+		if ok[i] {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // Run re-resolves every Refresh interval until ctx is done.

@@ -135,3 +135,58 @@ func TestBalancerProxiesAndRetriesDeadReplica(t *testing.T) {
 		t.Errorf("no replicas: %d, want 503", resp.StatusCode)
 	}
 }
+
+// TestBalancerRoutesOnlyToReady: with a ready path, a replica is sent requests only
+// while it answers that path 200, and an unreachable one not at all.
+func TestBalancerRoutesOnlyToReady(t *testing.T) {
+	var ready sync.Map
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/ready" {
+			if _, ok := ready.Load("yes"); !ok {
+				w.WriteHeader(http.StatusServiceUnavailable)
+				return
+			}
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer srv.Close()
+	u, _ := url.Parse(srv.URL)
+	host, port, _ := net.SplitHostPort(u.Host)
+	var p int
+	fmt.Sscan(port, &p)
+	r := &fakeResolver{ips: []string{host, "127.0.0.2"}} // 127.0.0.2: nothing listens there
+	b, err := NewBalancer(BalancerConfig{Port: p, ReadyPath: "/ready"}, r, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := b.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.Backends(); len(got) != 0 {
+		t.Errorf("backends %v while the replica answers /ready 503: want none", got)
+	}
+	front := httptest.NewServer(b)
+	defer front.Close()
+	resp, err := http.Get(front.URL + "/x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("no ready replica: %d, want 503", resp.StatusCode)
+	}
+	ready.Store("yes", true)
+	b.Refresh(ctx)
+	if got, want := fmt.Sprint(b.Backends()), "["+net.JoinHostPort(host, port)+"]"; got != want {
+		t.Errorf("backends %s once ready, want %s (the unreachable one left out)", got, want)
+	}
+	ready.Delete("yes")
+	b.Refresh(ctx)
+	if got := b.Backends(); len(got) != 0 {
+		t.Errorf("backends %v after the replica stopped being ready: want none", got)
+	}
+	if _, err := NewBalancer(BalancerConfig{ReadyPath: "ready"}, r, nil); err == nil {
+		t.Error("ready path without a leading /: accepted")
+	}
+}
