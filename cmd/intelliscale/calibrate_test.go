@@ -39,7 +39,7 @@ func TestCalibrateAndImportFromDump(t *testing.T) {
 	}
 	dump := filepath.Join(dir, "run.om")
 	var out, errb bytes.Buffer
-	if code := run([]string{"sim", "--trace", trFile, "--config", cfgFile, "--policy", "threshold", "--openmetrics", dump}, &out, &errb); code != 0 {
+	if code := run([]string{"sim", "--trace", trFile, "--config", cfgFile, "--policy", "threshold", "--openmetrics", dump, "--timeline", ""}, &out, &errb); code != 0 {
 		t.Fatalf("sim: exit %d: %s", code, errb.String())
 	}
 	fitted := filepath.Join(dir, "fitted.yaml")

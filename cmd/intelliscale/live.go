@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -22,6 +21,7 @@ import (
 	"github.com/intelliscale/intelliscale/live/docker"
 	"github.com/intelliscale/intelliscale/live/kubernetes"
 	"github.com/intelliscale/intelliscale/live/workload"
+	"github.com/intelliscale/intelliscale/traces"
 )
 
 func backendNames() string {
@@ -310,7 +310,7 @@ func runLiveLB(args []string, stdout, stderr io.Writer) error {
 }
 
 func runLiveLoadgen(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("live loadgen", "[flags] TRACE.csv", stderr)
+	fs := newFlagSet("live loadgen", "[flags] TRACE (any format intelliscale trace info reads: CSV, counts, access log)", stderr)
 	target := fs.String("target", "http://127.0.0.1:8000/", "URL requests are sent to")
 	compression := fs.Float64("compression", 1, "time-compression factor: the trace plays this many times faster")
 	scale := fs.Float64("rate-scale", 1, "multiplies every rate (after compression: a bucket of rate r sends r*compression*scale per second)")
@@ -326,12 +326,7 @@ func runLiveLoadgen(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return errUsage
 	}
-	f, err := os.Open(fs.Arg(0))
-	if err != nil {
-		return err
-	}
-	tr, err := workload.ReadRateCSV(f, filepath.Base(fs.Arg(0)))
-	f.Close()
+	tr, err := traces.LoadFile(fs.Arg(0), traces.LoadOptions{})
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -22,5 +24,28 @@ func TestLiveControllerReplicaBounds(t *testing.T) {
 		if code != 1 || !strings.Contains(stderr, tc.want) {
 			t.Errorf("%v: exit %d, stderr %q; want 1 and %q", tc.args, code, stderr, tc.want)
 		}
+	}
+}
+
+// The load generator reads traces with the traces loaders (one parser per format):
+// a bad row is refused naming file and line, before any request is sent.
+func TestLiveLoadgenUsesTheTraceLoaders(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.csv")
+	if err := os.WriteFile(bad, []byte("seconds,rate\n0,2\n60,-3\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCmd("live", "loadgen", "--target", "http://127.0.0.1:1/", bad)
+	if code != 1 || !strings.Contains(stderr, "bad.csv") || !strings.Contains(stderr, "line 3") || stdout != "" {
+		t.Errorf("bad trace: exit %d, stdout %q, stderr %q; want 1 and bad.csv line 3", code, stdout, stderr)
+	}
+	// A per-bucket counts file, which the old CSV-only reader refused, plans its requests.
+	counts := filepath.Join(dir, "counts.txt")
+	if err := os.WriteFile(counts, []byte("120\n60\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr = runCmd("live", "loadgen", "--target", "http://127.0.0.1:1/", "--max-requests", "1", "--timeout", "100ms", counts)
+	if code != 0 || !strings.Contains(stdout, "loadgen: 1 requests") {
+		t.Errorf("counts trace: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/intelliscale/intelliscale/internal/yamldoc"
 	"github.com/intelliscale/intelliscale/sim"
 )
 
@@ -133,16 +134,16 @@ func (s *Spec) Validate() error {
 }
 
 // LoadSpec decodes a spec from YAML strictly (unknown keys are errors) and validates
-// it; name (a file name) prefixes every error.
+// it, by the project's one config convention (internal/yamldoc): every error names
+// name (a file name), and the line and field where they can be found.
 func LoadSpec(r io.Reader, name string) (Spec, error) {
-	var s Spec
-	dec := yaml.NewDecoder(r)
-	dec.KnownFields(true)
-	if err := dec.Decode(&s); err != nil {
+	data, err := io.ReadAll(io.LimitReader(r, yamldoc.MaxBytes+1))
+	if err != nil {
 		return Spec{}, fmt.Errorf("%s: %w", name, err)
 	}
-	if err := s.Validate(); err != nil {
-		return Spec{}, fmt.Errorf("%s: %w", name, err)
+	var s Spec
+	if _, err := yamldoc.Load(data, name, &s); err != nil {
+		return Spec{}, err
 	}
 	return s, nil
 }

@@ -1,73 +1,18 @@
 package workload
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
 	"net/http"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/intelliscale/intelliscale/live"
 	"github.com/intelliscale/intelliscale/traces"
 )
-
-// ReadRateCSV reads a trace as lines "seconds,rate": the start of each bucket, in
-// seconds from the start of the trace, and its rate in requests per second. Blank lines,
-// lines starting with '#' and a header line are skipped. Buckets must be evenly spaced.
-func ReadRateCSV(r io.Reader, name string) (*traces.Trace, error) {
-	var starts, rates []float64
-	sc := bufio.NewScanner(r)
-	line := 0
-	header := false
-	for sc.Scan() {
-		line++
-		s := strings.TrimSpace(sc.Text())
-		if s == "" || strings.HasPrefix(s, "#") {
-			continue
-		}
-		f := strings.Split(s, ",")
-		if len(f) != 2 {
-			return nil, fmt.Errorf("trace %s line %d: %q: want seconds,rate", name, line, s)
-		}
-		t, err1 := strconv.ParseFloat(strings.TrimSpace(f[0]), 64)
-		v, err2 := strconv.ParseFloat(strings.TrimSpace(f[1]), 64)
-		if err1 != nil || err2 != nil {
-			if len(starts) == 0 && !header {
-				header = true
-				continue // header
-			}
-			return nil, fmt.Errorf("trace %s line %d: %q: want two numbers", name, line, s)
-		}
-		if n := len(starts); n > 0 && t <= starts[n-1] {
-			return nil, fmt.Errorf("trace %s line %d: time %v: not after %v", name, line, t, starts[n-1])
-		}
-		starts = append(starts, t)
-		rates = append(rates, v)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("trace %s: %w", name, err)
-	}
-	if len(starts) < 2 {
-		return nil, fmt.Errorf("trace %s: %d buckets: need at least 2 to know their length", name, len(starts))
-	}
-	bucket := starts[1] - starts[0]
-	for i := 2; i < len(starts); i++ {
-		if d := starts[i] - starts[i-1]; math.Abs(d-bucket) > 1e-9*bucket {
-			return nil, fmt.Errorf("trace %s: bucket %d is %vs long, the first is %vs: buckets must be evenly spaced", name, i, d, bucket)
-		}
-	}
-	tr := &traces.Trace{Name: name, Bucket: time.Duration(bucket * float64(time.Second)), Rates: rates}
-	if err := tr.Validate(); err != nil {
-		return nil, err
-	}
-	return tr, nil
-}
 
 // Schedule draws open-loop Poisson arrival times, as offsets in wall time from the start
 // of the replay, for trace tr played compression times faster than real time with every

@@ -4,28 +4,12 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/intelliscale/intelliscale/traces"
 )
-
-func TestReadRateCSV(t *testing.T) {
-	tr, err := ReadRateCSV(strings.NewReader("# comment\nseconds,rate\n0,1\n60,2.5\n\n120,0\n"), "t.csv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if tr.Bucket != time.Minute || len(tr.Rates) != 3 || tr.Rates[1] != 2.5 {
-		t.Errorf("got bucket %v rates %v", tr.Bucket, tr.Rates)
-	}
-	for _, bad := range []string{"0,1\n60,x\n", "0,1\n60,2\n90,3\n", "0,1\n", "0,1\n0,2\n", "0,1\n60,-1\n"} {
-		if _, err := ReadRateCSV(strings.NewReader(bad), "bad.csv"); err == nil || !strings.Contains(err.Error(), "bad.csv") {
-			t.Errorf("%q: err %v, want an error naming the file", bad, err)
-		}
-	}
-}
 
 func TestScheduleRatesAndCompression(t *testing.T) {
 	tr := &traces.Trace{Bucket: time.Minute, Rates: []float64{2, 0, 10}}
