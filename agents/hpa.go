@@ -156,17 +156,21 @@ func (h *HPA) recommend(obs sim.Observation, cur int) int {
 	if obs.Slots > 0 {
 		util = obs.BusySlots / float64(ready*obs.Slots)
 	}
-	ratio := util / h.p.TargetUtilization
+	// As the upstream controller (metrics.GetResourceUtilizationRatio), the
+	// utilisation is read as a whole percent, truncated, against the target in
+	// percent, and the tolerance test is its Tolerances.isWithin, bounds included.
+	target := h.p.TargetUtilization * 100
+	ratio := wholePercent(util) / target
 	if obs.Provisioning == 0 || ratio <= 1 {
-		if math.Abs(ratio-1) <= h.p.Tolerance {
+		if h.within(ratio) {
 			return cur
 		}
 		return int(math.Ceil(ratio * float64(ready)))
 	}
 	// Scale-up with unready pods: recompute with them at 0% utilisation.
 	all := ready + obs.Provisioning
-	newRatio := ratio * float64(ready) / float64(all)
-	if math.Abs(newRatio-1) <= h.p.Tolerance || newRatio < 1 {
+	newRatio := wholePercent(util*float64(ready)/float64(all)) / target
+	if h.within(newRatio) || newRatio < 1 {
 		return cur // within tolerance, or the direction would reverse
 	}
 	n := int(math.Ceil(newRatio * float64(all)))
@@ -174,6 +178,19 @@ func (h *HPA) recommend(obs sim.Observation, cur int) int {
 		return cur
 	}
 	return n
+}
+
+// within is the upstream tolerance test: 1 - tolerance <= ratio <= 1 + tolerance.
+func (h *HPA) within(ratio float64) bool {
+	return 1-h.p.Tolerance <= ratio && ratio <= 1+h.p.Tolerance
+}
+
+// wholePercent is a utilisation (0..1) as the whole percent the upstream controller
+// reads: int32(total * 100 / requests), truncated. The nudge keeps a utilisation
+// that is a whole percent in decimal (0.6) from truncating to the one below when its
+// binary product is a hair under it.
+func wholePercent(util float64) float64 {
+	return math.Floor(util*100 + 1e-9)
 }
 
 // stabilize applies the stabilisation windows: the result lies between the lowest

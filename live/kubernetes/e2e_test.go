@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,6 +28,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
@@ -390,6 +392,37 @@ func TestClusterE2E(t *testing.T) {
 		t.Errorf("2 s after the retried write: %d replicas, want 3 (no flapping)", got)
 	}
 	t.Logf("concurrent edit: %d conflicts, retried on fresh reads, ended at 3 replicas", s.Conflicts())
+	// The experiment Job (intelliscale experiment k8s-job) as it is printed: accepted by
+	// the API server with strict server-side field validation, and the Job controller
+	// creates one pod per completion index.
+	jobYAML, err := exec.Command(ctlBin, "experiment", "k8s-job", "--image", "intelliscale:local", "--shards", "3", "--name", "e2e-experiment").Output()
+	if err != nil {
+		t.Fatalf("experiment k8s-job: %v", err)
+	}
+	jobJSON, err := utilyaml.ToJSON(jobYAML)
+	if err != nil {
+		t.Fatalf("experiment k8s-job output: %v", err)
+	}
+	res := admin.BatchV1().RESTClient().Post().Namespace(e2eNamespace).Resource("jobs").
+		Param("fieldValidation", "Strict").SetHeader("Content-Type", "application/json").Body(jobJSON).Do(ctx)
+	if err := res.Error(); err != nil {
+		t.Fatalf("the API server refused the k8s-job manifest: %v", err)
+	}
+	var indexes []string
+	waitFor(t, "the Job controller's indexed pods", time.Minute, func() bool {
+		pods, err := admin.CoreV1().Pods(e2eNamespace).List(ctx, metav1.ListOptions{LabelSelector: "job-name=e2e-experiment"})
+		if err != nil {
+			return false
+		}
+		indexes = indexes[:0]
+		for _, p := range pods.Items {
+			indexes = append(indexes, p.Annotations["batch.kubernetes.io/job-completion-index"])
+		}
+		slices.Sort(indexes)
+		return slices.Equal(indexes, []string{"0", "1", "2"})
+	})
+	t.Logf("k8s-job manifest accepted (strict field validation); pods for completion indexes %v", indexes)
+
 	if d, err := deploys.Get(ctx, "app", metav1.GetOptions{}); err == nil {
 		mgr := map[string]bool{}
 		for _, f := range d.ManagedFields {

@@ -69,10 +69,9 @@ func readUpstream(t *testing.T, path string) []upstreamSync {
 // The upstream decisions are recorded in deploy/k8s/hpa-parity/upstream.csv (make
 // hpa-parity re-runs the upstream controller and this test).
 //
-// The upstream controller reads the utilisation as a whole percent, truncated
-// (metrics.GetResourceUtilizationRatio), where the hpa policy uses the exact ratio; a
-// disagreement is accepted only when the hpa policy, given the truncated percent,
-// agrees with the upstream decision.
+// Every decision must agree: the hpa policy reads the utilisation as the upstream's
+// whole percent, truncated (metrics.GetResourceUtilizationRatio), and tests the
+// tolerance as its Tolerances.isWithin does.
 func TestHPAParity(t *testing.T) {
 	root, err := repo.Root(".")
 	if err != nil {
@@ -83,14 +82,15 @@ func TestHPAParity(t *testing.T) {
 		t.Skipf("no upstream record %s: make hpa-parity writes one", path)
 	}
 	rows := readUpstream(t, path)
-	type tally struct{ n, agree, truncation int }
+	type tally struct{ n, agree int }
 	per := map[string]*tally{}
 	var order []string
-	var ours, truncated *agents.HPA
+	var ours *agents.HPA
+	params := agents.DefaultHPAParams()
 	total := tally{}
 	for i, s := range rows {
 		if i == 0 || rows[i-1].scenario != s.scenario {
-			ours, truncated = agents.NewHPA(agents.DefaultHPAParams()), agents.NewHPA(agents.DefaultHPAParams())
+			ours = agents.NewHPA(params)
 			per[s.scenario] = &tally{}
 			order = append(order, s.scenario)
 		}
@@ -99,34 +99,24 @@ func TestHPAParity(t *testing.T) {
 		if s.ready > 0 {
 			obs.Utilisation = s.busy / float64(s.ready*s.slots)
 		}
-		tobs := obs
-		tobs.BusySlots = float64(s.cpuPercent) / 100 * float64(s.ready*s.slots)
-		tobs.Utilisation = float64(s.cpuPercent) / 100
-		got, gotT := ours.Decide(obs), truncated.Decide(tobs)
+		got := ours.Decide(obs)
 		c := per[s.scenario]
 		c.n++
-		switch {
-		case got == s.upstream:
+		if got == s.upstream {
 			c.agree++
-		case gotT == s.upstream:
-			c.truncation++
-			t.Logf("%s line %d (%s, t=%v): hpa %d, upstream %d: upstream truncated the utilisation %.2f%% to %d%%",
-				path, s.line, s.scenario, s.at, got, s.upstream, 100*obs.Utilisation, s.cpuPercent)
-		default:
-			t.Errorf("%s line %d (%s, t=%v, ready %d, provisioning %d, current %d, utilisation %.2f%%): hpa decides %d, upstream %d",
-				path, s.line, s.scenario, s.at, s.ready, s.provisioning, s.current, 100*obs.Utilisation, got, s.upstream)
+		} else {
+			t.Errorf("%s line %d (%s, t=%v, ready %d, provisioning %d, current %d, utilisation %.2f%%, upstream read %d%%): hpa decides %d, upstream %d",
+				path, s.line, s.scenario, s.at, s.ready, s.provisioning, s.current, 100*obs.Utilisation, s.cpuPercent, got, s.upstream)
 		}
 	}
 	for _, name := range order {
 		c := per[name]
 		total.n += c.n
 		total.agree += c.agree
-		total.truncation += c.truncation
-		t.Logf("%-8s %3d of %3d decisions agree (%d differ by the upstream's whole-percent utilisation)", name, c.agree, c.n, c.truncation)
+		t.Logf("%-8s %3d of %3d decisions agree", name, c.agree, c.n)
 	}
 	if total.n == 0 {
 		t.Fatal("no syncs recorded")
 	}
-	fmt.Printf("hpa parity: %d of %d decisions agree with the upstream HPA controller (%d more differ only by its whole-percent utilisation)\n",
-		total.agree, total.n, total.truncation)
+	fmt.Printf("hpa parity: %d of %d decisions agree with the upstream HPA controller\n", total.agree, total.n)
 }

@@ -153,7 +153,7 @@ func run(dir, out, only string, syncPeriod time.Duration) error {
 	factory := informers.NewSharedInformerFactory(client, 0)
 	hpaInformer := factory.Autoscaling().V2().HorizontalPodAutoscalers()
 	pods := &podInformer{inf: factory.Core().V1().Pods().Informer(), worlds: byNS}
-	mapper := meta.NewDefaultRESTMapper(nil)
+	mapper := meta.NewDefaultRESTMapper([]schema.GroupVersion{{Group: "apps", Version: "v1"}})
 	mapper.Add(schema.GroupVersionKind{Group: "apps", Version: "v1", Kind: "Deployment"}, meta.RESTScopeNamespace)
 	ctl := podautoscaler.NewHorizontalController(ctx, client.CoreV1(), scales{byNS}, client.AutoscalingV2(), mapper,
 		metrics{byNS}, hpaInformer, pods, syncPeriod, downStabilisation, tolerance,
@@ -161,6 +161,16 @@ func run(dir, out, only string, syncPeriod time.Duration) error {
 	factory.Start(ctx.Done())
 	start := time.Now()
 	go ctl.Run(ctx, len(worlds))
+	// Fail fast when the controller does not sync at all (a setup error it only logs).
+	time.Sleep(5 * syncPeriod)
+	for _, w := range worlds {
+		w.mu.Lock()
+		n := w.k
+		w.mu.Unlock()
+		if n == 0 {
+			return fmt.Errorf("scenario %s: no sync after %v (see the controller's log)", w.sc.name, 5*syncPeriod)
+		}
+	}
 	for _, w := range worlds {
 		select {
 		case <-w.done:
