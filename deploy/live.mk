@@ -1,7 +1,8 @@
 # Live stack targets, included from the top-level Makefile.
 #
 #   make live-images   build intelliscale:local and intelliscale-prometheus:local (no registry)
-#   make live-up       start the stack (offline override: locally built Prometheus)
+#   make live-up       start the stack: the official Prometheus image where a registry is
+#                      reachable, else the locally built one (LIVE_PROMETHEUS=auto|official|local)
 #   make live-down     stop it and remove its containers, networks and volumes
 #   make live-demo     start it, replay deploy/traces/surge.csv, print what the controller did
 #                      (POLICY_FILE=path: with that exported policy instead of the threshold rule;
@@ -20,10 +21,15 @@ LIVE_PARAMS ?= {upper: 0.7, lower: 0.3, cooldown_up: 0s, cooldown_down: 10s}
 LIVE_INTERVAL ?= $(if $(POLICY_FILE),0s,5s)
 # IS_MODE=shadow: the controller logs its decisions and scales nothing.
 IS_MODE ?= enforce
+# Which Prometheus image: auto (official where it can be pulled, else local), official, local.
+LIVE_PROMETHEUS ?= auto
+# The choice make live-images made (deploy/prometheus-image.sh); without one, local.
+LIVE_PROMETHEUS_CHOICE = bin/live-prometheus.args
 LIVE_COMPOSE = COMPOSE_PROJECT_NAME=$(LIVE_PROJECT) IS_INTERVAL=$(LIVE_INTERVAL) IS_MODE=$(IS_MODE) \
 	IS_POLICY=$(LIVE_POLICY) IS_POLICY_PARAMS='$(if $(POLICY_FILE),,$(LIVE_PARAMS))' \
 	IS_POLICY_FILE=$(if $(POLICY_FILE),$(abspath $(POLICY_FILE))) \
-	docker-compose -f deploy/docker-compose.yml -f deploy/docker-compose.offline.yml
+	docker-compose -f deploy/docker-compose.yml \
+	$$(cat $(LIVE_PROMETHEUS_CHOICE) 2>/dev/null || echo -f deploy/docker-compose.offline.yml)
 
 # Where make calibrate-e2e saves the run (live figures, calibrated config, controller
 # log); empty: nowhere.
@@ -33,6 +39,7 @@ CALIBRATE_E2E_OUT ?=
 
 live-images:
 	deploy/build-images.sh
+	@bash deploy/prometheus-image.sh $(LIVE_PROMETHEUS_CHOICE) $(LIVE_PROMETHEUS)
 
 live-up: live-images
 	$(if $(POLICY_FILE),@test -f '$(POLICY_FILE)' || { echo 'POLICY_FILE=$(POLICY_FILE): no such file'; exit 1; })
