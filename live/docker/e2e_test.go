@@ -1,20 +1,18 @@
 package docker
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/intelliscale/intelliscale/internal/promtest"
 	"github.com/intelliscale/intelliscale/internal/repo"
 	"github.com/moby/moby/client"
 
@@ -223,30 +221,13 @@ func TestE2E(t *testing.T) {
 // scrapeMetrics reads a /metrics page into a map from series (name{labels}) to value;
 // an unreachable page gives an empty map.
 func scrapeMetrics(base string) map[string]float64 {
-	out := map[string]float64{}
 	c := &http.Client{Timeout: 3 * time.Second}
 	resp, err := c.Get(base + "/metrics")
 	if err != nil {
-		return out
+		return map[string]float64{}
 	}
 	defer resp.Body.Close()
-	sc := bufio.NewScanner(io.LimitReader(resp.Body, 4<<20))
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if strings.HasPrefix(line, "#") {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		if i < 0 {
-			continue
-		}
-		v, err := strconv.ParseFloat(line[i+1:], 64)
-		if err == nil {
-			out[line[:i]] = v
-		}
-	}
-	return out
+	return promtest.Samples(resp.Body)
 }
 
 func lastLine(s string) string {

@@ -33,6 +33,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
+	"github.com/intelliscale/intelliscale/internal/promtest"
 	"github.com/intelliscale/intelliscale/internal/repo"
 )
 
@@ -748,21 +749,5 @@ func scrapeText(url string) string {
 
 // scrapeMetrics reads a /metrics page into name{labels} -> value.
 func scrapeMetrics(base string) map[string]float64 {
-	out := map[string]float64{}
-	sc := bufio.NewScanner(strings.NewReader(scrapeText(base + "/metrics")))
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if strings.HasPrefix(line, "#") {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		if i < 0 {
-			continue
-		}
-		if v, err := strconv.ParseFloat(line[i+1:], 64); err == nil {
-			out[line[:i]] = v
-		}
-	}
-	return out
+	return promtest.Samples(strings.NewReader(scrapeText(base + "/metrics")))
 }
