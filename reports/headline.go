@@ -186,33 +186,68 @@ type Candidate struct {
 // validation window, as a multiple of the oracle's on the same window and seed.
 const MaxActionsVsOracle = 3
 
-// Eligibility applies the rule for choosing a learned policy: on every validation
-// window (each trace) and every seed, SLO violations at most budget percent and
-// scaling actions at most MaxActionsVsOracle times the oracle's (the first oracle
-// policy, as configured) on the same window. It returns one line per failure, in
-// seed then trace order; none means eligible. A missing result is a failure; the
-// action bound is not checked where there is no oracle figure.
-func (r *Results) Eligibility(policy string, budget float64) []string {
+// failure is one validation window where a learned policy breaks the eligibility rule.
+type failure struct {
+	seed  uint64
+	trace string
+	kind  failureKind
+	// value and limit: the violations (percent) and the budget, or the scaling
+	// actions and the oracle's.
+	value, limit float64
+}
+
+type failureKind int
+
+const (
+	failMissing failureKind = iota
+	failSLO
+	failActions
+)
+
+// failures applies the rule for choosing a learned policy: on every validation window
+// (each trace) and every seed, SLO violations at most budget percent and scaling
+// actions at most MaxActionsVsOracle times the oracle's (the first oracle policy, as
+// configured) on the same window. Failures come in seed then trace order. A missing
+// result is a failure; the action bound is not checked where there is no oracle
+// figure.
+func (r *Results) failures(policy string, budget float64) []failure {
 	const val = experiments.SplitValidation
 	o := r.oracle()
-	var out []string
+	var out []failure
 	for _, s := range r.Config.Seeds {
 		for _, t := range r.Config.Traces {
 			v := r.value(policy, val, s, t.Name, "slo_violations")
 			switch {
 			case math.IsNaN(v):
-				out = append(out, fmt.Sprintf("seed %d, %s: no validation result", s, t.Name))
+				out = append(out, failure{seed: s, trace: t.Name, kind: failMissing})
 				continue
 			case v > budget:
-				out = append(out, fmt.Sprintf("seed %d, %s: %.3g%% SLO violations > %.3g%%", s, t.Name, v, budget))
+				out = append(out, failure{s, t.Name, failSLO, v, budget})
 			}
 			if o == "" {
 				continue
 			}
 			a, oa := r.value(policy, val, s, t.Name, "scaling_actions"), r.value(o, val, s, t.Name, "scaling_actions")
 			if !math.IsNaN(a) && !math.IsNaN(oa) && a > MaxActionsVsOracle*oa {
-				out = append(out, fmt.Sprintf("seed %d, %s: %.0f scaling actions > %gx the oracle's %.0f", s, t.Name, a, float64(MaxActionsVsOracle), oa))
+				out = append(out, failure{s, t.Name, failActions, a, oa})
 			}
+		}
+	}
+	return out
+}
+
+// Eligibility returns one line per failure of the eligibility rule (failures); none
+// means eligible.
+func (r *Results) Eligibility(policy string, budget float64) []string {
+	var out []string
+	for _, f := range r.failures(policy, budget) {
+		switch f.kind {
+		case failMissing:
+			out = append(out, fmt.Sprintf("seed %d, %s: no validation result", f.seed, f.trace))
+		case failSLO:
+			out = append(out, fmt.Sprintf("seed %d, %s: %.3g%% SLO violations > %.3g%%", f.seed, f.trace, f.value, f.limit))
+		case failActions:
+			out = append(out, fmt.Sprintf("seed %d, %s: %.0f scaling actions > %gx the oracle's %.0f", f.seed, f.trace, f.value, float64(MaxActionsVsOracle), f.limit))
 		}
 	}
 	return out
@@ -222,29 +257,22 @@ func (r *Results) Eligibility(policy string, budget float64) []string {
 // windows over the SLO budget with their violations, and the windows over the action
 // bound with the largest count and the oracle's there.
 func (r *Results) EligibilitySummary(policy string, budget float64) []string {
-	const val = experiments.SplitValidation
-	o := r.oracle()
+	fs := r.failures(policy, budget)
 	var out []string
-	for _, s := range r.Config.Seeds {
+	for i := 0; i < len(fs); {
+		seed := fs[i].seed
 		var slo, missing []string
 		flaps, most, oracleAt := 0, 0.0, 0.0
-		for _, t := range r.Config.Traces {
-			v := r.value(policy, val, s, t.Name, "slo_violations")
-			if math.IsNaN(v) {
-				missing = append(missing, t.Name)
-				continue
-			}
-			if v > budget {
-				slo = append(slo, fmt.Sprintf("%s %.3g%%", t.Name, v))
-			}
-			if o == "" {
-				continue
-			}
-			a, oa := r.value(policy, val, s, t.Name, "scaling_actions"), r.value(o, val, s, t.Name, "scaling_actions")
-			if !math.IsNaN(a) && !math.IsNaN(oa) && a > MaxActionsVsOracle*oa {
+		for ; i < len(fs) && fs[i].seed == seed; i++ {
+			switch f := fs[i]; f.kind {
+			case failMissing:
+				missing = append(missing, f.trace)
+			case failSLO:
+				slo = append(slo, fmt.Sprintf("%s %.3g%%", f.trace, f.value))
+			case failActions:
 				flaps++
-				if a > most {
-					most, oracleAt = a, oa
+				if f.value > most {
+					most, oracleAt = f.value, f.limit
 				}
 			}
 		}
@@ -258,9 +286,7 @@ func (r *Results) EligibilitySummary(policy string, budget float64) []string {
 		if flaps > 0 {
 			why = append(why, fmt.Sprintf("over %gx the oracle's actions on %d of %d windows (up to %.0f against %.0f)", float64(MaxActionsVsOracle), flaps, len(r.Config.Traces), most, oracleAt))
 		}
-		if len(why) > 0 {
-			out = append(out, fmt.Sprintf("seed %d: %s", s, strings.Join(why, "; ")))
-		}
+		out = append(out, fmt.Sprintf("seed %d: %s", seed, strings.Join(why, "; ")))
 	}
 	return out
 }
