@@ -50,6 +50,16 @@ type TrainJob struct {
 	Dir string
 	// Log receives human-readable progress; may be io.Discard.
 	Log io.Writer
+	// Validation are the validation windows of every trace, each as the evaluation
+	// cells of the experiment seed run it, for choosing among checkpoints (never
+	// the test windows).
+	Validation []EvalWindow
+}
+
+// EvalWindow is one window of a trace with the context its evaluation runs in.
+type EvalWindow struct {
+	Window *traces.Trace
+	EvalContext
 }
 
 // Learner trains a learned policy and loads the result as an autoscaler.
