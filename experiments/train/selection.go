@@ -126,7 +126,7 @@ func (c *Config) validationWindows() ([]ValidationWindow, error) {
 		}
 		sc := c.Env.Sim
 		sc.Seed = validationSeed(c.Seed, i, tr.Name)
-		out = append(out, ValidationWindow{Window: val, Whole: tr, Offset: train.Duration(), Sim: warmStart(sc, val)})
+		out = append(out, ValidationWindow{Window: val, Whole: tr, Offset: train.Duration(), Sim: WarmStart(sc, val)})
 	}
 	return out, nil
 }
@@ -141,9 +141,10 @@ func validationSeed(seed uint64, i int, name string) uint64 {
 	return z ^ (z >> 31)
 }
 
-// warmStart starts the window with the replicas its first rate needs, as
-// experiments do (warm_start) and the environment does at every episode.
-func warmStart(s sim.Config, w *traces.Trace) sim.Config {
+// WarmStart is s starting w with the replicas its first rate needs Ready (unless
+// s sets initial replicas, or is invalid: the simulator then reports it), as the
+// environment starts every episode and experiments every window (warm_start).
+func WarmStart(s sim.Config, w *traces.Trace) sim.Config {
 	v := s
 	if s.InitialReplicas != 0 || len(w.Rates) == 0 || v.Validate() != nil {
 		return s
