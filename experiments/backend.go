@@ -51,6 +51,17 @@ type TrainJob struct {
 	Dir string
 	// Log receives human-readable progress; may be io.Discard.
 	Log io.Writer
+	// Validation are the validation windows of every trace, each as the evaluation
+	// cells of the experiment seed run it, for choosing among checkpoints (never
+	// the test windows). None for a zero-shot policy (PolicySpec.ZeroShotOf), which
+	// sees none of the experiment's traffic.
+	Validation []EvalWindow
+}
+
+// EvalWindow is one window of a trace with the context its evaluation runs in.
+type EvalWindow struct {
+	Window *traces.Trace
+	EvalContext
 }
 
 // Learner trains a learned policy and loads the result as an autoscaler.

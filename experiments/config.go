@@ -323,6 +323,9 @@ func (c *Config) validateZeroShot() error {
 		case of.Train.Traffic != nil || of.ZeroShotOf != "":
 			return yamldoc.Invalid(at, p.ZeroShotOf, "trains on its own traffic: must name a policy trained on the experiment's training windows")
 		}
+		if _, ok := yamldoc.Child(&p.Train.Params, "", "selection"); ok {
+			return fieldErr(fmt.Sprintf("policies[%d].train.params.selection", i), "a zero-shot policy sees none of the experiment's traffic, so no validation windows to select a checkpoint on: remove it")
+		}
 	}
 	return nil
 }

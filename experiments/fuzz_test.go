@@ -3,9 +3,10 @@ package experiments
 import (
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/intelliscale/intelliscale/internal/configfuzz"
 )
 
 // FuzzExperimentConfig feeds the experiment config decoder (Parse: strict YAML, then
@@ -30,7 +31,7 @@ func FuzzExperimentConfig(f *testing.F) {
 		}
 		f.Add(b)
 	}
-	for _, s := range []string{
+	corpus := []string{
 		"",
 		"name: x\n",
 		"name: x\ntraces: [{name: t, builtin: step}]\npolicies: [{name: p, kind: hpa}]\n",
@@ -39,34 +40,7 @@ func FuzzExperimentConfig(f *testing.F) {
 		"name: x\ntraces: [{name: t, builtin: step, windows: {train: {start: 1h, end: 0s}}}]\npolicies: [{name: p, kind: ppo, train: {steps: -1}}]\n",
 		"name: &a x\nseeds: *a\n",
 		"name: x\n---\nname: y\n",
-		// Inputs that have crashed the YAML library (go-yaml issues 744, 666, 560).
-		"#\n - - QI\xd7", "0: [:!00 \xef", "a:\n.\n-\n", "! !00 \xf6",
-	} {
-		f.Add([]byte(s))
 	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		cfg, err := Parse(data, "fuzz.yaml")
-		if err != nil {
-			if cfg != nil {
-				t.Fatalf("a config and an error: %v", err)
-			}
-			if !strings.Contains(err.Error(), "fuzz.yaml") {
-				t.Fatalf("error does not name the file: %v", err)
-			}
-			return
-		}
-		again, err := Parse(data, "fuzz.yaml")
-		if err != nil {
-			t.Fatalf("accepted once, refused the second time: %v", err)
-		}
-		if !reflect.DeepEqual(cfg, again) {
-			t.Fatalf("two decodings differ:\n%+v\n%+v", cfg, again)
-		}
-		if err := again.Validate(); err != nil {
-			t.Fatalf("a validated config fails Validate again: %v", err)
-		}
-		if !reflect.DeepEqual(cfg, again) {
-			t.Fatalf("Validate changed a validated config:\n%+v\n%+v", cfg, again)
-		}
-	})
+	configfuzz.Run(f, corpus, func(b []byte) (*Config, error) { return Parse(b, configfuzz.File) },
+		func(c **Config) error { return (*c).Validate() })
 }

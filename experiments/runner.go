@@ -271,9 +271,8 @@ func nodeOrNil(n *yaml.Node) *yaml.Node {
 func (x *run) evaluate(ctx context.Context, c Cell) error {
 	lt := x.traces[c.Trace]
 	b := lt.bounds[c.Split]
-	window := sliceTrace(lt.full, b)
-	simCfg := x.cfg.windowSim(x.simConfig(ctx), window, deriveSeed(c.Seed, c.Trace+"/"+c.Split))
-	ec := EvalContext{Sim: simCfg, Trace: lt.full, Start: time.Duration(b.From) * lt.full.Bucket}
+	ew := x.evalWindow(ctx, c.Trace, c.Split, c.Seed)
+	window, ec, simCfg := ew.Window, ew.EvalContext, ew.Sim
 	pol := x.policies[c.Policy]
 	var (
 		a     sim.Autoscaler
@@ -325,6 +324,17 @@ func (x *run) evaluate(ctx context.Context, c Cell) error {
 	return writeCell(filepath.Join(x.Out, c.Dir()), []namedFile{{"metrics.json", js}, {"timeline.csv", tl.Bytes()}, {"latency_cdf.csv", cdf.Bytes()}})
 }
 
+// evalWindow is a trace's window of a split as the evaluation cells of an
+// experiment seed run it: the window and its simulator (seeded from the seed, trace
+// and window: common random numbers for every policy), whole trace and offset.
+func (x *run) evalWindow(ctx context.Context, trace, split string, seed uint64) EvalWindow {
+	lt := x.traces[trace]
+	b := lt.bounds[split]
+	window := sliceTrace(lt.full, b)
+	simCfg := x.cfg.windowSim(x.simConfig(ctx), window, deriveSeed(seed, trace+"/"+split))
+	return EvalWindow{Window: window, EvalContext: EvalContext{Sim: simCfg, Trace: lt.full, Start: time.Duration(b.From) * lt.full.Bucket}}
+}
+
 // train runs a learner in the cell directory itself (so that its checkpoints survive
 // an interruption) and marks it done when training returns.
 func (x *run) train(ctx context.Context, c Cell) error {
@@ -338,6 +348,13 @@ func (x *run) train(ctx context.Context, c Cell) error {
 	simCfg := x.simConfig(ctx)
 	simCfg.Seed = seed
 	job := TrainJob{Policy: *pol, Traces: wins, Offsets: offs, Sim: simCfg, Seed: seed, Dir: dir, Log: x.log}
+	if pol.ZeroShotOf == "" {
+		// A zero-shot policy sees none of the experiment's traffic, validation
+		// windows included.
+		for _, spec := range x.cfg.Traces {
+			job.Validation = append(job.Validation, x.evalWindow(ctx, spec.Name, SplitValidation, c.Seed))
+		}
+	}
 	if err := x.Backend.Learners[c.Kind].Train(ctx, job); err != nil {
 		return err
 	}

@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -41,6 +40,8 @@ func TestZeroShotOfRejectedNamingTheField(t *testing.T) {
 		{"of a zero-shot policy", "    train: {steps: 1024}\n", "    train: {steps: 1024, traffic: {random: {count: 1}}}\n", `chk.yaml line 19: policies[2].zero_shot_of: "ppo": trains on its own traffic: must name a policy trained on the experiment's training windows`},
 		{"empty traffic", "      traffic:\n        random: {count: 3, seed: 11, duration: 2h}\n", "      traffic: {}\n", "chk.yaml line 22: policies[2].train.traffic: empty: set random"},
 		{"bad count", "random: {count: 3,", "random: {count: -3,", "chk.yaml line 23: policies[2].train.traffic.random.count: -3: must be at least 1"},
+		{"selection on the experiment's windows", "      steps: 1024\n      traffic:", "      steps: 1024\n      params: {selection: {every: 512}}\n      traffic:",
+			"chk.yaml line 22: policies[2].train.params.selection: a zero-shot policy sees none of the experiment's traffic"},
 		{"traffic typo", "random: {count: 3,", "random: {cuont: 3,", `chk.yaml line 23: policies[2].train.traffic.random.cuont: unknown key "cuont"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -102,20 +103,6 @@ func TestZeroShotCheck(t *testing.T) {
 	}
 }
 
-// recordingLearner is the fake learner noting what every training job was given.
-type recordingLearner struct {
-	fakeLearner
-	mu   *sync.Mutex
-	jobs map[string]TrainJob
-}
-
-func (l recordingLearner) Train(ctx context.Context, job TrainJob) error {
-	l.mu.Lock()
-	l.jobs[filepath.Base(job.Dir)] = job
-	l.mu.Unlock()
-	return l.fakeLearner.Train(ctx, job)
-}
-
 // TestZeroShotTrainsOnItsOwnTraffic: the zero-shot policy's training sees only its
 // distribution's whole traces (the same for every seed), the other learned policy
 // the experiment's training windows; both are evaluated on every eval window.
@@ -134,7 +121,7 @@ func TestZeroShotTrainsOnItsOwnTraffic(t *testing.T) {
 	}
 	f := &fakeBackend{}
 	b := f.backend()
-	rec := recordingLearner{fakeLearner{f}, &sync.Mutex{}, map[string]TrainJob{}}
+	rec := &recordingLearner{fakeLearner: fakeLearner{f}, jobs: map[string]TrainJob{}}
 	b.Learners[kindPPO] = rec
 	fake := b.LoadTrace
 	b.LoadTrace = func(spec TraceSpec) (*traceT, error) {
@@ -147,6 +134,7 @@ func TestZeroShotTrainsOnItsOwnTraffic(t *testing.T) {
 	if _, err := (&Runner{Config: cfg, Out: out, Backend: b, Workers: 2}).Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	job := func(cell string) TrainJob { return rec.jobs[filepath.Join(out, "train", cell)] }
 	names := func(job TrainJob) []string {
 		var out []string
 		for _, tr := range job.Traces {
@@ -155,7 +143,7 @@ func TestZeroShotTrainsOnItsOwnTraffic(t *testing.T) {
 		return out
 	}
 	for _, s := range []string{"1", "2", "3"} {
-		zs, ok := rec.jobs["ppo-zs__"+s]
+		zs, ok := rec.jobs[filepath.Join(out, "train", "ppo-zs__"+s)]
 		if !ok {
 			t.Fatalf("no training of ppo-zs seed %s", s)
 		}
@@ -170,11 +158,15 @@ func TestZeroShotTrainsOnItsOwnTraffic(t *testing.T) {
 				t.Errorf("ppo-zs: trace %s is %v long, want the whole 2h", tr.Name, tr.Duration())
 			}
 		}
-		if first := rec.jobs["ppo-zs__1"]; !slices.Equal(first.Traces[0].Rates, zs.Traces[0].Rates) {
+		if first := job("ppo-zs__1"); !slices.Equal(first.Traces[0].Rates, zs.Traces[0].Rates) {
 			t.Errorf("seed %s trained on other traffic than seed 1", s)
 		}
-		if got := names(rec.jobs["ppo__"+s]); !slices.Equal(got, []string{"alpha", "beta"}) {
+		if got := names(job("ppo__" + s)); !slices.Equal(got, []string{"alpha", "beta"}) {
 			t.Errorf("ppo seed %s trained on %v, want the experiment's windows", s, got)
+		}
+		// Nor does it see the experiment's validation windows (ppo does).
+		if n, m := len(zs.Validation), len(job("ppo__"+s).Validation); n != 0 || m != 2 {
+			t.Errorf("seed %s: validation windows: ppo-zs %d, want 0; ppo %d, want 2", s, n, m)
 		}
 	}
 	data, err := os.ReadFile(filepath.Join(out, "summary.csv"))

@@ -248,12 +248,8 @@ func (c *Config) Queue() int {
 // validates it; errors name file (a file name for messages), line and field.
 // Durations are written as Go durations ("15s", "500ms").
 func DecodeConfig(r io.Reader, file string) (Config, error) {
-	data, err := io.ReadAll(io.LimitReader(r, yamldoc.MaxBytes+1))
-	if err != nil {
-		return Config{}, fmt.Errorf("%s: %w", file, err)
-	}
 	var c Config
-	if _, err := yamldoc.Load(data, file, &c); err != nil {
+	if err := yamldoc.LoadReader(r, file, &c); err != nil {
 		return Config{}, err
 	}
 	return c, nil

@@ -228,12 +228,8 @@ func (c *Config) Validate() error {
 // DefaultConfig and validates it. name identifies the source in errors, which name
 // the line and field.
 func DecodeConfig(r io.Reader, name string) (Config, error) {
-	data, err := io.ReadAll(io.LimitReader(r, yamldoc.MaxBytes+1))
-	if err != nil {
-		return Config{}, fmt.Errorf("%s: %w", name, err)
-	}
 	c := DefaultConfig()
-	if _, err := yamldoc.Load(data, name, &c); err != nil {
+	if err := yamldoc.LoadReader(r, name, &c); err != nil {
 		return Config{}, err
 	}
 	return c, nil

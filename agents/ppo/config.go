@@ -202,12 +202,8 @@ func (c *Config) Validate() error {
 // validates the result. name labels errors (a file name), which name the line and
 // field.
 func LoadConfig(r io.Reader, name string) (Config, error) {
-	data, err := io.ReadAll(io.LimitReader(r, yamldoc.MaxBytes+1))
-	if err != nil {
-		return Config{}, fmt.Errorf("%s: %w", name, err)
-	}
 	c := DefaultConfig()
-	if _, err := yamldoc.Load(data, name, &c); err != nil {
+	if err := yamldoc.LoadReader(r, name, &c); err != nil {
 		return Config{}, err
 	}
 	return c, nil

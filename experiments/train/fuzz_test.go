@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
-	"reflect"
-	"strings"
 	"testing"
+
+	"github.com/intelliscale/intelliscale/internal/configfuzz"
 )
 
 // FuzzTrainConfig feeds the training config decoder (DecodeConfig: strict YAML over
@@ -30,7 +30,7 @@ func FuzzTrainConfig(f *testing.F) {
 		}
 		f.Add(b)
 	}
-	for _, s := range []string{
+	corpus := []string{
 		"",
 		"algorithm: ppo\n",
 		"algorithm: dqn\ndqn: {buffer_size: 0}\n",
@@ -40,31 +40,7 @@ func FuzzTrainConfig(f *testing.F) {
 		"algorithm: ppo\nsplit: [.nan, 0.5, 0.5]\ntraces: [{builtin: step, scale_peak: -1}]\n",
 		"algorithm: [ppo]\n",
 		"algorithm: &a ppo\nppo: *a\n",
-		// Inputs that have crashed the YAML library (go-yaml issues 744, 666, 560).
-		"#\n - - QI\xd7", "0: [:!00 \xef", "a:\n.\n-\n", "! !00 \xf6",
-	} {
-		f.Add([]byte(s))
 	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		cfg, err := DecodeConfig(bytes.NewReader(data), "fuzz.yaml")
-		if err != nil {
-			if !strings.Contains(err.Error(), "fuzz.yaml") {
-				t.Fatalf("error does not name the file: %v", err)
-			}
-			return
-		}
-		again, err := DecodeConfig(bytes.NewReader(data), "fuzz.yaml")
-		if err != nil {
-			t.Fatalf("accepted once, refused the second time: %v", err)
-		}
-		if !reflect.DeepEqual(cfg, again) {
-			t.Fatalf("two decodings differ:\n%+v\n%+v", cfg, again)
-		}
-		if err := again.Validate(); err != nil {
-			t.Fatalf("a validated config fails Validate again: %v", err)
-		}
-		if !reflect.DeepEqual(cfg, again) {
-			t.Fatalf("Validate changed a validated config:\n%+v\n%+v", cfg, again)
-		}
-	})
+	configfuzz.Run(f, corpus, func(b []byte) (Config, error) { return DecodeConfig(bytes.NewReader(b), configfuzz.File) },
+		func(c *Config) error { return c.Validate() })
 }

@@ -23,7 +23,7 @@ const (
 	ConfigFile      = "config.yaml"      // the resolved configuration
 	ProgressFile    = "progress.csv"     // one row per update that asks for one (PPO: each; DQN: episode ends)
 	CheckpointFile  = "checkpoint.bin"   // the latest checkpoint (atomic)
-	PolicyFile      = "policy.json"      // the exported policy (at the end)
+	PolicyFile      = "policy.json"      // the exported policy (at the end; the selected one with selection on)
 	RewardCurveFile = "reward_curve.png" // mean episode return against steps
 )
 
@@ -48,6 +48,9 @@ type runOptions struct {
 	// afterStep, when set, is called after every PPO update or DQN step with the
 	// environment steps taken (tests use it to stop a run at a chosen point).
 	afterStep func(step int)
+	// evaluate, when set, replaces the simulation of a selection candidate (the
+	// policy of step) on validation window i.
+	evaluate func(step, i int) windowResult
 }
 
 // runState is what the algorithm loops share.
@@ -72,6 +75,9 @@ func run(ctx context.Context, cfg Config, dir string, opt runOptions) (*policy.P
 	}
 	if err := cfg.Resolve(); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
+	}
+	if cfg.Selection.Every > 0 && len(cfg.Validation) == 0 {
+		return nil, fmt.Errorf("train: %w", errNoValidation)
 	}
 	hash, err := cfg.Hash()
 	if err != nil {
@@ -248,6 +254,10 @@ func (rs *runState) train(ck *checkpoint) (*policy.Policy, error) {
 			mult.set(ck.Multiplier)
 		}
 	}
+	sel, err := rs.newSelector(ck)
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
 	next := nextCheckpoint(l.Steps(), rs.cfg.CheckpointEvery)
 	for !l.Done() {
 		if err := rs.ctx.Err(); err != nil {
@@ -276,6 +286,9 @@ func (rs *runState) train(ck *checkpoint) (*policy.Policy, error) {
 			}
 			rs.writeRow(r)
 		}
+		if err := sel.due(l); err != nil {
+			return nil, fmt.Errorf("train: %w", err)
+		}
 		if l.Steps() >= next || l.Done() {
 			next = nextCheckpoint(l.Steps(), rs.cfg.CheckpointEvery)
 			c := &checkpoint{GlobalStep: l.Steps()}
@@ -283,6 +296,9 @@ func (rs *runState) train(ck *checkpoint) (*policy.Policy, error) {
 			c.Learner, err = l.Snapshot()
 			if mult != nil {
 				c.HasMultiplier, c.Multiplier = true, mult.lambda
+			}
+			if err == nil {
+				c.Selection, err = sel.snapshot()
 			}
 			var pol *policy.Policy
 			if err == nil {
@@ -299,7 +315,14 @@ func (rs *runState) train(ck *checkpoint) (*policy.Policy, error) {
 			rs.opt.afterStep(l.Steps())
 		}
 	}
-	return rs.export(l)
+	p, err := rs.export(l)
+	if err != nil || sel == nil {
+		return p, err
+	}
+	if p, err = sel.finish(l, p); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	return p, nil
 }
 
 // export makes the policy file of the learner's greedy policy.

@@ -186,6 +186,17 @@ func Load(data []byte, file string, out Validator) (*yaml.Node, error) {
 	return root, Locate(out.Validate(), file, root)
 }
 
+// LoadReader is Load on what r holds (at most MaxBytes; more is Decode's error).
+// name labels errors (a file name).
+func LoadReader(r io.Reader, name string, out Validator) error {
+	data, err := io.ReadAll(io.LimitReader(r, MaxBytes+1))
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	_, err = Load(data, name, out)
+	return err
+}
+
 // Decode reads data, a single YAML document of at most MaxBytes, strictly into out:
 // an unknown key, a value of the wrong type and a second document are errors naming
 // file and line (and the field's path when it can be found). An empty document

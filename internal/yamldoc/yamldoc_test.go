@@ -99,6 +99,12 @@ func TestDecodeErrorsNameFileLineAndPath(t *testing.T) {
 			if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
 				t.Fatalf("got %v\nwant prefix %s", err, tc.want)
 			}
+			// LoadReader reads the same bytes (more than MaxBytes too) and fails alike.
+			var o2 outer
+			o2.Sim.Every = time.Second
+			if err2 := LoadReader(strings.NewReader(tc.src), "c.yaml", &o2); err2 == nil || err2.Error() != err.Error() {
+				t.Fatalf("LoadReader: %v, Load: %v", err2, err)
+			}
 			var fe *FieldError
 			if !errors.As(err, &fe) || fe.File != "c.yaml" {
 				t.Fatalf("not a FieldError naming the file: %#v", err)
