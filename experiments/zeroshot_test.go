@@ -66,16 +66,12 @@ func TestZeroShotOfRejectedNamingTheField(t *testing.T) {
 // training), and traffic that cannot be loaded is reported at its field.
 func TestZeroShotCheck(t *testing.T) {
 	dir := t.TempDir()
-	p := filepath.Join(dir, "chk.yaml")
-	if err := os.WriteFile(p, []byte(zeroShotBase), 0o644); err != nil {
-		t.Fatal(err)
+	if err := loadAndCheck(t, dir, zeroShotBase); err != nil {
+		t.Fatalf("valid zero-shot config refused: %v", err)
 	}
-	cfg, err := Load(p)
+	cfg, err := Parse([]byte(zeroShotBase), "chk.yaml")
 	if err != nil {
 		t.Fatal(err)
-	}
-	if err := Check(cfg, DefaultBackend()); err != nil {
-		t.Fatalf("valid zero-shot config refused: %v", err)
 	}
 	if got := cfg.ZeroShotPairs(); len(got) != 1 || got[0] != [2]string{"ppo-zs", "ppo"} {
 		t.Errorf("pairs %v", got)
@@ -89,14 +85,7 @@ func TestZeroShotCheck(t *testing.T) {
 			`policies[2].train.params.env.traces[0]: "random0": 2h long, shorter than warmup 3h`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if err := os.WriteFile(p, []byte(strings.Replace(zeroShotBase, tc.old, tc.new, 1)), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			cfg, err := Load(p)
-			if err == nil {
-				err = Check(cfg, DefaultBackend())
-			}
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
+			if err := loadAndCheck(t, dir, strings.Replace(zeroShotBase, tc.old, tc.new, 1)); err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("got %v\nwant %q", err, tc.want)
 			}
 		})
