@@ -4,10 +4,13 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/intelliscale/intelliscale/internal/repo"
 )
 
 // zeroShotBase is checkBase with a learned policy trained on the experiment's
@@ -165,5 +168,48 @@ func TestZeroShotTrainsOnItsOwnTraffic(t *testing.T) {
 	// 2 traces x 2 windows x 3 seeds for each policy.
 	if n := strings.Count(string(data), ",ppo-zs,"); n != 12 {
 		t.Errorf("ppo-zs has %d summary rows, want 12", n)
+	}
+}
+
+// TestRealConfigZeroShot: real.yaml's ppo-zero-shot has ppo's settings (only the
+// rate scale added) and trains on a synthetic distribution; with the real traces
+// present, the whole experiment passes the check before any work.
+func TestRealConfigZeroShot(t *testing.T) {
+	cfg, err := Load("configs/real.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var zs, ppo *PolicySpec
+	for i, p := range cfg.Policies {
+		switch p.Name {
+		case "ppo-zero-shot":
+			zs = &cfg.Policies[i]
+		case "ppo":
+			ppo = &cfg.Policies[i]
+		}
+	}
+	if zs == nil || ppo == nil || zs.ZeroShotOf != "ppo" || zs.Train.Traffic == nil || zs.Train.Traffic.Random == nil {
+		t.Fatalf("real.yaml: no ppo-zero-shot with zero_shot_of ppo on a synthetic distribution")
+	}
+	var a, b map[string]any
+	if err := zs.Train.Params.Decode(&a); err != nil {
+		t.Fatal(err)
+	}
+	if err := ppo.Train.Params.Decode(&b); err != nil {
+		t.Fatal(err)
+	}
+	env, _ := a["env"].(map[string]any)
+	if env["rate_scale"] == nil {
+		t.Error("ppo-zero-shot: no env.rate_scale")
+	}
+	delete(env, "rate_scale")
+	if !reflect.DeepEqual(a, b) || zs.Train.Steps != ppo.Train.Steps {
+		t.Errorf("ppo-zero-shot's settings differ from ppo's beyond env.rate_scale:\n%v\n%v", a, b)
+	}
+	if _, err := repo.SharedTraces("."); err != nil {
+		t.Skipf("the whole-experiment check needs the real traces: %v", err)
+	}
+	if err := Check(cfg, DefaultBackend()); err != nil {
+		t.Fatal(err)
 	}
 }
