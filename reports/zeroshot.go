@@ -175,15 +175,15 @@ func zeroShotVerdict(z ZeroShot, mean ZeroShotRow, L float64) ZeroShotVerdict {
 			word = "**missed**"
 		}
 		v.Line = fmt.Sprintf("%s %s costs %s replica-hours against %s for %s: %.3fx (%+.1f%%), target (at most %.2fx) %s.",
-			head, z.Policy, FormatStat(a.Cost), FormatStat(b.Cost), z.Counterpart, ratio, 100*(ratio-1), ZeroShotTarget, word)
+			head, z.Policy, costStat(a.Cost), costStat(b.Cost), z.Counterpart, ratio, 100*(ratio-1), ZeroShotTarget, word)
 	case a.OK():
 		v.Known, v.Met = true, true
 		v.Line = fmt.Sprintf("%s %s costs %s replica-hours and %s does not reach the level on every seed (%d of %d): target **met**.",
-			head, z.Policy, FormatStat(a.Cost), z.Counterpart, b.Reached, b.Seeds)
+			head, z.Policy, costStat(a.Cost), z.Counterpart, b.Reached, b.Seeds)
 	case b.OK():
 		v.Known = true
 		v.Line = fmt.Sprintf("%s %s does not reach the level on every seed (%d of %d), %s does at %s replica-hours: target **missed**.",
-			head, z.Policy, a.Reached, a.Seeds, z.Counterpart, FormatStat(b.Cost))
+			head, z.Policy, a.Reached, a.Seeds, z.Counterpart, costStat(b.Cost))
 	default:
 		v.Line = fmt.Sprintf("%s neither %s (%d of %d seeds) nor %s (%d of %d) reaches the level on every seed: the target cannot be judged there.",
 			head, z.Policy, a.Reached, a.Seeds, z.Counterpart, b.Reached, b.Seeds)
@@ -226,7 +226,7 @@ func (z ZeroShot) Table(seeds int) Table {
 	matched := func(m Matched) string {
 		switch {
 		case m.OK():
-			return fmt.Sprintf("%s (%.4g)", FormatStat(m.Cost), m.Worst)
+			return fmt.Sprintf("%s (%.1f)", costStat(m.Cost), m.Worst)
 		case m.Reached > 0:
 			return fmt.Sprintf("not reached (%d of %d seeds)", m.Reached, m.Seeds)
 		}
@@ -245,7 +245,7 @@ func (z ZeroShot) Table(seeds int) Table {
 			if !math.IsNaN(p.f.WorstViolations) {
 				viol += fmt.Sprintf(" (%.3g)", p.f.WorstViolations)
 			}
-			cells := []string{trace, p.name, viol, FormatStat(p.f.ScalingActions), FormatStat(p.f.Cost)}
+			cells := []string{trace, p.name, viol, FormatStat(p.f.ScalingActions), costStat(p.f.Cost)}
 			for _, m := range p.f.Matched {
 				cells = append(cells, matched(m))
 			}
@@ -258,6 +258,18 @@ func (z ZeroShot) Table(seeds int) Table {
 		t.Rows = append(t.Rows, cells)
 	}
 	return t
+}
+
+// costStat renders a cost in replica-hours to a tenth, as "1139.6 ± 57.8"; FormatStat's
+// three significant digits would write 1.14e+03 for the costs of a benchmark.
+func costStat(s Stat) string {
+	switch {
+	case math.IsNaN(s.Mean):
+		return "n/a"
+	case math.IsNaN(s.CI):
+		return fmt.Sprintf("%.1f", s.Mean)
+	}
+	return fmt.Sprintf("%.1f ± %.1f", s.Mean, s.CI)
 }
 
 func ratioCell(a, b float64) string {
