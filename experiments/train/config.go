@@ -63,6 +63,9 @@ type Config struct {
 	// Lagrangian learns the SLO weight as a Lagrange multiplier against a violation
 	// budget (on-policy algorithms only: ppo; see LagrangianConfig). Default off.
 	Lagrangian LagrangianConfig `yaml:"lagrangian,omitempty"`
+	// WarmStart imitates a rule policy (the oracle, say) before reinforcement
+	// learning (see WarmStartConfig). Default off.
+	WarmStart *WarmStartConfig `yaml:"warm_start,omitempty"`
 	// Learner holds the algorithm's hyperparameters (*ppo.Config, *dqn.Config),
 	// written in YAML under the key named after the algorithm (ppo:, dqn:); defaults
 	// the algorithm's NewConfig (PPO with normalize_obs true).
@@ -172,6 +175,7 @@ func (c *Config) Validate() error {
 	add(yamldoc.Within("env", withoutTraces(c.Env.Validate(), len(c.Env.Traces) == 0)))
 	if algErr == nil {
 		errs = append(errs, c.Lagrangian.validate(alg)...)
+		errs = append(errs, c.WarmStart.validate(alg)...)
 		c.Learner.SetBudget(c.Steps, c.Seed)
 		add(yamldoc.Within(c.Algorithm, c.Learner.Validate()))
 	}
@@ -294,7 +298,7 @@ func (c *Config) Resolve() error {
 		return yamldoc.Within("env", err)
 	}
 	c.Lagrangian.resolve(c.Env)
-	return nil
+	return c.WarmStart.resolve(c.Env)
 }
 
 // resolvedYAML is the configuration as config.yaml records it.

@@ -247,6 +247,17 @@ func (rs *runState) train(ck *checkpoint) (*policy.Policy, error) {
 			}
 			mult.set(ck.Multiplier)
 		}
+	} else if rs.cfg.WarmStart != nil {
+		// Checkpointed at once: a run interrupted later resumes after the warm start,
+		// one interrupted during it does it again.
+		if err := rs.warmStart(l); err != nil {
+			return nil, err
+		}
+		if rs.cfg.CheckpointEvery > 0 {
+			if err := rs.save(l, mult); err != nil {
+				return nil, err
+			}
+		}
 	}
 	next := nextCheckpoint(l.Steps(), rs.cfg.CheckpointEvery)
 	for !l.Done() {
@@ -278,21 +289,8 @@ func (rs *runState) train(ck *checkpoint) (*policy.Policy, error) {
 		}
 		if l.Steps() >= next || l.Done() {
 			next = nextCheckpoint(l.Steps(), rs.cfg.CheckpointEvery)
-			c := &checkpoint{GlobalStep: l.Steps()}
-			var err error
-			c.Learner, err = l.Snapshot()
-			if mult != nil {
-				c.HasMultiplier, c.Multiplier = true, mult.lambda
-			}
-			var pol *policy.Policy
-			if err == nil {
-				pol, err = rs.export(l)
-			}
-			if err == nil {
-				err = rs.checkpoint(c, pol)
-			}
-			if err != nil {
-				return nil, fmt.Errorf("train: checkpoint: %w", err)
+			if err := rs.save(l, mult); err != nil {
+				return nil, err
 			}
 		}
 		if rs.opt.afterStep != nil {
@@ -300,6 +298,27 @@ func (rs *runState) train(ck *checkpoint) (*policy.Policy, error) {
 		}
 	}
 	return rs.export(l)
+}
+
+// save writes a checkpoint of the learner and the loop's state.
+func (rs *runState) save(l learner.Learner, mult *multiplier) error {
+	c := &checkpoint{GlobalStep: l.Steps()}
+	var err error
+	c.Learner, err = l.Snapshot()
+	if mult != nil {
+		c.HasMultiplier, c.Multiplier = true, mult.lambda
+	}
+	var pol *policy.Policy
+	if err == nil {
+		pol, err = rs.export(l)
+	}
+	if err == nil {
+		err = rs.checkpoint(c, pol)
+	}
+	if err != nil {
+		return fmt.Errorf("train: checkpoint: %w", err)
+	}
+	return nil
 }
 
 // export makes the policy file of the learner's greedy policy.
