@@ -48,6 +48,10 @@ type runOptions struct {
 	// afterStep, when set, is called after every PPO update or DQN step with the
 	// environment steps taken (tests use it to stop a run at a chosen point).
 	afterStep func(step int)
+	// warmStartStep, when set, is called after every step of the warm start's
+	// rollouts with the environment steps taken in them so far (tests use it to
+	// stop a warm start).
+	warmStartStep func(step int)
 }
 
 // runState is what the algorithm loops share.

@@ -198,6 +198,7 @@ type expertRollout struct {
 	obs      []float64 // the copies' current observations
 	cur      []learner.Demonstration
 	finished int // episodes finished so far
+	taken    int // environment steps taken so far
 }
 
 func newExpertRollout(rs *runState) (*expertRollout, error) {
@@ -278,6 +279,10 @@ func (ro *expertRollout) collect(steps int, act func(obs []float64) int) (train,
 			return nil, nil, err // a step may have been interrupted
 		}
 		copy(ro.obs, obs)
+		ro.taken += n
+		if f := ro.rs.opt.warmStartStep; f != nil {
+			f(ro.taken)
+		}
 		for i := range ro.envs {
 			c := &ro.cur[i]
 			// The rewards are those of the environment's reward with the configured
