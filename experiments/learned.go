@@ -54,6 +54,9 @@ func (t trainer) Train(ctx context.Context, job TrainJob) error {
 			w.Start = train.Epoch(nil, job.Offsets[i])
 		}
 	}
+	if cfg.Selection.Every > 0 {
+		cfg.Validation = validationWindows(job.Validation)
+	}
 	log := io.Writer(io.Discard)
 	if job.Log != nil {
 		log = &prefixWriter{w: job.Log, prefix: "train/" + filepath.Base(job.Dir) + ": "}

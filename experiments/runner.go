@@ -63,8 +63,10 @@ type loadedTrace struct {
 
 type run struct {
 	*Runner
-	cfg      *Config
-	traces   map[string]*loadedTrace
+	cfg    *Config
+	traces map[string]*loadedTrace
+	// traffic is the own training traffic of the policies that have it, by name.
+	traffic  map[string][]*traces.Trace
 	policies map[string]*PolicySpec
 	log      io.Writer
 	prog     *progress
@@ -103,11 +105,11 @@ func (r *Runner) Run(ctx context.Context) (RunStats, error) {
 		return st, errors.New("experiment runner: backend incomplete")
 	}
 	// Everything that can fail is checked before any work (and before config.yaml).
-	loaded, err := check(cfg, r.Backend)
+	loaded, traffic, err := check(cfg, r.Backend)
 	if err != nil {
 		return st, err
 	}
-	x.traces = loaded
+	x.traces, x.traffic = loaded, traffic
 	if err := writeConfig(r.Out, cfg); err != nil {
 		return st, err
 	}
@@ -269,9 +271,8 @@ func nodeOrNil(n *yaml.Node) *yaml.Node {
 func (x *run) evaluate(ctx context.Context, c Cell) error {
 	lt := x.traces[c.Trace]
 	b := lt.bounds[c.Split]
-	window := sliceTrace(lt.full, b)
-	simCfg := x.cfg.windowSim(x.simConfig(ctx), window, deriveSeed(c.Seed, c.Trace+"/"+c.Split))
-	ec := EvalContext{Sim: simCfg, Trace: lt.full, Start: time.Duration(b.From) * lt.full.Bucket}
+	ew := x.evalWindow(ctx, c.Trace, c.Split, c.Seed)
+	window, ec, simCfg := ew.Window, ew.EvalContext, ew.Sim
 	pol := x.policies[c.Policy]
 	var (
 		a     sim.Autoscaler
@@ -323,6 +324,17 @@ func (x *run) evaluate(ctx context.Context, c Cell) error {
 	return writeCell(filepath.Join(x.Out, c.Dir()), []namedFile{{"metrics.json", js}, {"timeline.csv", tl.Bytes()}, {"latency_cdf.csv", cdf.Bytes()}})
 }
 
+// evalWindow is a trace's window of a split as the evaluation cells of an
+// experiment seed run it: the window and its simulator (seeded from the seed, trace
+// and window: common random numbers for every policy), whole trace and offset.
+func (x *run) evalWindow(ctx context.Context, trace, split string, seed uint64) EvalWindow {
+	lt := x.traces[trace]
+	b := lt.bounds[split]
+	window := sliceTrace(lt.full, b)
+	simCfg := x.cfg.windowSim(x.simConfig(ctx), window, deriveSeed(seed, trace+"/"+split))
+	return EvalWindow{Window: window, EvalContext: EvalContext{Sim: simCfg, Trace: lt.full, Start: time.Duration(b.From) * lt.full.Bucket}}
+}
+
 // train runs a learner in the cell directory itself (so that its checkpoints survive
 // an interruption) and marks it done when training returns.
 func (x *run) train(ctx context.Context, c Cell) error {
@@ -330,6 +342,32 @@ func (x *run) train(ctx context.Context, c Cell) error {
 	dir := filepath.Join(x.Out, c.Dir())
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
+	}
+	wins, offs := x.trainTraffic(pol)
+	seed := deriveSeed(c.Seed, "train/"+c.Policy)
+	simCfg := x.simConfig(ctx)
+	simCfg.Seed = seed
+	job := TrainJob{Policy: *pol, Traces: wins, Offsets: offs, Sim: simCfg, Seed: seed, Dir: dir, Log: x.log}
+	if pol.ZeroShotOf == "" {
+		// A zero-shot policy sees none of the experiment's traffic, validation
+		// windows included.
+		for _, spec := range x.cfg.Traces {
+			job.Validation = append(job.Validation, x.evalWindow(ctx, spec.Name, SplitValidation, c.Seed))
+		}
+	}
+	if err := x.Backend.Learners[c.Kind].Train(ctx, job); err != nil {
+		return err
+	}
+	return writeFileAtomic(filepath.Join(dir, doneMarker), nil)
+}
+
+// trainTraffic is what a learned policy trains on, with where each trace begins in
+// its whole trace: its own traffic (whole traces) when it has some, else the
+// training window of every trace of the experiment.
+func (x *run) trainTraffic(pol *PolicySpec) ([]*traces.Trace, []time.Duration) {
+	if pol.Train.Traffic != nil {
+		own := x.traffic[FamilyOf(pol.Name)]
+		return own, make([]time.Duration, len(own))
 	}
 	var (
 		wins []*traces.Trace
@@ -343,14 +381,7 @@ func (x *run) train(ctx context.Context, c Cell) error {
 		wins = append(wins, w)
 		offs = append(offs, time.Duration(b.From)*lt.full.Bucket)
 	}
-	seed := deriveSeed(c.Seed, "train/"+c.Policy)
-	simCfg := x.simConfig(ctx)
-	simCfg.Seed = seed
-	job := TrainJob{Policy: *pol, Traces: wins, Offsets: offs, Sim: simCfg, Seed: seed, Dir: dir, Log: x.log}
-	if err := x.Backend.Learners[c.Kind].Train(ctx, job); err != nil {
-		return err
-	}
-	return writeFileAtomic(filepath.Join(dir, doneMarker), nil)
+	return wins, offs
 }
 
 type namedFile struct {

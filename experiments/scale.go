@@ -1,7 +1,7 @@
 package experiments
 
 import (
-	"github.com/intelliscale/intelliscale/elasticity"
+	"github.com/intelliscale/intelliscale/experiments/train"
 	"github.com/intelliscale/intelliscale/sim"
 	"github.com/intelliscale/intelliscale/traces"
 )
@@ -14,14 +14,8 @@ import (
 // differences at the 1% level.
 func (c *Config) windowSim(s sim.Config, window *traces.Trace, seed uint64) sim.Config {
 	s.Seed = seed
-	if (c.WarmStart == nil || *c.WarmStart) && s.InitialReplicas == 0 && len(window.Rates) > 0 {
-		v := s
-		if err := v.Validate(); err != nil {
-			return s // the simulator reports it
-		}
-		q := elasticity.Queue{ServiceMean: v.ServiceTime.MeanSeconds(), ServiceSCV: v.ServiceTime.SCV(),
-			Slots: v.Concurrency, SLOLatency: v.SLO.Latency.Seconds(), SLOTarget: v.SLO.Target, MaxReplicas: v.MaxReplicas}
-		s.InitialReplicas = min(max(elasticity.Demand(q, window.Rates[0]), v.Min()), v.MaxReplicas)
+	if c.WarmStart == nil || *c.WarmStart {
+		return train.WarmStart(s, window)
 	}
 	return s
 }

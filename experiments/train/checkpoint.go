@@ -43,6 +43,8 @@ type checkpoint struct {
 	Multiplier    float64
 	// Policy is the policy file of the state checkpointed (for Export).
 	Policy []byte
+	// Selection is the gob-encoded selectionState (selection.every > 0).
+	Selection []byte
 }
 
 func writeCheckpoint(path string, ck *checkpoint) error {

@@ -66,6 +66,13 @@ type Config struct {
 	// WarmStart imitates a rule policy (the oracle, say) before reinforcement
 	// learning (see WarmStartConfig). Default off.
 	WarmStart *WarmStartConfig `yaml:"warm_start,omitempty"`
+	// Selection picks the exported policy among checkpoints by their results on the
+	// validation windows (see SelectionConfig). Default off: the last step's policy.
+	Selection SelectionConfig `yaml:"selection,omitempty"`
+	// Validation are the windows selection evaluates candidates on. When unset (and
+	// Selection on), Resolve cuts the validation part of every trace of Traces; an
+	// experiment sets its validation windows here (in Go).
+	Validation []ValidationWindow `yaml:"-"`
 	// Learner holds the algorithm's hyperparameters (*ppo.Config, *dqn.Config),
 	// written in YAML under the key named after the algorithm (ppo:, dqn:); defaults
 	// the algorithm's NewConfig (PPO with normalize_obs true).
@@ -176,6 +183,7 @@ func (c *Config) Validate() error {
 	if algErr == nil {
 		errs = append(errs, c.Lagrangian.validate(alg)...)
 		errs = append(errs, c.WarmStart.validate(alg)...)
+		errs = append(errs, c.Selection.validate()...)
 		c.Learner.SetBudget(c.Steps, c.Seed)
 		add(yamldoc.Within(c.Algorithm, c.Learner.Validate()))
 	}
@@ -293,6 +301,13 @@ func (c *Config) Resolve() error {
 			}
 			c.Env.Traces = append(c.Env.Traces, train)
 		}
+		if c.Selection.Every > 0 && c.Validation == nil {
+			v, err := c.validationWindows()
+			if err != nil {
+				return err
+			}
+			c.Validation = v
+		}
 	}
 	if err := c.Env.Validate(); err != nil {
 		return yamldoc.Within("env", err)
@@ -330,21 +345,27 @@ func (c *Config) Hash() (string, error) {
 	}
 	s := sha256.New()
 	s.Write(y)
-	var b [8]byte
 	for _, tr := range c.Env.Traces {
-		fmt.Fprintf(s, "%s|%d|%d|%d|", tr.Name, tr.Bucket, tr.Start.UnixNano(), len(tr.Rates))
-		for _, r := range tr.Rates {
-			binary.LittleEndian.PutUint64(b[:], math.Float64bits(r))
-			s.Write(b[:])
-		}
-		binary.LittleEndian.PutUint64(b[:], uint64(len(tr.Arrivals)))
-		s.Write(b[:])
-		for _, a := range tr.Arrivals {
-			binary.LittleEndian.PutUint64(b[:], uint64(a))
-			s.Write(b[:])
-		}
+		hashTrace(s, tr)
 	}
+	c.hashValidation(s)
 	return "sha256:" + hex.EncodeToString(s.Sum(nil)), nil
+}
+
+// hashTrace writes a trace's name, bucket, start and contents to a hash.
+func hashTrace(w io.Writer, tr *traces.Trace) {
+	var b [8]byte
+	fmt.Fprintf(w, "%s|%d|%d|%d|", tr.Name, tr.Bucket, tr.Start.UnixNano(), len(tr.Rates))
+	for _, r := range tr.Rates {
+		binary.LittleEndian.PutUint64(b[:], math.Float64bits(r))
+		w.Write(b[:])
+	}
+	binary.LittleEndian.PutUint64(b[:], uint64(len(tr.Arrivals)))
+	w.Write(b[:])
+	for _, a := range tr.Arrivals {
+		binary.LittleEndian.PutUint64(b[:], uint64(a))
+		w.Write(b[:])
+	}
 }
 
 func (c *Config) hashable() *Config {

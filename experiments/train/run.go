@@ -23,7 +23,7 @@ const (
 	ConfigFile      = "config.yaml"      // the resolved configuration
 	ProgressFile    = "progress.csv"     // one row per update that asks for one (PPO: each; DQN: episode ends)
 	CheckpointFile  = "checkpoint.bin"   // the latest checkpoint (atomic)
-	PolicyFile      = "policy.json"      // the exported policy (at the end)
+	PolicyFile      = "policy.json"      // the exported policy (at the end; the selected one with selection on)
 	RewardCurveFile = "reward_curve.png" // mean episode return against steps
 )
 
@@ -52,6 +52,9 @@ type runOptions struct {
 	// rollouts with the environment steps taken in them so far (tests use it to
 	// stop a warm start).
 	warmStartStep func(step int)
+	// evaluate, when set, replaces the simulation of a selection candidate (the
+	// policy of step) on validation window i.
+	evaluate func(step, i int) windowResult
 }
 
 // runState is what the algorithm loops share.
@@ -76,6 +79,9 @@ func run(ctx context.Context, cfg Config, dir string, opt runOptions) (*policy.P
 	}
 	if err := cfg.Resolve(); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
+	}
+	if cfg.Selection.Every > 0 && len(cfg.Validation) == 0 {
+		return nil, fmt.Errorf("train: %w", errNoValidation)
 	}
 	hash, err := cfg.Hash()
 	if err != nil {
@@ -251,14 +257,19 @@ func (rs *runState) train(ck *checkpoint) (*policy.Policy, error) {
 			}
 			mult.set(ck.Multiplier)
 		}
-	} else if rs.cfg.WarmStart != nil {
+	}
+	sel, err := rs.newSelector(ck)
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	if ck == nil && rs.cfg.WarmStart != nil {
 		// Checkpointed at once: a run interrupted later resumes after the warm start,
 		// one interrupted during it does it again.
 		if err := rs.warmStart(l); err != nil {
 			return nil, err
 		}
 		if rs.cfg.CheckpointEvery > 0 {
-			if err := rs.save(l, mult); err != nil {
+			if err := rs.save(l, mult, sel); err != nil {
 				return nil, err
 			}
 		}
@@ -291,9 +302,12 @@ func (rs *runState) train(ck *checkpoint) (*policy.Policy, error) {
 			}
 			rs.writeRow(r)
 		}
+		if err := sel.due(l); err != nil {
+			return nil, fmt.Errorf("train: %w", err)
+		}
 		if l.Steps() >= next || l.Done() {
 			next = nextCheckpoint(l.Steps(), rs.cfg.CheckpointEvery)
-			if err := rs.save(l, mult); err != nil {
+			if err := rs.save(l, mult, sel); err != nil {
 				return nil, err
 			}
 		}
@@ -301,16 +315,26 @@ func (rs *runState) train(ck *checkpoint) (*policy.Policy, error) {
 			rs.opt.afterStep(l.Steps())
 		}
 	}
-	return rs.export(l)
+	p, err := rs.export(l)
+	if err != nil || sel == nil {
+		return p, err
+	}
+	if p, err = sel.finish(l, p); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	return p, nil
 }
 
 // save writes a checkpoint of the learner and the loop's state.
-func (rs *runState) save(l learner.Learner, mult *multiplier) error {
+func (rs *runState) save(l learner.Learner, mult *multiplier, sel *selector) error {
 	c := &checkpoint{GlobalStep: l.Steps()}
 	var err error
 	c.Learner, err = l.Snapshot()
 	if mult != nil {
 		c.HasMultiplier, c.Multiplier = true, mult.lambda
+	}
+	if err == nil {
+		c.Selection, err = sel.snapshot()
 	}
 	var pol *policy.Policy
 	if err == nil {

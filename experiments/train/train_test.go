@@ -42,12 +42,20 @@ func runKilled(t *testing.T, cfg Config, dir string, killAt int) int {
 // the wall-clock column.
 // The ppo-lagrangian case also checks that the multiplier moved, so that resuming it
 // is exercised.
+//
+// The -selection cases select the checkpoint on the validation windows (a candidate
+// every 400 steps, so that candidates fall between checkpoints too): policy.json,
+// policy-last.json and selection.csv must come out the same.
 func TestResumeGivesIdenticalPolicy(t *testing.T) {
-	for _, name := range []string{PPO, DQN, "ppo-lagrangian"} {
+	for _, name := range []string{PPO, DQN, "ppo-lagrangian", "ppo-selection", "dqn-selection"} {
 		t.Run(name, func(t *testing.T) {
-			alg, cfg := name, tinyConfig(name)
+			alg, sel := strings.CutSuffix(name, "-selection")
+			cfg := tinyConfig(alg)
 			if name == "ppo-lagrangian" {
 				alg, cfg = PPO, tinyLagrangianConfig()
+			}
+			if sel {
+				cfg.Selection = SelectionConfig{Every: 400}
 			}
 			dirA := t.TempDir()
 			if _, err := Run(cfg, dirA, nil); err != nil {
@@ -91,6 +99,17 @@ func TestResumeGivesIdenticalPolicy(t *testing.T) {
 			}
 			if a, b := withoutSPS(readFile(t, filepath.Join(dirA, ProgressFile))), withoutSPS(readFile(t, filepath.Join(dirB, ProgressFile))); a != b {
 				t.Fatalf("progress.csv differs after resume:\n%s\n---\n%s", a, b)
+			}
+			if sel {
+				for _, f := range []string{PolicyLastFile, SelectionFile} {
+					if a, b := readFile(t, filepath.Join(dirA, f)), readFile(t, filepath.Join(dirB, f)); !bytes.Equal(a, b) {
+						t.Fatalf("%s differs after resume:\n%s\n---\n%s", f, a, b)
+					}
+				}
+				// One candidate per multiple of 400 reached, plus the last step.
+				if rows := strings.Count(string(readFile(t, filepath.Join(dirA, SelectionFile))), "\n") - 1; rows != 4 {
+					t.Fatalf("selection.csv: %d rows, want 4 candidates on 1 window", rows)
+				}
 			}
 			if cfg.Lagrangian.Enabled {
 				lambdas := progressColumn(t, filepath.Join(dirB, ProgressFile), "lagrange_multiplier")
