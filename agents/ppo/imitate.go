@@ -70,14 +70,9 @@ func (l *ppoLearner) Imitate(train, heldOut []learner.Demonstration, c learner.I
 	perm := make([]int, max(len(y), len(vy)))
 	for epoch := 1; epoch <= c.Epochs; epoch++ {
 		// The actor: cross-entropy, d loss / d logits = (softmax - onehot) / m.
-		shuffled(perm[:len(y)], rng)
-		for start := 0; start < len(y); start += m {
-			idx := perm[start:min(start+m, len(y))]
+		t.pass(x, perm[:len(y)], m, mbX, rng, func(idx []int, obs []float64) {
 			k := len(idx)
-			for r, i := range idx {
-				copy(mbX[r*d:(r+1)*d], x[i*d:(i+1)*d])
-			}
-			logits := t.Actor.Forward(mbX[:k*d], k)
+			logits := t.Actor.Forward(obs, k)
 			for r, i := range idx {
 				g := dl[r*a : (r+1)*a]
 				nn.LogProbGrad(g, logits[r*a:(r+1)*a], y[i])
@@ -89,23 +84,20 @@ func (l *ppoLearner) Imitate(train, heldOut []learner.Demonstration, c learner.I
 			t.Actor.Backward(dl[:k*a])
 			nn.ClipGradNorm(t.Config.MaxGradNorm, t.Actor.Grads)
 			actorOpt.Update(t.Actor.Params, t.Actor.Grads)
-		}
+		})
 		// The critic: mean squared error on the expert's returns.
-		shuffled(perm[:len(vy)], rng)
-		for start := 0; start < len(vy); start += m {
-			idx := perm[start:min(start+m, len(vy))]
+		t.pass(vx, perm[:len(vy)], m, mbX, rng, func(idx []int, obs []float64) {
 			k := len(idx)
 			for r, i := range idx {
-				copy(mbX[r*d:(r+1)*d], vx[i*d:(i+1)*d])
 				mbY[r] = vy[i]
 			}
-			v := t.Critic.Forward(mbX[:k*d], k)
+			v := t.Critic.Forward(obs, k)
 			nn.MSELoss(dv[:k], v, mbY[:k])
 			t.Critic.ZeroGrad()
 			t.Critic.Backward(dv[:k])
 			nn.ClipGradNorm(t.Config.MaxGradNorm, t.Critic.Grads)
 			criticOpt.Update(t.Critic.Params, t.Critic.Grads)
-		}
+		})
 		out = append(out, report(epoch))
 	}
 	obs, _ := t.Envs.Reset(t.Config.Seed)
@@ -113,12 +105,22 @@ func (l *ppoLearner) Imitate(train, heldOut []learner.Demonstration, c learner.I
 	return out, nil
 }
 
-// shuffled fills perm with a random permutation of its indices.
-func shuffled(perm []int, rng *rand.Rand) {
+// pass is one epoch over the len(perm) rows of x in a random order: step is called
+// on each minibatch of at most m rows with their indices and their observations
+// gathered into mbX.
+func (t *Trainer) pass(x []float64, perm []int, m int, mbX []float64, rng *rand.Rand, step func(idx []int, obs []float64)) {
+	d := t.obsDim
 	for i := range perm {
 		perm[i] = i
 	}
 	rng.Shuffle(len(perm), func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
+	for start := 0; start < len(perm); start += m {
+		idx := perm[start:min(start+m, len(perm))]
+		for r, i := range idx {
+			copy(mbX[r*d:(r+1)*d], x[i*d:(i+1)*d])
+		}
+		step(idx, mbX[:len(idx)*d])
+	}
 }
 
 // imitationSet flattens demonstrations into normalised observations x with the
