@@ -378,6 +378,22 @@ func (s *selector) evaluate(p *policy.Policy, step, i int) (windowResult, error)
 	return runWindow(sc, w.Window, a, s.cfg.Fidelity)
 }
 
+// exported is the policy file Export gives for a checkpoint: the best candidate so
+// far with selection on, else the checkpointed state's.
+func (ck *checkpoint) exported() ([]byte, error) {
+	if len(ck.Selection) == 0 {
+		return ck.Policy, nil
+	}
+	var st selectionState
+	if err := gob.NewDecoder(bytes.NewReader(ck.Selection)).Decode(&st); err != nil {
+		return nil, fmt.Errorf("selection: %w", err)
+	}
+	if st.Best < 0 {
+		return ck.Policy, nil
+	}
+	return st.BestPolicy, nil
+}
+
 // snapshot is the state for a checkpoint.
 func (s *selector) snapshot() ([]byte, error) {
 	if s == nil {

@@ -173,6 +173,9 @@ func TestSelectionPicksTheRulesCandidate(t *testing.T) {
 			if slices.Equal(sel.Network.Params, last.Network.Params) {
 				t.Fatal("the selected policy has the last step's weights")
 			}
+			if e, err := Export(dir); err != nil || e.Checksum != sel.Checksum {
+				t.Fatalf("Export of the finished run: %v, checksum %v, want policy.json's %s", err, e, sel.Checksum)
+			}
 		})
 	}
 }
