@@ -184,21 +184,34 @@ func (a *Actuator) Target(current, action int, obs []float64) int {
 // <= 0: no upper bound).
 func (a *Actuator) Desired(now time.Duration, current, action int, obs []float64, lo, hi int) int {
 	n := a.Target(current, action, obs)
-	s := a.Shield
-	if w := s.ScaleDownWindow; w > 0 {
-		k := 0
-		for k < len(a.recent) && a.recent[k].at <= now-w {
-			k++
-		}
-		a.recent = append(a.recent[:0], a.recent[k:]...)
+	if a.Shield.ScaleDownWindow > 0 {
+		a.recent = append(a.recent[:0], a.window(now)...)
 		a.recent = append(a.recent, recommendation{at: now, n: n})
-		if n < current {
-			top := n
-			for _, r := range a.recent {
-				top = max(top, r.n)
-			}
-			n = min(current, top)
+	}
+	return a.shield(a.recent, current, n, lo, hi)
+}
+
+// window is the remembered recommendations still within the scale-down window at
+// now (a suffix of recent).
+func (a *Actuator) window(now time.Duration) []recommendation {
+	k := 0
+	for k < len(a.recent) && a.recent[k].at <= now-a.Shield.ScaleDownWindow {
+		k++
+	}
+	return a.recent[k:]
+}
+
+// shield bounds the recommendation n made with current in force: the scale-down
+// window over the recommendations recent (within the window), the largest steps,
+// then [lo, hi].
+func (a *Actuator) shield(recent []recommendation, current, n, lo, hi int) int {
+	s := a.Shield
+	if s.ScaleDownWindow > 0 && n < current {
+		top := n
+		for _, r := range recent {
+			top = max(top, r.n)
 		}
+		n = min(current, top)
 	}
 	if s.MaxUpPercent > 0 && n > current {
 		n = min(n, current+max(1, int(math.Floor(float64(current)*s.MaxUpPercent/100+1e-9))))

@@ -246,6 +246,8 @@ type Autoscale struct {
 	epoch   time.Time
 	space   Box
 	act     *Actuator
+	window  *traces.Trace   // the episode's traffic, rates scaled (for an expert)
+	last    sim.Observation // the cluster's latest observation (for an expert)
 }
 
 // NewAutoscale validates cfg and returns the environment (Reset before Step).
@@ -378,8 +380,11 @@ func (a *Autoscale) ResetWindow(tr *traces.Trace, start, length time.Duration, s
 	a.desired = c.InitialReplicas
 	a.steps = 0
 	a.act.Reset()
+	a.window, a.last = w, sim.Observation{}
 	for s.Now() < a.cfg.Warmup {
-		if _, done := s.Step(a.desired); done {
+		o, done := s.Step(a.desired)
+		a.last = o
+		if done {
 			if err := s.Err(); err != nil {
 				return nil, Info{}, err
 			}
@@ -420,6 +425,7 @@ func (a *Autoscale) Step(action int) ([]float64, float64, bool, bool, Info) {
 	a.desired = a.act.Desired(a.s.Now(), a.desired, action, a.obs, c.Min(), c.MaxReplicas)
 	started := max(0, a.desired-prev)
 	o, done := a.s.Step(a.desired)
+	a.last = o
 	if a.s.Err() != nil {
 		// Sim.Interrupt stopped the step part-way: end the episode at once; the
 		// caller, which asked for the interruption, discards this transition.

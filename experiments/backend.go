@@ -38,7 +38,8 @@ type EvalContext struct {
 // TrainJob is one training run of a learned policy.
 type TrainJob struct {
 	Policy PolicySpec
-	// Traces are the training windows of every trace of the experiment.
+	// Traces are the training windows of every trace of the experiment, or the
+	// policy's own traffic (PolicySpec.Train.Traffic, whole traces) when it has some.
 	Traces []*traces.Trace
 	// Offsets[i] is where Traces[i] begins in its whole trace.
 	Offsets []time.Duration
@@ -52,7 +53,8 @@ type TrainJob struct {
 	Log io.Writer
 	// Validation are the validation windows of every trace, each as the evaluation
 	// cells of the experiment seed run it, for choosing among checkpoints (never
-	// the test windows).
+	// the test windows). None for a zero-shot policy (PolicySpec.ZeroShotOf), which
+	// sees none of the experiment's traffic.
 	Validation []EvalWindow
 }
 

@@ -18,19 +18,21 @@ type paramsChecker interface {
 }
 
 // Check does everything that can fail before any work: it loads every trace and
-// checks its windows, builds every rule policy on every trace (every grid value of
-// an hpa-tuned one) and validates the training configuration of every learned
+// checks its windows, loads the training traffic of every learned policy that has
+// its own, builds every rule policy on every trace (every grid value of an
+// hpa-tuned one) and validates the training configuration of every learned
 // policy. Errors name the config file, line and field; all of them are reported.
 // cfg must be validated (Parse and Load do).
 func Check(cfg *Config, b Backend) error {
-	_, err := check(cfg, b)
+	_, _, err := check(cfg, b)
 	return err
 }
 
-// check is Check returning the loaded traces, for the runner.
-func check(cfg *Config, b Backend) (map[string]*loadedTrace, error) {
+// check is Check returning the loaded traces and, by policy name, the training
+// traffic of the policies that have their own, for the runner.
+func check(cfg *Config, b Backend) (map[string]*loadedTrace, map[string][]*traces.Trace, error) {
 	if b.LoadTrace == nil || b.NewRule == nil {
-		return nil, errors.New("experiment: backend incomplete")
+		return nil, nil, errors.New("experiment: backend incomplete")
 	}
 	loaded := map[string]*loadedTrace{}
 	var errs []error
@@ -66,7 +68,7 @@ func check(cfg *Config, b Backend) (map[string]*loadedTrace, error) {
 		loaded[spec.Name] = &loadedTrace{spec: spec, full: tr, bounds: bounds}
 	}
 	if len(errs) > 0 {
-		return nil, cfg.locate(errors.Join(errs...))
+		return nil, nil, cfg.locate(errors.Join(errs...))
 	}
 	var windows []*traces.Trace
 	for _, spec := range cfg.Traces {
@@ -75,16 +77,26 @@ func check(cfg *Config, b Backend) (map[string]*loadedTrace, error) {
 		w.Name = spec.Name
 		windows = append(windows, w)
 	}
+	traffic := map[string][]*traces.Trace{}
 	for i := range cfg.Policies {
 		p := &cfg.Policies[i]
 		at := fmt.Sprintf("policies[%d]", i)
 		switch {
 		case Learned(p.Kind):
+			wins := windows
+			if p.Train.Traffic != nil {
+				trs, err := loadTraffic(b, *p.Train.Traffic)
+				if err != nil {
+					errs = append(errs, yamldoc.Within(at+".train.traffic", err))
+					continue
+				}
+				traffic[p.Name], wins = trs, trs
+			}
 			l := b.Learners[p.Kind]
 			if l == nil {
 				errs = append(errs, yamldoc.Errorf(at+".kind", "no learner for kind %s", p.Kind))
 			} else if pc, ok := l.(paramsChecker); ok {
-				errs = append(errs, yamldoc.Within(at, pc.CheckParams(*p, cfg.Sim, windows)))
+				errs = append(errs, yamldoc.Within(at, pc.CheckParams(*p, cfg.Sim, wins)))
 			}
 		default:
 			for _, spec := range cfg.Traces {
@@ -96,9 +108,35 @@ func check(cfg *Config, b Backend) (map[string]*loadedTrace, error) {
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
-		return nil, cfg.locate(err)
+		return nil, nil, cfg.locate(err)
 	}
-	return loaded, nil
+	return loaded, traffic, nil
+}
+
+// loadTraffic loads a policy's own training traffic with the backend, every trace
+// whole; errors name the field a trace came from ("random", "traces[1].file").
+func loadTraffic(b Backend, t traces.Traffic) ([]*traces.Trace, error) {
+	srcs, paths, err := t.Sources()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*traces.Trace, len(srcs))
+	for i, src := range srcs {
+		tr, err := b.LoadTrace(TraceSpec{Name: src.Name(), Source: src})
+		if err == nil {
+			err = tr.Validate()
+		}
+		if err != nil {
+			var fe *yamldoc.FieldError
+			at := paths[i]
+			if src.File != "" && !errors.As(err, &fe) {
+				at += ".file"
+			}
+			return nil, yamldoc.Within(at, err)
+		}
+		out[i] = tr
+	}
+	return out, nil
 }
 
 // checkRule builds a rule policy on lt as its evaluation would: an hpa-tuned policy

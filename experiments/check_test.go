@@ -56,19 +56,26 @@ func TestCheckNamesFileLineAndField(t *testing.T) {
 			"chk.yaml line 16: policies[1].params.n: 50: must be in [min_replicas, max_replicas] = [1, 20]"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p := filepath.Join(dir, "chk.yaml")
-			if err := os.WriteFile(p, []byte(checkBase+tc.extra), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			cfg, err := Load(p)
-			if err == nil {
-				err = Check(cfg, DefaultBackend())
-			}
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
+			if err := loadAndCheck(t, dir, checkBase+tc.extra); err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("got %v\nwant %q", err, tc.want)
 			}
 		})
 	}
+}
+
+// loadAndCheck writes src to dir/chk.yaml, loads it and checks it with the real
+// backend.
+func loadAndCheck(t *testing.T, dir, src string) error {
+	t.Helper()
+	p := filepath.Join(dir, "chk.yaml")
+	if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Load(p)
+	if err != nil {
+		return err
+	}
+	return Check(cfg, DefaultBackend())
 }
 
 // TestLoadNamesFileLineAndField: bad values the config alone shows.

@@ -149,6 +149,11 @@ type PolicySpec struct {
 	// Sweep, when set, also runs the policy at each value of one knob, for its
 	// cost-against-SLO frontier (sweep.go). Default: none.
 	Sweep *Sweep `yaml:"sweep,omitempty"`
+	// ZeroShotOf marks a learned policy trained only on its own traffic
+	// (train.traffic) as the zero-shot counterpart of the named learned policy of
+	// this experiment, one trained on the experiment's training windows; the report
+	// sets the two side by side ("Train once, deploy anywhere"). Default: none.
+	ZeroShotOf string `yaml:"zero_shot_of,omitempty"`
 }
 
 // Tune is a grid search over one parameter on the training windows: the chosen value
@@ -161,10 +166,16 @@ type Tune struct {
 	Grid []float64 `yaml:"grid"`
 }
 
-// TrainBudget is how much a learned policy trains.
+// TrainBudget is how much a learned policy trains, and on what.
 type TrainBudget struct {
 	// Steps of environment interaction. Required, > 0.
 	Steps int `yaml:"steps"`
+	// Traffic, when set, is what the policy trains on instead of the experiment's
+	// training windows: whole traces, from a randomised synthetic distribution
+	// (random: {count: 8, seed: 11}) and any sources listed (traces: [...]). A
+	// relative file path is taken from the config file's directory. Default: the
+	// training window of every trace of the experiment.
+	Traffic *traces.Traffic `yaml:"traffic,omitempty"`
 	// Params are the learner's options (hyperparameters, reward), passed unchanged.
 	Params yaml.Node `yaml:"params,omitempty"`
 }
@@ -278,7 +289,57 @@ func (c *Config) Validate() error {
 			return fieldErr(fmt.Sprintf("baselines[%d]", i), "%q: no such policy", b)
 		}
 	}
+	if err := c.validateZeroShot(); err != nil {
+		return err
+	}
 	return c.validateLevels()
+}
+
+// validateZeroShot checks every zero_shot_of: it names another learned policy of
+// the experiment, trained on the experiment's training windows, and the policy
+// holding it is learned and trains on its own traffic.
+func (c *Config) validateZeroShot() error {
+	byName := map[string]*PolicySpec{}
+	for i := range c.Policies {
+		byName[c.Policies[i].Name] = &c.Policies[i]
+	}
+	for i, p := range c.Policies {
+		if p.ZeroShotOf == "" {
+			continue
+		}
+		at := fmt.Sprintf("policies[%d].zero_shot_of", i)
+		of, ok := byName[p.ZeroShotOf]
+		switch {
+		case !Learned(p.Kind):
+			return fieldErr(at, "only valid for the learned kinds (%s)", strings.Join(agents.LearnerNames(), ", "))
+		case p.Train.Traffic == nil:
+			return fieldErr(at, "a zero-shot policy trains on its own traffic: set train.traffic")
+		case p.ZeroShotOf == p.Name:
+			return yamldoc.Invalid(at, p.ZeroShotOf, "names the policy itself")
+		case !ok:
+			return yamldoc.Invalid(at, p.ZeroShotOf, "no such policy")
+		case !Learned(of.Kind):
+			return yamldoc.Invalid(at, p.ZeroShotOf, fmt.Sprintf("a policy of kind %s: must name a learned policy", of.Kind))
+		case of.Train.Traffic != nil || of.ZeroShotOf != "":
+			return yamldoc.Invalid(at, p.ZeroShotOf, "trains on its own traffic: must name a policy trained on the experiment's training windows")
+		}
+		if _, ok := yamldoc.Child(&p.Train.Params, "", "selection"); ok {
+			return fieldErr(fmt.Sprintf("policies[%d].train.params.selection", i), "a zero-shot policy sees none of the experiment's traffic, so no validation windows to select a checkpoint on: remove it")
+		}
+	}
+	return nil
+}
+
+// ZeroShotPairs lists the zero-shot policies with the policies they are the
+// counterparts of, in config order: [zero-shot name, counterpart name].
+func (c *Config) ZeroShotPairs() [][2]string {
+	var out [][2]string
+	for _, p := range c.Policies {
+		if p.ZeroShotOf != "" {
+			out = append(out, [2]string{p.Name, p.ZeroShotOf})
+		}
+	}
+	return out
 }
 
 func (t *TraceSpec) validate(at string) error {
@@ -343,6 +404,11 @@ func (p *PolicySpec) validate(at string) error {
 		if !p.Train.Params.IsZero() && p.Train.Params.Kind != yaml.MappingNode {
 			return fieldErr(at+".train.params", "must be a mapping")
 		}
+		if p.Train.Traffic != nil {
+			if err := p.Train.Traffic.Validate(); err != nil {
+				return yamldoc.Within(at+".train.traffic", err)
+			}
+		}
 	default:
 		return fieldErr(at+".kind", "%q: unknown (%s)", p.Kind, strings.Join(slices.Sorted(slices.Values(append(agents.Kinds(), KindHPATuned))), ", "))
 	}
@@ -391,6 +457,13 @@ func Load(path string) (*Config, error) {
 	base := filepath.Dir(path)
 	for i := range cfg.Traces {
 		cfg.Traces[i].File = traces.ResolvePath(cfg.Traces[i].File, base)
+	}
+	for _, p := range cfg.Policies {
+		if p.Train != nil && p.Train.Traffic != nil {
+			for j := range p.Train.Traffic.Traces {
+				p.Train.Traffic.Traces[j].File = traces.ResolvePath(p.Train.Traffic.Traces[j].File, base)
+			}
+		}
 	}
 	return cfg, nil
 }

@@ -61,7 +61,13 @@ func TestDefaults(t *testing.T) {
 	if cfg.Policies[1].Tune.Param != "target_utilization" {
 		t.Errorf("tune param %q", cfg.Policies[1].Tune.Param)
 	}
-	// The resolved config reads back to itself.
+	resolvedFixedPoint(t, cfg)
+}
+
+// resolvedFixedPoint checks that the resolved config (config.yaml) reads back to
+// itself, and returns it.
+func resolvedFixedPoint(t *testing.T, cfg *Config) []byte {
+	t.Helper()
 	data, err := marshalConfig(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -74,6 +80,7 @@ func TestDefaults(t *testing.T) {
 	if !bytes.Equal(data, data2) {
 		t.Errorf("resolved config not a fixed point:\n%s\n---\n%s", data, data2)
 	}
+	return data
 }
 
 func TestShippedConfigsParse(t *testing.T) {

@@ -63,8 +63,10 @@ type loadedTrace struct {
 
 type run struct {
 	*Runner
-	cfg      *Config
-	traces   map[string]*loadedTrace
+	cfg    *Config
+	traces map[string]*loadedTrace
+	// traffic is the own training traffic of the policies that have it, by name.
+	traffic  map[string][]*traces.Trace
 	policies map[string]*PolicySpec
 	log      io.Writer
 	prog     *progress
@@ -103,11 +105,11 @@ func (r *Runner) Run(ctx context.Context) (RunStats, error) {
 		return st, errors.New("experiment runner: backend incomplete")
 	}
 	// Everything that can fail is checked before any work (and before config.yaml).
-	loaded, err := check(cfg, r.Backend)
+	loaded, traffic, err := check(cfg, r.Backend)
 	if err != nil {
 		return st, err
 	}
-	x.traces = loaded
+	x.traces, x.traffic = loaded, traffic
 	if err := writeConfig(r.Out, cfg); err != nil {
 		return st, err
 	}
@@ -341,6 +343,32 @@ func (x *run) train(ctx context.Context, c Cell) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
+	wins, offs := x.trainTraffic(pol)
+	seed := deriveSeed(c.Seed, "train/"+c.Policy)
+	simCfg := x.simConfig(ctx)
+	simCfg.Seed = seed
+	job := TrainJob{Policy: *pol, Traces: wins, Offsets: offs, Sim: simCfg, Seed: seed, Dir: dir, Log: x.log}
+	if pol.ZeroShotOf == "" {
+		// A zero-shot policy sees none of the experiment's traffic, validation
+		// windows included.
+		for _, spec := range x.cfg.Traces {
+			job.Validation = append(job.Validation, x.evalWindow(ctx, spec.Name, SplitValidation, c.Seed))
+		}
+	}
+	if err := x.Backend.Learners[c.Kind].Train(ctx, job); err != nil {
+		return err
+	}
+	return writeFileAtomic(filepath.Join(dir, doneMarker), nil)
+}
+
+// trainTraffic is what a learned policy trains on, with where each trace begins in
+// its whole trace: its own traffic (whole traces) when it has some, else the
+// training window of every trace of the experiment.
+func (x *run) trainTraffic(pol *PolicySpec) ([]*traces.Trace, []time.Duration) {
+	if pol.Train.Traffic != nil {
+		own := x.traffic[FamilyOf(pol.Name)]
+		return own, make([]time.Duration, len(own))
+	}
 	var (
 		wins []*traces.Trace
 		offs []time.Duration
@@ -353,17 +381,7 @@ func (x *run) train(ctx context.Context, c Cell) error {
 		wins = append(wins, w)
 		offs = append(offs, time.Duration(b.From)*lt.full.Bucket)
 	}
-	seed := deriveSeed(c.Seed, "train/"+c.Policy)
-	simCfg := x.simConfig(ctx)
-	simCfg.Seed = seed
-	job := TrainJob{Policy: *pol, Traces: wins, Offsets: offs, Sim: simCfg, Seed: seed, Dir: dir, Log: x.log}
-	for _, spec := range x.cfg.Traces {
-		job.Validation = append(job.Validation, x.evalWindow(ctx, spec.Name, SplitValidation, c.Seed))
-	}
-	if err := x.Backend.Learners[c.Kind].Train(ctx, job); err != nil {
-		return err
-	}
-	return writeFileAtomic(filepath.Join(dir, doneMarker), nil)
+	return wins, offs
 }
 
 type namedFile struct {

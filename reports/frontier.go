@@ -85,15 +85,24 @@ func (r *Results) Families() [][]experiments.Variant {
 	return out
 }
 
+// traceNames are the experiment's traces in config order.
+func (r *Results) traceNames() []string {
+	var out []string
+	for _, t := range r.Config.Traces {
+		out = append(out, t.Name)
+	}
+	return out
+}
+
 // seedPoints returns a family's points for one seed on split: each variant's SLO
-// violations, cost and scaling actions averaged over the traces.
-func (r *Results) seedPoints(fam []experiments.Variant, split string, seed uint64) []FrontierPoint {
+// violations, cost and scaling actions averaged over the traces trs.
+func (r *Results) seedPoints(fam []experiments.Variant, split string, seed uint64, trs []string) []FrontierPoint {
 	var pts []FrontierPoint
 	for _, v := range fam {
 		mean := func(metric string) float64 {
 			var xs []float64
-			for _, t := range r.Config.Traces {
-				xs = append(xs, r.value(v.Spec.Name, split, seed, t.Name, metric))
+			for _, t := range trs {
+				xs = append(xs, r.value(v.Spec.Name, split, seed, t, metric))
 			}
 			if !allFinite(xs) {
 				return math.NaN() // a trace missing would bias the mean
@@ -143,31 +152,10 @@ func (r *Results) MatchedSLO(split string) []Matched {
 	var out []Matched
 	oracle := map[float64]float64{}
 	for _, fam := range r.Families() {
-		envs := make([][]FrontierPoint, len(r.Config.Seeds))
-		for i, s := range r.Config.Seeds {
-			envs[i] = Envelope(r.seedPoints(fam, split, s))
-		}
-		for _, L := range r.SLOLevels() {
-			m := Matched{Policy: fam[0].Family, Level: L, Seeds: len(r.Config.Seeds), Worst: math.NaN(), VsOracle: math.NaN()}
-			var costs []float64
-			for i, s := range r.Config.Seeds {
-				c, ok := CostAt(envs[i], L)
-				if !ok {
-					continue
-				}
-				m.Reached++
-				costs = append(costs, c)
-				if math.IsNaN(m.Worst) || c > m.Worst {
-					m.Worst, m.WorstSeed = c, s
-				}
-			}
-			m.Cost = Stat{Mean: math.NaN(), CI: math.NaN()}
-			if m.OK() {
-				m.Cost = MeanCI(costs)
-			}
+		for _, m := range r.familyMatched(fam, split, r.traceNames()) {
 			if fam[0].Spec.Kind == experiments.KindOracle && m.OK() {
-				if _, seen := oracle[L]; !seen {
-					oracle[L] = m.Cost.Mean
+				if _, seen := oracle[m.Level]; !seen {
+					oracle[m.Level] = m.Cost.Mean
 				}
 			}
 			out = append(out, m)
@@ -177,6 +165,37 @@ func (r *Results) MatchedSLO(split string) []Matched {
 		if o, ok := oracle[out[i].Level]; ok && out[i].OK() && o > 0 {
 			out[i].VsOracle = out[i].Cost.Mean / o
 		}
+	}
+	return out
+}
+
+// familyMatched is one family's cost at every SLO level on split, its frontier
+// points the means over the traces trs (VsOracle left NaN).
+func (r *Results) familyMatched(fam []experiments.Variant, split string, trs []string) []Matched {
+	envs := make([][]FrontierPoint, len(r.Config.Seeds))
+	for i, s := range r.Config.Seeds {
+		envs[i] = Envelope(r.seedPoints(fam, split, s, trs))
+	}
+	var out []Matched
+	for _, L := range r.SLOLevels() {
+		m := Matched{Policy: fam[0].Family, Level: L, Seeds: len(r.Config.Seeds), Worst: math.NaN(), VsOracle: math.NaN()}
+		var costs []float64
+		for i, s := range r.Config.Seeds {
+			c, ok := CostAt(envs[i], L)
+			if !ok {
+				continue
+			}
+			m.Reached++
+			costs = append(costs, c)
+			if math.IsNaN(m.Worst) || c > m.Worst {
+				m.Worst, m.WorstSeed = c, s
+			}
+		}
+		m.Cost = Stat{Mean: math.NaN(), CI: math.NaN()}
+		if m.OK() {
+			m.Cost = MeanCI(costs)
+		}
+		out = append(out, m)
 	}
 	return out
 }

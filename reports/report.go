@@ -254,10 +254,20 @@ func Build(dir string, term io.Writer) error {
 	if err := WriteMatchedCSV(&mc, ms); err != nil {
 		return err
 	}
-	for _, f := range []struct {
+	type file struct {
 		name string
 		data []byte
-	}{{"headline.csv", hc.Bytes()}, {"frontier.csv", fc.Bytes()}, {"matched_slo.csv", mc.Bytes()}} {
+	}
+	files := []file{{"headline.csv", hc.Bytes()}, {"frontier.csv", fc.Bytes()}, {"matched_slo.csv", mc.Bytes()}}
+	zs := r.ZeroShots()
+	if len(zs) > 0 {
+		var zc bytes.Buffer
+		if err := WriteZeroShotCSV(&zc, zs); err != nil {
+			return err
+		}
+		files = append(files, file{"zero_shot.csv", zc.Bytes()})
+	}
+	for _, f := range files {
 		if err := writeFile(filepath.Join(dir, f.name), f.data); err != nil {
 			return err
 		}
@@ -284,6 +294,16 @@ func Build(dir string, term io.Writer) error {
 			}
 			fmt.Fprintln(term)
 		}
+		for _, z := range zs {
+			if err := z.Table(len(r.Config.Seeds)).Terminal(term); err != nil {
+				return err
+			}
+			fmt.Fprintln(term, strings.ReplaceAll(z.Summary(), "**", ""))
+			for _, v := range z.Verdicts {
+				fmt.Fprintln(term, "  "+strings.ReplaceAll(v.Line, "**", ""))
+			}
+			fmt.Fprintln(term)
+		}
 		for _, n := range h.Notes {
 			fmt.Fprintln(term, n)
 		}
@@ -302,14 +322,14 @@ func Build(dir string, term io.Writer) error {
 		return err
 	}
 	var md bytes.Buffer
-	r.markdown(&md, h, ms, lead, tables, plots)
+	r.markdown(&md, h, ms, zs, lead, tables, plots)
 	return writeFile(filepath.Join(repDir, "REPORT.md"), md.Bytes())
 }
 
 // ReadmeCut is the line of REPORT.md after which the README's generated section stops.
 const ReadmeCut = "<!-- readme:end -->"
 
-func (r *Results) markdown(w io.Writer, h *Headline, ms []Matched, lead, tables []Table, plots []Plot) {
+func (r *Results) markdown(w io.Writer, h *Headline, ms []Matched, zs []ZeroShot, lead, tables []Table, plots []Plot) {
 	cfg := r.Config
 	fmt.Fprintf(w, "# Experiment %s\n\n", cfg.Name)
 	var tn []string
@@ -343,6 +363,7 @@ func (r *Results) markdown(w io.Writer, h *Headline, ms []Matched, lead, tables 
 	}
 	fmt.Fprintln(w, ReadmeCut)
 	fmt.Fprintln(w)
+	r.zeroShotMarkdown(w, zs)
 	fmt.Fprintln(w, "## Learned policy against the baselines")
 	fmt.Fprintln(w)
 	if h.Winner != "" {
@@ -385,6 +406,7 @@ func (r *Results) markdown(w io.Writer, h *Headline, ms []Matched, lead, tables 
 	fmt.Fprint(w, `## Method
 
 - **Cost at matched SLO.** For each family (a configured policy plus the values of its sweep) and each seed, every variant is one point (SLO violations, cost), each the mean over the traces' test windows of that seed. The family's frontier for the seed is the lower monotone envelope of its points: sorted by violations, the points that no other point beats on both figures (fewer or equal violations at lower cost). The cost at SLO level L is read on that envelope by straight-line interpolation between the two envelope points whose violations bracket L; at or beyond the envelope's cheapest point it is that point's cost (it already meets L). Below the envelope's fewest-violations point there is no extrapolation: the seed does not reach L. A family's cost at L is the mean and 95% CI over seeds, with the worst (highest) seed beside it, and only when every seed reaches L; otherwise it is reported as not reached, with the number of seeds that do. The cheapest family at L is the one with the lowest mean among those that reach it, the oracle (the floor) aside; "x oracle" is the family's mean over the oracle family's mean at L. Levels: slo_levels in the config (default 1%, 2% and the target's budget).
+- **Train once, deploy anywhere** (when a policy has zero_shot_of): the zero-shot policy and its counterpart are read at the same SLO levels by the same method, on each trace's test window alone and on the mean over the traces; the ratio is the zero-shot policy's mean matched cost over its counterpart's. The target (zero-shot within 5% of the counterpart's cost at matched SLO) is judged on the mean over the traces at 2% and at the SLO target's budget.
 - **Per-trace compliance** flags a policy with ✗ on a trace when any seed's test window breaks the SLO target there.
 - **Eligibility of a learned policy**: every seed must meet the SLO target on every validation window and make at most 3x the oracle's scaling actions on it; the report lists each seed that failed and why. Among eligible learned policies (and sweep values) the cheapest on validation is chosen.
 - Every figure is a mean over seeds of the mean over traces, with the half-width of a 95% confidence interval from Student's t with n-1 degrees of freedom (n = number of seeds).

@@ -25,6 +25,9 @@ type Algorithm struct {
 	// OnPolicy is set when one Update is a whole rollout followed by learning on it,
 	// so that the reward may change between updates (PPO-Lagrangian's multiplier).
 	OnPolicy bool
+	// Imitates is set when the algorithm's learners implement Imitator (a warm start
+	// by imitating a rule policy).
+	Imitates bool
 	// New builds a learner from validated hyperparameters for a run.
 	New func(cfg Config, run Run) (Learner, error)
 }

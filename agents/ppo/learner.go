@@ -25,6 +25,7 @@ func Algorithm() learner.Algorithm {
 		},
 		Columns:  []string{"policy_loss", "value_loss", "entropy", "approx_kl", "clip_fraction", "explained_variance", "learning_rate"},
 		OnPolicy: true,
+		Imitates: true,
 		New: func(cfg learner.Config, run learner.Run) (learner.Learner, error) {
 			c, ok := cfg.(*Config)
 			if !ok {

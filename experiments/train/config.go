@@ -63,6 +63,9 @@ type Config struct {
 	// Lagrangian learns the SLO weight as a Lagrange multiplier against a violation
 	// budget (on-policy algorithms only: ppo; see LagrangianConfig). Default off.
 	Lagrangian LagrangianConfig `yaml:"lagrangian,omitempty"`
+	// WarmStart imitates a rule policy (the oracle, say) before reinforcement
+	// learning (see WarmStartConfig). Default off.
+	WarmStart *WarmStartConfig `yaml:"warm_start,omitempty"`
 	// Selection picks the exported policy among checkpoints by their results on the
 	// validation windows (see SelectionConfig). Default off: the last step's policy.
 	Selection SelectionConfig `yaml:"selection,omitempty"`
@@ -179,6 +182,7 @@ func (c *Config) Validate() error {
 	add(yamldoc.Within("env", withoutTraces(c.Env.Validate(), len(c.Env.Traces) == 0)))
 	if algErr == nil {
 		errs = append(errs, c.Lagrangian.validate(alg)...)
+		errs = append(errs, c.WarmStart.validate(alg)...)
 		errs = append(errs, c.Selection.validate()...)
 		c.Learner.SetBudget(c.Steps, c.Seed)
 		add(yamldoc.Within(c.Algorithm, c.Learner.Validate()))
@@ -309,7 +313,7 @@ func (c *Config) Resolve() error {
 		return yamldoc.Within("env", err)
 	}
 	c.Lagrangian.resolve(c.Env)
-	return nil
+	return c.WarmStart.resolve(c.Env)
 }
 
 // resolvedYAML is the configuration as config.yaml records it.

@@ -48,6 +48,10 @@ type runOptions struct {
 	// afterStep, when set, is called after every PPO update or DQN step with the
 	// environment steps taken (tests use it to stop a run at a chosen point).
 	afterStep func(step int)
+	// warmStartStep, when set, is called after every step of the warm start's
+	// rollouts with the environment steps taken in them so far (tests use it to
+	// stop a warm start).
+	warmStartStep func(step int)
 	// evaluate, when set, replaces the simulation of a selection candidate (the
 	// policy of step) on validation window i.
 	evaluate func(step, i int) windowResult
@@ -258,6 +262,18 @@ func (rs *runState) train(ck *checkpoint) (*policy.Policy, error) {
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
+	if ck == nil && rs.cfg.WarmStart != nil {
+		// Checkpointed at once: a run interrupted later resumes after the warm start,
+		// one interrupted during it does it again.
+		if err := rs.warmStart(l); err != nil {
+			return nil, err
+		}
+		if rs.cfg.CheckpointEvery > 0 {
+			if err := rs.save(l, mult, sel); err != nil {
+				return nil, err
+			}
+		}
+	}
 	next := nextCheckpoint(l.Steps(), rs.cfg.CheckpointEvery)
 	for !l.Done() {
 		if err := rs.ctx.Err(); err != nil {
@@ -291,24 +307,8 @@ func (rs *runState) train(ck *checkpoint) (*policy.Policy, error) {
 		}
 		if l.Steps() >= next || l.Done() {
 			next = nextCheckpoint(l.Steps(), rs.cfg.CheckpointEvery)
-			c := &checkpoint{GlobalStep: l.Steps()}
-			var err error
-			c.Learner, err = l.Snapshot()
-			if mult != nil {
-				c.HasMultiplier, c.Multiplier = true, mult.lambda
-			}
-			if err == nil {
-				c.Selection, err = sel.snapshot()
-			}
-			var pol *policy.Policy
-			if err == nil {
-				pol, err = rs.export(l)
-			}
-			if err == nil {
-				err = rs.checkpoint(c, pol)
-			}
-			if err != nil {
-				return nil, fmt.Errorf("train: checkpoint: %w", err)
+			if err := rs.save(l, mult, sel); err != nil {
+				return nil, err
 			}
 		}
 		if rs.opt.afterStep != nil {
@@ -323,6 +323,30 @@ func (rs *runState) train(ck *checkpoint) (*policy.Policy, error) {
 		return nil, fmt.Errorf("train: %w", err)
 	}
 	return p, nil
+}
+
+// save writes a checkpoint of the learner and the loop's state.
+func (rs *runState) save(l learner.Learner, mult *multiplier, sel *selector) error {
+	c := &checkpoint{GlobalStep: l.Steps()}
+	var err error
+	c.Learner, err = l.Snapshot()
+	if mult != nil {
+		c.HasMultiplier, c.Multiplier = true, mult.lambda
+	}
+	if err == nil {
+		c.Selection, err = sel.snapshot()
+	}
+	var pol *policy.Policy
+	if err == nil {
+		pol, err = rs.export(l)
+	}
+	if err == nil {
+		err = rs.checkpoint(c, pol)
+	}
+	if err != nil {
+		return fmt.Errorf("train: checkpoint: %w", err)
+	}
+	return nil
 }
 
 // export makes the policy file of the learner's greedy policy.

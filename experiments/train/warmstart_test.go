@@ -1,0 +1,204 @@
+package train
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+)
+
+// tinyWarmConfig is tinyConfig(PPO) warm-started from the oracle.
+func tinyWarmConfig() Config {
+	c := tinyConfig(PPO)
+	c.Env.ActionMode, c.Env.Actions = "target", []int{40, 50, 60, 70, 80, 90}
+	c.Env.Shield.MaxDownPercent = 10
+	var params yaml.Node
+	if err := yaml.Unmarshal([]byte("headroom: 0.1"), &params); err != nil {
+		panic(err)
+	}
+	c.WarmStart = &WarmStartConfig{Expert: "oracle", Params: *params.Content[0], Steps: 3000, Epochs: 20, LearningRate: 3e-3, MinibatchSize: 64}
+	return c
+}
+
+// warmStartRows parses warm_start.csv: its rows by round, each as the columns' values.
+func warmStartRows(t *testing.T, dir string) [][]string {
+	t.Helper()
+	lines := strings.Split(strings.TrimSpace(string(readFile(t, filepath.Join(dir, WarmStartFile)))), "\n")
+	if lines[0] != "round,epoch,steps,loss,accuracy,held_out_accuracy,value_loss" {
+		t.Fatalf("%s header %q", WarmStartFile, lines[0])
+	}
+	var rows [][]string
+	for _, l := range lines[1:] {
+		rows = append(rows, strings.Split(l, ","))
+	}
+	return rows
+}
+
+// TestWarmStartClonesTheOracle: after the warm start the greedy policy agrees with
+// the oracle on most held-out states (episodes it was not fitted on), where the
+// untrained network does not.
+func TestWarmStartClonesTheOracle(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := Run(tinyWarmConfig(), dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	rows := warmStartRows(t, dir)
+	if len(rows) != 21 {
+		t.Fatalf("%d rows in %s, want epochs 0 to 20", len(rows), WarmStartFile)
+	}
+	first, last := parseFloat(t, rows[0][5]), parseFloat(t, rows[len(rows)-1][5])
+	t.Logf("held-out agreement with the oracle: %.3f untrained, %.3f cloned", first, last)
+	if first > 0.5 || last < 0.8 {
+		t.Fatalf("held-out agreement %.3f untrained, %.3f cloned: want <= 0.5 and >= 0.8", first, last)
+	}
+	if v0, v1 := parseFloat(t, rows[0][6]), parseFloat(t, rows[len(rows)-1][6]); !(v1 < v0/10) {
+		t.Fatalf("value loss %v -> %v: the value head did not learn the oracle's returns", v0, v1)
+	}
+}
+
+// TestWarmStartDeterministicAndResumes: the same configuration gives the same
+// bytes; a run killed during the warm start does it again, one killed after it
+// resumes from the checkpoint written at once (step 0) or from a later one; all
+// end with the uninterrupted run's policy.json, warm_start.csv and progress.csv.
+func TestWarmStartDeterministicAndResumes(t *testing.T) {
+	cfg := tinyWarmConfig()
+	cfg.WarmStart.DAggerRounds, cfg.WarmStart.DAggerSteps = 1, 1000
+	cfg.CheckpointEvery = 500
+	files := func(dir string) [3]string {
+		return [3]string{string(readFile(t, filepath.Join(dir, PolicyFile))), string(readFile(t, filepath.Join(dir, WarmStartFile))),
+			withoutSPS(readFile(t, filepath.Join(dir, ProgressFile)))}
+	}
+	dirA := t.TempDir()
+	if _, err := Run(cfg, dirA, nil); err != nil {
+		t.Fatal(err)
+	}
+	want := files(dirA)
+	if rows := warmStartRows(t, dirA); rows[len(rows)-1][0] != "1" {
+		t.Fatalf("last row of round %s, want the DAgger round 1", rows[len(rows)-1][0])
+	}
+	for _, c := range []struct {
+		name               string
+		killExpert, killRL int
+		checkpointAt       int // -1: none
+	}{
+		{"again", 0, 0, 0},
+		{"killed in the warm start", 1000, 0, -1},
+		{"killed in the DAgger round", 3500, 0, -1},
+		{"killed at the first update", 0, 1, 0},
+		{"killed after a checkpoint", 0, 700, 512},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if c.killExpert > 0 || c.killRL > 0 {
+				ctx, cancel := context.WithCancel(context.Background())
+				opt := runOptions{}
+				if c.killExpert > 0 {
+					opt.warmStartStep = func(step int) {
+						if step >= c.killExpert {
+							cancel()
+						}
+					}
+				} else {
+					opt.afterStep = func(step int) {
+						if step >= c.killRL {
+							cancel()
+						}
+					}
+				}
+				_, err := run(ctx, cfg, dir, opt)
+				cancel()
+				if !errors.Is(err, context.Canceled) {
+					t.Fatalf("killed run: %v, want context.Canceled", err)
+				}
+				ck, err := readCheckpoint(filepath.Join(dir, CheckpointFile))
+				if err != nil {
+					t.Fatal(err)
+				}
+				switch {
+				case c.checkpointAt < 0 && ck != nil:
+					t.Fatalf("a checkpoint at step %d during the warm start", ck.GlobalStep)
+				case c.checkpointAt >= 0 && (ck == nil || ck.GlobalStep != c.checkpointAt):
+					t.Fatalf("checkpoint %+v, want one at step %d", ck, c.checkpointAt)
+				}
+				if _, err := os.Stat(filepath.Join(dir, WarmStartFile)); (err == nil) != (c.checkpointAt >= 0) {
+					t.Fatalf("%s present: %v, want %v", WarmStartFile, err == nil, c.checkpointAt >= 0)
+				}
+			}
+			if _, err := Run(cfg, dir, nil); err != nil {
+				t.Fatal(err)
+			}
+			if got := files(dir); got != want {
+				for i, name := range []string{PolicyFile, WarmStartFile, ProgressFile} {
+					if got[i] != want[i] {
+						t.Errorf("%s differs from the uninterrupted run's", name)
+					}
+				}
+			}
+		})
+	}
+	// Without the warm start the same seed trains another policy.
+	plain := cfg
+	plain.WarmStart = nil
+	dir := t.TempDir()
+	if _, err := Run(plain, dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(readFile(t, filepath.Join(dir, PolicyFile)), []byte(want[0])) {
+		t.Fatal("the warm start changed nothing")
+	}
+	if _, err := os.Stat(filepath.Join(dir, WarmStartFile)); err == nil {
+		t.Fatalf("%s written without a warm start", WarmStartFile)
+	}
+}
+
+func TestWarmStartConfigErrors(t *testing.T) {
+	for _, c := range []struct{ name, yaml, want string }{
+		{"dqn", "algorithm: dqn\nwarm_start: {expert: oracle}\n", "c.yaml line 2: warm_start: dqn does not implement a warm start by imitation (algorithms that do: [ppo])"},
+		{"no expert", "algorithm: ppo\nwarm_start: {steps: 100}\n", "c.yaml line 2: warm_start.expert: required: a rule policy"},
+		{"unknown expert", "algorithm: ppo\nwarm_start:\n  expert: ppo\n", "c.yaml line 3: warm_start.expert: \"ppo\": want a rule policy"},
+		{"bad epochs", "algorithm: ppo\nwarm_start:\n  expert: hpa\n  epochs: -2\n", "c.yaml line 4: warm_start.epochs: -2"},
+		{"bad learning rate", "algorithm: ppo\nwarm_start:\n  expert: hpa\n  learning_rate: 2\n", "c.yaml line 4: warm_start.learning_rate: 2: must be in (0, 1]"},
+		{"unknown key", "algorithm: ppo\nwarm_start:\n  expert: hpa\n  epoch: 3\n", "c.yaml line 4"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := DecodeConfig(strings.NewReader(c.yaml), "c.yaml")
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("error %v, want it to contain %q", err, c.want)
+			}
+		})
+	}
+	// The expert's parameters are checked once the traces are known.
+	cfg := tinyWarmConfig()
+	if err := yaml.Unmarshal([]byte("headroom: -1"), &cfg.WarmStart.Params); err != nil {
+		t.Fatal(err)
+	}
+	cfg.WarmStart.Params = *cfg.WarmStart.Params.Content[0]
+	_, err := Run(cfg, t.TempDir(), nil)
+	if err == nil || !strings.Contains(err.Error(), "warm_start.params.headroom: -1") {
+		t.Fatalf("error %v, want warm_start.params.headroom", err)
+	}
+	// Absent, nothing of it is written or hashed.
+	plain, err := DecodeConfig(strings.NewReader("algorithm: ppo\n"), "c.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := plain.resolvedYAML()
+	if err != nil || bytes.Contains(y, []byte("warm_start")) {
+		t.Fatalf("resolved configuration without a warm start mentions it (%v):\n%s", err, y)
+	}
+}
+
+func parseFloat(t *testing.T, s string) float64 {
+	t.Helper()
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
