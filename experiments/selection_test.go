@@ -9,6 +9,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/intelliscale/intelliscale/agents/policy"
+	"github.com/intelliscale/intelliscale/experiments/train"
 )
 
 // recordingLearner is fakeLearner keeping every training job it was given.
@@ -138,6 +141,58 @@ policies:
 				t.Fatalf("%s %s cell: violations %v, cost %v, actions %v; selection.csv's chosen row %v (same %t)",
 					tr, split, m.Metrics["slo_violations"], m.Metrics["cost"], m.Metrics["scaling_actions"], f, same)
 			}
+		}
+	}
+}
+
+// BenchmarkSelectionCandidate is the cost of one checkpoint-selection candidate: a
+// PPO policy (trained for 2,048 steps with the config's settings) run on every
+// validation window of default.yaml and real.yaml (skipped without the real traces),
+// as selection runs it, request by request and on the fluid model.
+//
+//	go test -run '^$' -bench SelectionCandidate -benchtime 3x ./experiments/
+func BenchmarkSelectionCandidate(b *testing.B) {
+	for _, name := range []string{"default", "real"} {
+		cfg, err := Load("configs/" + name + ".yaml")
+		if err != nil {
+			b.Fatal(err)
+		}
+		loaded, _, err := check(cfg, DefaultBackend())
+		if err != nil {
+			b.Logf("%s.yaml: %v", name, err)
+			continue
+		}
+		x := &run{cfg: cfg, traces: loaded}
+		var ppo *PolicySpec
+		for i := range cfg.Policies {
+			if cfg.Policies[i].Name == "ppo" {
+				ppo = &cfg.Policies[i]
+			}
+		}
+		job := TrainJob{Policy: *ppo, Sim: cfg.Sim, Seed: 1, Dir: b.TempDir()}
+		job.Policy.Train = &TrainBudget{Steps: 2048, Params: ppo.Train.Params}
+		job.Traces, job.Offsets = x.trainTraffic(&job.Policy)
+		for _, spec := range cfg.Traces {
+			job.Validation = append(job.Validation, x.evalWindow(context.Background(), spec.Name, SplitValidation, 1))
+		}
+		if err := (trainer{kindPPO}).Train(context.Background(), job); err != nil {
+			b.Fatal(err)
+		}
+		p, err := policy.Load(filepath.Join(job.Dir, "policy.json"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		wins := validationWindows(job.Validation)
+		for _, fid := range []string{"request", "fluid"} {
+			b.Run(name+"/"+fid, func(b *testing.B) {
+				for range b.N {
+					for _, w := range wins {
+						if _, err := train.Evaluate(context.Background(), p, w, fid); err != nil {
+							b.Fatal(err)
+						}
+					}
+				}
+			})
 		}
 	}
 }

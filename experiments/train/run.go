@@ -54,7 +54,7 @@ type runOptions struct {
 	warmStartStep func(step int)
 	// evaluate, when set, replaces the simulation of a selection candidate (the
 	// policy of step) on validation window i.
-	evaluate func(step, i int) windowResult
+	evaluate func(step, i int) WindowResult
 }
 
 // runState is what the algorithm loops share.
