@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"context"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -9,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/intelliscale/intelliscale/agents/policy"
 	"github.com/intelliscale/intelliscale/experiments/train"
@@ -194,5 +197,42 @@ func BenchmarkSelectionCandidate(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// TestSelectionWeighsInProgress: a training cell with selection weighs its
+// candidates' validation runs more in the progress estimate: (ceil(steps/every) + 1)
+// times the validation windows' requests.
+func TestSelectionWeighsInProgress(t *testing.T) {
+	f := &fakeBackend{}
+	cfg := tinyCfg(t)
+	loaded, _, err := check(cfg, f.backend())
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := &run{cfg: cfg, traces: loaded, policies: map[string]*PolicySpec{}}
+	var pol PolicySpec
+	for _, p := range cfg.Policies {
+		if p.Name == "ppo" {
+			pol = p
+		}
+	}
+	x.policies["ppo"] = &pol
+	cell := Cell{Phase: PhaseTrain, Policy: "ppo", Kind: kindPPO, Seed: 1}
+	off := x.cellWork(cell)
+	with := pol
+	with.Train = &TrainBudget{Steps: pol.Train.Steps}
+	if err := yaml.Unmarshal([]byte("selection: {every: 30}"), &with.Train.Params); err != nil {
+		t.Fatal(err)
+	}
+	x.policies["ppo"] = &with
+	on := x.cellWork(cell)
+	val := 0.0
+	for _, spec := range cfg.Traces {
+		val += x.cellWork(Cell{Phase: PhaseEval, Trace: spec.Name, Split: SplitValidation})
+	}
+	// 100 steps, a candidate every 30: at 30, 60, 90 and 100, and the oracle.
+	if want := off + 5*val; math.Abs(on-want) > 1e-9*want || val <= 0 {
+		t.Fatalf("training cell weighs %v with selection, %v without; want %v (validation %v)", on, off, want, val)
 	}
 }
