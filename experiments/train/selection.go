@@ -310,8 +310,7 @@ func (rs *runState) newSelector(ck *checkpoint) (*selector, error) {
 		}
 	}
 	s.rule.oracle = s.st.OracleActions
-	s.next = max(0, s.steps)
-	s.next = nextCheckpoint(s.next, c.Every)
+	s.next = nextCheckpoint(max(0, s.steps), c.Every)
 	return s, nil
 }
 
@@ -358,7 +357,7 @@ func (s *selector) consider(p *policy.Policy, step int) error {
 	}
 	s.st.Candidates = append(s.st.Candidates, c)
 	s.steps, s.next = step, nextCheckpoint(step, s.cfg.Every)
-	if n := len(s.st.Candidates) - 1; s.st.Best < 0 || s.rule.better(c, s.st.Candidates[s.st.Best]) {
+	if n := len(s.st.Candidates) - 1; s.rule.choose(s.st.Candidates) == n {
 		b, err := p.Marshal()
 		if err != nil {
 			return err
