@@ -106,12 +106,7 @@ func (tt *TailTable) node(i, j int) {
 // quadrature; the move of the narrowed lower limit, where the integrand is under
 // e^-40, is left out).
 func lognormalWaitTailD(m, sigma, gamma, t float64) (p, dp float64) {
-	zs := (math.Log(t) - m) / sigma
-	tail := 0.5 * math.Erfc(zs/math.Sqrt2)
-	lo := zs - 10
-	if r := t - 40/gamma; r > 0 {
-		lo = math.Max(lo, (math.Log(r)-m)/sigma)
-	}
+	zs, tail, lo := waitTailRange(m, sigma, gamma, t)
 	h := (zs - lo) / tailNodes
 	var sum, dsum float64
 	for i := 0; i <= tailNodes; i++ {

@@ -31,24 +31,7 @@ func BenchmarkAutoscaleFidelity(b *testing.B) {
 	for _, fid := range []string{FidelityRequest, FidelityFluid} {
 		for _, n := range []int{10, 100} {
 			b.Run(fmt.Sprintf("%s/replicas=%d", fid, n), func(b *testing.B) {
-				a, err := NewAutoscale(fidelityConfig(b, fid, n))
-				if err != nil {
-					b.Fatal(err)
-				}
-				a.Reset(1)
-				hold := 3 // the index of 0 in the default actions
-				seed := uint64(2)
-				b.ReportAllocs()
-				b.ResetTimer()
-				for i := 0; i < b.N; i++ {
-					if _, _, _, trunc, _ := a.Step(hold); trunc {
-						b.StopTimer()
-						a.Reset(seed)
-						seed++
-						b.StartTimer()
-					}
-				}
-				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "steps/s")
+				benchSteps(b, fidelityConfig(b, fid, n))
 			})
 		}
 	}
@@ -97,28 +80,34 @@ func BenchmarkFluidBucket(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				a, err := NewAutoscale(AutoscaleConfig{Sim: sim.Config{MaxReplicas: 4 * n, Concurrency: 1,
+				benchSteps(b, AutoscaleConfig{Sim: sim.Config{MaxReplicas: 4 * n, Concurrency: 1,
 					ServiceTime: sim.Dist{Kind: sim.LogNormal, Mean: 0.25, CV: 0.5},
 					SLO:         sim.SLO{Latency: time.Second, Target: 0.95}},
 					Traces: []*traces.Trace{tr}, EpisodeLength: 2 * time.Hour, Fidelity: FidelityFluid, RateScale: [2]float64{1, 1}})
-				if err != nil {
-					b.Fatal(err)
-				}
-				a.Reset(1)
-				hold := 3 // the index of 0 in the default actions
-				seed := uint64(2)
-				b.ReportAllocs()
-				b.ResetTimer()
-				for i := 0; i < b.N; i++ {
-					if _, _, _, trunc, _ := a.Step(hold); trunc {
-						b.StopTimer()
-						a.Reset(seed)
-						seed++
-						b.StartTimer()
-					}
-				}
-				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "steps/s")
 			})
 		}
 	}
+}
+
+// benchSteps steps the environment of cfg b.N times holding the count, resetting at
+// each episode's end, and reports steps per second.
+func benchSteps(b *testing.B, cfg AutoscaleConfig) {
+	a, err := NewAutoscale(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	a.Reset(1)
+	hold := 3 // the index of 0 in the default actions
+	seed := uint64(2)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, _, _, trunc, _ := a.Step(hold); trunc {
+			b.StopTimer()
+			a.Reset(seed)
+			seed++
+			b.StartTimer()
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "steps/s")
 }
