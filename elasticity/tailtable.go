@@ -1,6 +1,9 @@
 package elasticity
 
-import "math"
+import (
+	"math"
+	"sync/atomic"
+)
 
 // TailTable evaluates the response-time tail P(R > t) of the M/G/c model (as
 // ResponseTailC does) at a fixed set of times t, for callers that evaluate it at many
@@ -21,7 +24,9 @@ type TailTable struct {
 	svc      []float64 // P(S > t)
 	log2t    []float64
 	m, sigma float64   // lognormal service: S = exp(m + sigma Z)
-	val, der []float64 // per t, tableNodes nodes: the wait-plus-service tail and its d/d(ln gamma); NaN until computed
+	// Per t, tableNodes nodes: the wait-plus-service tail and its d/d(ln gamma), as
+	// float64 bits; val is NaN until computed, and stored after der.
+	val, der []atomic.Uint64
 }
 
 const (
@@ -42,10 +47,11 @@ func NewTailTable(q Queue, ts []float64) *TailTable {
 	if tt.lognormal() {
 		s2 := math.Log1p(q.ServiceSCV)
 		tt.m, tt.sigma = math.Log(q.ServiceMean)-s2/2, math.Sqrt(s2)
-		tt.val = make([]float64, len(ts)*tableNodes)
-		tt.der = make([]float64, len(ts)*tableNodes)
+		tt.val = make([]atomic.Uint64, len(ts)*tableNodes)
+		tt.der = make([]atomic.Uint64, len(ts)*tableNodes)
+		nan := math.Float64bits(math.NaN())
 		for i := range tt.val {
-			tt.val[i] = math.NaN()
+			tt.val[i].Store(nan)
 		}
 	}
 	return tt
@@ -82,23 +88,26 @@ func (tt *TailTable) Tails(servers int, rate, erlangC float64, out []float64) {
 // interpolate is the cubic Hermite interpolant of t's wait-plus-service tail between
 // nodes j and j+1, at s in [0, 1) of the way.
 func (tt *TailTable) interpolate(i, j int, s float64) float64 {
-	k := i*tableNodes + j
-	tt.node(i, j)
-	tt.node(i, j+1)
+	p0, d0 := tt.node(i, j)
+	p1, d1 := tt.node(i, j+1)
 	const h = math.Ln2 / tablePerOctave // node spacing in ln gamma
 	s2, s3 := s*s, s*s*s
-	return (2*s3-3*s2+1)*tt.val[k] + (s3-2*s2+s)*h*tt.der[k] + (3*s2-2*s3)*tt.val[k+1] + (s3-s2)*h*tt.der[k+1]
+	return (2*s3-3*s2+1)*p0 + (s3-2*s2+s)*h*d0 + (3*s2-2*s3)*p1 + (s3-s2)*h*d1
 }
 
-// node computes node j of t's row if it is not yet known.
-func (tt *TailTable) node(i, j int) {
+// node returns node j of t's row, computing it the first time. Concurrent first
+// calls compute the same bits.
+func (tt *TailTable) node(i, j int) (p, dp float64) {
 	k := i*tableNodes + j
-	if !math.IsNaN(tt.val[k]) {
-		return
+	if p = math.Float64frombits(tt.val[k].Load()); !math.IsNaN(p) {
+		return p, math.Float64frombits(tt.der[k].Load())
 	}
 	t := tt.ts[i]
 	gamma := math.Exp2(tableLog2Lo+float64(j)/tablePerOctave) / t
-	tt.val[k], tt.der[k] = lognormalWaitTailD(tt.m, tt.sigma, gamma, t)
+	p, dp = lognormalWaitTailD(tt.m, tt.sigma, gamma, t)
+	tt.der[k].Store(math.Float64bits(dp))
+	tt.val[k].Store(math.Float64bits(p))
+	return p, dp
 }
 
 // lognormalWaitTailD is lognormalWaitTail and its derivative with respect to

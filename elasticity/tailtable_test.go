@@ -63,3 +63,39 @@ func TestTailTableMatchesExact(t *testing.T) {
 		}
 	}
 }
+
+// TestTailTableConcurrent: goroutines filling one table at once get the bits a table
+// used by one caller gives.
+func TestTailTableConcurrent(t *testing.T) {
+	q := Queue{ServiceMean: 0.25, ServiceSCV: 0.25, Slots: 1, SLOLatency: 1, SLOTarget: 0.95, MaxReplicas: 100}
+	ts := []float64{.005, .1, 1, 10}
+	sweep := func(tt *TailTable) []float64 {
+		var all []float64
+		out := make([]float64, len(ts))
+		for servers := 1; servers <= 100; servers += 9 {
+			for rho := 0.05; rho < 1; rho += 0.05 {
+				rate := rho * float64(servers) / q.ServiceMean
+				tt.Tails(servers, rate, ErlangC(servers, rate*q.ServiceMean), out)
+				all = append(all, out...)
+			}
+		}
+		return all
+	}
+	want := sweep(NewTailTable(q, ts))
+	shared := NewTailTable(q, ts)
+	got := make([][]float64, 4)
+	done := make(chan int)
+	for g := range got {
+		go func() { got[g] = sweep(shared); done <- g }()
+	}
+	for range got {
+		<-done
+	}
+	for g := range got {
+		for i := range want {
+			if got[g][i] != want[i] {
+				t.Fatalf("goroutine %d, value %d: %v, want %v", g, i, got[g][i], want[i])
+			}
+		}
+	}
+}

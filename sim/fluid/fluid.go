@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/intelliscale/intelliscale/elasticity"
@@ -128,13 +129,44 @@ func New(cfg sim.Config, tr *traces.Trace, opt Options) (*Model, error) {
 			Slots: c.Concurrency, SLOLatency: c.SLO.Latency.Seconds(), SLOTarget: c.SLO.Target, MaxReplicas: c.MaxReplicas}}
 	copy(m.tailAt[:], sim.DefBuckets[:])
 	m.tailAt[len(sim.DefBuckets)] = m.q.SLOLatency
-	m.tails = elasticity.NewTailTable(m.q, m.tailAt[:])
+	m.tails = tailTable(m.q, m.tailAt[:])
 	m.ready = min(max(c.InitialReplicas, c.Min()), c.MaxReplicas)
 	m.desired = m.ready
 	m.obs = sim.Observation{Ready: m.ready, Desired: m.desired, Slots: c.Concurrency,
 		MinReplicas: c.Min(), MaxReplicas: c.MaxReplicas,
 		LatencyP50: math.NaN(), LatencyP95: math.NaN(), LatencyP99: math.NaN()}
 	return m, nil
+}
+
+// tables holds the tail tables of the services seen, shared by their models (an
+// episode is one model, and a table fills as it is used); at most maxTables. A
+// table's values are a function of its key alone, so sharing changes no result.
+var tables struct {
+	sync.Mutex
+	m map[tableKey]*elasticity.TailTable
+}
+
+const maxTables = 64
+
+type tableKey struct{ mean, scv, slo float64 }
+
+// tailTable returns the shared table of q at the times ts (the histogram's bounds and
+// q.SLOLatency).
+func tailTable(q elasticity.Queue, ts []float64) *elasticity.TailTable {
+	k := tableKey{q.ServiceMean, q.ServiceSCV, q.SLOLatency}
+	tables.Lock()
+	defer tables.Unlock()
+	if t, ok := tables.m[k]; ok {
+		return t
+	}
+	t := elasticity.NewTailTable(q, ts)
+	if tables.m == nil {
+		tables.m = map[tableKey]*elasticity.TailTable{}
+	}
+	if len(tables.m) < maxTables {
+		tables.m[k] = t
+	}
+	return t
 }
 
 // SetRecorder makes the model hand every scrape to r (nil to stop).
