@@ -23,7 +23,7 @@ type TailTable struct {
 	ts       []float64
 	svc      []float64 // P(S > t)
 	log2t    []float64
-	m, sigma float64   // lognormal service: S = exp(m + sigma Z)
+	m, sigma float64 // lognormal service: S = exp(m + sigma Z)
 	// Per t, tableNodes nodes: the wait-plus-service tail and its d/d(ln gamma), as
 	// float64 bits; val is NaN until computed, and stored after der.
 	val, der []atomic.Uint64
