@@ -201,13 +201,7 @@ const tailNodes = 512
 // the integral (smooth on its range) by composite Simpson over [z*-10, z*], narrowed
 // to where the integrand exceeds e^-40.
 func lognormalWaitTail(m, sigma, gamma, t float64) float64 {
-	zs := (math.Log(t) - m) / sigma
-	tail := 0.5 * math.Erfc(zs/math.Sqrt2)
-	lo := zs - 10
-	if r := t - 40/gamma; r > 0 {
-		// Below S = t - 40/gamma the integrand is under e^-40.
-		lo = math.Max(lo, (math.Log(r)-m)/sigma)
-	}
+	zs, tail, lo := waitTailRange(m, sigma, gamma, t)
 	h := (zs - lo) / tailNodes
 	f := func(z float64) float64 {
 		return math.Exp(-z*z/2-gamma*(t-math.Exp(m+sigma*z))) / math.Sqrt(2*math.Pi)
@@ -221,6 +215,19 @@ func lognormalWaitTail(m, sigma, gamma, t float64) float64 {
 		sum += w * f(lo+float64(i)*h)
 	}
 	return math.Min(1, tail+sum*h/3)
+}
+
+// waitTailRange returns lognormalWaitTail's z*, P(Z > z*) and the integral's lower
+// limit.
+func waitTailRange(m, sigma, gamma, t float64) (zs, tail, lo float64) {
+	zs = (math.Log(t) - m) / sigma
+	tail = 0.5 * math.Erfc(zs/math.Sqrt2)
+	lo = zs - 10
+	if r := t - 40/gamma; r > 0 {
+		// Below S = t - 40/gamma the integrand is under e^-40.
+		lo = math.Max(lo, (math.Log(r)-m)/sigma)
+	}
+	return zs, tail, lo
 }
 
 // Series is a run's timeline as the metrics need it: one entry per control interval.

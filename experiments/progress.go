@@ -166,7 +166,13 @@ func (x *run) cellWork(c Cell) float64 {
 			interval = 15 * time.Second
 		}
 		perStep := trainStepRequests + req/max(sec, 1)*interval.Seconds()
-		return float64(p.Train.Steps) * perStep
+		work := float64(p.Train.Steps) * perStep
+		if n := selectionCandidates(p); n > 0 && p.ZeroShotOf == "" {
+			for _, spec := range x.cfg.Traces {
+				work += float64(n) * requests(spec.Name, SplitValidation)
+			}
+		}
+		return work
 	}
 	return 1
 }

@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"context"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -9,6 +10,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/intelliscale/intelliscale/agents/policy"
+	"github.com/intelliscale/intelliscale/experiments/train"
 )
 
 // recordingLearner is fakeLearner keeping every training job it was given.
@@ -139,5 +145,94 @@ policies:
 					tr, split, m.Metrics["slo_violations"], m.Metrics["cost"], m.Metrics["scaling_actions"], f, same)
 			}
 		}
+	}
+}
+
+// BenchmarkSelectionCandidate is the cost of one checkpoint-selection candidate: a
+// PPO policy (trained for 2,048 steps with the config's settings) run on every
+// validation window of default.yaml and real.yaml (skipped without the real traces),
+// as selection runs it, request by request and on the fluid model.
+//
+//	go test -run '^$' -bench SelectionCandidate -benchtime 3x ./experiments/
+func BenchmarkSelectionCandidate(b *testing.B) {
+	for _, name := range []string{"default", "real"} {
+		cfg, err := Load("configs/" + name + ".yaml")
+		if err != nil {
+			b.Fatal(err)
+		}
+		loaded, _, err := check(cfg, DefaultBackend())
+		if err != nil {
+			b.Logf("%s.yaml: %v", name, err)
+			continue
+		}
+		x := &run{cfg: cfg, traces: loaded}
+		var ppo *PolicySpec
+		for i := range cfg.Policies {
+			if cfg.Policies[i].Name == "ppo" {
+				ppo = &cfg.Policies[i]
+			}
+		}
+		job := TrainJob{Policy: *ppo, Sim: cfg.Sim, Seed: 1, Dir: b.TempDir()}
+		job.Policy.Train = &TrainBudget{Steps: 2048, Params: ppo.Train.Params}
+		job.Traces, job.Offsets = x.trainTraffic(&job.Policy)
+		for _, spec := range cfg.Traces {
+			job.Validation = append(job.Validation, x.evalWindow(context.Background(), spec.Name, SplitValidation, 1))
+		}
+		if err := (trainer{kindPPO}).Train(context.Background(), job); err != nil {
+			b.Fatal(err)
+		}
+		p, err := policy.Load(filepath.Join(job.Dir, "policy.json"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		wins := validationWindows(job.Validation)
+		for _, fid := range []string{"request", "fluid"} {
+			b.Run(name+"/"+fid, func(b *testing.B) {
+				for range b.N {
+					for _, w := range wins {
+						if _, err := train.Evaluate(context.Background(), p, w, fid); err != nil {
+							b.Fatal(err)
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestSelectionWeighsInProgress: a training cell with selection weighs its
+// candidates' validation runs more in the progress estimate: (ceil(steps/every) + 1)
+// times the validation windows' requests.
+func TestSelectionWeighsInProgress(t *testing.T) {
+	f := &fakeBackend{}
+	cfg := tinyCfg(t)
+	loaded, _, err := check(cfg, f.backend())
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := &run{cfg: cfg, traces: loaded, policies: map[string]*PolicySpec{}}
+	var pol PolicySpec
+	for _, p := range cfg.Policies {
+		if p.Name == "ppo" {
+			pol = p
+		}
+	}
+	x.policies["ppo"] = &pol
+	cell := Cell{Phase: PhaseTrain, Policy: "ppo", Kind: kindPPO, Seed: 1}
+	off := x.cellWork(cell)
+	with := pol
+	with.Train = &TrainBudget{Steps: pol.Train.Steps}
+	if err := yaml.Unmarshal([]byte("selection: {every: 30}"), &with.Train.Params); err != nil {
+		t.Fatal(err)
+	}
+	x.policies["ppo"] = &with
+	on := x.cellWork(cell)
+	val := 0.0
+	for _, spec := range cfg.Traces {
+		val += x.cellWork(Cell{Phase: PhaseEval, Trace: spec.Name, Split: SplitValidation})
+	}
+	// 100 steps, a candidate every 30: at 30, 60, 90 and 100, and the oracle.
+	if want := off + 5*val; math.Abs(on-want) > 1e-9*want || val <= 0 {
+		t.Fatalf("training cell weighs %v with selection, %v without; want %v (validation %v)", on, off, want, val)
 	}
 }

@@ -54,7 +54,7 @@ type runOptions struct {
 	warmStartStep func(step int)
 	// evaluate, when set, replaces the simulation of a selection candidate (the
 	// policy of step) on validation window i.
-	evaluate func(step, i int) windowResult
+	evaluate func(step, i int) WindowResult
 }
 
 // runState is what the algorithm loops share.
@@ -381,7 +381,8 @@ func (rs *runState) newPolicy(alg string, sizes []int, act string, params []floa
 }
 
 // Export returns the policy of the latest checkpoint in a run directory (training
-// may be unfinished), with its step count; a finished run's is its policy.json.
+// may be unfinished), with its step count; with selection on, the best candidate
+// evaluated by then. A finished run's is its policy.json.
 func Export(dir string) (*policy.Policy, error) {
 	ck, err := readCheckpoint(filepath.Join(dir, CheckpointFile))
 	if err != nil {
@@ -390,7 +391,11 @@ func Export(dir string) (*policy.Policy, error) {
 	if ck == nil {
 		return nil, fmt.Errorf("%s: no %s: not a training run, or no checkpoint yet", dir, CheckpointFile)
 	}
-	p, err := policy.Unmarshal(ck.Policy)
+	b, err := ck.exported()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, CheckpointFile), err)
+	}
+	p, err := policy.Unmarshal(b)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, CheckpointFile), err)
 	}

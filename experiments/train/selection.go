@@ -2,6 +2,7 @@ package train
 
 import (
 	"bytes"
+	"context"
 	"encoding/gob"
 	"errors"
 	"fmt"
@@ -170,18 +171,21 @@ func (c *Config) hashValidation(w io.Writer) {
 	}
 }
 
-// windowResult is one candidate on one validation window.
-type windowResult struct {
+// WindowResult is one policy's figures on one validation window.
+type WindowResult struct {
+	// Window names the window.
 	Window string
-	// Violations is the percentage of requests slower than the SLO or dropped.
+	// Violations is the percentage of requests slower than the SLO or dropped; Cost
+	// the replica-hours billed (at the simulator's price).
 	Violations, Cost float64
-	Actions          int
+	// Actions counts the changes of the desired replica count.
+	Actions int
 }
 
 // candidate is one evaluated policy.
 type candidate struct {
 	Step    int
-	Windows []windowResult
+	Windows []WindowResult
 }
 
 // selectionState is what a checkpoint keeps of the selection: every candidate so
@@ -306,8 +310,7 @@ func (rs *runState) newSelector(ck *checkpoint) (*selector, error) {
 		}
 	}
 	s.rule.oracle = s.st.OracleActions
-	s.next = max(0, s.steps)
-	s.next = nextCheckpoint(s.next, c.Every)
+	s.next = nextCheckpoint(max(0, s.steps), c.Every)
 	return s, nil
 }
 
@@ -354,7 +357,7 @@ func (s *selector) consider(p *policy.Policy, step int) error {
 	}
 	s.st.Candidates = append(s.st.Candidates, c)
 	s.steps, s.next = step, nextCheckpoint(step, s.cfg.Every)
-	if n := len(s.st.Candidates) - 1; s.st.Best < 0 || s.rule.better(c, s.st.Candidates[s.st.Best]) {
+	if n := len(s.st.Candidates) - 1; s.rule.choose(s.st.Candidates) == n {
 		b, err := p.Marshal()
 		if err != nil {
 			return err
@@ -365,17 +368,45 @@ func (s *selector) consider(p *policy.Policy, step int) error {
 }
 
 // evaluate runs policy p (of the given step) on validation window i.
-func (s *selector) evaluate(p *policy.Policy, step, i int) (windowResult, error) {
+func (s *selector) evaluate(p *policy.Policy, step, i int) (WindowResult, error) {
 	if f := s.rs.opt.evaluate; f != nil {
 		return f(step, i), nil
 	}
-	w := &s.wins[i]
-	sc := s.rs.evalSim(w)
+	return Evaluate(s.rs.ctx, p, s.wins[i], s.cfg.Fidelity)
+}
+
+// Evaluate runs p on a validation window as selection runs a candidate (Autoscaler
+// and the simulator of the fidelity, request or fluid), stopping with ctx's error
+// once ctx is done.
+func Evaluate(ctx context.Context, p *policy.Policy, w ValidationWindow, fidelity string) (WindowResult, error) {
+	sc := w.Sim
+	sc.Interrupt = func() bool { return ctx.Err() != nil }
 	a, err := Autoscaler(p, sc, w.epoch())
 	if err != nil {
-		return windowResult{}, err
+		return WindowResult{}, err
 	}
-	return runWindow(sc, w.Window, a, s.cfg.Fidelity)
+	r, err := runWindow(sc, w.Window, a, fidelity)
+	if e := ctx.Err(); e != nil {
+		return WindowResult{}, e
+	}
+	r.Window = w.Window.Name
+	return r, err
+}
+
+// exported is the policy file Export gives for a checkpoint: the best candidate so
+// far with selection on, else the checkpointed state's.
+func (ck *checkpoint) exported() ([]byte, error) {
+	if len(ck.Selection) == 0 {
+		return ck.Policy, nil
+	}
+	var st selectionState
+	if err := gob.NewDecoder(bytes.NewReader(ck.Selection)).Decode(&st); err != nil {
+		return nil, fmt.Errorf("selection: %w", err)
+	}
+	if st.Best < 0 {
+		return ck.Policy, nil
+	}
+	return st.BestPolicy, nil
 }
 
 // snapshot is the state for a checkpoint.
@@ -433,17 +464,17 @@ func (s *selector) csv() []byte {
 // runWindow runs one window under a and returns its violations, cost and scaling
 // actions, on the request-level simulator (sim.Run, as experiments evaluate) or the
 // fluid model.
-func runWindow(sc sim.Config, w *traces.Trace, a sim.Autoscaler, fidelity string) (windowResult, error) {
+func runWindow(sc sim.Config, w *traces.Trace, a sim.Autoscaler, fidelity string) (WindowResult, error) {
 	if fidelity != env.FidelityFluid {
 		res, err := sim.Run(sc, w, a)
 		if err != nil {
-			return windowResult{}, err
+			return WindowResult{}, err
 		}
-		return windowResult{Violations: res.Summary.SLOViolations, Cost: res.Summary.Cost, Actions: res.Summary.ScalingActions}, nil
+		return WindowResult{Violations: res.Summary.SLOViolations, Cost: res.Summary.Cost, Actions: res.Summary.ScalingActions}, nil
 	}
 	m, err := fluid.New(sc, w, fluid.Options{NoLatencyQuantiles: true})
 	if err != nil {
-		return windowResult{}, err
+		return WindowResult{}, err
 	}
 	if r, ok := a.(sim.Recorder); ok {
 		m.SetRecorder(r)
@@ -464,7 +495,7 @@ func runWindow(sc sim.Config, w *traces.Trace, a sim.Autoscaler, fidelity string
 		var done bool
 		obs, done = m.Step(d)
 		if err := m.Err(); err != nil {
-			return windowResult{}, err
+			return WindowResult{}, err
 		}
 		violations += int64(obs.SLOViolations)
 		if done {
@@ -472,7 +503,7 @@ func runWindow(sc sim.Config, w *traces.Trace, a sim.Autoscaler, fidelity string
 		}
 	}
 	t := m.Totals()
-	out := windowResult{Cost: t.Cost, Actions: actions}
+	out := WindowResult{Cost: t.Cost, Actions: actions}
 	if t.Arrived > 0 {
 		out.Violations = 100 * float64(violations) / float64(t.Arrived)
 	}

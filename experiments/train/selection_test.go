@@ -135,12 +135,12 @@ func TestSelectionPicksTheRulesCandidate(t *testing.T) {
 			cfg := twoTraceConfig()
 			cfg.Selection = SelectionConfig{Every: 512, MaxActionsVsOracle: -1}
 			dir := t.TempDir()
-			p, err := run(context.Background(), cfg, dir, runOptions{evaluate: func(step, i int) windowResult {
+			p, err := run(context.Background(), cfg, dir, runOptions{evaluate: func(step, i int) WindowResult {
 				r, ok := tc.results[step]
 				if !ok {
 					t.Errorf("candidate at step %d: not a multiple of 512", step)
 				}
-				return windowResult{Violations: r[i][0], Cost: r[i][1], Actions: 1}
+				return WindowResult{Violations: r[i][0], Cost: r[i][1], Actions: 1}
 			}})
 			if err != nil {
 				t.Fatal(err)
@@ -173,6 +173,9 @@ func TestSelectionPicksTheRulesCandidate(t *testing.T) {
 			if slices.Equal(sel.Network.Params, last.Network.Params) {
 				t.Fatal("the selected policy has the last step's weights")
 			}
+			if e, err := Export(dir); err != nil || e.Checksum != sel.Checksum {
+				t.Fatalf("Export of the finished run: %v, checksum %v, want policy.json's %s", err, e, sel.Checksum)
+			}
 		})
 	}
 }
@@ -181,8 +184,8 @@ func TestSelectionPicksTheRulesCandidate(t *testing.T) {
 // window is not eligible, so a costlier one within it wins.
 func TestSelectionRuleOracleBound(t *testing.T) {
 	r := rule{budget: 5, maxActions: 3, oracle: []int{10, 20}}
-	flappy := candidate{Step: 1, Windows: []windowResult{{Violations: 1, Cost: 5, Actions: 31}, {Violations: 1, Cost: 5, Actions: 20}}}
-	calm := candidate{Step: 2, Windows: []windowResult{{Violations: 1, Cost: 8, Actions: 30}, {Violations: 1, Cost: 8, Actions: 60}}}
+	flappy := candidate{Step: 1, Windows: []WindowResult{{Violations: 1, Cost: 5, Actions: 31}, {Violations: 1, Cost: 5, Actions: 20}}}
+	calm := candidate{Step: 2, Windows: []WindowResult{{Violations: 1, Cost: 8, Actions: 30}, {Violations: 1, Cost: 8, Actions: 60}}}
 	if r.eligible(flappy) || !r.eligible(calm) {
 		t.Fatalf("eligible: flappy %t (31 > 3x10), calm %t (30 and 60 at the bound)", r.eligible(flappy), r.eligible(calm))
 	}

@@ -57,6 +57,12 @@ type Model struct {
 	// The stationary completions not yet binned, all at one load.
 	stat part
 	lq   float64 // stationary queue length of the last step
+	// tails gives the stationary tail at the histogram's bounds and the SLO latency
+	// (tailAt), into tailBuf; exactTails computes them by partTail instead (tests).
+	tails      *elasticity.TailTable
+	tailAt     [len(sim.DefBuckets) + 1]float64
+	tailBuf    [len(sim.DefBuckets) + 1]float64
+	exactTails bool
 
 	win    window
 	obs    sim.Observation
@@ -120,6 +126,9 @@ func New(cfg sim.Config, tr *traces.Trace, opt Options) (*Model, error) {
 		end: tr.Duration(), nextScrape: c.ScrapeInterval, mu: 1 / c.ServiceTime.MeanSeconds(),
 		q: elasticity.Queue{ServiceMean: c.ServiceTime.MeanSeconds(), ServiceSCV: c.ServiceTime.SCV(),
 			Slots: c.Concurrency, SLOLatency: c.SLO.Latency.Seconds(), SLOTarget: c.SLO.Target, MaxReplicas: c.MaxReplicas}}
+	copy(m.tailAt[:], sim.DefBuckets[:])
+	m.tailAt[len(sim.DefBuckets)] = m.q.SLOLatency
+	m.tails = elasticity.NewTailTable(m.q, m.tailAt[:])
 	m.ready = min(max(c.InitialReplicas, c.Min()), c.MaxReplicas)
 	m.desired = m.ready
 	m.obs = sim.Observation{Ready: m.ready, Desired: m.desired, Slots: c.Concurrency,
@@ -352,16 +361,27 @@ func (m *Model) complete(n, wait float64, stationary bool) {
 	m.win.violations += n * m.serviceTail(m.q.SLOLatency-wait)
 }
 
-// flushStationary bins the stationary completions of the current load.
+// flushStationary bins the stationary completions of the current load. The tails
+// come from the elasticity.TailTable: exact for exponential and constant service,
+// interpolated (within 5e-6, TestTailTableMatchesExact) for lognormal service, whose
+// exact tail is a convolution that would cost most of a step at every 1 s bucket.
 func (m *Model) flushStationary() {
 	p := &m.stat
 	if p.n <= 0 || p.k == 0 {
 		return
 	}
-	for i, b := range sim.DefBuckets {
-		m.buckets[i] += p.n * (1 - m.partTail(*p, b))
+	tl := m.tailBuf[:]
+	if m.exactTails {
+		for i, t := range m.tailAt {
+			tl[i] = m.partTail(*p, t)
+		}
+	} else {
+		m.tails.Tails(p.k, p.rate, p.c, tl)
 	}
-	m.win.violations += p.n * m.partTail(*p, m.q.SLOLatency)
+	for i := range sim.DefBuckets {
+		m.buckets[i] += p.n * (1 - tl[i])
+	}
+	m.win.violations += p.n * tl[len(sim.DefBuckets)]
 	m.durSum += p.n * p.c / (float64(p.k)*m.mu - p.rate) * (1 + m.q.ServiceSCV) / 2 // Allen-Cunneen mean wait
 	p.n = 0
 }
