@@ -36,13 +36,16 @@ unknown keys are errors). Top-level keys and defaults:
   split             train/validation/test fractions; training uses the train part ([0.6, 0.2, 0.2])
   env               autoscaling env: sim, episode_length (2h), warmup (10m), actions,
                     rate_scale, cost_weight, slo_weight, drop_weight, features
+  warm_start        imitate a rule policy first: {expert: oracle, params: {headroom: 0.2},
+                    steps (20000), epochs (10), learning_rate (0.001), minibatch_size (256),
+                    dagger_rounds (0), dagger_steps (steps/2)}; ppo only (off)
   selection         checkpoint selection on the validation windows: {every: N env steps,
                     fidelity: request | fluid, max_actions_vs_oracle: 3} (off)
   ` + fmt.Sprintf("%-17s", strings.Join(agents.LearnerNames(), ", ")) + ` the algorithm's hyperparameters, under its name (CleanRL defaults;
                     see experiments/train/TRAINING.md)
 The run directory receives config.yaml, build.txt (intelliscale version), progress.csv,
-checkpoint.bin, policy.json and reward_curve.png (with selection also selection.csv and
-policy-last.json). Interrupt (Ctrl-C) keeps the last checkpoint; --resume continues from
+checkpoint.bin, policy.json and reward_curve.png (with warm_start also warm_start.csv,
+with selection selection.csv and policy-last.json). Interrupt (Ctrl-C) keeps the last checkpoint; --resume continues from
 it and ends with the same policy.json as an uninterrupted run.`
 
 func runTrain(args []string, stdout, stderr io.Writer) error {

@@ -82,6 +82,15 @@ func TestWarmStartDeterministicAndResumes(t *testing.T) {
 	if rows := warmStartRows(t, dirA); rows[len(rows)-1][0] != "1" {
 		t.Fatalf("last row of round %s, want the DAgger round 1", rows[len(rows)-1][0])
 	}
+	// With checkpoint selection as well (its state is in the checkpoint written after
+	// the warm start).
+	sc := cfg
+	sc.Selection = SelectionConfig{Every: 512, Fidelity: "fluid"}
+	dirS := t.TempDir()
+	if _, err := Run(sc, dirS, nil); err != nil {
+		t.Fatal(err)
+	}
+	selected := files(dirS)
 	for _, c := range []struct {
 		name               string
 		killExpert, killRL int
@@ -92,9 +101,15 @@ func TestWarmStartDeterministicAndResumes(t *testing.T) {
 		{"killed in the DAgger round", 3500, 0, -1},
 		{"killed at the first update", 0, 1, 0},
 		{"killed after a checkpoint", 0, 700, 512},
+		{"with selection, killed at the first update", 0, 1, 0},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
+			cfg, want := cfg, want
+			if strings.HasPrefix(c.name, "with selection") {
+				cfg.Selection = SelectionConfig{Every: 512, Fidelity: "fluid"}
+				want = selected
+			}
 			if c.killExpert > 0 || c.killRL > 0 {
 				ctx, cancel := context.WithCancel(context.Background())
 				opt := runOptions{}
