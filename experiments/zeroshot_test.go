@@ -175,14 +175,32 @@ func TestZeroShotTrainsOnItsOwnTraffic(t *testing.T) {
 	}
 }
 
-// TestRealConfigZeroShot: real.yaml's ppo-zero-shot has ppo's settings (only the
-// rate scale added) and trains on a synthetic distribution; with the real traces
-// present, the whole experiment passes the check before any work.
+// TestRealConfigZeroShot: real.yaml's and default.yaml's ppo-zero-shot have ppo's
+// settings (only the rate scale added) and train on a synthetic distribution; with the
+// real traces present, the whole real experiment passes the check before any work.
 func TestRealConfigZeroShot(t *testing.T) {
 	cfg, err := Load("configs/real.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkZeroShotSettings(t, cfg)
+	def, err := Load("configs/default.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkZeroShotSettings(t, def)
+	if _, err := repo.SharedTraces("."); err != nil {
+		t.Skipf("the whole-experiment check needs the real traces: %v", err)
+	}
+	if err := Check(cfg, DefaultBackend()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// checkZeroShotSettings fails unless cfg's ppo-zero-shot is ppo trained on a synthetic
+// distribution, with env.rate_scale added and ppo's selection left out.
+func checkZeroShotSettings(t *testing.T, cfg *Config) {
+	t.Helper()
 	var zs, ppo *PolicySpec
 	for i, p := range cfg.Policies {
 		switch p.Name {
@@ -193,7 +211,7 @@ func TestRealConfigZeroShot(t *testing.T) {
 		}
 	}
 	if zs == nil || ppo == nil || zs.ZeroShotOf != "ppo" || zs.Train.Traffic == nil || zs.Train.Traffic.Random == nil {
-		t.Fatalf("real.yaml: no ppo-zero-shot with zero_shot_of ppo on a synthetic distribution")
+		t.Fatalf("%s: no ppo-zero-shot with zero_shot_of ppo on a synthetic distribution", cfg.Name)
 	}
 	var a, b map[string]any
 	if err := zs.Train.Params.Decode(&a); err != nil {
@@ -214,12 +232,6 @@ func TestRealConfigZeroShot(t *testing.T) {
 	}
 	delete(b, "selection")
 	if !reflect.DeepEqual(a, b) || zs.Train.Steps != ppo.Train.Steps {
-		t.Errorf("ppo-zero-shot's settings differ from ppo's beyond env.rate_scale:\n%v\n%v", a, b)
-	}
-	if _, err := repo.SharedTraces("."); err != nil {
-		t.Skipf("the whole-experiment check needs the real traces: %v", err)
-	}
-	if err := Check(cfg, DefaultBackend()); err != nil {
-		t.Fatal(err)
+		t.Errorf("%s: ppo-zero-shot's settings differ from ppo's beyond env.rate_scale:\n%v\n%v", cfg.Name, a, b)
 	}
 }
