@@ -61,8 +61,8 @@ type WarmStartConfig struct {
 }
 
 // warmStartCopies is the number of environment copies the expert is rolled out in:
-// PPO's default num_envs, so that the expert's episodes are the first ones of the
-// learner's copies.
+// PPO's default num_envs. Copy i starts from the same episode seed as the learner's
+// copy i, so the expert's episodes are the first ones of the learner's first copies.
 const warmStartCopies = 4
 
 // heldOutEvery: every heldOutEvery-th finished episode is held out of the fits and
