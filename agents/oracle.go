@@ -63,7 +63,7 @@ func newOracle(node *yaml.Node, ctx Context) (sim.Autoscaler, error) {
 	}
 	return &Oracle{
 		p:        p,
-		q:        queueOf(ctx.Sim),
+		q:        ctx.Sim.QueueModel(),
 		tr:       ctx.Trace,
 		start:    ctx.Start,
 		delay:    time.Duration(ctx.Sim.StartupDelay.MeanSeconds() * float64(time.Second)),

@@ -65,7 +65,7 @@ func newPredictive(node *yaml.Node, ctx Context) (sim.Autoscaler, error) {
 	delay := time.Duration(ctx.Sim.StartupDelay.MeanSeconds() * float64(time.Second))
 	return &Predictive{
 		p:       p,
-		q:       queueOf(ctx.Sim),
+		q:       ctx.Sim.QueueModel(),
 		horizon: int((delay+interval-1)/interval) + 1,
 		hw:      NewHoltWinters(p.Alpha, p.Beta, p.Gamma, int(season/interval)),
 	}, nil

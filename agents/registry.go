@@ -12,7 +12,6 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/intelliscale/intelliscale/elasticity"
 	"github.com/intelliscale/intelliscale/internal/yamldoc"
 	"github.com/intelliscale/intelliscale/sim"
 	"github.com/intelliscale/intelliscale/traces"
@@ -81,18 +80,6 @@ func decodeParams(node *yaml.Node, out any) error {
 		return &yamldoc.FieldError{Line: node.Line, Err: errors.New("must be a mapping")}
 	}
 	return yamldoc.DecodeNode(node, out)
-}
-
-// queueOf is the elasticity model of the service cfg describes (cfg validated).
-func queueOf(cfg sim.Config) elasticity.Queue {
-	return elasticity.Queue{
-		ServiceMean: cfg.ServiceTime.MeanSeconds(),
-		ServiceSCV:  cfg.ServiceTime.SCV(),
-		Slots:       cfg.Concurrency,
-		SLOLatency:  cfg.SLO.Latency.Seconds(),
-		SLOTarget:   cfg.SLO.Target,
-		MaxReplicas: cfg.MaxReplicas,
-	}
 }
 
 // clamp bounds n to the observation's replica limits (when they are set).

@@ -152,7 +152,7 @@ func TestPredictiveProvisionsAhead(t *testing.T) {
 	}
 	cfg := ctx.Sim
 	_ = cfg.Validate()
-	q := queueOf(cfg)
+	q := cfg.QueueModel()
 	var got int
 	for i := range 100 {
 		got = a.Decide(sim.Observation{Time: time.Duration(i+1) * 15 * sec, Window: 15 * sec, ArrivalRate: 10 + 5*float64(i), MinReplicas: 1, MaxReplicas: 100})
@@ -193,7 +193,7 @@ func TestOracleStep(t *testing.T) {
 	o := newTest(t, "oracle", "", ctx)
 	cfg := ctx.Sim
 	_ = cfg.Validate()
-	q := queueOf(cfg)
+	q := cfg.QueueModel()
 	low, high := elasticity.Demand(q, 10), elasticity.Demand(q, 200)
 	if low >= high {
 		t.Fatalf("demands %d, %d", low, high)
@@ -226,7 +226,7 @@ func TestOracleCoversDemand(t *testing.T) {
 	o := newTest(t, "oracle", "", ctx)
 	cfg := ctx.Sim
 	_ = cfg.Validate()
-	q := queueOf(cfg)
+	q := cfg.QueueModel()
 	iv, d := 15*sec, 40*sec
 	var readyAt []time.Duration // one per replica, sorted ascending
 	for k := 1; k*15 < 2000; k++ {
@@ -286,8 +286,8 @@ func TestOracleLastPartialInterval(t *testing.T) {
 	o := newTest(t, "oracle", "", ctx)
 	cfg := ctx.Sim
 	_ = cfg.Validate()
-	want := elasticity.Demand(queueOf(cfg), 80)
-	if diluted := elasticity.Demand(queueOf(cfg), 80*10.0/15); diluted >= want {
+	want := elasticity.Demand(cfg.QueueModel(), 80)
+	if diluted := elasticity.Demand(cfg.QueueModel(), 80*10.0/15); diluted >= want {
 		t.Fatalf("test set-up: demand %d at 80/s, %d diluted", want, diluted)
 	}
 	for _, at := range []time.Duration{75 * sec, 90 * sec} {

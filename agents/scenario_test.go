@@ -567,7 +567,7 @@ func diffLines(want, got []string) string {
 
 // traceDemand is the demand of the trace's mean rate over each row's interval.
 func (sc *scenario) traceDemand(rows []sim.Row) []int {
-	q := queueOf(sc.cfg)
+	q := sc.cfg.QueueModel()
 	iv := sc.cfg.ControlInterval
 	out := make([]int, len(rows))
 	for i, row := range rows {
@@ -652,7 +652,7 @@ func checkProperties(t *testing.T, sc *scenario, b policyBlock, run *scenarioRun
 		}
 	}
 
-	q := queueOf(cfg)
+	q := cfg.QueueModel()
 	for _, c := range sc.changes() {
 		// The oracle's first decision that sees a step up is the first whose window
 		// [t, t + D + I) reaches it, and it asks for exactly the new demand; the one

@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"github.com/intelliscale/intelliscale/elasticity"
 	"github.com/intelliscale/intelliscale/env/features"
 	"github.com/intelliscale/intelliscale/internal/yamldoc"
 	"github.com/intelliscale/intelliscale/sim"
@@ -359,11 +358,7 @@ func (a *Autoscale) ResetWindow(tr *traces.Trace, start, length time.Duration, s
 	}
 	c := a.cfg.Sim
 	c.Seed = seed
-	c.InitialReplicas = min(max(elasticity.Demand(elasticity.Queue{
-		ServiceMean: c.ServiceTime.MeanSeconds(), ServiceSCV: c.ServiceTime.SCV(),
-		Slots: c.Concurrency, SLOLatency: c.SLO.Latency.Seconds(), SLOTarget: c.SLO.Target,
-		MaxReplicas: c.MaxReplicas,
-	}, w.Rates[0]), c.Min()), c.MaxReplicas)
+	c.InitialReplicas = c.ReadyFor(w.Rates[0])
 	var s cluster
 	if a.cfg.Fidelity == FidelityFluid {
 		// The environment reads latency from the scrapes' histograms only.

@@ -7,6 +7,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/intelliscale/intelliscale/elasticity"
 	"github.com/intelliscale/intelliscale/internal/yamldoc"
 )
 
@@ -242,6 +243,26 @@ func (c *Config) Queue() int {
 		return DefaultQueueCapacity
 	}
 	return *c.QueueCapacity
+}
+
+// QueueModel is the queueing model (elasticity.Queue) of the service c describes,
+// the one every demand estimate, tail and policy derives from (c validated).
+func (c *Config) QueueModel() elasticity.Queue {
+	return elasticity.Queue{
+		ServiceMean: c.ServiceTime.MeanSeconds(),
+		ServiceSCV:  c.ServiceTime.SCV(),
+		Slots:       c.Concurrency,
+		SLOLatency:  c.SLO.Latency.Seconds(),
+		SLOTarget:   c.SLO.Target,
+		MaxReplicas: c.MaxReplicas,
+	}
+}
+
+// ReadyFor is the replica count a run starting at rate (requests/s) opens with Ready
+// when it starts warm: the demand of that rate within the replica limits (c
+// validated).
+func (c *Config) ReadyFor(rate float64) int {
+	return min(max(elasticity.Demand(c.QueueModel(), rate), c.Min()), c.MaxReplicas)
 }
 
 // DecodeConfig reads a Config from YAML strictly (unknown keys are errors) and

@@ -325,15 +325,7 @@ func (s *Sim) demand(rate float64) int {
 	if s.demandCached && rate == s.demandRate {
 		return s.demandValue
 	}
-	q := elasticity.Queue{
-		ServiceMean: s.cfg.ServiceTime.MeanSeconds(),
-		ServiceSCV:  s.cfg.ServiceTime.SCV(),
-		Slots:       s.cfg.Concurrency,
-		SLOLatency:  s.cfg.SLO.Latency.Seconds(),
-		SLOTarget:   s.cfg.SLO.Target,
-		MaxReplicas: s.cfg.MaxReplicas,
-	}
-	s.demandRate, s.demandValue, s.demandCached = rate, elasticity.Demand(q, rate), true
+	s.demandRate, s.demandValue, s.demandCached = rate, elasticity.Demand(s.cfg.QueueModel(), rate), true
 	return s.demandValue
 }
 

@@ -17,7 +17,6 @@ import (
 	"github.com/intelliscale/intelliscale/agents"
 	"github.com/intelliscale/intelliscale/agents/learner"
 	"github.com/intelliscale/intelliscale/agents/policy"
-	"github.com/intelliscale/intelliscale/elasticity"
 	"github.com/intelliscale/intelliscale/env"
 	"github.com/intelliscale/intelliscale/internal/yamldoc"
 	"github.com/intelliscale/intelliscale/sim"
@@ -150,9 +149,7 @@ func WarmStart(s sim.Config, w *traces.Trace) sim.Config {
 	if s.InitialReplicas != 0 || len(w.Rates) == 0 || v.Validate() != nil {
 		return s
 	}
-	q := elasticity.Queue{ServiceMean: v.ServiceTime.MeanSeconds(), ServiceSCV: v.ServiceTime.SCV(),
-		Slots: v.Concurrency, SLOLatency: v.SLO.Latency.Seconds(), SLOTarget: v.SLO.Target, MaxReplicas: v.MaxReplicas}
-	s.InitialReplicas = min(max(elasticity.Demand(q, w.Rates[0]), v.Min()), v.MaxReplicas)
+	s.InitialReplicas = v.ReadyFor(w.Rates[0])
 	return s
 }
 

@@ -125,8 +125,7 @@ func New(cfg sim.Config, tr *traces.Trace, opt Options) (*Model, error) {
 	m := &Model{cfg: c, tr: tr, mean: opt.MeanArrivals, noQ: opt.NoLatencyQuantiles,
 		rng: rand.New(rand.NewPCG(c.Seed, 0x666c756964)), // stream "fluid"
 		end: tr.Duration(), nextScrape: c.ScrapeInterval, mu: 1 / c.ServiceTime.MeanSeconds(),
-		q: elasticity.Queue{ServiceMean: c.ServiceTime.MeanSeconds(), ServiceSCV: c.ServiceTime.SCV(),
-			Slots: c.Concurrency, SLOLatency: c.SLO.Latency.Seconds(), SLOTarget: c.SLO.Target, MaxReplicas: c.MaxReplicas}}
+		q: c.QueueModel()}
 	copy(m.tailAt[:], sim.DefBuckets[:])
 	m.tailAt[len(sim.DefBuckets)] = m.q.SLOLatency
 	m.tails = tailTable(m.q, m.tailAt[:])
