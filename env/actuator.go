@@ -22,6 +22,13 @@ const (
 	// policy learns which target to hold when: residual learning on top of HPA,
 	// scale-free by construction.
 	ActionTarget = "target"
+	// ActionForecast is ActionTarget on the utilisation expected at the forecast
+	// request rate: the utilisation scaled by max(1, forecast/rate) from the
+	// features "forecast_per_ready" and "rate_per_ready", so that the count is
+	// provisioned for the larger of the rate observed and the rate forecast, as the
+	// predictive rule does. The policy learns which target to hold over the
+	// forecast: residual learning on top of the forecast, scale-free as target is.
+	ActionForecast = "forecast"
 )
 
 // TargetTolerance is HPA's tolerance: no change while utilisation/target is within
@@ -78,14 +85,14 @@ func ValidateActions(mode string, actions []int) error {
 				return fmt.Errorf("actions[%d] = %d: a percent change must be in [-100, 10000]", i, a)
 			}
 		}
-	case ActionTarget:
+	case ActionTarget, ActionForecast:
 		for i, a := range actions {
 			if a < 1 || a > 100 {
 				return fmt.Errorf("actions[%d] = %d: a target utilisation must be in [1, 100] percent", i, a)
 			}
 		}
 	default:
-		return fmt.Errorf("action_mode %q: want %s, %s or %s", mode, ActionDelta, ActionPercent, ActionTarget)
+		return fmt.Errorf("action_mode %q: want %s, %s, %s or %s", mode, ActionDelta, ActionPercent, ActionTarget, ActionForecast)
 	}
 	return nil
 }
@@ -99,10 +106,13 @@ type Actuator struct {
 	Actions []int
 	Shield  Shield
 	recent  []recommendation // oldest first, within the window
-	// Target mode: the observation indices of utilisation and ready, and the
-	// scale the ready feature was divided by.
-	util, ready int
-	readyScale  float64
+	// Target and forecast modes: the observation indices of utilisation and ready,
+	// and the scale the ready feature was divided by; forecast mode: the indices of
+	// the rate and its forecast per ready replica (the same scale, so their ratio
+	// needs none).
+	util, ready        int
+	readyScale         float64
+	rate, forecastRate int
 }
 
 type recommendation struct {
@@ -111,7 +121,8 @@ type recommendation struct {
 }
 
 // NewActuator returns an actuator; mode "" means ActionDelta. spec is the
-// observation's features; ActionTarget needs "utilisation" and "ready" among them.
+// observation's features; ActionTarget needs "utilisation" and "ready" among them,
+// ActionForecast "rate_per_ready" and "forecast_per_ready" too.
 func NewActuator(mode string, actions []int, shield Shield, spec features.Spec) (*Actuator, error) {
 	if len(actions) == 0 {
 		return nil, fmt.Errorf("env: actuator needs actions")
@@ -125,7 +136,7 @@ func NewActuator(mode string, actions []int, shield Shield, spec features.Spec) 
 	if mode == "" {
 		mode = ActionDelta
 	}
-	a := &Actuator{Mode: mode, Actions: append([]int(nil), actions...), Shield: shield, util: -1, ready: -1}
+	a := &Actuator{Mode: mode, Actions: append([]int(nil), actions...), Shield: shield, util: -1, ready: -1, rate: -1, forecastRate: -1}
 	for i, f := range spec.Features {
 		switch f.Name {
 		case "utilisation":
@@ -135,10 +146,17 @@ func NewActuator(mode string, actions []int, shield Shield, spec features.Spec) 
 			if a.readyScale == 0 {
 				a.readyScale = 1
 			}
+		case "rate_per_ready":
+			a.rate = i
+		case "forecast_per_ready":
+			a.forecastRate = i
 		}
 	}
-	if mode == ActionTarget && (a.util < 0 || a.ready < 0) {
-		return nil, fmt.Errorf("env: action_mode %s needs the features utilisation and ready", ActionTarget)
+	if (mode == ActionTarget || mode == ActionForecast) && (a.util < 0 || a.ready < 0) {
+		return nil, fmt.Errorf("env: action_mode %s needs the features utilisation and ready", mode)
+	}
+	if mode == ActionForecast && (a.rate < 0 || a.forecastRate < 0) {
+		return nil, fmt.Errorf("env: action_mode %s needs the features rate_per_ready and forecast_per_ready", mode)
 	}
 	return a, nil
 }
@@ -147,14 +165,14 @@ func NewActuator(mode string, actions []int, shield Shield, spec features.Spec) 
 func (a *Actuator) Reset() { a.recent = a.recent[:0] }
 
 // Target is the count action asks for from current, before the shield, given the
-// observation obs (the features; read in target mode only): current itself for an
-// index out of range.
+// observation obs (the features; read in target and forecast modes only): current
+// itself for an index out of range.
 func (a *Actuator) Target(current, action int, obs []float64) int {
 	if action < 0 || action >= len(a.Actions) {
 		return current
 	}
 	v := a.Actions[action]
-	if a.Mode == ActionTarget {
+	if a.Mode == ActionTarget || a.Mode == ActionForecast {
 		if a.util >= len(obs) || a.ready >= len(obs) {
 			return current
 		}
@@ -162,6 +180,9 @@ func (a *Actuator) Target(current, action int, obs []float64) int {
 		u := obs[a.util]
 		if !(ready >= 1) || math.IsNaN(u) {
 			return current
+		}
+		if a.Mode == ActionForecast {
+			u *= a.growth(obs)
 		}
 		r := u / (float64(v) / 100)
 		if math.Abs(r-1) <= TargetTolerance {
@@ -177,6 +198,19 @@ func (a *Actuator) Target(current, action int, obs []float64) int {
 		return max(int(math.Ceil(x-1e-9)), current+1)
 	}
 	return max(0, min(int(math.Floor(x+1e-9)), current-1))
+}
+
+// growth is forecast mode's factor on the utilisation: max(1, forecast/rate), 1
+// where either is missing, not finite or the rate is not positive.
+func (a *Actuator) growth(obs []float64) float64 {
+	if a.rate >= len(obs) || a.forecastRate >= len(obs) {
+		return 1
+	}
+	r, f := obs[a.rate], obs[a.forecastRate]
+	if !(r > 0) || math.IsInf(r, 0) || !(f > r) || math.IsInf(f, 0) {
+		return 1
+	}
+	return f / r
 }
 
 // Desired is the count to ask for at time now (any clock, increasing) when current

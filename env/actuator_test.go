@@ -1,7 +1,9 @@
 package env
 
 import (
+	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -151,5 +153,66 @@ func TestActuatorTargetUtilisation(t *testing.T) {
 	}
 	if _, err := NewActuator(ActionTarget, []int{50}, Shield{}, features.Spec{}); err == nil {
 		t.Error("target mode without the utilisation and ready features accepted")
+	}
+}
+
+// TestActuatorForecast: forecast mode is target mode on the utilisation scaled by
+// the forecast's growth over the observed rate, never by a fall, and plain target
+// mode wherever the growth cannot be read.
+func TestActuatorForecast(t *testing.T) {
+	spec := features.Default(0.5)
+	a, err := NewActuator(ActionForecast, []int{50, 80}, Shield{}, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obs := make([]float64, len(spec.Features))
+	set := func(name string, v float64) {
+		for i, f := range spec.Features {
+			if f.Name == name {
+				obs[i] = v
+				return
+			}
+		}
+		t.Fatalf("no feature %s", name)
+	}
+	set("ready", 2) // 20 replicas
+	for _, c := range []struct {
+		util, rate, forecast float64
+		action, want         int
+	}{
+		{0.8, 1, 1, 0, 32},           // flat: as target mode (20 * 0.8 / 0.5)
+		{0.8, 1, 1.5, 0, 48},         // 50% growth: 20 * 0.8 * 1.5 / 0.5
+		{0.8, 1, 0.5, 0, 32},         // a forecast fall is ignored
+		{0.4, 1, 2, 1, 20},           // 20 * 0.4 * 2 / 0.8: at target
+		{0.4, 1, 1.05, 1, 11},        // ceil(20 * 0.42 / 0.8 = 10.5), as HPA rounds
+		{0.8, 0, 3, 0, 32},           // no rate: no growth read
+		{0.8, 1, math.NaN(), 0, 32},  // no forecast
+		{0.8, 1, math.Inf(1), 0, 32}, // not finite
+		{0.8, math.Inf(1), 2, 0, 32}, // not finite
+		{0.8, math.NaN(), 2, 0, 32},  // no rate
+	} {
+		set("utilisation", c.util)
+		set("rate_per_ready", c.rate)
+		set("forecast_per_ready", c.forecast)
+		if got := a.Target(20, c.action, obs); got != c.want {
+			t.Errorf("utilisation %v rate %v forecast %v target %d%%: %d, want %d", c.util, c.rate, c.forecast, a.Actions[c.action], got, c.want)
+		}
+	}
+	// Without the rate features forecast mode is refused, naming them; target mode
+	// does not need them.
+	var noRate features.Spec
+	for _, f := range spec.Features {
+		if f.Name != "forecast_per_ready" {
+			noRate.Features = append(noRate.Features, f)
+		}
+	}
+	if _, err := NewActuator(ActionForecast, []int{50}, Shield{}, noRate); err == nil || !strings.Contains(err.Error(), "forecast_per_ready") {
+		t.Errorf("forecast mode without forecast_per_ready: %v", err)
+	}
+	if _, err := NewActuator(ActionTarget, []int{50}, Shield{}, noRate); err != nil {
+		t.Errorf("target mode without forecast_per_ready: %v", err)
+	}
+	if err := ValidateActions(ActionForecast, []int{0}); err == nil {
+		t.Error("forecast target 0% accepted")
 	}
 }

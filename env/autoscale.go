@@ -126,7 +126,7 @@ func (c *AutoscaleConfig) Validate() error {
 		switch c.ActionMode {
 		case ActionPercent:
 			c.Actions = []int{-30, -15, -5, 0, 10, 25, 50}
-		case ActionTarget:
+		case ActionTarget, ActionForecast:
 			c.Actions = []int{40, 50, 60, 70, 80, 90}
 		default:
 			c.Actions = []int{-3, -2, -1, 0, 1, 2, 3}
@@ -147,12 +147,12 @@ func (c *AutoscaleConfig) Validate() error {
 		for i, a := range c.Actions {
 			add(yamldoc.InRange(fmt.Sprintf("actions[%d]", i), a, -100, 10000))
 		}
-	case ActionTarget:
+	case ActionTarget, ActionForecast:
 		for i, a := range c.Actions {
 			add(yamldoc.InRange(fmt.Sprintf("actions[%d]", i), a, 1, 100))
 		}
 	default:
-		add(yamldoc.Invalid("action_mode", c.ActionMode, "want delta, percent or target"))
+		add(yamldoc.Invalid("action_mode", c.ActionMode, "want delta, percent, target or forecast"))
 	}
 	if err := c.Shield.Validate(); err != nil {
 		add(yamldoc.Errorf("shield", "%v", err))

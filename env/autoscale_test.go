@@ -226,7 +226,7 @@ func TestRewardRanksPolicies(t *testing.T) {
 // and asks for the same counts, with delta actions and with percent actions behind a
 // shield (the one decision path, Actuator, in both).
 func TestPolicyAutoscalerSeesEnvObservations(t *testing.T) {
-	for _, variant := range []string{"delta", "percent+shield", "target+shield"} {
+	for _, variant := range []string{"delta", "percent+shield", "target+shield", "forecast+shield"} {
 		t.Run(variant, func(t *testing.T) {
 			tr := autoscaleTraces()[1]
 			cfg := testConfig(tr)
@@ -235,8 +235,11 @@ func TestPolicyAutoscalerSeesEnvObservations(t *testing.T) {
 			case "percent+shield":
 				cfg.ActionMode = ActionPercent
 				cfg.Shield = Shield{ScaleDownWindow: 2 * time.Minute, MaxUpPercent: 50, MaxDownPercent: 20}
-			case "target+shield":
+			case "target+shield", "forecast+shield":
 				cfg.ActionMode = ActionTarget
+				if variant == "forecast+shield" {
+					cfg.ActionMode = ActionForecast
+				}
 				cfg.Actions = []int{30, 50, 70, 90, 40, 60, 80}
 				cfg.Shield = Shield{ScaleDownWindow: 2 * time.Minute, MaxUpPercent: 50, MaxDownPercent: 20}
 			}

@@ -54,8 +54,8 @@ type Policy struct {
 	// Actions[i] is the change action i asks for (one network output each): replicas
 	// (ActionMode delta) or percent of the count in force (percent).
 	Actions []int
-	// ActionMode is env.ActionDelta ("" reads as delta), env.ActionPercent or
-	// env.ActionTarget.
+	// ActionMode is env.ActionDelta ("" reads as delta), env.ActionPercent,
+	// env.ActionTarget or env.ActionForecast.
 	ActionMode string
 	// Shield bounds every decision as in training (env.Shield; zero: off).
 	Shield env.Shield
@@ -188,7 +188,7 @@ func (p *Policy) Validate() error {
 	if err := p.Shield.Validate(); err != nil {
 		return fmt.Errorf("policy: %w", err)
 	}
-	if p.ActionMode == env.ActionTarget {
+	if p.ActionMode == env.ActionTarget || p.ActionMode == env.ActionForecast {
 		if _, err := p.Actuator(); err != nil {
 			return fmt.Errorf("policy: %w", err)
 		}
