@@ -31,10 +31,12 @@ bench: build
 	$(BIN) experiment run --config experiments/configs/default.yaml --out $(RESULTS)/default
 	$(BIN) report --quiet --readme README.md --figures docs/bench $(RESULTS)/default
 
-# The same experiment on the real traces in ../shared/traces (skipped when absent).
+# The same experiment on the real traces in ../shared/traces (skipped when absent);
+# regenerates the README's bench-real section (and its plots in docs/bench-real).
 bench-real: build
 	@if [ -d ../shared/traces ]; then \
-		$(BIN) experiment run --config experiments/configs/real.yaml --out $(RESULTS)/real; \
+		$(BIN) experiment run --config experiments/configs/real.yaml --out $(RESULTS)/real && \
+		$(BIN) report --quiet --readme README.md --readme-section bench-real --figures docs/bench-real $(RESULTS)/real; \
 	else echo "bench-real: ../shared/traces not found; nothing to run"; fi
 
 # The small-service preset (demand of 1 to 5 replicas, the benchmark before realistic scale).

@@ -69,6 +69,7 @@ var overwriteCases = []overwriteCase{
 	{name: "experiment run --out is --prepared", args: []string{"experiment", "run", "--quiet", "--config", "e.yaml", "--prepared", "res", "--out", "{out}"}, input: "res/config.yaml", out: "res", want: "is the input --prepared"},
 	{name: "experiment merge --out is a shard", args: []string{"experiment", "merge", "--out", "{out}", "s1", "s2"}, input: "s1/config.yaml", out: "s1", want: "is the input shard directory"},
 	{name: "report --readme is the results' config", args: []string{"report", "--quiet", "--readme", "{out}", "res"}, input: "res/config.yaml", out: "res/config.yaml", want: "is the input results file"},
+	{name: "report --readme-section's README is the results' summary", args: []string{"report", "--quiet", "--readme", "{out}", "--readme-section", "bench-real", "res"}, input: "res/summary.csv", out: "res/summary.csv", want: "is the input results file"},
 	{name: "report --figures holds the report", args: []string{"report", "--quiet", "--readme", "README.md", "--figures", "{out}", "res"}, input: "res/report/REPORT.md", out: "res/report", want: "is also an output (results directory)"},
 }
 
