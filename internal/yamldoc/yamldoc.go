@@ -212,7 +212,7 @@ func Decode(data []byte, file string, out any) (root *yaml.Node, err error) {
 		}
 	}()
 	if err := yaml.Unmarshal(data, root); err != nil {
-		return root, syntaxError(file, err)
+		return root, syntaxError(file, err, data)
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
@@ -302,12 +302,59 @@ var (
 	unmarshalOf = regexp.MustCompile(`^cannot unmarshal !!(\w+) into (\S+)$`)
 )
 
-func syntaxError(file string, err error) error {
-	if m := syntaxLine.FindStringSubmatch(err.Error()); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		return &FieldError{File: file, Line: line, Err: errors.New(m[2])}
+// syntaxError turns the YAML library's syntax error into a FieldError. For some
+// errors (a key indented wrongly in a block mapping: "did not find expected key")
+// the library reports the line where the enclosing block starts, counted from zero,
+// which can be far from the mistake; with the document's bytes at hand, the line is
+// the first one at which a prefix of the document fails with the same message, the
+// line the parser could not go past.
+func syntaxError(file string, err error, data []byte) error {
+	m := syntaxLine.FindStringSubmatch(err.Error())
+	if m == nil {
+		return &FieldError{File: file, Err: errors.New(strings.TrimPrefix(err.Error(), "yaml: "))}
 	}
-	return &FieldError{File: file, Err: errors.New(strings.TrimPrefix(err.Error(), "yaml: "))}
+	line, _ := strconv.Atoi(m[1])
+	if at := failingLine(data, m[2]); at > 0 {
+		line = at
+	}
+	return &FieldError{File: file, Line: line, Err: errors.New(m[2])}
+}
+
+// maxScan bounds the bytes failingLine parses in all (configurations are small).
+const maxScan = 64 << 20
+
+// failingLine is the first line (from 1) at which the document's prefix of whole
+// lines fails to parse with the message msg, or 0 when none does within maxScan
+// bytes of parsing.
+func failingLine(data []byte, msg string) int {
+	spent := 0
+	for end, line := 0, 1; end < len(data); line++ {
+		next := bytes.IndexByte(data[end:], '\n')
+		if next < 0 {
+			end = len(data)
+		} else {
+			end += next + 1
+		}
+		if spent += end; spent > maxScan {
+			return 0
+		}
+		if err := parsePrefix(data[:end]); err != nil {
+			if m := syntaxLine.FindStringSubmatch(err.Error()); m != nil && m[2] == msg {
+				return line
+			}
+		}
+	}
+	return 0
+}
+
+func parsePrefix(b []byte) (err error) {
+	defer func() {
+		if r := recover(); r != nil { // the YAML library panics on a few inputs
+			err = fmt.Errorf("unreadable YAML: %v", r)
+		}
+	}()
+	var n yaml.Node
+	return yaml.Unmarshal(b, &n)
 }
 
 // typeErrors turns a yaml.TypeError into FieldErrors: the path is found in tree (the
@@ -316,7 +363,7 @@ func syntaxError(file string, err error) error {
 func typeErrors(err error, file string, tree *yaml.Node, lineOf func(path string, line int) int) error {
 	var te *yaml.TypeError
 	if !errors.As(err, &te) {
-		return syntaxError(file, err)
+		return syntaxError(file, err, nil)
 	}
 	var out []error
 	for _, msg := range te.Errors {

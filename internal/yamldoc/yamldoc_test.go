@@ -87,6 +87,10 @@ func TestDecodeErrorsNameFileLineAndPath(t *testing.T) {
 		{"bad duration", "sim:\n  every: fast\n", `c.yaml line 2: sim.every: "fast": not a valid duration (for example "15s")`},
 		{"bad number", "name: a\nsim:\n  rate: [1]\n", `c.yaml line 3: sim.rate: a list is not a valid number`},
 		{"syntax", "name: a\n  b: c\n", `c.yaml line 2: mapping values are not allowed in this context`},
+		// The library itself names the line where the top-level mapping starts,
+		// counted from zero (line 1 here); the line is where parsing stops.
+		{"key out of its block", "# c\nname: a\nsim:\n  rate: 1\npolicies:\n    sweep: {a: 1}\n\n  - name: hpa\n", `c.yaml line 8: did not find expected key`},
+		{"sequence under a mapping", "name: a\nlist:\n  rate: 1\n - every: 1s\n", `c.yaml line 4: `},
 		{"two documents", "name: a\n---\nname: b\n", `c.yaml line 2: more than one YAML document`},
 		{"bound", "name: a\nsim:\n  every: 1ns\n", `c.yaml line 3: sim.every: 1ns: must be at least 100ms`},
 		{"top level scalar", "hello\n", `c.yaml line 1: `},
