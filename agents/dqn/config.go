@@ -1,6 +1,7 @@
 // Package dqn is Deep Q-Learning for environments with a discrete action space, written
 // after CleanRL's dqn.py: a replay buffer, a target network, a Huber or squared TD loss,
-// a linearly decaying epsilon-greedy exploration and Double DQN as an option.
+// a linearly decaying epsilon-greedy exploration and Double DQN as an option; a warm
+// start by imitation before it, after DQfD (Trainer.Imitate).
 //
 // Training is a step-wise loop (Trainer.Step) over an env.Env whose whole state lives
 // in the Trainer, so a run can be checkpointed and resumed; the same seed gives the same

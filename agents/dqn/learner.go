@@ -19,7 +19,8 @@ const Name = "dqn"
 
 // Algorithm is DQN as a learner.Algorithm: one Update is one environment step (and
 // the gradient and target steps CleanRL's schedule puts on it); a progress row is
-// written when an episode ends.
+// written when an episode ends. Its learners can be warm-started by imitation
+// (Trainer.Imitate, DQfD's pre-training).
 func Algorithm() learner.Algorithm {
 	return learner.Algorithm{
 		Name: Name, Doc: "Deep Q-Learning after CleanRL's dqn.py (Double DQN optional)",
@@ -27,7 +28,8 @@ func Algorithm() learner.Algorithm {
 			c := DefaultConfig()
 			return &c
 		},
-		Columns: []string{"td_loss", "q_values", "epsilon", "learning_rate"},
+		Columns:  []string{"td_loss", "q_values", "epsilon", "learning_rate"},
+		Imitates: true,
 		New: func(cfg learner.Config, run learner.Run) (learner.Learner, error) {
 			c, ok := cfg.(*Config)
 			if !ok {

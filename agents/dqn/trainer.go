@@ -33,7 +33,7 @@ type Trainer struct {
 	Q, Target *nn.MLP  // online and target networks
 	Opt       *nn.Adam // optimiser of Q
 	Replay    *Replay
-	PCG       *rand.PCG // the run's only source of randomness
+	PCG       *rand.PCG // the run's source of randomness (Imitate's minibatch order aside)
 
 	GlobalStep    int       // environment steps taken
 	Updates       int       // gradient steps taken

@@ -28,15 +28,17 @@ const WarmStartFile = "warm_start.csv"
 // learner's first episodes; each observation is labelled with the environment's
 // action closest in effect to the expert's decision (env.Actuator.Closest: in target
 // mode, the target utilisation whose HPA count, after the shield, is nearest the
-// expert's desired replicas), and the policy is fitted to the labels by
-// cross-entropy (behaviour cloning; PPO fits its value head to the expert's returns
-// too). The observation statistics are updated from the expert's observations
-// first, so reinforcement learning goes on with the ones the clone was fitted under.
-// DAggerRounds then roll out the learner's greedy policy, label its states with the
-// expert and fit again on all the data (Ross, Gordon and Bagnell 2011). Nil (the
-// section absent) is off; the warm start's environment steps are not counted in the
-// training budget. Only algorithms that implement learner.Imitator accept it (ppo;
-// not dqn).
+// expert's desired replicas), and the policy is fitted to the labels: PPO's actor by
+// cross-entropy (behaviour cloning) and its value head on the expert's returns;
+// DQN's Q-network by DQfD's large-margin loss plus a 1-step TD loss on the expert's
+// transitions, which then pre-fill its replay buffer (Hester et al. 2018). The
+// observation statistics (PPO's; DQN keeps none) are updated from the expert's
+// observations first, so reinforcement learning goes on with the ones the clone was
+// fitted under. DAggerRounds then roll out the learner's greedy policy, label its
+// states with the expert and fit again on all the data (Ross, Gordon and Bagnell
+// 2011). Nil (the section absent) is off; the warm start's environment steps are not
+// counted in the training budget. Only algorithms that implement learner.Imitator
+// accept it (ppo and dqn).
 type WarmStartConfig struct {
 	// Expert is the rule policy imitated, one of agents.Names (oracle, hpa, ...).
 	// Required.
@@ -62,7 +64,8 @@ type WarmStartConfig struct {
 
 // warmStartCopies is the number of environment copies the expert is rolled out in:
 // PPO's default num_envs. Copy i starts from the same episode seed as the learner's
-// copy i, so the expert's episodes are the first ones of the learner's first copies.
+// copy i, so the expert's episodes are the first ones of the learner's first copies
+// (DQN's one copy is copy 0).
 const warmStartCopies = 4
 
 // heldOutEvery: every heldOutEvery-th finished episode is held out of the fits and
