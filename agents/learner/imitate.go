@@ -54,9 +54,11 @@ type Imitation struct {
 // ImitationEpoch is one row of the imitation's report.
 type ImitationEpoch struct {
 	Epoch int
-	// Loss is the mean cross-entropy of the expert's actions over train (after the
-	// epoch); ValueLoss the mean squared error of the value head on the expert's
-	// returns (NaN when the algorithm fits none).
+	// Loss is the mean imitation loss over train (after the epoch): the
+	// cross-entropy of the expert's actions for a policy network (PPO), the large-
+	// margin loss for a Q-network (DQN); ValueLoss is the value fit's loss on the
+	// expert's episodes (PPO's value head on the returns, DQN's 1-step TD loss; NaN
+	// when the algorithm fits none).
 	Loss, ValueLoss float64
 	// Accuracy and HeldOutAccuracy are the shares of steps of train and heldOut
 	// where the greedy action is the expert's (NaN when heldOut is empty).

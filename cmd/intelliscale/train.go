@@ -38,7 +38,7 @@ unknown keys are errors). Top-level keys and defaults:
                     rate_scale, cost_weight, slo_weight, drop_weight, features
   warm_start        imitate a rule policy first: {expert: oracle, params: {headroom: 0.2},
                     steps (20000), epochs (10), learning_rate (0.001), minibatch_size (256),
-                    dagger_rounds (0), dagger_steps (steps/2)}; ppo only (off)
+                    dagger_rounds (0), dagger_steps (steps/2)}; ppo and dqn (off)
   selection         checkpoint selection on the validation windows: {every: N env steps,
                     fidelity: request | fluid, max_actions_vs_oracle: 3} (off)
   ` + fmt.Sprintf("%-17s", strings.Join(agents.LearnerNames(), ", ")) + ` the algorithm's hyperparameters, under its name (CleanRL defaults;
