@@ -294,7 +294,7 @@ func (r *Results) matchedTable(ms []Matched) Table {
 			cell := ""
 			switch {
 			case m.OK():
-				cell = fmt.Sprintf("%s (%.3g)", FormatStat(m.Cost), m.Worst)
+				cell = fmt.Sprintf("%s (%s)", FormatStat(m.Cost), FormatSig(m.Worst, 3))
 				if best[L] == name {
 					cell = "**" + cell + "** cheapest"
 				}
@@ -362,7 +362,7 @@ func (r *Results) cheapestLines(ms []Matched) []string {
 		}
 		for _, m := range ms {
 			if m.Policy == name && m.Level == L {
-				line := fmt.Sprintf("At %.3g%% SLO violations the cheapest is **%s**: %s replica-hours (worst seed %.3g, seed %d)", L, name, FormatStat(m.Cost), m.Worst, m.WorstSeed)
+				line := fmt.Sprintf("At %.3g%% SLO violations the cheapest is **%s**: %s replica-hours (worst seed %s, seed %d)", L, name, FormatStat(m.Cost), FormatSig(m.Worst, 3), m.WorstSeed)
 				if !math.IsNaN(m.VsOracle) {
 					line += fmt.Sprintf(", %.2fx the oracle", m.VsOracle)
 				}

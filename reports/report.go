@@ -72,19 +72,45 @@ func mapStr(xs []string, f func(string) string) []string {
 	return out
 }
 
-// FormatStat renders "mean ± ci" with three significant digits; "n/a" when undefined.
+// FormatStat renders "mean ± ci" with three significant digits (two for the
+// interval), large values as whole numbers (FormatSig); "n/a" when undefined.
 func FormatStat(s Stat) string {
 	if math.IsNaN(s.Mean) {
 		return "n/a"
 	}
 	if math.IsNaN(s.CI) {
-		return fmt.Sprintf("%.3g", s.Mean)
+		return FormatSig(s.Mean, 3)
 	}
 	ci := s.CI
 	if ci < 1e-9*math.Abs(s.Mean) {
 		ci = 0
 	}
-	return fmt.Sprintf("%.3g ± %.2g", s.Mean, ci)
+	return FormatSig(s.Mean, 3) + " ± " + FormatSig(ci, 2)
+}
+
+// FormatSig renders x with sig significant digits as %g does, except where %g would
+// write an exponent for a value of at least 1 in magnitude (below 1e15): that value
+// is rounded to a whole number and written with thousands separators ("1,079", not
+// "1.08e+03"; "120", not "1.2e+02"), so figures such as replica-hours stay readable
+// at realistic scale.
+func FormatSig(x float64, sig int) string {
+	a := math.Abs(x)
+	g := strconv.FormatFloat(x, 'g', sig, 64)
+	if !strings.ContainsRune(g, 'e') || !(a >= 1) || a >= 1e15 {
+		return g
+	}
+	digits := strconv.FormatInt(int64(math.Round(a)), 10)
+	var b strings.Builder
+	if x < 0 {
+		b.WriteByte('-')
+	}
+	for i, c := range digits {
+		if i > 0 && (len(digits)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
 }
 
 // testColumns are the per-policy figures on the test windows.
@@ -149,7 +175,7 @@ func (r *Results) Tables(h *Headline) []Table {
 			cell := FormatStat(r.stat(p.Name, experiments.SplitTest, c.metric))
 			if worstColumns[c.metric] {
 				if w, ws := r.WorstSeed(p.Name, experiments.SplitTest, c.metric); !math.IsNaN(w) {
-					cell += fmt.Sprintf(" (%.3g, seed %d)", w, ws)
+					cell += fmt.Sprintf(" (%s, seed %d)", FormatSig(w, 3), ws)
 				}
 			}
 			row = append(row, cell)

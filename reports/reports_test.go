@@ -340,3 +340,37 @@ func TestParetoKeepsZeroViolations(t *testing.T) {
 		}
 	}
 }
+
+// TestFormatSig: %g's significant digits, but whole numbers with thousands
+// separators where %g would write an exponent for a large value.
+func TestFormatSig(t *testing.T) {
+	for _, c := range []struct {
+		x    float64
+		sig  int
+		want string
+	}{
+		{0.0834, 3, "0.0834"},
+		{974.4, 3, "974"},
+		{999.6, 3, "1,000"},
+		{120.4, 2, "120"},
+		{0.000015, 3, "1.5e-05"},
+		{1000, 3, "1,000"},
+		{1079.4, 3, "1,079"},
+		{-1079.6, 3, "-1,080"},
+		{1234567, 3, "1,234,567"},
+		{43.2, 2, "43"},
+		{2e15, 3, "2e+15"},
+		{math.NaN(), 3, "NaN"},
+		{math.Inf(1), 3, "+Inf"},
+	} {
+		if got := FormatSig(c.x, c.sig); got != c.want {
+			t.Errorf("FormatSig(%v, %d) = %q, want %q", c.x, c.sig, got, c.want)
+		}
+	}
+	if got := FormatStat(Stat{Mean: 1068.7, CI: 43.4}); got != "1,069 ± 43" {
+		t.Errorf("FormatStat: %q", got)
+	}
+	if got := FormatStat(Stat{Mean: 182.3, CI: 8.44}); got != "182 ± 8.4" {
+		t.Errorf("FormatStat: %q", got)
+	}
+}
