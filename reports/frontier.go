@@ -331,7 +331,7 @@ func (r *Results) cheapestActions(fam []experiments.Variant) string {
 	}
 	s := r.Figure(best, experiments.SplitTest, "scaling_actions")
 	w, _ := r.WorstSeed(best, experiments.SplitTest, "scaling_actions")
-	return fmt.Sprintf("%.0f (%.0f) [%s]", s.Mean, w, best)
+	return fmt.Sprintf("%s (%s) [%s]", FormatWhole(s.Mean), FormatWhole(w), best)
 }
 
 // WorstSeed is the highest per-seed value (mean over traces) of a metric and its seed.

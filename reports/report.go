@@ -99,6 +99,16 @@ func FormatSig(x float64, sig int) string {
 	if !strings.ContainsRune(g, 'e') || !(a >= 1) || a >= 1e15 {
 		return g
 	}
+	return FormatWhole(x)
+}
+
+// FormatWhole renders x rounded to a whole number with thousands separators
+// ("1,891"); %g beyond 1e15 and for NaN and infinities.
+func FormatWhole(x float64) string {
+	a := math.Abs(x)
+	if !(a < 1e15) {
+		return strconv.FormatFloat(x, 'g', -1, 64)
+	}
 	digits := strconv.FormatInt(int64(math.Round(a)), 10)
 	var b strings.Builder
 	if x < 0 {

@@ -367,6 +367,11 @@ func TestFormatSig(t *testing.T) {
 			t.Errorf("FormatSig(%v, %d) = %q, want %q", c.x, c.sig, got, c.want)
 		}
 	}
+	for x, want := range map[float64]string{24.4: "24", -0.4: "-0", 1890.6: "1,891", 602: "602", math.Inf(-1): "-Inf"} {
+		if got := FormatWhole(x); got != want {
+			t.Errorf("FormatWhole(%v) = %q, want %q", x, got, want)
+		}
+	}
 	if got := FormatStat(Stat{Mean: 1068.7, CI: 43.4}); got != "1,069 ± 43" {
 		t.Errorf("FormatStat: %q", got)
 	}
