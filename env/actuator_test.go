@@ -125,14 +125,7 @@ func TestActuatorTargetUtilisation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	obs := make([]float64, len(spec.Features))
-	set := func(name string, v float64) {
-		for i, f := range spec.Features {
-			if f.Name == name {
-				obs[i] = v
-			}
-		}
-	}
+	obs, set := observation(t, spec)
 	set("ready", 2) // 20 replicas, divided by 10
 	for _, c := range []struct {
 		util    float64
@@ -165,16 +158,7 @@ func TestActuatorForecast(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	obs := make([]float64, len(spec.Features))
-	set := func(name string, v float64) {
-		for i, f := range spec.Features {
-			if f.Name == name {
-				obs[i] = v
-				return
-			}
-		}
-		t.Fatalf("no feature %s", name)
-	}
+	obs, set := observation(t, spec)
 	set("ready", 2) // 20 replicas
 	for _, c := range []struct {
 		util, rate, forecast float64
@@ -214,5 +198,20 @@ func TestActuatorForecast(t *testing.T) {
 	}
 	if err := ValidateActions(ActionForecast, []int{0}); err == nil {
 		t.Error("forecast target 0% accepted")
+	}
+}
+
+// observation returns a zero observation of spec and a setter of its features by name.
+func observation(t *testing.T, spec features.Spec) ([]float64, func(name string, v float64)) {
+	obs := make([]float64, len(spec.Features))
+	return obs, func(name string, v float64) {
+		t.Helper()
+		for i, f := range spec.Features {
+			if f.Name == name {
+				obs[i] = v
+				return
+			}
+		}
+		t.Fatalf("no feature %s", name)
 	}
 }

@@ -75,15 +75,11 @@ func TestWarmStartDeterministicAndResumes(t *testing.T) {
 	cfg := tinyWarmConfig()
 	cfg.WarmStart.DAggerRounds, cfg.WarmStart.DAggerSteps = 1, 1000
 	cfg.CheckpointEvery = 500
-	files := func(dir string) [3]string {
-		return [3]string{string(readFile(t, filepath.Join(dir, PolicyFile))), string(readFile(t, filepath.Join(dir, WarmStartFile))),
-			withoutSPS(readFile(t, filepath.Join(dir, ProgressFile)))}
-	}
 	dirA := t.TempDir()
 	if _, err := Run(cfg, dirA, nil); err != nil {
 		t.Fatal(err)
 	}
-	want := files(dirA)
+	want := runFiles(t, dirA)
 	if rows := warmStartRows(t, dirA); rows[len(rows)-1][0] != "1" {
 		t.Fatalf("last row of round %s, want the DAgger round 1", rows[len(rows)-1][0])
 	}
@@ -95,7 +91,7 @@ func TestWarmStartDeterministicAndResumes(t *testing.T) {
 	if _, err := Run(sc, dirS, nil); err != nil {
 		t.Fatal(err)
 	}
-	selected := files(dirS)
+	selected := runFiles(t, dirS)
 	for _, c := range []struct {
 		name               string
 		killExpert, killRL int
@@ -116,30 +112,7 @@ func TestWarmStartDeterministicAndResumes(t *testing.T) {
 				want = selected
 			}
 			if c.killExpert > 0 || c.killRL > 0 {
-				ctx, cancel := context.WithCancel(context.Background())
-				opt := runOptions{}
-				if c.killExpert > 0 {
-					opt.warmStartStep = func(step int) {
-						if step >= c.killExpert {
-							cancel()
-						}
-					}
-				} else {
-					opt.afterStep = func(step int) {
-						if step >= c.killRL {
-							cancel()
-						}
-					}
-				}
-				_, err := run(ctx, cfg, dir, opt)
-				cancel()
-				if !errors.Is(err, context.Canceled) {
-					t.Fatalf("killed run: %v, want context.Canceled", err)
-				}
-				ck, err := readCheckpoint(filepath.Join(dir, CheckpointFile))
-				if err != nil {
-					t.Fatal(err)
-				}
+				ck := killDuring(t, cfg, dir, c.killExpert, c.killRL)
 				switch {
 				case c.checkpointAt < 0 && ck != nil:
 					t.Fatalf("a checkpoint at step %d during the warm start", ck.GlobalStep)
@@ -150,16 +123,7 @@ func TestWarmStartDeterministicAndResumes(t *testing.T) {
 					t.Fatalf("%s present: %v, want %v", WarmStartFile, err == nil, c.checkpointAt >= 0)
 				}
 			}
-			if _, err := Run(cfg, dir, nil); err != nil {
-				t.Fatal(err)
-			}
-			if got := files(dir); got != want {
-				for i, name := range []string{PolicyFile, WarmStartFile, ProgressFile} {
-					if got[i] != want[i] {
-						t.Errorf("%s differs from the uninterrupted run's", name)
-					}
-				}
-			}
+			resumeMatches(t, cfg, dir, want)
 		})
 	}
 	// Without the warm start the same seed trains another policy.
@@ -231,15 +195,11 @@ func TestWarmStartDQN(t *testing.T) {
 	setDQN(&cfg, func(d *dqn.Config) { d.Hidden = []int{64, 64} })
 	cfg.WarmStart.DAggerRounds, cfg.WarmStart.DAggerSteps = 1, 1000
 	cfg.CheckpointEvery = 500
-	files := func(dir string) [3]string {
-		return [3]string{string(readFile(t, filepath.Join(dir, PolicyFile))), string(readFile(t, filepath.Join(dir, WarmStartFile))),
-			withoutSPS(readFile(t, filepath.Join(dir, ProgressFile)))}
-	}
 	dirA := t.TempDir()
 	if _, err := Run(cfg, dirA, nil); err != nil {
 		t.Fatal(err)
 	}
-	want := files(dirA)
+	want := runFiles(t, dirA)
 	rows := warmStartRows(t, dirA)
 	if len(rows) != 42 || rows[20][0] != "0" || rows[41][0] != "1" {
 		t.Fatalf("%d rows in %s, want epochs 0 to 20 of rounds 0 and 1", len(rows), WarmStartFile)
@@ -266,43 +226,11 @@ func TestWarmStartDQN(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
-			ctx, cancel := context.WithCancel(context.Background())
-			opt := runOptions{}
-			if c.killExpert > 0 {
-				opt.warmStartStep = func(step int) {
-					if step >= c.killExpert {
-						cancel()
-					}
-				}
-			} else {
-				opt.afterStep = func(step int) {
-					if step >= c.killRL {
-						cancel()
-					}
-				}
-			}
-			_, err := run(ctx, cfg, dir, opt)
-			cancel()
-			if !errors.Is(err, context.Canceled) {
-				t.Fatalf("killed run: %v, want context.Canceled", err)
-			}
-			ck, err := readCheckpoint(filepath.Join(dir, CheckpointFile))
-			if err != nil {
-				t.Fatal(err)
-			}
+			ck := killDuring(t, cfg, dir, c.killExpert, c.killRL)
 			if (c.checkpointAt < 0) != (ck == nil) || (ck != nil && ck.GlobalStep != c.checkpointAt) {
 				t.Fatalf("checkpoint %+v after the kill, want one at step %d", ck, c.checkpointAt)
 			}
-			if _, err := Run(cfg, dir, nil); err != nil {
-				t.Fatal(err)
-			}
-			if got := files(dir); got != want {
-				for i, name := range []string{PolicyFile, WarmStartFile, ProgressFile} {
-					if got[i] != want[i] {
-						t.Errorf("%s differs from the uninterrupted run's", name)
-					}
-				}
-			}
+			resumeMatches(t, cfg, dir, want)
 		})
 	}
 	plain := cfg
@@ -323,4 +251,59 @@ func parseFloat(t *testing.T, s string) float64 {
 		t.Fatal(err)
 	}
 	return v
+}
+
+// killDuring runs cfg in dir and cancels it once the warm start's expert has taken
+// killExpert steps (when positive) or reinforcement learning killRL steps; it returns
+// the checkpoint left behind (nil for none).
+func killDuring(t *testing.T, cfg Config, dir string, killExpert, killRL int) *checkpoint {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	opt := runOptions{}
+	if killExpert > 0 {
+		opt.warmStartStep = func(step int) {
+			if step >= killExpert {
+				cancel()
+			}
+		}
+	} else {
+		opt.afterStep = func(step int) {
+			if step >= killRL {
+				cancel()
+			}
+		}
+	}
+	if _, err := run(ctx, cfg, dir, opt); !errors.Is(err, context.Canceled) {
+		t.Fatalf("killed run: %v, want context.Canceled", err)
+	}
+	ck, err := readCheckpoint(filepath.Join(dir, CheckpointFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ck
+}
+
+// resumeMatches runs cfg in dir to the end and compares its policy, warm-start report
+// and progress with want, the uninterrupted run's.
+func resumeMatches(t *testing.T, cfg Config, dir string, want [3]string) {
+	t.Helper()
+	if _, err := Run(cfg, dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := runFiles(t, dir); got != want {
+		for i, name := range []string{PolicyFile, WarmStartFile, ProgressFile} {
+			if got[i] != want[i] {
+				t.Errorf("%s differs from the uninterrupted run's", name)
+			}
+		}
+	}
+}
+
+// runFiles reads a finished run's policy, warm-start report and progress (its speed
+// column dropped).
+func runFiles(t *testing.T, dir string) [3]string {
+	t.Helper()
+	return [3]string{string(readFile(t, filepath.Join(dir, PolicyFile))), string(readFile(t, filepath.Join(dir, WarmStartFile))),
+		withoutSPS(readFile(t, filepath.Join(dir, ProgressFile)))}
 }
