@@ -127,15 +127,7 @@ func TestWarmStartDeterministicAndResumes(t *testing.T) {
 		})
 	}
 	// Without the warm start the same seed trains another policy.
-	plain := cfg
-	plain.WarmStart = nil
-	dir := t.TempDir()
-	if _, err := Run(plain, dir, nil); err != nil {
-		t.Fatal(err)
-	}
-	if bytes.Equal(readFile(t, filepath.Join(dir, PolicyFile)), []byte(want[0])) {
-		t.Fatal("the warm start changed nothing")
-	}
+	dir := coldRunDiffers(t, cfg, want)
 	if _, err := os.Stat(filepath.Join(dir, WarmStartFile)); err == nil {
 		t.Fatalf("%s written without a warm start", WarmStartFile)
 	}
@@ -233,15 +225,7 @@ func TestWarmStartDQN(t *testing.T) {
 			resumeMatches(t, cfg, dir, want)
 		})
 	}
-	plain := cfg
-	plain.WarmStart = nil
-	dir := t.TempDir()
-	if _, err := Run(plain, dir, nil); err != nil {
-		t.Fatal(err)
-	}
-	if bytes.Equal(readFile(t, filepath.Join(dir, PolicyFile)), []byte(want[0])) {
-		t.Fatal("the warm start changed nothing")
-	}
+	coldRunDiffers(t, cfg, want)
 }
 
 func parseFloat(t *testing.T, s string) float64 {
@@ -306,4 +290,20 @@ func runFiles(t *testing.T, dir string) [3]string {
 	t.Helper()
 	return [3]string{string(readFile(t, filepath.Join(dir, PolicyFile))), string(readFile(t, filepath.Join(dir, WarmStartFile))),
 		withoutSPS(readFile(t, filepath.Join(dir, ProgressFile)))}
+}
+
+// coldRunDiffers trains cfg without its warm start and fails if the policy is the
+// warm-started one (want's); it returns the run's directory.
+func coldRunDiffers(t *testing.T, cfg Config, want [3]string) string {
+	t.Helper()
+	plain := cfg
+	plain.WarmStart = nil
+	dir := t.TempDir()
+	if _, err := Run(plain, dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(readFile(t, filepath.Join(dir, PolicyFile)), []byte(want[0])) {
+		t.Fatal("the warm start changed nothing")
+	}
+	return dir
 }
