@@ -152,7 +152,7 @@ func NewActuator(mode string, actions []int, shield Shield, spec features.Spec) 
 			a.forecastRate = i
 		}
 	}
-	if (mode == ActionTarget || mode == ActionForecast) && (a.util < 0 || a.ready < 0) {
+	if readsUtilisation(mode) && (a.util < 0 || a.ready < 0) {
 		return nil, fmt.Errorf("env: action_mode %s needs the features utilisation and ready", mode)
 	}
 	if mode == ActionForecast && (a.rate < 0 || a.forecastRate < 0) {
@@ -172,7 +172,7 @@ func (a *Actuator) Target(current, action int, obs []float64) int {
 		return current
 	}
 	v := a.Actions[action]
-	if a.Mode == ActionTarget || a.Mode == ActionForecast {
+	if readsUtilisation(a.Mode) {
 		if a.util >= len(obs) || a.ready >= len(obs) {
 			return current
 		}
@@ -199,6 +199,10 @@ func (a *Actuator) Target(current, action int, obs []float64) int {
 	}
 	return max(0, min(int(math.Floor(x+1e-9)), current-1))
 }
+
+// readsUtilisation reports whether mode's actions are target utilisations for
+// HPA's rule, read from the observation's utilisation and ready features.
+func readsUtilisation(mode string) bool { return mode == ActionTarget || mode == ActionForecast }
 
 // growth is forecast mode's factor on the utilisation: max(1, forecast/rate), 1
 // where either is missing, not finite or the rate is not positive.

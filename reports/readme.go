@@ -27,12 +27,15 @@ const (
 	ReadmeEnd   = "<!-- " + DefaultReadmeSection + readmeEndTail
 )
 
-// sectionName is the form of a section name: lowercase words of letters and digits
-// joined by single hyphens (a double hyphen may not appear in an HTML comment).
-var sectionName = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+// sectionPattern is the form of a section name: lowercase words of letters and
+// digits joined by single hyphens (a double hyphen may not appear in an HTML comment).
+const sectionPattern = `[a-z0-9]+(-[a-z0-9]+)*`
+
+// sectionName matches a whole section name.
+var sectionName = regexp.MustCompile(`^` + sectionPattern + `$`)
 
 // markerLine matches the begin or end line of any generated section.
-var markerLine = regexp.MustCompile(`^<!-- [a-z0-9]+(-[a-z0-9]+)*(` + regexp.QuoteMeta(readmeBeginTail) + `|` + regexp.QuoteMeta(readmeEndTail) + `)$`)
+var markerLine = regexp.MustCompile(`^<!-- ` + sectionPattern + `(` + regexp.QuoteMeta(readmeBeginTail) + `|` + regexp.QuoteMeta(readmeEndTail) + `)$`)
 
 // CheckReadmeSection reports whether name can name a generated section.
 func CheckReadmeSection(name string) error {

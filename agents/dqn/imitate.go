@@ -111,11 +111,10 @@ func (t *Trainer) Imitate(train, heldOut []learner.Demonstration, c learner.Imit
 	}
 
 	// Pre-fill the replay buffer with the expert's transitions.
-	r := t.Replay
-	r.Pos, r.Len = 0, 0
+	t.Replay.Clear()
 	for i := range tr.n {
 		if tr.transition[i] {
-			r.Add(tr.row(tr.obs, i), tr.labels[i], tr.rewards[i], tr.row(tr.next, i), tr.terminated[i] == 1)
+			t.Replay.Add(tr.row(tr.obs, i), tr.labels[i], tr.rewards[i], tr.row(tr.next, i), tr.terminated[i] == 1)
 		}
 	}
 	return out, nil

@@ -20,6 +20,9 @@ type Replay struct {
 	Len        int       // transitions held, at most Cap
 }
 
+// Clear empties the buffer (its arrays kept).
+func (r *Replay) Clear() { r.Pos, r.Len = 0, 0 }
+
 // NewReplay allocates a buffer for capacity transitions of dim-long observations.
 func NewReplay(capacity, dim int) *Replay {
 	return &Replay{

@@ -188,10 +188,9 @@ func (p *Policy) Validate() error {
 	if err := p.Shield.Validate(); err != nil {
 		return fmt.Errorf("policy: %w", err)
 	}
-	if p.ActionMode == env.ActionTarget || p.ActionMode == env.ActionForecast {
-		if _, err := p.Actuator(); err != nil {
-			return fmt.Errorf("policy: %w", err)
-		}
+	// The actuator knows what each mode needs of the features.
+	if _, err := p.Actuator(); err != nil {
+		return fmt.Errorf("policy: %w", err)
 	}
 	if z := p.Normaliser; z != nil {
 		if len(z.Mean) != in || len(z.Var) != in {

@@ -75,11 +75,7 @@ func TestWarmStartDeterministicAndResumes(t *testing.T) {
 	cfg := tinyWarmConfig()
 	cfg.WarmStart.DAggerRounds, cfg.WarmStart.DAggerSteps = 1, 1000
 	cfg.CheckpointEvery = 500
-	dirA := t.TempDir()
-	if _, err := Run(cfg, dirA, nil); err != nil {
-		t.Fatal(err)
-	}
-	want := runFiles(t, dirA)
+	dirA, want := finishedRun(t, cfg)
 	if rows := warmStartRows(t, dirA); rows[len(rows)-1][0] != "1" {
 		t.Fatalf("last row of round %s, want the DAgger round 1", rows[len(rows)-1][0])
 	}
@@ -187,11 +183,7 @@ func TestWarmStartDQN(t *testing.T) {
 	setDQN(&cfg, func(d *dqn.Config) { d.Hidden = []int{64, 64} })
 	cfg.WarmStart.DAggerRounds, cfg.WarmStart.DAggerSteps = 1, 1000
 	cfg.CheckpointEvery = 500
-	dirA := t.TempDir()
-	if _, err := Run(cfg, dirA, nil); err != nil {
-		t.Fatal(err)
-	}
-	want := runFiles(t, dirA)
+	dirA, want := finishedRun(t, cfg)
 	rows := warmStartRows(t, dirA)
 	if len(rows) != 42 || rows[20][0] != "0" || rows[41][0] != "1" {
 		t.Fatalf("%d rows in %s, want epochs 0 to 20 of rounds 0 and 1", len(rows), WarmStartFile)
@@ -306,4 +298,15 @@ func coldRunDiffers(t *testing.T, cfg Config, want [3]string) string {
 		t.Fatal("the warm start changed nothing")
 	}
 	return dir
+}
+
+// finishedRun trains cfg uninterrupted in a fresh directory and returns it with
+// runFiles of the run.
+func finishedRun(t *testing.T, cfg Config) (string, [3]string) {
+	t.Helper()
+	dir := t.TempDir()
+	if _, err := Run(cfg, dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	return dir, runFiles(t, dir)
 }
