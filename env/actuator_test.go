@@ -215,3 +215,49 @@ func observation(t *testing.T, spec features.Spec) ([]float64, func(name string,
 		t.Fatalf("no feature %s", name)
 	}
 }
+
+// TestActuatorTargetScale: the deploy-time knob multiplies every target (capped at
+// 100%), leaves the other modes alone, and 0 and 1 are the policy as trained.
+func TestActuatorTargetScale(t *testing.T) {
+	spec := features.Default(0.5)
+	obs, set := observation(t, spec)
+	set("ready", 2) // 20 replicas
+	set("utilisation", 0.6)
+	for _, c := range []struct {
+		mode   string
+		action int // of {40, 90}
+		scale  float64
+		want   int
+	}{
+		{ActionTarget, 0, 0, 30},    // 20 * 0.6 / 0.4
+		{ActionTarget, 0, 1, 30},    // the same
+		{ActionTarget, 0, 1.25, 24}, // target 0.5
+		{ActionTarget, 0, 0.75, 40}, // target 0.3
+		{ActionTarget, 1, 2, 12},    // target 1.8, capped at 1: 20 * 0.6
+		{ActionTarget, 1, 1.2, 12},  // 1.08, capped
+		{ActionForecast, 0, 1.25, 24},
+		{ActionDelta, 1, 2, 110}, // +90 replicas: no target to scale
+	} {
+		a, err := NewActuator(c.mode, []int{40, 90}, Shield{}, spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.TargetScale = c.scale
+		if got := a.Target(20, c.action, obs); got != c.want {
+			t.Errorf("%s action %d scale %v: %d, want %d", c.mode, c.action, c.scale, got, c.want)
+		}
+	}
+	for _, c := range []struct {
+		mode  string
+		scale float64
+		ok    bool
+	}{
+		{ActionTarget, 0, true}, {ActionTarget, 10, true}, {ActionForecast, 0.1, true},
+		{ActionTarget, -1, false}, {ActionTarget, 10.5, false}, {ActionTarget, math.NaN(), false},
+		{ActionTarget, math.Inf(1), false}, {ActionDelta, 1.2, false}, {ActionPercent, 1.2, false}, {ActionDelta, 0, true},
+	} {
+		if err := ValidateTargetScale(c.mode, c.scale); (err == nil) != c.ok {
+			t.Errorf("ValidateTargetScale(%q, %v) = %v, want ok %v", c.mode, c.scale, err, c.ok)
+		}
+	}
+}

@@ -154,6 +154,20 @@ type PolicySpec struct {
 	// this experiment, one trained on the experiment's training windows; the report
 	// sets the two side by side ("Train once, deploy anywhere"). Default: none.
 	ZeroShotOf string `yaml:"zero_shot_of,omitempty"`
+
+	// trainedAs names the policy whose training a learned variant uses: its
+	// family's, for a sweep of a deploy-time knob (policy.IsDeployKnob); "" for a
+	// policy that trains itself.
+	trainedAs string
+}
+
+// TrainedAs is the policy whose training cells a learned policy's evaluation uses:
+// its own name, or its family's for a variant of a deploy-time knob.
+func (p *PolicySpec) TrainedAs() string {
+	if p.trainedAs != "" {
+		return p.trainedAs
+	}
+	return p.Name
 }
 
 // Tune is a grid search over one parameter on the training windows: the chosen value

@@ -14,6 +14,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/intelliscale/intelliscale/agents/policy"
 	"github.com/intelliscale/intelliscale/elasticity"
 	"github.com/intelliscale/intelliscale/internal/yamldoc"
 	"github.com/intelliscale/intelliscale/sim"
@@ -115,6 +116,15 @@ func (l fakeLearner) Autoscaler(dir string, spec PolicySpec, ec EvalContext) (si
 		return nil, err
 	}
 	c := p["per_replica"]
+	// The deploy-time target scale works on the fake as on a policy file: a
+	// hotter target serves more per replica.
+	d, err := policy.DecodeDeploy(nodeOrNil(&spec.Params))
+	if err != nil {
+		return nil, err
+	}
+	if d.TargetScale != nil {
+		c *= *d.TargetScale
+	}
 	return sim.AutoscalerFunc(func(o sim.Observation) int { return int(math.Ceil(o.ArrivalRate / c)) }), nil
 }
 

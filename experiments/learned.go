@@ -98,15 +98,28 @@ func (t trainer) CheckParams(spec PolicySpec, simCfg sim.Config, windows []*trac
 	if err := cfg.Resolve(); err != nil {
 		return yamldoc.Within("train.params", err)
 	}
-	return nil
+	// params are the exported policy's deploy-time parameters (policy.Deploy).
+	d, err := policy.DecodeDeploy(nodeOrNil(&spec.Params))
+	if err == nil {
+		err = d.Check(cfg.Env.ActionMode)
+	}
+	return yamldoc.Within("params", err)
 }
 
-// Autoscaler loads dir/policy.json and runs it with the features of training; the
-// epoch is the wall-clock time of the window's start, as in training.
+// Autoscaler loads dir/policy.json, applies the policy's deploy-time params
+// (policy.Deploy) and runs it with the features of training; the epoch is the
+// wall-clock time of the window's start, as in training.
 func (t trainer) Autoscaler(dir string, spec PolicySpec, ec EvalContext) (sim.Autoscaler, error) {
 	p, err := policy.Load(filepath.Join(dir, "policy.json"))
 	if err != nil {
 		return nil, err
+	}
+	d, err := policy.DecodeDeploy(nodeOrNil(&spec.Params))
+	if err == nil {
+		err = d.Apply(p)
+	}
+	if err != nil {
+		return nil, yamldoc.Within("params", err)
 	}
 	return train.Autoscaler(p, ec.Sim, train.Epoch(ec.Trace, ec.Start))
 }

@@ -26,6 +26,10 @@ type Cell struct {
 	Trace  string // trace name (tune, eval)
 	Seed   uint64 // experiment seed (train, eval)
 	Split  string // evaluation window (eval)
+	// TrainedAs is the policy whose training cells a learned evaluation cell uses
+	// (PolicySpec.TrainedAs): Policy itself, or its family for a deploy-time
+	// variant. Not part of the cell's name.
+	TrainedAs string
 }
 
 // Name is the cell's directory name: trace__policy__seed__split for evaluation,
@@ -70,7 +74,7 @@ func Matrix(cfg *Config) (prepare, eval []Cell) {
 		}
 	}
 	for _, p := range pols {
-		if Learned(p.Kind) {
+		if Learned(p.Kind) && p.TrainedAs() == p.Name {
 			for _, s := range cfg.Seeds {
 				prepare = append(prepare, Cell{Phase: PhaseTrain, Policy: p.Name, Kind: p.Kind, Seed: s})
 			}
@@ -80,7 +84,11 @@ func Matrix(cfg *Config) (prepare, eval []Cell) {
 		for _, split := range cfg.Eval {
 			for _, s := range cfg.Seeds {
 				for _, p := range pols {
-					eval = append(eval, Cell{Phase: PhaseEval, Policy: p.Name, Kind: p.Kind, Trace: t.Name, Seed: s, Split: split})
+					c := Cell{Phase: PhaseEval, Policy: p.Name, Kind: p.Kind, Trace: t.Name, Seed: s, Split: split}
+					if Learned(p.Kind) {
+						c.TrainedAs = p.TrainedAs()
+					}
+					eval = append(eval, c)
 				}
 			}
 		}
@@ -96,7 +104,11 @@ func dependencies(c Cell) []Cell {
 	case c.Kind == KindHPATuned:
 		return []Cell{{Phase: PhaseTune, Policy: c.Policy, Kind: c.Kind, Trace: c.Trace}}
 	case Learned(c.Kind):
-		return []Cell{{Phase: PhaseTrain, Policy: c.Policy, Kind: c.Kind, Seed: c.Seed}}
+		trained := c.TrainedAs
+		if trained == "" {
+			trained = c.Policy
+		}
+		return []Cell{{Phase: PhaseTrain, Policy: trained, Kind: c.Kind, Seed: c.Seed}}
 	}
 	return nil
 }

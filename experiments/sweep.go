@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/intelliscale/intelliscale/agents/policy"
 )
 
 // Sweep varies a policy family's one operating knob to trace its cost-against-SLO
@@ -16,10 +18,14 @@ import (
 //
 // The knobs of the built-in families: threshold `upper`, hpa `target_utilization`,
 // kpa `target`, predictive `headroom`, oracle `violation_budget`; learned policies
-// `lagrangian.budget` (PPO-Lagrangian) or `env.slo_weight`, one training per value.
+// `target_scale` (a deploy-time parameter, policy.Deploy: every value runs the
+// family's own trained policy, no training of its own), or a training parameter
+// such as `lagrangian.budget` (PPO-Lagrangian) or `env.slo_weight`, one training
+// per value.
 type Sweep struct {
 	// Param is the dotted path of the parameter: within params for rule policies
-	// (for example "target_utilization"), within train.params for learned policies
+	// (for example "target_utilization"); for learned policies, a deploy-time
+	// parameter of their params ("target_scale") or a path within train.params
 	// (for example "lagrangian.budget" or "env.slo_weight"). Required.
 	Param string `yaml:"param"`
 	// Values are the knob's values, in the parameter's own unit; distinct. Required,
@@ -64,11 +70,16 @@ func Variants(cfg *Config) []Variant {
 			s := p
 			s.Name = p.Name + variantSep + FormatFloat(v)
 			s.Sweep = nil
-			if Learned(p.Kind) {
+			switch {
+			case Learned(p.Kind) && policy.IsDeployKnob(p.Sweep.Param):
+				// A deploy-time knob: the family's trained policy, run at v.
+				s.Params = *setPath(&p.Params, p.Sweep.Param, v)
+				s.trainedAs = p.Name
+			case Learned(p.Kind):
 				t := *p.Train
 				t.Params = *setPath(&p.Train.Params, p.Sweep.Param, v)
 				s.Train = &t
-			} else {
+			default:
 				s.Params = *setPath(&p.Params, p.Sweep.Param, v)
 			}
 			out = append(out, Variant{Spec: s, Family: p.Name, Param: p.Sweep.Param, Value: v})
@@ -87,7 +98,7 @@ func FamilyOf(name string) string {
 
 // knobNode is the mapping a sweep's param path lives in.
 func (p *PolicySpec) knobNode() *yaml.Node {
-	if Learned(p.Kind) {
+	if Learned(p.Kind) && (p.Sweep == nil || !policy.IsDeployKnob(p.Sweep.Param)) {
 		if p.Train == nil {
 			return nil
 		}

@@ -1,7 +1,12 @@
 package experiments
 
 import (
+	"context"
+	"encoding/json"
 	"math"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -152,4 +157,93 @@ func TestDefaultConfigIsAtScale(t *testing.T) {
 		t.Errorf("demand spans %d to %d replicas (max_replicas %d); want from at most 10 to at least 100, below the maximum", lo, hi, s.MaxReplicas)
 	}
 	t.Logf("demand at 99%% within %v: %d to %d replicas", s.SLO.Latency, lo, hi)
+}
+
+// TestDeployKnobSharesTraining: a sweep of a learned policy's deploy-time knob
+// (target_scale) trains nothing of its own: its evaluation cells run the family's
+// trained policy with the knob set, and they differ from the family's as the knob
+// says.
+func TestDeployKnobSharesTraining(t *testing.T) {
+	cfg := tinyCfg(t)
+	cfg.Policies[3].Sweep = &Sweep{Param: "target_scale", Values: []float64{0.5, 2}}
+	vs := Variants(cfg)
+	var names []string
+	for _, v := range vs {
+		names = append(names, v.Spec.Name)
+		if v.Family == "ppo" && !v.Base {
+			if v.Spec.Train != cfg.Policies[3].Train || knobValue(&v.Spec.Params, "target_scale") != v.Value {
+				t.Errorf("%s: train %v, params target_scale %v", v.Spec.Name, v.Spec.Train, knobValue(&v.Spec.Params, "target_scale"))
+			}
+			if v.Spec.TrainedAs() != "ppo" {
+				t.Errorf("%s trained as %q", v.Spec.Name, v.Spec.TrainedAs())
+			}
+		}
+	}
+	if got := strings.Join(names, " "); got != "threshold hpa-tuned oracle ppo ppo@0.5 ppo@2" {
+		t.Fatalf("variants %s", got)
+	}
+	prep, eval := Matrix(cfg)
+	trains := 0
+	for _, c := range prep {
+		if c.Phase == PhaseTrain {
+			trains++
+			if c.Policy != "ppo" {
+				t.Errorf("train cell %s for a deploy-time variant", c.Dir())
+			}
+		}
+	}
+	if trains != len(cfg.Seeds) {
+		t.Errorf("%d train cells, want %d", trains, len(cfg.Seeds))
+	}
+	for _, c := range eval {
+		if FamilyOf(c.Policy) == "ppo" {
+			if d := dependencies(c); len(d) != 1 || d[0].Dir() != "train/ppo__"+strconv.FormatUint(c.Seed, 10) {
+				t.Errorf("%s depends on %v", c.Dir(), d)
+			}
+		}
+	}
+
+	f := &fakeBackend{}
+	out := t.TempDir()
+	r := &Runner{Config: cfg, Out: out, Backend: f.backend(), Workers: 2}
+	if _, err := r.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.trains.Load(); got != int64(len(cfg.Seeds)) {
+		t.Errorf("%d trainings, want %d", got, len(cfg.Seeds))
+	}
+	cost := func(pol string) float64 {
+		var m CellMetrics
+		b, err := os.ReadFile(filepath.Join(out, "cells", "alpha__"+pol+"__1__test", "metrics.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatal(err)
+		}
+		return float64(m.Metrics["cost"])
+	}
+	lo, base, hi := cost("ppo@0.5"), cost("ppo"), cost("ppo@2")
+	if !(lo > base && base > hi) {
+		t.Errorf("cost at target_scale 0.5 / as trained / 2: %v / %v / %v, want decreasing", lo, base, hi)
+	}
+}
+
+// TestDeployParamsChecked: a learned policy's params are its deploy-time
+// parameters, decoded strictly and checked against its action mode before
+// anything runs; the errors name the field.
+func TestDeployParamsChecked(t *testing.T) {
+	for _, c := range []struct{ params, want string }{
+		{"{target_scale: 1.2}", "action_mode target or forecast"}, // the default mode is delta
+		{"{target_sclae: 1.2}", "target_sclae"},
+		{"{target_scale: -1}", "policies[0].params.target_scale"},
+	} {
+		cfg, err := Parse([]byte("name: x\ntraces:\n  - {name: a, builtin: bursty}\npolicies:\n  - {name: p, kind: ppo, train: {steps: 1024}, params: "+c.params+"}\n"), "x.yaml")
+		if err == nil {
+			err = Check(cfg, DefaultBackend())
+		}
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("params %s: error %v, want one naming %q", c.params, err, c.want)
+		}
+	}
 }

@@ -59,6 +59,11 @@ type Policy struct {
 	ActionMode string
 	// Shield bounds every decision as in training (env.Shield; zero: off).
 	Shield env.Shield
+	// TargetScale multiplies every target utilisation in target and forecast modes
+	// (env.Actuator.TargetScale): the policy's deploy-time operating point, set at
+	// export or by an experiment's sweep, never in training. 0 (the default) is the
+	// policy as trained.
+	TargetScale float64
 	// Sim describes the simulated service the policy was trained on.
 	Sim SimInfo
 	// Training records how the policy was trained (no wall-clock times, so that the
@@ -188,6 +193,9 @@ func (p *Policy) Validate() error {
 	if err := p.Shield.Validate(); err != nil {
 		return fmt.Errorf("policy: %w", err)
 	}
+	if err := env.ValidateTargetScale(p.ActionMode, p.TargetScale); err != nil {
+		return fmt.Errorf("policy: target_scale: %w", err)
+	}
 	// The actuator knows what each mode needs of the features.
 	if _, err := p.Actuator(); err != nil {
 		return fmt.Errorf("policy: %w", err)
@@ -239,7 +247,12 @@ func (p *Policy) Validate() error {
 // shield, as the training environment applied them (env.Actuator). Every runner of
 // the policy (the simulator adapter, the live controller) decides through it.
 func (p *Policy) Actuator() (*env.Actuator, error) {
-	return env.NewActuator(p.ActionMode, p.Actions, p.Shield, p.Features)
+	a, err := env.NewActuator(p.ActionMode, p.Actions, p.Shield, p.Features)
+	if err != nil {
+		return nil, err
+	}
+	a.TargetScale = p.TargetScale
+	return a, nil
 }
 
 // NumInputs is the observation length the policy takes.

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/intelliscale/intelliscale/agents/policy"
 	"github.com/intelliscale/intelliscale/experiments/train"
 	"github.com/intelliscale/intelliscale/internal/buildinfo"
@@ -28,6 +30,7 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 	run := fs.String("run", "", "training run directory (holding checkpoint.bin)")
 	out := fs.String("out", "", "policy file to write (default DIR/policy-step<N>.json)")
 	check := fs.String("check", "", "policy file to validate and describe")
+	params := fs.String("params", "", "deploy-time parameters written into the policy as inline YAML, e.g. 'target_scale: 1.1' (target utilisations x1.1: hotter, cheaper)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -52,6 +55,17 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	p.Training.Build = buildinfo.Read().String()
+	var node *yaml.Node
+	if *params != "" {
+		var doc yaml.Node
+		if err := yaml.Unmarshal([]byte(*params), &doc); err != nil {
+			return fmt.Errorf("--params: %w", err)
+		}
+		node = &doc
+	}
+	if err := applyDeploy(p, node); err != nil {
+		return err
+	}
 	path := *out
 	if path == "" {
 		path = filepath.Join(*run, fmt.Sprintf("policy-step%d.json", p.Training.Steps))

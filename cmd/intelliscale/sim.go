@@ -47,7 +47,7 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 	alias(fs, "from", "start")
 	fs.StringVar(&f.config, "config", "", "simulator settings, YAML (sim.Config fields; unset fields take their defaults)")
 	fs.StringVar(&f.policy, "policy", "hpa", "rule-based policy: "+strings.Join(agents.Names(), ", "))
-	fs.StringVar(&f.params, "params", "", "policy parameters as inline YAML, e.g. 'target_utilization: 0.7'")
+	fs.StringVar(&f.params, "params", "", "policy parameters as inline YAML, e.g. 'target_utilization: 0.7'; with --policy-file, its deploy-time parameters, e.g. 'target_scale: 1.1'")
 	fs.StringVar(&f.policyFile, "policy-file", "", "exported learned policy (overrides --policy)")
 	fs.StringVar(&f.timeline, "timeline", "timeline.csv", "where to write the timeline CSV (- for stdout, empty for none)")
 	fs.StringVar(&f.openmetrics, "openmetrics", "", "also write the run's metric series as OpenMetrics text to this file")
@@ -137,13 +137,6 @@ func loadSimConfig(path string) (sim.Config, error) {
 
 // simAutoscaler builds the policy named by the flags.
 func simAutoscaler(f simFlags, cfg sim.Config, tr *traces.Trace) (sim.Autoscaler, string, error) {
-	if f.policyFile != "" {
-		a, err := learnedAutoscaler(f.policyFile, cfg, tr)
-		if err != nil {
-			return nil, "", err
-		}
-		return a, filepath.Base(f.policyFile), nil
-	}
 	var params *yaml.Node
 	if f.params != "" {
 		var doc yaml.Node
@@ -153,6 +146,13 @@ func simAutoscaler(f simFlags, cfg sim.Config, tr *traces.Trace) (sim.Autoscaler
 		if len(doc.Content) > 0 {
 			params = doc.Content[0]
 		}
+	}
+	if f.policyFile != "" {
+		a, err := learnedAutoscaler(f.policyFile, params, cfg, tr)
+		if err != nil {
+			return nil, "", err
+		}
+		return a, filepath.Base(f.policyFile), nil
 	}
 	a, err := agents.New(f.policy, params, agents.Context{Sim: cfg, Trace: tr})
 	if err != nil {

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"fmt"
 
+	"gopkg.in/yaml.v3"
+
+	"github.com/intelliscale/intelliscale/agents/policy"
 	"github.com/intelliscale/intelliscale/env"
 	"github.com/intelliscale/intelliscale/env/features"
 	"github.com/intelliscale/intelliscale/experiments/train"
@@ -39,8 +42,33 @@ func writeOpenMetricsFile(path string, scrapes []sim.Scrape, tr *traces.Trace) e
 	return atomicfile.Write(path, buf.Bytes())
 }
 
-// learnedAutoscaler loads an exported policy as an autoscaler that computes its
+// learnedAutoscaler loads an exported policy, applies its deploy-time params
+// (policy.Deploy; nil: none), and runs it as an autoscaler that computes its
 // features from the run's scrapes exactly as in training.
-func learnedAutoscaler(path string, cfg sim.Config, tr *traces.Trace) (sim.Autoscaler, error) {
-	return train.LoadAutoscaler(path, cfg, train.Epoch(tr, 0))
+func learnedAutoscaler(path string, params *yaml.Node, cfg sim.Config, tr *traces.Trace) (sim.Autoscaler, error) {
+	p, err := policy.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := applyDeploy(p, params); err != nil {
+		return nil, err
+	}
+	a, err := train.Autoscaler(p, cfg, train.Epoch(tr, 0))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return a, nil
+}
+
+// applyDeploy applies deploy-time params given with --params to a policy file's
+// policy; errors name the flag.
+func applyDeploy(p *policy.Policy, params *yaml.Node) error {
+	d, err := policy.DecodeDeploy(params)
+	if err == nil {
+		err = d.Apply(p)
+	}
+	if err != nil {
+		return fmt.Errorf("--params: %w", err)
+	}
+	return nil
 }

@@ -1,0 +1,87 @@
+package policy
+
+import (
+	"errors"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/intelliscale/intelliscale/env"
+	"github.com/intelliscale/intelliscale/internal/yamldoc"
+)
+
+// Deploy are a policy's deploy-time parameters: what may change between training
+// and running without retraining, given as a learned policy's params (an
+// experiment's `params:` of a learned policy, `sim --policy-file --params`, `export
+// --params`). Unset fields leave the policy file as it is.
+type Deploy struct {
+	// TargetScale multiplies every target utilisation (Policy.TargetScale; target
+	// and forecast modes only), in (0, 10]: the learned policy's operating knob,
+	// as target_utilization is HPA's. Above 1 runs hotter and cheaper, below 1
+	// cooler. Unset: the file's own (1, the policy as trained, when absent).
+	TargetScale *float64 `yaml:"target_scale"`
+}
+
+// DecodeDeploy decodes deploy-time parameters strictly (an unknown key is an
+// error naming its line); a nil or empty node is no change.
+func DecodeDeploy(node *yaml.Node) (Deploy, error) {
+	var d Deploy
+	if node != nil && node.Kind == yaml.DocumentNode && len(node.Content) == 1 {
+		node = node.Content[0]
+	}
+	if node != nil && node.Kind != 0 && node.Kind != yaml.MappingNode && !(node.Kind == yaml.ScalarNode && node.Tag == "!!null") {
+		return d, &yamldoc.FieldError{Line: node.Line, Err: errors.New("must be a mapping")}
+	}
+	if err := yamldoc.DecodeNode(node, &d); err != nil {
+		return d, err
+	}
+	return d, nil
+}
+
+// Check validates the parameters for a policy of the given action mode, as
+// FieldErrors relative to the params.
+func (d Deploy) Check(actionMode string) error {
+	if d.TargetScale != nil {
+		if *d.TargetScale == 0 {
+			return yamldoc.Invalid("target_scale", 0, "must be > 0")
+		}
+		if err := env.ValidateTargetScale(actionMode, *d.TargetScale); err != nil {
+			return yamldoc.Errorf("target_scale", "%v", err)
+		}
+	}
+	return nil
+}
+
+// Apply sets the parameters on p (after Check against p's action mode) and
+// recomputes its checksum, so that a policy saved afterwards is a valid file of
+// its own.
+func (d Deploy) Apply(p *Policy) error {
+	if err := d.Check(p.ActionMode); err != nil {
+		return err
+	}
+	if d.TargetScale == nil {
+		return nil
+	}
+	p.TargetScale = *d.TargetScale
+	if p.TargetScale == 1 {
+		p.TargetScale = 0 // the policy as trained: the file without the field
+	}
+	p.mlp, p.x = nil, nil
+	sum, err := p.ComputeChecksum()
+	if err != nil {
+		return err
+	}
+	p.Checksum = sum
+	return nil
+}
+
+// IsDeployKnob reports whether a dotted parameter path names a deploy-time
+// parameter (a key of Deploy), so that an experiment's sweep of it shares the
+// policy's training instead of training once per value.
+func IsDeployKnob(path string) bool {
+	n := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: []*yaml.Node{
+		{Kind: yaml.ScalarNode, Tag: "!!str", Value: path},
+		{Kind: yaml.ScalarNode, Tag: "!!float", Value: "1"},
+	}}
+	_, err := DecodeDeploy(n)
+	return err == nil
+}
