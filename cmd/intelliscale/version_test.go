@@ -85,3 +85,59 @@ func TestRunsRecordTheBuild(t *testing.T) {
 		t.Fatalf("report: exit %d: %s", code, stderr)
 	}
 }
+
+// A policy's deploy-time target scale given to export (written into the file) and
+// given to sim with the plain file (--params) make the same decisions, which are
+// not the plain policy's; a target scale for a policy whose actions are replica
+// changes is refused, naming the field, and writes nothing.
+func TestDeployParamsThroughExportAndSim(t *testing.T) {
+	dir := t.TempDir()
+	run := func(name, env string) string {
+		conf := filepath.Join(dir, name+".yaml")
+		if err := os.WriteFile(conf, []byte("algorithm: ppo\nsteps: 512\ntraces:\n  - builtin: step\n"+env), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out := filepath.Join(dir, name)
+		if code, _, stderr := runCmd("train", "--config", conf, "--out", out, "--quiet"); code != 0 {
+			t.Fatalf("train: exit %d: %s", code, stderr)
+		}
+		return out
+	}
+	target := run("target", "env: {action_mode: target, actions: [40, 60, 80]}\n")
+	hot := filepath.Join(dir, "hot.json")
+	if code, out, stderr := runCmd("export", "--run", target, "--out", hot, "--params", "target_scale: 1.2"); code != 0 {
+		t.Fatalf("export: exit %d: %s%s", code, out, stderr)
+	}
+	if p, err := policy.Load(hot); err != nil || p.TargetScale != 1.2 {
+		t.Fatalf("exported policy: target_scale %v (%v)", p.TargetScale, err)
+	}
+	sim := func(args ...string) string {
+		code, out, stderr := runCmd(append([]string{"sim", "--builtin", "step", "--length", "12h"}, args...)...)
+		if code != 0 {
+			t.Fatalf("sim %v: exit %d: %s", args, code, stderr)
+		}
+		// The policy's name (the file's) is in the first line.
+		return out[strings.Index(out, "\n"):]
+	}
+	plain := filepath.Join(target, "policy.json")
+	viaFile, viaFlag, asTrained := sim("--policy-file", hot), sim("--policy-file", plain, "--params", "target_scale: 1.2"), sim("--policy-file", plain)
+	if viaFile != viaFlag {
+		t.Errorf("target_scale in the file and as --params differ:\n%s\n%s", viaFile, viaFlag)
+	}
+	if viaFile == asTrained {
+		t.Errorf("target_scale 1.2 changed nothing:\n%s", viaFile)
+	}
+
+	delta := run("delta", "")
+	bad := filepath.Join(dir, "bad.json")
+	code, _, stderr := runCmd("export", "--run", delta, "--out", bad, "--params", "target_scale: 1.2")
+	if code == 0 || !strings.Contains(stderr, "--params: target_scale: 1.2: only for action_mode target or forecast") {
+		t.Errorf("export of a delta policy with target_scale: exit %d: %s", code, stderr)
+	}
+	if _, err := os.Stat(bad); !os.IsNotExist(err) {
+		t.Errorf("a refused export wrote %s (%v)", bad, err)
+	}
+	if code, _, stderr := runCmd("sim", "--builtin", "step", "--policy-file", plain, "--params", "target_scael: 1.2"); code == 0 || !strings.Contains(stderr, `unknown key "target_scael"`) {
+		t.Errorf("sim with a misspelt deploy parameter: exit %d: %s", code, stderr)
+	}
+}
