@@ -260,3 +260,39 @@ func TestFeaturePolicyRefusedWhenPrometheusLacksAMetric(t *testing.T) {
 		t.Errorf("http_requests_total absent: %v", err)
 	}
 }
+
+// TestLoadPolicyFileDeploy: deploy-time params reach the live decision path (the
+// policy's actuator) and bad ones are refused naming the file and the field.
+func TestLoadPolicyFileDeploy(t *testing.T) {
+	dir := t.TempDir()
+	s := Settings{SLO: 500 * time.Millisecond, Min: 1, Max: 50, Slots: 4}
+	delta := filepath.Join(dir, "delta.json")
+	if err := testPolicy(t, 3).Save(delta); err != nil {
+		t.Fatal(err)
+	}
+	node, err := ParseParams("{target_scale: 1.2}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := LoadPolicyFileDeploy(delta, s, node); err == nil || !strings.Contains(err.Error(), delta) || !strings.Contains(err.Error(), "params: target_scale: 1.2: only for action_mode target") {
+		t.Errorf("target_scale on a delta policy: %v", err)
+	}
+	p := testPolicy(t, 3)
+	p.ActionMode = env.ActionTarget
+	p.Actions = []int{40, 50, 60, 70, 80, 90, 95}
+	target := filepath.Join(dir, "target.json")
+	if err := p.Save(target); err != nil {
+		t.Fatal(err)
+	}
+	fp, _, err := LoadPolicyFileDeploy(target, s, node)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fp.act.TargetScale != 1.2 || fp.Policy.TargetScale != 1.2 {
+		t.Errorf("actuator target scale %v, policy %v; want 1.2", fp.act.TargetScale, fp.Policy.TargetScale)
+	}
+	bad, _ := ParseParams("{target_scael: 1.2}")
+	if _, _, err := LoadPolicyFileDeploy(target, s, bad); err == nil || !strings.Contains(err.Error(), `unknown key "target_scael"`) {
+		t.Errorf("misspelt deploy parameter: %v", err)
+	}
+}

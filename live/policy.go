@@ -254,9 +254,24 @@ func newFeaturePolicy(p *policy.Policy) (*FeaturePolicy, error) {
 // dimension and the checksum) and checks it against s (checkTraining). Errors name
 // the file; warnings are differences that do not prevent running it.
 func LoadPolicyFile(path string, s Settings) (fp *FeaturePolicy, warnings []string, err error) {
+	return LoadPolicyFileDeploy(path, s, nil)
+}
+
+// LoadPolicyFileDeploy is LoadPolicyFile with deploy-time parameters (policy.Deploy,
+// for example `{target_scale: 1.1}`; nil: none) applied to the policy, as `sim
+// --policy-file --params` and an experiment apply them. Errors in them name the
+// file and "params".
+func LoadPolicyFileDeploy(path string, s Settings, params *yaml.Node) (fp *FeaturePolicy, warnings []string, err error) {
 	p, err := policy.Load(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("policy file %w", err)
+	}
+	d, err := policy.DecodeDeploy(params)
+	if err == nil {
+		err = d.Apply(p)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("policy file %s: params: %w", path, err)
 	}
 	if warnings, err = checkTraining(p, s); err != nil {
 		return nil, nil, fmt.Errorf("policy file %s: %w", path, err)
