@@ -14,6 +14,7 @@ import (
 	"github.com/intelliscale/intelliscale/agents"
 	"github.com/intelliscale/intelliscale/agents/policy"
 	"github.com/intelliscale/intelliscale/env"
+	"github.com/intelliscale/intelliscale/internal/yamldoc"
 	"github.com/intelliscale/intelliscale/sim"
 )
 
@@ -208,17 +209,9 @@ func NewRulePolicy(name string, params *yaml.Node, s Settings) (Policy, error) {
 }
 
 // ParseParams parses inline YAML parameters (for example `{cooldown_down: 10s}`); an
-// empty string means none (nil: every parameter at its default).
-func ParseParams(s string) (*yaml.Node, error) {
-	if strings.TrimSpace(s) == "" {
-		return nil, nil
-	}
-	var n yaml.Node
-	if err := yaml.Unmarshal([]byte(s), &n); err != nil {
-		return nil, fmt.Errorf("params %q: %w", s, err)
-	}
-	return &n, nil
-}
+// empty string means none (nil: every parameter at its default). It is
+// yamldoc.ParseInline, the one parser of inline parameters.
+func ParseParams(s string) (*yaml.Node, error) { return yamldoc.ParseInline(s) }
 
 // FeaturePolicy runs an exported learned policy live: its inputs are the features'
 // PromQL expressions; each value goes through the feature's training-time transform

@@ -6,12 +6,11 @@ import (
 	"path/filepath"
 	"strings"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/intelliscale/intelliscale/agents/policy"
 	"github.com/intelliscale/intelliscale/experiments/train"
 	"github.com/intelliscale/intelliscale/internal/buildinfo"
 	"github.com/intelliscale/intelliscale/internal/outpath"
+	"github.com/intelliscale/intelliscale/internal/yamldoc"
 )
 
 func init() {
@@ -55,13 +54,9 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	p.Training.Build = buildinfo.Read().String()
-	var node *yaml.Node
-	if *params != "" {
-		var doc yaml.Node
-		if err := yaml.Unmarshal([]byte(*params), &doc); err != nil {
-			return fmt.Errorf("--params: %w", err)
-		}
-		node = &doc
+	node, err := yamldoc.ParseInline(*params)
+	if err != nil {
+		return fmt.Errorf("--%w", err)
 	}
 	if err := applyDeploy(p, node); err != nil {
 		return err

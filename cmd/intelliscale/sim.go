@@ -14,11 +14,11 @@ import (
 	"time"
 
 	"github.com/olekukonko/tablewriter"
-	"gopkg.in/yaml.v3"
 
 	"github.com/intelliscale/intelliscale/agents"
 	"github.com/intelliscale/intelliscale/internal/atomicfile"
 	"github.com/intelliscale/intelliscale/internal/outpath"
+	"github.com/intelliscale/intelliscale/internal/yamldoc"
 	"github.com/intelliscale/intelliscale/sim"
 	"github.com/intelliscale/intelliscale/traces"
 )
@@ -137,15 +137,9 @@ func loadSimConfig(path string) (sim.Config, error) {
 
 // simAutoscaler builds the policy named by the flags.
 func simAutoscaler(f simFlags, cfg sim.Config, tr *traces.Trace) (sim.Autoscaler, string, error) {
-	var params *yaml.Node
-	if f.params != "" {
-		var doc yaml.Node
-		if err := yaml.Unmarshal([]byte(f.params), &doc); err != nil {
-			return nil, "", fmt.Errorf("--params: %w", err)
-		}
-		if len(doc.Content) > 0 {
-			params = doc.Content[0]
-		}
+	params, err := yamldoc.ParseInline(f.params)
+	if err != nil {
+		return nil, "", fmt.Errorf("--%w", err)
 	}
 	if f.policyFile != "" {
 		a, err := learnedAutoscaler(f.policyFile, params, cfg, tr)

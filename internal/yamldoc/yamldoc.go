@@ -575,3 +575,18 @@ func Child(doc *yaml.Node, path, key string) (*yaml.Node, bool) {
 	}
 	return nil, false
 }
+
+// ParseInline parses parameters given inline on a command line (for example
+// `{cooldown_down: 10s}` or `target_scale: 1.1`) into a node for DecodeNode; an
+// empty or blank string is nil (every parameter at its default). Errors say
+// "params" and the string.
+func ParseInline(s string) (*yaml.Node, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	var n yaml.Node
+	if err := yaml.Unmarshal([]byte(s), &n); err != nil {
+		return nil, fmt.Errorf("params %q: %w", s, err)
+	}
+	return &n, nil
+}

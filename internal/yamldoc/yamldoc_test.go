@@ -182,3 +182,28 @@ func TestInRange(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestParseInline: blank is no parameters; a mapping decodes strictly like any
+// other params; bad YAML is an error quoting the string.
+func TestParseInline(t *testing.T) {
+	for _, s := range []string{"", "  \t"} {
+		if n, err := ParseInline(s); n != nil || err != nil {
+			t.Errorf("%q: %v, %v; want nil, nil", s, n, err)
+		}
+	}
+	n, err := ParseInline("{a: 2}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v struct{ A int }
+	if err := DecodeNode(n, &v); err != nil || v.A != 2 {
+		t.Errorf("decoded %+v, %v", v, err)
+	}
+	var w struct{ B int }
+	if err := DecodeNode(n, &w); err == nil || !strings.Contains(err.Error(), "field a not found") {
+		t.Errorf("strict decode: %v", err)
+	}
+	if _, err := ParseInline("{a: [1"); err == nil || !strings.Contains(err.Error(), `params "{a: [1"`) {
+		t.Errorf("bad YAML: %v", err)
+	}
+}
