@@ -112,7 +112,7 @@ func TestDeployParamsThroughExportAndSim(t *testing.T) {
 		t.Fatalf("exported policy: target_scale %v (%v)", p.TargetScale, err)
 	}
 	sim := func(args ...string) string {
-		code, out, stderr := runCmd(append([]string{"sim", "--builtin", "step", "--length", "12h"}, args...)...)
+		code, out, stderr := runCmd(append([]string{"sim", "--builtin", "step", "--length", "12h", "--timeline", ""}, args...)...)
 		if code != 0 {
 			t.Fatalf("sim %v: exit %d: %s", args, code, stderr)
 		}
@@ -137,7 +137,7 @@ func TestDeployParamsThroughExportAndSim(t *testing.T) {
 	if _, err := os.Stat(bad); !os.IsNotExist(err) {
 		t.Errorf("a refused export wrote %s (%v)", bad, err)
 	}
-	if code, _, stderr := runCmd("sim", "--builtin", "step", "--policy-file", plain, "--params", "target_scael: 1.2"); code == 0 || !strings.Contains(stderr, `unknown key "target_scael"`) {
+	if code, _, stderr := runCmd("sim", "--builtin", "step", "--timeline", "", "--policy-file", plain, "--params", "target_scael: 1.2"); code == 0 || !strings.Contains(stderr, `unknown key "target_scael"`) {
 		t.Errorf("sim with a misspelt deploy parameter: exit %d: %s", code, stderr)
 	}
 }
