@@ -91,6 +91,9 @@ func describePolicy(w io.Writer, path string, p *policy.Policy) {
 		path, p.Version, p.Algorithm, p.Network.Sizes, p.Network.Activation, len(p.Network.Params))
 	fmt.Fprintf(w, "  features: %s\n", strings.Join(p.Features.Names(), ", "))
 	fmt.Fprintf(w, "  actions: %v; normalised observations: %v\n", p.Actions, p.Normaliser != nil)
+	if p.TargetScale != 0 {
+		fmt.Fprintf(w, "  target scale: %g (every target utilisation times %g, at most 100%%)\n", p.TargetScale, p.TargetScale)
+	}
 	fmt.Fprintf(w, "  trained %d steps, %d episodes, seed %d on %s; control interval %gs\n",
 		p.Training.Steps, p.Training.Episodes, p.Training.Seed, strings.Join(p.Training.Traces, ", "), p.Sim.ControlIntervalSeconds)
 	if p.Training.Build != "" {

@@ -105,7 +105,7 @@ func TestDeployParamsThroughExportAndSim(t *testing.T) {
 	}
 	target := run("target", "env: {action_mode: target, actions: [40, 60, 80]}\n")
 	hot := filepath.Join(dir, "hot.json")
-	if code, out, stderr := runCmd("export", "--run", target, "--out", hot, "--params", "target_scale: 1.2"); code != 0 {
+	if code, out, stderr := runCmd("export", "--run", target, "--out", hot, "--params", "target_scale: 1.2"); code != 0 || !strings.Contains(out, "target scale: 1.2") {
 		t.Fatalf("export: exit %d: %s%s", code, out, stderr)
 	}
 	if p, err := policy.Load(hot); err != nil || p.TargetScale != 1.2 {
