@@ -105,12 +105,14 @@ type Actuator struct {
 	Mode    string
 	Actions []int
 	Shield  Shield
-	// TargetScale multiplies the target utilisation of every action in target and
-	// forecast modes (capped at 100%): the deploy-time operating knob of a learned
-	// policy, as target_utilization is HPA's; above 1 runs hotter and cheaper, below
-	// 1 cooler. 0 reads as 1, the policy as trained. Ignored in the other modes.
-	TargetScale float64
-	recent      []recommendation // oldest first, within the window
+	// HeadroomScale multiplies the headroom (1 - target) of every action in target
+	// and forecast modes: the target becomes 1 - HeadroomScale * (1 - target),
+	// within [MinTarget, 1]. It is the deploy-time operating knob of a learned
+	// policy, as target_utilization is HPA's: below 1 runs hotter and cheaper, above
+	// 1 cooler, and every action keeps its place in the order of targets. 0 reads
+	// as 1, the policy as trained. Ignored in the other modes.
+	HeadroomScale float64
+	recent        []recommendation // oldest first, within the window
 	// Target and forecast modes: the observation indices of utilisation and ready,
 	// and the scale the ready feature was divided by; forecast mode: the indices of
 	// the rate and its forecast per ready replica (the same scale, so their ratio
@@ -205,33 +207,37 @@ func (a *Actuator) Target(current, action int, obs []float64) int {
 	return max(0, min(int(math.Floor(x+1e-9)), current-1))
 }
 
-// target is an action's target utilisation as a fraction: v percent times
-// TargetScale, at most 1.
+// target is an action's target utilisation as a fraction: v percent with its
+// headroom scaled by HeadroomScale, within [MinTarget, 1].
 func (a *Actuator) target(v int) float64 {
 	t := float64(v) / 100
-	if a.TargetScale > 0 {
-		t = min(1, t*a.TargetScale)
+	if a.HeadroomScale > 0 {
+		t = max(MinTarget, min(1, 1-a.HeadroomScale*(1-t)))
 	}
 	return t
 }
 
-// ValidateTargetScale checks a target scale for an action mode: 0 (unset) or in
-// (0, MaxTargetScale], and set only where the actions are target utilisations.
-func ValidateTargetScale(mode string, scale float64) error {
+// MinTarget is the lowest target utilisation a headroom scale can give (1%).
+const MinTarget = 0.01
+
+// ValidateHeadroomScale checks a headroom scale for an action mode: 0 (unset) or
+// in (0, MaxHeadroomScale], and set only where the actions are target
+// utilisations.
+func ValidateHeadroomScale(mode string, scale float64) error {
 	switch {
 	case scale == 0:
 		return nil
-	case !(scale > 0 && scale <= MaxTargetScale):
-		return fmt.Errorf("%v: must be in (0, %v]", scale, MaxTargetScale)
+	case !(scale > 0 && scale <= MaxHeadroomScale):
+		return fmt.Errorf("%v: must be in (0, %v]", scale, MaxHeadroomScale)
 	case !readsUtilisation(mode):
 		return fmt.Errorf("%v: only for action_mode %s or %s, not %q", scale, ActionTarget, ActionForecast, mode)
 	}
 	return nil
 }
 
-// MaxTargetScale is the largest TargetScale: beyond it every target of 10% or
-// more is capped at 100%.
-const MaxTargetScale = 10
+// MaxHeadroomScale is the largest HeadroomScale: at 10 every target below 90% is
+// already MinTarget.
+const MaxHeadroomScale = 10
 
 // readsUtilisation reports whether mode's actions are target utilisations for
 // HPA's rule, read from the observation's utilisation and ready features.

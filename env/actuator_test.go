@@ -216,9 +216,10 @@ func observation(t *testing.T, spec features.Spec) ([]float64, func(name string,
 	}
 }
 
-// TestActuatorTargetScale: the deploy-time knob multiplies every target (capped at
-// 100%), leaves the other modes alone, and 0 and 1 are the policy as trained.
-func TestActuatorTargetScale(t *testing.T) {
+// TestActuatorHeadroomScale: the deploy-time knob multiplies every target's
+// headroom (1 - target), within [MinTarget, 1], leaves the other modes alone, and
+// 0 and 1 are the policy as trained.
+func TestActuatorHeadroomScale(t *testing.T) {
 	spec := features.Default(0.5)
 	obs, set := observation(t, spec)
 	set("ready", 2) // 20 replicas
@@ -229,20 +230,22 @@ func TestActuatorTargetScale(t *testing.T) {
 		scale  float64
 		want   int
 	}{
-		{ActionTarget, 0, 0, 30},    // 20 * 0.6 / 0.4
-		{ActionTarget, 0, 1, 30},    // the same
-		{ActionTarget, 0, 1.25, 24}, // target 0.5
-		{ActionTarget, 0, 0.75, 40}, // target 0.3
-		{ActionTarget, 1, 2, 12},    // target 1.8, capped at 1: 20 * 0.6
-		{ActionTarget, 1, 1.2, 12},  // 1.08, capped
-		{ActionForecast, 0, 1.25, 24},
-		{ActionDelta, 1, 2, 110}, // +90 replicas: no target to scale
+		{ActionTarget, 0, 0, 30},     // 20 * 0.6 / 0.4
+		{ActionTarget, 0, 1, 30},     // the same
+		{ActionTarget, 0, 0.5, 18},   // target 1 - 0.5*0.6 = 0.7
+		{ActionTarget, 0, 1.5, 120},  // target 0.1
+		{ActionTarget, 0, 10, 1200},  // target 1 - 6, held at MinTarget 0.01
+		{ActionTarget, 1, 2, 15},     // target 0.8
+		{ActionTarget, 1, 0.5, 13},   // target 0.95
+		{ActionTarget, 1, 0.01, 13},  // target 0.999, never above 1
+		{ActionForecast, 0, 0.5, 18}, // no forecast growth in this observation
+		{ActionDelta, 1, 2, 110},     // +90 replicas: no target to scale
 	} {
 		a, err := NewActuator(c.mode, []int{40, 90}, Shield{}, spec)
 		if err != nil {
 			t.Fatal(err)
 		}
-		a.TargetScale = c.scale
+		a.HeadroomScale = c.scale
 		if got := a.Target(20, c.action, obs); got != c.want {
 			t.Errorf("%s action %d scale %v: %d, want %d", c.mode, c.action, c.scale, got, c.want)
 		}
@@ -256,8 +259,8 @@ func TestActuatorTargetScale(t *testing.T) {
 		{ActionTarget, -1, false}, {ActionTarget, 10.5, false}, {ActionTarget, math.NaN(), false},
 		{ActionTarget, math.Inf(1), false}, {ActionDelta, 1.2, false}, {ActionPercent, 1.2, false}, {ActionDelta, 0, true},
 	} {
-		if err := ValidateTargetScale(c.mode, c.scale); (err == nil) != c.ok {
-			t.Errorf("ValidateTargetScale(%q, %v) = %v, want ok %v", c.mode, c.scale, err, c.ok)
+		if err := ValidateHeadroomScale(c.mode, c.scale); (err == nil) != c.ok {
+			t.Errorf("ValidateHeadroomScale(%q, %v) = %v, want ok %v", c.mode, c.scale, err, c.ok)
 		}
 	}
 }

@@ -122,8 +122,8 @@ func (l fakeLearner) Autoscaler(dir string, spec PolicySpec, ec EvalContext) (si
 	if err != nil {
 		return nil, err
 	}
-	if d.TargetScale != nil {
-		c *= *d.TargetScale
+	if d.HeadroomScale != nil {
+		c *= *d.HeadroomScale
 	}
 	return sim.AutoscalerFunc(func(o sim.Observation) int { return int(math.Ceil(o.ArrivalRate / c)) }), nil
 }

@@ -18,14 +18,14 @@ import (
 //
 // The knobs of the built-in families: threshold `upper`, hpa `target_utilization`,
 // kpa `target`, predictive `headroom`, oracle `violation_budget`; learned policies
-// `target_scale` (a deploy-time parameter, policy.Deploy: every value runs the
+// `headroom_scale` (a deploy-time parameter, policy.Deploy: every value runs the
 // family's own trained policy, no training of its own), or a training parameter
 // such as `lagrangian.budget` (PPO-Lagrangian) or `env.slo_weight`, one training
 // per value.
 type Sweep struct {
 	// Param is the dotted path of the parameter: within params for rule policies
 	// (for example "target_utilization"); for learned policies, a deploy-time
-	// parameter of their params ("target_scale") or a path within train.params
+	// parameter of their params ("headroom_scale") or a path within train.params
 	// (for example "lagrangian.budget" or "env.slo_weight"). Required.
 	Param string `yaml:"param"`
 	// Values are the knob's values, in the parameter's own unit; distinct. Required,

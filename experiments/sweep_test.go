@@ -160,19 +160,19 @@ func TestDefaultConfigIsAtScale(t *testing.T) {
 }
 
 // TestDeployKnobSharesTraining: a sweep of a learned policy's deploy-time knob
-// (target_scale) trains nothing of its own: its evaluation cells run the family's
+// (headroom_scale) trains nothing of its own: its evaluation cells run the family's
 // trained policy with the knob set, and they differ from the family's as the knob
 // says.
 func TestDeployKnobSharesTraining(t *testing.T) {
 	cfg := tinyCfg(t)
-	cfg.Policies[3].Sweep = &Sweep{Param: "target_scale", Values: []float64{0.5, 2}}
+	cfg.Policies[3].Sweep = &Sweep{Param: "headroom_scale", Values: []float64{0.5, 2}}
 	vs := Variants(cfg)
 	var names []string
 	for _, v := range vs {
 		names = append(names, v.Spec.Name)
 		if v.Family == "ppo" && !v.Base {
-			if v.Spec.Train != cfg.Policies[3].Train || knobValue(&v.Spec.Params, "target_scale") != v.Value {
-				t.Errorf("%s: train %v, params target_scale %v", v.Spec.Name, v.Spec.Train, knobValue(&v.Spec.Params, "target_scale"))
+			if v.Spec.Train != cfg.Policies[3].Train || knobValue(&v.Spec.Params, "headroom_scale") != v.Value {
+				t.Errorf("%s: train %v, params headroom_scale %v", v.Spec.Name, v.Spec.Train, knobValue(&v.Spec.Params, "headroom_scale"))
 			}
 			if v.Spec.TrainedAs() != "ppo" {
 				t.Errorf("%s trained as %q", v.Spec.Name, v.Spec.TrainedAs())
@@ -225,7 +225,7 @@ func TestDeployKnobSharesTraining(t *testing.T) {
 	}
 	lo, base, hi := cost("ppo@0.5"), cost("ppo"), cost("ppo@2")
 	if !(lo > base && base > hi) {
-		t.Errorf("cost at target_scale 0.5 / as trained / 2: %v / %v / %v, want decreasing", lo, base, hi)
+		t.Errorf("cost at headroom_scale 0.5 / as trained / 2: %v / %v / %v, want decreasing", lo, base, hi)
 	}
 }
 
@@ -234,9 +234,9 @@ func TestDeployKnobSharesTraining(t *testing.T) {
 // anything runs; the errors name the field.
 func TestDeployParamsChecked(t *testing.T) {
 	for _, c := range []struct{ params, want string }{
-		{"{target_scale: 1.2}", "action_mode target or forecast"}, // the default mode is delta
-		{"{target_sclae: 1.2}", "target_sclae"},
-		{"{target_scale: -1}", "policies[0].params.target_scale"},
+		{"{headroom_scale: 1.2}", "action_mode target or forecast"}, // the default mode is delta
+		{"{headroom_sclae: 1.2}", "headroom_sclae"},
+		{"{headroom_scale: -1}", "policies[0].params.headroom_scale"},
 	} {
 		cfg, err := Parse([]byte("name: x\ntraces:\n  - {name: a, builtin: bursty}\npolicies:\n  - {name: p, kind: ppo, train: {steps: 1024}, params: "+c.params+"}\n"), "x.yaml")
 		if err == nil {

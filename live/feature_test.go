@@ -270,12 +270,12 @@ func TestLoadPolicyFileDeploy(t *testing.T) {
 	if err := testPolicy(t, 3).Save(delta); err != nil {
 		t.Fatal(err)
 	}
-	node, err := ParseParams("{target_scale: 1.2}")
+	node, err := ParseParams("{headroom_scale: 1.2}")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := LoadPolicyFileDeploy(delta, s, node); err == nil || !strings.Contains(err.Error(), delta) || !strings.Contains(err.Error(), "params: target_scale: 1.2: only for action_mode target") {
-		t.Errorf("target_scale on a delta policy: %v", err)
+	if _, _, err := LoadPolicyFileDeploy(delta, s, node); err == nil || !strings.Contains(err.Error(), delta) || !strings.Contains(err.Error(), "params: headroom_scale: 1.2: only for action_mode target") {
+		t.Errorf("headroom_scale on a delta policy: %v", err)
 	}
 	p := testPolicy(t, 3)
 	p.ActionMode = env.ActionTarget
@@ -288,11 +288,11 @@ func TestLoadPolicyFileDeploy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fp.act.TargetScale != 1.2 || fp.Policy.TargetScale != 1.2 {
-		t.Errorf("actuator target scale %v, policy %v; want 1.2", fp.act.TargetScale, fp.Policy.TargetScale)
+	if fp.act.HeadroomScale != 1.2 || fp.Policy.HeadroomScale != 1.2 {
+		t.Errorf("actuator target scale %v, policy %v; want 1.2", fp.act.HeadroomScale, fp.Policy.HeadroomScale)
 	}
-	bad, _ := ParseParams("{target_scael: 1.2}")
-	if _, _, err := LoadPolicyFileDeploy(target, s, bad); err == nil || !strings.Contains(err.Error(), `unknown key "target_scael"`) {
+	bad, _ := ParseParams("{headroom_scael: 1.2}")
+	if _, _, err := LoadPolicyFileDeploy(target, s, bad); err == nil || !strings.Contains(err.Error(), `unknown key "headroom_scael"`) {
 		t.Errorf("misspelt deploy parameter: %v", err)
 	}
 }

@@ -251,7 +251,7 @@ func LoadPolicyFile(path string, s Settings) (fp *FeaturePolicy, warnings []stri
 }
 
 // LoadPolicyFileDeploy is LoadPolicyFile with deploy-time parameters (policy.Deploy,
-// for example `{target_scale: 1.1}`; nil: none) applied to the policy, as `sim
+// for example `{headroom_scale: 0.8}`; nil: none) applied to the policy, as `sim
 // --policy-file --params` and an experiment apply them. Errors in them name the
 // file and "params".
 func LoadPolicyFileDeploy(path string, s Settings, params *yaml.Node) (fp *FeaturePolicy, warnings []string, err error) {

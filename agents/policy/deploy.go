@@ -14,11 +14,12 @@ import (
 // experiment's `params:` of a learned policy, `sim --policy-file --params`, `export
 // --params`). Unset fields leave the policy file as it is.
 type Deploy struct {
-	// TargetScale multiplies every target utilisation (Policy.TargetScale; target
-	// and forecast modes only), in (0, 10]: the learned policy's operating knob,
-	// as target_utilization is HPA's. Above 1 runs hotter and cheaper, below 1
+	// HeadroomScale multiplies the headroom (1 - target) of every target
+	// utilisation (Policy.HeadroomScale; target and forecast modes only), in (0,
+	// 10]: the learned policy's operating knob, as target_utilization is HPA's.
+	// Below 1 runs hotter and cheaper (0.5: a 60% target becomes 80%), above 1
 	// cooler. Unset: the file's own (1, the policy as trained, when absent).
-	TargetScale *float64 `yaml:"target_scale"`
+	HeadroomScale *float64 `yaml:"headroom_scale"`
 }
 
 // DecodeDeploy decodes deploy-time parameters strictly (an unknown key is an
@@ -40,12 +41,12 @@ func DecodeDeploy(node *yaml.Node) (Deploy, error) {
 // Check validates the parameters for a policy of the given action mode, as
 // FieldErrors relative to the params.
 func (d Deploy) Check(actionMode string) error {
-	if d.TargetScale != nil {
-		if *d.TargetScale == 0 {
-			return yamldoc.Invalid("target_scale", 0, "must be > 0")
+	if d.HeadroomScale != nil {
+		if *d.HeadroomScale == 0 {
+			return yamldoc.Invalid("headroom_scale", 0, "must be > 0")
 		}
-		if err := env.ValidateTargetScale(actionMode, *d.TargetScale); err != nil {
-			return yamldoc.Errorf("target_scale", "%v", err)
+		if err := env.ValidateHeadroomScale(actionMode, *d.HeadroomScale); err != nil {
+			return yamldoc.Errorf("headroom_scale", "%v", err)
 		}
 	}
 	return nil
@@ -58,12 +59,12 @@ func (d Deploy) Apply(p *Policy) error {
 	if err := d.Check(p.ActionMode); err != nil {
 		return err
 	}
-	if d.TargetScale == nil {
+	if d.HeadroomScale == nil {
 		return nil
 	}
-	p.TargetScale = *d.TargetScale
-	if p.TargetScale == 1 {
-		p.TargetScale = 0 // the policy as trained: the file without the field
+	p.HeadroomScale = *d.HeadroomScale
+	if p.HeadroomScale == 1 {
+		p.HeadroomScale = 0 // the policy as trained: the file without the field
 	}
 	p.mlp, p.x = nil, nil
 	sum, err := p.ComputeChecksum()

@@ -28,27 +28,27 @@ func deployNode(t *testing.T, doc string) *yaml.Node {
 	return &n
 }
 
-// TestDeployTargetScaleRoundTrip: a target scale set at deploy time is saved,
+// TestDeployHeadroomScaleRoundTrip: a headroom scale set at deploy time is saved,
 // checksummed and loaded, and the loaded policy's actuator asks for the counts the
 // scaled targets give; scale 1 is the file as trained, byte for byte.
-func TestDeployTargetScaleRoundTrip(t *testing.T) {
+func TestDeployHeadroomScaleRoundTrip(t *testing.T) {
 	plain, err := targetPolicy(t).Marshal()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if bytes.Contains(plain, []byte("target_scale")) {
-		t.Fatal("a policy as trained writes target_scale")
+	if bytes.Contains(plain, []byte("headroom_scale")) {
+		t.Fatal("a policy as trained writes headroom_scale")
 	}
 	one := targetPolicy(t)
-	if err := (Deploy{TargetScale: new(1.0)}).Apply(one); err != nil {
+	if err := (Deploy{HeadroomScale: new(1.0)}).Apply(one); err != nil {
 		t.Fatal(err)
 	}
 	if b, _ := one.Marshal(); !bytes.Equal(b, plain) {
-		t.Error("target_scale 1 changed the file")
+		t.Error("headroom_scale 1 changed the file")
 	}
 
 	p := targetPolicy(t)
-	d, err := DecodeDeploy(deployNode(t, "target_scale: 1.25"))
+	d, err := DecodeDeploy(deployNode(t, "headroom_scale: 0.5"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,8 +63,8 @@ func TestDeployTargetScaleRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if q.TargetScale != 1.25 || q.Checksum == targetPolicy(t).Checksum {
-		t.Fatalf("loaded target_scale %v", q.TargetScale)
+	if q.HeadroomScale != 0.5 || q.Checksum == targetPolicy(t).Checksum {
+		t.Fatalf("loaded headroom_scale %v", q.HeadroomScale)
 	}
 	a, err := q.Actuator()
 	if err != nil {
@@ -79,23 +79,23 @@ func TestDeployTargetScaleRoundTrip(t *testing.T) {
 			obs[i] = 0.6
 		}
 	}
-	// Action 0 (40%) at scale 1.25 is a 50% target: 20 * 0.6 / 0.5.
-	if got := a.Target(20, 0, obs); got != 24 {
-		t.Errorf("loaded policy asks for %d replicas, want 24", got)
+	// Action 0 (40%) at headroom scale 0.5 is a 70% target: ceil(20 * 0.6 / 0.7).
+	if got := a.Target(20, 0, obs); got != 18 {
+		t.Errorf("loaded policy asks for %d replicas, want 18", got)
 	}
 }
 
-// TestDeployRejects: bad deploy parameters and a target scale on a policy whose
+// TestDeployRejects: bad deploy parameters and a headroom scale on a policy whose
 // actions are not targets get errors naming the field; the policy is unchanged.
 func TestDeployRejects(t *testing.T) {
 	for _, c := range []struct {
 		doc, mode, want string
 	}{
-		{"target_scale: 1.2", env.ActionDelta, `target_scale: 1.2: only for action_mode target or forecast, not "delta"`},
-		{"target_scale: 0", env.ActionTarget, "target_scale: 0: must be > 0"},
-		{"target_scale: 11", env.ActionTarget, "target_scale: 11: must be in (0, 10]"},
-		{"target_scale: .nan", env.ActionTarget, "target_scale"},
-		{"target_scale: fast", env.ActionTarget, "target_scale"},
+		{"headroom_scale: 1.2", env.ActionDelta, `headroom_scale: 1.2: only for action_mode target or forecast, not "delta"`},
+		{"headroom_scale: 0", env.ActionTarget, "headroom_scale: 0: must be > 0"},
+		{"headroom_scale: 11", env.ActionTarget, "headroom_scale: 11: must be in (0, 10]"},
+		{"headroom_scale: .nan", env.ActionTarget, "headroom_scale"},
+		{"headroom_scale: fast", env.ActionTarget, "headroom_scale"},
 		{"scale: 1.2", env.ActionTarget, `unknown key "scale"`},
 		{"[1.2]", env.ActionTarget, "must be a mapping"},
 	} {
@@ -116,13 +116,13 @@ func TestDeployRejects(t *testing.T) {
 			t.Errorf("%s: the policy changed", c.doc)
 		}
 	}
-	// A file that carries a target scale for delta actions is refused on load.
+	// A file that carries a headroom scale for delta actions is refused on load.
 	p := testPolicy(t, 4)
-	p.TargetScale = 1.5
-	if err := p.Validate(); err == nil || !strings.Contains(err.Error(), "target_scale") {
-		t.Errorf("delta policy with target_scale: %v", err)
+	p.HeadroomScale = 1.5
+	if err := p.Validate(); err == nil || !strings.Contains(err.Error(), "headroom_scale") {
+		t.Errorf("delta policy with headroom_scale: %v", err)
 	}
-	if !IsDeployKnob("target_scale") || IsDeployKnob("env.slo_weight") || IsDeployKnob("lagrangian.budget") {
+	if !IsDeployKnob("headroom_scale") || IsDeployKnob("env.slo_weight") || IsDeployKnob("lagrangian.budget") {
 		t.Error("IsDeployKnob")
 	}
 }

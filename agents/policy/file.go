@@ -45,12 +45,12 @@ type fileV1 struct {
 	Actions    []int       `json:"actions"`
 	ActionMode string      `json:"action_mode,omitempty"`
 	Shield     *shieldJSON `json:"shield,omitempty"`
-	// TargetScale is omitted at 0 (the policy as trained), so that files without it
+	// HeadroomScale is omitted at 0 (the policy as trained), so that files without it
 	// keep their bytes and checksums.
-	TargetScale float64   `json:"target_scale,omitempty"`
-	Sim         simJSON   `json:"sim"`
-	Training    trainJSON `json:"training"`
-	Checksum    string    `json:"checksum"`
+	HeadroomScale float64   `json:"headroom_scale,omitempty"`
+	Sim           simJSON   `json:"sim"`
+	Training      trainJSON `json:"training"`
+	Checksum      string    `json:"checksum"`
 }
 
 type networkJSON struct {
@@ -104,7 +104,7 @@ func (p *Policy) toFile() *fileV1 {
 	f := &fileV1{
 		Version: p.Version, Algorithm: p.Algorithm,
 		Network: networkJSON{Sizes: p.Network.Sizes, Activation: p.Network.Activation, Params: p.Network.Params},
-		Actions: p.Actions, TargetScale: p.TargetScale,
+		Actions: p.Actions, HeadroomScale: p.HeadroomScale,
 		Sim: simJSON{
 			ControlIntervalSeconds: p.Sim.ControlIntervalSeconds, ScrapeIntervalSeconds: p.Sim.ScrapeIntervalSeconds,
 			SLOLatencySeconds: p.Sim.SLOLatencySeconds, SLOTarget: p.Sim.SLOTarget,
@@ -134,7 +134,7 @@ func (f *fileV1) policy() *Policy {
 	p := &Policy{
 		Version: f.Version, Algorithm: f.Algorithm,
 		Network: Network{Sizes: f.Network.Sizes, Activation: f.Network.Activation, Params: f.Network.Params},
-		Actions: f.Actions, TargetScale: f.TargetScale,
+		Actions: f.Actions, HeadroomScale: f.HeadroomScale,
 		Sim: SimInfo{
 			ControlIntervalSeconds: f.Sim.ControlIntervalSeconds, ScrapeIntervalSeconds: f.Sim.ScrapeIntervalSeconds,
 			SLOLatencySeconds: f.Sim.SLOLatencySeconds, SLOTarget: f.Sim.SLOTarget,

@@ -59,11 +59,11 @@ type Policy struct {
 	ActionMode string
 	// Shield bounds every decision as in training (env.Shield; zero: off).
 	Shield env.Shield
-	// TargetScale multiplies every target utilisation in target and forecast modes
-	// (env.Actuator.TargetScale): the policy's deploy-time operating point, set at
-	// export or by an experiment's sweep, never in training. 0 (the default) is the
-	// policy as trained.
-	TargetScale float64
+	// HeadroomScale multiplies the headroom (1 - target) of every target
+	// utilisation in target and forecast modes (env.Actuator.HeadroomScale): the
+	// policy's deploy-time operating point, set at export or by an experiment's
+	// sweep, never in training. 0 (the default) is the policy as trained.
+	HeadroomScale float64
 	// Sim describes the simulated service the policy was trained on.
 	Sim SimInfo
 	// Training records how the policy was trained (no wall-clock times, so that the
@@ -193,8 +193,8 @@ func (p *Policy) Validate() error {
 	if err := p.Shield.Validate(); err != nil {
 		return fmt.Errorf("policy: %w", err)
 	}
-	if err := env.ValidateTargetScale(p.ActionMode, p.TargetScale); err != nil {
-		return fmt.Errorf("policy: target_scale: %w", err)
+	if err := env.ValidateHeadroomScale(p.ActionMode, p.HeadroomScale); err != nil {
+		return fmt.Errorf("policy: headroom_scale: %w", err)
 	}
 	// The actuator knows what each mode needs of the features.
 	if _, err := p.Actuator(); err != nil {
@@ -251,7 +251,7 @@ func (p *Policy) Actuator() (*env.Actuator, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.TargetScale = p.TargetScale
+	a.HeadroomScale = p.HeadroomScale
 	return a, nil
 }
 

@@ -29,7 +29,7 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 	run := fs.String("run", "", "training run directory (holding checkpoint.bin)")
 	out := fs.String("out", "", "policy file to write (default DIR/policy-step<N>.json)")
 	check := fs.String("check", "", "policy file to validate and describe")
-	params := fs.String("params", "", "deploy-time parameters written into the policy as inline YAML, e.g. 'target_scale: 1.1' (target utilisations x1.1: hotter, cheaper)")
+	params := fs.String("params", "", "deploy-time parameters written into the policy as inline YAML, e.g. 'headroom_scale: 0.8' (the headroom 1 - target of every target utilisation x0.8: hotter, cheaper)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -91,8 +91,8 @@ func describePolicy(w io.Writer, path string, p *policy.Policy) {
 		path, p.Version, p.Algorithm, p.Network.Sizes, p.Network.Activation, len(p.Network.Params))
 	fmt.Fprintf(w, "  features: %s\n", strings.Join(p.Features.Names(), ", "))
 	fmt.Fprintf(w, "  actions: %v; normalised observations: %v\n", p.Actions, p.Normaliser != nil)
-	if p.TargetScale != 0 {
-		fmt.Fprintf(w, "  target scale: %g (every target utilisation times %g, at most 100%%)\n", p.TargetScale, p.TargetScale)
+	if p.HeadroomScale != 0 {
+		fmt.Fprintf(w, "  headroom scale: %g (every target utilisation t runs at 1 - %g*(1-t))\n", p.HeadroomScale, p.HeadroomScale)
 	}
 	fmt.Fprintf(w, "  trained %d steps, %d episodes, seed %d on %s; control interval %gs\n",
 		p.Training.Steps, p.Training.Episodes, p.Training.Seed, strings.Join(p.Training.Traces, ", "), p.Sim.ControlIntervalSeconds)

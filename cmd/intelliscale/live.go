@@ -103,7 +103,7 @@ func runLiveController(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("live controller", "[flags]", stderr)
 	promURL := fs.String("prometheus", "http://127.0.0.1:9090", "Prometheus base URL")
 	policy := fs.String("policy", "threshold", "rule-based policy: "+strings.Join(live.RuleNames(), ", ")+" (ignored with --policy-file)")
-	params := fs.String("params", "", "the rule policy's parameters as inline YAML, e.g. '{cooldown_down: 10s}' (empty: defaults); with --policy-file, its deploy-time parameters, e.g. 'target_scale: 1.1'")
+	params := fs.String("params", "", "the rule policy's parameters as inline YAML, e.g. '{cooldown_down: 10s}' (empty: defaults); with --policy-file, its deploy-time parameters, e.g. 'headroom_scale: 0.8'")
 	policyFile := fs.String("policy-file", "", "exported learned policy (intelliscale export); replaces --policy")
 	mode := fs.String("mode", live.Shadow, "shadow (log what it would do) or enforce (scale)")
 	backend := fs.String("backend", "docker", "what is scaled: "+backendNames())

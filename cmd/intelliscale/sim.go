@@ -47,7 +47,7 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 	alias(fs, "from", "start")
 	fs.StringVar(&f.config, "config", "", "simulator settings, YAML (sim.Config fields; unset fields take their defaults)")
 	fs.StringVar(&f.policy, "policy", "hpa", "rule-based policy: "+strings.Join(agents.Names(), ", "))
-	fs.StringVar(&f.params, "params", "", "policy parameters as inline YAML, e.g. 'target_utilization: 0.7'; with --policy-file, its deploy-time parameters, e.g. 'target_scale: 1.1'")
+	fs.StringVar(&f.params, "params", "", "policy parameters as inline YAML, e.g. 'target_utilization: 0.7'; with --policy-file, its deploy-time parameters, e.g. 'headroom_scale: 0.8'")
 	fs.StringVar(&f.policyFile, "policy-file", "", "exported learned policy (overrides --policy)")
 	fs.StringVar(&f.timeline, "timeline", "timeline.csv", "where to write the timeline CSV (- for stdout, empty for none)")
 	fs.StringVar(&f.openmetrics, "openmetrics", "", "also write the run's metric series as OpenMetrics text to this file")

@@ -105,11 +105,11 @@ func TestDeployParamsThroughExportAndSim(t *testing.T) {
 	}
 	target := run("target", "env: {action_mode: target, actions: [40, 60, 80]}\n")
 	hot := filepath.Join(dir, "hot.json")
-	if code, out, stderr := runCmd("export", "--run", target, "--out", hot, "--params", "target_scale: 1.2"); code != 0 || !strings.Contains(out, "target scale: 1.2") {
+	if code, out, stderr := runCmd("export", "--run", target, "--out", hot, "--params", "headroom_scale: 1.2"); code != 0 || !strings.Contains(out, "headroom scale: 1.2") {
 		t.Fatalf("export: exit %d: %s%s", code, out, stderr)
 	}
-	if p, err := policy.Load(hot); err != nil || p.TargetScale != 1.2 {
-		t.Fatalf("exported policy: target_scale %v (%v)", p.TargetScale, err)
+	if p, err := policy.Load(hot); err != nil || p.HeadroomScale != 1.2 {
+		t.Fatalf("exported policy: headroom_scale %v (%v)", p.HeadroomScale, err)
 	}
 	sim := func(args ...string) string {
 		code, out, stderr := runCmd(append([]string{"sim", "--builtin", "step", "--length", "12h", "--timeline", ""}, args...)...)
@@ -120,24 +120,24 @@ func TestDeployParamsThroughExportAndSim(t *testing.T) {
 		return out[strings.Index(out, "\n"):]
 	}
 	plain := filepath.Join(target, "policy.json")
-	viaFile, viaFlag, asTrained := sim("--policy-file", hot), sim("--policy-file", plain, "--params", "target_scale: 1.2"), sim("--policy-file", plain)
+	viaFile, viaFlag, asTrained := sim("--policy-file", hot), sim("--policy-file", plain, "--params", "headroom_scale: 1.2"), sim("--policy-file", plain)
 	if viaFile != viaFlag {
-		t.Errorf("target_scale in the file and as --params differ:\n%s\n%s", viaFile, viaFlag)
+		t.Errorf("headroom_scale in the file and as --params differ:\n%s\n%s", viaFile, viaFlag)
 	}
 	if viaFile == asTrained {
-		t.Errorf("target_scale 1.2 changed nothing:\n%s", viaFile)
+		t.Errorf("headroom_scale 1.2 changed nothing:\n%s", viaFile)
 	}
 
 	delta := run("delta", "")
 	bad := filepath.Join(dir, "bad.json")
-	code, _, stderr := runCmd("export", "--run", delta, "--out", bad, "--params", "target_scale: 1.2")
-	if code == 0 || !strings.Contains(stderr, "--params: target_scale: 1.2: only for action_mode target or forecast") {
-		t.Errorf("export of a delta policy with target_scale: exit %d: %s", code, stderr)
+	code, _, stderr := runCmd("export", "--run", delta, "--out", bad, "--params", "headroom_scale: 1.2")
+	if code == 0 || !strings.Contains(stderr, "--params: headroom_scale: 1.2: only for action_mode target or forecast") {
+		t.Errorf("export of a delta policy with headroom_scale: exit %d: %s", code, stderr)
 	}
 	if _, err := os.Stat(bad); !os.IsNotExist(err) {
 		t.Errorf("a refused export wrote %s (%v)", bad, err)
 	}
-	if code, _, stderr := runCmd("sim", "--builtin", "step", "--timeline", "", "--policy-file", plain, "--params", "target_scael: 1.2"); code == 0 || !strings.Contains(stderr, `unknown key "target_scael"`) {
+	if code, _, stderr := runCmd("sim", "--builtin", "step", "--timeline", "", "--policy-file", plain, "--params", "headroom_scael: 1.2"); code == 0 || !strings.Contains(stderr, `unknown key "headroom_scael"`) {
 		t.Errorf("sim with a misspelt deploy parameter: exit %d: %s", code, stderr)
 	}
 }

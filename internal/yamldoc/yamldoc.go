@@ -577,7 +577,7 @@ func Child(doc *yaml.Node, path, key string) (*yaml.Node, bool) {
 }
 
 // ParseInline parses parameters given inline on a command line (for example
-// `{cooldown_down: 10s}` or `target_scale: 1.1`) into a node for DecodeNode; an
+// `{cooldown_down: 10s}` or `headroom_scale: 0.8`) into a node for DecodeNode; an
 // empty or blank string is nil (every parameter at its default). Errors say
 // "params" and the string.
 func ParseInline(s string) (*yaml.Node, error) {
