@@ -246,4 +246,12 @@ func TestDeployParamsChecked(t *testing.T) {
 			t.Errorf("params %s: error %v, want one naming %q", c.params, err, c.want)
 		}
 	}
+	// A sweep value of the knob is checked before anything trains, and named.
+	cfg, err := Parse([]byte("name: x\ntraces:\n  - {name: a, builtin: bursty}\npolicies:\n  - name: p\n    kind: ppo\n    train: {steps: 1024, params: {env: {action_mode: target, actions: [50, 80]}}}\n    sweep: {param: headroom_scale, values: [0.5, 0, 2]}\n"), "x.yaml")
+	if err == nil {
+		err = Check(cfg, DefaultBackend())
+	}
+	if err == nil || !strings.Contains(err.Error(), "x.yaml line 8: policies[0].sweep.values[1].params.headroom_scale: 0: must be > 0") {
+		t.Errorf("a bad sweep value: %v", err)
+	}
 }
