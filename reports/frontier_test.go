@@ -222,3 +222,56 @@ func TestEligibilitySummary(t *testing.T) {
 		t.Errorf("%d failures, want 9 (one per seed and window for actions, three for SLO)", n)
 	}
 }
+
+// TestStrictSLOHandComputed: the strict reading takes a family's cheapest point
+// whose every window of every seed is within the budget; a point within it on the
+// mean over traces but over it on one trace does not count.
+func TestStrictSLOHandComputed(t *testing.T) {
+	fig := map[string][3][2]float64{
+		// seed 1..3: (violations, cost) means over the traces; trace a is 0.5 below
+		// the mean, trace b 0.5 above.
+		"hpa":        {{2, 150}, {2, 150}, {2, 150}},
+		"hpa@0.5":    {{0.8, 200}, {1.5, 210}, {0.8, 200}},
+		"hpa@0.9":    {{6, 100}, {6, 100}, {6, 100}},
+		"oracle":     {{3, 90}, {3, 90}, {3, 90}},
+		"oracle@0.1": {{0.6, 110}, {0.6, 110}, {0.6, 110}},
+		"ppo":        {{1.2, 120}, {1.2, 130}, {1.2, 140}},
+	}
+	r := frontierResults(t, fig, nil)
+	for _, c := range []struct {
+		budget float64
+		want   map[string]string // family -> variant ("" none)
+		worst  map[string]float64
+	}{
+		{5, map[string]string{"hpa": "hpa", "oracle": "oracle", "ppo": "ppo"}, map[string]float64{"hpa": 2.5, "oracle": 3.5, "ppo": 1.7}},
+		// hpa is at 2 on the mean but 2.5 on trace b: hpa@0.5 (worst 2.0, seed 2 on b).
+		{2, map[string]string{"hpa": "hpa@0.5", "oracle": "oracle@0.1", "ppo": "ppo"}, map[string]float64{"hpa": 2, "oracle": 1.1, "ppo": 1.7}},
+		{1, map[string]string{"hpa": "", "oracle": "", "ppo": ""}, nil},
+	} {
+		for _, s := range r.StrictSLO(c.budget) {
+			if s.Variant != c.want[s.Family] {
+				t.Errorf("budget %v: %s -> %q, want %q", c.budget, s.Family, s.Variant, c.want[s.Family])
+				continue
+			}
+			if s.Variant != "" && math.Abs(s.Worst-c.worst[s.Family]) > 1e-9 {
+				t.Errorf("budget %v: %s worst %v, want %v", c.budget, s.Family, s.Worst, c.worst[s.Family])
+			}
+		}
+	}
+	ss := r.StrictSLO(2)
+	if ss[0].Family != "hpa" || math.Abs(ss[0].Cost.Mean-(200+210+200)/3.0) > 1e-9 {
+		t.Errorf("hpa@0.5 cost %+v", ss[0])
+	}
+	// The table at the SLO target (5%): ppo (130) is cheaper than hpa (150); the
+	// oracle is never the cheapest.
+	tab := r.strictTable()
+	var cheapest []string
+	for _, row := range tab.Rows {
+		if strings.Contains(row[2], "cheapest") {
+			cheapest = append(cheapest, row[0])
+		}
+	}
+	if len(cheapest) != 1 || cheapest[0] != "ppo" {
+		t.Errorf("cheapest rows %v, want [ppo]:\n%v", cheapest, tab.Rows)
+	}
+}

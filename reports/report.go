@@ -308,7 +308,7 @@ func Build(dir string, term io.Writer) error {
 			return err
 		}
 	}
-	lead := []Table{r.matchedTable(ms), r.complianceTable(h)}
+	lead := []Table{r.matchedTable(ms), r.complianceTable(h), r.strictTable()}
 	tables := r.Tables(h)
 	if term != nil {
 		for _, t := range lead {
