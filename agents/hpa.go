@@ -96,7 +96,7 @@ type HPA struct {
 
 func newHPA(node *yaml.Node, ctx Context) (sim.Autoscaler, error) {
 	p := DefaultHPAParams()
-	if err := decodeParams(node, &p); err != nil {
+	if err := yamldoc.DecodeParams(node, &p); err != nil {
 		return nil, err
 	}
 	if err := p.validate(); err != nil {

@@ -56,7 +56,7 @@ func newKPA(node *yaml.Node, ctx Context) (sim.Autoscaler, error) {
 		MaxScaleUpRate:   1000,
 		MaxScaleDownRate: 2,
 	}
-	if err := decodeParams(node, &p); err != nil {
+	if err := yamldoc.DecodeParams(node, &p); err != nil {
 		return nil, err
 	}
 	switch {

@@ -46,7 +46,7 @@ type Oracle struct {
 
 func newOracle(node *yaml.Node, ctx Context) (sim.Autoscaler, error) {
 	var p OracleParams
-	if err := decodeParams(node, &p); err != nil {
+	if err := yamldoc.DecodeParams(node, &p); err != nil {
 		return nil, err
 	}
 	if !(p.Headroom >= 0) || math.IsInf(p.Headroom, 0) {

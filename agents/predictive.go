@@ -39,7 +39,7 @@ type Predictive struct {
 
 func newPredictive(node *yaml.Node, ctx Context) (sim.Autoscaler, error) {
 	p := PredictiveParams{Alpha: 0.5, Beta: 0.1, Gamma: 0.1, Headroom: 0.1}
-	if err := decodeParams(node, &p); err != nil {
+	if err := yamldoc.DecodeParams(node, &p); err != nil {
 		return nil, err
 	}
 	interval := ctx.Sim.ControlInterval

@@ -4,7 +4,6 @@
 package agents
 
 import (
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -68,18 +67,6 @@ func New(name string, params *yaml.Node, ctx Context) (sim.Autoscaler, error) {
 		return nil, yamldoc.Within("params", err)
 	}
 	return a, nil
-}
-
-// decodeParams decodes node strictly into out (a pointer to a params struct already
-// holding its defaults): an unknown key is an error naming the key and its line.
-func decodeParams(node *yaml.Node, out any) error {
-	if node != nil && node.Kind == yaml.DocumentNode && len(node.Content) == 1 {
-		node = node.Content[0]
-	}
-	if node != nil && node.Kind != 0 && node.Kind != yaml.MappingNode && !(node.Kind == yaml.ScalarNode && node.Tag == "!!null") {
-		return &yamldoc.FieldError{Line: node.Line, Err: errors.New("must be a mapping")}
-	}
-	return yamldoc.DecodeNode(node, out)
 }
 
 // clamp bounds n to the observation's replica limits (when they are set).

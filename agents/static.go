@@ -24,7 +24,7 @@ func (s *Static) Decide(sim.Observation) int { return s.N }
 
 func newStatic(node *yaml.Node, ctx Context) (sim.Autoscaler, error) {
 	p := StaticParams{N: max(ctx.Sim.Min(), 1)}
-	if err := decodeParams(node, &p); err != nil {
+	if err := yamldoc.DecodeParams(node, &p); err != nil {
 		return nil, err
 	}
 	if p.N < ctx.Sim.Min() || p.N > ctx.Sim.MaxReplicas {

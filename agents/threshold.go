@@ -42,7 +42,7 @@ type Threshold struct {
 
 func newThreshold(node *yaml.Node, ctx Context) (sim.Autoscaler, error) {
 	p := ThresholdParams{Upper: 0.8, Lower: 0.3, Step: 1, CooldownUp: 60 * time.Second, CooldownDown: 300 * time.Second}
-	if err := decodeParams(node, &p); err != nil {
+	if err := yamldoc.DecodeParams(node, &p); err != nil {
 		return nil, err
 	}
 	switch {

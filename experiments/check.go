@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/intelliscale/intelliscale/agents/policy"
 	"github.com/intelliscale/intelliscale/internal/yamldoc"
 	"github.com/intelliscale/intelliscale/sim"
 	"github.com/intelliscale/intelliscale/traces"
@@ -98,17 +97,6 @@ func check(cfg *Config, b Backend) (map[string]*loadedTrace, map[string][]*trace
 				errs = append(errs, yamldoc.Errorf(at+".kind", "no learner for kind %s", p.Kind))
 			} else if pc, ok := l.(paramsChecker); ok {
 				errs = append(errs, yamldoc.Within(at, pc.CheckParams(*p, cfg.Sim, wins)))
-				// Each value of a deploy-time knob is checked too, before any training.
-				if p.Sweep != nil && policy.IsDeployKnob(p.Sweep.Param) {
-					for k, v := range p.Sweep.Values {
-						s := *p
-						s.Params = *setPath(&p.Params, p.Sweep.Param, v)
-						if err := pc.CheckParams(s, cfg.Sim, wins); err != nil {
-							errs = append(errs, yamldoc.Within(fmt.Sprintf("%s.sweep.values[%d]", at, k), err))
-							break
-						}
-					}
-				}
 			}
 		default:
 			for _, spec := range cfg.Traces {

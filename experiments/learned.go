@@ -98,12 +98,28 @@ func (t trainer) CheckParams(spec PolicySpec, simCfg sim.Config, windows []*trac
 	if err := cfg.Resolve(); err != nil {
 		return yamldoc.Within("train.params", err)
 	}
-	// params are the exported policy's deploy-time parameters (policy.Deploy).
-	d, err := policy.DecodeDeploy(nodeOrNil(&spec.Params))
-	if err == nil {
-		err = d.Check(cfg.Env.ActionMode)
+	// params are the exported policy's deploy-time parameters (policy.Deploy), and
+	// so is every value of a sweep of one of them.
+	if err := checkDeploy(&spec.Params, cfg.Env.ActionMode); err != nil {
+		return yamldoc.Within("params", err)
 	}
-	return yamldoc.Within("params", err)
+	if s := spec.Sweep; s != nil && policy.IsDeployKnob(s.Param) {
+		for k, v := range s.Values {
+			if err := checkDeploy(setPath(&spec.Params, s.Param, v), cfg.Env.ActionMode); err != nil {
+				return yamldoc.Within(fmt.Sprintf("sweep.values[%d].params", k), err)
+			}
+		}
+	}
+	return nil
+}
+
+// checkDeploy checks deploy-time params for a policy of the given action mode.
+func checkDeploy(params *yaml.Node, actionMode string) error {
+	d, err := policy.DecodeDeploy(nodeOrNil(params))
+	if err != nil {
+		return err
+	}
+	return d.Check(actionMode)
 }
 
 // Autoscaler loads dir/policy.json, applies the policy's deploy-time params
@@ -114,11 +130,7 @@ func (t trainer) Autoscaler(dir string, spec PolicySpec, ec EvalContext) (sim.Au
 	if err != nil {
 		return nil, err
 	}
-	d, err := policy.DecodeDeploy(nodeOrNil(&spec.Params))
-	if err == nil {
-		err = d.Apply(p)
-	}
-	if err != nil {
+	if err := policy.ApplyParams(p, nodeOrNil(&spec.Params)); err != nil {
 		return nil, yamldoc.Within("params", err)
 	}
 	return train.Autoscaler(p, ec.Sim, train.Epoch(ec.Trace, ec.Start))

@@ -259,11 +259,7 @@ func LoadPolicyFileDeploy(path string, s Settings, params *yaml.Node) (fp *Featu
 	if err != nil {
 		return nil, nil, fmt.Errorf("policy file %w", err)
 	}
-	d, err := policy.DecodeDeploy(params)
-	if err == nil {
-		err = d.Apply(p)
-	}
-	if err != nil {
+	if err := policy.ApplyParams(p, params); err != nil {
 		return nil, nil, fmt.Errorf("policy file %s: params: %w", path, err)
 	}
 	if warnings, err = checkTraining(p, s); err != nil {

@@ -274,10 +274,7 @@ func (r *Results) matchedTable(ms []Matched) Table {
 		t.Head = append(t.Head, fmt.Sprintf("at %.3g%% violations", L))
 	}
 	t.Head = append(t.Head, "scaling actions at the cheapest point")
-	kinds := map[string]string{}
-	for _, p := range r.Config.Policies {
-		kinds[p.Name] = p.Kind
-	}
+	kinds := r.kinds()
 	best := Cheapest(ms, kinds)
 	byPol := map[string]map[float64]Matched{}
 	for _, m := range ms {
@@ -348,10 +345,7 @@ func (r *Results) WorstSeed(policy, split, metric string) (float64, uint64) {
 
 // cheapestLines say in words who is cheapest at each level.
 func (r *Results) cheapestLines(ms []Matched) []string {
-	kinds := map[string]string{}
-	for _, p := range r.Config.Policies {
-		kinds[p.Name] = p.Kind
-	}
+	kinds := r.kinds()
 	best := Cheapest(ms, kinds)
 	var out []string
 	for _, L := range r.SLOLevels() {

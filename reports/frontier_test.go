@@ -84,17 +84,18 @@ policies:
 	return NewResults("", cfg, cells)
 }
 
+// frontierFig: per variant, seed 1..3's (violations, cost), means over the traces.
+var frontierFig = map[string][3][2]float64{
+	"hpa":        {{2, 150}, {2, 150}, {2, 150}},
+	"hpa@0.5":    {{0.8, 200}, {1.5, 210}, {0.8, 200}},
+	"hpa@0.9":    {{6, 100}, {6, 100}, {6, 100}},
+	"oracle":     {{3, 90}, {3, 90}, {3, 90}},
+	"oracle@0.1": {{0.6, 110}, {0.6, 110}, {0.6, 110}},
+	"ppo":        {{1.2, 120}, {1.2, 130}, {1.2, 140}},
+}
+
 func TestMatchedSLOHandComputed(t *testing.T) {
-	fig := map[string][3][2]float64{
-		// seed 1..3: (violations, cost) means over the traces.
-		"hpa":        {{2, 150}, {2, 150}, {2, 150}},
-		"hpa@0.5":    {{0.8, 200}, {1.5, 210}, {0.8, 200}},
-		"hpa@0.9":    {{6, 100}, {6, 100}, {6, 100}},
-		"oracle":     {{3, 90}, {3, 90}, {3, 90}},
-		"oracle@0.1": {{0.6, 110}, {0.6, 110}, {0.6, 110}},
-		"ppo":        {{1.2, 120}, {1.2, 130}, {1.2, 140}},
-	}
-	r := frontierResults(t, fig, map[string]float64{"ppo": 10, "oracle": 5})
+	r := frontierResults(t, frontierFig, map[string]float64{"ppo": 10, "oracle": 5})
 	ms := r.MatchedSLO("test")
 	get := func(p string, L float64) Matched {
 		for _, m := range ms {
@@ -227,17 +228,8 @@ func TestEligibilitySummary(t *testing.T) {
 // whose every window of every seed is within the budget; a point within it on the
 // mean over traces but over it on one trace does not count.
 func TestStrictSLOHandComputed(t *testing.T) {
-	fig := map[string][3][2]float64{
-		// seed 1..3: (violations, cost) means over the traces; trace a is 0.5 below
-		// the mean, trace b 0.5 above.
-		"hpa":        {{2, 150}, {2, 150}, {2, 150}},
-		"hpa@0.5":    {{0.8, 200}, {1.5, 210}, {0.8, 200}},
-		"hpa@0.9":    {{6, 100}, {6, 100}, {6, 100}},
-		"oracle":     {{3, 90}, {3, 90}, {3, 90}},
-		"oracle@0.1": {{0.6, 110}, {0.6, 110}, {0.6, 110}},
-		"ppo":        {{1.2, 120}, {1.2, 130}, {1.2, 140}},
-	}
-	r := frontierResults(t, fig, nil)
+	// frontierResults puts trace a 0.5 below each mean, trace b 0.5 above.
+	r := frontierResults(t, frontierFig, nil)
 	for _, c := range []struct {
 		budget float64
 		want   map[string]string // family -> variant ("" none)

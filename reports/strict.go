@@ -60,11 +60,12 @@ func (r *Results) StrictSLO(budget float64) []Strict {
 func (r *Results) strictTable() Table {
 	budget := 100 * (1 - sloTarget(r.Config))
 	ss := r.StrictSLO(budget)
+	kinds := r.kinds()
 	t := Table{Title: fmt.Sprintf("Cheapest operating point within %.3g%% violations on every test window of every seed (replica-hours, mean over traces; mean ± 95%% CI over %d seeds)", budget, len(r.Config.Seeds)),
 		Head: []string{"policy", "operating point", "cost", "worst window % violations"}}
 	best := -1
 	for i, s := range ss {
-		if s.Variant != "" && r.kindOf(s.Family) != experiments.KindOracle && (best < 0 || s.Cost.Mean < ss[best].Cost.Mean) {
+		if s.Variant != "" && kinds[s.Family] != experiments.KindOracle && (best < 0 || s.Cost.Mean < ss[best].Cost.Mean) {
 			best = i
 		}
 	}
@@ -77,7 +78,7 @@ func (r *Results) strictTable() Table {
 		if i == best {
 			cost = "**" + cost + "** cheapest"
 		}
-		if !math.IsNaN(s.VsOracle) && r.kindOf(s.Family) != experiments.KindOracle {
+		if !math.IsNaN(s.VsOracle) && kinds[s.Family] != experiments.KindOracle {
 			cost += fmt.Sprintf(", %.2fx oracle", s.VsOracle)
 		}
 		t.Rows = append(t.Rows, []string{s.Family, s.Variant, cost, FormatSig(s.Worst, 3)})
@@ -85,12 +86,11 @@ func (r *Results) strictTable() Table {
 	return t
 }
 
-// kindOf is the kind of a configured policy ("" when unknown).
-func (r *Results) kindOf(name string) string {
+// kinds maps every configured policy (family) name to its kind.
+func (r *Results) kinds() map[string]string {
+	m := map[string]string{}
 	for _, p := range r.Config.Policies {
-		if p.Name == name {
-			return p.Kind
-		}
+		m[p.Name] = p.Kind
 	}
-	return ""
+	return m
 }

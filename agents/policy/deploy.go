@@ -1,8 +1,6 @@
 package policy
 
 import (
-	"errors"
-
 	"gopkg.in/yaml.v3"
 
 	"github.com/intelliscale/intelliscale/env"
@@ -26,16 +24,18 @@ type Deploy struct {
 // error naming its line); a nil or empty node is no change.
 func DecodeDeploy(node *yaml.Node) (Deploy, error) {
 	var d Deploy
-	if node != nil && node.Kind == yaml.DocumentNode && len(node.Content) == 1 {
-		node = node.Content[0]
+	err := yamldoc.DecodeParams(node, &d)
+	return d, err
+}
+
+// ApplyParams decodes deploy-time parameters (nil: none) and applies them to p:
+// DecodeDeploy, then Apply. Errors are FieldErrors relative to the params.
+func ApplyParams(p *Policy, node *yaml.Node) error {
+	d, err := DecodeDeploy(node)
+	if err != nil {
+		return err
 	}
-	if node != nil && node.Kind != 0 && node.Kind != yaml.MappingNode && !(node.Kind == yaml.ScalarNode && node.Tag == "!!null") {
-		return d, &yamldoc.FieldError{Line: node.Line, Err: errors.New("must be a mapping")}
-	}
-	if err := yamldoc.DecodeNode(node, &d); err != nil {
-		return d, err
-	}
-	return d, nil
+	return d.Apply(p)
 }
 
 // Check validates the parameters for a policy of the given action mode, as
@@ -66,7 +66,6 @@ func (d Deploy) Apply(p *Policy) error {
 	if p.HeadroomScale == 1 {
 		p.HeadroomScale = 0 // the policy as trained: the file without the field
 	}
-	p.mlp, p.x = nil, nil
 	sum, err := p.ComputeChecksum()
 	if err != nil {
 		return err

@@ -63,11 +63,7 @@ func learnedAutoscaler(path string, params *yaml.Node, cfg sim.Config, tr *trace
 // applyDeploy applies deploy-time params given with --params to a policy file's
 // policy; errors name the flag.
 func applyDeploy(p *policy.Policy, params *yaml.Node) error {
-	d, err := policy.DecodeDeploy(params)
-	if err == nil {
-		err = d.Apply(p)
-	}
-	if err != nil {
+	if err := policy.ApplyParams(p, params); err != nil {
 		return fmt.Errorf("--params: %w", err)
 	}
 	return nil

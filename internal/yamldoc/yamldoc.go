@@ -280,6 +280,19 @@ func DecodeNode(n *yaml.Node, out any) (err error) {
 	return nil
 }
 
+// DecodeParams decodes the params of a policy (a document or a node of one)
+// strictly into out, as DecodeNode does, after checking that they are a mapping:
+// nil, empty or null is no change; anything else is an error at the node's line.
+func DecodeParams(n *yaml.Node, out any) error {
+	if n != nil && n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
+		n = n.Content[0]
+	}
+	if n != nil && n.Kind != 0 && n.Kind != yaml.MappingNode && !(n.Kind == yaml.ScalarNode && n.Tag == "!!null") {
+		return &FieldError{Line: n.Line, Err: errors.New("must be a mapping")}
+	}
+	return DecodeNode(n, out)
+}
+
 // joinAll is errors.Join that returns a single error as it is.
 func joinAll(errs []error) error {
 	var list []error
