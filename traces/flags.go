@@ -25,6 +25,11 @@ const (
 	FlagCrop
 	// FlagScale: --resample, --scale-mean, --scale-peak.
 	FlagScale
+	// FlagWindow: --skip, --length, the crop of a command whose --start and --end
+	// mean something else (trace import: a metrics query's window). --skip is Start;
+	// --length keeps at most that much, cut at the end of the trace instead of
+	// refused, and at least one bucket. Exclusive with FlagCrop.
+	FlagWindow
 	// FlagShape is FlagCrop and FlagScale.
 	FlagShape = FlagCrop | FlagScale
 	// FlagAll is every group.
@@ -32,8 +37,9 @@ const (
 )
 
 // Flags is a Source bound to command-line flags. The flag names are the YAML keys
-// with dashes (scale_mean is --scale-mean), except file (--trace) and seed
-// (--trace-seed), so a new option is added to Source and here, once for every command.
+// with dashes (scale_mean is --scale-mean), except file (--trace), seed
+// (--trace-seed) and, under FlagWindow, start (--skip), so a new option is added to
+// Source and here, once for every command.
 type Flags struct {
 	src       Source
 	synthFile string
@@ -72,6 +78,11 @@ func BindFlags(fs *flag.FlagSet, groups FlagGroup) *Flags {
 		fs.DurationVar(&s.End, "end", 0, "crop: end offset into the trace, exclusive with --length (default 0: to the end)")
 		fs.DurationVar(&s.Length, "length", 0, "crop: length of the window from --start (default 0: to the end)")
 	}
+	if groups&FlagWindow != 0 {
+		s.lengthAtMost = true
+		fs.DurationVar(&s.Start, "skip", 0, "crop: drop this much from the beginning of the trace (a Go duration: 24h, 90m), before any rescale (default 0)")
+		fs.DurationVar(&s.Length, "length", 0, "crop: keep at most this much after --skip (a Go duration: 72h), the rest if shorter, before any rescale; at least one bucket (default 0: to the end)")
+	}
 	if groups&FlagScale != 0 {
 		fs.Float64Var(&s.ScaleMean, "scale-mean", 0, "rescale to this mean rate, req/s (default 0: keep)")
 		fs.Float64Var(&s.ScalePeak, "scale-peak", 0, "rescale to this peak rate, req/s (default 0: keep)")
@@ -104,7 +115,7 @@ func (f *Flags) Source(file string) (Source, error) {
 		return Source{}, errors.New("no trace file given")
 	}
 	if err := s.Validate(); err != nil {
-		return Source{}, flagErrors(err, f.groups&FlagOrigin != 0)
+		return Source{}, flagErrors(err, f.groups)
 	}
 	return s, nil
 }
@@ -117,7 +128,7 @@ func (f *Flags) Trace(file string) (*Trace, error) {
 	}
 	tr, err := s.Trace()
 	if err != nil {
-		return nil, flagErrors(err, f.groups&FlagOrigin != 0)
+		return nil, flagErrors(err, f.groups)
 	}
 	return tr, nil
 }
@@ -127,17 +138,18 @@ func (f *Flags) Trace(file string) (*Trace, error) {
 func (f *Flags) Shape(tr *Trace) (*Trace, error) {
 	out, err := f.src.Shape(tr)
 	if err != nil {
-		return nil, flagErrors(err, false)
+		return nil, flagErrors(err, f.groups&^FlagOrigin)
 	}
 	return out, nil
 }
 
-// flagErrors renames the YAML paths of FieldErrors as the flags that set them.
-func flagErrors(err error, origin bool) error {
+// flagErrors renames the YAML paths of FieldErrors as the flags of groups that set
+// them.
+func flagErrors(err error, groups FlagGroup) error {
 	if j, ok := err.(interface{ Unwrap() []error }); ok {
 		var out []error
 		for _, e := range j.Unwrap() {
-			out = append(out, flagErrors(e, origin))
+			out = append(out, flagErrors(e, groups))
 		}
 		return errors.Join(out...)
 	}
@@ -148,13 +160,15 @@ func flagErrors(err error, origin bool) error {
 	c := *fe
 	switch p := fe.Path; {
 	case p == "":
-		if origin {
+		if groups&FlagOrigin != 0 {
 			c.Err = errors.New("give exactly one of --trace FILE, --builtin NAME and --synth SPEC.yaml")
 		}
 	case p == "file":
 		c.Path = "--trace"
 	case p == "seed":
 		c.Path = "--trace-seed"
+	case p == "start" && groups&FlagWindow != 0:
+		c.Path = "--skip"
 	case p == "load":
 		c.Path = "format flags"
 	case strings.HasPrefix(p, "synth"):

@@ -55,6 +55,11 @@ type Source struct {
 	// rescale whose peak would exceed MaxRate is an error. Default 0: keep the rates.
 	ScaleMean float64 `yaml:"scale_mean,omitempty"`
 	ScalePeak float64 `yaml:"scale_peak,omitempty"`
+
+	// lengthAtMost (set by the FlagWindow flags, never by a config) makes Length an
+	// upper bound: a window past the end of the trace is cut there, not refused, and
+	// a Length shorter than one bucket is refused, not rounded up to one.
+	lengthAtMost bool
 }
 
 // Bounds of Source fields.
@@ -226,7 +231,7 @@ func (s Source) shape(tr *Trace) (*Trace, error) {
 }
 
 // crop cuts tr to [Start, End) or [Start, Start+Length), rounded outwards to whole
-// buckets.
+// buckets (with lengthAtMost, to [Start, min(Start+Length, end of the trace))).
 func (s Source) crop(tr *Trace) (*Trace, error) {
 	if s.Start == 0 && s.End == 0 && s.Length == 0 {
 		return tr, nil
@@ -242,6 +247,12 @@ func (s Source) crop(tr *Trace) (*Trace, error) {
 		end, field = s.End, "end"
 	case s.Length > 0:
 		end, field = s.Start+s.Length, "length"
+		if s.lengthAtMost {
+			if s.Length < tr.Bucket {
+				return nil, yamldoc.Invalid("length", s.Length, fmt.Sprintf("shorter than one bucket (%s) of the trace %q (%s long)", show(tr.Bucket), tr.Name, show(d)))
+			}
+			end = min(end, d)
+		}
 	}
 	if end > d {
 		v := s.End

@@ -20,7 +20,7 @@ func init() {
 
 var traceSubcommands = []struct{ name, synopsis string }{
 	{"synth", "--synth FILE.yaml | --builtin NAME  [--trace-seed N] [--start D] [--end D | --length D] [--scale-mean R | --scale-peak R] [--out FILE.csv]"},
-	{"import", "(--in FILE [format flags] | --prometheus URL --start T [--end T] | --dump FILE) [--query EXPR] [--step D] [--scale-mean R | --scale-peak R] [--resample D] [--out FILE.csv]"},
+	{"import", "(--in FILE [format flags] | --prometheus URL --start T [--end T] | --dump FILE) [--query EXPR] [--step D] [--resample D] [--skip D] [--length D] [--scale-mean R | --scale-peak R] [--out FILE.csv]"},
 	{"info", "[format flags] FILE"},
 }
 
@@ -96,7 +96,9 @@ func traceImport(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("trace import", traceSynopsis("import"), stderr)
 	in := fs.String("in", "", "input trace: .csv, .txt counts, .log access log, .tbz2/.tar.bz2 archive (required)")
 	out := fs.String("out", "-", "output CSV (seconds,rate or timestamp,rate), written atomically; - is standard output")
-	file := traces.BindFlags(fs, traces.FlagLoad|traces.FlagScale)
+	// --skip and --length crop (--start and --end are the metrics window's), after
+	// --resample and before --scale-mean, so that the rescale is the kept window's.
+	file := traces.BindFlags(fs, traces.FlagLoad|traces.FlagWindow|traces.FlagScale)
 	var src metricsSource
 	src.register(fs)
 	query := fs.String("query", "", "with --prometheus or --dump: PromQL for the request rate as one series, req/s (default sum(rate(http_requests_total[W])), W the step but at least 1m)")
@@ -113,6 +115,8 @@ func traceImport(args []string, stdout, stderr io.Writer) error {
 		return errors.New("--in FILE and --prometheus/--dump are exclusive")
 	case *in == "" && !fromMetrics:
 		return errors.New("--in FILE is required (or --prometheus URL or --dump FILE)")
+	case *in != "" && (src.start != "" || src.end != ""):
+		return errors.New("--start and --end are the window of --prometheus or --dump; to crop --in FILE, give --skip D and --length D")
 	}
 	var g outpath.Guard
 	inputFlags(&g, fs, "in", "dump")
@@ -168,7 +172,22 @@ func traceInfo(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(tw, "p95\t%.4g req/s\n", st.P95)
 	fmt.Fprintf(tw, "peak\t%.4g req/s\n", st.Peak)
 	fmt.Fprintf(tw, "zero buckets\t%d\n", st.Zero)
+	work := estimateWork(t)
+	fmt.Fprintf(tw, "sim work\t%s\n", work)
+	fmt.Fprintf(tw, "sim\t%s\n", simVerdict(work, st.Name))
 	return tw.Flush()
+}
+
+// simVerdict says whether `sim` replays the whole trace at its default limit, by the
+// check sim itself applies, and the way out when it does not.
+func simVerdict(w simWork, traceName string) string {
+	if w.check(traceName, false) == nil {
+		return fmt.Sprintf("runs it (within its limit of %.3g simulated requests)", maxSimRequests)
+	}
+	if err := w.check(traceName, true); err != nil {
+		return "refuses it even with --force: " + err.Error()
+	}
+	return fmt.Sprintf("refuses it without --force (over its limit of %.3g simulated requests): keep a window (--length on trace import or sim) or lower the rate (--scale-mean)", maxSimRequests)
 }
 
 func traceNoArgs(fs *flag.FlagSet) error {

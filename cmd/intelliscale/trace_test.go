@@ -2,10 +2,13 @@ package main
 
 import (
 	"bytes"
+	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/intelliscale/intelliscale/traces"
 )
@@ -101,5 +104,184 @@ func TestTraceErrors(t *testing.T) {
 	}
 	if m, _ := filepath.Glob(filepath.Join(dir, ".out.csv.tmp*")); len(m) != 0 {
 		t.Errorf("temporary files left behind: %v", m)
+	}
+}
+
+// writeRateCSV writes rates (req/s, one a minute) as a seconds,rate CSV in dir.
+func writeRateCSV(t *testing.T, dir, name string, rates []float64) string {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("seconds,rate\n")
+	for i, r := range rates {
+		fmt.Fprintf(&b, "%d,%v\n", 60*i, r)
+	}
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// --skip and --length keep a window of whole buckets (rounded outwards, --length cut
+// at the end of the trace) holding exactly the requests of that window of the input;
+// --scale-mean then rescales the kept window, not the whole trace.
+func TestTraceImportWindow(t *testing.T) {
+	dir := t.TempDir()
+	in := make([]float64, 20) // 20 minutes
+	for i := range in {
+		in[i] = float64(1 + (3*i*i)%17)
+	}
+	src := writeRateCSV(t, dir, "w.csv", in)
+	sum := func(rs []float64) float64 {
+		s := 0.0
+		for _, r := range rs {
+			s += r
+		}
+		return s
+	}
+	tests := []struct {
+		args    []string
+		from, n int           // the kept input minutes, [from, from+n)
+		bucket  time.Duration // of the output
+		mean    float64       // with --scale-mean, else 0
+	}{
+		{nil, 0, 20, time.Minute, 0},
+		{[]string{"--skip", "5m"}, 5, 15, time.Minute, 0},
+		{[]string{"--length", "10m"}, 0, 10, time.Minute, 0},
+		{[]string{"--length", "1m"}, 0, 1, time.Minute, 0},
+		{[]string{"--skip", "5m", "--length", "10m"}, 5, 10, time.Minute, 0},
+		{[]string{"--skip", "5m30s", "--length", "2m"}, 5, 3, time.Minute, 0}, // [5m30s, 7m30s) rounded outwards
+		{[]string{"--skip", "15m", "--length", "1h"}, 15, 5, time.Minute, 0},  // at most: cut at the end
+		{[]string{"--skip", "19m", "--length", "72h"}, 19, 1, time.Minute, 0},
+		{[]string{"--resample", "2m", "--skip", "4m", "--length", "4m"}, 4, 4, 2 * time.Minute, 0}, // resampled, then cropped
+		{[]string{"--skip", "5m", "--length", "10m", "--scale-mean", "10"}, 5, 10, time.Minute, 10},
+		{[]string{"--skip", "12m", "--scale-mean", "3"}, 12, 8, time.Minute, 3},
+	}
+	for _, tc := range tests {
+		out := filepath.Join(dir, "out.csv")
+		os.Remove(out)
+		args := append([]string{"import", "--in", src, "--out", out}, tc.args...)
+		if code, _, errs := runTraceCmd(args...); code != 0 {
+			t.Errorf("%v: exit %d: %s", tc.args, code, errs)
+			continue
+		}
+		got, err := traces.LoadFile(out, traces.LoadOptions{CSV: traces.CSVOptions{Bucket: tc.bucket}}) // one row needs it
+		if err != nil {
+			t.Fatalf("%v: %v", tc.args, err)
+		}
+		kept := in[tc.from : tc.from+tc.n]
+		perBucket := int(tc.bucket / time.Minute)
+		if got.Bucket != tc.bucket || len(got.Rates) != tc.n/perBucket {
+			t.Errorf("%v: %d buckets of %v, want %d of %v", tc.args, len(got.Rates), got.Bucket, tc.n/perBucket, tc.bucket)
+			continue
+		}
+		if tc.mean == 0 {
+			// Conservation: the requests kept are those of the input's window.
+			if want := 60 * sum(kept); math.Abs(got.Total()-want) > 1e-9*want {
+				t.Errorf("%v: %v requests, want %v (input minutes %d to %d)", tc.args, got.Total(), want, tc.from, tc.from+tc.n)
+			}
+			continue
+		}
+		// The rescale is the window's: its mean is the target and each rate keeps its
+		// share of the window, which the whole trace's rescale would not give.
+		if wholeMean := sum(in) / float64(len(in)); sum(kept)/float64(len(kept)) == wholeMean {
+			t.Fatalf("%v: the window's mean is the whole trace's: the case cannot tell the orders apart", tc.args)
+		}
+		if m := sum(got.Rates) / float64(len(got.Rates)); math.Abs(m-tc.mean) > 1e-9 {
+			t.Errorf("%v: mean %v, want %v", tc.args, m, tc.mean)
+		}
+		for i, r := range got.Rates {
+			if want := kept[i] * tc.mean * float64(len(kept)) / sum(kept); math.Abs(r-want) > 1e-9 {
+				t.Errorf("%v: bucket %d: %v, want %v", tc.args, i, r, want)
+			}
+		}
+	}
+}
+
+// A crop that cannot be kept is refused naming its flag (and, once the trace is read,
+// the trace's duration), and writes nothing.
+func TestTraceImportWindowErrors(t *testing.T) {
+	dir := t.TempDir()
+	src := writeRateCSV(t, dir, "w.csv", []float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20})
+	out := filepath.Join(dir, "out.csv")
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--skip", "-1m"}, "--skip: -1m: must be at least 0s"},
+		{[]string{"--length", "-1m"}, "--length: -1m: must be at least 0s"},
+		{[]string{"--skip", "20m"}, `--skip: 20m: not inside the trace "w" (20m long)`},
+		{[]string{"--skip", "1h", "--length", "1m", "--scale-mean", "5"}, `--skip: 1h: not inside the trace "w" (20m long)`},
+		{[]string{"--length", "30s"}, `--length: 30s: shorter than one bucket (1m) of the trace "w" (20m long)`},
+		{[]string{"--resample", "5m", "--length", "4m"}, `--length: 4m: shorter than one bucket (5m) of the trace "w" (20m long)`},
+		{[]string{"--start", "5m"}, "to crop --in FILE, give --skip D and --length D"}, // --start is the metrics window's
+	}
+	for _, tc := range tests {
+		args := append([]string{"import", "--in", src, "--out", out}, tc.args...)
+		code, _, errs := runTraceCmd(args...)
+		if code != 1 || !strings.Contains(errs, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want exit 1 and %q", tc.args, code, errs, tc.want)
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Fatalf("%v: a refused import wrote %s", tc.args, out)
+		}
+	}
+}
+
+// trace info estimates the simulated requests of replaying the whole trace (the
+// integral of its rate) and says whether sim runs it at its limit; sim agrees.
+func TestTraceInfoSimEstimate(t *testing.T) {
+	dir := t.TempDir()
+	rates := make([]float64, 30) // 30 minutes
+	for i := range rates {
+		rates[i] = float64(3 + i%5)
+	}
+	src := writeRateCSV(t, dir, "est.csv", rates)
+	requests := 0.0
+	for _, r := range rates {
+		requests += 60 * r
+	}
+	defer func(old float64) { maxSimRequests = old }(maxSimRequests)
+	tests := []struct {
+		limit float64
+		runs  bool
+	}{
+		{2e8, true},          // the default
+		{requests + 1, true}, // just within
+		{requests, true},     // at the limit: sim refuses only beyond it
+		{requests - 1, false},
+		{requests / 10, false},
+	}
+	for _, tc := range tests {
+		maxSimRequests = tc.limit
+		code, out, errs := runTraceCmd("info", src)
+		if code != 0 {
+			t.Fatalf("info: exit %d: %s", code, errs)
+		}
+		var work, verdict string
+		for _, line := range strings.Split(out, "\n") {
+			if v, ok := strings.CutPrefix(line, "sim work"); ok {
+				work = strings.TrimSpace(v)
+			} else if v, ok := strings.CutPrefix(line, "sim "); ok {
+				verdict = strings.TrimSpace(v)
+			}
+		}
+		var got float64
+		if _, err := fmt.Sscanf(work, "about %g simulated requests", &got); err != nil || math.Abs(got-requests) > 0.005*requests {
+			t.Fatalf("limit %g: sim work line %q: %v requests (%v), want %.3g", tc.limit, work, got, err, requests)
+		}
+		if want := fmt.Sprintf("over %v of trace", 30*time.Minute); !strings.Contains(work, want) {
+			t.Errorf("limit %g: sim work line %q, want %q", tc.limit, work, want)
+		}
+		if runs := strings.HasPrefix(verdict, "runs it"); runs != tc.runs || !strings.Contains(verdict, fmt.Sprintf("limit of %.3g", tc.limit)) {
+			t.Errorf("limit %g: sim line %q: want runs=%v and the limit", tc.limit, verdict, tc.runs)
+		}
+		if !tc.runs && !strings.Contains(verdict, "--length") {
+			t.Errorf("limit %g: sim line %q names no way out", tc.limit, verdict)
+		}
+		// sim itself, on the same trace at the same limit.
+		if code, _, errs := runCmd("sim", "--trace", src, "--timeline", ""); (code == 0) != tc.runs {
+			t.Errorf("limit %g: info says runs=%v, sim exits %d: %s", tc.limit, tc.runs, code, errs)
+		}
 	}
 }
