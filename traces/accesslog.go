@@ -42,7 +42,7 @@ func loadAccessLog(r io.Reader, name string, opt AccessLogOptions, maxRate float
 	if maxBuckets <= 0 {
 		maxBuckets = DefaultMaxBuckets
 	}
-	sc := bufio.NewScanner(r)
+	sc := bufio.NewScanner(skipBOM(r))
 	sc.Buffer(make([]byte, 0, 64<<10), MaxLineBytes)
 	var (
 		secs      []int64

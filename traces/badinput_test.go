@@ -143,12 +143,19 @@ var badInputs = []badInput{
 	{loader: "csv", class: "missing column", load: csvIn("seconds,rate\n0,1\n1\n"), want: "t.csv line 3: 1 fields, but the first row (line 1) has 2"},
 	{loader: "csv", class: "extra column without a header", load: csvIn("0,1\n1,2\n2,3,4\n"), want: "t.csv line 3: 3 fields, but the first row (line 1) has 2"},
 	{loader: "csv", class: "headerless two columns: seconds and counts", load: csvIn("0,5\n1,7\n3,1\n"), check: ratesAre(time.Second, 5, 7, 0, 1)},
+	{loader: "csv", class: "UTF-8 byte order mark before the header", load: csvIn("\ufeffminute_index,requests\n0,60\n1,120\n"), check: ratesAre(time.Minute, 1, 2)},
+	{loader: "csv", class: "UTF-8 byte order mark before headerless rows", load: csvIn("\ufeff0,5\n1,7\n"), check: ratesAre(time.Second, 5, 7)},
+	{loader: "csv", class: "CRLF line endings", load: csvIn("seconds,rate\r\n0,5\r\n1,7\r\n"), check: ratesAre(time.Second, 5, 7)},
+	{loader: "csv", class: "semicolon separators", load: csvIn("# exported\nseconds;rate\n0;5\n1;7\n"), check: ratesAre(time.Second, 5, 7)},
+	{loader: "csv", class: "tab separators", load: csvIn("seconds\trate\n0\t5\n1\t7\n"), check: ratesAre(time.Second, 5, 7)},
+	{loader: "csv", class: "semicolon separators with decimal commas", load: csvIn("seconds;rate\n0;1,5\n"), want: `t.csv line 2: rate "1,5": not a number`},
 	{loader: "csv", class: "headerless ISO timestamps", load: csvIn("2015-02-26 21:42:53,600\n2015-02-26 21:47:53,300\n"), check: ratesAre(5*time.Minute, 2, 1)},
 
 	// Whitespace counts: no header and no timestamps (the position is the bucket), so
 	// a header is a non-number and order is the order of the buckets.
 	{loader: "counts", class: "empty file", load: countsIn("", time.Second), want: "w.txt: no counts", is: ErrEmpty},
 	{loader: "counts", class: "only comments", load: countsIn("# none\n\n", time.Second), want: "w.txt: no counts", is: ErrEmpty},
+	{loader: "counts", class: "UTF-8 byte order mark", load: countsIn("\ufeff5\n7\n", time.Second), check: ratesAre(time.Second, 5, 7)},
 	{loader: "counts", class: "only a header", load: countsIn("requests\n", time.Second), want: `w.txt line 1: count "requests": not a number`},
 	{loader: "counts", class: "negative", load: countsIn("1 2\n-3\n", time.Second), want: `w.txt line 2: count "-3": must be finite and >= 0`},
 	{loader: "counts", class: "NaN", load: countsIn("1\nnan\n", time.Second), want: `w.txt line 2: count "nan": must be finite`},
@@ -165,6 +172,7 @@ var badInputs = []badInput{
 	{loader: "accesslog", class: "only blank lines", load: logText("\n \n", MaxRate), want: "a.log: no requests", is: ErrEmpty},
 	{loader: "accesslog", class: "only a header", load: logText("host ident user time request status bytes\n", MaxRate), want: "a.log line 1: no [timestamp]"},
 	{loader: "accesslog", class: "negative size", load: logText(`h - - [01/Jul/1995:00:00:01 -0400] "GET / HTTP/1.0" 200 -5`+"\n", MaxRate), want: `a.log line 1: size "-5"`},
+	{loader: "accesslog", class: "UTF-8 byte order mark", load: logText("\ufeff"+`h - - [01/Jul/1995:00:00:01 -0400] "GET / HTTP/1.0" 200 1`+"\n", MaxRate), check: ratesAre(time.Second, 1)},
 	{loader: "accesslog", class: "duplicate seconds are counted", load: logIn([]int64{0, 0, 0, 1}, MaxRate), check: ratesAre(time.Second, 3, 1)},
 	{loader: "accesslog", class: "decreasing timestamps are counted from the earliest", load: logIn([]int64{5, 2, 4, 2}, MaxRate), check: ratesAre(time.Second, 2, 0, 1, 1)},
 	{loader: "accesslog", class: "gap within the limit, filled with zeros", load: logIn([]int64{0, 999}, MaxRate), check: gapOf(1000, 1)},

@@ -1,7 +1,6 @@
 package traces
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -26,7 +25,7 @@ func loadCounts(r io.Reader, name string, bucket time.Duration, maxBuckets int) 
 		return nil, &ParseError{Name: name, Err: fmt.Errorf("bucket length %v: must be > 0", bucket)}
 	}
 	s := bucket.Seconds()
-	br := bufio.NewReaderSize(r, 64<<10)
+	br := skipBOM(r)
 	var (
 		rates   []float64
 		tok     [MaxTokenBytes]byte

@@ -62,8 +62,10 @@ type CSVOptions struct {
 // >= 0. name is used in error messages (`name line N: ...`) and, without its
 // directory and extension, as the trace name.
 func LoadCSV(r io.Reader, name string, opt CSVOptions) (*Trace, error) {
-	lr := &lineLimitReader{r: r, name: name, line: 1, max: MaxLineBytes}
-	cr := csv.NewReader(bufio.NewReaderSize(lr, 64<<10))
+	lr := &lineLimitReader{r: skipBOM(r), name: name, line: 1, max: MaxLineBytes}
+	br := bufio.NewReaderSize(lr, 64<<10)
+	cr := csv.NewReader(br)
+	cr.Comma = sniffComma(br)
 	cr.FieldsPerRecord = -1
 	cr.TrimLeadingSpace = true
 	cr.Comment = '#'
@@ -349,6 +351,34 @@ var (
 	timeColumnNames  = []string{"timestamp", "time", "date", "datetime", "seconds", "unix", "epoch", "minute_index", "second_index", "index"}
 	valueColumnNames = []string{"value", "requests", "rate", "rps", "count", "requests_per_second"}
 )
+
+// sniffComma returns the field separator of a CSV file: a comma, unless the first
+// line that is not blank or a comment has none but holds a semicolon or a tab (as
+// spreadsheets in many locales and TSV exports write).
+func sniffComma(br *bufio.Reader) rune {
+	head, _ := br.Peek(4 << 10)
+	for len(head) > 0 {
+		line := head
+		if i := bytes.IndexByte(head, '\n'); i >= 0 {
+			line, head = head[:i], head[i+1:]
+		} else {
+			head = nil
+		}
+		line = bytes.TrimSpace(line)
+		if len(line) == 0 || line[0] == '#' {
+			continue
+		}
+		switch {
+		case bytes.IndexByte(line, ',') >= 0:
+		case bytes.IndexByte(line, ';') >= 0:
+			return ';'
+		case bytes.IndexByte(line, '\t') >= 0:
+			return '\t'
+		}
+		break
+	}
+	return ','
+}
 
 // isHeader reports whether a first CSV record is a header: none of its fields is a number.
 func isHeader(rec []string) bool {

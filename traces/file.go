@@ -55,6 +55,9 @@ func LoadFile(path string, opt LoadOptions) (*Trace, error) {
 	if err != nil {
 		return nil, err
 	}
+	if fi.IsDir() {
+		return nil, &ParseError{Name: name, Err: errors.New("is a directory, want a trace file")}
+	}
 	if !fi.Mode().IsRegular() {
 		return nil, &ParseError{Name: name, Err: fmt.Errorf("not a regular file (%v)", fi.Mode().Type())}
 	}
@@ -189,6 +192,23 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 	k, err := l.r.Read(p)
 	l.n -= int64(k)
 	return k, err
+}
+
+// utf8BOM is the byte order mark that some editors and spreadsheet exports put
+// before the first line. The loaders skip it, so that it does not stick to the first
+// header name or number.
+const utf8BOM = "\ufeff"
+
+// skipBOM returns r buffered and positioned after a leading UTF-8 byte order mark.
+func skipBOM(r io.Reader) *bufio.Reader {
+	br, ok := r.(*bufio.Reader)
+	if !ok {
+		br = bufio.NewReaderSize(r, 64<<10)
+	}
+	if b, err := br.Peek(len(utf8BOM)); err == nil && string(b) == utf8BOM {
+		br.Discard(len(utf8BOM))
+	}
+	return br
 }
 
 // byteSize formats a byte count for messages (2.0 GiB, 512 B).

@@ -54,7 +54,7 @@ func TestLoadFileErrors(t *testing.T) {
 	if _, err := LoadFile(filepath.Join(dir, "missing.csv"), LoadOptions{}); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing file: %v", err)
 	}
-	if _, err := LoadFile(dir, LoadOptions{}); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+	if _, err := LoadFile(dir, LoadOptions{}); err == nil || !strings.Contains(err.Error(), filepath.Base(dir)+": is a directory") {
 		t.Errorf("directory: %v", err)
 	}
 	p := writeTemp(t, "n.csv", "minute_index,requests\n0,1\n1,-3\n")

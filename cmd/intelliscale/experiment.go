@@ -120,7 +120,9 @@ func experimentRun(args []string, stdout, stderr io.Writer) error {
 	defer stop()
 	st, err := r.Run(ctx)
 	if err != nil {
-		if errors.Is(err, context.Canceled) {
+		// A signal stops the running cells, which may report their own
+		// interruption (sim: interrupted) rather than the context's.
+		if errors.Is(err, context.Canceled) || ctx.Err() != nil {
 			return fmt.Errorf("interrupted after %d cells; run the same command again to resume", st.Ran)
 		}
 		return err

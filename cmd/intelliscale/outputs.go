@@ -19,7 +19,7 @@ func inputFlags(g *outpath.Guard, fs *flag.FlagSet, names ...string) {
 // checkOutput checks path, the file output named by flag name of fs; when the path
 // is the flag's default the error says so.
 func checkOutput(g *outpath.Guard, fs *flag.FlagSet, name, path string) error {
-	err := g.File("--"+name, path)
+	err := g.NewFile("--"+name, path)
 	if err != nil && !isSet(fs, name) {
 		return fmt.Errorf("%w (the default --%s; give another --%s)", err, name, name)
 	}

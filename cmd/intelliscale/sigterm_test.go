@@ -82,11 +82,13 @@ policies: [{name: hpa, kind: hpa}]
 		out     string                   // output directory the command writes into
 		started func(stderr string) bool // the command has begun its work
 		absent  []string                 // results an interrupted run must not leave
+		say     string                   // what the interruption message must say
 	}{
 		{
 			name: "sim/SIGTERM", args: simArgs, sig: syscall.SIGTERM, out: "out",
 			started: func(s string) bool { return strings.Contains(s, "simulated requests") }, // the estimate line
 			absent:  []string{"timeline.csv", "metrics.txt"},
+			say:     "interrupted; nothing written",
 		},
 		{
 			name: "train/SIGTERM", args: []string{"train", "--config", "train.yaml", "--out", "run"}, sig: syscall.SIGTERM, out: "run",
@@ -97,11 +99,13 @@ policies: [{name: hpa, kind: hpa}]
 			name: "experiment/SIGTERM", args: []string{"experiment", "run", "--config", "experiment.yaml", "--out", "results", "--no-report"}, sig: syscall.SIGTERM, out: "results",
 			started: func(string) bool { return exists(filepath.Join(dir, "results", "config.yaml")) },
 			absent:  []string{"summary.csv", "metrics.json"},
+			say:     "run the same command again to resume",
 		},
 		{
 			name: "experiment/SIGINT", args: []string{"experiment", "run", "--config", "experiment.yaml", "--out", "results-int", "--no-report"}, sig: syscall.SIGINT, out: "results-int",
 			started: func(string) bool { return exists(filepath.Join(dir, "results-int", "config.yaml")) },
 			absent:  []string{"summary.csv", "metrics.json"},
+			say:     "run the same command again to resume",
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -178,6 +182,9 @@ policies: [{name: hpa, kind: hpa}]
 			}
 			if !strings.Contains(stderr.String(), "interrupted") {
 				t.Errorf("no word of the interruption on stderr:\n%s", stderr.String())
+			}
+			if tc.say != "" && !strings.Contains(stderr.String(), tc.say) {
+				t.Errorf("stderr does not say %q:\n%s", tc.say, stderr.String())
 			}
 			checkCompleteFiles(t, filepath.Join(dir, tc.out), tc.absent)
 		})

@@ -101,22 +101,38 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if f.openmetrics != "" {
-		if err := writeOpenMetricsFile(f.openmetrics, rec, tr); err != nil {
+	// Writing a long run's outputs takes seconds too: a Ctrl-C stops it, and every
+	// file not yet replaced is left as it was.
+	var written []string
+	interrupted := func(err error) error {
+		if !errors.Is(err, context.Canceled) {
 			return err
 		}
+		if len(written) == 0 {
+			return errors.New("interrupted; nothing written")
+		}
+		return fmt.Errorf("interrupted; only %s written", strings.Join(written, " and "))
 	}
-	if f.timeline != "" {
+	if f.openmetrics != "" {
+		if err := writeOpenMetricsFile(ctx, f.openmetrics, rec, tr); err != nil {
+			return interrupted(err)
+		}
+		written = append(written, f.openmetrics)
+	}
+	if f.timeline == "-" {
 		var buf bytes.Buffer
 		if err := sim.WriteTimelineCSV(&buf, res.Timeline); err != nil {
 			return err
 		}
-		if f.timeline == "-" {
-			_, err = stdout.Write(buf.Bytes())
-			return err
-		}
-		if err := atomicfile.Write(f.timeline, buf.Bytes()); err != nil {
-			return err
+		_, err = stdout.Write(buf.Bytes())
+		return err
+	}
+	if f.timeline != "" {
+		err := atomicfile.WriteContext(ctx, f.timeline, func(w io.Writer) error {
+			return sim.WriteTimelineCSV(w, res.Timeline)
+		})
+		if err != nil {
+			return interrupted(err)
 		}
 	}
 	return printSummary(stdout, tr.Name, name, cfg.Seed, res)

@@ -1,8 +1,9 @@
 package main
 
 import (
-	"bytes"
+	"context"
 	"fmt"
+	"io"
 
 	"gopkg.in/yaml.v3"
 
@@ -33,13 +34,15 @@ type scrapeLog []sim.Scrape
 func (l *scrapeLog) Record(s *sim.Scrape) { *l = append(*l, *s) }
 
 // writeOpenMetricsFile writes the scrapes as OpenMetrics text, timestamped from the
-// trace's epoch (its start, or midnight), atomically.
-func writeOpenMetricsFile(path string, scrapes []sim.Scrape, tr *traces.Trace) error {
-	var buf bytes.Buffer
-	if err := features.WriteOpenMetrics(&buf, scrapes, env.TraceEpoch(tr)); err != nil {
-		return fmt.Errorf("--openmetrics: %w", err)
-	}
-	return atomicfile.Write(path, buf.Bytes())
+// trace's epoch (its start, or midnight), atomically; when ctx is done midway the
+// file is left as it was.
+func writeOpenMetricsFile(ctx context.Context, path string, scrapes []sim.Scrape, tr *traces.Trace) error {
+	return atomicfile.WriteContext(ctx, path, func(w io.Writer) error {
+		if err := features.WriteOpenMetrics(w, scrapes, env.TraceEpoch(tr)); err != nil {
+			return fmt.Errorf("--openmetrics: %w", err)
+		}
+		return nil
+	})
 }
 
 // learnedAutoscaler loads an exported policy, applies its deploy-time params

@@ -77,7 +77,7 @@ func traceSynth(args []string, stdout, stderr io.Writer) error {
 	}
 	var g outpath.Guard
 	inputFlags(&g, fs, "synth")
-	if err := checkOutput(&g, fs, "out", *out); err != nil {
+	if err := checkTraceOut(&g, fs, *out); err != nil {
 		return err
 	}
 	t, err := src.Trace("")
@@ -120,7 +120,7 @@ func traceImport(args []string, stdout, stderr io.Writer) error {
 	}
 	var g outpath.Guard
 	inputFlags(&g, fs, "in", "dump")
-	if err := checkOutput(&g, fs, "out", *out); err != nil {
+	if err := checkTraceOut(&g, fs, *out); err != nil {
 		return err
 	}
 	var t *traces.Trace
@@ -196,6 +196,15 @@ func traceNoArgs(fs *flag.FlagSet) error {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	return nil
+}
+
+// checkTraceOut checks --out of trace synth and import, where an empty path is a
+// mistake (a quoting slip), not "no output": they have no other result.
+func checkTraceOut(g *outpath.Guard, fs *flag.FlagSet, out string) error {
+	if out == "" {
+		return errors.New("--out: empty path: give a file, or - for standard output")
+	}
+	return checkOutput(g, fs, "out", out)
 }
 
 // traceWrite writes t as CSV to path ("-": stdout) through a temporary file in the

@@ -4,6 +4,8 @@
 package atomicfile
 
 import (
+	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -44,4 +46,33 @@ func WriteFunc(path string, write func(io.Writer) error) error {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil
+}
+
+// WriteContext is WriteFunc for long writes that must stop when ctx is done (a
+// Ctrl-C): what write writes is buffered, every flush fails with ctx's error once
+// ctx is done, and then path is left as it was and the temporary file removed.
+func WriteContext(ctx context.Context, path string, write func(io.Writer) error) error {
+	return WriteFunc(path, func(w io.Writer) error {
+		bw := bufio.NewWriterSize(ctxWriter{ctx, w}, 64<<10)
+		if err := write(bw); err != nil {
+			return err
+		}
+		if err := bw.Flush(); err != nil {
+			return err
+		}
+		return ctx.Err()
+	})
+}
+
+// ctxWriter fails every write once its context is done.
+type ctxWriter struct {
+	ctx context.Context
+	w   io.Writer
+}
+
+func (c ctxWriter) Write(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.w.Write(p)
 }

@@ -1,6 +1,7 @@
 package atomicfile
 
 import (
+	"context"
 	"errors"
 	"io"
 	"os"
@@ -51,5 +52,59 @@ func TestWriteFuncFailureKeepsOld(t *testing.T) {
 	}
 	if err := Write(filepath.Join(dir, "missing", "f"), nil); err == nil {
 		t.Fatal("write into a missing directory succeeded")
+	}
+}
+
+// A write stopped by its context (a Ctrl-C midway) leaves the old file in place and
+// no temporary beside it, whether it stops in the first chunk, midway or at the end;
+// an uncancelled one replaces the file.
+func TestWriteContext(t *testing.T) {
+	big := make([]byte, 1<<20)
+	for _, tc := range []struct {
+		name     string
+		cancelAt int // cancel before the write call with this index; -1 never
+		want     string
+	}{
+		{"cancelled before writing", 0, "old"},
+		{"cancelled midway", 5, "old"},
+		{"cancelled after the last write", 16, "old"},
+		{"not cancelled", -1, "new"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			p := filepath.Join(dir, "timeline.csv")
+			if err := Write(p, []byte("old")); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			err := WriteContext(ctx, p, func(w io.Writer) error {
+				for i := 0; i < 16; i++ {
+					if i == tc.cancelAt {
+						cancel()
+					}
+					if _, err := w.Write(big[:64<<10]); err != nil {
+						return err
+					}
+				}
+				if tc.cancelAt == 16 {
+					cancel()
+				}
+				return nil
+			})
+			if tc.want == "old" && !errors.Is(err, context.Canceled) {
+				t.Fatalf("err = %v, want context.Canceled", err)
+			}
+			if tc.want == "new" && err != nil {
+				t.Fatal(err)
+			}
+			b, _ := os.ReadFile(p)
+			if got := string(b); (tc.want == "old" && got != "old") || (tc.want == "new" && len(b) != 16<<16) {
+				t.Fatalf("file holds %d bytes, want %s", len(b), tc.want)
+			}
+			if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+				t.Fatalf("%d files in the directory, want 1 (no temporary left)", len(ents))
+			}
+		})
 	}
 }

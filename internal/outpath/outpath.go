@@ -93,6 +93,26 @@ func (g *Guard) File(flag, path string) error {
 	return nil
 }
 
+// NewFile is File for an output the command writes into an existing directory (it
+// creates none): it also refuses a path whose directory does not exist or is not a
+// directory, before any work rather than after it.
+func (g *Guard) NewFile(flag, path string) error {
+	if path == "" || path == "-" {
+		return nil
+	}
+	dir := filepath.Dir(path)
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return &Error{flag, path, fmt.Sprintf("directory %s does not exist: create it first or choose another path", dir)}
+	case err != nil:
+		return &Error{flag, path, err.Error()}
+	case !fi.IsDir():
+		return &Error{flag, path, fmt.Sprintf("%s is not a directory", dir)}
+	}
+	return g.File(flag, path)
+}
+
 // Dir checks that dir, named by flag, may be used as an output directory into which
 // the command writes the named files: dir is not an input (file or directory), and
 // each file passes File. The files are remembered as outputs.

@@ -106,6 +106,40 @@ func TestGuardFile(t *testing.T) {
 	}
 }
 
+// NewFile, for outputs written into an existing directory, also refuses before any
+// work a path whose directory is missing or is a file; otherwise it is File.
+func TestGuardNewFile(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "trace.csv")
+	write(t, in, "seconds,rate\n0,1\n")
+	for _, tc := range []struct {
+		name, path, want string // want: "" when accepted, else a part of the message
+	}{
+		{"a new file in an existing directory", filepath.Join(dir, "new.csv"), ""},
+		{"a new file in a missing directory", filepath.Join(dir, "a", "b", "new.csv"), "directory " + filepath.Join(dir, "a", "b") + " does not exist"},
+		{"a path under a file", filepath.Join(in, "new.csv"), in + " is not a directory"},
+		{"the input", in, "is the input --trace"},
+		{"standard output", "-", ""},
+		{"none", "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var g Guard
+			g.Input("--trace", in)
+			err := g.NewFile("--out", tc.path)
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			var oe *Error
+			if !errors.As(err, &oe) || !strings.HasPrefix(err.Error(), "--out "+tc.path+": ") || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want an *Error naming --out, the path and %q", err, tc.want)
+			}
+		})
+	}
+}
+
 // Two outputs of one command may not be the same file.
 func TestGuardOutputsDistinct(t *testing.T) {
 	dir := t.TempDir()

@@ -199,7 +199,8 @@ func LoadReader(r io.Reader, name string, out Validator) error {
 
 // Decode reads data, a single YAML document of at most MaxBytes, strictly into out:
 // an unknown key, a value of the wrong type and a second document are errors naming
-// file and line (and the field's path when it can be found). An empty document
+// file and line (and the field's path when it can be found), and so is a number with
+// a fraction for an integer field (which the library would truncate). An empty document
 // leaves out as it was. It returns the document's tree.
 func Decode(data []byte, file string, out any) (root *yaml.Node, err error) {
 	root = &yaml.Node{}
@@ -221,6 +222,9 @@ func Decode(data []byte, file string, out any) (root *yaml.Node, err error) {
 			return root, nil
 		}
 		return root, typeErrors(err, file, root, func(path string, line int) int { return line })
+	}
+	if err := fractions(root, reflect.TypeOf(out), ""); err != nil {
+		return root, Locate(err, file, nil)
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
@@ -273,6 +277,9 @@ func DecodeNode(n *yaml.Node, out any) (err error) {
 			}
 			return n.Line
 		})
+	}
+	if err := fractions(n, reflect.TypeOf(out), ""); err != nil {
+		return err
 	}
 	if err := n.Decode(out); err != nil {
 		return &FieldError{Line: n.Line, Err: err}

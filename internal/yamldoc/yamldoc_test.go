@@ -54,6 +54,15 @@ func TestDecodeNode(t *testing.T) {
 	if err := DecodeNode(doc.Content[0], &short); err == nil {
 		t.Fatal("unknown key b accepted")
 	}
+	// A fraction for an integer is an error at its line, not truncated.
+	var frac yaml.Node
+	if err := yaml.Unmarshal([]byte("b: two\na: 1.5\n"), &frac); err != nil {
+		t.Fatal(err)
+	}
+	err := DecodeNode(frac.Content[0], &ok)
+	if want := `line 2: a: "1.5": not a valid integer (int)`; err == nil || err.Error() != want {
+		t.Fatalf("fraction: %v, want %s (decoded %+v)", err, want, ok)
+	}
 }
 
 type inner struct {
@@ -91,6 +100,9 @@ func TestDecodeErrorsNameFileLineAndPath(t *testing.T) {
 		// counted from zero (line 1 here); the line is where parsing stops.
 		{"key out of its block", "# c\nname: a\nsim:\n  rate: 1\npolicies:\n    sweep: {a: 1}\n\n  - name: hpa\n", `c.yaml line 8: did not find expected key`},
 		{"sequence under a mapping", "name: a\nlist:\n  rate: 1\n - every: 1s\n", `c.yaml line 4: `},
+		{"fraction for an integer", "name: a\nptr: 2.5\n", `c.yaml line 2: ptr: "2.5": not a valid integer (int)`},
+		{"fraction for an integer in a map", "m:\n  a: 1\n  b: 1e-3\n", `c.yaml line 3: m.b: "1e-3": not a valid integer (int)`},
+		{"fraction for an integer through an alias", "list:\n  - rate: &half 0.5\nptr: *half\n", `c.yaml line 3: ptr: "0.5": not a valid integer (int)`},
 		{"two documents", "name: a\n---\nname: b\n", `c.yaml line 2: more than one YAML document`},
 		{"bound", "name: a\nsim:\n  every: 1ns\n", `c.yaml line 3: sim.every: 1ns: must be at least 100ms`},
 		{"top level scalar", "hello\n", `c.yaml line 1: `},

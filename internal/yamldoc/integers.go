@@ -1,0 +1,131 @@
+package yamldoc
+
+import (
+	"fmt"
+	"math"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// The YAML library decodes a number with a fraction into an integer field by
+// truncating it (concurrency: 4.5 became 4, seeds: [1.5] became [1]). fractions walks
+// the document beside the type it was decoded into and reports every such number as
+// the library reports a value of the wrong type, so that a typo is an error naming
+// its line instead of a silently different configuration. Integral numbers written
+// as floats (1e6, 4.0) stay accepted.
+
+var (
+	unmarshalerType = reflect.TypeOf((*yaml.Unmarshaler)(nil)).Elem()
+	nodeType        = reflect.TypeOf(yaml.Node{})
+	durationType    = reflect.TypeOf(time.Duration(0))
+)
+
+// fractions returns a FieldError (several joined) for every number with a fraction
+// that n holds where t, the type n was decoded into, has an integer; path is n's.
+func fractions(n *yaml.Node, t reflect.Type, path string) error {
+	var out []error
+	collectFractions(n, t, path, 0, &out)
+	return joinAll(out)
+}
+
+func collectFractions(n *yaml.Node, t reflect.Type, path string, depth int, out *[]error) {
+	if n == nil || t == nil || depth > 100 {
+		return
+	}
+	line := n.Line // an alias is reported where it stands, not at its anchor
+	for n.Kind == yaml.AliasNode && n.Alias != nil && depth <= 100 {
+		n, depth = n.Alias, depth+1
+	}
+	if n.Kind == yaml.DocumentNode {
+		if len(n.Content) > 0 {
+			collectFractions(n.Content[0], t, path, depth+1, out)
+		}
+		return
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	// Types that decode themselves (and yaml.Node, decoded later with DecodeNode,
+	// which checks it then) are theirs to check.
+	if t == nodeType || t.Implements(unmarshalerType) || reflect.PointerTo(t).Implements(unmarshalerType) {
+		return
+	}
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		if t == durationType || n.Kind != yaml.ScalarNode || n.ShortTag() != "!!float" {
+			return
+		}
+		if v, err := strconv.ParseFloat(strings.ReplaceAll(n.Value, "_", ""), 64); err == nil && v == math.Trunc(v) {
+			return
+		}
+		*out = append(*out, &FieldError{Line: line, Path: path, Value: n.Value, Err: fmt.Errorf("not a valid %s", typeName(t.String()))})
+	case reflect.Slice, reflect.Array:
+		if n.Kind != yaml.SequenceNode {
+			return
+		}
+		for i, c := range n.Content {
+			collectFractions(c, t.Elem(), path+"["+strconv.Itoa(i)+"]", depth+1, out)
+		}
+	case reflect.Map:
+		if n.Kind != yaml.MappingNode {
+			return
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			collectFractions(n.Content[i+1], t.Elem(), join(path, n.Content[i].Value), depth+1, out)
+		}
+	case reflect.Struct:
+		if n.Kind != yaml.MappingNode {
+			return
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if k.Value == "<<" { // a merge key: the merged mapping's keys are the struct's
+				collectFractions(v, t, path, depth+1, out)
+				continue
+			}
+			if ft, ok := fieldType(t, k.Value); ok {
+				collectFractions(v, ft, join(path, k.Value), depth+1, out)
+			}
+		}
+	}
+}
+
+// fieldType returns the type of the field of struct t that the YAML key decodes
+// into, looking into inline structs as the library does.
+func fieldType(t reflect.Type, key string) (reflect.Type, bool) {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		tag := f.Tag.Get("yaml")
+		name, opts, _ := strings.Cut(tag, ",")
+		if name == "-" {
+			continue
+		}
+		if strings.Contains(","+opts+",", ",inline,") {
+			ft := f.Type
+			for ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct {
+				if inner, ok := fieldType(ft, key); ok {
+					return inner, true
+				}
+			}
+			continue
+		}
+		if name == "" {
+			name = strings.ToLower(f.Name)
+		}
+		if name == key {
+			return f.Type, true
+		}
+	}
+	return nil, false
+}
