@@ -38,8 +38,9 @@ type EvalContext struct {
 // TrainJob is one training run of a learned policy.
 type TrainJob struct {
 	Policy PolicySpec
-	// Traces are the training windows of every trace of the experiment, or the
-	// policy's own traffic (PolicySpec.Train.Traffic, whole traces) when it has some.
+	// Traces are the training windows of every trace of the experiment, the
+	// policy's own traffic (PolicySpec.Train.Traffic, whole traces) instead when it
+	// has some, or the windows then the traffic (PolicySpec.Train.Windows).
 	Traces []*traces.Trace
 	// Offsets[i] is where Traces[i] begins in its whole trace.
 	Offsets []time.Duration

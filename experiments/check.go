@@ -3,6 +3,7 @@ package experiments
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -91,6 +92,9 @@ func check(cfg *Config, b Backend) (map[string]*loadedTrace, map[string][]*trace
 					continue
 				}
 				traffic[p.Name], wins = trs, trs
+				if p.Train.Windows {
+					wins = append(slices.Clip(windows), trs...)
+				}
 			}
 			l := b.Learners[p.Kind]
 			if l == nil {

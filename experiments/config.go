@@ -190,6 +190,11 @@ type TrainBudget struct {
 	// relative file path is taken from the config file's directory. Default: the
 	// training window of every trace of the experiment.
 	Traffic *traces.Traffic `yaml:"traffic,omitempty"`
+	// Windows, with Traffic set, trains on the experiment's training windows as
+	// well as on Traffic: the windows first, then Traffic's traces, each episode
+	// drawn from one of them at random. Default: false (Traffic alone); without
+	// Traffic the windows are the default and Windows must not be set.
+	Windows bool `yaml:"windows,omitempty"`
 	// Params are the learner's options (hyperparameters, reward), passed unchanged.
 	Params yaml.Node `yaml:"params,omitempty"`
 }
@@ -334,6 +339,8 @@ func (c *Config) validateZeroShot() error {
 			return yamldoc.Invalid(at, p.ZeroShotOf, "no such policy")
 		case !Learned(of.Kind):
 			return yamldoc.Invalid(at, p.ZeroShotOf, fmt.Sprintf("a policy of kind %s: must name a learned policy", of.Kind))
+		case p.Train.Windows:
+			return yamldoc.Invalid(at, p.ZeroShotOf, "the policy trains on the experiment's training windows (train.windows): a zero-shot policy must not see them")
 		case of.Train.Traffic != nil || of.ZeroShotOf != "":
 			return yamldoc.Invalid(at, p.ZeroShotOf, "trains on its own traffic: must name a policy trained on the experiment's training windows")
 		}
@@ -422,6 +429,8 @@ func (p *PolicySpec) validate(at string) error {
 			if err := p.Train.Traffic.Validate(); err != nil {
 				return yamldoc.Within(at+".train.traffic", err)
 			}
+		} else if p.Train.Windows {
+			return fieldErr(at+".train.windows", "set without train.traffic: the training windows are what a policy trains on by default")
 		}
 	default:
 		return fieldErr(at+".kind", "%q: unknown (%s)", p.Kind, strings.Join(slices.Sorted(slices.Values(append(agents.Kinds(), KindHPATuned))), ", "))

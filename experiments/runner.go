@@ -362,24 +362,28 @@ func (x *run) train(ctx context.Context, c Cell) error {
 }
 
 // trainTraffic is what a learned policy trains on, with where each trace begins in
-// its whole trace: its own traffic (whole traces) when it has some, else the
-// training window of every trace of the experiment.
+// its whole trace: the training window of every trace of the experiment, unless it
+// has traffic of its own (whole traces), which then follows the windows
+// (train.windows) or replaces them.
 func (x *run) trainTraffic(pol *PolicySpec) ([]*traces.Trace, []time.Duration) {
-	if pol.Train.Traffic != nil {
-		own := x.traffic[FamilyOf(pol.Name)]
-		return own, make([]time.Duration, len(own))
-	}
 	var (
 		wins []*traces.Trace
 		offs []time.Duration
 	)
-	for _, spec := range x.cfg.Traces {
-		lt := x.traces[spec.Name]
-		b := lt.bounds[SplitTrain]
-		w := sliceTrace(lt.full, b)
-		w.Name = spec.Name
-		wins = append(wins, w)
-		offs = append(offs, time.Duration(b.From)*lt.full.Bucket)
+	if pol.Train.Traffic == nil || pol.Train.Windows {
+		for _, spec := range x.cfg.Traces {
+			lt := x.traces[spec.Name]
+			b := lt.bounds[SplitTrain]
+			w := sliceTrace(lt.full, b)
+			w.Name = spec.Name
+			wins = append(wins, w)
+			offs = append(offs, time.Duration(b.From)*lt.full.Bucket)
+		}
+	}
+	if pol.Train.Traffic != nil {
+		own := x.traffic[FamilyOf(pol.Name)]
+		wins = append(wins, own...)
+		offs = append(offs, make([]time.Duration, len(own))...)
 	}
 	return wins, offs
 }

@@ -46,6 +46,10 @@ func TestZeroShotOfRejectedNamingTheField(t *testing.T) {
 		{"selection on the experiment's windows", "      steps: 1024\n      traffic:", "      steps: 1024\n      params: {selection: {every: 512}}\n      traffic:",
 			"chk.yaml line 22: policies[2].train.params.selection: a zero-shot policy sees none of the experiment's traffic"},
 		{"traffic typo", "random: {count: 3,", "random: {cuont: 3,", `chk.yaml line 23: policies[2].train.traffic.random.cuont: unknown key "cuont"`},
+		{"windows for a zero-shot policy", "      steps: 1024\n      traffic:", "      steps: 1024\n      windows: true\n      traffic:",
+			`chk.yaml line 19: policies[2].zero_shot_of: "ppo": the policy trains on the experiment's training windows (train.windows): a zero-shot policy must not see them`},
+		{"windows without traffic", "    train: {steps: 1024}\n", "    train: {steps: 1024, windows: true}\n",
+			"chk.yaml line 16: policies[1].train.windows: set without train.traffic"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			src := strings.Replace(zeroShotBase, tc.old, tc.new, 1)
@@ -90,6 +94,9 @@ func TestZeroShotCheck(t *testing.T) {
 		// training configuration is checked on the traffic.
 		{"params on its traffic", "      steps: 1024\n", "      steps: 1024\n      params: {env: {warmup: 3h}}\n",
 			`policies[2].train.params.env.traces[0]: "random0": 2h long, shorter than warmup 3h`},
+		// With train.windows the traffic follows the experiment's one 6h window.
+		{"params on the windows and its traffic", "zero_shot_of: ppo\n    train:\n      steps: 1024\n", "train:\n      steps: 1024\n      windows: true\n      params: {env: {warmup: 3h}}\n",
+			`policies[2].train.params.env.traces[1]: "random0": 2h long, shorter than warmup 3h`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if err := loadAndCheck(t, dir, strings.Replace(zeroShotBase, tc.old, tc.new, 1)); err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -111,6 +118,13 @@ func TestZeroShotTrainsOnItsOwnTraffic(t *testing.T) {
       traffic:
         random: {count: 3, seed: 11, duration: 2h}
         traces: [{builtin: onoff}]
+  - name: ppo-mix
+    kind: ppo
+    train:
+      steps: 100
+      windows: true
+      traffic:
+        random: {count: 2, seed: 11, duration: 2h}
 `), "tiny.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -163,6 +177,29 @@ func TestZeroShotTrainsOnItsOwnTraffic(t *testing.T) {
 		// Nor does it see the experiment's validation windows (ppo does).
 		if n, m := len(zs.Validation), len(job("ppo__"+s).Validation); n != 0 || m != 2 {
 			t.Errorf("seed %s: validation windows: ppo-zs %d, want 0; ppo %d, want 2", s, n, m)
+		}
+		// ppo-mix (train.windows) trains on ppo's windows, at their offsets, then on
+		// its own traffic, whole; it chooses among checkpoints on the validation
+		// windows as ppo does.
+		mix, own := job("ppo-mix__"+s), job("ppo__"+s)
+		if got, want := names(mix), []string{"alpha", "beta", "random0", "random1"}; !slices.Equal(got, want) {
+			t.Fatalf("ppo-mix seed %s trained on %v, want %v", s, got, want)
+		}
+		for i := range own.Traces {
+			if !slices.Equal(mix.Traces[i].Rates, own.Traces[i].Rates) || mix.Offsets[i] != own.Offsets[i] {
+				t.Errorf("ppo-mix seed %s: window %s differs from ppo's (offset %v, want %v)", s, mix.Traces[i].Name, mix.Offsets[i], own.Offsets[i])
+			}
+		}
+		if n := len(mix.Traces[1].Rates); n != 25 {
+			t.Errorf("beta: %d buckets, want its training window's 25 of 50", n)
+		}
+		for i := 2; i < 4; i++ {
+			if mix.Offsets[i] != 0 || mix.Traces[i].Duration() != 2*time.Hour {
+				t.Errorf("ppo-mix: traffic %s at offset %v, %v long, want whole (0, 2h)", mix.Traces[i].Name, mix.Offsets[i], mix.Traces[i].Duration())
+			}
+		}
+		if len(mix.Validation) != 2 {
+			t.Errorf("ppo-mix seed %s: %d validation windows, want 2", s, len(mix.Validation))
 		}
 	}
 	data, err := os.ReadFile(filepath.Join(out, "summary.csv"))
