@@ -21,8 +21,9 @@ type paramsChecker interface {
 // Check does everything that can fail before any work: it loads every trace and
 // checks its windows, loads the training traffic of every learned policy that has
 // its own, builds every rule policy on every trace (every grid value of an
-// hpa-tuned one) and validates the training configuration of every learned
-// policy. Errors name the config file, line and field; all of them are reported.
+// hpa-tuned one, every sweep value) and validates the training configuration of
+// every learned policy. Errors name the config file, line and field; all of them
+// are reported.
 // cfg must be validated (Parse and Load do).
 func Check(cfg *Config, b Backend) error {
 	_, _, err := check(cfg, b)
@@ -37,6 +38,10 @@ func check(cfg *Config, b Backend) (map[string]*loadedTrace, map[string][]*trace
 	}
 	loaded := map[string]*loadedTrace{}
 	var errs []error
+	simCfg := cfg.Sim
+	if err := simCfg.Validate(); err != nil { // the control interval, default filled
+		return nil, nil, cfg.locate(yamldoc.Within("sim", err))
+	}
 	for i, spec := range cfg.Traces {
 		at := fmt.Sprintf("traces[%d]", i)
 		tr, err := b.LoadTrace(spec)
@@ -64,6 +69,10 @@ func check(cfg *Config, b Backend) (map[string]*loadedTrace, map[string][]*trace
 				}
 			}
 			errs = append(errs, yamldoc.Within(field, err))
+			continue
+		}
+		if err := checkBuckets(spec, bounds, tr.Bucket, simCfg.ControlInterval); err != nil {
+			errs = append(errs, yamldoc.Within(at, err))
 			continue
 		}
 		loaded[spec.Name] = &loadedTrace{spec: spec, full: tr, bounds: bounds}
@@ -103,11 +112,8 @@ func check(cfg *Config, b Backend) (map[string]*loadedTrace, map[string][]*trace
 				errs = append(errs, yamldoc.Within(at, pc.CheckParams(*p, cfg.Sim, wins)))
 			}
 		default:
-			for _, spec := range cfg.Traces {
-				if err := checkRule(cfg, b, p, loaded[spec.Name]); err != nil {
-					errs = append(errs, yamldoc.Within(at, err))
-					break
-				}
+			for _, err := range checkRulePolicy(cfg, b, p, loaded) {
+				errs = append(errs, yamldoc.Within(at, err))
 			}
 		}
 	}
@@ -115,6 +121,34 @@ func check(cfg *Config, b Backend) (map[string]*loadedTrace, map[string][]*trace
 		return nil, nil, cfg.locate(err)
 	}
 	return loaded, traffic, nil
+}
+
+// checkBuckets checks a trace's windows as cut into its buckets, what the runs
+// see: explicit windows (disjoint in time, Validate checks) must not share a bucket
+// through a boundary inside one, and the validation and test windows of a split
+// must hold at least one control interval.
+func checkBuckets(spec TraceSpec, bounds map[string]bucketRange, bucket, controlInterval time.Duration) error {
+	order := []string{SplitTrain, SplitValidation, SplitTest}
+	if spec.Windows != nil {
+		for j, b := range order {
+			for _, a := range order[:j] {
+				x, y := bounds[a], bounds[b]
+				if x.From < y.To && y.From < x.To {
+					at := time.Duration(max(x.From, y.From)) * bucket
+					return yamldoc.Errorf("windows."+b, "trace %q: the %s and %s windows share the bucket at %s (buckets of %s): put the boundary on a bucket boundary",
+						spec.Name, a, b, yamldoc.Duration(at), yamldoc.Duration(bucket))
+				}
+			}
+		}
+		return nil
+	}
+	for _, name := range order[1:] {
+		if d := time.Duration(bounds[name].To-bounds[name].From) * bucket; d < controlInterval {
+			return yamldoc.Errorf("split", "trace %q: %s window is %s long, shorter than sim.control_interval (%s)",
+				spec.Name, name, yamldoc.Duration(d), yamldoc.Duration(controlInterval))
+		}
+	}
+	return nil
 }
 
 // loadTraffic loads a policy's own training traffic with the backend, every trace
@@ -141,6 +175,62 @@ func loadTraffic(b Backend, t traces.Traffic) ([]*traces.Trace, error) {
 		out[i] = tr
 	}
 	return out, nil
+}
+
+// checkRulePolicy builds a rule policy on every trace, then every variant of its
+// sweep, as their evaluations would. A base that fails is reported alone (its
+// variants share its params); a variant's error names the sweep field behind it,
+// once for a parameter the policy does not have, else once per bad value.
+func checkRulePolicy(cfg *Config, b Backend, p *PolicySpec, loaded map[string]*loadedTrace) []error {
+	var errs []error
+	for j, v := range p.variants() {
+		for _, spec := range cfg.Traces {
+			err := checkRule(cfg, b, &v.Spec, loaded[spec.Name])
+			if err == nil {
+				continue
+			}
+			if v.Base {
+				return []error{err}
+			}
+			err = sweepError(p, j-1, err)
+			errs = append(errs, err)
+			if fe, ok := err.(*yamldoc.FieldError); ok && fe.Path == "sweep.param" {
+				return errs // every value fails the same way
+			}
+			break
+		}
+	}
+	return errs
+}
+
+// sweepError places the error of the variant of a rule policy at its sweep's value
+// j: at sweep.param when the policy has no such parameter, at sweep.values[j] when
+// the value is out of the parameter's range, and at sweep.values[j].params.<field>
+// for another field the value makes invalid in combination.
+func sweepError(p *PolicySpec, j int, err error) error {
+	at := fmt.Sprintf("sweep.values[%d]", j)
+	var fe *yamldoc.FieldError
+	if !errors.As(err, &fe) || fe != err {
+		return yamldoc.Within(at, err)
+	}
+	knob := p.Sweep.Param
+	path, ok := strings.CutPrefix(fe.Path, "params.")
+	if !ok || (path != knob && !strings.HasPrefix(knob, path+".")) {
+		return yamldoc.Within(at, err)
+	}
+	c := *fe
+	c.Line = 0 // the line of the sweep field, not of the params built from it
+	// An unknown key, or a mapping where the policy has a number (a dotted path
+	// through a scalar parameter), is a knob the policy does not have; anything
+	// else at the knob is the value's fault.
+	msg := fe.Err.Error()
+	if path == knob && !strings.HasPrefix(msg, "unknown key") && !strings.HasPrefix(msg, "a mapping is not") {
+		c.Path = at
+		return &c
+	}
+	c.Path, c.Value = "sweep.param", nil
+	c.Err = fmt.Errorf("%q: not a parameter of %s", knob, p.Kind)
+	return &c
 }
 
 // checkRule builds a rule policy on lt as its evaluation would: an hpa-tuned policy

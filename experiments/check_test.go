@@ -54,6 +54,14 @@ func TestCheckNamesFileLineAndField(t *testing.T) {
 			`chk.yaml line 16: policies[1].tune.param: "targett": not a parameter of hpa`},
 		{"static out of range", "  - name: s\n    kind: static\n    params: {n: 50}\n",
 			"chk.yaml line 16: policies[1].params.n: 50: must be in [min_replicas, max_replicas] = [1, 20]"},
+		{"sweep value", "  - name: h\n    kind: hpa\n    sweep: {param: target_utilization, values: [0.5, 7]}\n",
+			"chk.yaml line 16: policies[1].sweep.values[1]: 7: must be in (0, 1]"},
+		{"sweep value in block style", "  - name: h\n    kind: hpa\n    sweep:\n      param: target_utilization\n      values:\n        - 0.5\n        - 0\n",
+			"chk.yaml line 20: policies[1].sweep.values[1]: 0: must be in (0, 1]"},
+		{"sweep param", "  - name: h\n    kind: hpa\n    sweep: {param: nonsense, values: [1, 2]}\n",
+			`chk.yaml line 16: policies[1].sweep.param: "nonsense": not a parameter of hpa`},
+		{"nested sweep param", "  - name: k\n    kind: threshold\n    sweep: {param: upper.deep, values: [0.5]}\n",
+			`chk.yaml line 16: policies[1].sweep.param: "upper.deep": not a parameter of threshold`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if err := loadAndCheck(t, dir, checkBase+tc.extra); err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -92,6 +100,22 @@ func TestLoadNamesFileLineAndField(t *testing.T) {
 		{"learned steps bound", "  - {name: thr, kind: threshold}\n", "  - {name: thr, kind: threshold}\n  - {name: d, kind: dqn, train: {steps: 100000000000}}\n", "chk.yaml line 14: policies[1].train.steps: 100000000000: must be at most 1000000000"},
 		{"grid NaN", "  - {name: thr, kind: threshold}\n", "  - {name: thr, kind: threshold}\n  - {name: t, kind: hpa-tuned, tune: {grid: [.nan]}}\n", "chk.yaml line 14: policies[1].tune.grid[0]: NaN: must be a finite number"},
 		{"workers", "seeds: [1]\n", "seeds: [1]\nworkers: 100000\n", "chk.yaml line 3: workers: 100000: must be at most 1024"},
+		{"no seeds", "seeds: [1]\n", "seeds: []\n", "chk.yaml line 2: seeds: at least one seed is required"},
+		{"null seeds", "seeds: [1]\n", "seeds:\n", "chk.yaml line 2: seeds: at least one seed is required"},
+		{"validation overlaps train", "      validation: {start: 6h, end: 8h}\n", "      validation: {start: 5h, end: 8h}\n",
+			"chk.yaml line 10: traces[0].windows.validation: validation window [5h, 8h) overlaps the train window [0s, 6h)"},
+		{"test inside train", "      test: {start: 8h, end: 10h}\n", "      test: {start: 1h, end: 3h}\n",
+			"chk.yaml line 11: traces[0].windows.test: test window [1h, 3h) overlaps the train window [0s, 6h)"},
+		{"test overlaps validation", "      test: {start: 8h, end: 10h}\n", "      test: {start: 7h59m, end: 10h}\n",
+			"chk.yaml line 11: traces[0].windows.test: test window [7h59m, 10h) overlaps the validation window [6h, 8h)"},
+		{"test window shorter than a control interval", "      test: {start: 8h, end: 10h}\n", "      test: {start: 8h, end: 8h0m10s}\n",
+			"chk.yaml line 11: traces[0].windows.test: test window [8h, 8h0m10s) is 10s long, shorter than sim.control_interval (15s)"},
+		{"validation window shorter than a set control interval",
+			"  max_replicas: 20\ntraces:\n  - name: b\n    builtin: bursty\n    windows:\n      train: {start: 0h, end: 6h}\n      validation: {start: 6h, end: 8h}\n",
+			"  max_replicas: 20\n  control_interval: 1h\ntraces:\n  - name: b\n    builtin: bursty\n    windows:\n      train: {start: 0h, end: 6h}\n      validation: {start: 6h, end: 6h30m}\n",
+			"chk.yaml line 11: traces[0].windows.validation: validation window [6h, 6h30m) is 30m long, shorter than sim.control_interval (1h)"},
+		{"split beside windows", "    builtin: bursty\n", "    builtin: bursty\n    split: {train: 0.5, validation: 0.25, test: 0.25}\n",
+			"chk.yaml line 8: traces[0].split: given together with traces[0].windows, which would replace it"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := filepath.Join(dir, "chk.yaml")
@@ -117,6 +141,11 @@ func TestCheckTraces(t *testing.T) {
 		{"missing file", "    builtin: bursty\n", "    file: nowhere.csv\n", "chk.yaml line 7: traces[0].file: stat "},
 		{"window after the end", "      test: {start: 8h, end: 10h}\n", "      test: {start: 8h, end: 100h}\n", "chk.yaml line 11: traces[0].windows.test: trace \"b\": test window ends at 100h"},
 		{"crop outside", "    builtin: bursty\n", "    builtin: bursty\n    start: 100h\n", `chk.yaml line 8: traces[0].start: 100h: not inside the trace "bursty" (72h long)`},
+		{"windows share a bucket", "      train: {start: 0h, end: 6h}\n      validation: {start: 6h, end: 8h}\n", "      train: {start: 0h, end: 6h0m30s}\n      validation: {start: 6h0m30s, end: 8h}\n",
+			`chk.yaml line 10: traces[0].windows.validation: trace "b": the train and validation windows share the bucket at 6h (buckets of 1m)`},
+		{"split window shorter than a control interval", "    windows:\n      train: {start: 0h, end: 6h}\n      validation: {start: 6h, end: 8h}\n      test: {start: 8h, end: 10h}\n",
+			"    resample: 1s\n    length: 10m\n    split: {train: 0.98, validation: 0.01, test: 0.01}\n",
+			`chk.yaml line 10: traces[0].split: trace "b": validation window is 6s long, shorter than sim.control_interval (15s)`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := filepath.Join(dir, "chk.yaml")

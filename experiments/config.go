@@ -61,7 +61,7 @@ type Config struct {
 	// Name labels the experiment in reports. Required; letters, digits, '-', '_' and '.'.
 	Name string `yaml:"name"`
 	// Seeds are the experiment seeds (at most 1000); every figure is a mean over them.
-	// Default [1, 2, 3].
+	// Default [1, 2, 3] when the key is absent; an explicit empty list is an error.
 	Seeds []uint64 `yaml:"seeds"`
 	// Sim is the simulated service (sim.Config; Validate checks it, each run fills its
 	// defaults). Sim.Seed is ignored: each run's seed is derived from the experiment
@@ -105,9 +105,11 @@ type TraceSpec struct {
 	// directory of the experiment config file, and "$INTELLISCALE_TRACES" is expanded.
 	traces.Source `yaml:",inline"`
 	// Split gives the train / validation / test shares of the trace's duration, in
-	// time order. Default 0.6 / 0.2 / 0.2. Ignored when Windows is set.
+	// time order. Default 0.6 / 0.2 / 0.2. Not valid together with Windows.
 	Split Split `yaml:"split"`
 	// Windows, when set, gives each window explicitly as offsets from the trace start.
+	// The windows must not overlap, and the validation and test windows are at least
+	// sim.control_interval long.
 	Windows *Windows `yaml:"windows,omitempty"`
 }
 
@@ -236,6 +238,11 @@ func (c *Config) Validate() error {
 		return yamldoc.Within("sim", err)
 	}
 	if len(c.Seeds) == 0 {
+		// Absent means the default; written out but empty ("seeds: []") is a
+		// mistake, not a request for the default.
+		if c.Seeds != nil || yamldoc.Has(c.root, "", "seeds") {
+			return fieldErr("seeds", "at least one seed is required (leave the key out for the default [1, 2, 3])")
+		}
 		c.Seeds = []uint64{1, 2, 3}
 	}
 	if len(c.Seeds) > maxSeeds {
@@ -272,7 +279,7 @@ func (c *Config) Validate() error {
 	}
 	names := map[string]bool{}
 	for i := range c.Traces {
-		if err := c.Traces[i].validate(fmt.Sprintf("traces[%d]", i)); err != nil {
+		if err := c.Traces[i].validate(fmt.Sprintf("traces[%d]", i), probe.ControlInterval); err != nil {
 			return err
 		}
 		if names[c.Traces[i].Name] {
@@ -363,7 +370,9 @@ func (c *Config) ZeroShotPairs() [][2]string {
 	return out
 }
 
-func (t *TraceSpec) validate(at string) error {
+// validate checks a trace at field path at; controlInterval is the simulator's
+// (defaults filled), the shortest validation or test window it accepts.
+func (t *TraceSpec) validate(at string, controlInterval time.Duration) error {
 	if !validName(t.Name) {
 		return &yamldoc.FieldError{Path: at + ".name", Value: t.Name, Err: errInvalidName}
 	}
@@ -371,15 +380,10 @@ func (t *TraceSpec) validate(at string) error {
 		return yamldoc.Within(at, err)
 	}
 	if t.Windows != nil {
-		for _, w := range []struct {
-			name string
-			w    Window
-		}{{"train", t.Windows.Train}, {"validation", t.Windows.Validation}, {"test", t.Windows.Test}} {
-			if w.w.Start < 0 || w.w.End <= w.w.Start {
-				return fieldErr(at+".windows."+w.name, "[%v, %v): must have 0 <= start < end", w.w.Start, w.w.End)
-			}
+		if t.Split != (Split{}) {
+			return fieldErr(at+".split", "given together with %s.windows, which would replace it: give one of split and windows", at)
 		}
-		return nil
+		return t.Windows.validate(at+".windows", controlInterval)
 	}
 	if t.Split == (Split{}) {
 		t.Split = Split{Train: 0.6, Validation: 0.2, Test: 0.2}
@@ -392,6 +396,41 @@ func (t *TraceSpec) validate(at string) error {
 		return fieldErr(at+".split", "shares sum to %.6g: must sum to 1", sum)
 	}
 	return nil
+}
+
+// validate checks explicit windows at field path at: each is well formed, no two
+// overlap (what a policy is tuned, trained or selected on must not be what it is
+// tested on), and the validation and test windows hold at least one control interval.
+func (ws *Windows) validate(at string, controlInterval time.Duration) error {
+	named := []struct {
+		name string
+		w    Window
+	}{{SplitTrain, ws.Train}, {SplitValidation, ws.Validation}, {SplitTest, ws.Test}}
+	for _, n := range named {
+		if n.w.Start < 0 || n.w.End <= n.w.Start {
+			return fieldErr(at+"."+n.name, "[%v, %v): must have 0 <= start < end", n.w.Start, n.w.End)
+		}
+	}
+	for j, b := range named {
+		for _, a := range named[:j] {
+			if a.w.Start < b.w.End && b.w.Start < a.w.End {
+				return fieldErr(at+"."+b.name, "%s window %s overlaps the %s window %s: the windows must not overlap",
+					b.name, showWindow(b.w), a.name, showWindow(a.w))
+			}
+		}
+	}
+	for _, n := range named[1:] {
+		if d := n.w.End - n.w.Start; d < controlInterval {
+			return fieldErr(at+"."+n.name, "%s window %s is %s long, shorter than sim.control_interval (%s)",
+				n.name, showWindow(n.w), yamldoc.Duration(d), yamldoc.Duration(controlInterval))
+		}
+	}
+	return nil
+}
+
+// showWindow formats a window as a user writes it: [6h, 8h).
+func showWindow(w Window) string {
+	return fmt.Sprintf("[%s, %s)", yamldoc.Duration(w.Start), yamldoc.Duration(w.End))
 }
 
 func (p *PolicySpec) validate(at string) error {
@@ -458,12 +497,37 @@ func fieldErr(field, format string, args ...any) error {
 // it. name labels errors, for example "default.yaml line 12: policies[3].kind: ...".
 func Parse(data []byte, name string) (*Config, error) {
 	var cfg Config
-	root, err := yamldoc.Load(data, name, &cfg)
+	root, err := yamldoc.Decode(data, name, &cfg)
 	if err != nil {
 		return nil, err
 	}
+	if emptyDocument(root) {
+		return nil, &yamldoc.FieldError{File: name, Err: errors.New("empty configuration")}
+	}
+	// The tree is kept before Validate, which tells an absent key from an empty one.
 	cfg.file, cfg.root = name, root
+	if err := cfg.Validate(); err != nil {
+		return nil, cfg.locate(err)
+	}
 	return &cfg, nil
+}
+
+// emptyDocument reports whether a YAML document holds nothing: no bytes, only
+// comments, null or an empty mapping.
+func emptyDocument(root *yaml.Node) bool {
+	n := root
+	if n != nil && n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	switch {
+	case n == nil || n.Kind == 0 || n.Kind == yaml.DocumentNode:
+		return true
+	case n.Kind == yaml.ScalarNode:
+		return n.Tag == "!!null"
+	case n.Kind == yaml.MappingNode:
+		return len(n.Content) == 0
+	}
+	return false
 }
 
 // Load reads and parses an experiment config file. Relative trace file paths are

@@ -3,6 +3,7 @@ package experiments
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -33,6 +34,11 @@ func TestParseErrorsNameFileLineField(t *testing.T) {
 		{"unknown baseline", base + "baselines: [nope]\n", `c.yaml line 6: baselines[0]: "nope": no such policy`},
 		{"bad eval", base + "eval: [test, holdout]\n", `c.yaml line 6: eval[1]: "holdout"`},
 		{"duplicate seed", base + "seeds: [1, 1]\n", "c.yaml line 6: seeds[1]: 1: duplicate"},
+		{"empty seeds", base + "seeds: []\n", "c.yaml line 6: seeds: at least one seed is required"},
+		{"empty file", "", "c.yaml: empty configuration"},
+		{"only comments", "# an experiment, some day\n\n", "c.yaml: empty configuration"},
+		{"null document", "null\n", "c.yaml: empty configuration"},
+		{"empty mapping", "---\n{}\n", "c.yaml: empty configuration"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -62,6 +68,14 @@ func TestDefaults(t *testing.T) {
 		t.Errorf("tune param %q", cfg.Policies[1].Tune.Param)
 	}
 	resolvedFixedPoint(t, cfg)
+	// Seeds left out are the default seeds (written out empty, an error).
+	noSeeds, err := Parse([]byte(strings.Replace(tinyConfig, "seeds: [1, 2, 3]\n", "", 1)), "tiny.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(noSeeds.Seeds) != "[1 2 3]" {
+		t.Errorf("default seeds %v", noSeeds.Seeds)
+	}
 }
 
 // resolvedFixedPoint checks that the resolved config (config.yaml) reads back to

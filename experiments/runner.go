@@ -192,13 +192,15 @@ func (x *run) pending(cells []Cell) (todo []Cell, skipped int) {
 	return todo, skipped
 }
 
-// pool runs cells on workers goroutines and returns how many finished and the first
-// error (by cell order).
-func (x *run) pool(ctx context.Context, workers int, cells []Cell) (int, error) {
+// pool runs cells on workers goroutines and returns how many finished and the error
+// that stopped them: the first by cell order that is not an interruption (a failing
+// cell stops the others, which then report their own interruption), else, when the
+// caller's context is done, its error.
+func (x *run) pool(parent context.Context, workers int, cells []Cell) (int, error) {
 	if len(cells) == 0 {
 		return 0, nil
 	}
-	ctx, cancel := context.WithCancel(ctx)
+	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	errs := make([]error, len(cells))
 	var finished atomic.Int64
@@ -230,12 +232,26 @@ feed:
 	close(next)
 	wg.Wait()
 	n := int(finished.Load())
+	var interrupted error
 	for _, err := range errs {
-		if err != nil {
+		switch {
+		case err == nil:
+		case !interruption(err):
 			return n, err
+		case interrupted == nil:
+			interrupted = err
 		}
 	}
-	return n, ctx.Err()
+	if err := parent.Err(); err != nil {
+		return n, err
+	}
+	return n, interrupted
+}
+
+// interruption reports whether err is a cell stopping because its context was done
+// rather than failing of its own.
+func interruption(err error) bool {
+	return errors.Is(err, sim.ErrInterrupted) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
 func (x *run) cell(ctx context.Context, c Cell) error {

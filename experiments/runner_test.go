@@ -10,10 +10,13 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/intelliscale/intelliscale/sim"
 )
 
 // tree reads every regular file under dir (except temporaries) by relative path.
@@ -396,5 +399,64 @@ policies:
 	want := map[time.Duration]int{10 * time.Minute: 2, 30 * time.Minute: 1, 40 * time.Minute: 1 + 2}
 	if fmt.Sprint(starts) != fmt.Sprint(want) {
 		t.Errorf("policy built with window starts %v, want %v", starts, want)
+	}
+}
+
+// When one cell fails, the pool stops the others, which then fail with their own
+// interruption (sim: interrupted); the run reports the failure that caused it, not
+// one of those. When the caller stops the run and every cell was interrupted, it
+// reports the caller's context error.
+func TestRunReportsTheCauseNotTheInterruptions(t *testing.T) {
+	const src = `name: cause
+seeds: [1, 2, 3, 4]
+eval: [test]
+traces:
+  - {name: a, builtin: bursty}
+policies:
+  - {name: thr, kind: threshold}
+`
+	boom := errors.New("replica pool exhausted")
+	for _, tc := range []struct {
+		name string
+		fail bool // the last cell fails once the others run; else the caller cancels
+		want error
+	}{
+		{"a cell fails", true, boom},
+		{"the caller cancels", false, context.Canceled},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := Parse([]byte(src), "cause.yaml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			f := &fakeBackend{}
+			b := f.backend()
+			// The last cell by cell order, seed 4; the three before it run until
+			// interrupted.
+			last := deriveSeed(4, "a/"+SplitTest)
+			var running atomic.Int64
+			b.Simulate = func(c simConfig, tr *traceT, a autoscaler) (Outcome, error) {
+				if tc.fail && c.Seed == last {
+					for running.Load() < 3 {
+						time.Sleep(time.Millisecond)
+					}
+					return Outcome{}, boom
+				}
+				if running.Add(1) == 4 {
+					cancel()
+				}
+				for !c.Interrupt() {
+					time.Sleep(time.Millisecond)
+				}
+				return Outcome{}, sim.ErrInterrupted
+			}
+			r := &Runner{Config: cfg, Out: t.TempDir(), Backend: b, Workers: 4}
+			_, err = r.Run(ctx)
+			if !errors.Is(err, tc.want) || errors.Is(err, sim.ErrInterrupted) {
+				t.Fatalf("run error %v, want %v", err, tc.want)
+			}
+		})
 	}
 }

@@ -57,33 +57,38 @@ type Variant struct {
 func Variants(cfg *Config) []Variant {
 	var out []Variant
 	for _, p := range cfg.Policies {
-		base := Variant{Spec: p, Family: p.Name, Base: true, Value: math.NaN()}
-		if p.Sweep != nil {
-			base.Param = p.Sweep.Param
-			base.Value = knobValue(p.knobNode(), p.Sweep.Param)
+		out = append(out, p.variants()...)
+	}
+	return out
+}
+
+// variants lists the configurations of one policy: the policy itself, then its
+// sweep values in the order given.
+func (p PolicySpec) variants() []Variant {
+	base := Variant{Spec: p, Family: p.Name, Base: true, Value: math.NaN()}
+	if p.Sweep == nil {
+		return []Variant{base}
+	}
+	base.Param = p.Sweep.Param
+	base.Value = knobValue(p.knobNode(), p.Sweep.Param)
+	out := []Variant{base}
+	for _, v := range p.Sweep.Values {
+		s := p
+		s.Name = p.Name + variantSep + FormatFloat(v)
+		s.Sweep = nil
+		switch {
+		case Learned(p.Kind) && policy.IsDeployKnob(p.Sweep.Param):
+			// A deploy-time knob: the family's trained policy, run at v.
+			s.Params = *setPath(&p.Params, p.Sweep.Param, v)
+			s.trainedAs = p.Name
+		case Learned(p.Kind):
+			t := *p.Train
+			t.Params = *setPath(&p.Train.Params, p.Sweep.Param, v)
+			s.Train = &t
+		default:
+			s.Params = *setPath(&p.Params, p.Sweep.Param, v)
 		}
-		out = append(out, base)
-		if p.Sweep == nil {
-			continue
-		}
-		for _, v := range p.Sweep.Values {
-			s := p
-			s.Name = p.Name + variantSep + FormatFloat(v)
-			s.Sweep = nil
-			switch {
-			case Learned(p.Kind) && policy.IsDeployKnob(p.Sweep.Param):
-				// A deploy-time knob: the family's trained policy, run at v.
-				s.Params = *setPath(&p.Params, p.Sweep.Param, v)
-				s.trainedAs = p.Name
-			case Learned(p.Kind):
-				t := *p.Train
-				t.Params = *setPath(&p.Train.Params, p.Sweep.Param, v)
-				s.Train = &t
-			default:
-				s.Params = *setPath(&p.Params, p.Sweep.Param, v)
-			}
-			out = append(out, Variant{Spec: s, Family: p.Name, Param: p.Sweep.Param, Value: v})
-		}
+		out = append(out, Variant{Spec: s, Family: p.Name, Param: p.Sweep.Param, Value: v})
 	}
 	return out
 }
