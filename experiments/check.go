@@ -38,10 +38,6 @@ func check(cfg *Config, b Backend) (map[string]*loadedTrace, map[string][]*trace
 	}
 	loaded := map[string]*loadedTrace{}
 	var errs []error
-	simCfg := cfg.Sim
-	if err := simCfg.Validate(); err != nil { // the control interval, default filled
-		return nil, nil, cfg.locate(yamldoc.Within("sim", err))
-	}
 	for i, spec := range cfg.Traces {
 		at := fmt.Sprintf("traces[%d]", i)
 		tr, err := b.LoadTrace(spec)
@@ -71,7 +67,7 @@ func check(cfg *Config, b Backend) (map[string]*loadedTrace, map[string][]*trace
 			errs = append(errs, yamldoc.Within(field, err))
 			continue
 		}
-		if err := checkBuckets(spec, bounds, tr.Bucket, simCfg.ControlInterval); err != nil {
+		if err := checkBuckets(spec, bounds, tr.Bucket, cfg.controlInterval); err != nil {
 			errs = append(errs, yamldoc.Within(at, err))
 			continue
 		}
@@ -204,33 +200,41 @@ func checkRulePolicy(cfg *Config, b Backend, p *PolicySpec, loaded map[string]*l
 }
 
 // sweepError places the error of the variant of a rule policy at its sweep's value
-// j: at sweep.param when the policy has no such parameter, at sweep.values[j] when
-// the value is out of the parameter's range, and at sweep.values[j].params.<field>
-// for another field the value makes invalid in combination.
+// j: at sweep.param or sweep.values[j] when it is the knob's (atKnob), else at
+// sweep.values[j].params.<field>, a field the value makes invalid in combination.
 func sweepError(p *PolicySpec, j int, err error) error {
 	at := fmt.Sprintf("sweep.values[%d]", j)
+	if e, ok := atKnob(err, p.Sweep.Param, p.Kind, at, "sweep.param"); ok {
+		return e
+	}
+	return yamldoc.Within(at, err)
+}
+
+// atKnob places err, from building a rule policy of kind with its parameter knob set
+// to one value, at the field that gave the knob: paramAt when the policy has no such
+// parameter (an unknown key, or a mapping where the policy has a number: a dotted
+// path through a scalar parameter), valueAt when the value is the fault. ok is false
+// for an error at any other field, returned as it is.
+func atKnob(err error, knob, kind, valueAt, paramAt string) (_ error, ok bool) {
 	var fe *yamldoc.FieldError
 	if !errors.As(err, &fe) || fe != err {
-		return yamldoc.Within(at, err)
+		return err, false
 	}
-	knob := p.Sweep.Param
 	path, ok := strings.CutPrefix(fe.Path, "params.")
 	if !ok || (path != knob && !strings.HasPrefix(knob, path+".")) {
-		return yamldoc.Within(at, err)
+		return err, false
 	}
 	c := *fe
-	c.Line = 0 // the line of the sweep field, not of the params built from it
-	// An unknown key, or a mapping where the policy has a number (a dotted path
-	// through a scalar parameter), is a knob the policy does not have; anything
-	// else at the knob is the value's fault.
-	msg := fe.Err.Error()
-	if path == knob && !strings.HasPrefix(msg, "unknown key") && !strings.HasPrefix(msg, "a mapping is not") {
-		c.Path = at
-		return &c
+	c.Line = 0 // the line of the knob's field, not of the params built from it
+	var ke *yamldoc.KindError
+	notAKnob := errors.Is(fe.Err, yamldoc.ErrUnknownKey) || errors.As(fe.Err, &ke) && ke.Kind == "a mapping"
+	if path == knob && !notAKnob {
+		c.Path = valueAt
+		return &c, true
 	}
-	c.Path, c.Value = "sweep.param", nil
-	c.Err = fmt.Errorf("%q: not a parameter of %s", knob, p.Kind)
-	return &c
+	c.Path, c.Value = paramAt, nil
+	c.Err = fmt.Errorf("%q: not a parameter of %s", knob, kind)
+	return &c, true
 }
 
 // checkRule builds a rule policy on lt as its evaluation would: an hpa-tuned policy
@@ -245,16 +249,8 @@ func checkRule(cfg *Config, b Backend, p *PolicySpec, lt *loadedTrace) error {
 	}
 	for j, v := range p.Tune.Grid {
 		_, err := b.NewRule(kindHPA, withParam(&p.Params, p.Tune.Param, v), ec)
-		var fe *yamldoc.FieldError
-		if errors.As(err, &fe) && fe == err && fe.Path == "params."+p.Tune.Param {
-			c := *fe
-			c.Line = 0
-			c.Path = fmt.Sprintf("tune.grid[%d]", j)
-			if strings.HasPrefix(fe.Err.Error(), "unknown key") {
-				c.Path, c.Value = "tune.param", nil
-				c.Err = fmt.Errorf("%q: not a parameter of hpa", p.Tune.Param)
-			}
-			return &c
+		if e, ok := atKnob(err, p.Tune.Param, kindHPA, fmt.Sprintf("tune.grid[%d]", j), "tune.param"); ok {
+			return e
 		}
 		if err != nil {
 			return err

@@ -92,6 +92,9 @@ type Config struct {
 	// file and root are where Parse read the config, for the lines of Check's errors.
 	file string
 	root *yaml.Node
+	// controlInterval is Sim's, its default filled (Validate sets it): the shortest
+	// window a run can be scored on.
+	controlInterval time.Duration
 }
 
 // TraceSpec names one trace and how it is cut into windows. Where the traffic comes
@@ -237,6 +240,7 @@ func (c *Config) Validate() error {
 	if err := probe.Validate(); err != nil {
 		return yamldoc.Within("sim", err)
 	}
+	c.controlInterval = probe.ControlInterval
 	if len(c.Seeds) == 0 {
 		// Absent means the default; written out but empty ("seeds: []") is a
 		// mistake, not a request for the default.
@@ -279,7 +283,7 @@ func (c *Config) Validate() error {
 	}
 	names := map[string]bool{}
 	for i := range c.Traces {
-		if err := c.Traces[i].validate(fmt.Sprintf("traces[%d]", i), probe.ControlInterval); err != nil {
+		if err := c.Traces[i].validate(fmt.Sprintf("traces[%d]", i), c.controlInterval); err != nil {
 			return err
 		}
 		if names[c.Traces[i].Name] {

@@ -62,8 +62,8 @@ type CSVOptions struct {
 // >= 0. name is used in error messages (`name line N: ...`) and, without its
 // directory and extension, as the trace name.
 func LoadCSV(r io.Reader, name string, opt CSVOptions) (*Trace, error) {
-	lr := &lineLimitReader{r: skipBOM(r), name: name, line: 1, max: MaxLineBytes}
-	br := bufio.NewReaderSize(lr, 64<<10)
+	lr := &lineLimitReader{r: r, name: name, line: 1, max: MaxLineBytes}
+	br := skipBOM(bufio.NewReaderSize(lr, 64<<10))
 	cr := csv.NewReader(br)
 	cr.Comma = sniffComma(br)
 	cr.FieldsPerRecord = -1

@@ -136,7 +136,7 @@ func (c *Config) Validate() error {
 		case agents.IsLearner(k):
 			add(&yamldoc.FieldError{Path: k, Err: fmt.Errorf("a %s section in a %s run would be ignored: remove it (or set algorithm: %s)", k, c.Algorithm, k)})
 		default:
-			add(&yamldoc.FieldError{Path: k, Err: fmt.Errorf("unknown key %q", k)})
+			add(&yamldoc.FieldError{Path: k, Err: yamldoc.UnknownKey(k)})
 		}
 	}
 	c.Sections = nil

@@ -62,6 +62,23 @@ type FieldError struct {
 	Err   error // what is wrong
 }
 
+// ErrUnknownKey is the reason of a FieldError for a key the target type does not
+// have (its message: unknown key "evry"); test for it with errors.Is.
+var ErrUnknownKey = errors.New("unknown key")
+
+// UnknownKey returns the reason of a FieldError for the unknown key k (errors.Is(err,
+// ErrUnknownKey) holds), here and in decoders that check keys of their own.
+func UnknownKey(k string) error { return fmt.Errorf("%w %q", ErrUnknownKey, k) }
+
+// KindError is the reason of a FieldError for a value of the wrong YAML kind, such
+// as a mapping where a number belongs ("a mapping is not a valid float").
+type KindError struct {
+	Kind string // "a mapping", "a list", ...
+	Want string // the type wanted
+}
+
+func (e *KindError) Error() string { return fmt.Sprintf("%s is not a valid %s", e.Kind, e.Want) }
+
 func (e *FieldError) Error() string {
 	var b strings.Builder
 	if e.File != "" {
@@ -398,7 +415,7 @@ func typeErrors(err error, file string, tree *yaml.Node, lineOf func(path string
 		text := m[2]
 		if k := notFound.FindStringSubmatch(text); k != nil {
 			fe.Path, _ = pathAt(tree, line, k[1])
-			fe.Err = fmt.Errorf("unknown key %q", k[1])
+			fe.Err = UnknownKey(k[1])
 		} else {
 			switch u, o := unmarshalTo.FindStringSubmatch(text), unmarshalOf.FindStringSubmatch(text); {
 			case u != nil:
@@ -411,7 +428,7 @@ func typeErrors(err error, file string, tree *yaml.Node, lineOf func(path string
 				if kind == "" {
 					kind = "a " + o[1]
 				}
-				fe.Err = fmt.Errorf("%s is not a valid %s", kind, typeName(o[2]))
+				fe.Err = &KindError{Kind: kind, Want: typeName(o[2])}
 			default:
 				fe.Path, _ = pathAt(tree, line, "")
 				fe.Err = errors.New(text)
