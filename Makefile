@@ -5,7 +5,7 @@ GO      ?= go
 BIN     := bin/intelliscale
 RESULTS ?= results
 
-.PHONY: all build test test-full vet bench bench-real bench-small bench-sim bench-nn bench-learners bench-features bench-traces prometheus clean
+.PHONY: all build test test-full vet bench bench-real bench-unseen bench-small bench-sim bench-nn bench-learners bench-features bench-traces prometheus clean
 
 all: build
 
@@ -38,6 +38,14 @@ bench-real: build
 		$(BIN) experiment run --config experiments/configs/real.yaml --out $(RESULTS)/real && \
 		$(BIN) report --quiet --readme README.md --readme-section bench-real --figures docs/bench-real $(RESULTS)/real; \
 	else echo "bench-real: ../shared/traces not found; nothing to run"; fi
+
+# The policies and service of bench-real on other days of the same traces, days no
+# choice of the project was made on; regenerates the README's bench-unseen section.
+bench-unseen: build
+	@if [ -d ../shared/traces ]; then \
+		$(BIN) experiment run --config experiments/configs/unseen.yaml --out $(RESULTS)/unseen && \
+		$(BIN) report --quiet --readme README.md --readme-section bench-unseen --figures docs/bench-unseen $(RESULTS)/unseen; \
+	else echo "bench-unseen: ../shared/traces not found; nothing to run"; fi
 
 # The small-service preset (demand of 1 to 5 replicas, the benchmark before realistic scale).
 bench-small: build

@@ -3,6 +3,7 @@ package experiments
 import (
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -16,6 +17,13 @@ import (
 // configuration without training (the default learners do).
 type paramsChecker interface {
 	CheckParams(spec PolicySpec, simCfg sim.Config, windows []*traces.Trace) error
+}
+
+// fileChecker is implemented by learners that can validate a policy file
+// (PolicySpec.File) and its deploy-time params for the experiment's service
+// without running it (the default learners do).
+type fileChecker interface {
+	CheckFile(spec PolicySpec, simCfg sim.Config) error
 }
 
 // Check does everything that can fail before any work: it loads every trace and
@@ -88,6 +96,17 @@ func check(cfg *Config, b Backend) (map[string]*loadedTrace, map[string][]*trace
 		p := &cfg.Policies[i]
 		at := fmt.Sprintf("policies[%d]", i)
 		switch {
+		case Learned(p.Kind) && p.File != "":
+			if err := checkReadable(p.File); err != nil {
+				errs = append(errs, yamldoc.Errorf(at+".file", "%v", err))
+				continue
+			}
+			l := b.Learners[p.Kind]
+			if l == nil {
+				errs = append(errs, yamldoc.Errorf(at+".kind", "no learner for kind %s", p.Kind))
+			} else if fc, ok := l.(fileChecker); ok {
+				errs = append(errs, yamldoc.Within(at, fc.CheckFile(*p, cfg.Sim)))
+			}
 		case Learned(p.Kind):
 			wins := windows
 			if p.Train.Traffic != nil {
@@ -255,6 +274,23 @@ func checkRule(cfg *Config, b Backend, p *PolicySpec, lt *loadedTrace) error {
 		if err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// checkReadable reports why a file cannot be read, if it cannot.
+func checkReadable(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if st.IsDir() {
+		return fmt.Errorf("%s: is a directory", path)
 	}
 	return nil
 }

@@ -18,6 +18,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/intelliscale/intelliscale/agents"
+	"github.com/intelliscale/intelliscale/agents/policy"
 	"github.com/intelliscale/intelliscale/internal/yamldoc"
 	"github.com/intelliscale/intelliscale/sim"
 	"github.com/intelliscale/intelliscale/traces"
@@ -149,8 +150,17 @@ type PolicySpec struct {
 	Params yaml.Node `yaml:"params,omitempty"`
 	// Tune is the grid search of an hpa-tuned policy. Required for hpa-tuned only.
 	Tune *Tune `yaml:"tune,omitempty"`
-	// Train is the training budget of a learned (ppo, dqn) policy. Required for them only.
+	// Train is the training budget of a learned (ppo, dqn) policy. Required for
+	// them only, unless File is set.
 	Train *TrainBudget `yaml:"train,omitempty"`
+	// File, instead of Train, is a policy exported before (intelliscale export) of
+	// this kind, evaluated as it is on every window and seed: no training, and so
+	// no checkpoint selection. Its deploy-time params (headroom_scale) apply, and
+	// a sweep may vary them. A relative path is taken from the config file's
+	// directory. The run keeps a copy (policies/NAME/policy.json in the results
+	// directory) and refuses a file changed since cells were produced from it.
+	// Default: none.
+	File string `yaml:"file,omitempty"`
 	// Sweep, when set, also runs the policy at each value of one knob, for its
 	// cost-against-SLO frontier (sweep.go). Default: none.
 	Sweep *Sweep `yaml:"sweep,omitempty"`
@@ -342,6 +352,8 @@ func (c *Config) validateZeroShot() error {
 		switch {
 		case !Learned(p.Kind):
 			return fieldErr(at, "only valid for the learned kinds (%s)", strings.Join(agents.LearnerNames(), ", "))
+		case p.File != "":
+			return fieldErr(at, "the policy is a file: what it was trained on cannot be checked here, so it cannot be set beside a policy as its zero-shot counterpart")
 		case p.Train.Traffic == nil:
 			return fieldErr(at, "a zero-shot policy trains on its own traffic: set train.traffic")
 		case p.ZeroShotOf == p.Name:
@@ -352,6 +364,8 @@ func (c *Config) validateZeroShot() error {
 			return yamldoc.Invalid(at, p.ZeroShotOf, fmt.Sprintf("a policy of kind %s: must name a learned policy", of.Kind))
 		case p.Train.Windows:
 			return yamldoc.Invalid(at, p.ZeroShotOf, "the policy trains on the experiment's training windows (train.windows): a zero-shot policy must not see them")
+		case of.File != "":
+			return yamldoc.Invalid(at, p.ZeroShotOf, "a policy file: must name a policy trained on the experiment's training windows")
 		case of.Train.Traffic != nil || of.ZeroShotOf != "":
 			return yamldoc.Invalid(at, p.ZeroShotOf, "trains on its own traffic: must name a policy trained on the experiment's training windows")
 		}
@@ -458,9 +472,13 @@ func (p *PolicySpec) validate(at string) error {
 		if p.Tune.Param == "" {
 			p.Tune.Param = "target_utilization"
 		}
+	case Learned(p.Kind) && p.File != "":
+		if p.Train != nil {
+			return fieldErr(at+".train", "set beside file: a policy file is evaluated as exported, not trained")
+		}
 	case Learned(p.Kind):
 		if p.Train == nil || p.Train.Steps <= 0 {
-			return fieldErr(at+".train.steps", "%s needs train.steps > 0", p.Kind)
+			return fieldErr(at+".train.steps", "%s needs train.steps > 0 (or file: an exported policy)", p.Kind)
 		}
 		if err := yamldoc.InRange(at+".train.steps", p.Train.Steps, 1, maxTraining); err != nil {
 			return err
@@ -483,6 +501,12 @@ func (p *PolicySpec) validate(at string) error {
 	}
 	if p.Train != nil && !Learned(p.Kind) {
 		return fieldErr(at+".train", "only valid for the learned kinds (%s)", strings.Join(agents.LearnerNames(), ", "))
+	}
+	if p.File != "" && !Learned(p.Kind) {
+		return fieldErr(at+".file", "only valid for the learned kinds (%s): a policy file holds a trained network", strings.Join(agents.LearnerNames(), ", "))
+	}
+	if p.File != "" && p.Sweep != nil && !policy.IsDeployKnob(p.Sweep.Param) {
+		return yamldoc.Invalid(at+".sweep.param", p.Sweep.Param, "a policy file is not trained here: only its deploy-time params (headroom_scale) can be swept")
 	}
 	if !p.Params.IsZero() && p.Params.Kind != yaml.MappingNode {
 		return fieldErr(at+".params", "must be a mapping")
@@ -549,7 +573,12 @@ func Load(path string) (*Config, error) {
 	for i := range cfg.Traces {
 		cfg.Traces[i].File = traces.ResolvePath(cfg.Traces[i].File, base)
 	}
-	for _, p := range cfg.Policies {
+	for i, p := range cfg.Policies {
+		if p.File != "" {
+			if !filepath.IsAbs(p.File) {
+				cfg.Policies[i].File = filepath.Join(base, p.File)
+			}
+		}
 		if p.Train != nil && p.Train.Traffic != nil {
 			for j := range p.Train.Traffic.Traces {
 				p.Train.Traffic.Traces[j].File = traces.ResolvePath(p.Train.Traffic.Traces[j].File, base)

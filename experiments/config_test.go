@@ -97,9 +97,51 @@ func resolvedFixedPoint(t *testing.T, cfg *Config) []byte {
 	return data
 }
 
+// TestUnseenConfigMatchesReal: make bench-unseen runs the policies, service and
+// seeds of make bench-real, and other windows of the same traces.
+func TestUnseenConfigMatchesReal(t *testing.T) {
+	real, err := Load("configs/real.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	unseen, err := Load("configs/unseen.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, part := range []struct {
+		name string
+		r, u any
+	}{{"policies", real.Policies, unseen.Policies}, {"sim", real.Sim, unseen.Sim}, {"seeds", real.Seeds, unseen.Seeds}, {"baselines", real.Baselines, unseen.Baselines}} {
+		a, err := yaml.Marshal(part.r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := yaml.Marshal(part.u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(a, b) {
+			t.Errorf("%s differ between real.yaml and unseen.yaml:\n%s\n---\n%s", part.name, a, b)
+		}
+	}
+	if len(unseen.Traces) != len(real.Traces) {
+		t.Fatalf("%d traces, real.yaml has %d", len(unseen.Traces), len(real.Traces))
+	}
+	for i, u := range unseen.Traces {
+		r := real.Traces[i]
+		if u.File != r.File || u.Name == r.Name {
+			t.Errorf("traces[%d]: %q of %s, want another window of real.yaml's %q (%s)", i, u.Name, u.File, r.Name, r.File)
+		}
+		// The three days must not overlap real.yaml's, whose test windows are read.
+		if u.Start < r.Start+r.Length && r.Start < u.Start+u.Length {
+			t.Errorf("traces[%d]: [%v, %v) overlaps real.yaml's [%v, %v)", i, u.Start, u.Start+u.Length, r.Start, r.Start+r.Length)
+		}
+	}
+}
+
 func TestShippedConfigsParse(t *testing.T) {
 	// Experiment configs (configs/ also holds training configs of experiments/train).
-	for _, f := range []string{"configs/default.yaml", "configs/real.yaml", "configs/small.yaml"} {
+	for _, f := range []string{"configs/default.yaml", "configs/real.yaml", "configs/unseen.yaml", "configs/small.yaml"} {
 		cfg, err := Load(f)
 		if err != nil {
 			t.Errorf("%v", err)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -106,6 +107,33 @@ func (t trainer) CheckParams(spec PolicySpec, simCfg sim.Config, windows []*trac
 	if s := spec.Sweep; s != nil && policy.IsDeployKnob(s.Param) {
 		for k, v := range s.Values {
 			if err := checkDeploy(setPath(&spec.Params, s.Param, v), cfg.Env.ActionMode); err != nil {
+				return yamldoc.Within(fmt.Sprintf("sweep.values[%d].params", k), err)
+			}
+		}
+	}
+	return nil
+}
+
+// CheckFile checks a policy file (PolicySpec.File): it loads, an algorithm of
+// this kind wrote it, and it runs on the experiment's service with its params and
+// every value of its sweep.
+func (t trainer) CheckFile(spec PolicySpec, simCfg sim.Config) error {
+	p, err := policy.Load(spec.File)
+	if err != nil {
+		return yamldoc.Errorf("file", "%v", err)
+	}
+	if p.Algorithm != t.algorithm {
+		return yamldoc.Invalid("kind", t.algorithm, fmt.Sprintf("%s holds a %s policy", spec.File, p.Algorithm))
+	}
+	if _, err := train.Autoscaler(p, simCfg, time.Time{}); err != nil {
+		return yamldoc.Errorf("file", "%s: %v", spec.File, err)
+	}
+	if err := checkDeploy(&spec.Params, p.ActionMode); err != nil {
+		return yamldoc.Within("params", err)
+	}
+	if s := spec.Sweep; s != nil {
+		for k, v := range s.Values {
+			if err := checkDeploy(setPath(&spec.Params, s.Param, v), p.ActionMode); err != nil {
 				return yamldoc.Within(fmt.Sprintf("sweep.values[%d].params", k), err)
 			}
 		}

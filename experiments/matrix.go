@@ -30,6 +30,9 @@ type Cell struct {
 	// (PolicySpec.TrainedAs): Policy itself, or its family for a deploy-time
 	// variant. Not part of the cell's name.
 	TrainedAs string
+	// FromFile marks a learned evaluation cell whose policy is a file
+	// (PolicySpec.File), which no training cell produces. Not part of the name.
+	FromFile bool
 }
 
 // Name is the cell's directory name: trace__policy__seed__split for evaluation,
@@ -74,7 +77,7 @@ func Matrix(cfg *Config) (prepare, eval []Cell) {
 		}
 	}
 	for _, p := range pols {
-		if Learned(p.Kind) && p.TrainedAs() == p.Name {
+		if Learned(p.Kind) && p.TrainedAs() == p.Name && p.File == "" {
 			for _, s := range cfg.Seeds {
 				prepare = append(prepare, Cell{Phase: PhaseTrain, Policy: p.Name, Kind: p.Kind, Seed: s})
 			}
@@ -86,7 +89,7 @@ func Matrix(cfg *Config) (prepare, eval []Cell) {
 				for _, p := range pols {
 					c := Cell{Phase: PhaseEval, Policy: p.Name, Kind: p.Kind, Trace: t.Name, Seed: s, Split: split}
 					if Learned(p.Kind) {
-						c.TrainedAs = p.TrainedAs()
+						c.TrainedAs, c.FromFile = p.TrainedAs(), p.File != ""
 					}
 					eval = append(eval, c)
 				}
@@ -103,6 +106,8 @@ func dependencies(c Cell) []Cell {
 		return nil
 	case c.Kind == KindHPATuned:
 		return []Cell{{Phase: PhaseTune, Policy: c.Policy, Kind: c.Kind, Trace: c.Trace}}
+	case Learned(c.Kind) && c.FromFile:
+		return nil
 	case Learned(c.Kind):
 		trained := c.TrainedAs
 		if trained == "" {

@@ -113,6 +113,9 @@ func (r *Runner) Run(ctx context.Context) (RunStats, error) {
 	if err := writeConfig(r.Out, cfg); err != nil {
 		return st, err
 	}
+	if err := keepPolicyFiles(r.Out, cfg); err != nil {
+		return st, err
+	}
 
 	prepare, eval := Matrix(cfg)
 	var prep, ev []Cell
@@ -303,6 +306,8 @@ func (x *run) evaluate(ctx context.Context, c Cell) error {
 			return err
 		}
 		a, err = x.Backend.NewRule(kindHPA, withParam(&pol.Params, pol.Tune.Param, float64(tuned.Value)), ec)
+	case Learned(c.Kind) && pol.File != "":
+		a, err = x.Backend.Learners[c.Kind].Autoscaler(filepath.Join(x.Out, policyFileDir(pol.TrainedAs())), *pol, ec)
 	case Learned(c.Kind):
 		dep := dependencies(c)[0]
 		a, err = x.Backend.Learners[c.Kind].Autoscaler(filepath.Join(x.Out, dep.Dir()), *pol, ec)
@@ -512,6 +517,42 @@ func writeConfig(out string, cfg *Config) error {
 		}
 	}
 	return writeFileAtomic(path, data)
+}
+
+// policyFileDir is where, relative to the results directory, the copy of a
+// policy's file (PolicySpec.File) is kept, as policy.json.
+func policyFileDir(policy string) string { return filepath.Join("policies", policy) }
+
+// keepPolicyFiles copies the file of every policy that has one (PolicySpec.File)
+// into out, where its evaluation cells load it, so that every cell of a run, and
+// of a resumed run, evaluates the same bytes. A file changed since cells were
+// produced from its copy is refused, as a changed config is.
+func keepPolicyFiles(out string, cfg *Config) error {
+	for _, p := range cfg.Policies {
+		if p.File == "" {
+			continue
+		}
+		data, err := os.ReadFile(p.File)
+		if err != nil {
+			return fmt.Errorf("policy %q: %w", p.Name, err)
+		}
+		dst := filepath.Join(out, policyFileDir(p.Name), "policy.json")
+		if old, err := os.ReadFile(dst); err == nil {
+			if bytes.Equal(old, data) {
+				continue
+			}
+			if n := producedCells(out); n > 0 {
+				return fmt.Errorf("policy %q: %s differs from the copy %d cells were produced with (%s): use another results directory", p.Name, p.File, n, dst)
+			}
+		}
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		if err := writeFileAtomic(dst, data); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // producedCells counts the cell directories (finished or not) under out.
