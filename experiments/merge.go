@@ -44,6 +44,9 @@ func Merge(dst string, srcs []string) (MergeStats, error) {
 	if err := writeFileAtomic(filepath.Join(dst, "config.yaml"), conf); err != nil {
 		return st, err
 	}
+	if err := mergePolicyFiles(dst, srcs, cfg); err != nil {
+		return st, err
+	}
 	prepare, eval := Matrix(cfg)
 	for _, c := range append(prepare, eval...) {
 		var from string
@@ -78,4 +81,38 @@ func Merge(dst string, srcs []string) (MergeStats, error) {
 		}
 	}
 	return st, summarize(dst, cfg)
+}
+
+// mergePolicyFiles copies the runs' copies of the policy files (PolicySpec.File)
+// into dst; the sources holding one must hold the same bytes, since each
+// evaluated its own copy.
+func mergePolicyFiles(dst string, srcs []string, cfg *Config) error {
+	for _, p := range cfg.Policies {
+		if p.File == "" {
+			continue
+		}
+		rel := filepath.Join(policyFileDir(p.Name), "policy.json")
+		var data []byte
+		from := ""
+		for _, s := range append([]string{dst}, srcs...) {
+			b, err := os.ReadFile(filepath.Join(s, rel))
+			if err != nil {
+				continue
+			}
+			if data != nil && !bytes.Equal(b, data) {
+				return fmt.Errorf("merge: policy %q: %s and %s evaluated different files", p.Name, filepath.Join(from, rel), filepath.Join(s, rel))
+			}
+			data, from = b, s
+		}
+		if data == nil {
+			continue
+		}
+		if err := os.MkdirAll(filepath.Join(dst, policyFileDir(p.Name)), 0o755); err != nil {
+			return err
+		}
+		if err := writeFileAtomic(filepath.Join(dst, rel), data); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -191,3 +191,45 @@ func TestPolicyFileErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestShardsMergePolicyFiles: shards of an experiment with a policy file merge to
+// what one run writes, the run's copy of the file included; shards that evaluated
+// different files do not merge.
+func TestShardsMergePolicyFiles(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "fixed.json")
+	writeFake := func(perReplica string) {
+		if err := os.WriteFile(file, []byte(`{"per_replica": `+perReplica+`}`), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeFake("4.5")
+	cfg, err := Parse([]byte(tinyConfig+"  - {name: fixed, kind: dqn, file: "+file+", sweep: {param: headroom_scale, values: [0.8]}}\n"), "tiny.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(out string, sh Shard) {
+		t.Helper()
+		if _, err := (&Runner{Config: cfg, Out: out, Backend: (&fakeBackend{}).backend(), Workers: 1, Shard: sh}).Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	single := t.TempDir()
+	run(single, Shard{})
+	shards := []string{t.TempDir(), t.TempDir()}
+	for i, d := range shards {
+		run(d, Shard{i, 2})
+	}
+	merged := t.TempDir()
+	if _, err := Merge(merged, shards); err != nil {
+		t.Fatal(err)
+	}
+	sameTrees(t, tree(t, single), tree(t, merged), "merged shards vs single run")
+
+	writeFake("5.5")
+	other := t.TempDir()
+	run(other, Shard{1, 2})
+	_, err = Merge(t.TempDir(), []string{shards[0], other})
+	if err == nil || !strings.Contains(err.Error(), `policy "fixed": `) || !strings.Contains(err.Error(), "evaluated different files") {
+		t.Fatalf("shards with different files: got %v", err)
+	}
+}
