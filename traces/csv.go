@@ -20,8 +20,11 @@ import (
 const (
 	TimeISO8601 = "iso8601" // 2015-02-26 21:42:53, 2015-02-26T21:42:53Z, RFC 3339; no zone means UTC
 	TimeUnix    = "unix"    // seconds since 1970-01-01 UTC, optionally with a decimal fraction
-	TimeSeconds = "seconds" // seconds since the start of the trace (what WriteCSV writes)
-	TimeIndex   = "index"   // bucket number; needs CSVOptions.Bucket
+	// TimeUnixMillis is milliseconds since 1970-01-01 UTC (JavaScript, Grafana and
+	// many exporters), optionally with a decimal fraction.
+	TimeUnixMillis = "unix_ms"
+	TimeSeconds    = "seconds" // seconds since the start of the trace (what WriteCSV writes)
+	TimeIndex      = "index"   // bucket number; needs CSVOptions.Bucket
 )
 
 // Value kinds accepted in CSVOptions.Values.
@@ -41,9 +44,11 @@ type CSVOptions struct {
 	// first column named value, requests, rate, rps, count or requests_per_second; else
 	// the first column that is not the time column.
 	ValueColumn string `yaml:"value_column,omitempty"`
-	// TimeFormat is iso8601, unix, seconds or index. Default: index for a column named
-	// *index, seconds for "seconds", unix for "unix" or "epoch"; otherwise iso8601 when
-	// the first time value is not a number and seconds when it is.
+	// TimeFormat is iso8601, unix, unix_ms, seconds or index. Default: index for a
+	// column named *index, seconds for "seconds", unix for "unix" or "epoch";
+	// otherwise iso8601 when the first time value is not a number, and when it is,
+	// unix_ms from 1e12 (September 2001 in milliseconds), unix from 1e9 (September
+	// 2001 in seconds; 31 years as an offset), else seconds.
 	TimeFormat string `yaml:"time_format,omitempty"`
 	// Bucket is the bucket length. Required for index, except that a column named
 	// minute_index implies 60s and second_index 1s. For the other formats a zero Bucket
@@ -141,13 +146,13 @@ func LoadCSV(r io.Reader, name string, opt CSVOptions) (*Trace, error) {
 		}
 	}
 	switch format {
-	case "", TimeISO8601, TimeUnix, TimeSeconds:
+	case "", TimeISO8601, TimeUnix, TimeUnixMillis, TimeSeconds:
 	case TimeIndex:
 		if bucket == 0 {
 			return nil, &ParseError{Name: name, Err: errors.New("time format index needs a bucket length")}
 		}
 	default:
-		return nil, &ParseError{Name: name, Err: fmt.Errorf("time format %q: want iso8601, unix, seconds or index", format)}
+		return nil, &ParseError{Name: name, Err: fmt.Errorf("time format %q: want iso8601, unix, unix_ms, seconds or index", format)}
 	}
 	values := opt.Values
 	if values == "" {
@@ -186,10 +191,7 @@ func LoadCSV(r io.Reader, name string, opt CSVOptions) (*Trace, error) {
 		}
 		ts := strings.TrimSpace(rec[tc])
 		if rows == 0 && format == "" {
-			format = TimeSeconds
-			if _, perr := strconv.ParseFloat(ts, 64); perr != nil {
-				format = TimeISO8601
-			}
+			format = numericTimeFormat(ts)
 		}
 		// off is the row's distance from the first row: nanoseconds, or buckets for index.
 		var off int64
@@ -203,14 +205,18 @@ func LoadCSV(r io.Reader, name string, opt CSVOptions) (*Trace, error) {
 				t0, start = t, t
 			}
 			off = int64(t.Sub(t0))
-		case TimeUnix, TimeSeconds:
-			ns, perr := parseSeconds(ts)
+		case TimeUnix, TimeUnixMillis, TimeSeconds:
+			parse := parseSeconds
+			if format == TimeUnixMillis {
+				parse = parseMillis
+			}
+			ns, perr := parse(ts)
 			if perr != nil {
 				return nil, lineErr(name, line, "timestamp %q: %v", ts, perr)
 			}
 			if rows == 0 {
 				n0 = ns
-				if format == TimeUnix {
+				if format == TimeUnix || format == TimeUnixMillis {
 					start = time.Unix(0, ns).UTC()
 				}
 			}
@@ -455,32 +461,65 @@ func parseISO8601(s string, last *int) (time.Time, error) {
 
 // parseSeconds parses a decimal number of seconds ("12", "-3.25", "1424987000.5")
 // exactly into nanoseconds.
+// numericTimeFormat is the time format of a first timestamp ts when none was
+// given or implied by the column's name: iso8601 when ts is not a number; for a
+// number, unix_ms from 1e12 and unix from 1e9 (both September 2001; as an offset in
+// seconds, 1e9 is 31 years), else seconds since the start.
+func numericTimeFormat(ts string) string {
+	v, err := strconv.ParseFloat(ts, 64)
+	switch {
+	case err != nil:
+		return TimeISO8601
+	case v >= 1e12:
+		return TimeUnixMillis
+	case v >= 1e9:
+		return TimeUnix
+	}
+	return TimeSeconds
+}
+
+// parseMillis parses a decimal number of milliseconds (at most 6 decimals, at
+// most 4e12) exactly, as nanoseconds.
+func parseMillis(s string) (int64, error) {
+	return parseDecimal(s, 6, 4e12, "milliseconds")
+}
+
 func parseSeconds(s string) (int64, error) {
+	return parseDecimal(s, 9, 4e9, "seconds")
+}
+
+// parseDecimal parses a decimal number of units of 10^decimals nanoseconds (at
+// most decimals decimals, at most max units) exactly, as nanoseconds.
+func parseDecimal(s string, decimals int, max int64, unit string) (int64, error) {
 	neg := strings.HasPrefix(s, "-")
 	if neg {
 		s = s[1:]
 	}
 	ip, fp, _ := strings.Cut(s, ".")
 	if ip == "" && fp == "" || !allDigits(ip) || !allDigits(fp) {
-		return 0, errors.New("not a decimal number of seconds")
+		return 0, fmt.Errorf("not a decimal number of %s", unit)
 	}
-	if len(fp) > 9 {
-		return 0, errors.New("more than 9 decimals")
+	if len(fp) > decimals {
+		return 0, fmt.Errorf("more than %d decimals", decimals)
 	}
-	if len(ip) > 10 {
+	if len(ip) > 13 {
 		return 0, errors.New("out of range")
 	}
-	var sec, frac int64
+	var whole, frac int64
 	if ip != "" {
-		sec, _ = strconv.ParseInt(ip, 10, 64)
+		whole, _ = strconv.ParseInt(ip, 10, 64)
 	}
-	if sec > 4e9 {
+	if whole > max {
 		return 0, errors.New("out of range")
 	}
 	if fp != "" {
-		frac, _ = strconv.ParseInt(fp+strings.Repeat("0", 9-len(fp)), 10, 64)
+		frac, _ = strconv.ParseInt(fp+strings.Repeat("0", decimals-len(fp)), 10, 64)
 	}
-	ns := sec*1e9 + frac
+	per := int64(1)
+	for range decimals {
+		per *= 10
+	}
+	ns := whole*per + frac
 	if neg {
 		ns = -ns
 	}

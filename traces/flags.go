@@ -64,7 +64,7 @@ func BindFlags(fs *flag.FlagSet, groups FlagGroup) *Flags {
 		fs.StringVar(&s.Load.Format, "format", "", formatNamesList+" (default: from the extension, then the first line)")
 		fs.StringVar(&s.Load.CSV.TimeColumn, "time-column", "", "CSV time column: header name or 0-based index (default: auto-detect)")
 		fs.StringVar(&s.Load.CSV.ValueColumn, "value-column", "", "CSV value column: header name or 0-based index (default: auto-detect)")
-		fs.StringVar(&s.Load.CSV.TimeFormat, "time-format", "", "CSV timestamps: iso8601, unix, seconds or index (default: auto-detect)")
+		fs.StringVar(&s.Load.CSV.TimeFormat, "time-format", "", "CSV timestamps: iso8601, unix, unix_ms, seconds or index (default: auto-detect)")
 		fs.DurationVar(&s.Load.CSV.Bucket, "bucket", 0, "bucket length: CSV (needed for index timestamps; else inferred) and count files (1s when 0) (default 0)")
 		fs.StringVar(&s.Load.CSV.Values, "values", "", "CSV values: count (per bucket) or rate (req/s) (default: rate for a column named rate, else count)")
 		fs.Int64Var(&s.Load.MaxBytes, "max-bytes", DefaultMaxBytes, "refuse files larger than this many bytes; -1 for no limit")

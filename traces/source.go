@@ -148,7 +148,7 @@ func (o *LoadOptions) Validate() error {
 		errs = append(errs, yamldoc.Invalid(path, v, fmt.Sprintf("want one of %v", allowed)))
 	}
 	oneOf("format", o.Format, FormatCSV, FormatCounts, FormatAccessLog)
-	oneOf("time_format", o.CSV.TimeFormat, "iso8601", "unix", "seconds", "index")
+	oneOf("time_format", o.CSV.TimeFormat, TimeISO8601, TimeUnix, TimeUnixMillis, TimeSeconds, TimeIndex)
 	oneOf("values", o.CSV.Values, "count", "rate")
 	errs = append(errs,
 		yamldoc.InRange("bucket", o.CSV.Bucket, 0, maxLoadBucket),
