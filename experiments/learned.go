@@ -99,19 +99,7 @@ func (t trainer) CheckParams(spec PolicySpec, simCfg sim.Config, windows []*trac
 	if err := cfg.Resolve(); err != nil {
 		return yamldoc.Within("train.params", err)
 	}
-	// params are the exported policy's deploy-time parameters (policy.Deploy), and
-	// so is every value of a sweep of one of them.
-	if err := checkDeploy(&spec.Params, cfg.Env.ActionMode); err != nil {
-		return yamldoc.Within("params", err)
-	}
-	if s := spec.Sweep; s != nil && policy.IsDeployKnob(s.Param) {
-		for k, v := range s.Values {
-			if err := checkDeploy(setPath(&spec.Params, s.Param, v), cfg.Env.ActionMode); err != nil {
-				return yamldoc.Within(fmt.Sprintf("sweep.values[%d].params", k), err)
-			}
-		}
-	}
-	return nil
+	return checkDeployParams(spec, cfg.Env.ActionMode)
 }
 
 // CheckFile checks a policy file (PolicySpec.File): it loads, an algorithm of
@@ -128,12 +116,19 @@ func (t trainer) CheckFile(spec PolicySpec, simCfg sim.Config) error {
 	if _, err := train.Autoscaler(p, simCfg, time.Time{}); err != nil {
 		return yamldoc.Errorf("file", "%s: %v", spec.File, err)
 	}
-	if err := checkDeploy(&spec.Params, p.ActionMode); err != nil {
+	return checkDeployParams(spec, p.ActionMode)
+}
+
+// checkDeployParams checks a learned policy's params, the exported policy's
+// deploy-time parameters (policy.Deploy), and every value of a sweep of one of
+// them, for a policy of the given action mode.
+func checkDeployParams(spec PolicySpec, actionMode string) error {
+	if err := checkDeploy(&spec.Params, actionMode); err != nil {
 		return yamldoc.Within("params", err)
 	}
-	if s := spec.Sweep; s != nil {
+	if s := spec.Sweep; s != nil && policy.IsDeployKnob(s.Param) {
 		for k, v := range s.Values {
-			if err := checkDeploy(setPath(&spec.Params, s.Param, v), p.ActionMode); err != nil {
+			if err := checkDeploy(setPath(&spec.Params, s.Param, v), actionMode); err != nil {
 				return yamldoc.Within(fmt.Sprintf("sweep.values[%d].params", k), err)
 			}
 		}
