@@ -90,7 +90,7 @@ func TestTraceErrors(t *testing.T) {
 		{[]string{"import", "--in", bad, "--out", out}, 1, `bad.csv line 3: count "-3": must be finite and >= 0`},
 		{[]string{"import", "--in", bad, "--scale-mean", "1", "--scale-peak", "2"}, 1, "exclusive"},
 		{[]string{"info"}, 1, "want one FILE"},
-		{[]string{"info", "--time-format", "julian", bad}, 1, `--time-format: "julian": want one of [iso8601 unix seconds index]`},
+		{[]string{"info", "--time-format", "julian", bad}, 1, `--time-format: "julian": want one of [iso8601 unix unix_ms seconds index]`},
 		{[]string{"synth", "--help"}, 0, `-seed uint`},
 	}
 	for _, tc := range tests {
