@@ -53,6 +53,12 @@ func TestEnvelopeAndCostAtHandComputed(t *testing.T) {
 // an oracle family and a learned policy on two traces and three seeds, figures set by
 // hand per (variant, seed); the two traces differ by a factor that cancels in means.
 func frontierResults(t *testing.T, fig map[string][3][2]float64, actions map[string]float64) *Results {
+	return splitResults(t, fig, fig, actions)
+}
+
+// splitResults is frontierResults with the validation windows' figures (val) apart
+// from the test windows' (test).
+func splitResults(t *testing.T, val, test map[string][3][2]float64, actions map[string]float64) *Results {
 	cfg, err := experiments.Parse([]byte(`name: f
 seeds: [1, 2, 3]
 traces: [{name: a, builtin: bursty}, {name: b, builtin: step}]
@@ -65,15 +71,15 @@ policies:
 		t.Fatal(err)
 	}
 	var cells []experiments.CellMetrics
-	for name, per := range fig {
-		for i, seed := range cfg.Seeds {
-			for _, tr := range []string{"a", "b"} {
-				// Trace a: violations v-0.5, cost c-10; trace b: v+0.5, c+10. Means: (v, c).
-				d := -1.0
-				if tr == "b" {
-					d = 1
-				}
-				for _, split := range []string{"validation", "test"} {
+	for split, fig := range map[string]map[string][3][2]float64{"validation": val, "test": test} {
+		for name, per := range fig {
+			for i, seed := range cfg.Seeds {
+				for _, tr := range []string{"a", "b"} {
+					// Trace a: violations v-0.5, cost c-10; trace b: v+0.5, c+10. Means: (v, c).
+					d := -1.0
+					if tr == "b" {
+						d = 1
+					}
 					cells = append(cells, experiments.CellMetrics{Trace: tr, Policy: name, Seed: seed, Split: split,
 						Metrics: map[string]experiments.Num{"slo_violations": experiments.Num(per[i][0] + d*0.5), "cost": experiments.Num(per[i][1] + d*10),
 							"scaling_actions": experiments.Num(actions[name] + d)}})
@@ -265,5 +271,72 @@ func TestStrictSLOHandComputed(t *testing.T) {
 	}
 	if len(cheapest) != 1 || cheapest[0] != "ppo" {
 		t.Errorf("cheapest rows %v, want [ppo]:\n%v", cheapest, tab.Rows)
+	}
+}
+
+// TestRecommendChosenOnValidation: the operating point to run is each family's
+// cheapest eligible one on the validation windows (within the target on every
+// window of every seed, at most 3x the oracle's actions), the cheapest of them but
+// the oracle's is recommended, and its test figures are read without a say in the
+// choice: a point that breaks the target on a test window is still the one chosen,
+// and the report says the choice did not hold.
+func TestRecommendChosenOnValidation(t *testing.T) {
+	val := map[string][3][2]float64{
+		"hpa":        {{2, 150}, {2, 150}, {2, 150}},
+		"hpa@0.5":    {{0.8, 200}, {1.5, 210}, {0.8, 200}},
+		"hpa@0.9":    {{4.4, 100}, {4.4, 100}, {4.4, 100}}, // worst window 4.9: eligible
+		"oracle":     {{3, 90}, {3, 90}, {3, 90}},
+		"oracle@0.1": {{0.6, 110}, {0.6, 110}, {0.6, 110}},
+		"ppo":        {{1.2, 80}, {1.2, 80}, {1.2, 80}}, // the cheapest, but it flaps
+	}
+	// ppo makes 40 actions per window against the oracle's 10 (9 and 11 per trace).
+	actions := map[string]float64{"ppo": 40, "oracle": 10}
+	for _, c := range []struct {
+		name      string
+		test      [3][2]float64 // hpa@0.9 on the test windows
+		worstTest float64
+		held      bool
+	}{
+		{"held", [3][2]float64{{4.4, 104}, {4.4, 104}, {4.4, 104}}, 4.9, true},
+		{"broken on test", [3][2]float64{{4.4, 104}, {6, 104}, {4.4, 104}}, 6.5, false},
+	} {
+		test := map[string][3][2]float64{}
+		for k, v := range val {
+			test[k] = v
+		}
+		test["hpa@0.9"] = c.test
+		r := splitResults(t, val, test, actions)
+		recs, best := r.Recommend()
+		want := map[string]string{"hpa": "hpa@0.9", "oracle": "oracle", "ppo": ""}
+		for _, rec := range recs {
+			if rec.Variant != want[rec.Family] {
+				t.Errorf("%s: %s -> %q, want %q", c.name, rec.Family, rec.Variant, want[rec.Family])
+			}
+		}
+		if best < 0 || recs[best].Variant != "hpa@0.9" {
+			t.Fatalf("%s: recommended %d %+v, want hpa@0.9", c.name, best, recs)
+		}
+		rec := recs[best]
+		if rec.Validation.Mean != 100 || rec.Test.Mean != 104 || math.Abs(rec.WorstTest-c.worstTest) > 1e-9 {
+			t.Errorf("%s: %+v, want validation 100, test 104, worst test window %v", c.name, rec, c.worstTest)
+		}
+		line := r.recommendLine(recs, best)
+		if !strings.Contains(line, "**hpa@0.9**") || strings.Contains(line, "the choice held") != c.held || strings.Contains(line, "did not hold") == c.held {
+			t.Errorf("%s: %q", c.name, line)
+		}
+		tab := r.recommendTable(recs, best)
+		rows := map[string][]string{}
+		for _, row := range tab.Rows {
+			rows[row[0]] = row
+		}
+		if rows["hpa"][1] != "**hpa@0.9** recommended" || rows["ppo"][1] != "none" || strings.HasSuffix(rows["hpa"][4], "✗") == c.held {
+			t.Errorf("%s: table rows %q", c.name, tab.Rows)
+		}
+	}
+	// Nothing eligible but the oracle: nothing is recommended.
+	r := splitResults(t, map[string][3][2]float64{"oracle": val["oracle"], "hpa": {{6, 1}, {6, 1}, {6, 1}}}, nil, actions)
+	recs, best := r.Recommend()
+	if best != -1 || !strings.Contains(r.recommendLine(recs, best), "none is recommended") {
+		t.Errorf("nothing eligible: best %d, %q", best, r.recommendLine(recs, best))
 	}
 }

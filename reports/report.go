@@ -308,7 +308,8 @@ func Build(dir string, term io.Writer) error {
 			return err
 		}
 	}
-	lead := []Table{r.matchedTable(ms), r.complianceTable(h), r.strictTable()}
+	recs, best := r.Recommend()
+	lead := []Table{r.matchedTable(ms), r.complianceTable(h), r.strictTable(), r.recommendTable(recs, best)}
 	tables := r.Tables(h)
 	if term != nil {
 		for _, t := range lead {
@@ -318,8 +319,9 @@ func Build(dir string, term io.Writer) error {
 			fmt.Fprintln(term)
 		}
 		for _, l := range r.cheapestLines(ms) {
-			fmt.Fprintln(term, l)
+			fmt.Fprintln(term, strings.ReplaceAll(l, "**", ""))
 		}
+		fmt.Fprintln(term, strings.ReplaceAll(r.recommendLine(recs, best), "**", ""))
 		fmt.Fprintln(term)
 		for _, t := range tables {
 			if strings.HasPrefix(t.Title, "Trace ") {
@@ -358,14 +360,14 @@ func Build(dir string, term io.Writer) error {
 		return err
 	}
 	var md bytes.Buffer
-	r.markdown(&md, h, ms, zs, lead, tables, plots)
+	r.markdown(&md, h, ms, zs, r.recommendLine(recs, best), lead, tables, plots)
 	return writeFile(filepath.Join(repDir, "REPORT.md"), md.Bytes())
 }
 
 // ReadmeCut is the line of REPORT.md after which the README's generated section stops.
 const ReadmeCut = "<!-- readme:end -->"
 
-func (r *Results) markdown(w io.Writer, h *Headline, ms []Matched, zs []ZeroShot, lead, tables []Table, plots []Plot) {
+func (r *Results) markdown(w io.Writer, h *Headline, ms []Matched, zs []ZeroShot, recommend string, lead, tables []Table, plots []Plot) {
 	cfg := r.Config
 	fmt.Fprintf(w, "# Experiment %s\n\n", cfg.Name)
 	var tn []string
@@ -387,6 +389,7 @@ func (r *Results) markdown(w io.Writer, h *Headline, ms []Matched, zs []ZeroShot
 	for _, l := range r.cheapestLines(ms) {
 		fmt.Fprintf(w, "- %s\n", l)
 	}
+	fmt.Fprintf(w, "- %s\n", recommend)
 	fmt.Fprintln(w)
 	for _, t := range lead {
 		fmt.Fprintf(w, "### %s\n\n", t.Title)
