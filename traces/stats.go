@@ -20,6 +20,10 @@ type Stats struct {
 	P95      float64   // 95th percentile bucket rate (nearest rank), requests per second
 	Total    float64   // requests: sum of rate × bucket length
 	Zero     int       // buckets with rate 0
+	// LongestZero is the longest run of buckets with rate 0, and LongestZeroAt its
+	// offset from the start: a file loader fills a gap between rows with zeros,
+	// so a long run is often an outage or missing data rather than idle time.
+	LongestZero, LongestZeroAt time.Duration
 	Arrivals int       // len(Arrivals)
 }
 
@@ -29,6 +33,17 @@ func Info(t *Trace) (Stats, error) {
 		return Stats{}, err
 	}
 	s := Stats{Name: t.Name, Buckets: len(t.Rates), Bucket: t.Bucket, Duration: t.Duration(), Start: t.Start, Arrivals: len(t.Arrivals)}
+	run, longest, at := 0, 0, 0
+	for i, r := range t.Rates {
+		if r != 0 {
+			run = 0
+			continue
+		}
+		if run++; run > longest {
+			longest, at = run, i+1-run
+		}
+	}
+	s.LongestZero, s.LongestZeroAt = time.Duration(longest)*t.Bucket, time.Duration(at)*t.Bucket
 	sorted := slices.Clone(t.Rates)
 	slices.Sort(sorted)
 	sum := 0.0

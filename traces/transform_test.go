@@ -133,6 +133,23 @@ func TestInfo(t *testing.T) {
 	if st.Buckets != 20 || st.Duration != 40*time.Second || st.Mean != 171.0/20 || st.Total != 342 || st.Peak != 18 || st.Min != 0 || st.P50 != 8 || st.P95 != 17 || st.Zero != 2 {
 		t.Errorf("stats %+v", st)
 	}
+	// Two single zero buckets: the first run wins the tie (bucket 1, 2 s in).
+	if st.LongestZero != 2*time.Second || st.LongestZeroAt != 2*time.Second {
+		t.Errorf("longest zero run %v at %v, want 2s at 2s", st.LongestZero, st.LongestZeroAt)
+	}
+	for _, c := range []struct {
+		rates   []float64
+		run, at time.Duration
+	}{
+		{[]float64{1, 0, 0, 2, 0, 0, 0}, 6 * time.Second, 8 * time.Second}, // the run at the end
+		{[]float64{0, 0, 0, 2, 0, 0, 1}, 6 * time.Second, 0},               // the run at the start
+		{[]float64{1, 2}, 0, 0},
+	} {
+		st, err := Info(&Trace{Name: "z", Bucket: 2 * time.Second, Rates: c.rates})
+		if err != nil || st.LongestZero != c.run || st.LongestZeroAt != c.at {
+			t.Errorf("%v: longest zero run %v at %v (%v), want %v at %v", c.rates, st.LongestZero, st.LongestZeroAt, err, c.run, c.at)
+		}
+	}
 	if _, err := Info(&Trace{Name: "bad", Bucket: time.Second}); err == nil {
 		t.Error("empty trace accepted")
 	}

@@ -171,7 +171,16 @@ func traceInfo(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(tw, "p50\t%.4g req/s\n", st.P50)
 	fmt.Fprintf(tw, "p95\t%.4g req/s\n", st.P95)
 	fmt.Fprintf(tw, "peak\t%.4g req/s\n", st.Peak)
-	fmt.Fprintf(tw, "zero buckets\t%d\n", st.Zero)
+	switch {
+	case st.LongestZero >= 30*time.Minute:
+		// Half an hour without a request is more often a gap between rows or an
+		// outage than idle time.
+		fmt.Fprintf(tw, "zero buckets\t%d (longest run %v, from %v in: missing data or an outage?)\n", st.Zero, st.LongestZero, st.LongestZeroAt)
+	case st.LongestZero > st.Bucket:
+		fmt.Fprintf(tw, "zero buckets\t%d (longest run %v, from %v in)\n", st.Zero, st.LongestZero, st.LongestZeroAt)
+	default:
+		fmt.Fprintf(tw, "zero buckets\t%d\n", st.Zero)
+	}
 	work := estimateWork(t)
 	fmt.Fprintf(tw, "sim work\t%s\n", work)
 	fmt.Fprintf(tw, "sim\t%s\n", simVerdict(work, st.Name))

@@ -285,3 +285,38 @@ func TestTraceInfoSimEstimate(t *testing.T) {
 		}
 	}
 }
+
+// TestTraceInfoZeroRuns: trace info gives the longest run of zero buckets, and
+// asks whether a run of half an hour or more is missing data or an outage (a file
+// loader fills a gap between rows with zeros).
+func TestTraceInfoZeroRuns(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name  string
+		zeros []int // minutes with rate 0, of 60
+		want  string
+	}{
+		{"none", nil, "zero buckets  0\n"},
+		{"single", []int{7, 9}, "zero buckets  2\n"},
+		{"short run", []int{3, 10, 11, 12}, "zero buckets  4 (longest run 3m0s, from 10m0s in)\n"},
+		{"gap", func() []int {
+			var z []int
+			for i := 20; i < 50; i++ {
+				z = append(z, i)
+			}
+			return z
+		}(), "zero buckets  30 (longest run 30m0s, from 20m0s in: missing data or an outage?)\n"},
+	} {
+		rates := make([]float64, 60)
+		for i := range rates {
+			rates[i] = 2
+		}
+		for _, i := range tc.zeros {
+			rates[i] = 0
+		}
+		code, out, errs := runTraceCmd("info", writeRateCSV(t, dir, tc.name+".csv", rates))
+		if code != 0 || !strings.Contains(out, tc.want) {
+			t.Errorf("%s: exit %d (%s), output\n%s\nwant %q", tc.name, code, errs, out, tc.want)
+		}
+	}
+}
