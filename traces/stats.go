@@ -24,7 +24,7 @@ type Stats struct {
 	// offset from the start: a file loader fills a gap between rows with zeros,
 	// so a long run is often an outage or missing data rather than idle time.
 	LongestZero, LongestZeroAt time.Duration
-	Arrivals int       // len(Arrivals)
+	Arrivals                   int // len(Arrivals)
 }
 
 // Info computes the statistics of t.
