@@ -20,11 +20,11 @@ type Stats struct {
 	P95      float64   // 95th percentile bucket rate (nearest rank), requests per second
 	Total    float64   // requests: sum of rate × bucket length
 	Zero     int       // buckets with rate 0
+	Arrivals int       // len(Arrivals)
 	// LongestZero is the longest run of buckets with rate 0, and LongestZeroAt its
 	// offset from the start: a file loader fills a gap between rows with zeros,
 	// so a long run is often an outage or missing data rather than idle time.
 	LongestZero, LongestZeroAt time.Duration
-	Arrivals                   int // len(Arrivals)
 }
 
 // Info computes the statistics of t.
