@@ -3,11 +3,12 @@ package experiments
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
+	"github.com/intelliscale/intelliscale/agents/policy"
 	"github.com/intelliscale/intelliscale/internal/yamldoc"
 	"github.com/intelliscale/intelliscale/sim"
 	"github.com/intelliscale/intelliscale/traces"
@@ -20,10 +21,19 @@ type paramsChecker interface {
 }
 
 // fileChecker is implemented by learners that can validate a policy file
-// (PolicySpec.File) and its deploy-time params for the experiment's service
-// without running it (the default learners do).
+// (PolicySpec.File, its bytes data) and its deploy-time params for the
+// experiment's service without running it (the default learners do).
 type fileChecker interface {
-	CheckFile(spec PolicySpec, simCfg sim.Config) error
+	CheckFile(spec PolicySpec, data []byte, simCfg sim.Config) error
+}
+
+// checked is what check loaded, for the runner.
+type checked struct {
+	traces map[string]*loadedTrace
+	// traffic is the training traffic of the policies that have their own, and
+	// files the bytes of the policy files (PolicySpec.File) as checked, by name.
+	traffic map[string][]*traces.Trace
+	files   map[string][]byte
 }
 
 // Check does everything that can fail before any work: it loads every trace and
@@ -34,15 +44,14 @@ type fileChecker interface {
 // are reported.
 // cfg must be validated (Parse and Load do).
 func Check(cfg *Config, b Backend) error {
-	_, _, err := check(cfg, b)
+	_, err := check(cfg, b)
 	return err
 }
 
-// check is Check returning the loaded traces and, by policy name, the training
-// traffic of the policies that have their own, for the runner.
-func check(cfg *Config, b Backend) (map[string]*loadedTrace, map[string][]*traces.Trace, error) {
+// check is Check returning what it loaded, for the runner.
+func check(cfg *Config, b Backend) (*checked, error) {
 	if b.LoadTrace == nil || b.NewRule == nil {
-		return nil, nil, errors.New("experiment: backend incomplete")
+		return nil, errors.New("experiment: backend incomplete")
 	}
 	loaded := map[string]*loadedTrace{}
 	var errs []error
@@ -82,44 +91,36 @@ func check(cfg *Config, b Backend) (map[string]*loadedTrace, map[string][]*trace
 		loaded[spec.Name] = &loadedTrace{spec: spec, full: tr, bounds: bounds}
 	}
 	if len(errs) > 0 {
-		return nil, nil, cfg.locate(errors.Join(errs...))
+		return nil, cfg.locate(errors.Join(errs...))
 	}
-	var windows []*traces.Trace
-	for _, spec := range cfg.Traces {
-		lt := loaded[spec.Name]
-		w := sliceTrace(lt.full, lt.bounds[SplitTrain])
-		w.Name = spec.Name
-		windows = append(windows, w)
-	}
-	traffic := map[string][]*traces.Trace{}
+	traffic, files := map[string][]*traces.Trace{}, map[string][]byte{}
 	for i := range cfg.Policies {
 		p := &cfg.Policies[i]
 		at := fmt.Sprintf("policies[%d]", i)
 		switch {
 		case Learned(p.Kind) && p.File != "":
-			if err := checkReadable(p.File); err != nil {
+			data, err := readPolicyFile(p.File)
+			if err != nil {
 				errs = append(errs, yamldoc.Errorf(at+".file", "%v", err))
 				continue
 			}
+			files[p.Name] = data
 			l := b.Learners[p.Kind]
 			if l == nil {
 				errs = append(errs, yamldoc.Errorf(at+".kind", "no learner for kind %s", p.Kind))
 			} else if fc, ok := l.(fileChecker); ok {
-				errs = append(errs, yamldoc.Within(at, fc.CheckFile(*p, cfg.Sim)))
+				errs = append(errs, yamldoc.Within(at, fc.CheckFile(*p, data, cfg.Sim)))
 			}
 		case Learned(p.Kind):
-			wins := windows
 			if p.Train.Traffic != nil {
 				trs, err := loadTraffic(b, *p.Train.Traffic)
 				if err != nil {
 					errs = append(errs, yamldoc.Within(at+".train.traffic", err))
 					continue
 				}
-				traffic[p.Name], wins = trs, trs
-				if p.Train.Windows {
-					wins = append(slices.Clip(windows), trs...)
-				}
+				traffic[p.Name] = trs
 			}
+			wins, _ := trainingTraces(cfg, loaded, traffic[p.Name], p)
 			l := b.Learners[p.Kind]
 			if l == nil {
 				errs = append(errs, yamldoc.Errorf(at+".kind", "no learner for kind %s", p.Kind))
@@ -133,9 +134,9 @@ func check(cfg *Config, b Backend) (map[string]*loadedTrace, map[string][]*trace
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
-		return nil, nil, cfg.locate(err)
+		return nil, cfg.locate(err)
 	}
-	return loaded, traffic, nil
+	return &checked{traces: loaded, traffic: traffic, files: files}, nil
 }
 
 // checkBuckets checks a trace's windows as cut into its buckets, what the runs
@@ -278,19 +279,23 @@ func checkRule(cfg *Config, b Backend, p *PolicySpec, lt *loadedTrace) error {
 	return nil
 }
 
-// checkReadable reports why a file cannot be read, if it cannot.
-func checkReadable(path string) error {
+// readPolicyFile reads a policy file (PolicySpec.File) once, for the check and
+// the run's copy alike; a file larger than policy.MaxFileBytes is refused before
+// it is read.
+func readPolicyFile(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer f.Close()
 	st, err := f.Stat()
-	if err != nil {
-		return err
+	switch {
+	case err != nil:
+		return nil, err
+	case st.IsDir():
+		return nil, fmt.Errorf("%s: is a directory", path)
+	case st.Size() > policy.MaxFileBytes:
+		return nil, fmt.Errorf("%s: %d bytes, more than %d: %w", path, st.Size(), policy.MaxFileBytes, policy.ErrTooLarge)
 	}
-	if st.IsDir() {
-		return fmt.Errorf("%s: is a directory", path)
-	}
-	return nil
+	return io.ReadAll(io.LimitReader(f, policy.MaxFileBytes+1))
 }

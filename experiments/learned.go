@@ -102,13 +102,13 @@ func (t trainer) CheckParams(spec PolicySpec, simCfg sim.Config, windows []*trac
 	return checkDeployParams(spec, cfg.Env.ActionMode)
 }
 
-// CheckFile checks a policy file (PolicySpec.File): it loads, an algorithm of
+// CheckFile checks a policy file (PolicySpec.File, read as data): it loads, an algorithm of
 // this kind wrote it, and it runs on the experiment's service with its params and
 // every value of its sweep.
-func (t trainer) CheckFile(spec PolicySpec, simCfg sim.Config) error {
-	p, err := policy.Load(spec.File)
+func (t trainer) CheckFile(spec PolicySpec, data []byte, simCfg sim.Config) error {
+	p, err := policy.Read(bytes.NewReader(data))
 	if err != nil {
-		return yamldoc.Errorf("file", "%v", err)
+		return yamldoc.Errorf("file", "%s: %v", spec.File, err)
 	}
 	if p.Algorithm != t.algorithm {
 		return yamldoc.Invalid("kind", t.algorithm, fmt.Sprintf("%s holds a %s policy", spec.File, p.Algorithm))

@@ -14,14 +14,15 @@ import (
 // deploy-time knob; fileConf evaluates the file that training exported, under
 // another name, with the same sweep.
 const (
-	trainedConf = `name: pf
+	pfHead = `name: pf
 seeds: [1]
 sim: {max_replicas: 20}
 traces:
   - name: wave
     synth: {duration: 3h, bucket: 1m, base_rate: 30, diurnal: {amplitude: 0.5, peak_hour: 1}}
 policies:
-  - name: ppo
+`
+	trainedConf = pfHead + `  - name: ppo
     kind: ppo
     train:
       steps: 256
@@ -30,14 +31,7 @@ policies:
         ppo: {num_envs: 1, num_steps: 64, num_minibatches: 2, update_epochs: 1}
     sweep: {param: headroom_scale, values: [0.5]}
 `
-	fileConf = `name: pf
-seeds: [1]
-sim: {max_replicas: 20}
-traces:
-  - name: wave
-    synth: {duration: 3h, bucket: 1m, base_rate: 30, diurnal: {amplitude: 0.5, peak_hour: 1}}
-policies:
-  - name: frozen
+	fileConf = pfHead + `  - name: frozen
     kind: ppo
     file: FILE
     sweep: {param: headroom_scale, values: [0.5]}

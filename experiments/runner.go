@@ -105,15 +105,15 @@ func (r *Runner) Run(ctx context.Context) (RunStats, error) {
 		return st, errors.New("experiment runner: backend incomplete")
 	}
 	// Everything that can fail is checked before any work (and before config.yaml).
-	loaded, traffic, err := check(cfg, r.Backend)
+	c, err := check(cfg, r.Backend)
 	if err != nil {
 		return st, err
 	}
-	x.traces, x.traffic = loaded, traffic
+	x.traces, x.traffic = c.traces, c.traffic
 	if err := writeConfig(r.Out, cfg); err != nil {
 		return st, err
 	}
-	if err := keepPolicyFiles(r.Out, cfg); err != nil {
+	if err := keepPolicyFiles(r.Out, cfg, c.files); err != nil {
 		return st, err
 	}
 
@@ -382,18 +382,24 @@ func (x *run) train(ctx context.Context, c Cell) error {
 	return writeFileAtomic(filepath.Join(dir, doneMarker), nil)
 }
 
-// trainTraffic is what a learned policy trains on, with where each trace begins in
-// its whole trace: the training window of every trace of the experiment, unless it
-// has traffic of its own (whole traces), which then follows the windows
-// (train.windows) or replaces them.
+// trainTraffic is what a learned policy trains on (trainingTraces).
 func (x *run) trainTraffic(pol *PolicySpec) ([]*traces.Trace, []time.Duration) {
+	return trainingTraces(x.cfg, x.traces, x.traffic[FamilyOf(pol.Name)], pol)
+}
+
+// trainingTraces is what a learned policy trains on, with where each trace begins
+// in its whole trace: the training window of every trace of the experiment
+// (loaded), unless it has traffic of its own (own, whole traces), which then
+// follows the windows (train.windows) or replaces them. The check validates the
+// training settings on the same list the runner trains on.
+func trainingTraces(cfg *Config, loaded map[string]*loadedTrace, own []*traces.Trace, pol *PolicySpec) ([]*traces.Trace, []time.Duration) {
 	var (
 		wins []*traces.Trace
 		offs []time.Duration
 	)
 	if pol.Train.Traffic == nil || pol.Train.Windows {
-		for _, spec := range x.cfg.Traces {
-			lt := x.traces[spec.Name]
+		for _, spec := range cfg.Traces {
+			lt := loaded[spec.Name]
 			b := lt.bounds[SplitTrain]
 			w := sliceTrace(lt.full, b)
 			w.Name = spec.Name
@@ -402,7 +408,6 @@ func (x *run) trainTraffic(pol *PolicySpec) ([]*traces.Trace, []time.Duration) {
 		}
 	}
 	if pol.Train.Traffic != nil {
-		own := x.traffic[FamilyOf(pol.Name)]
 		wins = append(wins, own...)
 		offs = append(offs, make([]time.Duration, len(own))...)
 	}
@@ -523,19 +528,17 @@ func writeConfig(out string, cfg *Config) error {
 // policy's file (PolicySpec.File) is kept, as policy.json.
 func policyFileDir(policy string) string { return filepath.Join("policies", policy) }
 
-// keepPolicyFiles copies the file of every policy that has one (PolicySpec.File)
-// into out, where its evaluation cells load it, so that every cell of a run, and
-// of a resumed run, evaluates the same bytes. A file changed since cells were
-// produced from its copy is refused, as a changed config is.
-func keepPolicyFiles(out string, cfg *Config) error {
+// keepPolicyFiles writes the file of every policy that has one (PolicySpec.File),
+// the bytes check read (files, by policy name), into out, where its evaluation
+// cells load it, so that every cell of a run, and of a resumed run, evaluates the
+// bytes that were checked. A file changed since cells were produced from its copy
+// is refused, as a changed config is.
+func keepPolicyFiles(out string, cfg *Config, files map[string][]byte) error {
 	for _, p := range cfg.Policies {
 		if p.File == "" {
 			continue
 		}
-		data, err := os.ReadFile(p.File)
-		if err != nil {
-			return fmt.Errorf("policy %q: %w", p.Name, err)
-		}
+		data := files[p.Name]
 		dst := filepath.Join(out, policyFileDir(p.Name), "policy.json")
 		if old, err := os.ReadFile(dst); err == nil {
 			if bytes.Equal(old, data) {

@@ -160,12 +160,12 @@ func BenchmarkSelectionCandidate(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		loaded, _, err := check(cfg, DefaultBackend())
+		c, err := check(cfg, DefaultBackend())
 		if err != nil {
 			b.Logf("%s.yaml: %v", name, err)
 			continue
 		}
-		x := &run{cfg: cfg, traces: loaded}
+		x := &run{cfg: cfg, traces: c.traces}
 		var ppo *PolicySpec
 		for i := range cfg.Policies {
 			if cfg.Policies[i].Name == "ppo" {
@@ -206,11 +206,11 @@ func BenchmarkSelectionCandidate(b *testing.B) {
 func TestSelectionWeighsInProgress(t *testing.T) {
 	f := &fakeBackend{}
 	cfg := tinyCfg(t)
-	loaded, _, err := check(cfg, f.backend())
+	c, err := check(cfg, f.backend())
 	if err != nil {
 		t.Fatal(err)
 	}
-	x := &run{cfg: cfg, traces: loaded, policies: map[string]*PolicySpec{}}
+	x := &run{cfg: cfg, traces: c.traces, policies: map[string]*PolicySpec{}}
 	var pol PolicySpec
 	for _, p := range cfg.Policies {
 		if p.Name == "ppo" {

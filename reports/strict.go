@@ -27,26 +27,19 @@ type Strict struct {
 // test cost) whose SLO violations stay within budget percent on every test window
 // of every seed; windows without a figure disqualify a variant.
 func (r *Results) StrictSLO(budget float64) []Strict {
-	return r.cheapestWithin(experiments.SplitTest, budget)
-}
-
-// cheapestWithin returns, per family in config order, the variant with the lowest
-// mean cost on split whose SLO violations stay within budget percent on every
-// window of split of every seed, with its figures on split.
-func (r *Results) cheapestWithin(split string, budget float64) []Strict {
 	var out []Strict
 	for _, fam := range r.Families() {
 		s := Strict{Family: fam[0].Family, Worst: math.NaN(), VsOracle: math.NaN()}
 		for _, v := range fam {
 			name := v.Spec.Name
-			worst := r.worstWindow(name, split)
+			worst := r.worstWindow(name, experiments.SplitTest)
 			if !(worst <= budget) {
 				continue
 			}
-			c := r.Figure(name, split, "cost")
+			c := r.Figure(name, experiments.SplitTest, "cost")
 			if s.Variant == "" || c.Mean < s.Cost.Mean {
 				s.Variant, s.Cost, s.Worst = name, c, worst
-				s.VsOracle = r.CostVsOracle(name, split).Mean
+				s.VsOracle = r.CostVsOracle(name, experiments.SplitTest).Mean
 			}
 		}
 		out = append(out, s)

@@ -481,16 +481,16 @@ func numericTimeFormat(ts string) string {
 // parseMillis parses a decimal number of milliseconds (at most 6 decimals, at
 // most 4e12) exactly, as nanoseconds.
 func parseMillis(s string) (int64, error) {
-	return parseDecimal(s, 6, 4e12, "milliseconds")
+	return parseDecimal(s, 6, 4e12, 1e6, "milliseconds")
 }
 
 func parseSeconds(s string) (int64, error) {
-	return parseDecimal(s, 9, 4e9, "seconds")
+	return parseDecimal(s, 9, 4e9, 1e9, "seconds")
 }
 
-// parseDecimal parses a decimal number of units of 10^decimals nanoseconds (at
-// most decimals decimals, at most max units) exactly, as nanoseconds.
-func parseDecimal(s string, decimals int, max int64, unit string) (int64, error) {
+// parseDecimal parses a decimal number of units of per = 10^decimals nanoseconds
+// (at most decimals decimals, at most max units) exactly, as nanoseconds.
+func parseDecimal(s string, decimals int, max, per int64, unit string) (int64, error) {
 	neg := strings.HasPrefix(s, "-")
 	if neg {
 		s = s[1:]
@@ -514,10 +514,6 @@ func parseDecimal(s string, decimals int, max int64, unit string) (int64, error)
 	}
 	if fp != "" {
 		frac, _ = strconv.ParseInt(fp+strings.Repeat("0", decimals-len(fp)), 10, 64)
-	}
-	per := int64(1)
-	for range decimals {
-		per *= 10
 	}
 	ns := whole*per + frac
 	if neg {
