@@ -306,7 +306,13 @@ func TestRecommendChosenOnValidation(t *testing.T) {
 		}
 		test["hpa@0.9"] = c.test
 		r := splitResults(t, val, test, actions)
-		recs, best := r.Recommend()
+		c0 := r.Recommend()
+		recs, best := c0.Recs, c0.Best
+		// Left out, each trace holds the target under hpa@0.9 chosen on the other
+		// (3.9 and 4.9%): the choice is made at the full target.
+		if c0.Margin != 1 || len(c0.Checks) != 1 || c0.Checks[0].Held() != 2 {
+			t.Errorf("%s: margin %v, checks %+v; want 1 after one check held on both", c.name, c0.Margin, c0.Checks)
+		}
 		want := map[string]string{"hpa": "hpa@0.9", "oracle": "oracle", "ppo": ""}
 		for _, rec := range recs {
 			if rec.Variant != want[rec.Family] {
@@ -320,11 +326,11 @@ func TestRecommendChosenOnValidation(t *testing.T) {
 		if rec.Validation.Mean != 100 || rec.Test.Mean != 104 || math.Abs(rec.WorstTest-c.worstTest) > 1e-9 {
 			t.Errorf("%s: %+v, want validation 100, test 104, worst test window %v", c.name, rec, c.worstTest)
 		}
-		line := r.recommendLine(recs, best)
+		line := r.recommendLine(c0)
 		if !strings.Contains(line, "**hpa@0.9**") || strings.Contains(line, "the choice held") != c.held || strings.Contains(line, "did not hold") == c.held {
 			t.Errorf("%s: %q", c.name, line)
 		}
-		tab := r.recommendTable(recs, best)
+		tab := r.recommendTable(c0)
 		rows := map[string][]string{}
 		for _, row := range tab.Rows {
 			rows[row[0]] = row
@@ -335,8 +341,109 @@ func TestRecommendChosenOnValidation(t *testing.T) {
 	}
 	// Nothing eligible but the oracle: nothing is recommended.
 	r := splitResults(t, map[string][3][2]float64{"oracle": val["oracle"], "hpa": {{6, 1}, {6, 1}, {6, 1}}}, nil, actions)
-	recs, best := r.Recommend()
-	if best != -1 || !strings.Contains(r.recommendLine(recs, best), "none is recommended") {
-		t.Errorf("nothing eligible: best %d, %q", best, r.recommendLine(recs, best))
+	if c := r.Recommend(); c.Best != -1 || !strings.Contains(r.recommendLine(c), "none is recommended") {
+		t.Errorf("nothing eligible: best %d, %q", c.Best, r.recommendLine(c))
+	}
+}
+
+// threeTraceResults builds an hpa family (base, @0.5, @0.8, @0.9) and an oracle on
+// three traces a, b, c and two seeds; fig gives per variant its validation
+// violations on a, b and c and its cost (the same on every trace and seed); the test
+// windows repeat the validation figures, with violations raised by 0.3.
+func threeTraceResults(t *testing.T, traces string, fig map[string][4]float64) *Results {
+	cfg, err := experiments.Parse([]byte(`name: f
+seeds: [1, 2]
+traces: [`+traces+`]
+policies:
+  - {name: hpa, kind: hpa, params: {target_utilization: 0.6}, sweep: {param: target_utilization, values: [0.5, 0.8, 0.9]}}
+  - {name: oracle, kind: oracle}
+`), "f.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cells []experiments.CellMetrics
+	for name, f := range fig {
+		for _, seed := range cfg.Seeds {
+			for i, tr := range cfg.Traces {
+				for _, split := range []string{"validation", "test"} {
+					v := f[i]
+					if split == "test" {
+						v += 0.3
+					}
+					cells = append(cells, experiments.CellMetrics{Trace: tr.Name, Policy: name, Seed: seed, Split: split,
+						Metrics: map[string]experiments.Num{"slo_violations": experiments.Num(v), "cost": experiments.Num(f[3]), "scaling_actions": 10}})
+				}
+			}
+		}
+	}
+	return NewResults("", cfg, cells)
+}
+
+// TestRecommendLeaveOneTraceOut: the share of the target the choice is made at is
+// set by leaving one trace out, on validation alone (hand-computed).
+func TestRecommendLeaveOneTraceOut(t *testing.T) {
+	const abc = "{name: a, builtin: bursty}, {name: b, builtin: step}, {name: c, builtin: onoff}"
+	fig := map[string][4]float64{
+		"hpa":     {2, 2.5, 3, 150},
+		"hpa@0.5": {1, 1, 1, 200},
+		"hpa@0.8": {3, 3.5, 4.9, 100}, // meets 5% everywhere, but c is near it
+		"hpa@0.9": {4.5, 4.9, 6, 90},  // meets 5% on a and b only
+		"oracle":  {3, 3, 3, 80},
+	}
+	r := threeTraceResults(t, abc, fig)
+	c := r.Recommend()
+	// At the full 5%: chosen on b, c: hpa@0.8, on a 3% (held); on a, c: hpa@0.8, on
+	// b 3.5% (held); on a, b: hpa@0.9, on c 6% (broken). At 90% (4.5%): on b, c and
+	// on a, c hpa@0.8 is out (c 4.9%): hpa, held; on a, b hpa@0.9 is out (b 4.9%):
+	// hpa@0.8, on c 4.9% (held). So the choice is made at 4.5%: hpa, not hpa@0.8,
+	// the choice at the full target.
+	if c.Margin != 0.9 || len(c.Checks) != 2 || c.Checks[0].Held() != 2 || c.Checks[1].Held() != 3 {
+		t.Fatalf("margin %v, checks %+v", c.Margin, c.Checks)
+	}
+	want := [][]string{{"hpa@0.8", "hpa@0.8", "hpa@0.9"}, {"hpa", "hpa", "hpa@0.8"}}
+	for i, mc := range c.Checks {
+		for j, f := range mc.Folds {
+			if f.HeldOut != []string{"a", "b", "c"}[j] || f.Variant != want[i][j] {
+				t.Errorf("margin %v, fold %d: %+v, want %s chosen", mc.Margin, j, f, want[i][j])
+			}
+		}
+	}
+	if f := c.Checks[0].Folds[2]; f.Worst != 6 || f.Held {
+		t.Errorf("c left out at 5%%: %+v, want hpa@0.9 at 6%%, broken", f)
+	}
+	if c.Best < 0 || c.Recs[c.Best].Variant != "hpa" || c.Recs[c.Best].Test.Mean != 150 || math.Abs(c.Recs[c.Best].WorstTest-3.3) > 1e-9 {
+		t.Fatalf("recommended %+v", c.Recs)
+	}
+	if math.Abs(c.Budget()-4.5) > 1e-9 {
+		t.Errorf("budget %v, want 4.5", c.Budget())
+	}
+	line := r.recommendLine(c)
+	for _, s := range []string{"**hpa**", "within 4.5% violations, 90% of the target", "held the target on 2 of 3 traces left out; at 90% of it, on all 3", "the choice held"} {
+		if !strings.Contains(line, s) {
+			t.Errorf("line lacks %q: %s", s, line)
+		}
+	}
+	tab := r.transferTable(c)
+	if tab == nil || len(tab.Rows) != 2 || tab.Rows[0][4] != "hpa@0.9: 6 ✗" || tab.Rows[0][5] != "2 of 3" || tab.Rows[1][5] != "3 of 3" {
+		t.Errorf("transfer table %+v", tab)
+	}
+
+	// A point cheap on a and b that breaks c at every share of the target: no
+	// margin passes, and the choice is made at the full target, with a warning.
+	fig["hpa@0.9"] = [4]float64{0.1, 0.1, 6, 90}
+	r = threeTraceResults(t, abc, fig)
+	c = r.Recommend()
+	if !math.IsNaN(c.Margin) || len(c.Checks) != len(Margins) || c.Recs[c.Best].Variant != "hpa@0.8" || math.Abs(c.Budget()-5) > 1e-9 {
+		t.Errorf("no margin: margin %v, %d checks, recommended %+v", c.Margin, len(c.Checks), c.Recs[c.Best])
+	}
+	if line := r.recommendLine(c); !strings.Contains(line, "may not hold on other traffic") {
+		t.Errorf("no margin: %s", line)
+	}
+
+	// One trace: nothing to leave out; the choice is made at the full target.
+	r = threeTraceResults(t, "{name: a, builtin: bursty}", map[string][4]float64{"hpa@0.8": {4.9, 0, 0, 100}, "hpa": {2, 0, 0, 150}, "oracle": {3, 0, 0, 80}})
+	c = r.Recommend()
+	if c.Margin != 1 || len(c.Checks) != 0 || r.transferTable(c) != nil || c.Recs[c.Best].Variant != "hpa@0.8" {
+		t.Errorf("one trace: margin %v, checks %+v, recommended %+v", c.Margin, c.Checks, c.Recs[c.Best])
 	}
 }

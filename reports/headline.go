@@ -211,25 +211,30 @@ const (
 // result is a failure; the action bound is not checked where there is no oracle
 // figure.
 func (r *Results) failures(policy string, budget float64) []failure {
+	return r.failuresOn(policy, budget, r.traceNames())
+}
+
+// failuresOn is failures on the validation windows of the traces named in trs only.
+func (r *Results) failuresOn(policy string, budget float64, trs []string) []failure {
 	const val = experiments.SplitValidation
 	o := r.oracle()
 	var out []failure
 	for _, s := range r.Config.Seeds {
-		for _, t := range r.Config.Traces {
-			v := r.value(policy, val, s, t.Name, "slo_violations")
+		for _, name := range trs {
+			v := r.value(policy, val, s, name, "slo_violations")
 			switch {
 			case math.IsNaN(v):
-				out = append(out, failure{seed: s, trace: t.Name, kind: failMissing})
+				out = append(out, failure{seed: s, trace: name, kind: failMissing})
 				continue
 			case v > budget:
-				out = append(out, failure{s, t.Name, failSLO, v, budget})
+				out = append(out, failure{s, name, failSLO, v, budget})
 			}
 			if o == "" {
 				continue
 			}
-			a, oa := r.value(policy, val, s, t.Name, "scaling_actions"), r.value(o, val, s, t.Name, "scaling_actions")
+			a, oa := r.value(policy, val, s, name, "scaling_actions"), r.value(o, val, s, name, "scaling_actions")
 			if !math.IsNaN(a) && !math.IsNaN(oa) && a > MaxActionsVsOracle*oa {
-				out = append(out, failure{s, t.Name, failActions, a, oa})
+				out = append(out, failure{s, name, failActions, a, oa})
 			}
 		}
 	}

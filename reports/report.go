@@ -308,8 +308,11 @@ func Build(dir string, term io.Writer) error {
 			return err
 		}
 	}
-	recs, best := r.Recommend()
-	lead := []Table{r.matchedTable(ms), r.complianceTable(h), r.strictTable(), r.recommendTable(recs, best)}
+	choice := r.Recommend()
+	lead := []Table{r.matchedTable(ms), r.complianceTable(h), r.strictTable(), r.recommendTable(choice)}
+	if t := r.transferTable(choice); t != nil {
+		lead = append(lead, *t)
+	}
 	tables := r.Tables(h)
 	if term != nil {
 		for _, t := range lead {
@@ -321,7 +324,7 @@ func Build(dir string, term io.Writer) error {
 		for _, l := range r.cheapestLines(ms) {
 			fmt.Fprintln(term, strings.ReplaceAll(l, "**", ""))
 		}
-		fmt.Fprintln(term, strings.ReplaceAll(r.recommendLine(recs, best), "**", ""))
+		fmt.Fprintln(term, strings.ReplaceAll(r.recommendLine(choice), "**", ""))
 		fmt.Fprintln(term)
 		for _, t := range tables {
 			if strings.HasPrefix(t.Title, "Trace ") {
@@ -360,7 +363,7 @@ func Build(dir string, term io.Writer) error {
 		return err
 	}
 	var md bytes.Buffer
-	r.markdown(&md, h, ms, zs, r.recommendLine(recs, best), lead, tables, plots)
+	r.markdown(&md, h, ms, zs, r.recommendLine(choice), lead, tables, plots)
 	return writeFile(filepath.Join(repDir, "REPORT.md"), md.Bytes())
 }
 
