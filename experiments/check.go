@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -46,6 +47,28 @@ type checked struct {
 func Check(cfg *Config, b Backend) error {
 	_, err := check(cfg, b)
 	return err
+}
+
+// checkContext is check, returning at once when ctx is done: loading large trace
+// files takes seconds, and a Ctrl-C should not wait for it. The check writes
+// nothing, so the abandoned one ends with the process (or, in a library, when it
+// has finished reading).
+func checkContext(ctx context.Context, cfg *Config, b Backend) (*checked, error) {
+	type result struct {
+		c   *checked
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		c, err := check(cfg, b)
+		done <- result{c, err}
+	}()
+	select {
+	case r := <-done:
+		return r.c, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // check is Check returning what it loaded, for the runner.

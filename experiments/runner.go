@@ -105,7 +105,7 @@ func (r *Runner) Run(ctx context.Context) (RunStats, error) {
 		return st, errors.New("experiment runner: backend incomplete")
 	}
 	// Everything that can fail is checked before any work (and before config.yaml).
-	c, err := check(cfg, r.Backend)
+	c, err := checkContext(ctx, cfg, r.Backend)
 	if err != nil {
 		return st, err
 	}

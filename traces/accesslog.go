@@ -2,6 +2,7 @@ package traces
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -38,12 +39,15 @@ func LoadAccessLog(r io.Reader, name string, opt AccessLogOptions) (*Trace, erro
 }
 
 func loadAccessLog(r io.Reader, name string, opt AccessLogOptions, maxRate float64) (*Trace, error) {
+	return loadAccessLogLimits(r, name, opt, maxRate, MaxLineBytes)
+}
+
+func loadAccessLogLimits(r io.Reader, name string, opt AccessLogOptions, maxRate float64, maxLine int) (*Trace, error) {
 	maxBuckets := opt.MaxBuckets
 	if maxBuckets <= 0 {
 		maxBuckets = DefaultMaxBuckets
 	}
-	sc := bufio.NewScanner(skipBOM(r))
-	sc.Buffer(make([]byte, 0, 64<<10), MaxLineBytes)
+	br := skipBOM(r)
 	var (
 		secs      []int64
 		line      int
@@ -54,13 +58,22 @@ func loadAccessLog(r io.Reader, name string, opt AccessLogOptions, maxRate float
 		maxS      int64
 		firstLine int
 	)
-	for sc.Scan() {
+	for {
+		text, err := readLine(br, maxLine)
+		if err == io.EOF {
+			break
+		}
 		line++
-		text := sc.Text()
-		if strings.TrimSpace(text) == "" {
+		if err != nil && !errors.Is(err, ErrLineTooLong) {
+			return nil, &ParseError{Name: name, Line: line, Err: err}
+		}
+		if err == nil && strings.TrimSpace(text) == "" {
 			continue
 		}
-		ts, err := parseCLF(text)
+		var ts string
+		if err == nil {
+			ts, err = parseCLF(text)
+		}
 		var sec int64
 		if err == nil {
 			if ts == lastTS {
@@ -89,15 +102,9 @@ func loadAccessLog(r io.Reader, name string, opt AccessLogOptions, maxRate float
 		}
 		minS, maxS = min(minS, sec), max(maxS, sec)
 		if maxS-minS >= int64(maxBuckets) {
-			return nil, lineErr(name, line, "requests span %ds from line %d: more than %d one-second buckets: %w", maxS-minS+1, firstLine, maxBuckets, ErrTooLarge)
+			return nil, lineErr(name, line, "requests span %ds (%.1f days) from line %d: more than %d one-second buckets: %w", maxS-minS+1, float64(maxS-minS+1)/86400, firstLine, maxBuckets, ErrTooLarge)
 		}
 		secs = append(secs, sec)
-	}
-	if err := sc.Err(); err != nil {
-		if errors.Is(err, bufio.ErrTooLong) {
-			return nil, lineErr(name, line+1, "longer than %d bytes: %w", MaxLineBytes, ErrLineTooLong)
-		}
-		return nil, &ParseError{Name: name, Line: line + 1, Err: err}
 	}
 	if len(secs) == 0 {
 		return nil, &ParseError{Name: name, Err: fmt.Errorf("no requests: %w", ErrEmpty)}
@@ -115,6 +122,41 @@ func loadAccessLog(r io.Reader, name string, opt AccessLogOptions, maxRate float
 	return &Trace{Name: baseName(name), Bucket: time.Second, Rates: rates, Start: time.Unix(minS, 0).UTC()}, nil
 }
 
+// readLine returns the next line of br without its line end (LF or CRLF). A line
+// longer than max bytes is consumed to its end and reported as ErrLineTooLong, so
+// that the caller may skip it; at the end of the input it returns io.EOF.
+func readLine(br *bufio.Reader, max int) (string, error) {
+	chunk, err := br.ReadSlice('\n')
+	if err == io.EOF && len(chunk) == 0 {
+		return "", io.EOF
+	}
+	var buf []byte
+	long := false
+	for err == bufio.ErrBufferFull {
+		if !long {
+			if len(buf)+len(chunk) > max+2 { // +2: the line end
+				long, buf = true, nil
+			} else {
+				buf = append(buf, chunk...)
+			}
+		}
+		chunk, err = br.ReadSlice('\n')
+	}
+	if err != nil && err != io.EOF {
+		return "", err
+	}
+	if !long && buf != nil {
+		buf = append(buf, chunk...)
+		chunk = buf
+	}
+	chunk = bytes.TrimSuffix(chunk, []byte{'\n'})
+	chunk = bytes.TrimSuffix(chunk, []byte{'\r'})
+	if long || len(chunk) > max {
+		return "", fmt.Errorf("longer than %d bytes: %w", max, ErrLineTooLong)
+	}
+	return string(chunk), nil
+}
+
 // parseCLF checks the shape of a Common or Combined Log Format line and returns its
 // bracketed timestamp.
 func parseCLF(s string) (string, error) {
@@ -122,10 +164,13 @@ func parseCLF(s string) (string, error) {
 	if sp <= 0 {
 		return "", errors.New("no host field: not Common or Combined Log Format")
 	}
-	open := strings.IndexByte(s, '[')
-	if open < sp+1 {
+	// The host may be an IPv6 address in brackets ([2001:db8::1]): the timestamp is
+	// the first bracket after it.
+	open := strings.IndexByte(s[sp:], '[')
+	if open < 0 {
 		return "", errors.New("no [timestamp]: not Common or Combined Log Format")
 	}
+	open += sp
 	end := strings.IndexByte(s[open:], ']')
 	if end < 0 {
 		return "", errors.New("unterminated [timestamp]")

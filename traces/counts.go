@@ -46,6 +46,9 @@ func loadCounts(r io.Reader, name string, bucket time.Duration, maxBuckets int) 
 		} else {
 			f, err := strconv.ParseFloat(string(b), 64)
 			if err != nil {
+				if len(rates) == 0 {
+					return lineErr(name, tokLine, "count %q: not a number (a table with a header? give --format csv)", b)
+				}
 				return lineErr(name, tokLine, "count %q: not a number", b)
 			}
 			v = f

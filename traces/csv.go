@@ -9,9 +9,11 @@ import (
 	"io"
 	"math"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/intelliscale/intelliscale/internal/yamldoc"
 )
@@ -69,8 +71,17 @@ type CSVOptions struct {
 func LoadCSV(r io.Reader, name string, opt CSVOptions) (*Trace, error) {
 	lr := &lineLimitReader{r: r, name: name, line: 1, max: MaxLineBytes}
 	br := skipBOM(bufio.NewReaderSize(lr, 64<<10))
-	cr := csv.NewReader(br)
-	cr.Comma = sniffComma(br)
+	var src io.Reader = br
+	comma := sniffComma(br)
+	if c, ok := excelSep(br); ok {
+		// Excel's "sep=;" line names the separator; it is read as a comment, so that
+		// line numbers stay those of the file.
+		comma = c
+		br.ReadString('\n')
+		src = io.MultiReader(strings.NewReader("#\n"), br)
+	}
+	cr := csv.NewReader(src)
+	cr.Comma = comma
 	cr.FieldsPerRecord = -1
 	cr.TrimLeadingSpace = true
 	cr.Comment = '#'
@@ -173,6 +184,7 @@ func LoadCSV(r io.Reader, name string, opt CSVOptions) (*Trace, error) {
 		rates    []float64
 		rows     int
 		prevLine int
+		prevOff  int64 // off of the previous row
 		start    time.Time
 		t0       time.Time // iso8601: time of the first row
 		n0       int64     // unix, seconds (ns) and index (bucket number) of the first row
@@ -186,6 +198,9 @@ func LoadCSV(r io.Reader, name string, opt CSVOptions) (*Trace, error) {
 	}
 	for ; err == nil; rec, err = readRecord() {
 		line, _ := cr.FieldPos(0)
+		if header != nil && slices.EqualFunc(rec, header, func(f, h string) bool { return strings.EqualFold(strings.TrimSpace(f), h) }) {
+			return nil, lineErr(name, line, "the header row again (first at line %d): files joined together? keep only the first header", firstLine)
+		}
 		if len(rec) != width {
 			return nil, lineErr(name, line, "%d fields, but the first row (line %d) has %d: every row needs the same columns", len(rec), firstLine, width)
 		}
@@ -231,14 +246,21 @@ func LoadCSV(r io.Reader, name string, opt CSVOptions) (*Trace, error) {
 			}
 			off = k - n0
 		}
+		if rows > 0 && off <= prevOff {
+			hint := ""
+			switch {
+			case rows == 1 && off < 0:
+				hint = " (newest first? sort them oldest first)"
+			case format == TimeISO8601 && !isoZoned[layout] && prevOff-off <= int64(time.Hour):
+				hint = " (if these are local times, daylight saving time repeats an hour: export UTC or times with an offset)"
+			}
+			return nil, lineErr(name, line, "timestamp %q: not after the previous row (line %d): rows must be strictly increasing%s", ts, prevLine, hint)
+		}
 		var i int64
 		if format == TimeIndex {
 			i = off
 		} else {
 			if rows == 1 && bucket == 0 {
-				if off <= 0 {
-					return nil, lineErr(name, line, "timestamp %q: not after the previous row (line %d): rows must be strictly increasing", ts, prevLine)
-				}
 				bucket = time.Duration(off)
 				if bucket > maxLoadBucket {
 					return nil, lineErr(name, line, "timestamp %q: %v after the first row: a bucket longer than %v; give the bucket length (--bucket) if the rows are that far apart", ts, bucket, yamldoc.Duration(maxLoadBucket))
@@ -265,6 +287,12 @@ func LoadCSV(r io.Reader, name string, opt CSVOptions) (*Trace, error) {
 		vs := strings.TrimSpace(rec[vc])
 		v, perr := strconv.ParseFloat(vs, 64)
 		if perr != nil {
+			if vs == "" {
+				return nil, lineErr(name, line, "%s is empty: leave the row out (a missing bucket reads as 0) or write 0", values)
+			}
+			if strings.ContainsAny(vs, ",'") {
+				return nil, lineErr(name, line, "%s %q: not a number: write numbers with a decimal point and no thousands separators", values, vs)
+			}
 			return nil, lineErr(name, line, "%s %q: not a number", values, vs)
 		}
 		if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
@@ -286,7 +314,7 @@ func LoadCSV(r io.Reader, name string, opt CSVOptions) (*Trace, error) {
 		}
 		rates = append(rates, v)
 		rows++
-		prevLine = line
+		prevLine, prevOff = line, off
 	}
 	if err != io.EOF {
 		return nil, err
@@ -295,7 +323,7 @@ func LoadCSV(r io.Reader, name string, opt CSVOptions) (*Trace, error) {
 		return nil, &ParseError{Name: name, Err: fmt.Errorf("no data rows: %w", ErrEmpty)}
 	}
 	if bucket == 0 {
-		return nil, &ParseError{Name: name, Err: errors.New("one data row: cannot infer the bucket length, set it explicitly")}
+		return nil, &ParseError{Name: name, Err: errors.New("one data row: cannot infer the bucket length; give it (--bucket)")}
 	}
 	if values == ValuesCount {
 		s := bucket.Seconds()
@@ -386,6 +414,26 @@ func sniffComma(br *bufio.Reader) rune {
 	return ','
 }
 
+// excelSep reports the separator named by a first line "sep=;" (as written for
+// Excel), if there is one.
+func excelSep(br *bufio.Reader) (rune, bool) {
+	head, _ := br.Peek(8)
+	if i := bytes.IndexByte(head, '\n'); i >= 0 {
+		head = head[:i]
+	} else {
+		return 0, false
+	}
+	head = bytes.TrimRight(head, "\r")
+	if len(head) != 5 || !bytes.EqualFold(head[:4], []byte("sep=")) {
+		return 0, false
+	}
+	c := rune(head[4])
+	if c == '"' || c == '#' || c <= ' ' && c != '\t' || c >= utf8.RuneSelf {
+		return 0, false
+	}
+	return c, true
+}
+
 // isHeader reports whether a first CSV record is a header: none of its fields is a number.
 func isHeader(rec []string) bool {
 	for _, f := range rec {
@@ -411,7 +459,7 @@ func pickColumn(spec, what string, header []string, width int, known []string, e
 		}
 		for i, h := range header {
 			if h == strings.ToLower(strings.TrimSpace(spec)) {
-				return i, nil
+				return i, unique(what, header, i)
 			}
 		}
 		return 0, fmt.Errorf("%s column %q: no such column (have %s)", what, spec, strings.Join(header, ", "))
@@ -419,7 +467,7 @@ func pickColumn(spec, what string, header []string, width int, known []string, e
 	for _, k := range known {
 		for i, h := range header {
 			if h == k && i != exclude {
-				return i, nil
+				return i, unique(what, header, i)
 			}
 		}
 	}
@@ -428,7 +476,20 @@ func pickColumn(spec, what string, header []string, width int, known []string, e
 			return i, nil
 		}
 	}
-	return 0, fmt.Errorf("%s column: the first row has only %d column(s)", what, width)
+	return 0, fmt.Errorf("%s column: the first row has only %d column(s), want a time and a value column (for one count per line without times, give --format counts)", what, width)
+}
+
+// isoLayouts are the ISO 8601 forms read (a fraction of a second is accepted after
+// the seconds of any of them); isoZoned says which carry a UTC offset.
+// unique refuses the column header[i] when another column has its name: which
+// one is meant is not for the loader to guess.
+func unique(what string, header []string, i int) error {
+	for j, h := range header {
+		if j != i && h == header[i] {
+			return fmt.Errorf("%s column %q: columns %d and %d both have this name; give a 0-based index", what, header[i], min(i, j), max(i, j))
+		}
+	}
+	return nil
 }
 
 var isoLayouts = []string{
@@ -439,7 +500,18 @@ var isoLayouts = []string{
 	"2006-01-02T15:04",
 	"2006-01-02 15:04",
 	"2006-01-02",
+	"2006-01-02T15:04:05Z0700", // basic offset: +0100 (Java, strftime %z)
+	"2006-01-02 15:04:05Z0700",
+	"2006-01-02T15:04:05Z07", // hours only: +01 (PostgreSQL)
+	"2006-01-02 15:04:05Z07",
+	"2006-01-02 15:04:05 Z07:00",
+	"2006-01-02 15:04:05 Z0700",
+	"2006-01-02 15:04:05 UTC", // BigQuery
+	"2006-01-02T15:04:05 UTC",
+	"2006-01-02T15:04Z07:00",
 }
+
+var isoZoned = map[int]bool{2: true, 3: true, 7: true, 8: true, 9: true, 10: true, 11: true, 12: true, 13: true, 14: true, 15: true}
 
 // parseISO8601 parses s with the layout that worked last time first (*last, -1 none).
 func parseISO8601(s string, last *int) (time.Time, error) {
@@ -543,10 +615,16 @@ func appendSeconds(b []byte, ns int64) []byte {
 }
 
 // baseName turns a file or source name into a trace name: no directory, no extension
-// (nasa-http-1995-per-minute.csv -> nasa-http-1995-per-minute; x.tar.bz2 -> x).
+// (nasa-http-1995-per-minute.csv -> nasa-http-1995-per-minute; x.tar.bz2 -> x;
+// access.log.gz -> access).
 func baseName(name string) string {
 	name = path.Base(strings.ReplaceAll(name, "\\", "/"))
-	for _, ext := range []string{".tar.bz2", ".tbz2", ".csv", ".txt", ".log", ".dat", ".counts"} {
+	for _, ext := range []string{".gz", ".bz2"} {
+		if strings.HasSuffix(strings.ToLower(name), ext) && !strings.HasSuffix(strings.ToLower(name), ".tar"+ext) && len(name) > len(ext) {
+			name = name[:len(name)-len(ext)]
+		}
+	}
+	for _, ext := range []string{".tar.bz2", ".tbz2", ".tar.gz", ".tgz", ".csv", ".tsv", ".txt", ".log", ".dat", ".counts"} {
 		if strings.HasSuffix(strings.ToLower(name), ext) && len(name) > len(ext) {
 			return name[:len(name)-len(ext)]
 		}

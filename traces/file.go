@@ -5,11 +5,13 @@ import (
 	"bufio"
 	"bytes"
 	"compress/bzip2"
+	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -23,10 +25,11 @@ const (
 
 // LoadOptions says how LoadFile reads a file. The zero value picks everything itself.
 type LoadOptions struct {
-	// Format is csv, counts or accesslog. Default: from the extension (.csv; .txt,
-	// .dat, .counts; .log), else from the first line: an access log when it has
-	// `[...] "`, CSV when it has a comma, counts otherwise. An archive (.tbz2,
-	// .tar.bz2) must hold exactly one regular file, whose name is sniffed the same way.
+	// Format is csv, counts or accesslog. Default: from the extension (.csv, .tsv;
+	// .txt, .dat, .counts; .log), else from the first line that is not blank or a
+	// comment (see sniffFormat). gzip and bzip2 data are decompressed first and read
+	// by the extension before .gz or .bz2. An archive (.tbz2, .tar.bz2, .tgz,
+	// .tar.gz) must hold exactly one regular file, whose name is read the same way.
 	Format string `yaml:"format,omitempty"`
 	// CSV options for CSV files (YAML: time_column, value_column, time_format,
 	// bucket, values).
@@ -69,10 +72,25 @@ func LoadFile(path string, opt LoadOptions) (*Trace, error) {
 		return nil, err
 	}
 	defer f.Close()
-	member := name
 	lower := strings.ToLower(name)
-	if strings.HasSuffix(lower, ".tbz2") || strings.HasSuffix(lower, ".tar.bz2") {
-		tr := tar.NewReader(bzip2.NewReader(bufio.NewReaderSize(f, 64<<10)))
+	var (
+		decompress func(io.Reader) (io.Reader, error)
+		kind       string
+	)
+	switch {
+	case strings.HasSuffix(lower, ".tbz2") || strings.HasSuffix(lower, ".tar.bz2"):
+		decompress = func(r io.Reader) (io.Reader, error) { return bzip2.NewReader(r), nil }
+		kind = "bzip2"
+	case strings.HasSuffix(lower, ".tgz") || strings.HasSuffix(lower, ".tar.gz"):
+		decompress = func(r io.Reader) (io.Reader, error) { return gzip.NewReader(r) }
+		kind = "gzip"
+	}
+	if decompress != nil {
+		z, err := decompress(bufio.NewReaderSize(f, 64<<10))
+		if err != nil {
+			return nil, &ParseError{Name: name, Err: fmt.Errorf("reading archive: %w", err)}
+		}
+		tr := tar.NewReader(&decompressReader{r: z, kind: kind})
 		hdr, err := nextRegular(tr)
 		if err == io.EOF {
 			return nil, &ParseError{Name: name, Err: fmt.Errorf("archive holds no regular file: %w", ErrEmpty)}
@@ -83,9 +101,9 @@ func LoadFile(path string, opt LoadOptions) (*Trace, error) {
 		if limit > 0 && hdr.Size > limit {
 			return nil, &ParseError{Name: name, Err: fmt.Errorf("member %s is %s: larger than the %s limit (LoadOptions.MaxBytes): %w", hdr.Name, byteSize(hdr.Size), byteSize(limit), ErrTooLarge)}
 		}
-		member = name + ":" + hdr.Name
+		member := name + ":" + hdr.Name
 		data := &limitedReader{r: tr, n: limit, limit: limit, name: member}
-		t, err := loadFormat(data, member, hdr.Name, opt)
+		t, err := loadData(data, member, hdr.Name, opt, limit)
 		if err != nil {
 			return nil, err
 		}
@@ -98,12 +116,70 @@ func LoadFile(path string, opt LoadOptions) (*Trace, error) {
 		t.Name = baseName(name)
 		return t, nil
 	}
-	t, err := loadFormat(&limitedReader{r: f, n: limit, limit: limit, name: name}, name, name, opt)
+	t, err := loadData(&limitedReader{r: f, n: limit, limit: limit, name: name}, name, name, opt, limit)
 	if err != nil {
 		return nil, err
 	}
 	t.Name = baseName(name)
 	return t, nil
+}
+
+// loadData reads one file's bytes, r, decompressing them first when they are gzip
+// or bzip2 data (by their magic number, whatever the name says); fileName, without
+// a .gz or .bz2 suffix, then chooses the format. The decompressed bytes are bounded
+// by limit, as a file's are.
+func loadData(r io.Reader, name, fileName string, opt LoadOptions, limit int64) (*Trace, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	head, _ := br.Peek(10)
+	lower := strings.ToLower(fileName)
+	var (
+		z    io.Reader
+		kind string
+	)
+	switch {
+	case bytes.HasPrefix(head, gzipMagic):
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, &ParseError{Name: name, Err: fmt.Errorf("gzip data: %w", err)}
+		}
+		z, kind = zr, "gzip"
+	case bytes.HasPrefix(head, bzip2Magic) && len(head) == 10 && head[3] >= '1' && head[3] <= '9' && bytes.Equal(head[4:10], bzip2Block):
+		z, kind = bzip2.NewReader(br), "bzip2"
+	case strings.HasSuffix(lower, ".gz"):
+		return nil, &ParseError{Name: name, Err: errors.New("named .gz but not gzip data")}
+	case strings.HasSuffix(lower, ".bz2"):
+		return nil, &ParseError{Name: name, Err: errors.New("named .bz2 but not bzip2 data")}
+	default:
+		return loadFormat(br, name, fileName, opt)
+	}
+	for _, ext := range []string{".gz", ".bz2"} {
+		if strings.HasSuffix(lower, ext) {
+			fileName = fileName[:len(fileName)-len(ext)]
+		}
+	}
+	data := &limitedReader{r: &decompressReader{r: z, kind: kind}, n: limit, limit: limit, name: name}
+	return loadFormat(data, name, fileName, opt)
+}
+
+var (
+	gzipMagic  = []byte{0x1f, 0x8b}
+	bzip2Magic = []byte("BZh")
+	bzip2Block = []byte{0x31, 0x41, 0x59, 0x26, 0x53, 0x59} // the first block's magic (pi)
+)
+
+// decompressReader names the compression in a read error, so that a truncated or
+// corrupt file reads "gzip data: unexpected EOF" rather than "unexpected EOF".
+type decompressReader struct {
+	r    io.Reader
+	kind string
+}
+
+func (d *decompressReader) Read(p []byte) (int, error) {
+	n, err := d.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = fmt.Errorf("%s data: %w (truncated or corrupt file?)", d.kind, err)
+	}
+	return n, err
 }
 
 func nextRegular(tr *tar.Reader) (*tar.Header, error) {
@@ -119,37 +195,33 @@ func nextRegular(tr *tar.Reader) (*tar.Header, error) {
 }
 
 // loadFormat reads r in the format opt.Format names, or the one fileName and the
-// first line suggest.
+// first line suggest. Bytes that are no text trace (UTF-16, a zip archive or a
+// workbook, other compressions) are refused by what they are.
 func loadFormat(r io.Reader, name, fileName string, opt LoadOptions) (*Trace, error) {
+	br, ok := r.(*bufio.Reader)
+	if !ok {
+		br = bufio.NewReaderSize(r, 64<<10)
+	}
+	head, _ := br.Peek(4 << 10)
+	if err := notText(head); err != nil {
+		return nil, &ParseError{Name: name, Err: err}
+	}
 	format := opt.Format
 	if format == "" {
 		switch ext := strings.ToLower(filepath.Ext(fileName)); ext {
-		case ".csv":
+		case ".csv", ".tsv":
 			format = FormatCSV
 		case ".txt", ".dat", ".counts":
 			format = FormatCounts
 		case ".log":
 			format = FormatAccessLog
 		default:
-			br := bufio.NewReaderSize(r, 64<<10)
-			head, _ := br.Peek(4 << 10)
-			if i := bytes.IndexByte(head, '\n'); i >= 0 {
-				head = head[:i]
-			}
-			switch {
-			case bytes.Contains(head, []byte(`] "`)) && bytes.IndexByte(head, '[') >= 0:
-				format = FormatAccessLog
-			case bytes.IndexByte(head, ',') >= 0:
-				format = FormatCSV
-			default:
-				format = FormatCounts
-			}
-			r = br
+			format = sniffFormat(head)
 		}
 	}
 	switch format {
 	case FormatCSV:
-		return LoadCSV(r, name, opt.CSV)
+		return LoadCSV(br, name, opt.CSV)
 	case FormatCounts:
 		b := opt.CountsBucket
 		if b == 0 {
@@ -158,11 +230,67 @@ func loadFormat(r io.Reader, name, fileName string, opt LoadOptions) (*Trace, er
 		if b == 0 {
 			b = time.Second
 		}
-		return LoadCounts(r, name, b)
+		return LoadCounts(br, name, b)
 	case FormatAccessLog:
-		return LoadAccessLog(r, name, opt.AccessLog)
+		return LoadAccessLog(br, name, opt.AccessLog)
 	}
 	return nil, &ParseError{Name: name, Err: fmt.Errorf("format %q: want csv, counts or accesslog", format)}
+}
+
+// sniffFormat guesses the format from the first line that is not blank or a
+// comment: an access log when it has `[...] "`; CSV when it has a comma or a
+// semicolon, or a tab and a field that is not a number (a header); counts otherwise.
+func sniffFormat(head []byte) string {
+	head = bytes.TrimPrefix(head, []byte(utf8BOM))
+	for len(head) > 0 {
+		line := head
+		if i := bytes.IndexByte(head, '\n'); i >= 0 {
+			line, head = head[:i], head[i+1:]
+		} else {
+			head = nil
+		}
+		line = bytes.TrimSpace(line)
+		if len(line) == 0 || line[0] == '#' {
+			continue
+		}
+		switch {
+		case bytes.Contains(line, []byte(`] "`)) && bytes.IndexByte(line, '[') >= 0:
+			return FormatAccessLog
+		case bytes.IndexByte(line, ',') >= 0 || bytes.IndexByte(line, ';') >= 0:
+			return FormatCSV
+		case bytes.IndexByte(line, '\t') >= 0:
+			for _, f := range bytes.Split(line, []byte{'\t'}) {
+				if _, err := strconv.ParseFloat(string(bytes.TrimSpace(f)), 64); err != nil {
+					return FormatCSV
+				}
+			}
+		}
+		return FormatCounts
+	}
+	return FormatCounts
+}
+
+// notText recognises, by the first bytes, data that is not a text trace and says
+// what it is: UTF-16 text (with or without a byte order mark), a zip archive (an
+// .xlsx workbook is one), gzip or bzip2 data inside an archive or compressed twice,
+// and the compressions the loaders do not read.
+func notText(head []byte) error {
+	switch {
+	case bytes.HasPrefix(head, []byte{0xff, 0xfe}) || bytes.HasPrefix(head, []byte{0xfe, 0xff}) ||
+		len(head) >= 4 && (head[0] != 0 && head[1] == 0 && head[2] != 0 && head[3] == 0 || head[0] == 0 && head[1] != 0 && head[2] == 0 && head[3] != 0):
+		return errors.New("UTF-16 text: save it as UTF-8 (in a spreadsheet, as \"CSV UTF-8\")")
+	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
+		return errors.New("a zip archive (an .xlsx workbook is one): unzip it, or export the sheet as CSV")
+	case bytes.HasPrefix(head, gzipMagic), bytes.HasPrefix(head, bzip2Magic) && len(head) >= 10 && bytes.Equal(head[4:10], bzip2Block):
+		return errors.New("compressed data inside compressed data or an archive: decompress the outer layer first")
+	case bytes.HasPrefix(head, []byte{0x28, 0xb5, 0x2f, 0xfd}):
+		return errors.New("zstd-compressed: decompress it first, or compress it with gzip (.gz) or bzip2 (.bz2)")
+	case bytes.HasPrefix(head, []byte{0xfd, '7', 'z', 'X', 'Z', 0}):
+		return errors.New("xz-compressed: decompress it first, or compress it with gzip (.gz) or bzip2 (.bz2)")
+	case bytes.HasPrefix(head, []byte("PAR1")):
+		return errors.New("a Parquet file: export it as CSV first")
+	}
+	return nil
 }
 
 // limitedReader fails with ErrTooLarge after n bytes (n < 0: no limit), so that a

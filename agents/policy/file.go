@@ -10,6 +10,8 @@ import (
 	"io"
 	"math"
 	"os"
+	"reflect"
+	"strings"
 	"time"
 
 	"github.com/intelliscale/intelliscale/env"
@@ -235,12 +237,19 @@ func Unmarshal(b []byte) (*Policy, error) {
 	if len(b) > MaxFileBytes {
 		return nil, fmt.Errorf("policy: %d bytes, more than %d: %w", len(b), MaxFileBytes, ErrTooLarge)
 	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil, errors.New("policy: empty file: not a policy file")
+	}
 	// Check the version before the full decode, so that a future format gets a clear
 	// error rather than an unknown-field one.
 	var head struct {
 		Version *int `json:"version"`
 	}
 	if err := json.Unmarshal(b, &head); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field == "" {
+			return nil, fmt.Errorf("policy: a JSON %s, want an object: not a policy file", te.Value)
+		}
 		return nil, fmt.Errorf("policy: %w", jsonErr(b, err))
 	}
 	if head.Version == nil {
@@ -284,11 +293,37 @@ func jsonErr(b []byte, err error) error {
 		off = te.Offset
 	}
 	if off < 0 || off > int64(len(b)) {
+		if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+			return fmt.Errorf("unknown field %s", f)
+		}
 		return err
 	}
 	line := 1 + bytes.Count(b[:off], []byte("\n"))
 	col := off - int64(bytes.LastIndexByte(b[:off], '\n'))
+	if te != nil && te.Field != "" {
+		// Say it in the file's terms, not Go's ("cannot unmarshal string into Go
+		// struct field networkJSON.network.sizes of type int").
+		return fmt.Errorf("line %d column %d: %s: a JSON %s, want %s", line, col, te.Field, te.Value, jsonKind(te.Type.Kind()))
+	}
 	return fmt.Errorf("line %d column %d: %w", line, col, err)
+}
+
+// jsonKind names the JSON value a Go kind is decoded from.
+func jsonKind(k reflect.Kind) string {
+	switch k {
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "a string"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	}
+	return "an object"
 }
 
 // Load reads the policy file at path; a file larger than MaxFileBytes is refused
@@ -297,6 +332,9 @@ func Load(path string) (*Policy, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, err
+	}
+	if fi.IsDir() {
+		return nil, fmt.Errorf("%s: is a directory, want a policy file", path)
 	}
 	if !fi.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s: not a regular file", path)

@@ -239,6 +239,39 @@ func TestReadRejectsHostileFiles(t *testing.T) {
 	}
 }
 
+// TestReadErrorsSpeakJSON: an error about a file that is not a policy says what the
+// file holds in JSON's terms, never Go's ("cannot unmarshal ... into Go struct field").
+func TestReadErrorsSpeakJSON(t *testing.T) {
+	good, err := testPolicy(t, 6).Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		data []byte
+		want string // the whole message
+	}{
+		{"empty", nil, "policy: empty file: not a policy file"},
+		{"only whitespace", []byte(" \n\t\n"), "policy: empty file: not a policy file"},
+		{"a list", []byte(`[{"version": 1}]`), "policy: a JSON array, want an object: not a policy file"},
+		{"a string", []byte(`"policy.json"`), "policy: a JSON string, want an object: not a policy file"},
+		{"version as a string", bytes.Replace(good, []byte(`"version": 1`), []byte(`"version": "1"`), 1), "policy: line 2 column 17: version: a JSON string, want an integer"},
+		{"a size as a string", bytes.Replace(good, []byte(`"sizes": [`+"\n"+`      13`), []byte(`"sizes": [`+"\n"+`      "13"`), 1), "policy: line 6 column 11: network.sizes: a JSON string, want an integer"},
+		{"unknown field", bytes.Replace(good, []byte(`"version": 1,`), []byte(`"version": 1, "extra": 3,`), 1), `policy: unknown field "extra"`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Read(bytes.NewReader(c.data))
+			if err == nil || err.Error() != c.want {
+				t.Fatalf("error %v\nwant %s", err, c.want)
+			}
+		})
+	}
+	dir := t.TempDir()
+	if _, err := Load(dir); err == nil || err.Error() != dir+": is a directory, want a policy file" {
+		t.Fatalf("a directory: %v", err)
+	}
+}
+
 // jsonEncode writes a policy without validating it (to craft bad files).
 func jsonEncode(buf *bytes.Buffer, p *Policy) error {
 	b, err := marshalUnchecked(p)

@@ -166,9 +166,22 @@ func simAutoscaler(f simFlags, cfg sim.Config, tr *traces.Trace) (sim.Autoscaler
 	}
 	a, err := agents.New(f.policy, params, agents.Context{Sim: cfg, Trace: tr})
 	if err != nil {
-		return nil, "", err
+		return nil, "", paramsErr(err, f.policy)
 	}
 	return a, f.policy, nil
+}
+
+// paramsErr names the flag in an error about the policy's --params, as
+// applyDeploy does for a policy file: "--params: target_utilization: 2: must be in
+// (0, 1] (policy hpa)" rather than "params.target_utilization: ...".
+func paramsErr(err error, policy string) error {
+	var fe *yamldoc.FieldError
+	if !errors.As(err, &fe) || fe != err || (fe.Path != "params" && !strings.HasPrefix(fe.Path, "params.")) {
+		return err
+	}
+	c := *fe
+	c.Path = strings.TrimPrefix(strings.TrimPrefix(c.Path, "params"), ".")
+	return fmt.Errorf("--params: %w (policy %s)", &c, policy)
 }
 
 // printSummary prints the run's figures as a table.

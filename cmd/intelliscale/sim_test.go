@@ -93,3 +93,22 @@ func TestSimCommandErrors(t *testing.T) {
 		t.Fatalf("--help: exit %d, %q", code, errs)
 	}
 }
+
+// TestSimParamsErrorsNameTheFlag: a bad --params for a rule policy names the flag
+// and the policy, as it does for a policy file, with the line in the flag's text.
+func TestSimParamsErrorsNameTheFlag(t *testing.T) {
+	for _, tc := range []struct {
+		params, want string
+	}{
+		{"target_utilization: 2", "--params: target_utilization: 2: must be in (0, 1] (policy hpa)"},
+		{"headroom_scale: 0.8", `--params: line 1: headroom_scale: unknown key "headroom_scale" (policy hpa)`},
+		{"target_utilization: [1]", "--params: line 1: target_utilization: a list is not a valid number (policy hpa)"},
+		{"- 1", "--params: line 1: must be a mapping (policy hpa)"},
+		{"target_utilization: 0.5\ntarget_utilization: 0.6", `--params: line 2: target_utilization: mapping key "target_utilization" already defined at line 1 (policy hpa)`},
+	} {
+		code, _, errs := runCmd("sim", "--builtin", "step", "--length", "30m", "--policy", "hpa", "--params", tc.params)
+		if code == 0 || strings.TrimSpace(errs) != "intelliscale sim: "+tc.want {
+			t.Errorf("--params %q: exit %d, stderr %q\nwant %q", tc.params, code, errs, tc.want)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"fmt"
 	"math"
 	"os"
@@ -318,5 +319,35 @@ func TestTraceInfoZeroRuns(t *testing.T) {
 		if code != 0 || !strings.Contains(out, tc.want) {
 			t.Errorf("%s: exit %d (%s), output\n%s\nwant %q", tc.name, code, errs, out, tc.want)
 		}
+	}
+}
+
+// TestTraceImportCompressed: a gzipped export imports as the file inside it does,
+// and a truncated one fails naming the file, leaving --out as it was.
+func TestTraceImportCompressed(t *testing.T) {
+	dir := t.TempDir()
+	csv := []byte("timestamp,requests\n2015-02-26T21:40:00+01:00,60\n2015-02-26T21:41:00+01:00,120\n")
+	var z bytes.Buffer
+	w := gzip.NewWriter(&z)
+	w.Write(csv)
+	w.Close()
+	in := filepath.Join(dir, "export.csv.gz")
+	os.WriteFile(in, z.Bytes(), 0o644)
+	out := filepath.Join(dir, "out.csv")
+	if code, _, errs := runTraceCmd("import", "--in", in, "--out", out); code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if b, _ := os.ReadFile(out); string(b) != "timestamp,rate\n2015-02-26T21:40:00+01:00,1\n2015-02-26T21:41:00+01:00,2\n" {
+		t.Fatalf("imported:\n%s", b)
+	}
+	os.WriteFile(out, []byte("precious"), 0o644)
+	truncated := filepath.Join(dir, "cut.csv.gz")
+	os.WriteFile(truncated, z.Bytes()[:z.Len()/2], 0o644)
+	code, _, errs := runTraceCmd("import", "--in", truncated, "--out", out)
+	if code == 0 || !strings.Contains(errs, "cut.csv.gz: gzip data: unexpected EOF") {
+		t.Errorf("truncated: exit %d, stderr %q", code, errs)
+	}
+	if b, _ := os.ReadFile(out); string(b) != "precious" {
+		t.Errorf("a failed import overwrote its output: %q", b)
 	}
 }

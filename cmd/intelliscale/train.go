@@ -98,6 +98,9 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	defer stop()
 	p, err := train.RunContext(ctx, cfg, dir, progress)
 	if errors.Is(err, context.Canceled) {
+		if !train.HasCheckpoint(dir) && !*resume {
+			return errors.New("interrupted before the first checkpoint; nothing to resume: run the same command again")
+		}
 		return fmt.Errorf("interrupted; resume with: intelliscale train --config %s --out %s --resume", *cfgPath, dir)
 	}
 	if err != nil {

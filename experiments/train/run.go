@@ -73,11 +73,27 @@ type runState struct {
 	lastStep int
 }
 
+// resolveContext is cfg.Resolve, returning at once when ctx is done: loading large
+// trace files takes seconds, and a Ctrl-C should not wait for it. Resolve writes
+// nothing but its own copy of the config, dropped on interruption.
+func resolveContext(ctx context.Context, cfg *Config) error {
+	c := *cfg
+	done := make(chan error, 1)
+	go func() { done <- c.Resolve() }()
+	select {
+	case err := <-done:
+		*cfg = c
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 func run(ctx context.Context, cfg Config, dir string, opt runOptions) (*policy.Policy, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
-	if err := cfg.Resolve(); err != nil {
+	if err := resolveContext(ctx, &cfg); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
 	if cfg.Selection.Every > 0 && len(cfg.Validation) == 0 {

@@ -272,6 +272,10 @@ func DecodeNode(n *yaml.Node, out any) (err error) {
 			err = &FieldError{Line: n.Line, Err: fmt.Errorf("unreadable YAML: %v", r)}
 		}
 	}()
+	// The copy below would report a repeated key at the copy's lines: find it here.
+	if err := duplicateKey(n, "", 0); err != nil {
+		return err
+	}
 	// yaml.Node.Decode does not reject unknown keys: encode the node again and decode
 	// that strictly into a scratch value, mapping the lines of the copy back to the
 	// node's; then decode the node itself, so that yaml.Node fields in out keep the
@@ -300,6 +304,37 @@ func DecodeNode(n *yaml.Node, out any) (err error) {
 	}
 	if err := n.Decode(out); err != nil {
 		return &FieldError{Line: n.Line, Err: err}
+	}
+	return nil
+}
+
+// duplicateKey returns an error at the second of two equal keys of a mapping in n,
+// with the lines n has in its document.
+func duplicateKey(n *yaml.Node, path string, depth int) error {
+	if n == nil || depth > 100 {
+		return nil
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		seen := map[string]int{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			if k.Kind == yaml.ScalarNode {
+				if l, ok := seen[k.Value]; ok {
+					return &FieldError{Line: k.Line, Path: join(path, k.Value), Err: fmt.Errorf("mapping key %q already defined at line %d", k.Value, l)}
+				}
+				seen[k.Value] = k.Line
+			}
+			if err := duplicateKey(n.Content[i+1], join(path, k.Value), depth+1); err != nil {
+				return err
+			}
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			if err := duplicateKey(c, path+"["+strconv.Itoa(i)+"]", depth+1); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

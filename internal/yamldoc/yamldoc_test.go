@@ -161,6 +161,32 @@ func TestDecodeNodeReportsTheDocumentsLines(t *testing.T) {
 	}
 }
 
+// TestDecodeNodeRepeatedKey: a key given twice in a node is reported at the second
+// one, with the document's lines (not those of the copy DecodeNode decodes).
+func TestDecodeNodeRepeatedKey(t *testing.T) {
+	for _, tc := range []struct {
+		src, want string
+	}{
+		{"name: a\nparams:\n  rate: 1\n  every: 2s\n  rate: 3\n", `c.yaml line 5: params.rate: mapping key "rate" already defined at line 3`},
+		{"name: a\nparams:\n  list:\n    - rate: 1\n      rate: 2\n", `c.yaml line 5: params.list[0].rate: mapping key "rate" already defined at line 4`},
+	} {
+		var o outer
+		root, err := Decode([]byte(tc.src), "c.yaml", &o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var in struct {
+			Rate  float64 `yaml:"rate"`
+			Every string  `yaml:"every"`
+			List  []inner `yaml:"list"`
+		}
+		err = Locate(Within("params", DecodeNode(&o.Params, &in)), "c.yaml", root)
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("got %v\nwant %s", err, tc.want)
+		}
+	}
+}
+
 func TestWithinAndLocateJoined(t *testing.T) {
 	err := errors.Join(Invalid("a", 1, "bad"), Errorf("b[2].c", "worse"), errors.New("plain"))
 	err = Within("x", err)
