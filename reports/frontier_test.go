@@ -2,7 +2,10 @@ package reports
 
 import (
 	"bytes"
+	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -339,6 +342,22 @@ func TestRecommendChosenOnValidation(t *testing.T) {
 			t.Errorf("%s: table rows %q", c.name, tab.Rows)
 		}
 	}
+	// ppo not flapping: the cheapest, recommended, with what it saves against HPA's
+	// point (hpa@0.9, 104 on test): 100*(104-80)/104 = 23.1% on every seed.
+	test := map[string][3][2]float64{}
+	for k, v := range val {
+		test[k] = v
+	}
+	test["hpa@0.9"] = [3][2]float64{{4.4, 104}, {4.4, 104}, {4.4, 104}}
+	r0 := splitResults(t, val, test, map[string]float64{"ppo": 10, "oracle": 10})
+	c1 := r0.Recommend()
+	if c1.Best < 0 || c1.Recs[c1.Best].Variant != "ppo" {
+		t.Fatalf("ppo not flapping: recommended %+v", c1.Recs)
+	}
+	if line := r0.recommendLine(c1); !strings.Contains(line, "Against HPA's point chosen by the same rule (hpa@0.9, 104 ± 0 on the test windows) it costs 23.1 ± 0% less") {
+		t.Errorf("ppo not flapping: %s", line)
+	}
+
 	// Nothing eligible but the oracle: nothing is recommended.
 	r := splitResults(t, map[string][3][2]float64{"oracle": val["oracle"], "hpa": {{6, 1}, {6, 1}, {6, 1}}}, nil, actions)
 	if c := r.Recommend(); c.Best != -1 || !strings.Contains(r.recommendLine(c), "none is recommended") {
@@ -418,7 +437,13 @@ func TestRecommendLeaveOneTraceOut(t *testing.T) {
 		t.Errorf("budget %v, want 4.5", c.Budget())
 	}
 	line := r.recommendLine(c)
-	for _, s := range []string{"**hpa**", "within 4.5% violations, 90% of the target", "held the target on 2 of 3 traces left out; at 90% of it, on all 3", "the choice held"} {
+	if c.AtTarget.Variant != "hpa@0.8" || c.AtTarget.Test.Mean != 100 || math.Abs(c.AtTarget.WorstTest-5.2) > 1e-9 {
+		t.Errorf("at the full target: %+v, want hpa@0.8, 100, worst 5.2", c.AtTarget)
+	}
+	if line := r.recommendLine(c); strings.Contains(line, "Against HPA") {
+		t.Errorf("the recommended point is HPA's: %s", line)
+	}
+	for _, s := range []string{"**hpa**", "within 4.5% violations, 90% of the target", "held the target on 2 of 3 traces left out; at 90% of it, on all 3", "the choice held", "At the full target the rule would pick hpa@0.8: 100 ± 0 replica-hours on the test windows, worst window 5.2%"} {
 		if !strings.Contains(line, s) {
 			t.Errorf("line lacks %q: %s", s, line)
 		}
@@ -445,5 +470,91 @@ func TestRecommendLeaveOneTraceOut(t *testing.T) {
 	c = r.Recommend()
 	if c.Margin != 1 || len(c.Checks) != 0 || r.transferTable(c) != nil || c.Recs[c.Best].Variant != "hpa@0.8" {
 		t.Errorf("one trace: margin %v, checks %+v, recommended %+v", c.Margin, c.Checks, c.Recs[c.Best])
+	}
+	if line := r.recommendLine(c); !strings.Contains(line, "With one trace") {
+		t.Errorf("one trace: %s", line)
+	}
+}
+
+// TestRecommendLeaveOneHalfOut: with one trace, the two halves of its validation
+// window, recomputed from the cells' timelines, take the traces' place (hand-computed).
+func TestRecommendLeaveOneHalfOut(t *testing.T) {
+	// Per variant: violations per row in the first and second half (of 1,000
+	// arrivals a row, two rows a half) and cost per row.
+	fig := map[string][3]float64{
+		"hpa":     {10, 10, 1.5},
+		"hpa@0.5": {5, 5, 2},
+		"hpa@0.8": {20, 44, 1},   // halves 2% and 4.4%, window 3.2%
+		"hpa@0.9": {36, 54, 0.9}, // halves 3.6% and 5.4%, window 4.5%
+		"oracle":  {30, 30, 0.7},
+	}
+	cfg, err := experiments.Parse([]byte(`name: f
+seeds: [1, 2]
+traces: [{name: a, builtin: bursty}]
+policies:
+  - {name: hpa, kind: hpa, params: {target_utilization: 0.6}, sweep: {param: target_utilization, values: [0.5, 0.8, 0.9]}}
+  - {name: oracle, kind: oracle}
+`), "f.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	var cells []experiments.CellMetrics
+	for name, f := range fig {
+		for _, seed := range cfg.Seeds {
+			for _, split := range []string{"validation", "test"} {
+				v := (2*f[0] + 2*f[1]) / 40 // percent of 4,000 arrivals
+				if split == "test" {
+					v += 0.3
+				}
+				cells = append(cells, experiments.CellMetrics{Trace: "a", Policy: name, Seed: seed, Split: split,
+					Metrics: map[string]experiments.Num{"slo_violations": experiments.Num(v), "cost": experiments.Num(4 * f[2]), "scaling_actions": 0}})
+			}
+		}
+	}
+	r := NewResults(dir, cfg, cells)
+	for name, f := range fig {
+		for _, seed := range cfg.Seeds {
+			tl := "arrivals,slo_violations,cost,desired\n"
+			for i := range 4 {
+				tl += fmt.Sprintf("1000,%g,%g,10\n", f[i/2], f[2])
+			}
+			path := r.cellFile("a", name, seed, "validation", "timeline.csv")
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, []byte(tl), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	c := r.Recommend()
+	// At 5%, 4.5% and 4%: chosen on the first half, hpa@0.9 (3.6%) breaks the second
+	// (5.4%). At 70% (3.5%): hpa@0.8 on the first half, 4.4% on the second (held);
+	// hpa on the second, 1% on the first (held). The choice is then made at 3.5% on
+	// the window and on each half: hpa (hpa@0.8 breaks it on the second half, 4.4%).
+	// At the full target it would be hpa@0.8: hpa@0.9 meets 5% on the window (4.5%)
+	// but not on its second half (5.4%).
+	if !c.Halves || math.Abs(c.Margin-0.7) > 1e-12 || len(c.Checks) != 4 || c.Checks[0].Held() != 1 || c.Checks[3].Held() != 2 {
+		t.Fatalf("halves %v, margin %v, checks %+v", c.Halves, c.Margin, c.Checks)
+	}
+	if f := c.Checks[0].Folds[1]; f.HeldOut != "a, second half" || f.Variant != "hpa@0.9" || math.Abs(f.Worst-5.4) > 1e-9 || f.Held {
+		t.Errorf("second half left out at 5%%: %+v", f)
+	}
+	if c.Recs[c.Best].Variant != "hpa" || c.AtTarget.Variant != "hpa@0.8" {
+		t.Errorf("recommended %q (at the full target %q), want hpa (hpa@0.8)", c.Recs[c.Best].Variant, c.AtTarget.Variant)
+	}
+	if line := r.recommendLine(c); !strings.Contains(line, "by leaving one half of the validation window out") || !strings.Contains(line, "on 1 of 2 halves left out; at 70% of it, on all 2") {
+		t.Errorf("line: %s", line)
+	}
+	if tab := r.transferTable(c); tab == nil || !strings.HasPrefix(tab.Title, "Leave one half out") || tab.Rows[0][3] != "hpa@0.9: 5.4 ✗" {
+		t.Errorf("table %+v", tab)
+	}
+	// A timeline missing: nothing is left out, the choice is made at the full target.
+	if err := os.Remove(r.cellFile("a", "oracle", 2, "validation", "timeline.csv")); err != nil {
+		t.Fatal(err)
+	}
+	if c := r.Recommend(); c.Halves || len(c.Checks) != 0 || c.Margin != 1 || c.Recs[c.Best].Variant != "hpa@0.9" {
+		t.Errorf("without a timeline: halves %v, checks %d, margin %v, recommended %q", c.Halves, len(c.Checks), c.Margin, c.Recs[c.Best].Variant)
 	}
 }

@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"errors"
 	"fmt"
 	"math"
 
@@ -135,7 +136,9 @@ func (m MarginCheck) Held() int {
 // the validation windows of all traces but one and the choice is checked at the
 // full target on the one left out. The margin is the first share at which that holds
 // for every trace; the rule is then applied on all traces at that share. With one
-// trace nothing can be left out and the choice is made at the full target.
+// trace the two halves of its validation window take the traces' place (from the
+// cells' timelines); without timelines nothing can be left out and the choice is
+// made at the full target.
 type Choice struct {
 	// Recs are the families' choices in config order; Best indexes the
 	// recommended one, the cheapest on validation of every family but the
@@ -147,8 +150,14 @@ type Choice struct {
 	// the check (the choice is then made at the full target).
 	Target, Margin float64
 	// Checks are the margins tried, down to the one chosen (all of them when none
-	// passed); empty with fewer than two traces.
+	// passed); empty when nothing could be left out.
 	Checks []MarginCheck
+	// Halves: with one trace, the folds are the two halves of its validation
+	// window rather than traces.
+	Halves bool
+	// AtTarget is what the rule recommends at the full target, with its test
+	// figures, when the margin is below 1 (what the margin costs); Variant "" else.
+	AtTarget Recommendation
 }
 
 // Budget is the violations (percent) the choice was made at.
@@ -164,44 +173,68 @@ func (r *Results) Recommend() Choice {
 	target := 100 * (1 - sloTarget(r.Config))
 	all := r.traceNames()
 	c := Choice{Target: target, Margin: 1}
-	if len(all) > 1 {
+	folds := r
+	if len(all) == 1 {
+		if h, err := r.halves(); err == nil {
+			folds, c.Halves = h, true
+		}
+	}
+	if names := folds.traceNames(); len(names) > 1 {
 		c.Margin = math.NaN()
 		for _, m := range Margins {
 			mc := MarginCheck{Margin: m}
-			for i, out := range all {
-				rest := append(append([]string{}, all[:i]...), all[i+1:]...)
+			for i, out := range names {
+				rest := append(append([]string{}, names[:i]...), names[i+1:]...)
 				f := Fold{HeldOut: out, Worst: math.NaN()}
-				if recs, best := r.choose(m*target, rest); best >= 0 {
+				if recs, best := folds.choose(m*target, rest, nil); best >= 0 {
 					f.Variant = recs[best].Variant
-					f.Worst = r.worstOn(f.Variant, experiments.SplitValidation, []string{out})
-					f.Held = len(r.failuresOn(f.Variant, target, []string{out})) == 0
+					f.Worst = folds.worstOn(f.Variant, experiments.SplitValidation, []string{out})
+					f.Held = len(folds.failuresOn(f.Variant, target, []string{out})) == 0
 				}
 				mc.Folds = append(mc.Folds, f)
 			}
 			c.Checks = append(c.Checks, mc)
-			if mc.Held() == len(all) {
+			if mc.Held() == len(names) {
 				c.Margin = m
 				break
 			}
 		}
 	}
-	c.Recs, c.Best = r.choose(c.Budget(), all)
+	// With halves, a point must also meet the budget on each half: a window's share
+	// can hide a half that breaks it.
+	var also *Results
+	if c.Halves {
+		also = folds
+	}
+	c.Recs, c.Best = r.choose(c.Budget(), all, also)
 	for i := range c.Recs {
-		rec := &c.Recs[i]
-		if rec.Variant != "" {
-			rec.Test = r.Figure(rec.Variant, experiments.SplitTest, "cost")
-			rec.WorstTest = r.worstWindow(rec.Variant, experiments.SplitTest)
-			rec.VsOracle = r.CostVsOracle(rec.Variant, experiments.SplitTest).Mean
+		r.testFigures(&c.Recs[i])
+	}
+	if c.Margin < 1 {
+		if recs, best := r.choose(target, all, also); best >= 0 {
+			c.AtTarget = recs[best]
+			r.testFigures(&c.AtTarget)
 		}
 	}
 	return c
 }
 
+// testFigures fills a chosen point's figures on the test windows.
+func (r *Results) testFigures(rec *Recommendation) {
+	if rec.Variant == "" {
+		return
+	}
+	rec.Test = r.Figure(rec.Variant, experiments.SplitTest, "cost")
+	rec.WorstTest = r.worstWindow(rec.Variant, experiments.SplitTest)
+	rec.VsOracle = r.CostVsOracle(rec.Variant, experiments.SplitTest).Mean
+}
+
 // choose applies the eligibility rule at budget on the validation windows of the
-// traces trs: per family in config order its cheapest eligible variant (mean
-// validation cost over trs), and the index of the cheapest of those but the
-// oracle's (-1 when none). Test figures are left unset.
-func (r *Results) choose(budget float64, trs []string) ([]Recommendation, int) {
+// traces trs (and, when also is not nil, on every trace of also): per family in
+// config order its cheapest eligible variant (mean validation cost over trs), and
+// the index of the cheapest of those but the oracle's (-1 when none). Test figures
+// are left unset.
+func (r *Results) choose(budget float64, trs []string, also *Results) ([]Recommendation, int) {
 	kinds := r.kinds()
 	best := -1
 	var out []Recommendation
@@ -209,7 +242,7 @@ func (r *Results) choose(budget float64, trs []string) ([]Recommendation, int) {
 		rec := Recommendation{Family: fam[0].Family, WorstTest: math.NaN(), VsOracle: math.NaN(),
 			Oracle: kinds[fam[0].Family] == experiments.KindOracle}
 		for _, v := range fam {
-			if len(r.failuresOn(v.Spec.Name, budget, trs)) > 0 {
+			if len(r.failuresOn(v.Spec.Name, budget, trs)) > 0 || (also != nil && len(also.failures(v.Spec.Name, budget)) > 0) {
 				continue
 			}
 			if c := r.figureOn(v.Spec.Name, experiments.SplitValidation, "cost", trs); rec.Variant == "" || c.Mean < rec.Validation.Mean {
@@ -237,17 +270,71 @@ func (r *Results) figureOn(policy, split, metric string, trs []string) Stat {
 	return MeanCI(per)
 }
 
+// halves returns the validation windows of r's one trace as two traces, the
+// window's first and second half, with each validation cell's SLO violations, cost
+// and scaling actions recomputed from its timeline over each half (the violations
+// from the rows' counts, as the simulator's summary; an action is a change of the
+// desired count from the row before, within the half).
+func (r *Results) halves() (*Results, error) {
+	if len(r.Config.Traces) != 1 || r.Dir == "" {
+		return nil, errors.New("halves: one trace and a results directory needed")
+	}
+	tr := r.Config.Traces[0]
+	cfg := *r.Config
+	first, second := tr, tr
+	first.Name, second.Name = tr.Name+", first half", tr.Name+", second half"
+	cfg.Traces = []experiments.TraceSpec{first, second}
+	var cells []experiments.CellMetrics
+	for _, fam := range r.Families() {
+		for _, v := range fam {
+			for _, seed := range r.Config.Seeds {
+				t, err := experiments.ReadTable(r.cellFile(tr.Name, v.Spec.Name, seed, experiments.SplitValidation, "timeline.csv"))
+				if err != nil {
+					return nil, err
+				}
+				arr, viol, cost, desired := t.Columns["arrivals"], t.Columns["slo_violations"], t.Columns["cost"], t.Columns["desired"]
+				if arr == nil || viol == nil || cost == nil || desired == nil || t.Len < 2 {
+					return nil, fmt.Errorf("%s: no arrivals, slo_violations, cost or desired column, or under two rows", r.cellFile(tr.Name, v.Spec.Name, seed, experiments.SplitValidation, "timeline.csv"))
+				}
+				for h, name := range []string{first.Name, second.Name} {
+					lo, hi := h*t.Len/2, (h+1)*t.Len/2
+					var a, vi, co, acts float64
+					for i := lo; i < hi; i++ {
+						a, vi, co = a+arr[i], vi+viol[i], co+cost[i]
+						if i > lo && desired[i] != desired[i-1] {
+							acts++
+						}
+					}
+					m := map[string]experiments.Num{"cost": experiments.Num(co), "scaling_actions": experiments.Num(acts)}
+					if a > 0 {
+						m["slo_violations"] = experiments.Num(100 * vi / a)
+					}
+					cells = append(cells, experiments.CellMetrics{Trace: name, Policy: v.Spec.Name, Seed: seed, Split: experiments.SplitValidation, Metrics: m})
+				}
+			}
+		}
+	}
+	return NewResults(r.Dir, &cfg, cells), nil
+}
+
 // budgetWords says at what share of the target a choice was made.
 func (c Choice) budgetWords() string {
 	switch {
 	case len(c.Checks) == 0:
 		return "within the target"
 	case math.IsNaN(c.Margin):
-		return "within the target (no smaller share passed the leave-one-trace-out check)"
+		return "within the target" + c.halvesWords() + " (no smaller share passed the leave-one-out check)"
 	case c.Margin == 1:
-		return "within the target"
+		return "within the target" + c.halvesWords()
 	}
-	return fmt.Sprintf("within %s%% violations, %.0f%% of the target", FormatSig(c.Budget(), 3), 100*c.Margin)
+	return fmt.Sprintf("within %s%% violations, %.0f%% of the target%s", FormatSig(c.Budget(), 3), 100*c.Margin, c.halvesWords())
+}
+
+func (c Choice) halvesWords() string {
+	if c.Halves {
+		return ", and on each half of it"
+	}
+	return ""
 }
 
 // recommendTable renders the Choice: the recommended point in bold, a ✗ beside a
@@ -284,7 +371,11 @@ func (r *Results) transferTable(c Choice) *Table {
 	if len(c.Checks) == 0 {
 		return nil
 	}
-	t := Table{Title: fmt.Sprintf("Leave one trace out: the point chosen on the validation windows of the other traces at a share of the %.3g%% target, and its worst validation window on the trace left out (%% violations; ✗: over the target, or over %gx the oracle's scaling actions)", c.Target, float64(MaxActionsVsOracle)),
+	title := fmt.Sprintf("Leave one trace out: the point chosen on the validation windows of the other traces at a share of the %.3g%% target, and its worst validation window on the trace left out (%% violations; ✗: over the target, or over %gx the oracle's scaling actions)", c.Target, float64(MaxActionsVsOracle))
+	if c.Halves {
+		title = fmt.Sprintf("Leave one half out: the point chosen on one half of the validation window at a share of the %.3g%% target, and its worst figure on the other half (%% violations; ✗: over the target, or over %gx the oracle's scaling actions)", c.Target, float64(MaxActionsVsOracle))
+	}
+	t := Table{Title: title,
 		Head: []string{"share of the target", "budget %"}}
 	for _, f := range c.Checks[0].Folds {
 		t.Head = append(t.Head, "left out: "+f.HeldOut)
@@ -308,19 +399,38 @@ func (r *Results) transferTable(c Choice) *Table {
 	return &t
 }
 
+// hpaChoice is the index in c.Recs of the first family of kind hpa (the
+// Kubernetes rule, what most services run) with a chosen point; -1 if none.
+func (r *Results) hpaChoice(c Choice) int {
+	kinds := r.kinds()
+	for i, rec := range c.Recs {
+		if kinds[rec.Family] == "hpa" && rec.Variant != "" {
+			return i
+		}
+	}
+	return -1
+}
+
 // recommendLine says which operating point to run at the SLO target, chosen on
 // validation, how the margin was set, and how the choice fared on the test windows.
 func (r *Results) recommendLine(c Choice) string {
 	rule := fmt.Sprintf("the cheapest eligible operating point of any family: every validation window of every seed %s, at most %gx the oracle's scaling actions", c.budgetWords(), float64(MaxActionsVsOracle))
-	var margin string
+	margin := " With one trace and no timelines, how far below the target to choose cannot be measured by leaving a part out, so the choice is made at the full target."
+	unit, units := "trace", "traces"
+	if c.Halves {
+		unit, units = "half of the validation window", "halves"
+	}
 	if n := len(c.Checks); n > 0 {
 		first := c.Checks[0]
 		if math.IsNaN(c.Margin) {
-			margin = fmt.Sprintf(" Left out of the choice, a trace broke the target at every share of it tried, down to %.0f%% (at the full target the choice made on the others held on %d of %d traces left out), so the choice is made at the full target and may not hold on other traffic.", 100*Margins[len(Margins)-1], first.Held(), len(first.Folds))
+			margin = fmt.Sprintf(" Left out of the choice, a %s broke the target at every share of it tried, down to %.0f%% (at the full target the choice made on the rest held on %d of %d %s left out), so the choice is made at the full target and may not hold on other traffic.", unit, 100*Margins[len(Margins)-1], first.Held(), len(first.Folds), units)
 		} else if c.Margin < 1 {
-			margin = fmt.Sprintf(" The share of the target is set on validation too, by leaving one trace out: chosen on the other traces at the full target, the point held the target on %d of %d traces left out; at %.0f%% of it, on all %d.", first.Held(), len(first.Folds), 100*c.Margin, len(first.Folds))
+			margin = fmt.Sprintf(" The share of the target is set on validation too, by leaving one %s out: chosen on the rest at the full target, the point held the target on %d of %d %s left out; at %.0f%% of it, on all %d.", unit, first.Held(), len(first.Folds), units, 100*c.Margin, len(first.Folds))
 		} else {
-			margin = fmt.Sprintf(" Left out of the choice, each of the %d traces held the target under the point chosen on the others.", len(first.Folds))
+			margin = fmt.Sprintf(" Left out of the choice, each of the %d %s held the target under the point chosen on the rest.", len(first.Folds), units)
+		}
+		if c.Halves {
+			margin += " With one trace the halves stand in for other traffic; several traces (for example weeks of the same traffic as crops) measure the margin better."
 		}
 	}
 	if c.Best < 0 {
@@ -332,9 +442,18 @@ func (r *Results) recommendLine(c Choice) string {
 		line += fmt.Sprintf(" (%.2fx the oracle)", rec.VsOracle)
 	}
 	if rec.WorstTest <= c.Target {
-		return line + fmt.Sprintf(", and its worst test window has %s%% violations: the choice held.", FormatSig(rec.WorstTest, 3))
+		line += fmt.Sprintf(", and its worst test window has %s%% violations: the choice held.", FormatSig(rec.WorstTest, 3))
+	} else {
+		line += fmt.Sprintf(", but its worst test window has %s%% violations: the choice did not hold there.", FormatSig(rec.WorstTest, 3))
 	}
-	return line + fmt.Sprintf(", but its worst test window has %s%% violations: the choice did not hold there.", FormatSig(rec.WorstTest, 3))
+	if i := r.hpaChoice(c); i >= 0 && i != c.Best {
+		h := c.Recs[i]
+		line += fmt.Sprintf(" Against HPA's point chosen by the same rule (%s, %s on the test windows) it costs %s%% less, paired by seed.", h.Variant, FormatStat(h.Test), FormatStat(r.Improvement(rec.Variant, h.Variant, experiments.SplitTest, "cost")))
+	}
+	if a := c.AtTarget; a.Variant != "" {
+		line += fmt.Sprintf(" At the full target the rule would pick %s: %s replica-hours on the test windows, worst window %s%%.", a.Variant, FormatStat(a.Test), FormatSig(a.WorstTest, 3))
+	}
+	return line
 }
 
 // strictTable renders StrictSLO at the SLO target, the cheapest family in bold.
