@@ -365,11 +365,9 @@ func TestRecommendChosenOnValidation(t *testing.T) {
 	}
 }
 
-// threeTraceResults builds an hpa family (base, @0.5, @0.8, @0.9) and an oracle on
-// three traces a, b, c and two seeds; fig gives per variant its validation
-// violations on a, b and c and its cost (the same on every trace and seed); the test
-// windows repeat the validation figures, with violations raised by 0.3.
-func threeTraceResults(t *testing.T, traces string, fig map[string][4]float64) *Results {
+// hpaOracleConfig is an experiment on traces (a YAML flow list's items) with seeds
+// 1 and 2, an hpa family (base, @0.5, @0.8, @0.9) and an oracle.
+func hpaOracleConfig(t *testing.T, traces string) *experiments.Config {
 	cfg, err := experiments.Parse([]byte(`name: f
 seeds: [1, 2]
 traces: [`+traces+`]
@@ -380,6 +378,15 @@ policies:
 	if err != nil {
 		t.Fatal(err)
 	}
+	return cfg
+}
+
+// threeTraceResults builds an hpa family (base, @0.5, @0.8, @0.9) and an oracle on
+// three traces a, b, c and two seeds; fig gives per variant its validation
+// violations on a, b and c and its cost (the same on every trace and seed); the test
+// windows repeat the validation figures, with violations raised by 0.3.
+func threeTraceResults(t *testing.T, traces string, fig map[string][4]float64) *Results {
+	cfg := hpaOracleConfig(t, traces)
 	var cells []experiments.CellMetrics
 	for name, f := range fig {
 		for _, seed := range cfg.Seeds {
@@ -488,16 +495,7 @@ func TestRecommendLeaveOneHalfOut(t *testing.T) {
 		"hpa@0.9": {36, 54, 0.9}, // halves 3.6% and 5.4%, window 4.5%
 		"oracle":  {30, 30, 0.7},
 	}
-	cfg, err := experiments.Parse([]byte(`name: f
-seeds: [1, 2]
-traces: [{name: a, builtin: bursty}]
-policies:
-  - {name: hpa, kind: hpa, params: {target_utilization: 0.6}, sweep: {param: target_utilization, values: [0.5, 0.8, 0.9]}}
-  - {name: oracle, kind: oracle}
-`), "f.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := hpaOracleConfig(t, "{name: a, builtin: bursty}")
 	dir := t.TempDir()
 	var cells []experiments.CellMetrics
 	for name, f := range fig {

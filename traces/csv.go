@@ -391,25 +391,13 @@ var (
 // spreadsheets in many locales and TSV exports write).
 func sniffComma(br *bufio.Reader) rune {
 	head, _ := br.Peek(4 << 10)
-	for len(head) > 0 {
-		line := head
-		if i := bytes.IndexByte(head, '\n'); i >= 0 {
-			line, head = head[:i], head[i+1:]
-		} else {
-			head = nil
-		}
-		line = bytes.TrimSpace(line)
-		if len(line) == 0 || line[0] == '#' {
-			continue
-		}
-		switch {
-		case bytes.IndexByte(line, ',') >= 0:
-		case bytes.IndexByte(line, ';') >= 0:
-			return ';'
-		case bytes.IndexByte(line, '\t') >= 0:
-			return '\t'
-		}
-		break
+	line := firstDataLine(head)
+	switch {
+	case bytes.IndexByte(line, ',') >= 0:
+	case bytes.IndexByte(line, ';') >= 0:
+		return ';'
+	case bytes.IndexByte(line, '\t') >= 0:
+		return '\t'
 	}
 	return ','
 }

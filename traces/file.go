@@ -241,7 +241,26 @@ func loadFormat(r io.Reader, name, fileName string, opt LoadOptions) (*Trace, er
 // comment: an access log when it has `[...] "`; CSV when it has a comma or a
 // semicolon, or a tab and a field that is not a number (a header); counts otherwise.
 func sniffFormat(head []byte) string {
-	head = bytes.TrimPrefix(head, []byte(utf8BOM))
+	line := firstDataLine(bytes.TrimPrefix(head, []byte(utf8BOM)))
+	switch {
+	case line == nil:
+	case bytes.Contains(line, []byte(`] "`)) && bytes.IndexByte(line, '[') >= 0:
+		return FormatAccessLog
+	case bytes.IndexByte(line, ',') >= 0 || bytes.IndexByte(line, ';') >= 0:
+		return FormatCSV
+	case bytes.IndexByte(line, '\t') >= 0:
+		for _, f := range bytes.Split(line, []byte{'\t'}) {
+			if _, err := strconv.ParseFloat(string(bytes.TrimSpace(f)), 64); err != nil {
+				return FormatCSV
+			}
+		}
+	}
+	return FormatCounts
+}
+
+// firstDataLine is the first line of head that is not blank or a comment ('#'),
+// trimmed of spaces; nil if there is none.
+func firstDataLine(head []byte) []byte {
 	for len(head) > 0 {
 		line := head
 		if i := bytes.IndexByte(head, '\n'); i >= 0 {
@@ -249,25 +268,11 @@ func sniffFormat(head []byte) string {
 		} else {
 			head = nil
 		}
-		line = bytes.TrimSpace(line)
-		if len(line) == 0 || line[0] == '#' {
-			continue
+		if line = bytes.TrimSpace(line); len(line) > 0 && line[0] != '#' {
+			return line
 		}
-		switch {
-		case bytes.Contains(line, []byte(`] "`)) && bytes.IndexByte(line, '[') >= 0:
-			return FormatAccessLog
-		case bytes.IndexByte(line, ',') >= 0 || bytes.IndexByte(line, ';') >= 0:
-			return FormatCSV
-		case bytes.IndexByte(line, '\t') >= 0:
-			for _, f := range bytes.Split(line, []byte{'\t'}) {
-				if _, err := strconv.ParseFloat(string(bytes.TrimSpace(f)), 64); err != nil {
-					return FormatCSV
-				}
-			}
-		}
-		return FormatCounts
 	}
-	return FormatCounts
+	return nil
 }
 
 // notText recognises, by the first bytes, data that is not a text trace and says

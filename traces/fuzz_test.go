@@ -48,17 +48,8 @@ func FuzzLoadCSV(f *testing.F) {
 			o.TimeFormat = TimeUnix
 		}
 		tr, err := LoadCSV(bytes.NewReader(data), "fuzz.csv", o)
-		if err != nil {
-			if tr != nil {
-				t.Fatalf("trace and error %v", err)
-			}
+		if !checkFuzzed(t, tr, err) {
 			return
-		}
-		if err := tr.Validate(); err != nil {
-			t.Fatalf("accepted an invalid trace: %v", err)
-		}
-		if err := tr.checkMaxRate(); err != nil {
-			t.Fatalf("accepted a rate above MaxRate: %v", err)
 		}
 		if len(tr.Rates) > o.MaxBuckets {
 			t.Fatalf("%d buckets, limit %d", len(tr.Rates), o.MaxBuckets)
@@ -72,15 +63,7 @@ func FuzzLoadCounts(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		tr, err := loadCounts(bytes.NewReader(data), "fuzz.txt", time.Second, 1<<16)
-		if err != nil {
-			return
-		}
-		if err := tr.Validate(); err != nil {
-			t.Fatalf("accepted an invalid trace: %v", err)
-		}
-		if err := tr.checkMaxRate(); err != nil {
-			t.Fatalf("accepted a rate above MaxRate: %v", err)
-		}
+		checkFuzzed(t, tr, err)
 	})
 }
 
@@ -104,14 +87,8 @@ func FuzzLoadAccessLog(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte, maxBad int8) {
 		tr, err := loadAccessLogLines(bytes.NewReader(data), "fuzz.log", AccessLogOptions{MaxMalformed: int(maxBad), MaxBuckets: 1 << 16}, 128)
-		if err != nil {
+		if !checkFuzzed(t, tr, err) {
 			return
-		}
-		if err := tr.Validate(); err != nil {
-			t.Fatalf("accepted an invalid trace: %v", err)
-		}
-		if err := tr.checkMaxRate(); err != nil {
-			t.Fatalf("accepted a rate above MaxRate: %v", err)
 		}
 		if tr.Total() > float64(bytes.Count(data, []byte{'\n'})+1) {
 			t.Fatalf("%v requests from %d lines", tr.Total(), bytes.Count(data, []byte{'\n'})+1)
@@ -144,17 +121,25 @@ func FuzzLoadData(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte, fileName string) {
 		opt := LoadOptions{CSV: CSVOptions{MaxBuckets: 1 << 16}, AccessLog: AccessLogOptions{MaxBuckets: 1 << 16}}
 		tr, err := loadData(bytes.NewReader(data), "fuzz", fileName, opt, 1<<20)
-		if err != nil {
-			if tr != nil {
-				t.Fatalf("trace and error %v", err)
-			}
-			return
-		}
-		if err := tr.Validate(); err != nil {
-			t.Fatalf("accepted an invalid trace: %v", err)
-		}
-		if err := tr.checkMaxRate(); err != nil {
-			t.Fatalf("accepted a rate above MaxRate: %v", err)
-		}
+		checkFuzzed(t, tr, err)
 	})
+}
+
+// checkFuzzed fails a fuzz case that returned a trace with an error, or accepted an
+// invalid trace or a rate above MaxRate; it reports whether a trace was accepted.
+func checkFuzzed(t *testing.T, tr *Trace, err error) bool {
+	t.Helper()
+	if err != nil {
+		if tr != nil {
+			t.Fatalf("trace and error %v", err)
+		}
+		return false
+	}
+	if err := tr.Validate(); err != nil {
+		t.Fatalf("accepted an invalid trace: %v", err)
+	}
+	if err := tr.checkMaxRate(); err != nil {
+		t.Fatalf("accepted a rate above MaxRate: %v", err)
+	}
+	return true
 }
