@@ -20,7 +20,7 @@ func init() {
 
 var traceSubcommands = []struct{ name, synopsis string }{
 	{"synth", "--synth FILE.yaml | --builtin NAME  [--trace-seed N] [--start D] [--end D | --length D] [--scale-mean R | --scale-peak R] [--out FILE.csv]"},
-	{"import", "(--in FILE [format flags] | --prometheus URL --start T [--end T] | --dump FILE) [--query EXPR] [--step D] [--resample D] [--skip D] [--length D] [--scale-mean R | --scale-peak R] [--out FILE.csv]"},
+	{"import", "(--in FILE [format flags] | FILE [format flags] | --prometheus URL --start T [--end T] | --dump FILE) [--query EXPR] [--step D] [--resample D] [--skip D] [--length D] [--scale-mean R | --scale-peak R] [--out FILE.csv]"},
 	{"info", "[format flags] FILE"},
 }
 
@@ -87,14 +87,13 @@ func traceSynth(args []string, stdout, stderr io.Writer) error {
 	return traceWrite(*out, t, stdout)
 }
 
-// alias registers name as another name of the flag called of.
 func alias(fs *flag.FlagSet, name, of string) {
 	fs.Var(fs.Lookup(of).Value, name, "same as --"+of)
 }
 
 func traceImport(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("trace import", traceSynopsis("import"), stderr)
-	in := fs.String("in", "", "input trace: .csv, .txt counts, .log access log, .tbz2/.tar.bz2 archive (required)")
+	in := fs.String("in", "", "input trace: .csv, .txt counts, .log access log, .tbz2/.tar.bz2 archive (required; or give FILE as the argument)")
 	out := fs.String("out", "-", "output CSV (seconds,rate or timestamp,rate), written atomically; - is standard output")
 	// --skip and --length crop (--start and --end are the metrics window's), after
 	// --resample and before --scale-mean, so that the rescale is the kept window's.
@@ -105,6 +104,14 @@ func traceImport(args []string, stdout, stderr io.Writer) error {
 	step := fs.Duration("step", time.Minute, "with --prometheus or --dump: bucket length of the trace (the query's resolution)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	// The input may also be given as an argument, as trace info takes it, with
+	// flags after it as well as before.
+	if *in == "" && fs.NArg() > 0 {
+		*in = fs.Arg(0)
+		if err := parseFlags(fs, fs.Args()[1:]); err != nil {
+			return err
+		}
 	}
 	if err := traceNoArgs(fs); err != nil {
 		return err
@@ -135,7 +142,23 @@ func traceImport(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	warnZeroRun(t, stderr)
 	return traceWrite(*out, t, stdout)
+}
+
+// longZeroRun is how long a run of zero buckets must be for import to warn: half an
+// hour without a request is more often a gap between rows or an outage than idle time.
+const longZeroRun = 30 * time.Minute
+
+// warnZeroRun says on w when t holds a run of zero buckets of longZeroRun or more:
+// loaders read the buckets between two rows (and a Prometheus step without a point)
+// as no traffic, which trains and scores policies on an outage that may not be one.
+func warnZeroRun(t *traces.Trace, w io.Writer) {
+	st, err := traces.Info(t)
+	if err != nil || st.LongestZero < longZeroRun {
+		return
+	}
+	fmt.Fprintf(w, "intelliscale trace import: warning: %s has no request for %v from %v in (%d zero buckets in all): missing data or an outage? Buckets between two rows are read as no traffic; crop around it (--skip, --length) if it is missing data.\n", st.Name, st.LongestZero, st.LongestZeroAt, st.Zero)
 }
 
 func traceInfo(args []string, stdout, stderr io.Writer) error {
@@ -172,9 +195,7 @@ func traceInfo(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(tw, "p95\t%.4g req/s\n", st.P95)
 	fmt.Fprintf(tw, "peak\t%.4g req/s\n", st.Peak)
 	switch {
-	case st.LongestZero >= 30*time.Minute:
-		// Half an hour without a request is more often a gap between rows or an
-		// outage than idle time.
+	case st.LongestZero >= longZeroRun:
 		fmt.Fprintf(tw, "zero buckets\t%d (longest run %v, from %v in: missing data or an outage?)\n", st.Zero, st.LongestZero, st.LongestZeroAt)
 	case st.LongestZero > st.Bucket:
 		fmt.Fprintf(tw, "zero buckets\t%d (longest run %v, from %v in)\n", st.Zero, st.LongestZero, st.LongestZeroAt)

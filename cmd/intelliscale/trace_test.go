@@ -315,10 +315,25 @@ func TestTraceInfoZeroRuns(t *testing.T) {
 		for _, i := range tc.zeros {
 			rates[i] = 0
 		}
-		code, out, errs := runTraceCmd("info", writeRateCSV(t, dir, tc.name+".csv", rates))
+		in := writeRateCSV(t, dir, tc.name+".csv", rates)
+		code, out, errs := runTraceCmd("info", in)
 		if code != 0 || !strings.Contains(out, tc.want) {
 			t.Errorf("%s: exit %d (%s), output\n%s\nwant %q", tc.name, code, errs, out, tc.want)
 		}
+		// import warns of the same runs, from half an hour on, on standard error; the
+		// input may be the argument, with flags after it.
+		dst := filepath.Join(dir, tc.name+"-out.csv")
+		code, _, errs = runTraceCmd("import", in, "--out", dst)
+		warned := strings.Contains(errs, "warning: "+tc.name+" has no request for 30m0s from 20m0s in (30 zero buckets in all): missing data or an outage?")
+		if code != 0 || warned != (tc.name == "gap") {
+			t.Errorf("%s: import exit %d, stderr %q", tc.name, code, errs)
+		}
+		if got, err := traces.LoadFile(dst, traces.LoadOptions{}); err != nil || len(got.Rates) != 60 {
+			t.Errorf("%s: import wrote %v, %v", tc.name, got, err)
+		}
+	}
+	if code, _, errs := runTraceCmd("import", "a.csv", "b.csv"); code == 0 || !strings.Contains(errs, `unexpected argument "b.csv"`) {
+		t.Errorf("two inputs: exit %d, %s", code, errs)
 	}
 }
 
