@@ -45,8 +45,31 @@ type checked struct {
 // are reported.
 // cfg must be validated (Parse and Load do).
 func Check(cfg *Config, b Backend) error {
-	_, err := check(cfg, b)
+	_, err := CheckNotes(cfg, b)
 	return err
+}
+
+// CheckNotes is Check, also returning what is worth a look but not an error: per
+// trace, as the experiment crops and scales it, a run of zero buckets suspected of
+// being missing data or an outage (traces.Stats.ZeroRunWarning).
+func CheckNotes(cfg *Config, b Backend) ([]string, error) {
+	c, err := check(cfg, b)
+	if err != nil {
+		return nil, err
+	}
+	var notes []string
+	for i, ts := range cfg.Traces {
+		lt := c.traces[ts.Name]
+		if lt == nil || lt.full == nil {
+			continue
+		}
+		if st, err := traces.Info(lt.full); err == nil && st.ZeroRunWarning() != "" {
+			st.Name = fmt.Sprintf("trace %q", ts.Name)
+			note := yamldoc.Errorf(fmt.Sprintf("traces[%d]", i), "%s; crop around it (start, length) if it is missing data", st.ZeroRunWarning())
+			notes = append(notes, cfg.locate(note).Error())
+		}
+	}
+	return notes, nil
 }
 
 // checkContext is check, returning at once when ctx is done: loading large trace

@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -161,6 +162,47 @@ func TestCheckTraces(t *testing.T) {
 				t.Fatalf("got %v\nwant %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestCheckNotesZeroRuns: a trace file with hours between two rows (read as no
+// traffic) is noted, naming the config's line, the trace and the run, as the
+// experiment crops it; the built-in trace and a crop that leaves the gap out are not.
+func TestCheckNotesZeroRuns(t *testing.T) {
+	dir := t.TempDir()
+	csv := "timestamp,requests\n"
+	for m := range 24 * 60 {
+		if m >= 300 && m < 400 { // 100 minutes without a row
+			continue
+		}
+		csv += fmt.Sprintf("2020-01-01T%02d:%02d:00Z,600\n", m/60, m%60)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "gap.csv"), []byte(csv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	gap := "  - name: g\n    file: gap.csv\n    split: {train: 0.6, validation: 0.2, test: 0.2}\n"
+	for _, tc := range []struct {
+		name, traces, want string
+	}{
+		{"gap", gap, `chk.yaml line 12: traces[1]: trace "g" has no request for 1h40m0s from 5h0m0s in (100 zero buckets in all): missing data or an outage?`},
+		{"cropped out", strings.Replace(gap, "    file: gap.csv\n", "    file: gap.csv\n    start: 7h\n", 1), ""},
+	} {
+		p := filepath.Join(dir, "chk.yaml")
+		cfgText := strings.Replace(checkBase, "policies:\n", tc.traces+"policies:\n", 1)
+		if err := os.WriteFile(p, []byte(cfgText), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := Load(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		notes, err := CheckNotes(cfg, DefaultBackend())
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if tc.want == "" && len(notes) != 0 || tc.want != "" && (len(notes) != 1 || !strings.Contains(notes[0], tc.want)) {
+			t.Errorf("%s: notes %q, want %q", tc.name, notes, tc.want)
+		}
 	}
 }
 

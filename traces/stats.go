@@ -1,6 +1,7 @@
 package traces
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"time"
@@ -25,6 +26,20 @@ type Stats struct {
 	// offset from the start: a file loader fills a gap between rows with zeros,
 	// so a long run is often an outage or missing data rather than idle time.
 	LongestZero, LongestZeroAt time.Duration
+}
+
+// SuspectZeroRun is how long a run of zero buckets must be to be suspected of
+// being missing data or an outage rather than idle time: half an hour without a
+// request is more often a gap between rows.
+const SuspectZeroRun = 30 * time.Minute
+
+// ZeroRunWarning is a sentence about s's longest run of zero buckets when it is
+// SuspectZeroRun or longer, "" otherwise.
+func (s Stats) ZeroRunWarning() string {
+	if s.LongestZero < SuspectZeroRun {
+		return ""
+	}
+	return fmt.Sprintf("%s has no request for %v from %v in (%d zero buckets in all): missing data or an outage? Buckets between two rows are read as no traffic", s.Name, s.LongestZero, s.LongestZeroAt, s.Zero)
 }
 
 // Info computes the statistics of t.

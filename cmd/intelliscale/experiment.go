@@ -79,8 +79,12 @@ func experimentRun(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if *checkOnly {
-		if err := experiments.Check(cfg, experiments.DefaultBackend()); err != nil {
+		notes, err := experiments.CheckNotes(cfg, experiments.DefaultBackend())
+		if err != nil {
 			return err
+		}
+		for _, n := range notes {
+			fmt.Fprintf(stderr, "warning: %s\n", n)
 		}
 		_, eval := experiments.Matrix(cfg)
 		fmt.Fprintf(stdout, "%s: ok (%d traces, %d policies, %d evaluation cells)\n", *config, len(cfg.Traces), len(cfg.Policies), len(eval))

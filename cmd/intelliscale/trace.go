@@ -146,19 +146,13 @@ func traceImport(args []string, stdout, stderr io.Writer) error {
 	return traceWrite(*out, t, stdout)
 }
 
-// longZeroRun is how long a run of zero buckets must be for import to warn: half an
-// hour without a request is more often a gap between rows or an outage than idle time.
-const longZeroRun = 30 * time.Minute
-
-// warnZeroRun says on w when t holds a run of zero buckets of longZeroRun or more:
-// loaders read the buckets between two rows (and a Prometheus step without a point)
-// as no traffic, which trains and scores policies on an outage that may not be one.
+// warnZeroRun says on w when t holds a suspect run of zero buckets
+// (traces.SuspectZeroRun or longer), which would train and score policies on an
+// outage that may not be one.
 func warnZeroRun(t *traces.Trace, w io.Writer) {
-	st, err := traces.Info(t)
-	if err != nil || st.LongestZero < longZeroRun {
-		return
+	if st, err := traces.Info(t); err == nil && st.ZeroRunWarning() != "" {
+		fmt.Fprintf(w, "intelliscale trace import: warning: %s; crop around it (--skip, --length) if it is missing data.\n", st.ZeroRunWarning())
 	}
-	fmt.Fprintf(w, "intelliscale trace import: warning: %s has no request for %v from %v in (%d zero buckets in all): missing data or an outage? Buckets between two rows are read as no traffic; crop around it (--skip, --length) if it is missing data.\n", st.Name, st.LongestZero, st.LongestZeroAt, st.Zero)
 }
 
 func traceInfo(args []string, stdout, stderr io.Writer) error {
@@ -195,7 +189,7 @@ func traceInfo(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(tw, "p95\t%.4g req/s\n", st.P95)
 	fmt.Fprintf(tw, "peak\t%.4g req/s\n", st.Peak)
 	switch {
-	case st.LongestZero >= longZeroRun:
+	case st.LongestZero >= traces.SuspectZeroRun:
 		fmt.Fprintf(tw, "zero buckets\t%d (longest run %v, from %v in: missing data or an outage?)\n", st.Zero, st.LongestZero, st.LongestZeroAt)
 	case st.LongestZero > st.Bucket:
 		fmt.Fprintf(tw, "zero buckets\t%d (longest run %v, from %v in)\n", st.Zero, st.LongestZero, st.LongestZeroAt)
