@@ -251,7 +251,7 @@ func LoadCSV(r io.Reader, name string, opt CSVOptions) (*Trace, error) {
 			switch {
 			case rows == 1 && off < 0:
 				hint = " (newest first? sort them oldest first)"
-			case format == TimeISO8601 && !isoZoned[layout] && prevOff-off <= int64(time.Hour):
+			case format == TimeISO8601 && !isoLayouts[layout].zoned && prevOff-off <= int64(time.Hour):
 				hint = " (if these are local times, daylight saving time repeats an hour: export UTC or times with an offset)"
 			}
 			return nil, lineErr(name, line, "timestamp %q: not after the previous row (line %d): rows must be strictly increasing%s", ts, prevLine, hint)
@@ -467,8 +467,6 @@ func pickColumn(spec, what string, header []string, width int, known []string, e
 	return 0, fmt.Errorf("%s column: the first row has only %d column(s), want a time and a value column (for one count per line without times, give --format counts)", what, width)
 }
 
-// isoLayouts are the ISO 8601 forms read (a fraction of a second is accepted after
-// the seconds of any of them); isoZoned says which carry a UTC offset.
 // unique refuses the column header[i] when another column has its name: which
 // one is meant is not for the loader to guess.
 func unique(what string, header []string, i int) error {
@@ -480,38 +478,41 @@ func unique(what string, header []string, i int) error {
 	return nil
 }
 
-var isoLayouts = []string{
-	"2006-01-02 15:04:05",
-	"2006-01-02T15:04:05",
-	time.RFC3339Nano,
-	"2006-01-02 15:04:05Z07:00",
-	"2006-01-02T15:04",
-	"2006-01-02 15:04",
-	"2006-01-02",
-	"2006-01-02T15:04:05Z0700", // basic offset: +0100 (Java, strftime %z)
-	"2006-01-02 15:04:05Z0700",
-	"2006-01-02T15:04:05Z07", // hours only: +01 (PostgreSQL)
-	"2006-01-02 15:04:05Z07",
-	"2006-01-02 15:04:05 Z07:00",
-	"2006-01-02 15:04:05 Z0700",
-	"2006-01-02 15:04:05 UTC", // BigQuery
-	"2006-01-02T15:04:05 UTC",
-	"2006-01-02T15:04Z07:00",
+// isoLayouts are the ISO 8601 forms read (a fraction of a second is accepted after
+// the seconds of any of them), and whether each carries a UTC offset.
+var isoLayouts = []struct {
+	layout string
+	zoned  bool
+}{
+	{"2006-01-02 15:04:05", false},
+	{"2006-01-02T15:04:05", false},
+	{time.RFC3339Nano, true},
+	{"2006-01-02 15:04:05Z07:00", true},
+	{"2006-01-02T15:04", false},
+	{"2006-01-02 15:04", false},
+	{"2006-01-02", false},
+	{"2006-01-02T15:04:05Z0700", true}, // basic offset: +0100 (Java, strftime %z)
+	{"2006-01-02 15:04:05Z0700", true},
+	{"2006-01-02T15:04:05Z07", true}, // hours only: +01 (PostgreSQL)
+	{"2006-01-02 15:04:05Z07", true},
+	{"2006-01-02 15:04:05 Z07:00", true},
+	{"2006-01-02 15:04:05 Z0700", true},
+	{"2006-01-02 15:04:05 UTC", true}, // BigQuery
+	{"2006-01-02T15:04:05 UTC", true},
+	{"2006-01-02T15:04Z07:00", true},
 }
-
-var isoZoned = map[int]bool{2: true, 3: true, 7: true, 8: true, 9: true, 10: true, 11: true, 12: true, 13: true, 14: true, 15: true}
 
 // parseISO8601 parses s with the layout that worked last time first (*last, -1 none).
 func parseISO8601(s string, last *int) (time.Time, error) {
 	if *last >= 0 {
-		if t, err := time.Parse(isoLayouts[*last], s); err == nil {
+		if t, err := time.Parse(isoLayouts[*last].layout, s); err == nil {
 			return t, nil
 		}
 	}
 	var err error
 	for i, l := range isoLayouts {
 		var t time.Time
-		if t, err = time.Parse(l, s); err == nil {
+		if t, err = time.Parse(l.layout, s); err == nil {
 			*last = i
 			return t, nil
 		}
@@ -519,8 +520,6 @@ func parseISO8601(s string, last *int) (time.Time, error) {
 	return time.Time{}, err
 }
 
-// parseSeconds parses a decimal number of seconds ("12", "-3.25", "1424987000.5")
-// exactly into nanoseconds.
 // numericTimeFormat is the time format of a first timestamp ts when none was
 // given or implied by the column's name: iso8601 when ts is not a number; for a
 // number, unix_ms from 1e12 and unix from 1e9 (both September 2001; as an offset in
@@ -544,6 +543,8 @@ func parseMillis(s string) (int64, error) {
 	return parseDecimal(s, 6, 4e12, 1e6, "milliseconds")
 }
 
+// parseSeconds parses a decimal number of seconds ("12", "-3.25", "1424987000.5")
+// exactly into nanoseconds.
 func parseSeconds(s string) (int64, error) {
 	return parseDecimal(s, 9, 4e9, 1e9, "seconds")
 }
