@@ -349,13 +349,24 @@ func TestRecommendChosenOnValidation(t *testing.T) {
 		test[k] = v
 	}
 	test["hpa@0.9"] = [3][2]float64{{4.4, 104}, {4.4, 104}, {4.4, 104}}
-	r0 := splitResults(t, val, test, map[string]float64{"ppo": 10, "oracle": 10})
+	// Seed 2 is the cheapest on validation: the one to export.
+	val2 := map[string][3][2]float64{}
+	for k, v := range val {
+		val2[k] = v
+	}
+	val2["ppo"] = [3][2]float64{{1.2, 82}, {1.2, 78}, {1.2, 80}}
+	test["ppo"] = val["ppo"]
+	r0 := splitResults(t, val2, test, map[string]float64{"ppo": 10, "oracle": 10})
 	c1 := r0.Recommend()
 	if c1.Best < 0 || c1.Recs[c1.Best].Variant != "ppo" {
 		t.Fatalf("ppo not flapping: recommended %+v", c1.Recs)
 	}
-	if line := r0.recommendLine(c1); !strings.Contains(line, "Against HPA's point chosen by the same rule (hpa@0.9, 104 ± 0 on the test windows) it costs 23.1 ± 0% less") {
-		t.Errorf("ppo not flapping: %s", line)
+	line := r0.recommendLine(c1)
+	for _, want := range []string{"Against HPA's point chosen by the same rule (hpa@0.9, 104 ± 0 on the test windows) it costs 23.1 ± 0% less",
+		"To deploy it: `intelliscale export --run train/ppo__2 --out ppo.policy.json`, then `intelliscale live controller --policy-file ppo.policy.json` (seed 2, the cheapest of its seeds on validation)."} {
+		if !strings.Contains(line, want) {
+			t.Errorf("ppo not flapping: %s\nwant %q", line, want)
+		}
 	}
 
 	// Nothing eligible but the oracle: nothing is recommended.
@@ -450,7 +461,7 @@ func TestRecommendLeaveOneTraceOut(t *testing.T) {
 	if line := r.recommendLine(c); strings.Contains(line, "Against HPA") {
 		t.Errorf("the recommended point is HPA's: %s", line)
 	}
-	for _, s := range []string{"**hpa**", "within 4.5% violations, 90% of the target", "held the target on 2 of 3 traces left out; at 90% of it, on all 3", "the choice held", "At the full target the rule would pick hpa@0.8: 100 ± 0 replica-hours on the test windows, worst window 5.2%"} {
+	for _, s := range []string{"**hpa**", "To deploy it: `intelliscale live controller --policy hpa --params '{target_utilization: 0.6}'`.", "within 4.5% violations, 90% of the target", "held the target on 2 of 3 traces left out; at 90% of it, on all 3", "the choice held", "At the full target the rule would pick hpa@0.8: 100 ± 0 replica-hours on the test windows, worst window 5.2%"} {
 		if !strings.Contains(line, s) {
 			t.Errorf("line lacks %q: %s", s, line)
 		}

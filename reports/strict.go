@@ -4,6 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"path/filepath"
+	"strings"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/intelliscale/intelliscale/experiments"
 )
@@ -453,7 +457,7 @@ func (r *Results) recommendLine(c Choice) string {
 	if a := c.AtTarget; a.Variant != "" {
 		line += fmt.Sprintf(" At the full target the rule would pick %s: %s replica-hours on the test windows, worst window %s%%.", a.Variant, FormatStat(a.Test), FormatSig(a.WorstTest, 3))
 	}
-	return line
+	return line + " " + r.deployLine(c)
 }
 
 // strictTable renders StrictSLO at the SLO target, the cheapest family in bold.
@@ -493,4 +497,74 @@ func (r *Results) kinds() map[string]string {
 		m[p.Name] = p.Kind
 	}
 	return m
+}
+
+// deployLine says how to run the recommended point: for a learned policy, the
+// export of its training run (the seed cheapest on validation) with its deploy-time
+// parameters and the live controller on that file; for a rule, the live controller's
+// policy and parameters. "" when nothing is recommended.
+func (r *Results) deployLine(c Choice) string {
+	if c.Best < 0 {
+		return ""
+	}
+	name := c.Recs[c.Best].Variant
+	var v experiments.Variant
+	for _, x := range experiments.Variants(r.Config) {
+		if x.Spec.Name == name {
+			v = x
+		}
+	}
+	params := flowYAML(v.Spec.Params)
+	withParams := ""
+	if params != "" {
+		withParams = fmt.Sprintf(" --params '%s'", params)
+	}
+	switch {
+	case experiments.Learned(v.Spec.Kind):
+		file := v.Family + ".policy.json"
+		if v.Spec.File != "" {
+			src := filepath.Join(r.Dir, "policies", v.Family, "policy.json")
+			return fmt.Sprintf("To deploy it: `intelliscale live controller --policy-file %s%s` (the copy of %s this run evaluated).", src, withParams, v.Spec.File)
+		}
+		seed, cost := r.Config.Seeds[0], math.Inf(1)
+		for _, s := range r.Config.Seeds {
+			var xs []float64
+			for _, t := range r.traceNames() {
+				xs = append(xs, r.value(name, experiments.SplitValidation, s, t, "cost"))
+			}
+			if m := meanFinite(xs); m < cost {
+				seed, cost = s, m
+			}
+		}
+		run := filepath.Join(r.Dir, experiments.Cell{Phase: experiments.PhaseTrain, Policy: v.Spec.TrainedAs(), Kind: v.Spec.Kind, Seed: seed}.Dir())
+		return fmt.Sprintf("To deploy it: `intelliscale export --run %s%s --out %s`, then `intelliscale live controller --policy-file %s` (seed %d, the cheapest of its seeds on validation).", run, withParams, file, file, seed)
+	case v.Spec.Kind == experiments.KindHPATuned:
+		return "To deploy it: `intelliscale live controller --policy hpa` with the target utilisation tuned on your traffic (the table of tuned values, in the report)."
+	}
+	return fmt.Sprintf("To deploy it: `intelliscale live controller --policy %s%s`.", v.Spec.Kind, withParams)
+}
+
+// flowYAML renders parameters as one line of flow YAML ("" for none).
+func flowYAML(n yaml.Node) string {
+	if n.Kind == 0 || (n.Kind == yaml.MappingNode && len(n.Content) == 0) {
+		return ""
+	}
+	var flow func(*yaml.Node) *yaml.Node
+	flow = func(x *yaml.Node) *yaml.Node {
+		y := *x
+		y.Style, y.HeadComment, y.LineComment, y.FootComment = y.Style&^yaml.LiteralStyle&^yaml.FoldedStyle, "", "", ""
+		if y.Kind == yaml.MappingNode || y.Kind == yaml.SequenceNode {
+			y.Style = yaml.FlowStyle
+		}
+		y.Content = nil
+		for _, c := range x.Content {
+			y.Content = append(y.Content, flow(c))
+		}
+		return &y
+	}
+	b, err := yaml.Marshal(flow(&n))
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
 }
