@@ -466,6 +466,13 @@ func TestRecommendLeaveOneTraceOut(t *testing.T) {
 			t.Errorf("line lacks %q: %s", s, line)
 		}
 	}
+	var buf bytes.Buffer
+	if err := WriteChoiceCSV(&buf, c); err != nil {
+		t.Fatal(err)
+	}
+	if want := "hpa,hpa,true,5,0.9,4.5,150,0,150,0,3.3,true\noracle,oracle,false,5,0.9,4.5,80,0,80,0,3.3,true\n"; !strings.HasSuffix(buf.String(), want) {
+		t.Errorf("choice.csv\n%s\nwant it to end\n%s", buf.String(), want)
+	}
 	tab := r.transferTable(c)
 	if tab == nil || len(tab.Rows) != 2 || tab.Rows[0][4] != "hpa@0.9: 6 ✗" || tab.Rows[0][5] != "2 of 3" || tab.Rows[1][5] != "3 of 3" {
 		t.Errorf("transfer table %+v", tab)

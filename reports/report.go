@@ -303,12 +303,17 @@ func Build(dir string, term io.Writer) error {
 		}
 		files = append(files, file{"zero_shot.csv", zc.Bytes()})
 	}
+	choice := r.Recommend()
+	var cc bytes.Buffer
+	if err := WriteChoiceCSV(&cc, choice); err != nil {
+		return err
+	}
+	files = append(files, file{"choice.csv", cc.Bytes()})
 	for _, f := range files {
 		if err := writeFile(filepath.Join(dir, f.name), f.data); err != nil {
 			return err
 		}
 	}
-	choice := r.Recommend()
 	lead := []Table{r.matchedTable(ms), r.complianceTable(h), r.strictTable(), r.recommendTable(choice)}
 	if t := r.transferTable(choice); t != nil {
 		lead = append(lead, *t)

@@ -1,10 +1,13 @@
 package reports
 
 import (
+	"encoding/csv"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -567,4 +570,30 @@ func flowYAML(n yaml.Node) string {
 		return ""
 	}
 	return strings.TrimSpace(string(b))
+}
+
+// WriteChoiceCSV writes the Choice, one row per family: the point chosen on
+// validation at the measured share of the target (empty when none), whether it is
+// the recommended one, its validation and test costs (mean and CI over seeds), its
+// worst test window and whether that is within the target.
+func WriteChoiceCSV(w io.Writer, c Choice) error {
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"policy", "operating_point", "recommended", "target_percent", "share", "budget_percent", "validation_cost", "validation_cost_ci", "test_cost", "test_cost_ci", "worst_test_window_percent", "held"})
+	f := func(x float64) string {
+		if math.IsNaN(x) {
+			return ""
+		}
+		return experiments.FormatFloat(x)
+	}
+	for i, rec := range c.Recs {
+		// The target and budget to 10 digits: 1 - 0.95 is not 0.05 in binary.
+		g := func(x float64) string { return strconv.FormatFloat(x, 'g', 10, 64) }
+		row := []string{rec.Family, rec.Variant, fmt.Sprint(i == c.Best), g(c.Target), f(c.Margin), g(c.Budget()), "", "", "", "", "", ""}
+		if rec.Variant != "" {
+			copy(row[6:], []string{f(rec.Validation.Mean), f(rec.Validation.CI), f(rec.Test.Mean), f(rec.Test.CI), f(rec.WorstTest), fmt.Sprint(rec.WorstTest <= c.Target)})
+		}
+		cw.Write(row)
+	}
+	cw.Flush()
+	return cw.Error()
 }
