@@ -496,7 +496,7 @@ func TestRecommendLeaveOneTraceOut(t *testing.T) {
 	if c.Margin != 1 || len(c.Checks) != 0 || r.transferTable(c) != nil || c.Recs[c.Best].Variant != "hpa@0.8" {
 		t.Errorf("one trace: margin %v, checks %+v, recommended %+v", c.Margin, c.Checks, c.Recs[c.Best])
 	}
-	if line := r.recommendLine(c); !strings.Contains(line, "With one trace") {
+	if line := r.recommendLine(c); !strings.Contains(line, "With one trace and its validation timelines unreadable (") {
 		t.Errorf("one trace: %s", line)
 	}
 }
@@ -570,7 +570,7 @@ func TestRecommendLeaveOneHalfOut(t *testing.T) {
 	if err := os.Remove(r.cellFile("a", "oracle", 2, "validation", "timeline.csv")); err != nil {
 		t.Fatal(err)
 	}
-	if c := r.Recommend(); c.Halves || len(c.Checks) != 0 || c.Margin != 1 || c.Recs[c.Best].Variant != "hpa@0.9" {
-		t.Errorf("without a timeline: halves %v, checks %d, margin %v, recommended %q", c.Halves, len(c.Checks), c.Margin, c.Recs[c.Best].Variant)
+	if c := r.Recommend(); c.Halves || len(c.Checks) != 0 || c.Margin != 1 || c.Recs[c.Best].Variant != "hpa@0.9" || !strings.Contains(c.NoHalves, "timeline.csv") {
+		t.Errorf("without a timeline: halves %v (%q), checks %d, margin %v, recommended %q", c.Halves, c.NoHalves, len(c.Checks), c.Margin, c.Recs[c.Best].Variant)
 	}
 }

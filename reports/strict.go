@@ -160,8 +160,10 @@ type Choice struct {
 	// passed); empty when nothing could be left out.
 	Checks []MarginCheck
 	// Halves: with one trace, the folds are the two halves of its validation
-	// window rather than traces.
-	Halves bool
+	// window rather than traces; NoHalves says why they could not be (a timeline
+	// missing or unreadable), "" otherwise.
+	Halves   bool
+	NoHalves string
 	// AtTarget is what the rule recommends at the full target, with its test
 	// figures, when the margin is below 1 (what the margin costs); Variant "" else.
 	AtTarget Recommendation
@@ -184,6 +186,8 @@ func (r *Results) Recommend() Choice {
 	if len(all) == 1 {
 		if h, err := r.halves(); err == nil {
 			folds, c.Halves = h, true
+		} else {
+			c.NoHalves = err.Error()
 		}
 	}
 	if names := folds.traceNames(); len(names) > 1 {
@@ -422,7 +426,7 @@ func (r *Results) hpaChoice(c Choice) int {
 // validation, how the margin was set, and how the choice fared on the test windows.
 func (r *Results) recommendLine(c Choice) string {
 	rule := fmt.Sprintf("the cheapest eligible operating point of any family: every validation window of every seed %s, at most %gx the oracle's scaling actions", c.budgetWords(), float64(MaxActionsVsOracle))
-	margin := " With one trace and no timelines, how far below the target to choose cannot be measured by leaving a part out, so the choice is made at the full target."
+	margin := fmt.Sprintf(" With one trace and its validation timelines unreadable (%s), how far below the target to choose cannot be measured by leaving a part out, so the choice is made at the full target.", c.NoHalves)
 	unit, units := "trace", "traces"
 	if c.Halves {
 		unit, units = "half of the validation window", "halves"
