@@ -86,11 +86,17 @@ func (r *Results) value(policy, split string, seed uint64, trace, metric string)
 // PerSeed returns, for each experiment seed, the mean over traces of f(trace, seed)
 // (ignoring undefined values).
 func (r *Results) PerSeed(f func(trace string, seed uint64) float64) []float64 {
+	return r.perSeedOn(r.traceNames(), f)
+}
+
+// perSeedOn is PerSeed over the traces trs only.
+func (r *Results) perSeedOn(trs []string, f func(trace string, seed uint64) float64) []float64 {
 	out := make([]float64, 0, len(r.Config.Seeds))
+	xs := make([]float64, 0, len(trs))
 	for _, s := range r.Config.Seeds {
-		var xs []float64
-		for _, t := range r.Config.Traces {
-			xs = append(xs, f(t.Name, s))
+		xs = xs[:0]
+		for _, t := range trs {
+			xs = append(xs, f(t, s))
 		}
 		out = append(out, meanFinite(xs))
 	}

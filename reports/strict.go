@@ -270,15 +270,7 @@ func (r *Results) choose(budget float64, trs []string, also *Results) ([]Recomme
 
 // figureOn is Figure with the mean taken over the traces trs only.
 func (r *Results) figureOn(policy, split, metric string, trs []string) Stat {
-	per := make([]float64, 0, len(r.Config.Seeds))
-	for _, s := range r.Config.Seeds {
-		xs := make([]float64, 0, len(trs))
-		for _, t := range trs {
-			xs = append(xs, r.value(policy, split, s, t, metric))
-		}
-		per = append(per, meanFinite(xs))
-	}
-	return MeanCI(per)
+	return MeanCI(r.perSeedOn(trs, func(t string, s uint64) float64 { return r.value(policy, split, s, t, metric) }))
 }
 
 // halves returns the validation windows of r's one trace as two traces, the
@@ -534,13 +526,9 @@ func (r *Results) deployLine(c Choice) string {
 			return fmt.Sprintf("To deploy it: `intelliscale live controller --policy-file %s%s` (the copy of %s this run evaluated).", src, withParams, v.Spec.File)
 		}
 		seed, cost := r.Config.Seeds[0], math.Inf(1)
-		for _, s := range r.Config.Seeds {
-			var xs []float64
-			for _, t := range r.traceNames() {
-				xs = append(xs, r.value(name, experiments.SplitValidation, s, t, "cost"))
-			}
-			if m := meanFinite(xs); m < cost {
-				seed, cost = s, m
+		for i, m := range r.PerSeed(func(t string, s uint64) float64 { return r.value(name, experiments.SplitValidation, s, t, "cost") }) {
+			if m < cost {
+				seed, cost = r.Config.Seeds[i], m
 			}
 		}
 		run := filepath.Join(r.Dir, experiments.Cell{Phase: experiments.PhaseTrain, Policy: v.Spec.TrainedAs(), Kind: v.Spec.Kind, Seed: seed}.Dir())
@@ -589,9 +577,9 @@ func WriteChoiceCSV(w io.Writer, c Choice) error {
 		}
 		return experiments.FormatFloat(x)
 	}
+	// The target and budget to 10 digits: 1 - 0.95 is not 0.05 in binary.
+	g := func(x float64) string { return strconv.FormatFloat(x, 'g', 10, 64) }
 	for i, rec := range c.Recs {
-		// The target and budget to 10 digits: 1 - 0.95 is not 0.05 in binary.
-		g := func(x float64) string { return strconv.FormatFloat(x, 'g', 10, 64) }
 		row := []string{rec.Family, rec.Variant, fmt.Sprint(i == c.Best), g(c.Target), f(c.Margin), g(c.Budget()), "", "", "", "", "", ""}
 		if rec.Variant != "" {
 			copy(row[6:], []string{f(rec.Validation.Mean), f(rec.Validation.CI), f(rec.Test.Mean), f(rec.Test.CI), f(rec.WorstTest), fmt.Sprint(rec.WorstTest <= c.Target)})

@@ -73,24 +73,19 @@ func LoadFile(path string, opt LoadOptions) (*Trace, error) {
 	}
 	defer f.Close()
 	lower := strings.ToLower(name)
-	var (
-		decompress func(io.Reader) (io.Reader, error)
-		kind       string
-	)
+	kind := ""
 	switch {
 	case strings.HasSuffix(lower, ".tbz2") || strings.HasSuffix(lower, ".tar.bz2"):
-		decompress = func(r io.Reader) (io.Reader, error) { return bzip2.NewReader(r), nil }
 		kind = "bzip2"
 	case strings.HasSuffix(lower, ".tgz") || strings.HasSuffix(lower, ".tar.gz"):
-		decompress = func(r io.Reader) (io.Reader, error) { return gzip.NewReader(r) }
 		kind = "gzip"
 	}
-	if decompress != nil {
-		z, err := decompress(bufio.NewReaderSize(f, 64<<10))
+	if kind != "" {
+		z, err := decompress(kind, bufio.NewReaderSize(f, 64<<10))
 		if err != nil {
 			return nil, &ParseError{Name: name, Err: fmt.Errorf("reading archive: %w", err)}
 		}
-		tr := tar.NewReader(&decompressReader{r: z, kind: kind})
+		tr := tar.NewReader(z)
 		hdr, err := nextRegular(tr)
 		if err == io.EOF {
 			return nil, &ParseError{Name: name, Err: fmt.Errorf("archive holds no regular file: %w", ErrEmpty)}
@@ -132,19 +127,12 @@ func loadData(r io.Reader, name, fileName string, opt LoadOptions, limit int64) 
 	br := bufio.NewReaderSize(r, 64<<10)
 	head, _ := br.Peek(10)
 	lower := strings.ToLower(fileName)
-	var (
-		z    io.Reader
-		kind string
-	)
+	kind := ""
 	switch {
 	case bytes.HasPrefix(head, gzipMagic):
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, &ParseError{Name: name, Err: fmt.Errorf("gzip data: %w", err)}
-		}
-		z, kind = zr, "gzip"
+		kind = "gzip"
 	case bytes.HasPrefix(head, bzip2Magic) && len(head) == 10 && head[3] >= '1' && head[3] <= '9' && bytes.Equal(head[4:10], bzip2Block):
-		z, kind = bzip2.NewReader(br), "bzip2"
+		kind = "bzip2"
 	case strings.HasSuffix(lower, ".gz"):
 		return nil, &ParseError{Name: name, Err: errors.New("named .gz but not gzip data")}
 	case strings.HasSuffix(lower, ".bz2"):
@@ -152,12 +140,16 @@ func loadData(r io.Reader, name, fileName string, opt LoadOptions, limit int64) 
 	default:
 		return loadFormat(br, name, fileName, opt)
 	}
+	z, err := decompress(kind, br)
+	if err != nil {
+		return nil, &ParseError{Name: name, Err: fmt.Errorf("%s data: %w", kind, err)}
+	}
 	for _, ext := range []string{".gz", ".bz2"} {
 		if strings.HasSuffix(lower, ext) {
 			fileName = fileName[:len(fileName)-len(ext)]
 		}
 	}
-	data := &limitedReader{r: &decompressReader{r: z, kind: kind}, n: limit, limit: limit, name: name}
+	data := &limitedReader{r: z, n: limit, limit: limit, name: name}
 	return loadFormat(data, name, fileName, opt)
 }
 
@@ -166,6 +158,22 @@ var (
 	bzip2Magic = []byte("BZh")
 	bzip2Block = []byte{0x31, 0x41, 0x59, 0x26, 0x53, 0x59} // the first block's magic (pi)
 )
+
+// decompress opens r as kind ("gzip" or "bzip2") data; read errors name kind
+// (decompressReader).
+func decompress(kind string, r io.Reader) (io.Reader, error) {
+	var z io.Reader
+	if kind == "gzip" {
+		zr, err := gzip.NewReader(r)
+		if err != nil {
+			return nil, err
+		}
+		z = zr
+	} else {
+		z = bzip2.NewReader(r)
+	}
+	return &decompressReader{r: z, kind: kind}, nil
+}
 
 // decompressReader names the compression in a read error, so that a truncated or
 // corrupt file reads "gzip data: unexpected EOF" rather than "unexpected EOF".

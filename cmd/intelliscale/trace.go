@@ -87,6 +87,7 @@ func traceSynth(args []string, stdout, stderr io.Writer) error {
 	return traceWrite(*out, t, stdout)
 }
 
+// alias registers name as another name of the flag called of.
 func alias(fs *flag.FlagSet, name, of string) {
 	fs.Var(fs.Lookup(of).Value, name, "same as --"+of)
 }
