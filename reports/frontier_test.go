@@ -363,10 +363,22 @@ func TestRecommendChosenOnValidation(t *testing.T) {
 	}
 	line := r0.recommendLine(c1)
 	for _, want := range []string{"Against HPA's point chosen by the same rule (hpa@0.9, 104 ± 0 on the test windows) it costs 23.1 ± 0% less",
-		"To deploy it: `intelliscale export --run train/ppo__2 --out ppo.policy.json`, then `intelliscale live controller --policy-file ppo.policy.json` (seed 2, the cheapest of its seeds on validation)."} {
+		"To deploy it: `intelliscale export --run train/ppo__2 --out ppo.policy.json`, then `intelliscale live controller --policy-file ppo.policy.json` (seed 2, the cheapest of its seeds on validation; on the test windows that seed alone costs 80 replica-hours, worst window 1.7%)."} {
 		if !strings.Contains(line, want) {
 			t.Errorf("ppo not flapping: %s\nwant %q", line, want)
 		}
+	}
+	// The deployed seed's own test figures: its cost and worst window, not the
+	// mean over seeds; nothing said where a test window has no figure.
+	test["ppo"] = [3][2]float64{{1.2, 81}, {2.2, 79}, {1.2, 80}}
+	r0 = splitResults(t, val2, test, map[string]float64{"ppo": 10, "oracle": 10})
+	if got, want := r0.seedTestWords("ppo", 2), "; on the test windows that seed alone costs 79 replica-hours, worst window 2.7%"; got != want {
+		t.Errorf("seed 2's test figures: %q, want %q", got, want)
+	}
+	delete(test, "ppo")
+	r0 = splitResults(t, val2, test, map[string]float64{"ppo": 10, "oracle": 10})
+	if got := r0.seedTestWords("ppo", 2); got != "" {
+		t.Errorf("no test figures: %q, want none", got)
 	}
 
 	// Nothing eligible but the oracle: nothing is recommended.

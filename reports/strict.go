@@ -532,11 +532,31 @@ func (r *Results) deployLine(c Choice) string {
 			}
 		}
 		run := filepath.Join(r.Dir, experiments.Cell{Phase: experiments.PhaseTrain, Policy: v.Spec.TrainedAs(), Kind: v.Spec.Kind, Seed: seed}.Dir())
-		return fmt.Sprintf("To deploy it: `intelliscale export --run %s%s --out %s`, then `intelliscale live controller --policy-file %s` (seed %d, the cheapest of its seeds on validation).", run, withParams, file, file, seed)
+		return fmt.Sprintf("To deploy it: `intelliscale export --run %s%s --out %s`, then `intelliscale live controller --policy-file %s` (seed %d, the cheapest of its seeds on validation%s).", run, withParams, file, file, seed, r.seedTestWords(name, seed))
 	case v.Spec.Kind == experiments.KindHPATuned:
 		return "To deploy it: `intelliscale live controller --policy hpa` with the target utilisation tuned on your traffic (the table of tuned values, in the report)."
 	}
 	return fmt.Sprintf("To deploy it: `intelliscale live controller --policy %s%s`.", v.Spec.Kind, withParams)
+}
+
+// seedTestWords gives one seed's test figures of a policy, the policy a user
+// deploys when they export that seed: its cost (mean over traces) and its worst
+// test window. "" when a test window has no figure.
+func (r *Results) seedTestWords(policy string, seed uint64) string {
+	cost, worst := 0.0, math.Inf(-1)
+	trs := r.traceNames()
+	for _, tr := range trs {
+		c, v := r.value(policy, experiments.SplitTest, seed, tr, "cost"), r.value(policy, experiments.SplitTest, seed, tr, "slo_violations")
+		if math.IsNaN(c) || math.IsNaN(v) {
+			return ""
+		}
+		cost += c / float64(len(trs))
+		worst = math.Max(worst, v)
+	}
+	if len(trs) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; on the test windows that seed alone costs %s replica-hours, worst window %s%%", FormatSig(cost, 3), FormatSig(worst, 3))
 }
 
 // flowYAML renders parameters as one line of flow YAML ("" for none).
