@@ -212,6 +212,11 @@ type TrainBudget struct {
 	Windows bool `yaml:"windows,omitempty"`
 	// Params are the learner's options (hyperparameters, reward), passed unchanged.
 	Params yaml.Node `yaml:"params,omitempty"`
+	// Recipe starts the block from named settings (recipes.go): "benchmark", the
+	// settings of make bench-real's entry of the policy's kind, chosen on
+	// validation; for ppo also "zero-shot". Keys given beside it win: steps,
+	// traffic (with windows) and each key of params. Default: none.
+	Recipe string `yaml:"recipe,omitempty"`
 }
 
 var errInvalidName = errors.New("must be non-empty and contain only letters, digits, '-', '_' and '.'")
@@ -477,6 +482,11 @@ func (p *PolicySpec) validate(at string) error {
 			return fieldErr(at+".train", "set beside file: a policy file is evaluated as exported, not trained")
 		}
 	case Learned(p.Kind):
+		if p.Train != nil && p.Train.Recipe != "" {
+			if err := p.Train.applyRecipe(p.Kind); err != nil {
+				return yamldoc.Within(at+".train", err)
+			}
+		}
 		if p.Train == nil || p.Train.Steps <= 0 {
 			return fieldErr(at+".train.steps", "%s needs train.steps > 0 (or file: an exported policy)", p.Kind)
 		}

@@ -662,3 +662,45 @@ func ParseInline(s string) (*yaml.Node, error) {
 	}
 	return &n, nil
 }
+
+// Overlay returns base with over laid on it, as a new tree: where both are
+// mappings, each key of over replaces base's value for that key, recursively;
+// anywhere else over replaces base whole. Neither tree is changed; over's nodes
+// (and their lines, for errors) are shared with the result, base's are copied
+// with their lines cleared, since they stand in no file the user wrote.
+func Overlay(base, over *yaml.Node) *yaml.Node {
+	switch {
+	case over == nil || over.Kind == 0:
+		return unlined(base)
+	case base == nil || base.Kind == 0 || base.Kind != yaml.MappingNode || over.Kind != yaml.MappingNode:
+		return over
+	}
+	out := unlined(base)
+	for i := 0; i+1 < len(over.Content); i += 2 {
+		k, v := over.Content[i], over.Content[i+1]
+		j := 0
+		for j+1 < len(out.Content) && out.Content[j].Value != k.Value {
+			j += 2
+		}
+		if j+1 < len(out.Content) {
+			out.Content[j], out.Content[j+1] = k, Overlay(out.Content[j+1], v)
+		} else {
+			out.Content = append(out.Content, k, v)
+		}
+	}
+	return out
+}
+
+// unlined is a deep copy of n with every line and column cleared.
+func unlined(n *yaml.Node) *yaml.Node {
+	if n == nil {
+		return nil
+	}
+	c := *n
+	c.Line, c.Column = 0, 0
+	c.Content = make([]*yaml.Node, len(n.Content))
+	for i, x := range n.Content {
+		c.Content[i] = unlined(x)
+	}
+	return &c
+}

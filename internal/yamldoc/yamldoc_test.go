@@ -3,6 +3,7 @@ package yamldoc
 import (
 	"errors"
 	"math"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -243,5 +244,50 @@ func TestParseInline(t *testing.T) {
 	}
 	if _, err := ParseInline("{a: [1"); err == nil || !strings.Contains(err.Error(), `params "{a: [1"`) {
 		t.Errorf("bad YAML: %v", err)
+	}
+}
+
+func TestOverlay(t *testing.T) {
+	parse := func(s string) *yaml.Node {
+		var n yaml.Node
+		if err := yaml.Unmarshal([]byte(s), &n); err != nil {
+			t.Fatal(err)
+		}
+		return n.Content[0]
+	}
+	base := parse("env: {fidelity: fluid, actions: [40, 90], shield: {scale_down_window: 10m}}\nppo: {gamma: 0.95}\n")
+	over := parse("env:\n  actions: [50]\n  shield: {max_down_percent: 5}\nselection: {every: 100}\n")
+	got := Overlay(base, over)
+	var m map[string]any
+	if err := got.Decode(&m); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{
+		"env": map[string]any{"fidelity": "fluid", "actions": []any{50},
+			"shield": map[string]any{"scale_down_window": "10m", "max_down_percent": 5}},
+		"ppo":       map[string]any{"gamma": 0.95},
+		"selection": map[string]any{"every": 100},
+	}
+	if !reflect.DeepEqual(m, want) {
+		t.Errorf("overlay: %v\nwant %v", m, want)
+	}
+	// Over's nodes keep their lines (errors point into the user's file); base's
+	// copies have none; base itself is untouched.
+	if v, _ := Child(got, "env", "actions"); v.Line != 2 {
+		t.Errorf("over's line: %d, want 2", v.Line)
+	}
+	if v, _ := Child(got, "env", "fidelity"); v.Line != 0 {
+		t.Errorf("base's copy keeps line %d", v.Line)
+	}
+	var b map[string]any
+	if err := base.Decode(&b); err != nil || len(b["env"].(map[string]any)["actions"].([]any)) != 2 {
+		t.Errorf("base changed: %v %v", b, err)
+	}
+	// Nothing laid on: a copy of base; a scalar over a mapping: the scalar.
+	if g := Overlay(base, nil); g == base || g.Kind != yaml.MappingNode || len(g.Content) != 4 {
+		t.Errorf("nil over: %+v", g)
+	}
+	if g := Overlay(base, parse("3")); g.Value != "3" {
+		t.Errorf("scalar over: %+v", g)
 	}
 }
