@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"strconv"
@@ -36,9 +37,14 @@ func (m *metricsSource) register(fs *flag.FlagSet) {
 	fs.StringVar(&m.end, "end", "", "window end, as --start (default: a dump's last sample, or now)")
 }
 
-// open returns the querier and the window; name names the source in messages.
-func (m *metricsSource) open() (q calibrate.Querier, name string, start, end time.Time, err error) {
+// promPingTimeout bounds the first request to a Prometheus server (PromQuerier.Ping).
+var promPingTimeout = 10 * time.Second
+
+// open returns the querier and the window; name names the source in messages. A
+// Prometheus server must answer a first query within promPingTimeout.
+func (m *metricsSource) open(ctx context.Context) (q calibrate.Querier, name string, start, end time.Time, err error) {
 	now := time.Now().UTC()
+	var dump *calibrate.Dump
 	switch {
 	case (m.prometheus == "") == (m.dump == ""):
 		return nil, "", start, end, errors.New("give exactly one of --prometheus URL and --dump FILE")
@@ -51,6 +57,9 @@ func (m *metricsSource) open() (q calibrate.Querier, name string, start, end tim
 		if perr != nil {
 			return nil, "", start, end, perr
 		}
+		if perr := pq.Ping(ctx, promPingTimeout); perr != nil {
+			return nil, "", start, end, perr
+		}
 		q = pq
 		end = now
 	default:
@@ -58,9 +67,13 @@ func (m *metricsSource) open() (q calibrate.Querier, name string, start, end tim
 		if derr != nil {
 			return nil, "", start, end, derr
 		}
+		dump = d
 		name = "the dump " + m.dump
 		q = calibrate.NewEngineQuerier(m.dump, d)
 		start, end = time.UnixMilli(d.MinT).UTC(), time.UnixMilli(d.MaxT).UTC()
+		if m.start == "" && m.end == "" && d.MinT == d.MaxT {
+			return nil, "", start, end, fmt.Errorf("%s: every sample is at %s: a dump needs samples over a window (several scrapes)", m.dump, start.Format(time.RFC3339))
+		}
 	}
 	if m.start != "" {
 		if start, err = parseWhen(m.start, now); err != nil {
@@ -74,6 +87,13 @@ func (m *metricsSource) open() (q calibrate.Querier, name string, start, end tim
 	}
 	if !end.After(start) {
 		return nil, "", start, end, fmt.Errorf("--end %s is not after --start %s", end.Format(time.RFC3339), start.Format(time.RFC3339))
+	}
+	if dump != nil {
+		first, last := time.UnixMilli(dump.MinT).UTC(), time.UnixMilli(dump.MaxT).UTC()
+		if end.Before(first) || start.After(last) {
+			return nil, "", start, end, fmt.Errorf("--start %s and --end %s: the window holds no sample of %s (%s to %s)",
+				start.Format(time.RFC3339), end.Format(time.RFC3339), m.dump, first.Format(time.RFC3339), last.Format(time.RFC3339))
+		}
 	}
 	return q, name, start, end, nil
 }
@@ -135,16 +155,30 @@ func runCalibrate(args []string, stdout, stderr io.Writer) error {
 	if err := checkOutput(&g, fs, "out", *out); err != nil {
 		return err
 	}
-	q, name, start, end, err := src.open()
-	if err != nil {
-		return err
+	// Zero would mean the library's default, not what was asked for.
+	switch {
+	case opt.Step <= 0:
+		return fmt.Errorf("--step %v: must be > 0", opt.Step)
+	case !(opt.LowUtilisation > 0 && opt.LowUtilisation <= 1):
+		return fmt.Errorf("--low-utilisation %v: must be in (0, 1]", opt.LowUtilisation)
+	case !(opt.MinRequests > 0) || math.IsInf(opt.MinRequests, 1):
+		return fmt.Errorf("--min-requests %v: must be finite and > 0", opt.MinRequests)
+	case !(opt.MinLowRequests > 0) || math.IsInf(opt.MinLowRequests, 1):
+		return fmt.Errorf("--min-low-requests %v: must be finite and > 0", opt.MinLowRequests)
 	}
-	opt.Start, opt.End = start, end
 	ctx, cancel := interruptible()
 	defer cancel()
-	fit, err := calibrate.Calibrate(ctx, q, opt)
+	q, name, start, end, err := src.open(ctx)
 	if err != nil {
-		return err
+		return orInterrupted(ctx, err)
+	}
+	opt.Start, opt.End = start, end
+	fit, err := calibrate.Calibrate(ctx, q, opt)
+	if errors.Is(err, calibrate.ErrNoData) || errors.Is(err, calibrate.ErrTooLittleData) {
+		err = fmt.Errorf("%s: %w", name, err)
+	}
+	if err != nil {
+		return orInterrupted(ctx, err)
 	}
 	y, err := fit.YAML(name)
 	if err != nil {
@@ -162,24 +196,33 @@ func runCalibrate(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
+// orInterrupted turns err into "interrupted; nothing written" when ctx was cancelled
+// (Ctrl-C).
+func orInterrupted(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return errors.New("interrupted; nothing written")
+	}
+	return err
+}
+
 // traceImportMetrics imports a trace from a range query (traceImport with
 // --prometheus or --dump).
 func traceImportMetrics(src metricsSource, query string, step time.Duration, stderr io.Writer) (*traces.Trace, error) {
-	q, name, start, end, err := src.open()
-	if err != nil {
-		return nil, err
-	}
 	if step <= 0 {
 		return nil, fmt.Errorf("--step %v: must be > 0", step)
+	}
+	ctx, cancel := interruptible()
+	defer cancel()
+	q, name, start, end, err := src.open(ctx)
+	if err != nil {
+		return nil, orInterrupted(ctx, err)
 	}
 	if query == "" {
 		query = calibrate.DefaultRateQuery(step)
 	}
-	ctx, cancel := interruptible()
-	defer cancel()
 	tr, info, err := calibrate.ImportTrace(ctx, q, "prometheus", query, start, end, step)
 	if err != nil {
-		return nil, err
+		return nil, orInterrupted(ctx, err)
 	}
 	if info.Gaps > 0 {
 		fmt.Fprintf(stderr, "trace import: %s: %d of %d steps had no sample (gaps, filled with 0)\n", name, info.Gaps, info.Buckets)

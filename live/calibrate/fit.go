@@ -55,6 +55,10 @@ func (o *Options) validate() error {
 		return fmt.Errorf("calibrate: step %v: must be > 0 and at most half the window (%v)", o.Step, o.End.Sub(o.Start))
 	case !(o.LowUtilisation > 0 && o.LowUtilisation <= 1):
 		return fmt.Errorf("calibrate: low utilisation %v: must be in (0, 1]", o.LowUtilisation)
+	case !(o.MinRequests > 0) || math.IsInf(o.MinRequests, 1):
+		return fmt.Errorf("calibrate: min requests %v: must be finite and > 0", o.MinRequests)
+	case !(o.MinLowRequests > 0) || math.IsInf(o.MinLowRequests, 1):
+		return fmt.Errorf("calibrate: min low requests %v: must be finite and > 0", o.MinLowRequests)
 	}
 	return nil
 }
@@ -150,6 +154,11 @@ func Calibrate(ctx context.Context, q Querier, opt Options) (*Fit, error) {
 		return nil, err
 	}
 	f.fitDrops(ctx, q)
+	// The optional figures fall back to defaults when their queries fail; a Ctrl-C
+	// must not pass for a missing metric.
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("calibrate: %w", err)
+	}
 	return f, nil
 }
 
@@ -205,7 +214,7 @@ func (f *Fit) fitSlots(ctx context.Context, q Querier) error {
 		}
 	}
 	if len(xs) == 0 {
-		return fmt.Errorf("calibrate: slots: no interval with a ready replica exporting app_worker_slots (%w)", ErrTooLittleData)
+		return fmt.Errorf("calibrate: slots: no interval with a ready replica exporting app_worker_slots (%s) (%w)", src, ErrTooLittleData)
 	}
 	slices.Sort(xs)
 	slots := math.Round(xs[len(xs)/2])
@@ -257,6 +266,9 @@ func (f *Fit) histogram(ctx context.Context, q Querier) (bounds, cum []float64, 
 		bs = append(bs, bucket{le, n})
 	}
 	sort.Slice(bs, func(a, b int) bool { return bs[a].le < bs[b].le })
+	if len(bs) == 0 {
+		return nil, nil, 0, fmt.Errorf("calibrate: http_request_duration_seconds_bucket: no series with two samples %v apart in the window: is the metric exported, and the step at least two scrapes? (%w)", o.Step, ErrTooLittleData)
+	}
 	if len(bs) < 3 || !math.IsInf(bs[len(bs)-1].le, 1) {
 		return nil, nil, 0, fmt.Errorf("calibrate: http_request_duration_seconds_bucket: want at least two finite buckets and le=\"+Inf\" in the window, got %d buckets (%w)", len(bs), ErrTooLittleData)
 	}

@@ -166,7 +166,7 @@ func TestImportErrors(t *testing.T) {
 		{"# TYPE x counter\nx_total +Inf 1000\n# EOF\n", "must be finite"},
 		{"x 1 2000\nx 2 1000\n", "not after the previous sample"},
 		{"", "no samples"},
-		{"x{ 1 1000\n", "after 0 samples"},
+		{"x{ 1 1000\n", "d.txt line 1: "},
 	} {
 		_, err := ParseDump("d.txt", []byte(c.text))
 		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "d.txt") {

@@ -49,6 +49,30 @@ const maxPoints = 10_000
 type PromQuerier struct {
 	url string
 	api v1.API
+	// Timeout bounds each request, so that a server that stops answering fails the
+	// query rather than hangs it. Default DefaultPromTimeout.
+	Timeout time.Duration
+}
+
+// DefaultPromTimeout is the default PromQuerier.Timeout: longer than Prometheus' own
+// query timeout (2 minutes by default).
+const DefaultPromTimeout = 3 * time.Minute
+
+// Ping checks that the server answers a PromQL query within timeout, so that a wrong
+// or unreachable URL fails at once, not after the first long query.
+func (p *PromQuerier) Ping(ctx context.Context, timeout time.Duration) error {
+	tctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	_, _, _, err := p.api.Query(tctx, "1", time.Now())
+	switch {
+	case err == nil:
+		return nil
+	case ctx.Err() != nil:
+		return fmt.Errorf("prometheus %s: %w", p.url, ctx.Err())
+	case tctx.Err() != nil:
+		return fmt.Errorf("prometheus %s: no answer within %v: is the URL right and the server up?", p.url, timeout)
+	}
+	return fmt.Errorf("prometheus %s: %w (is it the URL of a Prometheus server, and is the server up?)", p.url, err)
 }
 
 // NewPromQuerier returns a Querier for the Prometheus server at url.
@@ -73,7 +97,7 @@ func (p *PromQuerier) QueryRange(ctx context.Context, expr string, start, end ti
 		if e.After(end) {
 			e = end
 		}
-		v, _, _, err := p.api.QueryRange(ctx, expr, v1.Range{Start: s, End: e, Step: step})
+		v, err := p.queryRange(ctx, expr, v1.Range{Start: s, End: e, Step: step})
 		if err != nil {
 			return nil, fmt.Errorf("prometheus %s: query %s: %w", p.url, expr, err)
 		}
@@ -103,6 +127,24 @@ func (p *PromQuerier) QueryRange(ctx context.Context, expr string, start, end ti
 		out[i] = *byKey[k]
 	}
 	return out, nil
+}
+
+// queryRange is one request, within the timeout.
+func (p *PromQuerier) queryRange(ctx context.Context, expr string, r v1.Range) (model.Value, error) {
+	timeout := p.Timeout
+	if timeout <= 0 {
+		timeout = DefaultPromTimeout
+	}
+	tctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	v, _, _, err := p.api.QueryRange(tctx, expr, r)
+	if err != nil && ctx.Err() == nil && tctx.Err() != nil {
+		return nil, fmt.Errorf("no answer within %v", timeout)
+	}
+	if err != nil && ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	return v, err
 }
 
 // EngineQuerier evaluates queries with the promql engine over a storage.Queryable:

@@ -1,0 +1,132 @@
+package calibrate
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/intelliscale/intelliscale/sim"
+)
+
+// TestParseDumpBadInput: damaged dumps fail with the file, the line where it can be
+// told, and what is wrong.
+func TestParseDumpBadInput(t *testing.T) {
+	om := "# TYPE x counter\nx_total 1 1.000\nx_total 2 2.000\n"
+	hist := func(b1, b2, inf string) string {
+		return "# TYPE http_request_duration_seconds histogram\n" +
+			"http_request_duration_seconds_bucket{le=\"0.1\"} " + b1 + " 1.000\n" +
+			"http_request_duration_seconds_bucket{le=\"1\"} " + b2 + " 1.000\n" +
+			inf + "# EOF\n"
+	}
+	for _, c := range []struct{ name, text, want string }{
+		{"cut OpenMetrics", om + "x_total 3 3.0", `d.om: OpenMetrics text ends at line 4 without the closing "# EOF": the dump is cut short`},
+		{"cut at a line end", om, `d.om: OpenMetrics text ends at line 3 without the closing "# EOF"`},
+		{"json", `{"data": [1, 2]}`, "d.om line 1: "},
+		{"csv", "time,rate\n0,1\n60,2\n", "d.om line 1: "},
+		{"gzip", "\x1f\x8b\x08\x00binary", "d.om: gzip-compressed"},
+		{"error after blank lines", "x 1 1000\n\n\nx{ 2 2000\n", "d.om line 4: "},
+		{"negative counter", "http_requests_total{code=\"200\"} 5 1000\nhttp_requests_total{code=\"200\"} -1 2000\n", "d.om line 2: " + `{__name__="http_requests_total", code="200"} at 2000 ms: value -1: a counter cannot be negative`},
+		{"duplicate sample", "x 1 1000\ny 1 1000\nx 1 1000\n", "d.om line 3: {__name__=\"x\"} at 1000 ms: not after the previous sample"},
+		{"buckets decrease", hist("5", "3", "http_request_duration_seconds_bucket{le=\"+Inf\"} 9 1.000\n"), `bucket le="0.1" counts 5, more than le="1.0" (3)`},
+		{"no +Inf bucket", hist("1", "3", ""), `no bucket le="+Inf"`},
+	} {
+		_, err := ParseDump("d.om", []byte(c.text))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: got %v, want an error containing %q", c.name, err, c.want)
+		}
+	}
+	// A negative gauge, blank lines in the text format and cumulative buckets load.
+	for _, ok := range []string{
+		"temperature -3 1000\n\ntemperature -2 2000\n",
+		hist("1", "3", "http_request_duration_seconds_bucket{le=\"+Inf\"} 3 1.000\n"),
+	} {
+		if _, err := ParseDump("d.om", []byte(ok)); err != nil {
+			t.Errorf("%q: %v", ok, err)
+		}
+	}
+}
+
+// cancelling cancels its context at its n-th query, as a Ctrl-C would.
+type cancelling struct {
+	q      Querier
+	n      int32
+	calls  atomic.Int32
+	cancel context.CancelFunc
+}
+
+func (c *cancelling) QueryRange(ctx context.Context, expr string, start, end time.Time, step time.Duration) ([]Series, error) {
+	if c.calls.Add(1) == c.n {
+		c.cancel()
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return c.q.QueryRange(ctx, expr, start, end, step)
+}
+
+// TestCalibrateStopsOnCancel: cancelled at any query, Calibrate fails with the
+// context's error; the optional figures' defaults must not stand in for the metrics
+// it did not read.
+func TestCalibrateStopsOnCancel(t *testing.T) {
+	cfg := sim.Config{Seed: 1, ServiceTime: sim.Dist{Kind: sim.Exponential, Mean: 0.05}, Concurrency: 2, ScrapeInterval: 5 * time.Second}
+	tr := surgeTrace(60, 8, 90)
+	q := simulate(t, cfg, tr)
+	opt := Options{Start: epoch, End: epoch.Add(tr.Duration())}
+	count := &cancelling{q: q, cancel: func() {}}
+	if _, err := Calibrate(context.Background(), count, opt); err != nil {
+		t.Fatal(err)
+	}
+	total := count.calls.Load()
+	for n := int32(1); n <= total; n++ {
+		ctx, cancel := context.WithCancel(context.Background())
+		_, err := Calibrate(ctx, &cancelling{q: q, n: n, cancel: cancel}, opt)
+		cancel()
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("cancelled at query %d of %d: got %v, want context.Canceled", n, total, err)
+		}
+	}
+}
+
+// TestPromQuerierTimeout: a server that takes connections but never answers fails
+// Ping and every query within their timeouts, naming the server.
+func TestPromQuerierTimeout(t *testing.T) {
+	done := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-done:
+		}
+	}))
+	defer srv.Close()
+	defer close(done)
+	p, err := NewPromQuerier(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Timeout = 100 * time.Millisecond
+	ctx := context.Background()
+	t0 := time.Now()
+	err = p.Ping(ctx, 100*time.Millisecond)
+	if err == nil || !strings.Contains(err.Error(), srv.URL+": no answer within 100ms") {
+		t.Errorf("Ping: got %v, want no answer within 100ms", err)
+	}
+	_, err = p.QueryRange(ctx, "up", epoch, epoch.Add(time.Minute), time.Second)
+	if err == nil || !strings.Contains(err.Error(), srv.URL) || !strings.Contains(err.Error(), "no answer within 100ms") {
+		t.Errorf("QueryRange: got %v, want no answer within 100ms", err)
+	}
+	if d := time.Since(t0); d > 5*time.Second {
+		t.Errorf("took %v", d)
+	}
+	// Not a Prometheus API: the first request says so.
+	srv404 := httptest.NewServer(http.NotFoundHandler())
+	defer srv404.Close()
+	p, _ = NewPromQuerier(srv404.URL)
+	if err := p.Ping(ctx, time.Second); err == nil || !strings.Contains(err.Error(), srv404.URL) || !strings.Contains(err.Error(), "404") {
+		t.Errorf("404 server: Ping: %v", err)
+	}
+}
