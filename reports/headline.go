@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math"
@@ -30,14 +31,22 @@ func Load(dir string) (*Results, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.Open(filepath.Join(dir, "summary.csv"))
+	name := filepath.Join(dir, "summary.csv")
+	sum, err := os.ReadFile(name)
 	if err != nil {
 		return nil, fmt.Errorf("results %s: %w", dir, err)
 	}
-	defer f.Close()
-	cells, err := experiments.ReadSummary(f, filepath.Join(dir, "summary.csv"))
+	// Every row of a summary ends with a newline: without one the file was cut
+	// short, perhaps inside the last number.
+	if len(sum) > 0 && sum[len(sum)-1] != '\n' {
+		return nil, fmt.Errorf("%s line %d: no newline at the end: the file is cut short; rerun the experiment to rewrite it", name, bytes.Count(sum, []byte("\n"))+1)
+	}
+	cells, err := experiments.ReadSummary(bytes.NewReader(sum), name)
 	if err != nil {
 		return nil, err
+	}
+	if len(cells) == 0 {
+		return nil, fmt.Errorf("%s: no cells, only the header: nothing to report (has the experiment finished a cell?)", name)
 	}
 	return NewResults(dir, cfg, cells), nil
 }
