@@ -21,37 +21,19 @@ var recipes = map[string]map[string]string{
 		"benchmark": `
 steps: 100000
 params:
-  env:
-    fidelity: fluid
-    action_mode: target
-    actions: [40, 50, 60, 70, 80, 90]
-    shield: {scale_down_window: 10m, max_down_percent: 10}
-    churn_weight: 3
-    cost_weight: 1
+` + shieldedEnv + `
     slo_weight: 4
-    drop_weight: 2
   selection: {every: 20000}
-  ppo: {learning_rate: 0.001, gamma: 0.95, normalize_obs: true}
-  warm_start: {expert: oracle, params: {headroom: 0.2}, steps: 20000, epochs: 20}
-`,
+` + ppoWarm,
 		"zero-shot": `
 steps: 100000
 traffic:
   random: {count: 8, seed: 11}
 params:
-  env:
-    fidelity: fluid
-    action_mode: target
-    actions: [40, 50, 60, 70, 80, 90]
-    shield: {scale_down_window: 10m, max_down_percent: 10}
-    churn_weight: 3
-    cost_weight: 1
+` + shieldedEnv + `
     slo_weight: 4
-    drop_weight: 2
     rate_scale: [0.5, 2]
-  ppo: {learning_rate: 0.001, gamma: 0.95, normalize_obs: true}
-  warm_start: {expert: oracle, params: {headroom: 0.2}, steps: 20000, epochs: 20}
-`,
+` + ppoWarm,
 	},
 	"dqn": {
 		"benchmark": `
@@ -60,15 +42,8 @@ windows: true
 traffic:
   random: {count: 8, seed: 11}
 params:
-  env:
-    fidelity: fluid
-    action_mode: target
-    actions: [40, 50, 60, 70, 80, 90]
-    shield: {scale_down_window: 10m, max_down_percent: 10}
-    churn_weight: 3
-    cost_weight: 1
+` + shieldedEnv + `
     slo_weight: 2
-    drop_weight: 2
   selection: {every: 20000}
   dqn:
     learning_rate: 0.00025
@@ -85,6 +60,23 @@ params:
 `,
 	},
 }
+
+// shieldedEnv is the environment every recipe trains in, but for its SLO weight:
+// target utilisations as actions behind the 10-minute scale-down shield, on the
+// fluid model (README, Learners).
+const shieldedEnv = `  env:
+    fidelity: fluid
+    action_mode: target
+    actions: [40, 50, 60, 70, 80, 90]
+    shield: {scale_down_window: 10m, max_down_percent: 10}
+    churn_weight: 3
+    cost_weight: 1
+    drop_weight: 2`
+
+// ppoWarm is PPO's hyperparameters and its warm start from the oracle.
+const ppoWarm = `  ppo: {learning_rate: 0.001, gamma: 0.95, normalize_obs: true}
+  warm_start: {expert: oracle, params: {headroom: 0.2}, steps: 20000, epochs: 20}
+`
 
 // RecipeNames lists the recipes of a learned kind, sorted.
 func RecipeNames(kind string) []string {

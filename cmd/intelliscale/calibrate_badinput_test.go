@@ -2,13 +2,13 @@ package main
 
 import (
 	"bytes"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/intelliscale/intelliscale/internal/promtest"
 )
 
 // TestCalibrateBadInput: bad flag values and dumps that cannot give a window fail
@@ -51,15 +51,7 @@ func TestCalibrateBadInput(t *testing.T) {
 // TestCalibratePrometheusNoAnswer: a server that takes the connection but never
 // answers fails within the first request's timeout, not never.
 func TestCalibratePrometheusNoAnswer(t *testing.T) {
-	done := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-r.Context().Done():
-		case <-done:
-		}
-	}))
-	defer srv.Close()
-	defer close(done)
+	srv := promtest.SilentServer(t)
 	defer func(d time.Duration) { promPingTimeout = d }(promPingTimeout)
 	promPingTimeout = 100 * time.Millisecond
 	var so, se bytes.Buffer

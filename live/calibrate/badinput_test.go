@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/intelliscale/intelliscale/internal/promtest"
 	"github.com/intelliscale/intelliscale/sim"
 )
 
@@ -95,15 +96,7 @@ func TestCalibrateStopsOnCancel(t *testing.T) {
 // TestPromQuerierTimeout: a server that takes connections but never answers fails
 // Ping and every query within their timeouts, naming the server.
 func TestPromQuerierTimeout(t *testing.T) {
-	done := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-r.Context().Done():
-		case <-done:
-		}
-	}))
-	defer srv.Close()
-	defer close(done)
+	srv := promtest.SilentServer(t)
 	p, err := NewPromQuerier(srv.URL)
 	if err != nil {
 		t.Fatal(err)
