@@ -79,6 +79,24 @@ func samplesIn(window time.Duration, pairs string) func() (*Trace, error) {
 	}
 }
 
+// promIn writes "seconds value" pairs (seconds after promT0, values as written) as
+// one series of a Prometheus range-query answer and loads it with a bucket limit.
+func promIn(pairs string, maxBuckets int) func() (*Trace, error) {
+	return func() (*Trace, error) {
+		var vals []string
+		fields := strings.Fields(strings.ReplaceAll(pairs, ",", " "))
+		for i := 0; i+1 < len(fields); i += 2 {
+			sec, err := strconv.ParseInt(fields[i], 10, 64)
+			if err != nil {
+				return nil, err
+			}
+			vals = append(vals, fmt.Sprintf("[%d,%q]", promT0.Unix()+sec, fields[i+1]))
+		}
+		doc := `{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"job":"api"},"values":[` + strings.Join(vals, ",") + `]}]}}`
+		return LoadPromJSON(strings.NewReader(doc), "p.json", PromJSONOptions{MaxBuckets: maxBuckets})
+	}
+}
+
 // ratesAre checks the bucket length and the rates exactly.
 func ratesAre(bucket time.Duration, want ...float64) func(*Trace) error {
 	return func(tr *Trace) error {
@@ -193,6 +211,18 @@ var badInputs = []badInput{
 	{loader: "prometheus", class: "huge window", load: samplesIn(100*366*24*time.Hour, "60 1"), want: "prom: 52704000 buckets of 1m0s: too large", is: ErrTooLarge},
 	{loader: "prometheus", class: "window shorter than a step", load: samplesIn(30*time.Second, "60 1"), want: "prom: window 30s is shorter than one step"},
 	{loader: "prometheus", class: "empty window", load: samplesIn(0, "60 1"), want: "prom: end 2026-01-01T00:00:00Z: must be after start"},
+
+	// The saved answer of a range query (promjson): one series here, 60 s apart.
+	{loader: "promjson", class: "empty file", load: func() (*Trace, error) { return LoadPromJSON(strings.NewReader(""), "p.json", PromJSONOptions{}) }, want: "p.json: empty file", is: ErrEmpty},
+	{loader: "promjson", class: "only a header (no points)", load: promIn("", 1<<16), want: "p.json: the 1 series in data.result have no points", is: ErrEmpty},
+	{loader: "promjson", class: "negative", load: promIn("0 1, 60 -1", 1<<16), want: `p.json: series 0 at 2026-01-01T00:01:00Z: value "-1": must be finite and >= 0`},
+	{loader: "promjson", class: "NaN", load: promIn("0 1, 60 NaN", 1<<16), want: `p.json: series 0 at 2026-01-01T00:01:00Z: value "NaN": must be finite`},
+	{loader: "promjson", class: "Inf", load: promIn("0 -Inf, 60 1", 1<<16), want: `p.json: series 0 at 2026-01-01T00:00:00Z: value "-Inf": must be finite`},
+	{loader: "promjson", class: "1e300", load: promIn("0 1e300, 60 1", 1<<16), want: `p.json: series 0 at 2026-01-01T00:00:00Z: value "1e300": 1e+300 requests/s, above the limit of 1e+06`},
+	{loader: "promjson", class: "duplicate timestamp", load: promIn("0 1, 60 1, 60 2", 1<<16), want: "p.json: series 0: two points at 2026-01-01T00:01:00Z"},
+	{loader: "promjson", class: "decreasing timestamps land in their steps", load: promIn("240 5, 0 1, 180 3, 60 2", 1<<16), check: ratesAre(time.Minute, 1, 2, 0, 3, 5)},
+	{loader: "promjson", class: "gap within the limit, filled with zeros", load: promIn("0 2, 59940 2, 59880 0", 1<<16), check: gapOf(1000, 2)},
+	{loader: "promjson", class: "huge gap past the bucket limit", load: promIn("0 1, 60 1, 300000 1", 4096), want: "p.json: 5001 steps of 1m0s from 2026-01-01T00:00:00Z to 2026-01-04T11:20:00Z: too large (at most 4096)", is: ErrTooLarge},
 }
 
 func TestLoadersBadInput(t *testing.T) {

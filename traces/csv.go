@@ -57,7 +57,10 @@ type CSVOptions struct {
 	// is inferred from the first two rows. Default 0 (infer).
 	Bucket time.Duration `yaml:"bucket,omitempty"`
 	// Values is count (per bucket) or rate (requests per second). Default: rate for a
-	// column named rate, rps or *per_second; count otherwise.
+	// column named rate, rps or *per_second, one named after a PromQL rate expression
+	// (holding "rate(", which irate( also does: Grafana's CSV export names the column
+	// after the query, "rate(http_requests_total[5m])") and one whose name ends in
+	// "/s"; count otherwise.
 	Values string `yaml:"values,omitempty"`
 	// MaxBuckets bounds the trace length, gaps included. Default DefaultMaxBuckets.
 	MaxBuckets int `yaml:"-"`
@@ -168,7 +171,7 @@ func LoadCSV(r io.Reader, name string, opt CSVOptions) (*Trace, error) {
 	values := opt.Values
 	if values == "" {
 		values = ValuesCount
-		if vname == "rate" || vname == "rps" || strings.HasSuffix(vname, "per_second") {
+		if isRateColumn(vname) {
 			values = ValuesRate
 		}
 	}
@@ -336,6 +339,14 @@ func LoadCSV(r io.Reader, name string, opt CSVOptions) (*Trace, error) {
 		return nil, &ParseError{Name: name, Err: err}
 	}
 	return t, nil
+}
+
+// isRateColumn reports whether a value column's header (lower case) names a rate in
+// requests per second: rate, rps, *per_second, a PromQL rate expression (rate( or
+// irate(, as Grafana names a query's column) or a name ending in "/s" (req/s).
+func isRateColumn(h string) bool {
+	return h == "rate" || h == "rps" || strings.HasSuffix(h, "per_second") ||
+		strings.Contains(h, "rate(") || strings.HasSuffix(h, "/s")
 }
 
 // checkRate refuses a value (a count or a rate, as read) whose rate in requests per
@@ -613,7 +624,7 @@ func baseName(name string) string {
 			name = name[:len(name)-len(ext)]
 		}
 	}
-	for _, ext := range []string{".tar.bz2", ".tbz2", ".tar.gz", ".tgz", ".csv", ".tsv", ".txt", ".log", ".dat", ".counts"} {
+	for _, ext := range []string{".tar.bz2", ".tbz2", ".tar.gz", ".tgz", ".csv", ".tsv", ".txt", ".log", ".dat", ".counts", ".json"} {
 		if strings.HasSuffix(strings.ToLower(name), ext) && len(name) > len(ext) {
 			return name[:len(name)-len(ext)]
 		}

@@ -180,3 +180,32 @@ func TestSecondsFormatting(t *testing.T) {
 		}
 	}
 }
+
+// A value column named after a PromQL rate expression (Grafana's CSV export names
+// it after the query) or a unit per second holds rates; a plain name still counts.
+func TestLoadCSVRateHeader(t *testing.T) {
+	start := time.Unix(1424987000, 0).UTC()
+	for _, tc := range []struct {
+		name, in string
+		rates    []float64
+	}{
+		{"grafana rate( column", "\"Time\",\"rate(http_requests_total[5m])\"\n1424987000000,2.5\n1424987060000,3\n", []float64{2.5, 3}},
+		{"sum of irate(", "time,\"sum(irate(http_requests_total{job=\"\"api\"\"}[1m]))\"\n1424987000,2.5\n1424987060,3\n", []float64{2.5, 3}},
+		{"unit /s", "timestamp,Req/s\n1424987000,2.5\n1424987060,3\n", []float64{2.5, 3}},
+		{"plain value column is a count", "\"Time\",\"value\"\n1424987000000,150\n1424987060000,180\n", []float64{2.5, 3}},
+		{"plain requests column is a count", "time,requests\n1424987000,150\n1424987060,180\n", []float64{2.5, 3}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tr, err := LoadCSV(strings.NewReader(tc.in), "g.csv", CSVOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := ratesAre(time.Minute, tc.rates...)(tr); err != nil {
+				t.Error(err)
+			}
+			if !tr.Start.Equal(start) {
+				t.Errorf("start %v, want %v", tr.Start, start)
+			}
+		})
+	}
+}

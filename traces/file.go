@@ -21,15 +21,19 @@ const (
 	FormatCSV       = "csv"       // LoadCSV
 	FormatCounts    = "counts"    // LoadCounts
 	FormatAccessLog = "accesslog" // LoadAccessLog
+	FormatPromJSON  = "promjson"  // LoadPromJSON
 )
 
 // LoadOptions says how LoadFile reads a file. The zero value picks everything itself.
 type LoadOptions struct {
-	// Format is csv, counts or accesslog. Default: from the extension (.csv, .tsv;
-	// .txt, .dat, .counts; .log), else from the first line that is not blank or a
-	// comment (see sniffFormat). gzip and bzip2 data are decompressed first and read
-	// by the extension before .gz or .bz2. An archive (.tbz2, .tar.bz2, .tgz,
-	// .tar.gz) must hold exactly one regular file, whose name is read the same way.
+	// Format is csv, counts, accesslog or promjson (the JSON answer of a Prometheus
+	// range query, /api/v1/query_range, as curl saves it: LoadPromJSON). Default:
+	// from the extension (.csv, .tsv; .txt, .dat, .counts; .log; .json), else from
+	// the first line that is not blank or a comment (see sniffFormat; promjson when
+	// the first byte that is not blank is '{'). gzip and bzip2 data are decompressed
+	// first and read by the extension before .gz or .bz2. An archive (.tbz2,
+	// .tar.bz2, .tgz, .tar.gz) must hold exactly one regular file, whose name is read
+	// the same way.
 	Format string `yaml:"format,omitempty"`
 	// CSV options for CSV files (YAML: time_column, value_column, time_format,
 	// bucket, values).
@@ -39,6 +43,8 @@ type LoadOptions struct {
 	CountsBucket time.Duration `yaml:"counts_bucket,omitempty"`
 	// AccessLog options for access logs (YAML: max_malformed).
 	AccessLog AccessLogOptions `yaml:",inline"`
+	// PromJSON options for Prometheus answers (none in YAML).
+	PromJSON PromJSONOptions `yaml:",inline"`
 	// MaxBytes refuses files (and decompressed archive members) larger than this
 	// many bytes. Default DefaultMaxBytes (1 GiB); -1 means no limit.
 	MaxBytes int64 `yaml:"max_bytes,omitempty"`
@@ -223,6 +229,8 @@ func loadFormat(r io.Reader, name, fileName string, opt LoadOptions) (*Trace, er
 			format = FormatCounts
 		case ".log":
 			format = FormatAccessLog
+		case ".json":
+			format = FormatPromJSON
 		default:
 			format = sniffFormat(head)
 		}
@@ -241,15 +249,22 @@ func loadFormat(r io.Reader, name, fileName string, opt LoadOptions) (*Trace, er
 		return LoadCounts(br, name, b)
 	case FormatAccessLog:
 		return LoadAccessLog(br, name, opt.AccessLog)
+	case FormatPromJSON:
+		return LoadPromJSON(br, name, opt.PromJSON)
 	}
-	return nil, &ParseError{Name: name, Err: fmt.Errorf("format %q: want csv, counts or accesslog", format)}
+	return nil, &ParseError{Name: name, Err: fmt.Errorf("format %q: want %s", format, formatNamesList)}
 }
 
-// sniffFormat guesses the format from the first line that is not blank or a
-// comment: an access log when it has `[...] "`; CSV when it has a comma or a
-// semicolon, or a tab and a field that is not a number (a header); counts otherwise.
+// sniffFormat guesses the format from the first bytes: promjson when the first
+// that is not blank is '{' (a JSON object); else from the first line that is not
+// blank or a comment: an access log when it has `[...] "`; CSV when it has a comma or
+// a semicolon, or a tab and a field that is not a number (a header); counts otherwise.
 func sniffFormat(head []byte) string {
-	line := firstDataLine(bytes.TrimPrefix(head, []byte(utf8BOM)))
+	head = bytes.TrimPrefix(head, []byte(utf8BOM))
+	if t := bytes.TrimLeft(head, " \t\r\n"); len(t) > 0 && t[0] == '{' {
+		return FormatPromJSON
+	}
+	line := firstDataLine(head)
 	switch {
 	case line == nil:
 	case bytes.Contains(line, []byte(`] "`)) && bytes.IndexByte(line, '[') >= 0:

@@ -55,18 +55,18 @@ func BindFlags(fs *flag.FlagSet, groups FlagGroup) *Flags {
 		for _, sp := range DefaultSpecs() {
 			names = append(names, sp.Name)
 		}
-		fs.StringVar(&s.File, "trace", "", "trace file: CSV, per-bucket counts, access log, .tbz2 archive of one (default: none)")
+		fs.StringVar(&s.File, "trace", "", "trace file: CSV, per-bucket counts, access log, Prometheus query_range JSON answer, .tbz2 archive of one (default: none)")
 		fs.StringVar(&s.Builtin, "builtin", "", "built-in synthetic trace instead of a file: "+strings.Join(names, ", ")+" (default: none)")
 		fs.StringVar(&f.synthFile, "synth", "", "synthetic trace spec, YAML (traces.SynthSpec) instead of a file (default: none)")
 		fs.Uint64Var(&s.Seed, "trace-seed", DefaultSeed, "seed of a built-in or synthetic trace")
 	}
 	if groups&FlagLoad != 0 {
-		fs.StringVar(&s.Load.Format, "format", "", formatNamesList+" (default: from the extension, then the first line)")
+		fs.StringVar(&s.Load.Format, "format", "", formatNamesList+" (promjson: the JSON answer of Prometheus' /api/v1/query_range, request rates, series summed) (default: from the extension, .json for promjson, then the first line)")
 		fs.StringVar(&s.Load.CSV.TimeColumn, "time-column", "", "CSV time column: header name or 0-based index (default: auto-detect)")
 		fs.StringVar(&s.Load.CSV.ValueColumn, "value-column", "", "CSV value column: header name or 0-based index (default: auto-detect)")
 		fs.StringVar(&s.Load.CSV.TimeFormat, "time-format", "", "CSV timestamps: iso8601, unix, unix_ms, seconds or index (default: auto-detect)")
 		fs.DurationVar(&s.Load.CSV.Bucket, "bucket", 0, "bucket length: CSV (needed for index timestamps; else inferred) and count files (1s when 0) (default 0)")
-		fs.StringVar(&s.Load.CSV.Values, "values", "", "CSV values: count (per bucket) or rate (req/s) (default: rate for a column named rate, else count)")
+		fs.StringVar(&s.Load.CSV.Values, "values", "", "CSV values: count (per bucket) or rate (req/s) (default: rate for a column named rate, rps, *per_second, *rate(...) or */s, else count)")
 		fs.Int64Var(&s.Load.MaxBytes, "max-bytes", DefaultMaxBytes, "refuse files larger than this many bytes; -1 for no limit")
 		fs.IntVar(&s.Load.AccessLog.MaxMalformed, "max-malformed", 0, "access logs: malformed lines skipped before failing; -1 for any number (default 0)")
 	}

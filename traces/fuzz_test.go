@@ -113,13 +113,17 @@ func FuzzLoadData(f *testing.F) {
 		"# x\nseconds\trate\n0\t1\n10\t2\n",
 		"1\t2\t3\n",
 		`1.2.3.4 - - [01/Jul/1995:00:00:01 -0400] "GET / HTTP/1.0" 200 6245` + "\n",
+		`{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"job":"a"},"values":[[1767225600,"1.5"],[1767225615.5,"2"],[1767225660,"NaN"]]},` +
+			`{"metric":{"__name__":"x_total"},"values":[[1767225600,"3"],[1767225630,"4"]]}]}}`,
+		`{"status":"error","errorType":"bad_data","error":"e"}` + "\n",
 	} {
 		f.Add([]byte(s), "x")
 		f.Add([]byte(s), "x.csv.gz")
 		f.Add([]byte(s), "x.txt")
+		f.Add([]byte(s), "x.json")
 	}
 	f.Fuzz(func(t *testing.T, data []byte, fileName string) {
-		opt := LoadOptions{CSV: CSVOptions{MaxBuckets: 1 << 16}, AccessLog: AccessLogOptions{MaxBuckets: 1 << 16}}
+		opt := LoadOptions{CSV: CSVOptions{MaxBuckets: 1 << 16}, AccessLog: AccessLogOptions{MaxBuckets: 1 << 16}, PromJSON: PromJSONOptions{MaxBuckets: 1 << 16}}
 		tr, err := loadData(bytes.NewReader(data), "fuzz", fileName, opt, 1<<20)
 		checkFuzzed(t, tr, err)
 	})

@@ -31,8 +31,8 @@ import (
 type Source struct {
 	// Builtin names a built-in trace (DefaultSpecs), synthesized with Seed.
 	Builtin string `yaml:"builtin,omitempty"`
-	// File is a trace file: CSV, per-bucket counts, an access log, or a .tbz2 archive
-	// holding one (LoadFile). In a config, a relative path is taken from the config's
+	// File is a trace file: CSV, per-bucket counts, an access log, a Prometheus range
+	// query's JSON answer, or a .tbz2 archive holding one (LoadFile). In a config, a relative path is taken from the config's
 	// directory and $INTELLISCALE_TRACES is expanded (ResolvePath).
 	File string `yaml:"file,omitempty"`
 	// Load says how File is read; only valid with File. Default: everything detected.
@@ -69,7 +69,7 @@ const (
 	MaxOffset       = 100 * 366 * 24 * time.Hour // longest Start, End or Length
 	minResample     = time.Millisecond
 	maxLoadBucket   = 31 * 24 * time.Hour
-	formatNamesList = "csv, counts or accesslog"
+	formatNamesList = "csv, counts, accesslog or promjson"
 )
 
 // Validate fills defaults (Seed) and rejects a source that names no trace or more
@@ -147,7 +147,7 @@ func (o *LoadOptions) Validate() error {
 		}
 		errs = append(errs, yamldoc.Invalid(path, v, fmt.Sprintf("want one of %v", allowed)))
 	}
-	oneOf("format", o.Format, FormatCSV, FormatCounts, FormatAccessLog)
+	oneOf("format", o.Format, FormatCSV, FormatCounts, FormatAccessLog, FormatPromJSON)
 	oneOf("time_format", o.CSV.TimeFormat, TimeISO8601, TimeUnix, TimeUnixMillis, TimeSeconds, TimeIndex)
 	oneOf("values", o.CSV.Values, "count", "rate")
 	errs = append(errs,

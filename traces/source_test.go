@@ -18,7 +18,7 @@ func TestSourceYAMLErrorsNameLineAndField(t *testing.T) {
 		{"{}\n", "exactly one of builtin, file and synth must be set (found 0)"},
 		{"builtin: nope\n", `s.yaml line 1: builtin: no built-in trace "nope"`},
 		{"builtin: bursty\nload: {format: csv}\n", "s.yaml line 2: load: only valid with file"},
-		{"file: x.csv\nload:\n  format: xml\n", `s.yaml line 3: load.format: "xml": want one of [csv counts accesslog]`},
+		{"file: x.csv\nload:\n  format: xml\n", `s.yaml line 3: load.format: "xml": want one of [csv counts accesslog promjson]`},
 		{"file: x.csv\nload:\n  fromat: csv\n", `s.yaml line 3: load.fromat: unknown key "fromat"`},
 		{"builtin: bursty\nscale_mean: -5\n", "s.yaml line 2: scale_mean: -5: must be at least 0"},
 		{"builtin: bursty\nscale_mean: .nan\n", "s.yaml line 2: scale_mean: NaN: must be a finite number"},

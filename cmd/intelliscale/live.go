@@ -312,7 +312,7 @@ func runLiveLB(args []string, stdout, stderr io.Writer) error {
 }
 
 func runLiveLoadgen(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("live loadgen", "[flags] TRACE (any format intelliscale trace info reads: CSV, counts, access log)", stderr)
+	fs := newFlagSet("live loadgen", "[flags] TRACE (any format intelliscale trace info reads: CSV, counts, access log, Prometheus JSON)", stderr)
 	target := fs.String("target", "http://127.0.0.1:8000/", "URL requests are sent to")
 	compression := fs.Float64("compression", 1, "time-compression factor: the trace plays this many times faster")
 	scale := fs.Float64("rate-scale", 1, "multiplies every rate (after compression: a bucket of rate r sends r*compression*scale per second)")

@@ -94,7 +94,7 @@ func alias(fs *flag.FlagSet, name, of string) {
 
 func traceImport(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("trace import", traceSynopsis("import"), stderr)
-	in := fs.String("in", "", "input trace: .csv, .txt counts, .log access log, .tbz2/.tar.bz2 archive (required; or give FILE as the argument)")
+	in := fs.String("in", "", "input trace: .csv, .txt counts, .log access log, .json Prometheus query_range answer, .tbz2/.tar.bz2 archive (required; or give FILE as the argument)")
 	out := fs.String("out", "-", "output CSV (seconds,rate or timestamp,rate), written atomically; - is standard output")
 	// --skip and --length crop (--start and --end are the metrics window's), after
 	// --resample and before --scale-mean, so that the rescale is the kept window's.
