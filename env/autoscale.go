@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/intelliscale/intelliscale/env/features"
@@ -64,6 +66,11 @@ type AutoscaleConfig struct {
 	DropWeight *float64 `yaml:"drop_weight,omitempty"`
 	// Features is the observation; default features.Default(Sim.SLO.Latency).
 	Features features.Spec `yaml:"features"`
+	// Hide names features computed for the actuator but given to the network as 0
+	// (features.Feature.Hidden), for example [ready, provisioning]: an observation
+	// without absolute replica counts, for one policy at 3 and at 300 replicas. Each
+	// must be a feature of Features. Default: none.
+	Hide []string `yaml:"hide,omitempty"`
 	// Fidelity is the cluster model episodes run on: request (the discrete-event
 	// simulator, sim) or fluid (the fluid model, sim/fluid: per-second rates,
 	// capacity, backlog and queueing-theory latency; its cost does not grow with the
@@ -187,6 +194,18 @@ func (c *AutoscaleConfig) Validate() error {
 	if simErr == nil {
 		add(yamldoc.Within("features", c.Features.Validate()))
 	}
+	for i, name := range c.Hide {
+		j := slices.IndexFunc(c.Features.Features, func(f features.Feature) bool { return f.Name == name })
+		if j < 0 {
+			add(yamldoc.Invalid(fmt.Sprintf("hide[%d]", i), name, fmt.Sprintf("not a feature (%s)", strings.Join(c.Features.Names(), ", "))))
+			continue
+		}
+		// A copy, so that a spec shared with another config keeps its features shown.
+		if i == 0 {
+			c.Features.Features = slices.Clone(c.Features.Features)
+		}
+		c.Features.Features[j].Hidden = true
+	}
 	if len(c.Traces) == 0 {
 		add(yamldoc.Errorf("traces", "no traces (AutoscaleConfig.Traces)"))
 	}
@@ -235,7 +254,8 @@ type Autoscale struct {
 	ev      *features.Evaluator
 	rec     sim.Recorder
 	s       cluster
-	obs     []float64
+	obs     []float64 // every feature, as the actuator reads them
+	view    []float64 // obs as the learner sees it (Features.Hide)
 	extra   map[string]float64
 	desired int
 	steps   int
@@ -297,6 +317,12 @@ func (a *Autoscale) Sim() *sim.Sim {
 // training trace, a window start (a whole bucket) with room for warmup and
 // EpisodeLength (the whole trace when it is shorter), a rate scale in RateScale and
 // the simulator's seed, then runs ResetWindow.
+// seen is the latest observation as the learner sees it: hidden features 0.
+func (a *Autoscale) seen() []float64 {
+	a.view = a.cfg.Features.Hide(a.view, a.obs)
+	return a.view
+}
+
 func (a *Autoscale) Reset(seed uint64) ([]float64, Info) {
 	rng := rand.New(rand.NewPCG(seed, 0x6175746f7363616c))
 	tr := a.cfg.Traces[rng.IntN(len(a.cfg.Traces))]
@@ -312,7 +338,7 @@ func (a *Autoscale) Reset(seed uint64) ([]float64, Info) {
 		// Sim.Interrupt stopped the warmup: the caller is stopping; hand it a
 		// zero observation of the right shape rather than fail.
 		a.obs = append(a.obs[:0], make([]float64, len(a.cfg.Features.Features))...)
-		return a.obs, Info{}
+		return a.seen(), Info{}
 	}
 	if err != nil {
 		panic("env: Autoscale.Reset: " + err.Error()) // traces were validated: a bug
@@ -397,7 +423,7 @@ func (a *Autoscale) ResetWindow(tr *traces.Trace, start, length time.Duration, s
 	a.extra["rate_scale"] = scale
 	a.extra["window_start_seconds"] = start.Seconds()
 	a.extra["initial_replicas"] = float64(c.InitialReplicas)
-	return a.obs, Info{Extra: a.extra}, nil
+	return a.seen(), Info{Extra: a.extra}, nil
 }
 
 // Step applies action (an index into Actions; one out of range is treated as "no
@@ -425,7 +451,7 @@ func (a *Autoscale) Step(action int) ([]float64, float64, bool, bool, Info) {
 		// Sim.Interrupt stopped the step part-way: end the episode at once; the
 		// caller, which asked for the interruption, discards this transition.
 		a.extra["interrupted"] = 1
-		return a.obs, 0, false, true, Info{Extra: a.extra}
+		return a.seen(), 0, false, true, Info{Extra: a.extra}
 	}
 	a.steps++
 	tot := a.s.Totals()
@@ -447,7 +473,7 @@ func (a *Autoscale) Step(action int) ([]float64, float64, bool, bool, Info) {
 	a.extra["dropped"] = float64(o.Dropped)
 	a.extra["started"] = float64(started)
 	a.extra["reward_cost"], a.extra["reward_slo"], a.extra["reward_drop"], a.extra["reward_churn"] = -rc, -rs, -rd, -rch
-	return a.obs, -(rc + rs + rd + rch), false, done || a.steps >= a.limit, Info{Extra: a.extra}
+	return a.seen(), -(rc + rs + rd + rch), false, done || a.steps >= a.limit, Info{Extra: a.extra}
 }
 
 // ChurnPenalty is the churn term of one step in which started replicas were

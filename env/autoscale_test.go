@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -349,6 +350,7 @@ func TestAutoscaleConfigValidateRejects(t *testing.T) {
 		{"huge action", func(c *AutoscaleConfig) { c.Actions = []int{0, 1 << 20} }, "actions[1]: 1048576: must be at most 30"},
 		{"episode shorter than a step", func(c *AutoscaleConfig) { c.EpisodeLength = time.Second }, "episode_length: 1s: must be at least 15s"},
 		{"sim error lifted", func(c *AutoscaleConfig) { c.Sim.ControlInterval = time.Nanosecond }, "sim.control_interval: 1ns: must be at least 100ms"},
+		{"hide an unknown feature", func(c *AutoscaleConfig) { c.Hide = []string{"ready", "replicas"} }, `hide[1]: "replicas": not a feature (utilisation, rate_per_ready,`},
 	} {
 		for range 5 {
 			cfg := testConfig(autoscaleTraces()...)
@@ -372,5 +374,63 @@ func TestRewardWeightsDefaultOneByOne(t *testing.T) {
 	}
 	if *cfg.CostWeight != DefaultCostWeight || *cfg.SLOWeight != 10 || *cfg.DropWeight != 0 {
 		t.Fatalf("weights %v %v %v, want 1 10 0", *cfg.CostWeight, *cfg.SLOWeight, *cfg.DropWeight)
+	}
+}
+
+// TestAutoscaleHide: hidden features reach the learner as 0 while the actuator still
+// reads them, so that under the same actions a target-mode episode runs exactly as
+// without hiding, its observations equal but for the hidden entries.
+func TestAutoscaleHide(t *testing.T) {
+	mk := func(hide []string) *Autoscale {
+		cfg := testConfig(autoscaleTraces()...)
+		cfg.ActionMode, cfg.Actions = ActionTarget, []int{40, 60, 90}
+		cfg.Hide = hide
+		a, err := NewAutoscale(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	shown, hidden := mk(nil), mk([]string{"ready", "provisioning"})
+	spec := hidden.Config().Features
+	idx := map[int]bool{}
+	for i, f := range spec.Features {
+		if f.Name == "ready" || f.Name == "provisioning" {
+			idx[i] = f.Hidden
+		}
+	}
+	if len(idx) != 2 || !idx[slices.Index(spec.Names(), "ready")] || shown.Config().Features.AnyHidden() {
+		t.Fatalf("hidden flags %v; shown spec hides %v", idx, shown.Config().Features.AnyHidden())
+	}
+	o1, _ := shown.Reset(7)
+	o2, _ := hidden.Reset(7)
+	rng := rand.New(rand.NewPCG(3, 4))
+	sawReady := false
+	for step := 0; step < 200; step++ {
+		for i := range o1 {
+			want := o1[i]
+			if _, h := idx[i]; h {
+				sawReady = sawReady || o1[i] != 0
+				want = 0
+			}
+			if o2[i] != want {
+				t.Fatalf("step %d feature %s: %v, want %v (shown %v)", step, spec.Features[i].Name, o2[i], want, o1[i])
+			}
+		}
+		act := rng.IntN(3)
+		var r1, r2 float64
+		var done1, done2 bool
+		o1, r1, _, done1, _ = shown.Step(act)
+		o2, r2, _, done2, _ = hidden.Step(act)
+		if r1 != r2 || done1 != done2 {
+			t.Fatalf("step %d: reward %v / %v, truncated %v / %v: hiding changed the episode", step, r1, r2, done1, done2)
+		}
+		if done1 {
+			o1, _ = shown.Reset(uint64(step))
+			o2, _ = hidden.Reset(uint64(step))
+		}
+	}
+	if !sawReady {
+		t.Fatal("the hidden features were 0 when shown too: the test proves nothing")
 	}
 }

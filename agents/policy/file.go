@@ -75,6 +75,8 @@ type featJSON struct {
 	Fill  float64 `json:"fill"`
 	Scale float64 `json:"scale"`
 	Clip  float64 `json:"clip"`
+	// Hidden is omitted when false, so that files without it keep their bytes.
+	Hidden bool `json:"hidden,omitempty"`
 }
 
 type shieldJSON struct {
@@ -127,7 +129,7 @@ func (p *Policy) toFile() *fileV1 {
 	}
 	f.Features = make([]featJSON, len(p.Features.Features))
 	for i, ft := range p.Features.Features {
-		f.Features[i] = featJSON{Name: ft.Name, Expr: ft.Expr, Doc: ft.Doc, Fill: ft.Fill, Scale: ft.Scale, Clip: ft.Clip}
+		f.Features[i] = featJSON{Name: ft.Name, Expr: ft.Expr, Doc: ft.Doc, Fill: ft.Fill, Scale: ft.Scale, Clip: ft.Clip, Hidden: ft.Hidden}
 	}
 	return f
 }
@@ -159,7 +161,7 @@ func (f *fileV1) policy() *Policy {
 	}
 	p.Features.Features = make([]features.Feature, len(f.Features))
 	for i, ft := range f.Features {
-		p.Features.Features[i] = features.Feature{Name: ft.Name, Expr: ft.Expr, Doc: ft.Doc, Fill: ft.Fill, Scale: ft.Scale, Clip: ft.Clip}
+		p.Features.Features[i] = features.Feature{Name: ft.Name, Expr: ft.Expr, Doc: ft.Doc, Fill: ft.Fill, Scale: ft.Scale, Clip: ft.Clip, Hidden: ft.Hidden}
 	}
 	return p
 }

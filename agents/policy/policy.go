@@ -291,9 +291,11 @@ func (p *Policy) forward(obs []float64) ([]float64, error) {
 	if len(obs) != len(p.x) {
 		return nil, fmt.Errorf("policy: observation of length %d, want %d", len(obs), len(p.x))
 	}
-	x := obs
+	// Hidden features reach the network as 0, as the environment gave them to
+	// the learner (features.Spec.Hide).
+	x := p.Features.Hide(p.x, obs)
 	if z := p.Normaliser; z != nil {
-		for j, v := range obs {
+		for j, v := range x {
 			// The arithmetic of env.RunningMeanStd.Normalize, operation for operation.
 			y := (v - z.Mean[j]) / math.Sqrt(z.Var[j]+normEpsilon)
 			if z.Clip > 0 {

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -374,5 +375,57 @@ func TestShieldAndActionModeRoundTrip(t *testing.T) {
 	}
 	if bytes.Contains(plain, []byte("shield")) || bytes.Contains(plain, []byte("action_mode")) {
 		t.Fatal("a delta policy without a shield writes shield or action_mode")
+	}
+}
+
+// TestHiddenFeatures: a hidden feature reaches the network as 0, whatever its value,
+// as the environment gave it to the learner; the flag survives the file, allocation
+// free, and a file without hidden features keeps its bytes.
+func TestHiddenFeatures(t *testing.T) {
+	p := testPolicy(t, 6)
+	plain, err := p.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(plain, []byte(`"hidden"`)) {
+		t.Fatal("a policy without hidden features writes the key")
+	}
+	q := testPolicy(t, 6)
+	q.Features.Features = slices.Clone(q.Features.Features)
+	ready := slices.Index(q.Features.Names(), "ready")
+	q.Features.Features[ready].Hidden = true
+	path := filepath.Join(t.TempDir(), "policy.json")
+	if err := q.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Features.Features[ready].Hidden {
+		t.Fatal("hidden lost in the file")
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	differs := false
+	for range 300 {
+		obs := make([]float64, r.NumInputs())
+		for i := range obs {
+			obs[i] = rng.NormFloat64() * 3
+		}
+		zero := slices.Clone(obs)
+		zero[ready] = 0
+		a := r.Act(obs)
+		if a != slowAct(p, zero) {
+			t.Fatal("a hidden feature's value reached the network")
+		}
+		differs = differs || p.Act(obs) != a
+	}
+	if !differs {
+		t.Fatal("hiding ready never changed a decision: the test proves nothing")
+	}
+	obs := make([]float64, r.NumInputs())
+	r.Act(obs)
+	if a := testing.AllocsPerRun(100, func() { r.Act(obs) }); a != 0 {
+		t.Fatalf("Act with a hidden feature allocates %v times per call", a)
 	}
 }

@@ -39,6 +39,12 @@ type Feature struct {
 	// Clip, when > 0, bounds the scaled value to [-Clip, Clip]; ±Inf become ±Clip.
 	// When 0 (the default) values are not bounded and ±Inf become Fill.
 	Clip float64 `yaml:"clip"`
+	// Hidden features are computed, for the actuator (target and forecast modes read
+	// utilisation and ready), but given to the policy's network as 0: an observation
+	// without a value the network should not learn from, such as the absolute
+	// replica count, which a policy trained at tens of replicas never saw at
+	// hundreds. Default false.
+	Hidden bool `yaml:"hidden,omitempty"`
 }
 
 // Spec is the full feature set: the observation vector, in order. It is saved with
@@ -46,6 +52,32 @@ type Feature struct {
 type Spec struct {
 	// Features in observation order; at least one.
 	Features []Feature `yaml:"features"`
+}
+
+// Hide returns obs as the policy's network sees it: obs itself when no feature is
+// hidden, else obs copied into dst (grown as needed) with every hidden feature 0.
+// It does not allocate once dst has room.
+func (s Spec) Hide(dst, obs []float64) []float64 {
+	if !s.AnyHidden() {
+		return obs
+	}
+	dst = append(dst[:0], obs...)
+	for i, f := range s.Features {
+		if f.Hidden && i < len(dst) {
+			dst[i] = 0
+		}
+	}
+	return dst
+}
+
+// AnyHidden reports whether a feature is hidden from the network.
+func (s Spec) AnyHidden() bool {
+	for _, f := range s.Features {
+		if f.Hidden {
+			return true
+		}
+	}
+	return false
 }
 
 // Names returns the feature names in observation order.
