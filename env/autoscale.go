@@ -194,15 +194,15 @@ func (c *AutoscaleConfig) Validate() error {
 	if simErr == nil {
 		add(yamldoc.Within("features", c.Features.Validate()))
 	}
+	if len(c.Hide) > 0 {
+		// A copy, so that a spec shared with another config keeps its features shown.
+		c.Features.Features = slices.Clone(c.Features.Features)
+	}
 	for i, name := range c.Hide {
 		j := slices.IndexFunc(c.Features.Features, func(f features.Feature) bool { return f.Name == name })
 		if j < 0 {
 			add(yamldoc.Invalid(fmt.Sprintf("hide[%d]", i), name, fmt.Sprintf("not a feature (%s)", strings.Join(c.Features.Names(), ", "))))
 			continue
-		}
-		// A copy, so that a spec shared with another config keeps its features shown.
-		if i == 0 {
-			c.Features.Features = slices.Clone(c.Features.Features)
 		}
 		c.Features.Features[j].Hidden = true
 	}
@@ -317,12 +317,6 @@ func (a *Autoscale) Sim() *sim.Sim {
 // training trace, a window start (a whole bucket) with room for warmup and
 // EpisodeLength (the whole trace when it is shorter), a rate scale in RateScale and
 // the simulator's seed, then runs ResetWindow.
-// seen is the latest observation as the learner sees it: hidden features 0.
-func (a *Autoscale) seen() []float64 {
-	a.view = a.cfg.Features.Hide(a.view, a.obs)
-	return a.view
-}
-
 func (a *Autoscale) Reset(seed uint64) ([]float64, Info) {
 	rng := rand.New(rand.NewPCG(seed, 0x6175746f7363616c))
 	tr := a.cfg.Traces[rng.IntN(len(a.cfg.Traces))]
@@ -474,6 +468,12 @@ func (a *Autoscale) Step(action int) ([]float64, float64, bool, bool, Info) {
 	a.extra["started"] = float64(started)
 	a.extra["reward_cost"], a.extra["reward_slo"], a.extra["reward_drop"], a.extra["reward_churn"] = -rc, -rs, -rd, -rch
 	return a.seen(), -(rc + rs + rd + rch), false, done || a.steps >= a.limit, Info{Extra: a.extra}
+}
+
+// seen is the latest observation as the learner sees it: hidden features 0.
+func (a *Autoscale) seen() []float64 {
+	a.view = a.cfg.Features.Hide(a.view, a.obs)
+	return a.view
 }
 
 // ChurnPenalty is the churn term of one step in which started replicas were
