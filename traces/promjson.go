@@ -89,20 +89,6 @@ type promPoint struct {
 
 func (p *promPoint) UnmarshalJSON(b []byte) error {
 	*p = promPoint{}
-	// The fast path: [1700000000.5,"12.25"] without escapes.
-	if in, ok := bytes.CutPrefix(bytes.TrimSpace(b), []byte("[")); ok {
-		in = bytes.TrimSuffix(in, []byte("]"))
-		if ts, val, ok := bytes.Cut(in, []byte(",")); ok {
-			val = bytes.TrimSpace(val)
-			if len(val) >= 2 && val[0] == '"' && val[len(val)-1] == '"' && bytes.IndexAny(val[1:len(val)-1], "\"\\") < 0 {
-				if t, err := strconv.ParseFloat(string(bytes.TrimSpace(ts)), 64); err == nil {
-					p.t, p.v = t, string(val[1:len(val)-1])
-					return nil
-				}
-			}
-		}
-	}
-	// Anything else, the slow way, saying what is wrong.
 	var pair []json.RawMessage
 	if err := json.Unmarshal(b, &pair); err != nil || len(pair) != 2 {
 		p.bad = fmt.Sprintf("%s: want a [<unix seconds>, \"<value>\"] pair", clip(b))
@@ -222,19 +208,18 @@ func loadPromJSON(doc []byte, name string, maxBuckets int) (*Trace, error) {
 				return nil, &ParseError{Name: name, Err: fmt.Errorf("series %d point %d: time %v: want Unix seconds between 1970 and 9999", i, j, p.t)}
 			}
 			ms := int64(math.Round(p.t * 1000))
-			at := time.UnixMilli(ms).UTC().Format(time.RFC3339Nano)
 			v, err := strconv.ParseFloat(p.v, 64)
 			if err != nil && !errors.Is(err, strconv.ErrRange) {
-				return nil, &ParseError{Name: name, Err: fmt.Errorf("series %d at %s: value %q: not a number", i, at, p.v)}
+				return nil, &ParseError{Name: name, Err: fmt.Errorf("series %d at %s: value %q: not a number", i, stamp(ms), p.v)}
 			}
 			if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
-				return nil, &ParseError{Name: name, Err: fmt.Errorf("series %d at %s: value %q: must be finite and >= 0", i, at, p.v)}
+				return nil, &ParseError{Name: name, Err: fmt.Errorf("series %d at %s: value %q: must be finite and >= 0", i, stamp(ms), p.v)}
 			}
 			if v > MaxRate {
-				return nil, &ParseError{Name: name, Err: fmt.Errorf("series %d at %s: value %q: %.4g requests/s, above the limit of %g (traces.MaxRate)", i, at, p.v, v, MaxRate)}
+				return nil, &ParseError{Name: name, Err: fmt.Errorf("series %d at %s: value %q: %.4g requests/s, above the limit of %g (traces.MaxRate)", i, stamp(ms), p.v, v, MaxRate)}
 			}
 			if seen[ms] {
-				return nil, &ParseError{Name: name, Err: fmt.Errorf("series %d: two points at %s", i, at)}
+				return nil, &ParseError{Name: name, Err: fmt.Errorf("series %d: two points at %s", i, stamp(ms))}
 			}
 			seen[ms] = true
 			sums[ms] += v
@@ -252,7 +237,7 @@ func loadPromJSON(doc []byte, name string, maxBuckets int) (*Trace, error) {
 	slices.Sort(times)
 	first, last := times[0], times[len(times)-1]
 	if len(times) == 1 {
-		return nil, &ParseError{Name: name, Err: fmt.Errorf("every point is at %s: the step cannot be inferred; save a range query over at least two steps", time.UnixMilli(first).UTC().Format(time.RFC3339Nano))}
+		return nil, &ParseError{Name: name, Err: fmt.Errorf("every point is at %s: the step cannot be inferred; save a range query over at least two steps", stamp(first))}
 	}
 	step, at := times[1]-times[0], 0 // the smallest gap, after times[at]
 	for k := 2; k < len(times); k++ {
@@ -262,22 +247,22 @@ func loadPromJSON(doc []byte, name string, maxBuckets int) (*Trace, error) {
 	}
 	if step > maxLoadBucket.Milliseconds() {
 		return nil, &ParseError{Name: name, Err: fmt.Errorf("step %v (the smallest gap between two points, after %s): longer than %v",
-			time.Duration(step)*time.Millisecond, time.UnixMilli(times[at]).UTC().Format(time.RFC3339Nano), maxLoadBucket)}
+			time.Duration(step)*time.Millisecond, stamp(times[at]), maxLoadBucket)}
 	}
 	if span := last - first + step; span > MaxOffset.Milliseconds() {
 		return nil, &ParseError{Name: name, Err: fmt.Errorf("points from %s to %s: longer than %v: %w",
-			time.UnixMilli(first).UTC().Format(time.RFC3339Nano), time.UnixMilli(last).UTC().Format(time.RFC3339Nano), MaxOffset, ErrTooLarge)}
+			stamp(first), stamp(last), MaxOffset, ErrTooLarge)}
 	}
 	if n := (last-first)/step + 1; n > int64(maxBuckets) {
 		return nil, &ParseError{Name: name, Err: fmt.Errorf("%d steps of %v from %s to %s: %w (at most %d)", n, time.Duration(step)*time.Millisecond,
-			time.UnixMilli(first).UTC().Format(time.RFC3339Nano), time.UnixMilli(last).UTC().Format(time.RFC3339Nano), ErrTooLarge, maxBuckets)}
+			stamp(first), stamp(last), ErrTooLarge, maxBuckets)}
 	}
 	samples := make([]Sample, 0, len(times))
 	for _, ms := range times {
 		at := time.UnixMilli(ms).UTC()
 		if (ms-first)%step != 0 {
 			return nil, &ParseError{Name: name, Err: fmt.Errorf("point at %s: off the step grid of %v from the first point at %s (the step is the smallest gap between two points)",
-				at.Format(time.RFC3339Nano), time.Duration(step)*time.Millisecond, time.UnixMilli(first).UTC().Format(time.RFC3339Nano))}
+				at.Format(time.RFC3339Nano), time.Duration(step)*time.Millisecond, stamp(first))}
 		}
 		if sums[ms] > MaxRate {
 			return nil, &ParseError{Name: name, Err: fmt.Errorf("the sum of the series at %s: %.4g requests/s, above the limit of %g (traces.MaxRate)", at.Format(time.RFC3339Nano), sums[ms], MaxRate)}
@@ -292,6 +277,9 @@ func loadPromJSON(doc []byte, name string, maxBuckets int) (*Trace, error) {
 	}
 	return t, nil
 }
+
+// stamp writes a time in Unix milliseconds for a message.
+func stamp(ms int64) string { return time.UnixMilli(ms).UTC().Format(time.RFC3339Nano) }
 
 // unprefixed drops the source name that FromSamples puts before its errors, which
 // ParseError adds again.
