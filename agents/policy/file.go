@@ -36,6 +36,8 @@ import (
 //	                    slo_target, min_replicas, max_replicas, concurrency}
 //	training           {steps, episodes, seed, config_hash, traces, build (optional:
 //	                    the build that wrote the file)}
+//	members            optional [{algorithm, network, normaliser (optional), training}]:
+//	                   the further networks of an ensemble, each as the fields above
 //	checksum           "sha256:<hex>" of the compact JSON encoding of all the above with
 //	                   checksum "" (so re-indenting the file keeps it valid)
 type fileV1 struct {
@@ -52,7 +54,16 @@ type fileV1 struct {
 	HeadroomScale float64   `json:"headroom_scale,omitempty"`
 	Sim           simJSON   `json:"sim"`
 	Training      trainJSON `json:"training"`
-	Checksum      string    `json:"checksum"`
+	// Members is omitted for a single network, so that its file keeps its bytes.
+	Members  []memberJSON `json:"members,omitempty"`
+	Checksum string       `json:"checksum"`
+}
+
+type memberJSON struct {
+	Algorithm  string      `json:"algorithm"`
+	Network    networkJSON `json:"network"`
+	Normaliser *normJSON   `json:"normaliser,omitempty"`
+	Training   trainJSON   `json:"training"`
 }
 
 type networkJSON struct {
@@ -104,22 +115,52 @@ type trainJSON struct {
 	Build      string   `json:"build,omitempty"`
 }
 
+func toNetworkJSON(n Network) networkJSON {
+	return networkJSON{Sizes: n.Sizes, Activation: n.Activation, Params: n.Params}
+}
+
+func (n networkJSON) network() Network {
+	return Network{Sizes: n.Sizes, Activation: n.Activation, Params: n.Params}
+}
+
+func toNormJSON(z *Normaliser) *normJSON {
+	if z == nil {
+		return nil
+	}
+	return &normJSON{Mean: z.Mean, Var: z.Var, Count: z.Count, Clip: z.Clip}
+}
+
+func (z *normJSON) normaliser() *Normaliser {
+	if z == nil {
+		return nil
+	}
+	return &Normaliser{Mean: z.Mean, Var: z.Var, Count: z.Count, Clip: z.Clip}
+}
+
+func toTrainJSON(t TrainingInfo) trainJSON {
+	return trainJSON{Steps: t.Steps, Episodes: t.Episodes, Seed: t.Seed, ConfigHash: t.ConfigHash, Traces: t.Traces, Build: t.Build}
+}
+
+func (t trainJSON) info() TrainingInfo {
+	return TrainingInfo{Steps: t.Steps, Episodes: t.Episodes, Seed: t.Seed, ConfigHash: t.ConfigHash, Traces: t.Traces, Build: t.Build}
+}
+
 func (p *Policy) toFile() *fileV1 {
 	f := &fileV1{
 		Version: p.Version, Algorithm: p.Algorithm,
-		Network: networkJSON{Sizes: p.Network.Sizes, Activation: p.Network.Activation, Params: p.Network.Params},
+		Network: toNetworkJSON(p.Network), Normaliser: toNormJSON(p.Normaliser),
 		Actions: p.Actions, HeadroomScale: p.HeadroomScale,
 		Sim: simJSON{
 			ControlIntervalSeconds: p.Sim.ControlIntervalSeconds, ScrapeIntervalSeconds: p.Sim.ScrapeIntervalSeconds,
 			SLOLatencySeconds: p.Sim.SLOLatencySeconds, SLOTarget: p.Sim.SLOTarget,
 			MinReplicas: p.Sim.MinReplicas, MaxReplicas: p.Sim.MaxReplicas, Concurrency: p.Sim.Concurrency,
 		},
-		Training: trainJSON{Steps: p.Training.Steps, Episodes: p.Training.Episodes, Seed: p.Training.Seed,
-			ConfigHash: p.Training.ConfigHash, Traces: p.Training.Traces, Build: p.Training.Build},
+		Training: toTrainJSON(p.Training),
 		Checksum: p.Checksum,
 	}
-	if z := p.Normaliser; z != nil {
-		f.Normaliser = &normJSON{Mean: z.Mean, Var: z.Var, Count: z.Count, Clip: z.Clip}
+	for _, m := range p.Members {
+		f.Members = append(f.Members, memberJSON{Algorithm: m.Algorithm, Network: toNetworkJSON(m.Network),
+			Normaliser: toNormJSON(m.Normaliser), Training: toTrainJSON(m.Training)})
 	}
 	if p.ActionMode != env.ActionDelta {
 		f.ActionMode = p.ActionMode
@@ -137,19 +178,19 @@ func (p *Policy) toFile() *fileV1 {
 func (f *fileV1) policy() *Policy {
 	p := &Policy{
 		Version: f.Version, Algorithm: f.Algorithm,
-		Network: Network{Sizes: f.Network.Sizes, Activation: f.Network.Activation, Params: f.Network.Params},
+		Network: f.Network.network(), Normaliser: f.Normaliser.normaliser(),
 		Actions: f.Actions, HeadroomScale: f.HeadroomScale,
 		Sim: SimInfo{
 			ControlIntervalSeconds: f.Sim.ControlIntervalSeconds, ScrapeIntervalSeconds: f.Sim.ScrapeIntervalSeconds,
 			SLOLatencySeconds: f.Sim.SLOLatencySeconds, SLOTarget: f.Sim.SLOTarget,
 			MinReplicas: f.Sim.MinReplicas, MaxReplicas: f.Sim.MaxReplicas, Concurrency: f.Sim.Concurrency,
 		},
-		Training: TrainingInfo{Steps: f.Training.Steps, Episodes: f.Training.Episodes, Seed: f.Training.Seed,
-			ConfigHash: f.Training.ConfigHash, Traces: f.Training.Traces, Build: f.Training.Build},
+		Training: f.Training.info(),
 		Checksum: f.Checksum,
 	}
-	if z := f.Normaliser; z != nil {
-		p.Normaliser = &Normaliser{Mean: z.Mean, Var: z.Var, Count: z.Count, Clip: z.Clip}
+	for _, m := range f.Members {
+		p.Members = append(p.Members, Member{Algorithm: m.Algorithm, Network: m.Network.network(),
+			Normaliser: m.Normaliser.normaliser(), Training: m.Training.info()})
 	}
 	p.ActionMode = f.ActionMode
 	if sh := f.Shield; sh != nil {

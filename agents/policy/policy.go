@@ -34,6 +34,8 @@ const (
 	MaxFeatures = 1024
 	// MaxBuildBytes is the longest Training.Build.
 	MaxBuildBytes = 1024
+	// MaxMembers is the largest number of further networks of an ensemble.
+	MaxMembers = 31
 )
 
 // Policy is a trained policy ready to act. Act is the only method needing the
@@ -69,12 +71,33 @@ type Policy struct {
 	// Training records how the policy was trained (no wall-clock times, so that the
 	// same configuration gives the same file).
 	Training TrainingInfo
+	// Members are the further networks of an ensemble (see Ensemble); none for a
+	// single network. Each takes the same features and scores the same actions as
+	// Network; Act takes the median of all the networks' greedy actions.
+	Members []Member
 	// Checksum is "sha256:" and the hex SHA-256 of the canonical JSON encoding of the
 	// policy with Checksum empty. Save sets it; Read verifies it.
 	Checksum string
 
-	mlp *nn.MLP
-	x   []float64
+	nets  []voter // Network, then Members, built by build
+	votes []int
+}
+
+// Member is one further network of an ensemble, with its own observation
+// statistics and the record of its own training run (Algorithm, Network,
+// Normaliser and Training as in Policy).
+type Member struct {
+	Algorithm  string
+	Network    Network
+	Normaliser *Normaliser
+	Training   TrainingInfo
+}
+
+// voter is one built network of a policy and its input workspace.
+type voter struct {
+	mlp  *nn.MLP
+	norm *Normaliser
+	x    []float64
 }
 
 // Network is a fully connected network in nn.MLP's parameter layout.
@@ -140,31 +163,8 @@ func (p *Policy) Validate() error {
 		return fmt.Errorf("policy: algorithm %q: want one of %v", p.Algorithm, agents.LearnerNames())
 	}
 	n := &p.Network
-	if len(n.Sizes) < 2 || len(n.Sizes)-1 > MaxLayers {
-		return fmt.Errorf("policy: network.sizes: %d sizes, want 2 to %d", len(n.Sizes), MaxLayers+1)
-	}
-	params := 0
-	for i, s := range n.Sizes {
-		if s < 1 || s > MaxLayerSize {
-			return fmt.Errorf("policy: network.sizes[%d] = %d: must be in [1, %d]", i, s, MaxLayerSize)
-		}
-		if i > 0 {
-			params += n.Sizes[i-1]*s + s
-			if params > MaxParams {
-				return fmt.Errorf("policy: network.sizes %v: more than %d parameters", n.Sizes, MaxParams)
-			}
-		}
-	}
-	if len(n.Params) != params {
-		return fmt.Errorf("policy: network.params: %d values, sizes %v need %d", len(n.Params), n.Sizes, params)
-	}
-	if _, err := nn.ParseActivation(n.Activation); err != nil {
-		return fmt.Errorf("policy: network.activation: %w", err)
-	}
-	for i, v := range n.Params {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return fmt.Errorf("policy: network.params[%d] = %v: must be finite", i, v)
-		}
+	if err := validateNetwork("network", n); err != nil {
+		return err
 	}
 	in, out := n.Sizes[0], n.Sizes[len(n.Sizes)-1]
 	if len(p.Features.Features) > MaxFeatures {
@@ -187,9 +187,6 @@ func (p *Policy) Validate() error {
 	if err := env.ValidateActions(p.ActionMode, p.Actions); err != nil {
 		return fmt.Errorf("policy: %w", err)
 	}
-	if len(p.Training.Build) > MaxBuildBytes {
-		return fmt.Errorf("policy: training.build: %d bytes, at most %d", len(p.Training.Build), MaxBuildBytes)
-	}
 	if err := p.Shield.Validate(); err != nil {
 		return fmt.Errorf("policy: %w", err)
 	}
@@ -200,24 +197,11 @@ func (p *Policy) Validate() error {
 	if _, err := p.Actuator(); err != nil {
 		return fmt.Errorf("policy: %w", err)
 	}
-	if z := p.Normaliser; z != nil {
-		if len(z.Mean) != in || len(z.Var) != in {
-			return fmt.Errorf("policy: normaliser: mean/var of length %d/%d for %d inputs", len(z.Mean), len(z.Var), in)
-		}
-		for i := range z.Mean {
-			if math.IsNaN(z.Mean[i]) || math.IsInf(z.Mean[i], 0) {
-				return fmt.Errorf("policy: normaliser.mean[%d] = %v: must be finite", i, z.Mean[i])
-			}
-			if !(z.Var[i] >= 0) || math.IsInf(z.Var[i], 0) {
-				return fmt.Errorf("policy: normaliser.var[%d] = %v: must be finite and >= 0", i, z.Var[i])
-			}
-		}
-		if !(z.Count > 0) || math.IsInf(z.Count, 0) {
-			return fmt.Errorf("policy: normaliser.count = %v: must be finite and > 0", z.Count)
-		}
-		if !(z.Clip >= 0) || math.IsInf(z.Clip, 0) {
-			return fmt.Errorf("policy: normaliser.clip = %v: must be finite and >= 0", z.Clip)
-		}
+	if err := validateNormaliser("normaliser", p.Normaliser, in); err != nil {
+		return err
+	}
+	if err := p.validateMembers(in, out); err != nil {
+		return err
 	}
 	s := p.Sim
 	for _, f := range []struct {
@@ -237,8 +221,108 @@ func (p *Policy) Validate() error {
 	if s.Concurrency < 1 {
 		return fmt.Errorf("policy: sim.concurrency = %d: must be >= 1", s.Concurrency)
 	}
-	if p.Training.Steps < 0 || p.Training.Episodes < 0 {
-		return fmt.Errorf("policy: training steps/episodes %d/%d: must be >= 0", p.Training.Steps, p.Training.Episodes)
+	return validateTraining("training", p.Training)
+}
+
+func validateTraining(at string, t TrainingInfo) error {
+	if t.Steps < 0 || t.Episodes < 0 {
+		return fmt.Errorf("policy: %s steps/episodes %d/%d: must be >= 0", at, t.Steps, t.Episodes)
+	}
+	if len(t.Build) > MaxBuildBytes {
+		return fmt.Errorf("policy: %s.build: %d bytes, at most %d", at, len(t.Build), MaxBuildBytes)
+	}
+	return nil
+}
+
+// validateNetwork checks a network's sizes, parameters and activation; at names it.
+func validateNetwork(at string, n *Network) error {
+	if len(n.Sizes) < 2 || len(n.Sizes)-1 > MaxLayers {
+		return fmt.Errorf("policy: %s.sizes: %d sizes, want 2 to %d", at, len(n.Sizes), MaxLayers+1)
+	}
+	params := 0
+	for i, s := range n.Sizes {
+		if s < 1 || s > MaxLayerSize {
+			return fmt.Errorf("policy: %s.sizes[%d] = %d: must be in [1, %d]", at, i, s, MaxLayerSize)
+		}
+		if i > 0 {
+			params += n.Sizes[i-1]*s + s
+			if params > MaxParams {
+				return fmt.Errorf("policy: %s.sizes %v: more than %d parameters", at, n.Sizes, MaxParams)
+			}
+		}
+	}
+	if len(n.Params) != params {
+		return fmt.Errorf("policy: %s.params: %d values, sizes %v need %d", at, len(n.Params), n.Sizes, params)
+	}
+	if _, err := nn.ParseActivation(n.Activation); err != nil {
+		return fmt.Errorf("policy: %s.activation: %w", at, err)
+	}
+	for i, v := range n.Params {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("policy: %s.params[%d] = %v: must be finite", at, i, v)
+		}
+	}
+	return nil
+}
+
+// validateNormaliser checks observation statistics for in inputs (nil is valid).
+func validateNormaliser(at string, z *Normaliser, in int) error {
+	if z == nil {
+		return nil
+	}
+	if len(z.Mean) != in || len(z.Var) != in {
+		return fmt.Errorf("policy: %s: mean/var of length %d/%d for %d inputs", at, len(z.Mean), len(z.Var), in)
+	}
+	for i := range z.Mean {
+		if math.IsNaN(z.Mean[i]) || math.IsInf(z.Mean[i], 0) {
+			return fmt.Errorf("policy: %s.mean[%d] = %v: must be finite", at, i, z.Mean[i])
+		}
+		if !(z.Var[i] >= 0) || math.IsInf(z.Var[i], 0) {
+			return fmt.Errorf("policy: %s.var[%d] = %v: must be finite and >= 0", at, i, z.Var[i])
+		}
+	}
+	if !(z.Count > 0) || math.IsInf(z.Count, 0) {
+		return fmt.Errorf("policy: %s.count = %v: must be finite and > 0", at, z.Count)
+	}
+	if !(z.Clip >= 0) || math.IsInf(z.Clip, 0) {
+		return fmt.Errorf("policy: %s.clip = %v: must be finite and >= 0", at, z.Clip)
+	}
+	return nil
+}
+
+// validateMembers checks an ensemble's further networks: each of in inputs and out
+// outputs, and actions in increasing order, so that the median of the networks'
+// greedy actions is defined.
+func (p *Policy) validateMembers(in, out int) error {
+	if len(p.Members) == 0 {
+		return nil
+	}
+	if len(p.Members) > MaxMembers {
+		return fmt.Errorf("policy: %d members, at most %d", len(p.Members), MaxMembers)
+	}
+	for i := 1; i < len(p.Actions); i++ {
+		if p.Actions[i] <= p.Actions[i-1] {
+			return fmt.Errorf("policy: actions %v: an ensemble needs them in increasing order (it takes the median of its networks' actions)", p.Actions)
+		}
+	}
+	for i := range p.Members {
+		m := &p.Members[i]
+		at := fmt.Sprintf("members[%d]", i)
+		if !agents.IsLearner(m.Algorithm) {
+			return fmt.Errorf("policy: %s.algorithm %q: want one of %v", at, m.Algorithm, agents.LearnerNames())
+		}
+		if err := validateNetwork(at+".network", &m.Network); err != nil {
+			return err
+		}
+		if s := m.Network.Sizes; s[0] != in || s[len(s)-1] != out {
+			return fmt.Errorf("policy: %s.network.sizes %v: want %d inputs and %d outputs, as network", at, s, in, out)
+		}
+		if err := validateNormaliser(at+".normaliser", m.Normaliser, in); err != nil {
+			return err
+		}
+		if err := validateTraining(at+".training", m.Training); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -260,65 +344,94 @@ func (p *Policy) NumInputs() int { return p.Network.Sizes[0] }
 
 // Act returns the greedy action for a raw observation (the features' values in
 // order): normalise with the frozen statistics, run the network, take the argmax
-// (the first on ties). It returns -1 for an observation of the wrong length or an
-// invalid policy. It does not allocate after its first call. Not safe for concurrent
-// use.
+// (the first on ties). An ensemble takes the median of its networks' greedy
+// actions (the lower of the two middle ones for an even number of networks: the
+// cooler, in target mode). It returns -1 for an observation of the wrong length
+// or an invalid policy. It does not allocate after its first call. Not safe for
+// concurrent use.
 func (p *Policy) Act(obs []float64) int {
-	y, err := p.forward(obs)
-	if err != nil {
+	if p.nets == nil {
+		if err := p.build(); err != nil {
+			return -1
+		}
+	}
+	if len(obs) != p.NumInputs() {
 		return -1
 	}
-	return nn.Argmax(y)
-}
-
-// Scores returns the network's outputs (logits or Q-values) for a raw observation in
-// a new slice.
-func (p *Policy) Scores(obs []float64) ([]float64, error) {
-	y, err := p.forward(obs)
-	if err != nil {
-		return nil, err
+	if len(p.nets) == 1 {
+		return nn.Argmax(p.nets[0].forward(p, obs))
 	}
-	return append([]float64(nil), y...), nil
+	// Actions increase with their index (Validate), so the median action is the
+	// median index; an insertion sort of a few votes, in place.
+	v := p.votes[:0]
+	for i := range p.nets {
+		a := nn.Argmax(p.nets[i].forward(p, obs))
+		j := len(v)
+		v = append(v, a)
+		for ; j > 0 && v[j-1] > a; j-- {
+			v[j] = v[j-1]
+		}
+		v[j] = a
+	}
+	return v[(len(v)-1)/2]
 }
 
-// forward normalises obs and runs the network; the result is a network workspace.
-func (p *Policy) forward(obs []float64) ([]float64, error) {
-	if p.mlp == nil {
+// Scores returns the outputs (logits or Q-values) of the policy's first network
+// (Network, not the members of an ensemble) for a raw observation in a new slice.
+func (p *Policy) Scores(obs []float64) ([]float64, error) {
+	if p.nets == nil {
 		if err := p.build(); err != nil {
 			return nil, err
 		}
 	}
-	if len(obs) != len(p.x) {
-		return nil, fmt.Errorf("policy: observation of length %d, want %d", len(obs), len(p.x))
+	if len(obs) != p.NumInputs() {
+		return nil, fmt.Errorf("policy: observation of length %d, want %d", len(obs), p.NumInputs())
 	}
+	return append([]float64(nil), p.nets[0].forward(p, obs)...), nil
+}
+
+// forward normalises obs and runs the network; the result is a network workspace.
+func (v *voter) forward(p *Policy, obs []float64) []float64 {
 	// Hidden features reach the network as 0, as the environment gave them to
 	// the learner (features.Spec.Hide).
-	x := p.Features.Hide(p.x, obs)
-	if z := p.Normaliser; z != nil {
-		for j, v := range x {
+	x := p.Features.Hide(v.x, obs)
+	if z := v.norm; z != nil {
+		for j, u := range x {
 			// The arithmetic of env.RunningMeanStd.Normalize, operation for operation.
-			y := (v - z.Mean[j]) / math.Sqrt(z.Var[j]+normEpsilon)
+			y := (u - z.Mean[j]) / math.Sqrt(z.Var[j]+normEpsilon)
 			if z.Clip > 0 {
 				y = max(-z.Clip, min(z.Clip, y))
 			}
-			p.x[j] = y
+			v.x[j] = y
 		}
-		x = p.x
+		x = v.x
 	}
-	return p.mlp.Forward(x, 1), nil
+	return v.mlp.Forward(x, 1)
 }
 
-// build validates the policy and makes the network and workspaces Act uses.
+// build validates the policy and makes the networks and workspaces Act uses.
 func (p *Policy) build() error {
 	if err := p.Validate(); err != nil {
 		return err
 	}
-	act, _ := nn.ParseActivation(p.Network.Activation)
-	m := &nn.MLP{Sizes: append([]int(nil), p.Network.Sizes...), Hidden: act, Params: p.Network.Params}
-	if err := nn.ValidateShape(m.Sizes, len(m.Params)); err != nil {
-		return fmt.Errorf("policy: network: %w", err)
+	nets := make([]voter, 0, 1+len(p.Members))
+	add := func(at string, n *Network, z *Normaliser) error {
+		act, _ := nn.ParseActivation(n.Activation)
+		m := &nn.MLP{Sizes: append([]int(nil), n.Sizes...), Hidden: act, Params: n.Params}
+		if err := nn.ValidateShape(m.Sizes, len(m.Params)); err != nil {
+			return fmt.Errorf("policy: %s: %w", at, err)
+		}
+		nets = append(nets, voter{mlp: m, norm: z, x: make([]float64, n.Sizes[0])})
+		return nil
 	}
-	p.mlp = m
-	p.x = make([]float64, p.Network.Sizes[0])
+	if err := add("network", &p.Network, p.Normaliser); err != nil {
+		return err
+	}
+	for i := range p.Members {
+		if err := add(fmt.Sprintf("members[%d].network", i), &p.Members[i].Network, p.Members[i].Normaliser); err != nil {
+			return err
+		}
+	}
+	p.nets, p.votes = nets, make([]int, 0, len(nets))
 	return nil
 }

@@ -22,18 +22,21 @@ func init() {
 }
 
 func runExport(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("export", "--run DIR [--out FILE] | --check FILE\n\n"+
+	fs := newFlagSet("export", "--run DIR [--run DIR2 ...] [--out FILE] | --check FILE\n\n"+
 		"Writes the versioned policy file (weights, normaliser, features, actions, training\n"+
 		"metadata, checksum) of the latest checkpoint of a training run, which may still be\n"+
-		"running; or, with --check, validates a policy file and prints what it holds.", stderr)
-	run := fs.String("run", "", "training run directory (holding checkpoint.bin)")
-	out := fs.String("out", "", "policy file to write (default DIR/policy-step<N>.json)")
+		"running; or, with --check, validates a policy file and prints what it holds.\n"+
+		"Several --run give one ensemble policy: the runs' networks decide together, by the\n"+
+		"median of their greedy actions (runs of one configuration with different seeds).", stderr)
+	var runs runList
+	fs.Var(&runs, "run", "training run directory (holding checkpoint.bin); repeat for an ensemble of the runs")
+	out := fs.String("out", "", "policy file to write (default DIR/policy-step<N>.json, DIR the first --run; required for an ensemble)")
 	check := fs.String("check", "", "policy file to validate and describe")
 	params := fs.String("params", "", "deploy-time parameters written into the policy as inline YAML, e.g. 'headroom_scale: 0.8' (the headroom 1 - target of every target utilisation x0.8: hotter, cheaper)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if (*run == "") == (*check == "") || fs.NArg() > 0 {
+	if (len(runs) == 0) == (*check == "") || fs.NArg() > 0 {
 		fs.Usage()
 		return errUsage
 	}
@@ -45,13 +48,33 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 		describePolicy(stdout, *check, p)
 		return nil
 	}
-	g := runDirGuard(*run)
+	if len(runs) > 1 && *out == "" {
+		return fmt.Errorf("--out: required with several --run (an ensemble has no run directory of its own)")
+	}
+	g := runDirGuard(runs...)
 	if err := checkOutput(g, fs, "out", *out); err != nil {
 		return err
 	}
-	p, err := train.Export(*run)
-	if err != nil {
-		return err
+	ps := make([]*policy.Policy, len(runs))
+	for i, r := range runs {
+		p, err := train.Export(r)
+		if err != nil {
+			return err
+		}
+		if i > 0 {
+			if err := policy.Compatible(ps[0], p); err != nil {
+				return fmt.Errorf("--run %s: %w (the first --run is %s)", r, err, runs[0])
+			}
+		}
+		ps[i] = p
+	}
+	p := ps[0]
+	if len(ps) > 1 {
+		e, err := policy.Ensemble(ps)
+		if err != nil {
+			return err
+		}
+		p = e
 	}
 	p.Training.Build = buildinfo.Read().String()
 	node, err := yamldoc.ParseInline(*params)
@@ -63,7 +86,7 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 	}
 	path := *out
 	if path == "" {
-		path = filepath.Join(*run, fmt.Sprintf("policy-step%d.json", p.Training.Steps))
+		path = filepath.Join(runs[0], fmt.Sprintf("policy-step%d.json", p.Training.Steps))
 		if err := g.File("--out", path); err != nil {
 			return fmt.Errorf("%w (the default --out; give another --out)", err)
 		}
@@ -78,12 +101,31 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 // runDirGuard is a guard knowing the files of the training run in dir that a
 // command must never replace: its checkpoint (what --resume continues), its
 // configuration and its progress log.
-func runDirGuard(dir string) *outpath.Guard {
+func runDirGuard(dirs ...string) *outpath.Guard {
 	var g outpath.Guard
+	for _, dir := range dirs {
+		protectRunDir(&g, dir)
+	}
+	return &g
+}
+
+func protectRunDir(g *outpath.Guard, dir string) {
 	g.Protect("the run's checkpoint ("+train.CheckpointFile+")", filepath.Join(dir, train.CheckpointFile))
 	g.Protect("the run's configuration ("+train.ConfigFile+")", filepath.Join(dir, train.ConfigFile))
 	g.Protect("the run's progress log ("+train.ProgressFile+")", filepath.Join(dir, train.ProgressFile))
-	return &g
+}
+
+// runList is a repeatable flag: every --run given, in order.
+type runList []string
+
+func (r *runList) String() string { return strings.Join(*r, ",") }
+
+func (r *runList) Set(v string) error {
+	if v == "" {
+		return fmt.Errorf("empty directory")
+	}
+	*r = append(*r, v)
+	return nil
 }
 
 func describePolicy(w io.Writer, path string, p *policy.Policy) {
@@ -91,6 +133,13 @@ func describePolicy(w io.Writer, path string, p *policy.Policy) {
 		path, p.Version, p.Algorithm, p.Network.Sizes, p.Network.Activation, len(p.Network.Params))
 	fmt.Fprintf(w, "  features: %s\n", strings.Join(p.Features.Names(), ", "))
 	fmt.Fprintf(w, "  actions: %v; normalised observations: %v\n", p.Actions, p.Normaliser != nil)
+	if n := len(p.Members); n > 0 {
+		seeds := []string{fmt.Sprint(p.Training.Seed)}
+		for _, m := range p.Members {
+			seeds = append(seeds, fmt.Sprint(m.Training.Seed))
+		}
+		fmt.Fprintf(w, "  ensemble of %d networks (training seeds %s): each decision is the median of their greedy actions\n", n+1, strings.Join(seeds, ", "))
+	}
 	if p.HeadroomScale != 0 {
 		fmt.Fprintf(w, "  headroom scale: %g (every target utilisation t runs at 1 - %g*(1-t))\n", p.HeadroomScale, p.HeadroomScale)
 	}

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/intelliscale/intelliscale/agents/policy"
+)
+
+// Several --run give one ensemble policy file, which sim runs; runs that cannot
+// form one, and an ensemble without --out, are refused, naming the run, and
+// write nothing.
+func TestExportEnsemble(t *testing.T) {
+	dir := t.TempDir()
+	train := func(name, extra string) string {
+		conf := filepath.Join(dir, name+".yaml")
+		if err := os.WriteFile(conf, []byte("algorithm: ppo\nsteps: 512\ntraces:\n  - builtin: step\n"+extra), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out := filepath.Join(dir, name)
+		if code, _, stderr := runCmd("train", "--config", conf, "--out", out, "--quiet"); code != 0 {
+			t.Fatalf("train %s: exit %d: %s", name, code, stderr)
+		}
+		return out
+	}
+	const target = "env: {action_mode: target, actions: [40, 60, 80]}\n"
+	a, b, c := train("a", target+"seed: 1\n"), train("b", target+"seed: 2\n"), train("c", target+"seed: 3\n")
+	ens := filepath.Join(dir, "ens.json")
+	code, out, stderr := runCmd("export", "--run", a, "--run", b, "--run", c, "--out", ens)
+	if code != 0 || !strings.Contains(out, "ensemble of 3 networks (training seeds 1, 2, 3)") {
+		t.Fatalf("export: exit %d: %s%s", code, out, stderr)
+	}
+	p, err := policy.Load(ens)
+	if err != nil || len(p.Members) != 2 {
+		t.Fatalf("ensemble file: %v", err)
+	}
+	if code, out, _ := runCmd("export", "--check", ens); code != 0 || !strings.Contains(out, "ensemble of 3 networks") {
+		t.Fatalf("export --check: exit %d: %s", code, out)
+	}
+	if code, _, stderr := runCmd("sim", "--builtin", "step", "--length", "6h", "--timeline", "", "--policy-file", ens); code != 0 {
+		t.Fatalf("sim with the ensemble: exit %d: %s", code, stderr)
+	}
+
+	bad := filepath.Join(dir, "bad.json")
+	delta := train("delta", "")
+	code, _, stderr = runCmd("export", "--run", a, "--run", delta, "--out", bad)
+	if code == 0 || !strings.Contains(stderr, "--run "+delta+": its actions") || !strings.Contains(stderr, "the first --run is "+a) {
+		t.Errorf("an ensemble of a target and a delta run: exit %d: %s", code, stderr)
+	}
+	code, _, stderr = runCmd("export", "--run", a, "--run", b)
+	if code == 0 || !strings.Contains(stderr, "--out: required with several --run") {
+		t.Errorf("an ensemble without --out: exit %d: %s", code, stderr)
+	}
+	code, _, stderr = runCmd("export", "--run", a, "--run", b, "--out", filepath.Join(b, "checkpoint.bin"))
+	if code == 0 || !strings.Contains(stderr, "checkpoint") {
+		t.Errorf("--out over the second run's checkpoint: exit %d: %s", code, stderr)
+	}
+	if _, err := os.Stat(bad); !os.IsNotExist(err) {
+		t.Errorf("a refused export wrote %s (%v)", bad, err)
+	}
+}
