@@ -16,6 +16,7 @@ import (
 
 	"github.com/intelliscale/intelliscale/internal/atomicfile"
 	"github.com/intelliscale/intelliscale/internal/outpath"
+	"github.com/intelliscale/intelliscale/internal/yamldoc"
 	"github.com/intelliscale/intelliscale/live/calibrate"
 	"github.com/intelliscale/intelliscale/traces"
 )
@@ -174,6 +175,7 @@ func runCalibrate(args []string, stdout, stderr io.Writer) error {
 	}
 	opt.Start, opt.End = start, end
 	fit, err := calibrate.Calibrate(ctx, q, opt)
+	err = optionFlag(err)
 	if errors.Is(err, calibrate.ErrNoData) || errors.Is(err, calibrate.ErrTooLittleData) {
 		err = fmt.Errorf("%s: %w", name, err)
 	}
@@ -194,6 +196,19 @@ func runCalibrate(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stderr, "calibrate: %s: %s service, mean %.4g s, %d slots, start-up %.3g s; wrote %s\n",
 		name, fit.Family.Kind, fit.MeanService.V, int(fit.Slots.V), fit.Startup.V, *out)
 	return nil
+}
+
+// optionFlag names the flag in an error of live/calibrate about one of its options
+// (a *yamldoc.FieldError at "step", "low_utilisation", ...) as the user typed it:
+// "--step: 2m: must be > 0 and at most half the window (3m)".
+func optionFlag(err error) error {
+	fe, ok := err.(*yamldoc.FieldError)
+	if !ok || fe.Path == "" {
+		return err
+	}
+	c := *fe
+	c.Path = "--" + strings.ReplaceAll(fe.Path, "_", "-")
+	return &c
 }
 
 // orInterrupted turns err into "interrupted; nothing written" when ctx was cancelled
@@ -222,7 +237,7 @@ func traceImportMetrics(src metricsSource, query string, step time.Duration, std
 	}
 	tr, info, err := calibrate.ImportTrace(ctx, q, "prometheus", query, start, end, step)
 	if err != nil {
-		return nil, orInterrupted(ctx, err)
+		return nil, orInterrupted(ctx, optionFlag(err))
 	}
 	if info.Gaps > 0 {
 		fmt.Fprintf(stderr, "trace import: %s: %d of %d steps had no sample (gaps, filled with 0)\n", name, info.Gaps, info.Buckets)

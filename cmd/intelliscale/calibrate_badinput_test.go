@@ -12,7 +12,7 @@ import (
 )
 
 // TestCalibrateBadInput: bad flag values and dumps that cannot give a window fail
-// before any fit, naming the flag or the file, and write nothing.
+// before any fit, naming the flag (as typed) or the file, and write nothing.
 func TestCalibrateBadInput(t *testing.T) {
 	dir := t.TempDir()
 	dump := filepath.Join(dir, "d.txt")
@@ -30,6 +30,7 @@ func TestCalibrateBadInput(t *testing.T) {
 	}{
 		{[]string{"--dump", dump, "--step", "0s"}, "--step 0s: must be > 0"},
 		{[]string{"--dump", dump, "--step", "-1m"}, "--step -1m0s: must be > 0"},
+		{[]string{"--dump", dump, "--step", "2m"}, "--step: 2m: must be > 0 and at most half the window (3m)"},
 		{[]string{"--dump", dump, "--low-utilisation", "0"}, "--low-utilisation 0: must be in (0, 1]"},
 		{[]string{"--dump", dump, "--min-requests", "-5"}, "--min-requests -5: must be finite and > 0"},
 		{[]string{"--dump", dump, "--min-low-requests", "NaN"}, "--min-low-requests NaN: must be finite and > 0"},
@@ -42,6 +43,11 @@ func TestCalibrateBadInput(t *testing.T) {
 		if code := run(args, &so, &se); code == 0 || !strings.Contains(se.String(), c.want) {
 			t.Errorf("%v: exit %d, stderr %q; want an error containing %q", c.args, code, se.String(), c.want)
 		}
+	}
+	// trace import reads the same window: a --step longer than it is named so too.
+	if code, _, errs := runTraceCmd("import", "--dump", dump, "--step", "10m", "--out", out); code == 0 ||
+		!strings.Contains(errs, "--step: 10m: longer than the window 1970-01-01T00:00:01Z to 1970-01-01T00:03:01Z (3m)") {
+		t.Errorf("trace import --step 10m: exit %d, stderr %q", code, errs)
 	}
 	if _, err := os.Stat(out); !os.IsNotExist(err) {
 		t.Errorf("%s written: %v", out, err)

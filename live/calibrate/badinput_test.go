@@ -3,6 +3,7 @@ package calibrate
 import (
 	"context"
 	"errors"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/intelliscale/intelliscale/internal/promtest"
+	"github.com/intelliscale/intelliscale/internal/yamldoc"
 	"github.com/intelliscale/intelliscale/sim"
 )
 
@@ -122,4 +124,42 @@ func TestPromQuerierTimeout(t *testing.T) {
 	if err := p.Ping(ctx, time.Second); err == nil || !strings.Contains(err.Error(), srv404.URL) || !strings.Contains(err.Error(), "404") {
 		t.Errorf("404 server: Ping: %v", err)
 	}
+}
+
+// TestOptionErrorsNameTheOption: a bad option is a FieldError whose path is the
+// option, so that a command can name its flag; a query is never sent.
+func TestOptionErrorsNameTheOption(t *testing.T) {
+	window := Options{Start: epoch, End: epoch.Add(3 * time.Minute)}
+	with := func(f func(*Options)) Options { o := window; f(&o); return o }
+	for _, c := range []struct {
+		opt        Options
+		path, want string
+	}{
+		{with(func(o *Options) { o.Step = 2 * time.Minute }), "step", "step: 2m: must be > 0 and at most half the window (3m)"},
+		{with(func(o *Options) { o.Step = -time.Second }), "step", "step: -1s: must be > 0"},
+		{with(func(o *Options) { o.LowUtilisation = 1.5 }), "low_utilisation", "low_utilisation: 1.5: must be in (0, 1]"},
+		{with(func(o *Options) { o.MinRequests = -1 }), "min_requests", "min_requests: -1: must be finite and > 0"},
+		{with(func(o *Options) { o.MinLowRequests = math.Inf(1) }), "min_low_requests", "min_low_requests: +Inf: must be finite and > 0"},
+		{with(func(o *Options) { o.End = epoch }), "end", "not after the start"},
+		{Options{End: epoch}, "start", "start: required"},
+	} {
+		_, err := Calibrate(context.Background(), noQueries{t}, c.opt)
+		var fe *yamldoc.FieldError
+		if !errors.As(err, &fe) || fe != err || fe.Path != c.path || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: got %v, want a FieldError at %s containing %q", c.opt, err, c.path, c.want)
+		}
+	}
+	_, _, err := ImportTrace(context.Background(), noQueries{t}, "prom", "up", epoch, epoch.Add(3*time.Minute), 10*time.Minute)
+	var fe *yamldoc.FieldError
+	if !errors.As(err, &fe) || fe.Path != "step" || !strings.Contains(err.Error(), "step: 10m: longer than the window 2026-03-02T00:00:00Z to 2026-03-02T00:03:00Z (3m)") {
+		t.Errorf("ImportTrace, a step longer than the window: got %v", err)
+	}
+}
+
+// noQueries fails the test at any query.
+type noQueries struct{ t *testing.T }
+
+func (n noQueries) QueryRange(context.Context, string, time.Time, time.Time, time.Duration) ([]Series, error) {
+	n.t.Error("queried")
+	return nil, errors.New("no queries")
 }

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/intelliscale/intelliscale/internal/yamldoc"
 	"github.com/intelliscale/intelliscale/sim"
 )
 
@@ -33,6 +34,9 @@ type Options struct {
 	MinLowRequests float64
 }
 
+// validate fills defaults and rejects bad options, as a *yamldoc.FieldError whose
+// path is the option in snake case ("step", "low_utilisation"), so that a command
+// can name its own flag for it.
 func (o *Options) validate() error {
 	if o.Step == 0 {
 		o.Step = time.Minute
@@ -47,18 +51,20 @@ func (o *Options) validate() error {
 		o.MinLowRequests = 500
 	}
 	switch {
-	case o.Start.IsZero() || o.End.IsZero():
-		return errors.New("calibrate: the window needs a start and an end")
+	case o.Start.IsZero():
+		return yamldoc.Errorf("start", "required: the window needs a start and an end")
+	case o.End.IsZero():
+		return yamldoc.Errorf("end", "required: the window needs a start and an end")
 	case !o.End.After(o.Start):
-		return fmt.Errorf("calibrate: end %v is not after start %v", o.End.Format(time.RFC3339), o.Start.Format(time.RFC3339))
+		return yamldoc.Invalid("end", o.End.Format(time.RFC3339), "not after the start "+o.Start.Format(time.RFC3339))
 	case o.Step < 0 || o.End.Sub(o.Start) < 2*o.Step:
-		return fmt.Errorf("calibrate: step %v: must be > 0 and at most half the window (%v)", o.Step, o.End.Sub(o.Start))
+		return yamldoc.Invalid("step", o.Step, fmt.Sprintf("must be > 0 and at most half the window (%s)", yamldoc.Duration(o.End.Sub(o.Start))))
 	case !(o.LowUtilisation > 0 && o.LowUtilisation <= 1):
-		return fmt.Errorf("calibrate: low utilisation %v: must be in (0, 1]", o.LowUtilisation)
+		return yamldoc.Invalid("low_utilisation", o.LowUtilisation, "must be in (0, 1]")
 	case !(o.MinRequests > 0) || math.IsInf(o.MinRequests, 1):
-		return fmt.Errorf("calibrate: min requests %v: must be finite and > 0", o.MinRequests)
+		return yamldoc.Invalid("min_requests", o.MinRequests, "must be finite and > 0")
 	case !(o.MinLowRequests > 0) || math.IsInf(o.MinLowRequests, 1):
-		return fmt.Errorf("calibrate: min low requests %v: must be finite and > 0", o.MinLowRequests)
+		return yamldoc.Invalid("min_low_requests", o.MinLowRequests, "must be finite and > 0")
 	}
 	return nil
 }
@@ -112,7 +118,9 @@ type Fit struct {
 	Timeout Value // seconds
 }
 
-// Calibrate fits the simulator's service model to the window of q.
+// Calibrate fits the simulator's service model to the window of q. An error about
+// one of the options (a bad value, or a step no histogram series spans) is a
+// *yamldoc.FieldError whose path names it ("step").
 func Calibrate(ctx context.Context, q Querier, opt Options) (*Fit, error) {
 	if err := opt.validate(); err != nil {
 		return nil, err
@@ -267,7 +275,7 @@ func (f *Fit) histogram(ctx context.Context, q Querier) (bounds, cum []float64, 
 	}
 	sort.Slice(bs, func(a, b int) bool { return bs[a].le < bs[b].le })
 	if len(bs) == 0 {
-		return nil, nil, 0, fmt.Errorf("calibrate: http_request_duration_seconds_bucket: no series with two samples %v apart in the window: is the metric exported, and the step at least two scrapes? (%w)", o.Step, ErrTooLittleData)
+		return nil, nil, 0, &yamldoc.FieldError{Path: "step", Value: o.Step, Err: fmt.Errorf("no series of http_request_duration_seconds_bucket with two samples that far apart in the window: is the metric exported, and scraped at least twice in that time? (%w)", ErrTooLittleData)}
 	}
 	if len(bs) < 3 || !math.IsInf(bs[len(bs)-1].le, 1) {
 		return nil, nil, 0, fmt.Errorf("calibrate: http_request_duration_seconds_bucket: want at least two finite buckets and le=\"+Inf\" in the window, got %d buckets (%w)", len(bs), ErrTooLittleData)

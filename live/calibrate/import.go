@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/intelliscale/intelliscale/internal/yamldoc"
 	"github.com/intelliscale/intelliscale/traces"
 )
 
@@ -19,13 +20,15 @@ func DefaultRateQuery(step time.Duration) string {
 // ImportTrace turns the range query expr (a request rate, requests per second, as
 // one series) over [start, end] at step into a trace of step-long buckets from
 // start (traces.FromSamples: a step with no sample is a gap, filled with 0). The
-// window is cut to a whole number of steps.
+// window is cut to a whole number of steps. A step that is not positive or longer
+// than the window is a *yamldoc.FieldError at "step".
 func ImportTrace(ctx context.Context, q Querier, name, expr string, start, end time.Time, step time.Duration) (*traces.Trace, traces.SamplesInfo, error) {
 	if step <= 0 {
-		return nil, traces.SamplesInfo{}, fmt.Errorf("%s: step %v: must be > 0", name, step)
+		return nil, traces.SamplesInfo{}, yamldoc.Invalid("step", step, "must be > 0")
 	}
 	if !end.After(start.Add(step - 1)) {
-		return nil, traces.SamplesInfo{}, fmt.Errorf("%s: window %v to %v is shorter than one step (%v)", name, start.Format(time.RFC3339), end.Format(time.RFC3339), step)
+		return nil, traces.SamplesInfo{}, yamldoc.Invalid("step", step, fmt.Sprintf("longer than the window %s to %s (%s)",
+			start.Format(time.RFC3339), end.Format(time.RFC3339), yamldoc.Duration(end.Sub(start))))
 	}
 	n := end.Sub(start) / step
 	end = start.Add(n * step)
