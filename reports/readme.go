@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"github.com/intelliscale/intelliscale/internal/atomicfile"
 )
 
 // DefaultReadmeSection is the name of the README's generated section that
@@ -74,8 +76,10 @@ func CheckReadme(readme, name string) error {
 // dir/report/REPORT.md, and copies the report's PNG plots into figDir, linked
 // relative to readme. The report must have been built (Build). Every other line of
 // readme, other generated sections included, is kept byte for byte. Both files are
-// written atomically; a readme without the section's two marker lines, or with them
-// twice, is an error and is left untouched.
+// written atomically; a readme that is a symbolic link is written through it (its
+// target replaced, the link kept; the figures are still linked relative to readme).
+// A readme without the section's two marker lines, or with them twice, is an error
+// and is left untouched.
 func UpdateReadmeSection(readme, name, dir, figDir string) error {
 	if err := CheckReadmeSection(name); err != nil {
 		return fmt.Errorf("readme %s: %w", readme, err)
@@ -117,7 +121,7 @@ func UpdateReadmeSection(readme, name, dir, figDir string) error {
 	out.Write(old[:b])
 	out.WriteString(body)
 	out.Write(old[e:])
-	return writeFile(readme, out.Bytes())
+	return atomicfile.WriteThrough(readme, out.Bytes())
 }
 
 // findSection locates the generated section name in the README text old (read from

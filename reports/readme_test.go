@@ -244,3 +244,38 @@ func TestUpdateReadmeSectionRefuses(t *testing.T) {
 		}
 	}
 }
+
+// A README that is a symbolic link is updated through it: the target gets the new
+// section, the link stays a link, and no temporary file is left beside either.
+func TestUpdateReadmeThroughSymlink(t *testing.T) {
+	root := t.TempDir()
+	res := fakeReport(t, filepath.Join(root, "results"), "x", "PNG")
+	shared := t.TempDir()
+	target := filepath.Join(shared, "README.md")
+	must(t, os.WriteFile(target, []byte("# P\n"+ReadmeBegin+"\nstale\n"+ReadmeEnd+"\n"), 0o644))
+	link := filepath.Join(root, "README.md")
+	if err := os.Symlink(target, link); err != nil {
+		t.Skipf("symbolic links unavailable: %v", err)
+	}
+	if err := UpdateReadme(link, res, filepath.Join(root, "docs", "bench")); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("%s is no longer a symbolic link (%v)", link, err)
+	}
+	got, _ := os.ReadFile(target)
+	if strings.Contains(string(got), "stale") || !strings.Contains(string(got), "x figures.") || !strings.Contains(string(got), "](docs/bench/frontier.png)") {
+		t.Fatalf("target not updated:\n%s", got)
+	}
+	for _, d := range []string{root, shared} {
+		ents, _ := os.ReadDir(d)
+		for _, e := range ents {
+			if strings.HasPrefix(e.Name(), ".") {
+				t.Errorf("temporary file %s left in %s", e.Name(), d)
+			}
+		}
+	}
+	if ents, _ := os.ReadDir(shared); len(ents) != 1 {
+		t.Errorf("%d files beside the target, want 1", len(ents))
+	}
+}

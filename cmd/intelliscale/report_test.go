@@ -57,6 +57,26 @@ func TestReportReadmeSection(t *testing.T) {
 		t.Errorf("docs/bench written for the bench-real section: %v", err)
 	}
 
+	// A README that is a symbolic link (to a file in another directory) is updated
+	// through it: the link stays a link, its target holds the section.
+	shared := t.TempDir()
+	must(os.WriteFile(filepath.Join(shared, "README.md"), []byte(bench+realBegin+"\n"+realEnd+"\n"), 0o644))
+	if err := os.Symlink(filepath.Join(shared, "README.md"), "LINKED.md"); err != nil {
+		t.Skipf("symbolic links unavailable: %v", err)
+	}
+	if code, _, stderr := runCmd("report", "--quiet", "--readme", "LINKED.md", "--readme-section", "bench-real", "res"); code != 0 {
+		t.Fatalf("report --readme LINKED.md: exit %d\n%s", code, stderr)
+	}
+	if fi, err := os.Lstat("LINKED.md"); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("LINKED.md is no longer a symbolic link (%v)", err)
+	}
+	if got, _ := os.ReadFile(filepath.Join(shared, "README.md")); string(got) != first {
+		t.Fatalf("the link's target:\n%s\nwant what README.md got:\n%s", got, first)
+	}
+	if ents, _ := os.ReadDir(shared); len(ents) != 1 {
+		t.Errorf("%d files beside the target, want 1 (no temporary left)", len(ents))
+	}
+
 	// Refusals: exit 1, a message naming the flag or the README, nothing written.
 	must(os.Remove(filepath.Join("res", "report", "REPORT.md")))
 	must(os.WriteFile("OTHER.md", []byte(bench), 0o644))

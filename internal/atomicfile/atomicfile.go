@@ -20,6 +20,23 @@ func Write(path string, data []byte) error {
 	})
 }
 
+// WriteThrough is Write for a path that may be a symbolic link (a README kept in
+// another directory and linked): the link is followed to its final target, and
+// the target is replaced as Write replaces a file, the temporary file beside it, so
+// the link stays a link. A link whose target does not exist is an error and
+// nothing is written.
+func WriteThrough(path string, data []byte) error {
+	li, err := os.Lstat(path)
+	if err != nil || li.Mode()&os.ModeSymlink == 0 {
+		return Write(path, data)
+	}
+	target, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return fmt.Errorf("writing %s: following the symbolic link: %w", path, err)
+	}
+	return Write(target, data)
+}
+
 // WriteFunc replaces path with what write writes (mode 0644). When write or any step
 // fails, path is left as it was and the temporary file is removed.
 func WriteFunc(path string, write func(io.Writer) error) error {

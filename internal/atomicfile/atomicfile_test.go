@@ -108,3 +108,62 @@ func TestWriteContext(t *testing.T) {
 		})
 	}
 }
+
+// WriteThrough replaces a linked file's target (through a chain of links, one of
+// them relative) and leaves every link a link; its temporary file goes beside the
+// target. A plain path is written as Write writes it; a dangling link is an error
+// that creates nothing.
+func TestWriteThrough(t *testing.T) {
+	dir, elsewhere := t.TempDir(), t.TempDir()
+	target := filepath.Join(elsewhere, "README.md")
+	if err := os.WriteFile(target, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mid := filepath.Join(dir, "mid.md")
+	link := filepath.Join(dir, "README.md")
+	if err := os.Symlink(target, mid); err != nil {
+		t.Skipf("symbolic links unavailable: %v", err)
+	}
+	if err := os.Symlink("mid.md", link); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteThrough(link, []byte("new")); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{link, mid} {
+		if fi, err := os.Lstat(p); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+			t.Errorf("%s is no longer a symbolic link: %v, %v", p, fi, err)
+		}
+	}
+	if b, _ := os.ReadFile(target); string(b) != "new" {
+		t.Errorf("target holds %q, want new", b)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 2 {
+		t.Errorf("%d files beside the links, want the 2 links", len(ents))
+	}
+	if ents, _ := os.ReadDir(elsewhere); len(ents) != 1 {
+		t.Errorf("%d files beside the target, want 1 (no temporary left)", len(ents))
+	}
+
+	plain := filepath.Join(dir, "plain.md")
+	if err := WriteThrough(plain, []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(plain); string(b) != "x" {
+		t.Errorf("plain file holds %q", b)
+	}
+
+	dangling := filepath.Join(dir, "dangling.md")
+	if err := os.Symlink(filepath.Join(elsewhere, "missing.md"), dangling); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteThrough(dangling, []byte("x")); err == nil {
+		t.Error("a dangling link was written through")
+	}
+	if _, err := os.Stat(filepath.Join(elsewhere, "missing.md")); !os.IsNotExist(err) {
+		t.Errorf("the missing target was created: %v", err)
+	}
+	if fi, err := os.Lstat(dangling); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the dangling link was replaced: %v", err)
+	}
+}

@@ -68,6 +68,12 @@ func (e *Error) Error() string { return fmt.Sprintf("%s %s: %s", e.Flag, e.Path,
 // and it is not a symbolic link, a directory or a read-only file. On success path
 // is remembered as an output. An empty path and "-" (standard output) pass.
 func (g *Guard) File(flag, path string) error {
+	return g.file(flag, path, false)
+}
+
+// file is File; with follow, a symbolic link is followed and its target checked
+// in its place.
+func (g *Guard) file(flag, path string, follow bool) error {
 	if path == "" || path == "-" {
 		return nil
 	}
@@ -75,6 +81,12 @@ func (g *Guard) File(flag, path string) error {
 		return err
 	}
 	li, err := os.Lstat(path)
+	if follow && err == nil && li.Mode()&os.ModeSymlink != 0 {
+		target, _ := os.Readlink(path)
+		if li, err = os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			return &Error{flag, path, fmt.Sprintf("is a symbolic link to %s, which does not exist", target)}
+		}
+	}
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 	case err != nil:
@@ -97,6 +109,19 @@ func (g *Guard) File(flag, path string) error {
 // creates none): it also refuses a path whose directory does not exist or is not a
 // directory, before any work rather than after it.
 func (g *Guard) NewFile(flag, path string) error {
+	return g.newFile(flag, path, false)
+}
+
+// NewFileThroughLink is NewFile for an output written through a symbolic link (a
+// README kept in another directory and linked, which atomicfile.WriteThrough
+// replaces at its target): a link is followed and its target checked as NewFile
+// checks a path. A link to an input is still refused, and a dangling one too.
+// Errors name the path as given.
+func (g *Guard) NewFileThroughLink(flag, path string) error {
+	return g.newFile(flag, path, true)
+}
+
+func (g *Guard) newFile(flag, path string, follow bool) error {
 	if path == "" || path == "-" {
 		return nil
 	}
@@ -110,7 +135,7 @@ func (g *Guard) NewFile(flag, path string) error {
 	case !fi.IsDir():
 		return &Error{flag, path, fmt.Sprintf("%s is not a directory", dir)}
 	}
-	return g.File(flag, path)
+	return g.file(flag, path, follow)
 }
 
 // Dir checks that dir, named by flag, may be used as an output directory into which

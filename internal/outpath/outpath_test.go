@@ -140,6 +140,62 @@ func TestGuardNewFile(t *testing.T) {
 	}
 }
 
+// NewFileThroughLink accepts a symbolic link to a writable file (its target is
+// what will be written) and refuses what NewFile refuses, links to an input, to a
+// read-only file or to nothing included, naming the path as given.
+func TestGuardNewFileThroughLink(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "trace.csv")
+	write(t, in, "seconds,rate\n0,1\n")
+	readme := filepath.Join(t.TempDir(), "README.md")
+	write(t, readme, "# x\n")
+	ro := filepath.Join(dir, "ro.md")
+	write(t, ro, "read-only")
+	if err := os.Chmod(ro, 0o444); err != nil {
+		t.Fatal(err)
+	}
+	toReadme, toIn, toRO, toDir, dangling := filepath.Join(dir, "README.md"), filepath.Join(dir, "to-input.md"),
+		filepath.Join(dir, "to-ro.md"), filepath.Join(dir, "to-dir.md"), filepath.Join(dir, "dangling.md")
+	symlink(t, readme, toReadme)
+	symlink(t, in, toIn)
+	symlink(t, ro, toRO)
+	symlink(t, t.TempDir(), toDir)
+	symlink(t, filepath.Join(dir, "missing.md"), dangling)
+	for _, tc := range []struct {
+		name, path, want string // want: "" when accepted, else a part of the message
+	}{
+		{"a link to a writable file", toReadme, ""},
+		{"a plain file", readme, ""},
+		{"a new file", filepath.Join(dir, "new.md"), ""},
+		{"a link to the input", toIn, "is the input --trace " + in + " (after resolving symbolic links)"},
+		{"a link to a read-only file", toRO, "is read-only"},
+		{"a link to a directory", toDir, "is a directory"},
+		{"a dangling link", dangling, "is a symbolic link to " + filepath.Join(dir, "missing.md") + ", which does not exist"},
+		{"a new file in a missing directory", filepath.Join(dir, "a", "new.md"), "does not exist"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var g Guard
+			g.Input("--trace", in)
+			err := g.NewFileThroughLink("--readme", tc.path)
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			var oe *Error
+			if !errors.As(err, &oe) || !strings.HasPrefix(err.Error(), "--readme "+tc.path+": ") || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want an *Error naming --readme, the path and %q", err, tc.want)
+			}
+		})
+	}
+	// File and NewFile still refuse the link.
+	var g Guard
+	if err := g.NewFile("--readme", toReadme); err == nil || !strings.Contains(err.Error(), "is a symbolic link") {
+		t.Errorf("NewFile on a link: %v", err)
+	}
+}
+
 // Two outputs of one command may not be the same file.
 func TestGuardOutputsDistinct(t *testing.T) {
 	dir := t.TempDir()
