@@ -124,8 +124,11 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 		if err := sim.WriteTimelineCSV(&buf, res.Timeline); err != nil {
 			return err
 		}
-		_, err = stdout.Write(buf.Bytes())
-		return err
+		if _, err := stdout.Write(buf.Bytes()); err != nil {
+			return err
+		}
+		printWritten(stderr, "", f.openmetrics, res)
+		return nil
 	}
 	if f.timeline != "" {
 		err := atomicfile.WriteContext(ctx, f.timeline, func(w io.Writer) error {
@@ -135,7 +138,26 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 			return interrupted(err)
 		}
 	}
-	return printSummary(stdout, tr.Name, name, cfg.Seed, res)
+	if err := printSummary(stdout, tr.Name, name, cfg.Seed, res); err != nil {
+		return err
+	}
+	printWritten(stderr, f.timeline, f.openmetrics, res)
+	return nil
+}
+
+// printWritten says on w which files a run wrote (a timeline file, an OpenMetrics
+// file; "" for none), in one line; nothing when it wrote none.
+func printWritten(w io.Writer, timeline, openmetrics string, res *sim.Result) {
+	var parts []string
+	if timeline != "" {
+		parts = append(parts, fmt.Sprintf("the timeline to %s (%d intervals of %v)", timeline, len(res.Timeline), res.Config.ControlInterval))
+	}
+	if openmetrics != "" {
+		parts = append(parts, "the OpenMetrics series to "+openmetrics)
+	}
+	if len(parts) > 0 {
+		fmt.Fprintf(w, "sim: wrote %s\n", strings.Join(parts, " and "))
+	}
 }
 
 // loadSimConfig reads a simulator config file; no file means all defaults.

@@ -26,6 +26,10 @@ func TestSimCommand(t *testing.T) {
 	if !strings.Contains(out, "trace step, policy hpa, seed 3, 120 intervals of 15s") || !strings.Contains(out, "scaling accuracy") {
 		t.Fatalf("summary missing:\n%s", out)
 	}
+	// One line on standard error says what was written where.
+	if want := "sim: wrote the timeline to " + tl + " (120 intervals of 15s) and the OpenMetrics series to " + om + "\n"; errs != want {
+		t.Errorf("stderr %q, want %q", errs, want)
+	}
 	b, err := os.ReadFile(tl)
 	if err != nil {
 		t.Fatal(err)
@@ -50,6 +54,14 @@ func TestSimCommand(t *testing.T) {
 	}
 	if again != string(b) {
 		t.Fatal("same seed gave a different timeline")
+	}
+	// The timeline on standard output is all there is to say: nothing on stderr.
+	if errs != "" {
+		t.Errorf("--timeline -: stderr %q, want nothing", errs)
+	}
+	code, _, errs = runCmd("sim", "--builtin", "step", "--length", "30m", "--timeline", "")
+	if code != 0 || errs != "" {
+		t.Errorf("--timeline '': exit %d, stderr %q; want nothing written and nothing said", code, errs)
 	}
 }
 

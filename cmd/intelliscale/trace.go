@@ -144,7 +144,14 @@ func traceImport(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	warnZeroRun(t, stderr)
-	return traceWrite(*out, t, stdout)
+	if err := traceWrite(*out, t, stdout); err != nil {
+		return err
+	}
+	// Where the data went, unless it went to standard output.
+	if st, err := traces.Info(t); err == nil && *out != "-" {
+		fmt.Fprintf(stderr, "trace import: wrote %s: %d buckets of %v, mean %.4g req/s\n", *out, st.Buckets, st.Bucket, st.Mean)
+	}
+	return nil
 }
 
 // warnZeroRun says on w when t holds a suspect run of zero buckets

@@ -52,7 +52,8 @@ func TestTraceSynthImportInfo(t *testing.T) {
 	counts := filepath.Join(dir, "w.txt")
 	os.WriteFile(counts, []byte("2 4 6 8 10 0 0 0 0 0"), 0o644)
 	scaled := filepath.Join(dir, "scaled.csv")
-	if code, _, errs := runTraceCmd("import", "--in", counts, "--bucket", "2s", "--resample", "10s", "--scale-mean", "3", "--out", scaled); code != 0 {
+	code, out, errs = runTraceCmd("import", "--in", counts, "--bucket", "2s", "--resample", "10s", "--scale-mean", "3", "--out", scaled)
+	if code != 0 {
 		t.Fatalf("import: exit %d: %s", code, errs)
 	}
 	imp, err := traces.LoadFile(scaled, traces.LoadOptions{})
@@ -62,6 +63,15 @@ func TestTraceSynthImportInfo(t *testing.T) {
 	// 30 requests in the first 10 s, none in the next: rates 3, 0 -> mean 1.5 -> ×2.
 	if len(imp.Rates) != 2 || imp.Rates[0] != 6 || imp.Rates[1] != 0 {
 		t.Fatalf("imported rates %v, want [6 0]", imp.Rates)
+	}
+	// It says what it wrote where, on standard error; with --out - the data alone
+	// goes to standard output and standard error stays empty.
+	if want := "trace import: wrote " + scaled + ": 2 buckets of 10s, mean 3 req/s\n"; out != "" || errs != want {
+		t.Errorf("import --out FILE: stdout %q, stderr %q; want nothing and %q", out, errs, want)
+	}
+	code, out, errs = runTraceCmd("import", "--in", counts, "--bucket", "2s", "--resample", "10s", "--scale-mean", "3", "--out", "-")
+	if b, _ := os.ReadFile(scaled); code != 0 || out != string(b) || errs != "" {
+		t.Errorf("import --out -: exit %d, stdout %q (want the file's %q), stderr %q (want nothing)", code, out, b, errs)
 	}
 
 	code, out, errs = runTraceCmd("info", counts)
