@@ -34,6 +34,12 @@ unknown keys are errors). Top-level keys and defaults:
   traces            list of {builtin: NAME} | {file: PATH} | {synth: SPEC, seed: N}
                     (the four built-in traces)
   split             train/validation/test fractions; training uses the train part ([0.6, 0.2, 0.2])
+  traffic           whole traces to train on instead of those train parts:
+                    {random: {count: N, seed: S}, traces: [...]} (none)
+  windows           with traffic, train on the traces' train parts as well (false)
+  recipe            start from named settings, the training of make bench-real's entry
+                    (` + recipeList() + `); keys beside it win: steps,
+                    traffic (with windows), and the others key by key (none)
   env               autoscaling env: sim, episode_length (2h), warmup (10m), actions,
                     rate_scale, cost_weight, slo_weight, drop_weight, features
   warm_start        imitate a rule policy first: {expert: oracle, params: {headroom: 0.2},
@@ -47,6 +53,17 @@ The run directory receives config.yaml, build.txt (intelliscale version), progre
 checkpoint.bin, policy.json and reward_curve.png (with warm_start also warm_start.csv,
 with selection selection.csv and policy-last.json). Interrupt (Ctrl-C) keeps the last checkpoint; --resume continues from
 it and ends with the same policy.json as an uninterrupted run.`
+
+// recipeList lists the recipes by algorithm: "ppo: benchmark, zero-shot; dqn: ...".
+func recipeList() string {
+	var parts []string
+	for _, alg := range agents.LearnerNames() {
+		if names := train.RecipeNames(alg); len(names) > 0 {
+			parts = append(parts, alg+": "+strings.Join(names, ", "))
+		}
+	}
+	return strings.Join(parts, "; ")
+}
 
 func runTrain(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("train", "--config FILE [--out DIR] [--resume] [--quiet]\n\n"+trainHelp, stderr)
@@ -73,6 +90,11 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	g.Input("--config", *cfgPath)
 	for i, tr := range cfg.Traces {
 		g.Input(fmt.Sprintf("traces[%d].file", i), tr.File)
+	}
+	if cfg.Traffic != nil {
+		for i, tr := range cfg.Traffic.Traces {
+			g.Input(fmt.Sprintf("traffic.traces[%d].file", i), tr.File)
+		}
 	}
 	if err := g.Dir("--out", dir, train.ConfigFile, train.ProgressFile, train.CheckpointFile,
 		train.PolicyFile, train.RewardCurveFile, buildinfo.File); err != nil {

@@ -55,6 +55,23 @@ type Config struct {
 	// Split gives the train, validation and test fractions of every trace. Default
 	// [0.6, 0.2, 0.2].
 	Split [3]float64 `yaml:"split"`
+	// Traffic, when set, is what the run trains on instead of the train parts of
+	// Traces: whole traces, from a randomised synthetic distribution (random:
+	// {count: 8, seed: 11}) and any sources listed (traces: [...]), as an
+	// experiment's train.traffic. Traces still give the validation parts (for
+	// Selection). Default: none. Must be unset when Env.Traces is set by the caller.
+	Traffic *traces.Traffic `yaml:"traffic,omitempty"`
+	// Windows, with Traffic set, trains on the train parts of Traces as well: those
+	// first, then Traffic's traces, each episode drawn from one of them. Default
+	// false (Traffic alone); without Traffic it must not be set.
+	Windows bool `yaml:"windows,omitempty"`
+	// Recipe starts the configuration from named settings (Recipes, LookupRecipe):
+	// "benchmark", the training of make bench-real's entry of the algorithm, or for
+	// ppo "zero-shot". Keys given beside it win: steps, traffic (with windows) and
+	// each other key, mappings key by key (Recipe.With). DecodeConfig applies it
+	// (Validate only checks the name); config.yaml records it beside the settings it
+	// gave. Default: none.
+	Recipe string `yaml:"recipe,omitempty"`
 	// Env is the autoscaling environment (simulated service, episodes, actions,
 	// reward, features); see env.AutoscaleConfig for its fields and defaults. When
 	// its Traces are set (in Go), they are used as they are: they must already be
@@ -166,6 +183,17 @@ func (c *Config) Validate() error {
 	if len(c.Env.Traces) > 0 && len(c.Traces) > 0 {
 		bad("traces", len(c.Traces), "must be empty when the environment's traces are given")
 	}
+	switch {
+	case c.Traffic != nil && len(c.Env.Traces) > 0:
+		add(yamldoc.Errorf("traffic", "must be unset when the environment's traces are given"))
+	case c.Traffic != nil:
+		add(yamldoc.Within("traffic", c.Traffic.Validate()))
+	case c.Windows:
+		add(yamldoc.Errorf("windows", "set without traffic: the train parts of the traces are what a run trains on by default"))
+	}
+	if c.Recipe != "" && algErr == nil {
+		add(checkRecipe(c.Algorithm, c.Recipe))
+	}
 	if len(c.Env.Traces) == 0 && c.Traces == nil {
 		for _, s := range traces.DefaultSpecs() {
 			c.Traces = append(c.Traces, traces.Source{Builtin: s.Name})
@@ -225,10 +253,16 @@ func LoadConfig(path string) (Config, error) {
 	for i := range c.Traces {
 		c.Traces[i].File = traces.ResolvePath(c.Traces[i].File, filepath.Dir(path))
 	}
+	if c.Traffic != nil {
+		for i := range c.Traffic.Traces {
+			c.Traffic.Traces[i].File = traces.ResolvePath(c.Traffic.Traces[i].File, filepath.Dir(path))
+		}
+	}
 	return c, nil
 }
 
-// DecodeConfig is LoadConfig on a reader; name labels errors.
+// DecodeConfig is LoadConfig on a reader; name labels errors. A recipe (Config.Recipe)
+// is laid under the document before it is validated.
 func DecodeConfig(r io.Reader, name string) (Config, error) {
 	data, err := io.ReadAll(io.LimitReader(r, yamldoc.MaxBytes+1))
 	if err != nil {
@@ -239,10 +273,41 @@ func DecodeConfig(r io.Reader, name string) (Config, error) {
 	}
 	_ = yaml.Unmarshal(data, &head) // strictness is checked below
 	c := DefaultConfig(head.Algorithm)
-	if _, err := yamldoc.Load(data, name, &c); err != nil {
+	root, err := yamldoc.Decode(data, name, &c)
+	if err != nil {
+		return Config{}, err
+	}
+	if c.Recipe != "" && agents.IsLearner(c.Algorithm) {
+		if c, err = c.withRecipe(root); err != nil {
+			return Config{}, yamldoc.Locate(err, name, root)
+		}
+	}
+	if err := yamldoc.Locate(c.Validate(), name, root); err != nil {
 		return Config{}, err
 	}
 	return c, nil
+}
+
+// withRecipe is the configuration root (c decoded from it) laid over its recipe
+// as an experiment lays a policy's train block over it (Recipe.With): the
+// document's keys are the params, beside steps and traffic. The keys of root
+// keep their lines for errors; the recipe's have none.
+func (c Config) withRecipe(root *yaml.Node) (Config, error) {
+	r, err := LookupRecipe(c.Algorithm, c.Recipe)
+	if err != nil {
+		return c, err
+	}
+	doc := root
+	if doc.Kind == yaml.DocumentNode && len(doc.Content) > 0 {
+		doc = doc.Content[0]
+	}
+	m := r.With(Recipe{Steps: c.Steps, Traffic: c.Traffic, Windows: c.Windows, Params: *doc})
+	out := DefaultConfig(c.Algorithm)
+	if err := yamldoc.DecodeNode(&m.Params, &out); err != nil {
+		return c, err
+	}
+	out.Steps, out.Traffic, out.Windows = m.Steps, m.Traffic, m.Windows
+	return out, nil
 }
 
 // Set by an experiment: keys of a training configuration that an experiment's
@@ -253,14 +318,18 @@ var experimentKeys = map[string]string{
 	"seed":      "the experiment's seeds",
 	"traces":    "the experiment's traces (their train windows)",
 	"split":     "the experiment's traces (their split or windows)",
+	"traffic":   "the policy's train.traffic",
+	"windows":   "the policy's train.windows",
+	"recipe":    "the policy's train.recipe",
 }
 
 // DecodeParams decodes the train.params of a learned policy in an experiment: a
 // training configuration (env, lagrangian, checkpoint_every and the algorithm's
 // section) over DefaultConfig(algorithm), strictly, without the keys the experiment
-// sets itself (algorithm, steps, seed, traces, split, env.sim). The result is not
-// validated (the experiment fills those keys first). Errors are FieldErrors with
-// paths relative to params and the lines params has in its document.
+// sets itself (algorithm, steps, seed, traces, split, traffic, windows, recipe,
+// env.sim). The result is not validated (the experiment fills those keys first).
+// Errors are FieldErrors with paths relative to params and the lines params has in
+// its document.
 func DecodeParams(params *yaml.Node, algorithm string) (Config, error) {
 	c := DefaultConfig(algorithm)
 	if params == nil || params.IsZero() {
@@ -284,12 +353,16 @@ func DecodeParams(params *yaml.Node, algorithm string) (Config, error) {
 	return c, nil
 }
 
-// Resolve loads the traces (the train part of each, unless Env.Traces is set) and
+// Resolve loads the traces (the train part of each, unless Env.Traces is set;
+// with Traffic, its whole traces instead or, with Windows, after them) and
 // validates the environment configuration. cfg must have been validated. Errors are
 // FieldErrors naming the trace or field.
 func (c *Config) Resolve() error {
 	if len(c.Env.Traces) == 0 {
 		for i, s := range c.Traces {
+			if c.Traffic != nil && !c.Windows {
+				break // the traffic alone; the traces give validation windows
+			}
 			at := fmt.Sprintf("traces[%d]", i)
 			tr, err := s.Trace()
 			if err != nil {
@@ -300,6 +373,19 @@ func (c *Config) Resolve() error {
 				return yamldoc.Within(at, err)
 			}
 			c.Env.Traces = append(c.Env.Traces, train)
+		}
+		if c.Traffic != nil {
+			srcs, paths, err := c.Traffic.Sources()
+			if err != nil {
+				return yamldoc.Within("traffic", err)
+			}
+			for i, s := range srcs {
+				tr, err := s.Trace()
+				if err != nil {
+					return yamldoc.Within("traffic."+paths[i], err)
+				}
+				c.Env.Traces = append(c.Env.Traces, tr)
+			}
 		}
 		if c.Selection.Every > 0 && c.Validation == nil {
 			v, err := c.validationWindows()
@@ -335,8 +421,8 @@ func (c *Config) resolvedYAML() ([]byte, error) {
 
 // Hash identifies what determines the trained policy: the resolved configuration
 // without the fields that do not change the result (checkpoint_every,
-// ppo.parallel_envs) and the traces' contents. A checkpoint resumes only under the
-// same hash.
+// ppo.parallel_envs, the name of the recipe it started from) and the traces'
+// contents. A checkpoint resumes only under the same hash.
 func (c *Config) Hash() (string, error) {
 	h := c.hashable()
 	y, err := h.resolvedYAML()
@@ -371,6 +457,7 @@ func hashTrace(w io.Writer, tr *traces.Trace) {
 func (c *Config) hashable() *Config {
 	h := *c
 	h.CheckpointEvery = 0
+	h.Recipe = "" // what it set is in the rest
 	if k, ok := h.Learner.(learner.Canonicaler); ok {
 		h.Learner = k.Canonical()
 	}
