@@ -6,15 +6,15 @@ import (
 	"reflect"
 )
 
-// Ensemble returns one policy deciding by the median of the greedy actions of the
-// networks of ps (Act): typically the same training configuration run with several
+// Ensemble returns one policy deciding by a vote (Policy.Vote: "" or VoteMedian,
+// VoteCautious) of the greedy actions of the networks of ps (Act): typically the same training configuration run with several
 // seeds, deployed as one policy instead of one seed. The policies must agree on
 // everything but their networks, observation statistics and training records:
 // features, actions (in increasing order), action mode, shield, headroom scale and
 // simulator. The ensemble's Network, Normaliser and Training are those of ps[0];
 // every further network, ensembles' members included, becomes a Member. ps are not
 // modified.
-func Ensemble(ps []*Policy) (*Policy, error) {
+func Ensemble(ps []*Policy, vote string) (*Policy, error) {
 	if len(ps) < 2 {
 		return nil, fmt.Errorf("policy: an ensemble of %d policies: want at least 2", len(ps))
 	}
@@ -26,7 +26,7 @@ func Ensemble(ps []*Policy) (*Policy, error) {
 	first := ps[0]
 	e := *first
 	e.Members = append([]Member(nil), first.Members...)
-	e.Checksum, e.nets, e.votes = "", nil, nil
+	e.Checksum, e.nets, e.votes, e.Vote = "", nil, nil, vote
 	for i, p := range ps[1:] {
 		if err := Compatible(first, p); err != nil {
 			return nil, fmt.Errorf("policy %d: %w", i+2, err)

@@ -16,7 +16,7 @@ func testEnsemble(t *testing.T, seeds ...uint64) (*Policy, []*Policy) {
 	for i, s := range seeds {
 		ps[i] = testPolicy(t, s)
 	}
-	e, err := Ensemble(ps)
+	e, err := Ensemble(ps, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +124,7 @@ func TestEnsembleRoundTrip(t *testing.T) {
 func TestEnsembleOfEnsembles(t *testing.T) {
 	ab, _ := testEnsemble(t, 1, 2)
 	c := testPolicy(t, 3)
-	e, err := Ensemble([]*Policy{ab, c})
+	e, err := Ensemble([]*Policy{ab, c}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +187,7 @@ func TestEnsembleErrors(t *testing.T) {
 		}(), "increasing order"},
 	}
 	for _, c := range cases {
-		_, err := Ensemble(c.ps)
+		_, err := Ensemble(c.ps, "")
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: %v, want an error with %q", c.name, err, c.want)
 		}
@@ -198,7 +198,7 @@ func TestEnsembleErrors(t *testing.T) {
 		p.ActionMode, p.Actions = "target", []int{40, 50, 60, 70, 80, 90, 95}
 	}
 	b.HeadroomScale = 0.8
-	if _, err := Ensemble([]*Policy{a, b}); err == nil || !strings.Contains(err.Error(), "headroom scale 0.8") {
+	if _, err := Ensemble([]*Policy{a, b}, ""); err == nil || !strings.Contains(err.Error(), "headroom scale 0.8") {
 		t.Errorf("headroom scale: %v", err)
 	}
 	// A file whose member does not fit the network.
@@ -222,5 +222,63 @@ func TestEnsembleErrors(t *testing.T) {
 	e.Members = make([]Member, MaxMembers+1)
 	if err := e.Validate(); err == nil || !strings.Contains(err.Error(), "at most") {
 		t.Errorf("too many members: %v", err)
+	}
+}
+
+// The cautious vote takes the action asking for the most replicas: the largest
+// change in delta mode, the lowest target utilisation in target mode.
+func TestEnsembleCautiousVote(t *testing.T) {
+	for _, mode := range []string{"delta", "target"} {
+		ps := make([]*Policy, 4)
+		for i := range ps {
+			ps[i] = testPolicy(t, uint64(20+i))
+			if mode == "target" {
+				ps[i].ActionMode, ps[i].Actions = "target", []int{40, 50, 60, 70, 80, 90, 95}
+			}
+		}
+		e, err := Ensemble(ps, VoteCautious)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := e.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e, err = Unmarshal(b); err != nil || e.Vote != VoteCautious {
+			t.Fatalf("%s: vote after a round trip %q (%v)", mode, e.Vote, err)
+		}
+		rng := rand.New(rand.NewPCG(7, 7))
+		obs := make([]float64, e.NumInputs())
+		differs := 0
+		for k := 0; k < 300; k++ {
+			for j := range obs {
+				obs[j] = 3 * rng.NormFloat64()
+			}
+			var v []int
+			for _, p := range ps {
+				v = append(v, slowAct(p, obs))
+			}
+			want := slices.Max(v)
+			if mode == "target" {
+				want = slices.Min(v)
+			}
+			if got := e.Act(obs); got != want {
+				t.Fatalf("%s, observation %d: Act %d, want %d of %v", mode, k, got, want, v)
+			}
+			if want != lowerMedian(ps, obs) {
+				differs++
+			}
+		}
+		if differs == 0 {
+			t.Fatalf("%s: the cautious vote never differed from the median", mode)
+		}
+	}
+	if _, err := Ensemble([]*Policy{testPolicy(t, 1), testPolicy(t, 2)}, "loudest"); err == nil || !strings.Contains(err.Error(), `vote "loudest"`) {
+		t.Errorf("unknown vote: %v", err)
+	}
+	p := testPolicy(t, 1)
+	p.Vote = VoteMedian
+	if err := p.Validate(); err == nil || !strings.Contains(err.Error(), "without members") {
+		t.Errorf("a vote on one network: %v", err)
 	}
 }

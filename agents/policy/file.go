@@ -38,6 +38,8 @@ import (
 //	                    the build that wrote the file)}
 //	members            optional [{algorithm, network, normaliser (optional), training}]:
 //	                   the further networks of an ensemble, each as the fields above
+//	vote               optional "median" (the default) or "cautious": how an
+//	                   ensemble's networks decide together
 //	checksum           "sha256:<hex>" of the compact JSON encoding of all the above with
 //	                   checksum "" (so re-indenting the file keeps it valid)
 type fileV1 struct {
@@ -56,6 +58,7 @@ type fileV1 struct {
 	Training      trainJSON `json:"training"`
 	// Members is omitted for a single network, so that its file keeps its bytes.
 	Members  []memberJSON `json:"members,omitempty"`
+	Vote     string       `json:"vote,omitempty"`
 	Checksum string       `json:"checksum"`
 }
 
@@ -156,6 +159,7 @@ func (p *Policy) toFile() *fileV1 {
 			MinReplicas: p.Sim.MinReplicas, MaxReplicas: p.Sim.MaxReplicas, Concurrency: p.Sim.Concurrency,
 		},
 		Training: toTrainJSON(p.Training),
+		Vote:     p.Vote,
 		Checksum: p.Checksum,
 	}
 	for _, m := range p.Members {
@@ -186,6 +190,7 @@ func (f *fileV1) policy() *Policy {
 			MinReplicas: f.Sim.MinReplicas, MaxReplicas: f.Sim.MaxReplicas, Concurrency: f.Sim.Concurrency,
 		},
 		Training: f.Training.info(),
+		Vote:     f.Vote,
 		Checksum: f.Checksum,
 	}
 	for _, m := range f.Members {

@@ -75,6 +75,9 @@ type Policy struct {
 	// single network. Each takes the same features and scores the same actions as
 	// Network; Act takes the median of all the networks' greedy actions.
 	Members []Member
+	// Vote is how an ensemble's networks decide together: VoteMedian ("" reads as
+	// median) or VoteCautious. Only with Members.
+	Vote string
 	// Checksum is "sha256:" and the hex SHA-256 of the canonical JSON encoding of the
 	// policy with Checksum empty. Save sets it; Read verifies it.
 	Checksum string
@@ -82,6 +85,18 @@ type Policy struct {
 	nets  []voter // Network, then Members, built by build
 	votes []int
 }
+
+// The ways an ensemble's networks decide together (Policy.Vote).
+const (
+	// VoteMedian takes the median of the networks' greedy actions (the lower of the
+	// two middle ones for an even number: the cooler, in target mode).
+	VoteMedian = "median"
+	// VoteCautious takes the greedy action that asks for the most replicas: the
+	// lowest target utilisation in target and forecast modes, the largest change in
+	// delta and percent modes; as HPA takes the largest of its metrics'
+	// recommendations.
+	VoteCautious = "cautious"
+)
 
 // Member is one further network of an ensemble, with its own observation
 // statistics and the record of its own training run (Algorithm, Network,
@@ -295,7 +310,15 @@ func validateNormaliser(at string, z *Normaliser, in int) error {
 // greedy actions is defined.
 func (p *Policy) validateMembers(in, out int) error {
 	if len(p.Members) == 0 {
+		if p.Vote != "" {
+			return fmt.Errorf("policy: vote %q without members: a single network has no vote", p.Vote)
+		}
 		return nil
+	}
+	switch p.Vote {
+	case "", VoteMedian, VoteCautious:
+	default:
+		return fmt.Errorf("policy: vote %q: want %s or %s", p.Vote, VoteMedian, VoteCautious)
 	}
 	if len(p.Members) > MaxMembers {
 		return fmt.Errorf("policy: %d members, at most %d", len(p.Members), MaxMembers)
@@ -345,8 +368,7 @@ func (p *Policy) NumInputs() int { return p.Network.Sizes[0] }
 // Act returns the greedy action for a raw observation (the features' values in
 // order): normalise with the frozen statistics, run the network, take the argmax
 // (the first on ties). An ensemble takes the median of its networks' greedy
-// actions (the lower of the two middle ones for an even number of networks: the
-// cooler, in target mode). It returns -1 for an observation of the wrong length
+// actions, or the most cautious of them (Vote). It returns -1 for an observation of the wrong length
 // or an invalid policy. It does not allocate after its first call. Not safe for
 // concurrent use.
 func (p *Policy) Act(obs []float64) int {
@@ -372,6 +394,12 @@ func (p *Policy) Act(obs []float64) int {
 			v[j] = v[j-1]
 		}
 		v[j] = a
+	}
+	if p.Vote == VoteCautious {
+		if p.ActionMode == env.ActionTarget || p.ActionMode == env.ActionForecast {
+			return v[0]
+		}
+		return v[len(v)-1]
 	}
 	return v[(len(v)-1)/2]
 }

@@ -30,6 +30,7 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 		"median of their greedy actions (runs of one configuration with different seeds).", stderr)
 	var runs runList
 	fs.Var(&runs, "run", "training run directory (holding checkpoint.bin); repeat for an ensemble of the runs")
+	vote := fs.String("vote", policy.VoteMedian, "with several --run: how the networks decide together, median (of their greedy actions) or cautious (the action asking for the most replicas)")
 	out := fs.String("out", "", "policy file to write (default DIR/policy-step<N>.json, DIR the first --run; required for an ensemble)")
 	check := fs.String("check", "", "policy file to validate and describe")
 	params := fs.String("params", "", "deploy-time parameters written into the policy as inline YAML, e.g. 'headroom_scale: 0.8' (the headroom 1 - target of every target utilisation x0.8: hotter, cheaper)")
@@ -47,6 +48,9 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 		}
 		describePolicy(stdout, *check, p)
 		return nil
+	}
+	if len(runs) < 2 && isSet(fs, "vote") {
+		return fmt.Errorf("--vote: only with several --run (an ensemble)")
 	}
 	if len(runs) > 1 && *out == "" {
 		return fmt.Errorf("--out: required with several --run (an ensemble has no run directory of its own)")
@@ -70,7 +74,7 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 	}
 	p := ps[0]
 	if len(ps) > 1 {
-		e, err := policy.Ensemble(ps)
+		e, err := policy.Ensemble(ps, *vote)
 		if err != nil {
 			return err
 		}
@@ -138,7 +142,11 @@ func describePolicy(w io.Writer, path string, p *policy.Policy) {
 		for _, m := range p.Members {
 			seeds = append(seeds, fmt.Sprint(m.Training.Seed))
 		}
-		fmt.Fprintf(w, "  ensemble of %d networks (training seeds %s): each decision is the median of their greedy actions\n", n+1, strings.Join(seeds, ", "))
+		how := "the median of their greedy actions"
+		if p.Vote == policy.VoteCautious {
+			how = "the greedy action asking for the most replicas"
+		}
+		fmt.Fprintf(w, "  ensemble of %d networks (training seeds %s): each decision is %s\n", n+1, strings.Join(seeds, ", "), how)
 	}
 	if p.HeadroomScale != 0 {
 		fmt.Fprintf(w, "  headroom scale: %g (every target utilisation t runs at 1 - %g*(1-t))\n", p.HeadroomScale, p.HeadroomScale)

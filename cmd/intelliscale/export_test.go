@@ -42,6 +42,14 @@ func TestExportEnsemble(t *testing.T) {
 	if code, _, stderr := runCmd("sim", "--builtin", "step", "--length", "6h", "--timeline", "", "--policy-file", ens); code != 0 {
 		t.Fatalf("sim with the ensemble: exit %d: %s", code, stderr)
 	}
+	cautious := filepath.Join(dir, "cautious.json")
+	code, out, stderr = runCmd("export", "--run", a, "--run", b, "--vote", "cautious", "--out", cautious)
+	if code != 0 || !strings.Contains(out, "the greedy action asking for the most replicas") {
+		t.Fatalf("export --vote cautious: exit %d: %s%s", code, out, stderr)
+	}
+	if p, err := policy.Load(cautious); err != nil || p.Vote != policy.VoteCautious {
+		t.Fatalf("cautious ensemble file: %v", err)
+	}
 
 	bad := filepath.Join(dir, "bad.json")
 	delta := train("delta", "")
@@ -56,6 +64,14 @@ func TestExportEnsemble(t *testing.T) {
 	code, _, stderr = runCmd("export", "--run", a, "--run", b, "--out", filepath.Join(b, "checkpoint.bin"))
 	if code == 0 || !strings.Contains(stderr, "checkpoint") {
 		t.Errorf("--out over the second run's checkpoint: exit %d: %s", code, stderr)
+	}
+	code, _, stderr = runCmd("export", "--run", a, "--vote", "cautious", "--out", bad)
+	if code == 0 || !strings.Contains(stderr, "--vote: only with several --run") {
+		t.Errorf("--vote with one run: exit %d: %s", code, stderr)
+	}
+	code, _, stderr = runCmd("export", "--run", a, "--run", b, "--vote", "loud", "--out", bad)
+	if code == 0 || !strings.Contains(stderr, `vote "loud"`) {
+		t.Errorf("--vote loud: exit %d: %s", code, stderr)
 	}
 	if _, err := os.Stat(bad); !os.IsNotExist(err) {
 		t.Errorf("a refused export wrote %s (%v)", bad, err)
