@@ -14,19 +14,8 @@ import (
 // write nothing.
 func TestExportEnsemble(t *testing.T) {
 	dir := t.TempDir()
-	train := func(name, extra string) string {
-		conf := filepath.Join(dir, name+".yaml")
-		if err := os.WriteFile(conf, []byte("algorithm: ppo\nsteps: 512\ntraces:\n  - builtin: step\n"+extra), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		out := filepath.Join(dir, name)
-		if code, _, stderr := runCmd("train", "--config", conf, "--out", out, "--quiet"); code != 0 {
-			t.Fatalf("train %s: exit %d: %s", name, code, stderr)
-		}
-		return out
-	}
 	const target = "env: {action_mode: target, actions: [40, 60, 80]}\n"
-	a, b, c := train("a", target+"seed: 1\n"), train("b", target+"seed: 2\n"), train("c", target+"seed: 3\n")
+	a, b, c := trainTiny(t, dir, "a", target+"seed: 1\n"), trainTiny(t, dir, "b", target+"seed: 2\n"), trainTiny(t, dir, "c", target+"seed: 3\n")
 	ens := filepath.Join(dir, "ens.json")
 	code, out, stderr := runCmd("export", "--run", a, "--run", b, "--run", c, "--out", ens)
 	if code != 0 || !strings.Contains(out, "ensemble of 3 networks (training seeds 1, 2, 3)") {
@@ -52,7 +41,7 @@ func TestExportEnsemble(t *testing.T) {
 	}
 
 	bad := filepath.Join(dir, "bad.json")
-	delta := train("delta", "")
+	delta := trainTiny(t, dir, "delta", "")
 	code, _, stderr = runCmd("export", "--run", a, "--run", delta, "--out", bad)
 	if code == 0 || !strings.Contains(stderr, "--run "+delta+": its actions") || !strings.Contains(stderr, "the first --run is "+a) {
 		t.Errorf("an ensemble of a target and a delta run: exit %d: %s", code, stderr)
@@ -76,4 +65,19 @@ func TestExportEnsemble(t *testing.T) {
 	if _, err := os.Stat(bad); !os.IsNotExist(err) {
 		t.Errorf("a refused export wrote %s (%v)", bad, err)
 	}
+}
+
+// trainTiny trains PPO for 512 steps on the built-in step trace, with extra lines
+// of training config, into dir/name, and returns that run directory.
+func trainTiny(t *testing.T, dir, name, extra string) string {
+	t.Helper()
+	conf := filepath.Join(dir, name+".yaml")
+	if err := os.WriteFile(conf, []byte("algorithm: ppo\nsteps: 512\ntraces:\n  - builtin: step\n"+extra), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, name)
+	if code, _, stderr := runCmd("train", "--config", conf, "--out", out, "--quiet"); code != 0 {
+		t.Fatalf("train %s: exit %d: %s", name, code, stderr)
+	}
+	return out
 }

@@ -92,18 +92,7 @@ func TestRunsRecordTheBuild(t *testing.T) {
 // changes is refused, naming the field, and writes nothing.
 func TestDeployParamsThroughExportAndSim(t *testing.T) {
 	dir := t.TempDir()
-	run := func(name, env string) string {
-		conf := filepath.Join(dir, name+".yaml")
-		if err := os.WriteFile(conf, []byte("algorithm: ppo\nsteps: 512\ntraces:\n  - builtin: step\n"+env), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		out := filepath.Join(dir, name)
-		if code, _, stderr := runCmd("train", "--config", conf, "--out", out, "--quiet"); code != 0 {
-			t.Fatalf("train: exit %d: %s", code, stderr)
-		}
-		return out
-	}
-	target := run("target", "env: {action_mode: target, actions: [40, 60, 80]}\n")
+	target := trainTiny(t, dir, "target", "env: {action_mode: target, actions: [40, 60, 80]}\n")
 	hot := filepath.Join(dir, "hot.json")
 	if code, out, stderr := runCmd("export", "--run", target, "--out", hot, "--params", "headroom_scale: 1.2"); code != 0 || !strings.Contains(out, "headroom scale: 1.2") {
 		t.Fatalf("export: exit %d: %s%s", code, out, stderr)
@@ -128,7 +117,7 @@ func TestDeployParamsThroughExportAndSim(t *testing.T) {
 		t.Errorf("headroom_scale 1.2 changed nothing:\n%s", viaFile)
 	}
 
-	delta := run("delta", "")
+	delta := trainTiny(t, dir, "delta", "")
 	bad := filepath.Join(dir, "bad.json")
 	code, _, stderr := runCmd("export", "--run", delta, "--out", bad, "--params", "headroom_scale: 1.2")
 	if code == 0 || !strings.Contains(stderr, "--params: headroom_scale: 1.2: only for action_mode target or forecast") {
