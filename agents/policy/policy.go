@@ -73,7 +73,7 @@ type Policy struct {
 	Training TrainingInfo
 	// Members are the further networks of an ensemble (see Ensemble); none for a
 	// single network. Each takes the same features and scores the same actions as
-	// Network; Act takes the median of all the networks' greedy actions.
+	// Network; Act takes a vote (Vote) of all the networks' greedy actions.
 	Members []Member
 	// Vote is how an ensemble's networks decide together: VoteMedian ("" reads as
 	// median) or VoteCautious. Only with Members.
