@@ -179,18 +179,26 @@ func simAutoscaler(f simFlags, cfg sim.Config, tr *traces.Trace) (sim.Autoscaler
 	if err != nil {
 		return nil, "", fmt.Errorf("--%w", err)
 	}
+	// The summary's header names the parameters beside the policy, so that two runs
+	// of one policy at two settings tell themselves apart.
+	with := func(name string) string {
+		if p := strings.TrimSpace(f.params); p != "" {
+			return name + " (" + strings.Join(strings.Fields(p), " ") + ")"
+		}
+		return name
+	}
 	if f.policyFile != "" {
 		a, err := learnedAutoscaler(f.policyFile, params, cfg, tr)
 		if err != nil {
 			return nil, "", err
 		}
-		return a, filepath.Base(f.policyFile), nil
+		return a, with(filepath.Base(f.policyFile)), nil
 	}
 	a, err := agents.New(f.policy, params, agents.Context{Sim: cfg, Trace: tr})
 	if err != nil {
 		return nil, "", paramsErr(err, f.policy)
 	}
-	return a, f.policy, nil
+	return a, with(f.policy), nil
 }
 
 // paramsErr names the flag in an error about the policy's --params, as

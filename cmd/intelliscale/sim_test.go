@@ -23,7 +23,7 @@ func TestSimCommand(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	if !strings.Contains(out, "trace step, policy hpa, seed 3, 120 intervals of 15s") || !strings.Contains(out, "scaling accuracy") {
+	if !strings.Contains(out, "trace step, policy hpa (target_utilization: 0.7), seed 3, 120 intervals of 15s") || !strings.Contains(out, "scaling accuracy") {
 		t.Fatalf("summary missing:\n%s", out)
 	}
 	// One line on standard error says what was written where.
