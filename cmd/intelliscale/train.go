@@ -133,7 +133,13 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	if err := p.Save(filepath.Join(dir, train.PolicyFile)); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "trained %s for %d steps (%d episodes): %s\npolicy %s (%s)\n",
-		p.Algorithm, p.Training.Steps, p.Training.Episodes, dir, filepath.Join(dir, train.PolicyFile), p.Checksum)
+	// PPO trains whole rollouts, so a budget that is not a multiple of one ends
+	// short of it; say so rather than leave the count to look like a bug.
+	short := ""
+	if n := cfg.Steps; p.Training.Steps < n {
+		short = fmt.Sprintf(", of the %d asked: whole updates only", n)
+	}
+	fmt.Fprintf(stdout, "trained %s for %d steps%s (%d episodes): %s\npolicy %s (%s)\n",
+		p.Algorithm, p.Training.Steps, short, p.Training.Episodes, dir, filepath.Join(dir, train.PolicyFile), p.Checksum)
 	return nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -64,5 +65,24 @@ ppo: {num_envs: 2, num_steps: 128}
 	}
 	if _, err := os.Stat("bad"); !os.IsNotExist(err) {
 		t.Errorf("run directory written for a bad config: %v", err)
+	}
+}
+
+// A PPO budget that is not a whole number of rollouts trains fewer steps, and the
+// last line says so; a whole number says nothing more.
+func TestTrainSaysWhenItStopsShort(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		steps int
+		want  string
+	}{{1000, "trained ppo for 512 steps, of the 1000 asked: whole updates only ("}, {1024, "trained ppo for 1024 steps ("}} {
+		conf := filepath.Join(dir, fmt.Sprintf("t%d.yaml", c.steps))
+		if err := os.WriteFile(conf, []byte(fmt.Sprintf("algorithm: ppo\nsteps: %d\ntraces:\n  - builtin: step\n", c.steps)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		code, out, stderr := runCmd("train", "--config", conf, "--out", filepath.Join(dir, fmt.Sprint(c.steps)), "--quiet")
+		if code != 0 || !strings.Contains(out, c.want) {
+			t.Errorf("steps %d: exit %d: %s%s, want %q", c.steps, code, out, stderr, c.want)
+		}
 	}
 }
