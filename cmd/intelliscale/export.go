@@ -147,6 +147,13 @@ func describePolicy(w io.Writer, path string, p *policy.Policy) {
 			how = "the greedy action asking for the most replicas"
 		}
 		fmt.Fprintf(w, "  ensemble of %d networks (training seeds %s): each decision is %s\n", n+1, strings.Join(seeds, ", "), how)
+		lo, hi := p.Training.Steps, p.Training.Steps
+		for _, m := range p.Members {
+			lo, hi = min(lo, m.Training.Steps), max(hi, m.Training.Steps)
+		}
+		if lo != hi {
+			fmt.Fprintf(w, "  its networks trained %d to %d steps (the line below is the first network's)\n", lo, hi)
+		}
 	}
 	if p.HeadroomScale != 0 {
 		fmt.Fprintf(w, "  headroom scale: %g (every target utilisation t runs at 1 - %g*(1-t))\n", p.HeadroomScale, p.HeadroomScale)

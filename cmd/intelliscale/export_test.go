@@ -25,11 +25,19 @@ func TestExportEnsemble(t *testing.T) {
 	if err != nil || len(p.Members) != 2 {
 		t.Fatalf("ensemble file: %v", err)
 	}
+	if strings.Contains(out, "its networks trained") {
+		t.Errorf("networks of equal training said to differ: %s", out)
+	}
 	if code, out, _ := runCmd("export", "--check", ens); code != 0 || !strings.Contains(out, "ensemble of 3 networks") {
 		t.Fatalf("export --check: exit %d: %s", code, out)
 	}
 	if code, _, stderr := runCmd("sim", "--builtin", "step", "--length", "6h", "--timeline", "", "--policy-file", ens); code != 0 {
 		t.Fatalf("sim with the ensemble: exit %d: %s", code, stderr)
+	}
+	long := trainTiny(t, dir, "long", target+"seed: 4\nsteps: 1024\n")
+	mixed := filepath.Join(dir, "mixed.json")
+	if code, out, stderr := runCmd("export", "--run", a, "--run", long, "--out", mixed); code != 0 || !strings.Contains(out, "its networks trained 512 to 1024 steps") {
+		t.Errorf("networks of 512 and 1024 steps: exit %d: %s%s", code, out, stderr)
 	}
 	cautious := filepath.Join(dir, "cautious.json")
 	code, out, stderr = runCmd("export", "--run", a, "--run", b, "--vote", "cautious", "--out", cautious)
@@ -67,12 +75,16 @@ func TestExportEnsemble(t *testing.T) {
 	}
 }
 
-// trainTiny trains PPO for 512 steps on the built-in step trace, with extra lines
-// of training config, into dir/name, and returns that run directory.
+// trainTiny trains PPO on the built-in step trace, with extra lines of training
+// config (512 steps unless they give steps), into dir/name, and returns that run
+// directory.
 func trainTiny(t *testing.T, dir, name, extra string) string {
 	t.Helper()
 	conf := filepath.Join(dir, name+".yaml")
-	if err := os.WriteFile(conf, []byte("algorithm: ppo\nsteps: 512\ntraces:\n  - builtin: step\n"+extra), 0o644); err != nil {
+	if !strings.Contains(extra, "steps:") {
+		extra += "steps: 512\n"
+	}
+	if err := os.WriteFile(conf, []byte("algorithm: ppo\ntraces:\n  - builtin: step\n"+extra), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, name)
