@@ -26,11 +26,11 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 		"Writes the versioned policy file (weights, normaliser, features, actions, training\n"+
 		"metadata, checksum) of the latest checkpoint of a training run, which may still be\n"+
 		"running; or, with --check, validates a policy file and prints what it holds.\n"+
-		"Several --run give one ensemble policy: the runs' networks decide together, by the\n"+
-		"median of their greedy actions (runs of one configuration with different seeds).", stderr)
+		"Several --run give one ensemble policy: the runs' networks decide together (--vote;\n"+
+		"runs of one configuration with different seeds).", stderr)
 	var runs runList
 	fs.Var(&runs, "run", "training run directory (holding checkpoint.bin); repeat for an ensemble of the runs")
-	vote := fs.String("vote", policy.VoteMedian, "with several --run: how the networks decide together, median (of their greedy actions) or cautious (the action asking for the most replicas)")
+	vote := fs.String("vote", policy.VoteCautious, "with several --run: how the networks decide together, cautious (the greedy action asking for the most replicas) or median (of their greedy actions)")
 	out := fs.String("out", "", "policy file to write (default DIR/policy-step<N>.json, DIR the first --run; required for an ensemble)")
 	check := fs.String("check", "", "policy file to validate and describe")
 	params := fs.String("params", "", "deploy-time parameters written into the policy as inline YAML, e.g. 'headroom_scale: 0.8' (the headroom 1 - target of every target utilisation x0.8: hotter, cheaper)")

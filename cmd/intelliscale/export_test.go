@@ -18,11 +18,11 @@ func TestExportEnsemble(t *testing.T) {
 	a, b, c := trainTiny(t, dir, "a", target+"seed: 1\n"), trainTiny(t, dir, "b", target+"seed: 2\n"), trainTiny(t, dir, "c", target+"seed: 3\n")
 	ens := filepath.Join(dir, "ens.json")
 	code, out, stderr := runCmd("export", "--run", a, "--run", b, "--run", c, "--out", ens)
-	if code != 0 || !strings.Contains(out, "ensemble of 3 networks (training seeds 1, 2, 3)") {
+	if code != 0 || !strings.Contains(out, "ensemble of 3 networks (training seeds 1, 2, 3): each decision is the greedy action asking for the most replicas") {
 		t.Fatalf("export: exit %d: %s%s", code, out, stderr)
 	}
 	p, err := policy.Load(ens)
-	if err != nil || len(p.Members) != 2 {
+	if err != nil || len(p.Members) != 2 || p.Vote != policy.VoteCautious {
 		t.Fatalf("ensemble file: %v", err)
 	}
 	if strings.Contains(out, "its networks trained") {
@@ -39,13 +39,13 @@ func TestExportEnsemble(t *testing.T) {
 	if code, out, stderr := runCmd("export", "--run", a, "--run", long, "--out", mixed); code != 0 || !strings.Contains(out, "its networks trained 512 to 1024 steps") {
 		t.Errorf("networks of 512 and 1024 steps: exit %d: %s%s", code, out, stderr)
 	}
-	cautious := filepath.Join(dir, "cautious.json")
-	code, out, stderr = runCmd("export", "--run", a, "--run", b, "--vote", "cautious", "--out", cautious)
-	if code != 0 || !strings.Contains(out, "the greedy action asking for the most replicas") {
-		t.Fatalf("export --vote cautious: exit %d: %s%s", code, out, stderr)
+	median := filepath.Join(dir, "median.json")
+	code, out, stderr = runCmd("export", "--run", a, "--run", b, "--vote", "median", "--out", median)
+	if code != 0 || !strings.Contains(out, "the median of their greedy actions") {
+		t.Fatalf("export --vote median: exit %d: %s%s", code, out, stderr)
 	}
-	if p, err := policy.Load(cautious); err != nil || p.Vote != policy.VoteCautious {
-		t.Fatalf("cautious ensemble file: %v", err)
+	if p, err := policy.Load(median); err != nil || p.Vote != policy.VoteMedian {
+		t.Fatalf("median ensemble file: %v", err)
 	}
 
 	bad := filepath.Join(dir, "bad.json")
