@@ -101,6 +101,18 @@ func phaseScrapes(seed uint64) []sim.Scrape {
 // training-time transform gives; NaN, missing and infinite raw values all occur.
 func TestFeaturePolicyMatchesSimulator(t *testing.T) {
 	p := testPolicy(t, 7)
+	featurePolicyMatchesSimulator(t, p)
+	// An ensemble file runs the same way (its vote is inside Act).
+	for _, vote := range []string{policy.VoteMedian, policy.VoteCautious} {
+		e, err := policy.Ensemble([]*policy.Policy{p, testPolicy(t, 8), testPolicy(t, 9)}, vote)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Run("ensemble "+vote, func(t *testing.T) { featurePolicyMatchesSimulator(t, e) })
+	}
+}
+
+func featurePolicyMatchesSimulator(t *testing.T, p *policy.Policy) {
 	path := filepath.Join(t.TempDir(), "policy.json")
 	if err := p.Save(path); err != nil {
 		t.Fatal(err)
