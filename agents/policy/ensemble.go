@@ -7,12 +7,13 @@ import (
 )
 
 // Ensemble returns one policy deciding by a vote (Policy.Vote: "" or VoteMedian,
-// VoteCautious) of the greedy actions of the networks of ps (Act): typically the same training configuration run with several
-// seeds, deployed as one policy instead of one seed. The policies must agree on
-// everything but their networks, observation statistics and training records:
-// features, actions (in increasing order), action mode, shield, headroom scale and
-// simulator. The ensemble's Network, Normaliser and Training are those of ps[0];
-// every further network, ensembles' members included, becomes a Member. ps are not
+// VoteCautious) of the greedy actions of the networks of ps (Act): typically one
+// training configuration run with several seeds, deployed as one policy instead of
+// one seed. The policies must agree on everything but their networks, observation
+// statistics and training records: features, actions (in increasing order), action
+// mode, shield, headroom scale and simulator (Compatible). The ensemble's Network,
+// Normaliser and Training are those of ps[0]; every further network, ensembles'
+// members included, becomes a Member, and vote replaces theirs. ps are not
 // modified.
 func Ensemble(ps []*Policy, vote string) (*Policy, error) {
 	if len(ps) < 2 {

@@ -41,6 +41,9 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return errUsage
 	}
+	if len(runs) < 2 && isSet(fs, "vote") {
+		return fmt.Errorf("--vote: only with several --run (an ensemble)")
+	}
 	if *check != "" {
 		p, err := policy.Load(*check)
 		if err != nil {
@@ -48,9 +51,6 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 		}
 		describePolicy(stdout, *check, p)
 		return nil
-	}
-	if len(runs) < 2 && isSet(fs, "vote") {
-		return fmt.Errorf("--vote: only with several --run (an ensemble)")
 	}
 	if len(runs) > 1 && *out == "" {
 		return fmt.Errorf("--out: required with several --run (an ensemble has no run directory of its own)")
@@ -102,21 +102,17 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// runDirGuard is a guard knowing the files of the training run in dir that a
+// runDirGuard is a guard knowing the files of the training runs in dirs that a
 // command must never replace: its checkpoint (what --resume continues), its
 // configuration and its progress log.
 func runDirGuard(dirs ...string) *outpath.Guard {
 	var g outpath.Guard
 	for _, dir := range dirs {
-		protectRunDir(&g, dir)
+		g.Protect("the run's checkpoint ("+train.CheckpointFile+")", filepath.Join(dir, train.CheckpointFile))
+		g.Protect("the run's configuration ("+train.ConfigFile+")", filepath.Join(dir, train.ConfigFile))
+		g.Protect("the run's progress log ("+train.ProgressFile+")", filepath.Join(dir, train.ProgressFile))
 	}
 	return &g
-}
-
-func protectRunDir(g *outpath.Guard, dir string) {
-	g.Protect("the run's checkpoint ("+train.CheckpointFile+")", filepath.Join(dir, train.CheckpointFile))
-	g.Protect("the run's configuration ("+train.ConfigFile+")", filepath.Join(dir, train.ConfigFile))
-	g.Protect("the run's progress log ("+train.ProgressFile+")", filepath.Join(dir, train.ProgressFile))
 }
 
 // runList is a repeatable flag: every --run given, in order.

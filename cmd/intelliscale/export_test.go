@@ -66,6 +66,10 @@ func TestExportEnsemble(t *testing.T) {
 	if code == 0 || !strings.Contains(stderr, "--vote: only with several --run") {
 		t.Errorf("--vote with one run: exit %d: %s", code, stderr)
 	}
+	code, _, stderr = runCmd("export", "--check", ens, "--vote", "median")
+	if code == 0 || !strings.Contains(stderr, "--vote: only with several --run") {
+		t.Errorf("--vote with --check: exit %d: %s", code, stderr)
+	}
 	code, _, stderr = runCmd("export", "--run", a, "--run", b, "--vote", "loud", "--out", bad)
 	if code == 0 || !strings.Contains(stderr, `vote "loud"`) {
 		t.Errorf("--vote loud: exit %d: %s", code, stderr)
