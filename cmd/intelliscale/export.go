@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -65,16 +66,15 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if i > 0 {
-			if err := policy.Compatible(ps[0], p); err != nil {
-				return fmt.Errorf("--run %s: %w (the first --run is %s)", r, err, runs[0])
-			}
-		}
 		ps[i] = p
 	}
 	p := ps[0]
 	if len(ps) > 1 {
 		e, err := policy.Ensemble(ps, *vote)
+		var me *policy.MemberError
+		if errors.As(err, &me) {
+			return fmt.Errorf("--run %s: %w (the first --run is %s)", runs[me.Index], me.Err, runs[0])
+		}
 		if err != nil {
 			return err
 		}
