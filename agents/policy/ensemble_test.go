@@ -172,7 +172,7 @@ func TestEnsembleErrors(t *testing.T) {
 		{"action mode", other(func(p *Policy) { p.ActionMode = "percent" }), "its actions"},
 		{"features", other(func(p *Policy) { p.Features.Features[0].Clip = 7 }), "its features"},
 		{"shield", other(func(p *Policy) { p.Shield.ScaleDownWindow = time.Minute }), "its shield"},
-		{"headroom", other(func(p *Policy) {
+		{"target actions beside delta ones", other(func(p *Policy) {
 			p.ActionMode = "target"
 			p.Actions = []int{40, 50, 60, 70, 80, 90, 95}
 			p.HeadroomScale = 0.8
