@@ -68,8 +68,10 @@ type EvalWindow struct {
 // Learner trains a learned policy and loads the result as an autoscaler.
 type Learner interface {
 	Train(ctx context.Context, job TrainJob) error
-	// Autoscaler loads the policy trained in dir for a run described by ec.
-	Autoscaler(dir string, spec PolicySpec, ec EvalContext) (sim.Autoscaler, error)
+	// Autoscaler loads the policy trained in dirs[0] for a run described by ec;
+	// with more than one directory, the ensemble of the policies trained in each,
+	// deciding by spec.Vote (PolicySpec.EnsembleOf).
+	Autoscaler(dirs []string, spec PolicySpec, ec EvalContext) (sim.Autoscaler, error)
 }
 
 // Backend is everything the runner needs from the rest of the lab. DefaultBackend

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -140,6 +141,9 @@ func check(cfg *Config, b Backend) (*checked, error) {
 		return nil, cfg.locate(errors.Join(errs...))
 	}
 	traffic, files := map[string][]*traces.Trace{}, map[string][]byte{}
+	// trained checks a spec against the training of a learned policy whose own
+	// check passed, by name; ensembles lists the ensembles' indexes.
+	trained, ensembles := map[string]func(PolicySpec) error{}, []int(nil)
 	for i := range cfg.Policies {
 		p := &cfg.Policies[i]
 		at := fmt.Sprintf("policies[%d]", i)
@@ -157,6 +161,8 @@ func check(cfg *Config, b Backend) (*checked, error) {
 			} else if fc, ok := l.(fileChecker); ok {
 				errs = append(errs, yamldoc.Within(at, fc.CheckFile(*p, data, cfg.Sim)))
 			}
+		case Learned(p.Kind) && p.EnsembleOf != "":
+			ensembles = append(ensembles, i)
 		case Learned(p.Kind):
 			if p.Train.Traffic != nil {
 				trs, err := loadTraffic(b, *p.Train.Traffic)
@@ -171,12 +177,26 @@ func check(cfg *Config, b Backend) (*checked, error) {
 			if l == nil {
 				errs = append(errs, yamldoc.Errorf(at+".kind", "no learner for kind %s", p.Kind))
 			} else if pc, ok := l.(paramsChecker); ok {
-				errs = append(errs, yamldoc.Within(at, pc.CheckParams(*p, cfg.Sim, wins)))
+				err := pc.CheckParams(*p, cfg.Sim, wins)
+				errs = append(errs, yamldoc.Within(at, err))
+				if err == nil {
+					trained[p.Name] = func(s PolicySpec) error { return pc.CheckParams(s, cfg.Sim, wins) }
+				}
 			}
 		default:
 			for _, err := range checkRulePolicy(cfg, b, p, loaded) {
 				errs = append(errs, yamldoc.Within(at, err))
 			}
+		}
+	}
+	// An ensemble runs with its own deploy-time params the networks another policy
+	// trains: they are checked as that policy's would be.
+	for _, i := range ensembles {
+		p := &cfg.Policies[i]
+		if check := trained[p.EnsembleOf]; check != nil {
+			s := cfg.Policies[slices.IndexFunc(cfg.Policies, func(q PolicySpec) bool { return q.Name == p.EnsembleOf })]
+			s.Params, s.Sweep = p.Params, p.Sweep
+			errs = append(errs, yamldoc.Within(fmt.Sprintf("policies[%d]", i), check(s)))
 		}
 	}
 	if err := errors.Join(errs...); err != nil {

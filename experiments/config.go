@@ -169,6 +169,18 @@ type PolicySpec struct {
 	// this experiment, one trained on the experiment's training windows; the report
 	// sets the two side by side ("Train once, deploy anywhere"). Default: none.
 	ZeroShotOf string `yaml:"zero_shot_of,omitempty"`
+	// EnsembleOf, instead of Train, makes the policy the ensemble of the networks
+	// the named learned policy of this experiment trained, one per seed, deciding
+	// by Vote (policy.Ensemble; intelliscale export with several --run). Every
+	// evaluation cell runs the same ensemble, so its spread over seeds is the
+	// simulator's alone. Its kind is the named policy's; its deploy-time params
+	// (headroom_scale) apply, and a sweep may vary them. No training and no
+	// checkpoint selection of its own. Default: none.
+	EnsembleOf string `yaml:"ensemble_of,omitempty"`
+	// Vote is how an ensemble's networks decide (policy.Vote): cautious, the
+	// action asking for the most replicas, or median. Only with EnsembleOf.
+	// Default: cautious, as intelliscale export.
+	Vote string `yaml:"vote,omitempty"`
 
 	// trainedAs names the policy whose training a learned variant uses: its
 	// family's, for a sweep of a deploy-time knob (policy.IsDeployKnob); "" for a
@@ -177,7 +189,8 @@ type PolicySpec struct {
 }
 
 // TrainedAs is the policy whose training cells a learned policy's evaluation uses:
-// its own name, or its family's for a variant of a deploy-time knob.
+// its own name, its family's for a variant of a deploy-time knob, or the policy
+// an ensemble is of (EnsembleOf).
 func (p *PolicySpec) TrainedAs() string {
 	if p.trainedAs != "" {
 		return p.trainedAs
@@ -334,43 +347,83 @@ func (c *Config) Validate() error {
 			return fieldErr(fmt.Sprintf("baselines[%d]", i), "%q: no such policy", b)
 		}
 	}
+	if err := c.validateEnsembles(); err != nil {
+		return err
+	}
 	if err := c.validateZeroShot(); err != nil {
 		return err
 	}
 	return c.validateLevels()
 }
 
+// validateEnsembles checks every ensemble_of: it names another learned policy of
+// the experiment of the same kind that trains here (not a file, not an
+// ensemble), and points the ensemble's evaluation at that policy's training.
+func (c *Config) validateEnsembles() error {
+	for i := range c.Policies {
+		p := &c.Policies[i]
+		if p.EnsembleOf == "" {
+			continue
+		}
+		at := fmt.Sprintf("policies[%d].ensemble_of", i)
+		of, err := c.learnedRef(at, p.Name, p.EnsembleOf)
+		switch {
+		case err != nil:
+			return err
+		case of.File != "":
+			return yamldoc.Invalid(at, p.EnsembleOf, "a policy file: must name a policy trained in this experiment, one network per seed")
+		case of.EnsembleOf != "":
+			return yamldoc.Invalid(at, p.EnsembleOf, "an ensemble: must name a policy trained in this experiment, one network per seed")
+		case of.Kind != p.Kind:
+			return yamldoc.Invalid(fmt.Sprintf("policies[%d].kind", i), p.Kind, fmt.Sprintf("the ensemble of %s, a %s policy: must be %s", of.Name, of.Kind, of.Kind))
+		}
+		p.trainedAs = of.Name
+	}
+	return nil
+}
+
+// learnedRef resolves the reference ref (zero_shot_of, ensemble_of) of the policy
+// named self, at field at, to another learned policy of the experiment.
+func (c *Config) learnedRef(at, self, ref string) (*PolicySpec, error) {
+	i := slices.IndexFunc(c.Policies, func(q PolicySpec) bool { return q.Name == ref })
+	switch {
+	case ref == self:
+		return nil, yamldoc.Invalid(at, ref, "names the policy itself")
+	case i < 0:
+		return nil, yamldoc.Invalid(at, ref, "no such policy")
+	case !Learned(c.Policies[i].Kind):
+		return nil, yamldoc.Invalid(at, ref, fmt.Sprintf("a policy of kind %s: must name a learned policy", c.Policies[i].Kind))
+	}
+	return &c.Policies[i], nil
+}
+
 // validateZeroShot checks every zero_shot_of: it names another learned policy of
 // the experiment, trained on the experiment's training windows, and the policy
 // holding it is learned and trains on its own traffic.
 func (c *Config) validateZeroShot() error {
-	byName := map[string]*PolicySpec{}
-	for i := range c.Policies {
-		byName[c.Policies[i].Name] = &c.Policies[i]
-	}
 	for i, p := range c.Policies {
 		if p.ZeroShotOf == "" {
 			continue
 		}
 		at := fmt.Sprintf("policies[%d].zero_shot_of", i)
-		of, ok := byName[p.ZeroShotOf]
+		of, err := c.learnedRef(at, p.Name, p.ZeroShotOf)
 		switch {
 		case !Learned(p.Kind):
 			return fieldErr(at, "only valid for the learned kinds (%s)", strings.Join(agents.LearnerNames(), ", "))
 		case p.File != "":
 			return fieldErr(at, "the policy is a file: what it was trained on cannot be checked here, so it cannot be set beside a policy as its zero-shot counterpart")
+		case p.EnsembleOf != "":
+			return fieldErr(at, "the policy is an ensemble (ensemble_of): set zero_shot_of on the policy it is of")
 		case p.Train.Traffic == nil:
 			return fieldErr(at, "a zero-shot policy trains on its own traffic: set train.traffic")
-		case p.ZeroShotOf == p.Name:
-			return yamldoc.Invalid(at, p.ZeroShotOf, "names the policy itself")
-		case !ok:
-			return yamldoc.Invalid(at, p.ZeroShotOf, "no such policy")
-		case !Learned(of.Kind):
-			return yamldoc.Invalid(at, p.ZeroShotOf, fmt.Sprintf("a policy of kind %s: must name a learned policy", of.Kind))
+		case err != nil:
+			return err
 		case p.Train.Windows:
 			return yamldoc.Invalid(at, p.ZeroShotOf, "the policy trains on the experiment's training windows (train.windows): a zero-shot policy must not see them")
 		case of.File != "":
 			return yamldoc.Invalid(at, p.ZeroShotOf, "a policy file: must name a policy trained on the experiment's training windows")
+		case of.EnsembleOf != "":
+			return yamldoc.Invalid(at, p.ZeroShotOf, "an ensemble: must name a policy trained on the experiment's training windows")
 		case of.Train.Traffic != nil || of.ZeroShotOf != "":
 			return yamldoc.Invalid(at, p.ZeroShotOf, "trains on its own traffic: must name a policy trained on the experiment's training windows")
 		}
@@ -481,6 +534,20 @@ func (p *PolicySpec) validate(at string) error {
 		if p.Train != nil {
 			return fieldErr(at+".train", "set beside file: a policy file is evaluated as exported, not trained")
 		}
+		if p.EnsembleOf != "" {
+			return fieldErr(at+".ensemble_of", "set beside file: a policy is a file or an ensemble of this experiment's training, not both")
+		}
+	case Learned(p.Kind) && p.EnsembleOf != "":
+		if p.Train != nil {
+			return fieldErr(at+".train", "set beside ensemble_of: an ensemble runs the networks %s trained, and trains none of its own", p.EnsembleOf)
+		}
+		switch p.Vote {
+		case "":
+			p.Vote = policy.VoteCautious
+		case policy.VoteCautious, policy.VoteMedian:
+		default:
+			return yamldoc.Invalid(at+".vote", p.Vote, fmt.Sprintf("want %s or %s", policy.VoteCautious, policy.VoteMedian))
+		}
 	case Learned(p.Kind):
 		if p.Train != nil && p.Train.Recipe != "" {
 			if err := p.Train.applyRecipe(p.Kind); err != nil {
@@ -488,7 +555,7 @@ func (p *PolicySpec) validate(at string) error {
 			}
 		}
 		if p.Train == nil || p.Train.Steps <= 0 {
-			return fieldErr(at+".train.steps", "%s needs train.steps > 0 (or file: an exported policy)", p.Kind)
+			return fieldErr(at+".train.steps", "%s needs train.steps > 0 (or file: an exported policy, or ensemble_of: another policy's seeds)", p.Kind)
 		}
 		if err := yamldoc.InRange(at+".train.steps", p.Train.Steps, 1, maxTraining); err != nil {
 			return err
@@ -517,6 +584,15 @@ func (p *PolicySpec) validate(at string) error {
 	}
 	if p.File != "" && p.Sweep != nil && !policy.IsDeployKnob(p.Sweep.Param) {
 		return yamldoc.Invalid(at+".sweep.param", p.Sweep.Param, "a policy file is not trained here: only its deploy-time params (headroom_scale) can be swept")
+	}
+	if p.EnsembleOf != "" && !Learned(p.Kind) {
+		return fieldErr(at+".ensemble_of", "only valid for the learned kinds (%s): an ensemble is of trained networks", strings.Join(agents.LearnerNames(), ", "))
+	}
+	if p.Vote != "" && p.EnsembleOf == "" {
+		return fieldErr(at+".vote", "set without ensemble_of: only an ensemble's networks vote")
+	}
+	if p.EnsembleOf != "" && p.Sweep != nil && !policy.IsDeployKnob(p.Sweep.Param) {
+		return yamldoc.Invalid(at+".sweep.param", p.Sweep.Param, "an ensemble trains nothing of its own: only its deploy-time params (headroom_scale) can be swept")
 	}
 	if !p.Params.IsZero() && p.Params.Kind != yaml.MappingNode {
 		return fieldErr(at+".params", "must be a mapping")

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -106,16 +107,26 @@ func (l fakeLearner) Train(ctx context.Context, job TrainJob) error {
 	return os.WriteFile(filepath.Join(job.Dir, "policy.json"), js, 0o644)
 }
 
-func (l fakeLearner) Autoscaler(dir string, spec PolicySpec, ec EvalContext) (sim.Autoscaler, error) {
-	data, err := os.ReadFile(filepath.Join(dir, "policy.json"))
-	if err != nil {
-		return nil, err
+func (l fakeLearner) Autoscaler(dirs []string, spec PolicySpec, ec EvalContext) (sim.Autoscaler, error) {
+	caps := make([]float64, len(dirs))
+	for i, dir := range dirs {
+		data, err := os.ReadFile(filepath.Join(dir, "policy.json"))
+		if err != nil {
+			return nil, err
+		}
+		var p map[string]float64
+		if err := json.Unmarshal(data, &p); err != nil {
+			return nil, err
+		}
+		caps[i] = p["per_replica"]
 	}
-	var p map[string]float64
-	if err := json.Unmarshal(data, &p); err != nil {
-		return nil, err
+	// An ensemble votes as a policy file's does: cautious asks for the most
+	// replicas (the lowest capacity), median for the median count.
+	slices.Sort(caps)
+	c := caps[len(caps)/2]
+	if len(caps) > 1 && spec.Vote == policy.VoteCautious {
+		c = caps[0]
 	}
-	c := p["per_replica"]
 	// The deploy-time target scale works on the fake as on a policy file: a
 	// hotter target serves more per replica.
 	d, err := policy.DecodeDeploy(nodeOrNil(&spec.Params))

@@ -3,6 +3,7 @@ package experiments
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -145,13 +146,29 @@ func checkDeploy(params *yaml.Node, actionMode string) error {
 	return d.Check(actionMode)
 }
 
-// Autoscaler loads dir/policy.json, applies the policy's deploy-time params
+// Autoscaler loads policy.json of every dir (of several, their ensemble voting as
+// spec.Vote: policy.Ensemble), applies the policy's deploy-time params
 // (policy.Deploy) and runs it with the features of training; the epoch is the
 // wall-clock time of the window's start, as in training.
-func (t trainer) Autoscaler(dir string, spec PolicySpec, ec EvalContext) (sim.Autoscaler, error) {
-	p, err := policy.Load(filepath.Join(dir, "policy.json"))
-	if err != nil {
-		return nil, err
+func (t trainer) Autoscaler(dirs []string, spec PolicySpec, ec EvalContext) (sim.Autoscaler, error) {
+	ps := make([]*policy.Policy, len(dirs))
+	for i, dir := range dirs {
+		p, err := policy.Load(filepath.Join(dir, "policy.json"))
+		if err != nil {
+			return nil, err
+		}
+		ps[i] = p
+	}
+	p := ps[0]
+	if len(ps) > 1 {
+		var err error
+		if p, err = policy.Ensemble(ps, spec.Vote); err != nil {
+			var me *policy.MemberError
+			if errors.As(err, &me) {
+				return nil, fmt.Errorf("%s: %w", dirs[me.Index], me.Err)
+			}
+			return nil, err
+		}
 	}
 	if err := policy.ApplyParams(p, nodeOrNil(&spec.Params)); err != nil {
 		return nil, yamldoc.Within("params", err)

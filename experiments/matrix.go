@@ -33,6 +33,10 @@ type Cell struct {
 	// FromFile marks a learned evaluation cell whose policy is a file
 	// (PolicySpec.File), which no training cell produces. Not part of the name.
 	FromFile bool
+	// Ensemble marks a learned evaluation cell whose policy is the ensemble of
+	// every seed's training of TrainedAs (PolicySpec.EnsembleOf). Not part of the
+	// name.
+	Ensemble bool
 }
 
 // Name is the cell's directory name: trace__policy__seed__split for evaluation,
@@ -89,7 +93,7 @@ func Matrix(cfg *Config) (prepare, eval []Cell) {
 				for _, p := range pols {
 					c := Cell{Phase: PhaseEval, Policy: p.Name, Kind: p.Kind, Trace: t.Name, Seed: s, Split: split}
 					if Learned(p.Kind) {
-						c.TrainedAs, c.FromFile = p.TrainedAs(), p.File != ""
+						c.TrainedAs, c.FromFile, c.Ensemble = p.TrainedAs(), p.File != "", p.EnsembleOf != ""
 					}
 					eval = append(eval, c)
 				}
@@ -99,8 +103,9 @@ func Matrix(cfg *Config) (prepare, eval []Cell) {
 	return prepare, eval
 }
 
-// dependencies are the prepare cells an evaluation cell needs.
-func dependencies(c Cell) []Cell {
+// dependencies are the prepare cells an evaluation cell needs, for an experiment
+// of the given seeds.
+func dependencies(c Cell, seeds []uint64) []Cell {
 	switch {
 	case c.Phase != PhaseEval:
 		return nil
@@ -113,7 +118,14 @@ func dependencies(c Cell) []Cell {
 		if trained == "" {
 			trained = c.Policy
 		}
-		return []Cell{{Phase: PhaseTrain, Policy: trained, Kind: c.Kind, Seed: c.Seed}}
+		if !c.Ensemble {
+			return []Cell{{Phase: PhaseTrain, Policy: trained, Kind: c.Kind, Seed: c.Seed}}
+		}
+		deps := make([]Cell, len(seeds))
+		for i, s := range seeds {
+			deps[i] = Cell{Phase: PhaseTrain, Policy: trained, Kind: c.Kind, Seed: s}
+		}
+		return deps
 	}
 	return nil
 }

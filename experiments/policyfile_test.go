@@ -171,7 +171,7 @@ func TestPolicyFileErrors(t *testing.T) {
 		{"zero-shot of a file", "  - {name: f, kind: ppo, file: FILE}\n  - {name: z, kind: ppo, zero_shot_of: f, train: {steps: 64, traffic: {random: {count: 1, seed: 1}}}}\n",
 			`chk.yaml line 15: policies[2].zero_shot_of: "f": a policy file`},
 		{"neither file nor train", "  - {name: f, kind: ppo}\n",
-			"chk.yaml line 14: policies[1].train.steps: ppo needs train.steps > 0 (or file: an exported policy)"},
+			"chk.yaml line 14: policies[1].train.steps: ppo needs train.steps > 0 (or file: an exported policy, or ensemble_of: another policy's seeds)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			src := checkBase + strings.ReplaceAll(tc.extra, "FILE", file)

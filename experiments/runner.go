@@ -137,7 +137,7 @@ func (r *Runner) Run(ctx context.Context) (RunStats, error) {
 		// Dependencies of this slice that are not selected: reuse Prepared, else
 		// compute them here (deterministic, so a duplicate is identical).
 		for _, c := range prepare {
-			if chosen[c.Dir()] || !needed(c, ev) || isDone(filepath.Join(r.Out, c.Dir())) {
+			if chosen[c.Dir()] || !needed(c, ev, cfg.Seeds) || isDone(filepath.Join(r.Out, c.Dir())) {
 				continue
 			}
 			if r.Prepared != "" && isDone(filepath.Join(r.Prepared, c.Dir())) {
@@ -173,9 +173,9 @@ func (r *Runner) Run(ctx context.Context) (RunStats, error) {
 	return st, summarize(r.Out, cfg)
 }
 
-func needed(dep Cell, eval []Cell) bool {
+func needed(dep Cell, eval []Cell, seeds []uint64) bool {
 	for _, c := range eval {
-		for _, d := range dependencies(c) {
+		for _, d := range dependencies(c, seeds) {
 			if d.Dir() == dep.Dir() {
 				return true
 			}
@@ -300,17 +300,20 @@ func (x *run) evaluate(ctx context.Context, c Cell) error {
 	)
 	switch {
 	case c.Kind == KindHPATuned:
-		dep := dependencies(c)[0]
+		dep := dependencies(c, nil)[0]
 		tuned, err = readTuned(filepath.Join(x.Out, dep.Dir()))
 		if err != nil {
 			return err
 		}
 		a, err = x.Backend.NewRule(kindHPA, withParam(&pol.Params, pol.Tune.Param, float64(tuned.Value)), ec)
 	case Learned(c.Kind) && pol.File != "":
-		a, err = x.Backend.Learners[c.Kind].Autoscaler(filepath.Join(x.Out, policyFileDir(pol.TrainedAs())), *pol, ec)
+		a, err = x.Backend.Learners[c.Kind].Autoscaler([]string{filepath.Join(x.Out, policyFileDir(pol.TrainedAs()))}, *pol, ec)
 	case Learned(c.Kind):
-		dep := dependencies(c)[0]
-		a, err = x.Backend.Learners[c.Kind].Autoscaler(filepath.Join(x.Out, dep.Dir()), *pol, ec)
+		var dirs []string
+		for _, dep := range dependencies(c, x.cfg.Seeds) {
+			dirs = append(dirs, filepath.Join(x.Out, dep.Dir()))
+		}
+		a, err = x.Backend.Learners[c.Kind].Autoscaler(dirs, *pol, ec)
 	default:
 		a, err = x.Backend.NewRule(c.Kind, nodeOrNil(&pol.Params), ec)
 	}

@@ -50,7 +50,7 @@ func TestTrainJobGetsValidationWindows(t *testing.T) {
 		if c.Policy != "ppo" {
 			continue
 		}
-		job, ok := rec.jobs[filepath.Join(out, dependencies(c)[0].Dir())]
+		job, ok := rec.jobs[filepath.Join(out, dependencies(c, nil)[0].Dir())]
 		if !ok {
 			t.Fatalf("%s: no training job recorded", c.Name())
 		}

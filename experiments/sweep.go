@@ -78,9 +78,10 @@ func (p PolicySpec) variants() []Variant {
 		s.Sweep = nil
 		switch {
 		case Learned(p.Kind) && policy.IsDeployKnob(p.Sweep.Param):
-			// A deploy-time knob: the family's trained policy, run at v.
+			// A deploy-time knob: the family's trained policy (or the policy
+			// its ensemble is of), run at v.
 			s.Params = *setPath(&p.Params, p.Sweep.Param, v)
-			s.trainedAs = p.Name
+			s.trainedAs = p.TrainedAs()
 		case Learned(p.Kind):
 			t := *p.Train
 			t.Params = *setPath(&p.Train.Params, p.Sweep.Param, v)

@@ -197,7 +197,7 @@ func TestDeployKnobSharesTraining(t *testing.T) {
 	}
 	for _, c := range eval {
 		if FamilyOf(c.Policy) == "ppo" {
-			if d := dependencies(c); len(d) != 1 || d[0].Dir() != "train/ppo__"+strconv.FormatUint(c.Seed, 10) {
+			if d := dependencies(c, cfg.Seeds); len(d) != 1 || d[0].Dir() != "train/ppo__"+strconv.FormatUint(c.Seed, 10) {
 				t.Errorf("%s depends on %v", c.Dir(), d)
 			}
 		}

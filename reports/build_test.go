@@ -83,15 +83,19 @@ func (fakeLearner) Train(ctx context.Context, job experiments.TrainJob) error {
 	return os.WriteFile(filepath.Join(job.Dir, "policy.json"), js, 0o644)
 }
 
-func (fakeLearner) Autoscaler(dir string, spec experiments.PolicySpec, ec experiments.EvalContext) (sim.Autoscaler, error) {
-	data, err := os.ReadFile(filepath.Join(dir, "policy.json"))
-	if err != nil {
-		return nil, err
+func (fakeLearner) Autoscaler(dirs []string, spec experiments.PolicySpec, ec experiments.EvalContext) (sim.Autoscaler, error) {
+	// An ensemble of several seeds serves as its least capable member.
+	c := math.Inf(1)
+	for _, dir := range dirs {
+		data, err := os.ReadFile(filepath.Join(dir, "policy.json"))
+		if err != nil {
+			return nil, err
+		}
+		var p map[string]float64
+		if err := json.Unmarshal(data, &p); err != nil {
+			return nil, err
+		}
+		c = math.Min(c, p["c"])
 	}
-	var p map[string]float64
-	if err := json.Unmarshal(data, &p); err != nil {
-		return nil, err
-	}
-	c := p["c"]
 	return sim.AutoscalerFunc(func(o sim.Observation) int { return int(math.Ceil(o.ArrivalRate / c)) }), nil
 }

@@ -586,3 +586,25 @@ func TestRecommendLeaveOneHalfOut(t *testing.T) {
 		t.Errorf("without a timeline: halves %v (%q), checks %d, margin %v, recommended %q", c.Halves, c.NoHalves, len(c.Checks), c.Margin, c.Recs[c.Best].Variant)
 	}
 }
+
+// TestDeployLineOfAnEnsemble: the recommended point of an ensemble_of entry is
+// deployed by exporting every seed's run of the policy it is of, with its vote and
+// deploy-time params.
+func TestDeployLineOfAnEnsemble(t *testing.T) {
+	cfg, err := experiments.Parse([]byte(`name: f
+seeds: [1, 2]
+traces: [{name: a, builtin: bursty}]
+policies:
+  - {name: ppo, kind: ppo, train: {steps: 1}}
+  - {name: ppo-ens, kind: ppo, ensemble_of: ppo, vote: median, sweep: {param: headroom_scale, values: [0.8]}}
+`), "f.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := NewResults("res", cfg, nil)
+	got := r.deployLine(Choice{Recs: []Recommendation{{Family: "ppo-ens", Variant: "ppo-ens@0.8"}}, Best: 0})
+	want := "To deploy it: `intelliscale export --run res/train/ppo__1 --run res/train/ppo__2 --vote median --params '{headroom_scale: 0.8}' --out ppo-ens.policy.json`, then `intelliscale live controller --policy-file ppo-ens.policy.json` (the ensemble of the networks of ppo's 2 seeds, as evaluated)."
+	if got != want {
+		t.Errorf("deploy line:\n got %s\nwant %s", got, want)
+	}
+}

@@ -525,6 +525,13 @@ func (r *Results) deployLine(c Choice) string {
 			src := filepath.Join(r.Dir, "policies", v.Family, "policy.json")
 			return fmt.Sprintf("To deploy it: `intelliscale live controller --policy-file %s%s` (the copy of %s this run evaluated).", src, withParams, v.Spec.File)
 		}
+		if v.Spec.EnsembleOf != "" {
+			var runs strings.Builder
+			for _, s := range r.Config.Seeds {
+				fmt.Fprintf(&runs, "--run %s ", filepath.Join(r.Dir, experiments.Cell{Phase: experiments.PhaseTrain, Policy: v.Spec.TrainedAs(), Kind: v.Spec.Kind, Seed: s}.Dir()))
+			}
+			return fmt.Sprintf("To deploy it: `intelliscale export %s--vote %s%s --out %s`, then `intelliscale live controller --policy-file %s` (the ensemble of the networks of %s's %d seeds, as evaluated).", runs.String(), v.Spec.Vote, withParams, file, file, v.Spec.TrainedAs(), len(r.Config.Seeds))
+		}
 		seed, cost := r.Config.Seeds[0], math.Inf(1)
 		for i, m := range r.PerSeed(func(t string, s uint64) float64 { return r.value(name, experiments.SplitValidation, s, t, "cost") }) {
 			if m < cost {
