@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
@@ -141,8 +140,9 @@ func check(cfg *Config, b Backend) (*checked, error) {
 		return nil, cfg.locate(errors.Join(errs...))
 	}
 	traffic, files := map[string][]*traces.Trace{}, map[string][]byte{}
-	// trained checks a spec against the training of a learned policy whose own
-	// check passed, by name; ensembles lists the ensembles' indexes.
+	// trained checks an ensemble's deploy-time params and sweep against the
+	// training of the learned policy it is of, by that policy's name, once that
+	// policy's own check passed; ensembles lists the ensembles' indexes.
 	trained, ensembles := map[string]func(PolicySpec) error{}, []int(nil)
 	for i := range cfg.Policies {
 		p := &cfg.Policies[i]
@@ -180,7 +180,11 @@ func check(cfg *Config, b Backend) (*checked, error) {
 				err := pc.CheckParams(*p, cfg.Sim, wins)
 				errs = append(errs, yamldoc.Within(at, err))
 				if err == nil {
-					trained[p.Name] = func(s PolicySpec) error { return pc.CheckParams(s, cfg.Sim, wins) }
+					trained[p.Name] = func(e PolicySpec) error {
+						s := *p
+						s.Params, s.Sweep = e.Params, e.Sweep
+						return pc.CheckParams(s, cfg.Sim, wins)
+					}
 				}
 			}
 		default:
@@ -194,9 +198,7 @@ func check(cfg *Config, b Backend) (*checked, error) {
 	for _, i := range ensembles {
 		p := &cfg.Policies[i]
 		if check := trained[p.EnsembleOf]; check != nil {
-			s := cfg.Policies[slices.IndexFunc(cfg.Policies, func(q PolicySpec) bool { return q.Name == p.EnsembleOf })]
-			s.Params, s.Sweep = p.Params, p.Sweep
-			errs = append(errs, yamldoc.Within(fmt.Sprintf("policies[%d]", i), check(s)))
+			errs = append(errs, yamldoc.Within(fmt.Sprintf("policies[%d]", i), check(*p)))
 		}
 	}
 	if err := errors.Join(errs...); err != nil {

@@ -136,8 +136,9 @@ func (r *Runner) Run(ctx context.Context) (RunStats, error) {
 		}
 		// Dependencies of this slice that are not selected: reuse Prepared, else
 		// compute them here (deterministic, so a duplicate is identical).
+		need := needed(ev, cfg.Seeds)
 		for _, c := range prepare {
-			if chosen[c.Dir()] || !needed(c, ev, cfg.Seeds) || isDone(filepath.Join(r.Out, c.Dir())) {
+			if chosen[c.Dir()] || !need[c.Dir()] || isDone(filepath.Join(r.Out, c.Dir())) {
 				continue
 			}
 			if r.Prepared != "" && isDone(filepath.Join(r.Prepared, c.Dir())) {
@@ -173,15 +174,16 @@ func (r *Runner) Run(ctx context.Context) (RunStats, error) {
 	return st, summarize(r.Out, cfg)
 }
 
-func needed(dep Cell, eval []Cell, seeds []uint64) bool {
+// needed is the set of the directories of the prepare cells the evaluation cells
+// depend on, for an experiment of the given seeds.
+func needed(eval []Cell, seeds []uint64) map[string]bool {
+	need := map[string]bool{}
 	for _, c := range eval {
 		for _, d := range dependencies(c, seeds) {
-			if d.Dir() == dep.Dir() {
-				return true
-			}
+			need[d.Dir()] = true
 		}
 	}
-	return false
+	return need
 }
 
 func (x *run) pending(cells []Cell) (todo []Cell, skipped int) {

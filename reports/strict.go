@@ -525,10 +525,14 @@ func (r *Results) deployLine(c Choice) string {
 			src := filepath.Join(r.Dir, "policies", v.Family, "policy.json")
 			return fmt.Sprintf("To deploy it: `intelliscale live controller --policy-file %s%s` (the copy of %s this run evaluated).", src, withParams, v.Spec.File)
 		}
+		// run is the training run of one seed that the point evaluates.
+		run := func(seed uint64) string {
+			return filepath.Join(r.Dir, experiments.Cell{Phase: experiments.PhaseTrain, Policy: v.Spec.TrainedAs(), Kind: v.Spec.Kind, Seed: seed}.Dir())
+		}
 		if v.Spec.EnsembleOf != "" {
 			var runs strings.Builder
 			for _, s := range r.Config.Seeds {
-				fmt.Fprintf(&runs, "--run %s ", filepath.Join(r.Dir, experiments.Cell{Phase: experiments.PhaseTrain, Policy: v.Spec.TrainedAs(), Kind: v.Spec.Kind, Seed: s}.Dir()))
+				fmt.Fprintf(&runs, "--run %s ", run(s))
 			}
 			return fmt.Sprintf("To deploy it: `intelliscale export %s--vote %s%s --out %s`, then `intelliscale live controller --policy-file %s` (the ensemble of the networks of %s's %d seeds, as evaluated).", runs.String(), v.Spec.Vote, withParams, file, file, v.Spec.TrainedAs(), len(r.Config.Seeds))
 		}
@@ -538,8 +542,7 @@ func (r *Results) deployLine(c Choice) string {
 				seed, cost = r.Config.Seeds[i], m
 			}
 		}
-		run := filepath.Join(r.Dir, experiments.Cell{Phase: experiments.PhaseTrain, Policy: v.Spec.TrainedAs(), Kind: v.Spec.Kind, Seed: seed}.Dir())
-		return fmt.Sprintf("To deploy it: `intelliscale export --run %s%s --out %s`, then `intelliscale live controller --policy-file %s` (seed %d, the cheapest of its seeds on validation%s).", run, withParams, file, file, seed, r.seedTestWords(name, seed))
+		return fmt.Sprintf("To deploy it: `intelliscale export --run %s%s --out %s`, then `intelliscale live controller --policy-file %s` (seed %d, the cheapest of its seeds on validation%s).", run(seed), withParams, file, file, seed, r.seedTestWords(name, seed))
 	case v.Spec.Kind == experiments.KindHPATuned:
 		return "To deploy it: `intelliscale live controller --policy hpa` with the target utilisation tuned on your traffic (the table of tuned values, in the report)."
 	}
