@@ -1,8 +1,12 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/intelliscale/intelliscale/internal/outpath"
 )
@@ -24,6 +28,20 @@ func checkOutput(g *outpath.Guard, fs *flag.FlagSet, name, path string) error {
 		return fmt.Errorf("%w (the default --%s; give another --%s)", err, name, name)
 	}
 	return err
+}
+
+// freeName is path when no file is there, else the first of path-2, path-3, ...
+// (before its extension) that is free: a default output never replaces a file.
+func freeName(path string) string {
+	ext := filepath.Ext(path)
+	stem := strings.TrimSuffix(path, ext)
+	name := path
+	for i := 2; ; i++ {
+		if _, err := os.Lstat(name); errors.Is(err, os.ErrNotExist) {
+			return name
+		}
+		name = fmt.Sprintf("%s-%d%s", stem, i, ext)
+	}
 }
 
 // isSet reports whether flag name was given on the command line.

@@ -50,9 +50,6 @@ var overwriteFiles = map[string]string{
 var overwriteCases = []overwriteCase{
 	{name: "sim --timeline is the trace", args: []string{"sim", "--trace", "trace.csv", "--timeline", "{out}"}, input: "trace.csv", out: "trace.csv", want: "is the input --trace"},
 	{name: "sim --openmetrics is the trace", args: []string{"sim", "--trace", "trace.csv", "--timeline", "", "--openmetrics", "{out}"}, input: "trace.csv", out: "./trace.csv", want: "is the input --trace"},
-	{name: "sim default --timeline is the trace", args: []string{"sim", "--trace", "timeline.csv"}, input: "timeline.csv", want: "(the default --timeline"},
-	{name: "sim default --timeline links to the trace", args: []string{"sim", "--trace", "trace.csv"}, input: "trace.csv",
-		links: map[string]string{"timeline.csv": "trace.csv"}, want: "(the default --timeline"},
 	{name: "sim --timeline is the config", args: []string{"sim", "--builtin", "step", "--config", "sim.yaml", "--timeline", "{out}"}, input: "sim.yaml", out: "sim.yaml", want: "is the input --config"},
 	{name: "sim --timeline is the synth spec", args: []string{"sim", "--synth", "spec.yaml", "--timeline", "{out}"}, input: "spec.yaml", out: "spec.yaml", want: "is the input --synth"},
 	{name: "sim --openmetrics is the policy file", args: []string{"sim", "--builtin", "step", "--policy-file", "p.json", "--openmetrics", "{out}"}, input: "p.json", out: "p.json", want: "is the input --policy-file"},
@@ -172,5 +169,46 @@ func TestOutputsGuardAllowsOrdinaryRuns(t *testing.T) {
 	}
 	if b, _ := os.ReadFile("out.csv"); !strings.HasPrefix(string(b), "time_s,") {
 		t.Fatalf("timeline %q", b)
+	}
+}
+
+// sim's default timeline never replaces a file: it is named for the trace and the
+// policy, and a file of that name (a link to an input included) makes the run take
+// the next free name, which the stderr line gives.
+func TestSimDefaultTimelineNeverReplaces(t *testing.T) {
+	t.Chdir(t.TempDir())
+	if err := os.WriteFile("trace.csv", []byte(tinyTrace), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile("timeline-trace-hpa.csv", []byte("kept\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	links := true
+	if err := os.Symlink("trace.csv", "timeline-trace-hpa-2.csv"); err != nil {
+		links = false
+	}
+	next := "timeline-trace-hpa-3.csv"
+	if !links {
+		next = "timeline-trace-hpa-2.csv"
+	}
+	for _, want := range []string{next, "timeline-trace-kpa.csv"} {
+		pol := strings.TrimSuffix(strings.TrimPrefix(want, "timeline-trace-"), ".csv")
+		pol = strings.TrimSuffix(strings.TrimSuffix(pol, "-3"), "-2")
+		code, _, stderr := runCmd("sim", "--trace", "trace.csv", "--policy", pol)
+		if code != 0 {
+			t.Fatalf("--policy %s: exit %d: %s", pol, code, stderr)
+		}
+		if !strings.Contains(stderr, "sim: wrote the timeline to "+want+" (") {
+			t.Errorf("--policy %s: stderr %q, want it to name %s", pol, stderr, want)
+		}
+		if b, err := os.ReadFile(want); err != nil || !strings.HasPrefix(string(b), "time_s,") {
+			t.Errorf("%s: %q, %v; want a timeline", want, b, err)
+		}
+	}
+	if b, _ := os.ReadFile("timeline-trace-hpa.csv"); string(b) != "kept\n" {
+		t.Errorf("the earlier file now holds %q", b)
+	}
+	if b, _ := os.ReadFile("trace.csv"); string(b) != tinyTrace {
+		t.Error("the trace changed")
 	}
 }

@@ -49,7 +49,7 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.policy, "policy", "hpa", "rule-based policy: "+strings.Join(agents.Names(), ", "))
 	fs.StringVar(&f.params, "params", "", "policy parameters as inline YAML, e.g. 'target_utilization: 0.7'; with --policy-file, its deploy-time parameters, e.g. 'headroom_scale: 0.8'")
 	fs.StringVar(&f.policyFile, "policy-file", "", "exported learned policy (overrides --policy)")
-	fs.StringVar(&f.timeline, "timeline", "timeline.csv", "where to write the timeline CSV (- for stdout, empty for none)")
+	fs.StringVar(&f.timeline, "timeline", "", "where to write the timeline CSV (- for stdout, empty for none; default timeline-TRACE-POLICY.csv, or -2, -3, ... added to it rather than replace a file)")
 	fs.StringVar(&f.openmetrics, "openmetrics", "", "also write the run's metric series as OpenMetrics text to this file")
 	fs.Uint64Var(&f.seed, "seed", 1, "random seed of the run (overrides the config's)")
 	fs.BoolVar(&f.force, "force", false, fmt.Sprintf("run even when the estimate exceeds %.3g simulated requests (about %v at %.3g requests/s)", maxSimRequests, time.Duration(maxSimRequests/simSpeed)*time.Second, simSpeed))
@@ -61,8 +61,10 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 	}
 	var g outpath.Guard
 	inputFlags(&g, fs, "trace", "synth", "config", "policy-file")
-	if err := checkOutput(&g, fs, "timeline", f.timeline); err != nil {
-		return err
+	if isSet(fs, "timeline") {
+		if err := checkOutput(&g, fs, "timeline", f.timeline); err != nil {
+			return err
+		}
 	}
 	if err := checkOutput(&g, fs, "openmetrics", f.openmetrics); err != nil {
 		return err
@@ -86,6 +88,14 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 	a, name, err := simAutoscaler(f, cfg, tr)
 	if err != nil {
 		return err
+	}
+	if !isSet(fs, "timeline") {
+		// The default never replaces a file: it is named for the run, and a
+		// second run of the same trace and policy takes the next free name.
+		f.timeline = freeName(defaultTimeline(tr.Name, f))
+		if err := checkOutput(&g, fs, "timeline", f.timeline); err != nil {
+			return err
+		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -143,6 +153,27 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 	}
 	printWritten(stderr, f.timeline, f.openmetrics, res)
 	return nil
+}
+
+// defaultTimeline is sim's timeline file when --timeline is not given:
+// timeline-TRACE-POLICY.csv, the policy a rule's name or a policy file's base name.
+func defaultTimeline(trace string, f simFlags) string {
+	pol := f.policy
+	if f.policyFile != "" {
+		pol = strings.TrimSuffix(filepath.Base(f.policyFile), ".json")
+	}
+	return "timeline-" + fileSafe(trace) + "-" + fileSafe(pol) + ".csv"
+}
+
+// fileSafe is s with every character but letters, digits, '.', '_' and '-' as '_'.
+func fileSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '_', r == '-':
+			return r
+		}
+		return '_'
+	}, s)
 }
 
 // printWritten says on w which files a run wrote (a timeline file, an OpenMetrics
