@@ -206,6 +206,38 @@ func TestCheckNotesZeroRuns(t *testing.T) {
 	}
 }
 
+// TestCheckNotesCappedDemand: a trace whose demand exceeds sim.max_replicas is noted
+// with the config's line, the count of buckets and the replicas needed; the same
+// trace under a limit above its demand is not.
+func TestCheckNotesCappedDemand(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "chk.yaml")
+	for _, tc := range []struct {
+		limit string
+		want  string
+	}{
+		{"max_replicas: 20", `chk.yaml line 6: traces[0]: trace "b": demand exceeds sim.max_replicas 20 in `},
+		{"max_replicas: 300", ""},
+	} {
+		cfgText := strings.Replace(checkBase, "max_replicas: 20", tc.limit, 1)
+		cfgText = strings.Replace(cfgText, "    builtin: bursty\n", "    builtin: bursty\n    scale_mean: 400\n", 1)
+		if err := os.WriteFile(p, []byte(cfgText), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := Load(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		notes, err := CheckNotes(cfg, DefaultBackend())
+		if err != nil {
+			t.Fatalf("%s: %v", tc.limit, err)
+		}
+		if tc.want == "" && len(notes) != 0 || tc.want != "" && (len(notes) != 1 || !strings.Contains(notes[0], tc.want) || !strings.Contains(notes[0], "replicas needed)")) {
+			t.Errorf("%s: notes %q, want %q", tc.limit, notes, tc.want)
+		}
+	}
+}
+
 // TestBadParamsStopBeforeAnyWork: a typo in a learned policy's params fails the run
 // before any training (nothing written, not even config.yaml), and the corrected
 // config then runs in the same results directory.

@@ -258,6 +258,28 @@ func (c *Config) QueueModel() elasticity.Queue {
 	}
 }
 
+// Capped is what the replica limit does to a trace of per-interval arrival rates: how
+// many of them need more than MaxReplicas replicas to meet the SLO, and the most
+// any of them needs (counted up to limit replicas; the service time alone missing
+// the SLO counts as limit). Zero intervals means MaxReplicas is enough (c
+// validated).
+func (c *Config) Capped(rates []float64, limit int) (intervals, peak int) {
+	q := c.QueueModel()
+	q.MaxReplicas = c.MaxReplicas + 1
+	top := 0.0
+	for _, r := range rates {
+		if elasticity.Demand(q, r) > c.MaxReplicas {
+			intervals++
+			top = max(top, r)
+		}
+	}
+	if intervals == 0 {
+		return 0, 0
+	}
+	q.MaxReplicas = max(limit, c.MaxReplicas+1)
+	return intervals, elasticity.Demand(q, top)
+}
+
 // ReadyFor is the replica count a run starting at rate (requests/s) opens with Ready
 // when it starts warm: the demand of that rate within the replica limits (c
 // validated).

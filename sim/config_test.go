@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/intelliscale/intelliscale/elasticity"
 	"github.com/intelliscale/intelliscale/internal/yamldoc"
 	"github.com/intelliscale/intelliscale/traces"
 )
@@ -196,5 +197,42 @@ func TestDist(t *testing.T) {
 		if math.Abs(m-tc.mean) > 0.01*tc.mean || math.Abs(scv-tc.sc) > 0.03*tc.sc+1e-9 {
 			t.Errorf("%+v: sample mean %v scv %v, want %v %v", tc.d, m, scv, tc.mean, tc.sc)
 		}
+	}
+}
+
+// TestCapped: the intervals whose demand the replica limit cuts short are those
+// elasticity.Demand, counted past the limit, puts above it; the peak is the largest
+// of those demands, and limit bounds it.
+func TestCapped(t *testing.T) {
+	c := Config{MaxReplicas: 5}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	q := c.QueueModel()
+	q.MaxReplicas = 1000
+	need := func(rate float64) int { return elasticity.Demand(q, rate) }
+	var fits, over, most float64
+	for r := 0.5; need(r) <= 40; r *= 1.1 {
+		switch d := need(r); {
+		case d <= 5:
+			fits = r
+		case d <= 20:
+			over = r
+		default:
+			most = r
+		}
+	}
+	if fits == 0 || over == 0 || most == 0 {
+		t.Fatalf("rates not found: %v %v %v", fits, over, most)
+	}
+	n, peak := c.Capped([]float64{0, fits, over, fits, most, over}, 1000)
+	if n != 3 || peak != need(most) {
+		t.Errorf("Capped = %d, %d; want 3 intervals, peak %d", n, peak, need(most))
+	}
+	if n, peak := c.Capped([]float64{0, fits, fits}, 1000); n != 0 || peak != 0 {
+		t.Errorf("within the limit: Capped = %d, %d; want 0, 0", n, peak)
+	}
+	if _, peak := c.Capped([]float64{most}, 8); peak != 8 {
+		t.Errorf("peak %d with limit 8, want 8", peak)
 	}
 }

@@ -151,8 +151,31 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 	if err := printSummary(stdout, tr.Name, name, cfg.Seed, res); err != nil {
 		return err
 	}
+	warnCapped(stderr, cfg, res)
 	printWritten(stderr, f.timeline, f.openmetrics, res)
 	return nil
+}
+
+// cappedLimit bounds the replica counts a capped-demand warning counts up to.
+const cappedLimit = 1 << 16
+
+// warnCapped says on w when max_replicas held the service below its demand: the
+// run's figures are then those of a capped service, not of the policy.
+func warnCapped(w io.Writer, cfg sim.Config, res *sim.Result) {
+	rates := make([]float64, len(res.Timeline))
+	for i, r := range res.Timeline {
+		rates[i] = r.ArrivalRate
+	}
+	n, peak := cfg.Capped(rates, cappedLimit)
+	if n == 0 {
+		return
+	}
+	need := fmt.Sprintf("up to %d", peak)
+	if peak >= cappedLimit {
+		need = fmt.Sprintf("more than %d", cappedLimit)
+	}
+	fmt.Fprintf(w, "sim: warning: demand exceeds max_replicas %d in %d of %d intervals (%s replicas needed): the figures are those of a service held at %d; set a higher max_replicas in a --config file\n",
+		cfg.MaxReplicas, n, len(res.Timeline), need, cfg.MaxReplicas)
 }
 
 // defaultTimeline is sim's timeline file when --timeline is not given:

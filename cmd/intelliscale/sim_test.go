@@ -124,3 +124,26 @@ func TestSimParamsErrorsNameTheFlag(t *testing.T) {
 		}
 	}
 }
+
+// sim warns when max_replicas held the service below its demand, naming the limit
+// and the intervals, and says nothing of it when the limit is above the demand.
+func TestSimWarnsOfCappedDemand(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		limit string
+		want  bool
+	}{{"max_replicas: 5\n", true}, {"max_replicas: 300\n", false}} {
+		cfg := filepath.Join(dir, "sim.yaml")
+		if err := os.WriteFile(cfg, []byte(tc.limit), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		code, _, errs := runCmd("sim", "--builtin", "step", "--length", "1h", "--scale-mean", "400", "--config", cfg, "--timeline", "")
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", tc.limit, code, errs)
+		}
+		got := strings.Contains(errs, "sim: warning: demand exceeds max_replicas 5 in 240 of 240 intervals (up to ")
+		if got != tc.want {
+			t.Errorf("%s: stderr %q; want the warning: %v", tc.limit, errs, tc.want)
+		}
+	}
+}
