@@ -238,7 +238,7 @@ func Decode(data []byte, file string, out any) (root *yaml.Node, err error) {
 		if errors.Is(err, io.EOF) {
 			return root, nil
 		}
-		return root, typeErrors(err, file, root, func(path string, line int) int { return line })
+		return root, typeErrors(err, file, root, reflect.TypeOf(out), func(path string, line int) int { return line })
 	}
 	if err := fractions(root, reflect.TypeOf(out), ""); err != nil {
 		return root, Locate(err, file, nil)
@@ -292,7 +292,7 @@ func DecodeNode(n *yaml.Node, out any) (err error) {
 		if yaml.Unmarshal(data, &copyRoot) != nil {
 			return &FieldError{Line: n.Line, Err: err}
 		}
-		return typeErrors(err, "", &copyRoot, func(path string, line int) int {
+		return typeErrors(err, "", &copyRoot, reflect.TypeOf(out), func(path string, line int) int {
 			if l := Line(n, path); l > 0 {
 				return l
 			}
@@ -431,8 +431,8 @@ func parsePrefix(b []byte) (err error) {
 
 // typeErrors turns a yaml.TypeError into FieldErrors: the path is found in tree (the
 // document the decoder read) at the reported line, and lineOf maps it to the line to
-// report.
-func typeErrors(err error, file string, tree *yaml.Node, lineOf func(path string, line int) int) error {
+// report; t, the type decoded into, names the keys an unknown key could have meant.
+func typeErrors(err error, file string, tree *yaml.Node, t reflect.Type, lineOf func(path string, line int) int) error {
 	var te *yaml.TypeError
 	if !errors.As(err, &te) {
 		return syntaxError(file, err, nil)
@@ -450,7 +450,7 @@ func typeErrors(err error, file string, tree *yaml.Node, lineOf func(path string
 		text := m[2]
 		if k := notFound.FindStringSubmatch(text); k != nil {
 			fe.Path, _ = pathAt(tree, line, k[1])
-			fe.Err = UnknownKey(k[1])
+			fe.Err = unknownKeyAt(t, fe.Path, k[1])
 		} else {
 			switch u, o := unmarshalTo.FindStringSubmatch(text), unmarshalOf.FindStringSubmatch(text); {
 			case u != nil:

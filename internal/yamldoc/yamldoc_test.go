@@ -91,9 +91,12 @@ func TestDecodeErrorsNameFileLineAndPath(t *testing.T) {
 	for _, tc := range []struct {
 		name, src, want string
 	}{
-		{"unknown key", "name: a\nsim:\n  rate: 1\n  rat: 2\n", `c.yaml line 4: sim.rat: unknown key "rat"`},
-		{"unknown key in list", "list:\n  - rate: 1\n  - every: 1s\n    evry: 2s\n", `c.yaml line 4: list[1].evry: unknown key "evry"`},
-		{"unknown key in flow mapping", "sim: {rate: 1, bogus: 2}\n", `c.yaml line 1: sim.bogus: unknown key "bogus"`},
+		// An unknown key is named with the key it likely meant, or the known keys.
+		{"unknown key", "name: a\nsim:\n  rate: 1\n  rat: 2\n", `c.yaml line 4: sim.rat: unknown key "rat" (did you mean "rate"?)`},
+		{"unknown key in list", "list:\n  - rate: 1\n  - every: 1s\n    evry: 2s\n", `c.yaml line 4: list[1].evry: unknown key "evry" (did you mean "every"?)`},
+		{"unknown key in flow mapping", "sim: {rate: 1, bogus: 2}\n", `c.yaml line 1: sim.bogus: unknown key "bogus" (known keys: rate, every)`},
+		{"unknown key at the top", "nam: a\n", `c.yaml line 1: nam: unknown key "nam" (did you mean "name"?)`},
+		{"unknown key far from any", "sim:\n  latency: 1s\n", `c.yaml line 2: sim.latency: unknown key "latency" (known keys: rate, every)`},
 		{"bad duration", "sim:\n  every: fast\n", `c.yaml line 2: sim.every: "fast": not a valid duration (for example "15s")`},
 		{"bad number", "name: a\nsim:\n  rate: [1]\n", `c.yaml line 3: sim.rate: a list is not a valid number`},
 		{"syntax", "name: a\n  b: c\n", `c.yaml line 2: mapping values are not allowed in this context`},
@@ -153,7 +156,7 @@ func TestDecodeNodeReportsTheDocumentsLines(t *testing.T) {
 	}
 	var in inner
 	err = Locate(Within("params", DecodeNode(&o.Params, &in)), "c.yaml", root)
-	if err == nil || err.Error() != `c.yaml line 5: params.evry: unknown key "evry"` {
+	if err == nil || err.Error() != `c.yaml line 5: params.evry: unknown key "evry" (did you mean "every"?)` {
 		t.Fatalf("got %v", err)
 	}
 	in = inner{}
