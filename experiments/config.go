@@ -465,10 +465,11 @@ func (t *TraceSpec) validate(at string, controlInterval time.Duration) error {
 		t.Split = Split{Train: 0.6, Validation: 0.2, Test: 0.2}
 	}
 	s := t.Split
-	if s.Train <= 0 || s.Validation <= 0 || s.Test <= 0 {
+	// Written as !(x > 0) so that NaN, which compares false, is refused here too.
+	if !(s.Train > 0) || !(s.Validation > 0) || !(s.Test > 0) {
 		return fieldErr(at+".split", "train %v, validation %v, test %v: each must be > 0", s.Train, s.Validation, s.Test)
 	}
-	if sum := s.Train + s.Validation + s.Test; sum < 0.999999 || sum > 1.000001 {
+	if sum := s.Train + s.Validation + s.Test; !(sum >= 0.999999 && sum <= 1.000001) {
 		return fieldErr(at+".split", "shares sum to %.6g: must sum to 1", sum)
 	}
 	return nil

@@ -25,6 +25,8 @@ func TestParseErrorsNameFileLineField(t *testing.T) {
 		{"duplicate policy", base + "  - {name: t, kind: hpa}\n", `c.yaml line 6: policies[1].name: "t": duplicate`},
 		{"split sum", "name: x\ntraces:\n  - name: a\n    builtin: bursty\n    split: {train: 0.5, validation: 0.2, test: 0.2}\npolicies:\n  - {name: t, kind: hpa}\n",
 			"c.yaml line 5: traces[0].split: shares sum to 0.9"},
+		{"split NaN", "name: x\ntraces:\n  - name: a\n    builtin: bursty\n    split: {train: .nan, validation: 0.2, test: 0.2}\npolicies:\n  - {name: t, kind: hpa}\n",
+			"c.yaml line 5: traces[0].split: train NaN, validation 0.2, test 0.2: each must be > 0"},
 		{"no source", "name: x\ntraces:\n  - {name: a}\npolicies:\n  - {name: t, kind: hpa}\n", "c.yaml line 3: traces[0]: exactly one of builtin, file and synth"},
 		{"tuned without grid", base + "  - {name: h, kind: hpa-tuned}\n", "c.yaml line 6: policies[1].tune.grid"},
 		{"learned without steps", base + "  - {name: d, kind: dqn}\n", "c.yaml line 6: policies[1].train.steps"},

@@ -16,12 +16,28 @@ const (
 	Empirical   = "empirical"
 )
 
+// Bounds of a Dist's parameters, checked by Dist.Validate. They are generous (a
+// component's config may bound the mean further, as Config does for service_time)
+// and keep every sample finite: with cv at most MaxCV a lognormal's underlying
+// normal has sigma at most about 3.03, so no draw exceeds about 1e13 times the mean.
+const (
+	// MaxCV is the largest coefficient of variation of a lognormal Dist: 100, far
+	// beyond measured service times (calibrate fits cv in [0.02, 5]). Above it cv² soon
+	// overflows and nearly every draw is ~0 with a mean carried by rare huge ones.
+	MaxCV = 100.0
+	// MaxDistSeconds is the largest mean (exponential, lognormal, constant) or sample
+	// (empirical) of a Dist, in seconds: 1e9 (about 31.7 years).
+	MaxDistSeconds = 1e9
+)
+
 func (d Dist) isZero() bool {
 	return d.Kind == "" && d.Mean == 0 && d.CV == 0 && len(d.Samples) == 0
 }
 
 // Validate reports the first reason d is not a usable distribution, naming field
-// (the YAML path of d, for example "service_time") in the error.
+// (the YAML path of d, for example "service_time") in the error. Means and samples
+// must be finite and in [0, MaxDistSeconds] (mean > 0 unless constant), and a
+// lognormal's cv in (0, MaxCV].
 func (d Dist) Validate(field string) error {
 	finite := func(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 	switch d.Kind {
@@ -32,9 +48,12 @@ func (d Dist) Validate(field string) error {
 		if !finite(d.Mean) || d.Mean < 0 || (d.Kind != Constant && d.Mean == 0) {
 			return yamldoc.Invalid(field+".mean", d.Mean, "must be finite and > 0 (>= 0 for constant)")
 		}
+		if d.Mean > MaxDistSeconds {
+			return yamldoc.Invalid(field+".mean", d.Mean, fmt.Sprintf("must be at most %g seconds", MaxDistSeconds))
+		}
 		if d.Kind == LogNormal {
-			if !finite(d.CV) || d.CV <= 0 {
-				return yamldoc.Invalid(field+".cv", d.CV, "must be finite and > 0")
+			if !finite(d.CV) || d.CV <= 0 || d.CV > MaxCV {
+				return yamldoc.Invalid(field+".cv", d.CV, fmt.Sprintf("must be in (0, %g]", MaxCV))
 			}
 		} else if d.CV != 0 {
 			return yamldoc.Invalid(field+".cv", d.CV, fmt.Sprintf("only allowed with kind lognormal, not %s", d.Kind))
@@ -47,8 +66,8 @@ func (d Dist) Validate(field string) error {
 			return yamldoc.Errorf(field, "empirical takes samples only, not mean or cv")
 		}
 		for i, x := range d.Samples {
-			if !finite(x) || x < 0 {
-				return yamldoc.Invalid(fmt.Sprintf("%s.samples[%d]", field, i), x, "must be finite and >= 0")
+			if !finite(x) || x < 0 || x > MaxDistSeconds {
+				return yamldoc.Invalid(fmt.Sprintf("%s.samples[%d]", field, i), x, fmt.Sprintf("must be finite and in [0, %g]", MaxDistSeconds))
 			}
 		}
 	case "":

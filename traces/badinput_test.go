@@ -347,7 +347,8 @@ func TestSynthMaxRate(t *testing.T) {
 		want string
 	}{
 		{"base rate", SynthSpec{Duration: time.Hour, BaseRate: 2e6}, "base_rate: 2e+06: must be in [0, 1e+06]"},
-		{"flash crowd", SynthSpec{Duration: time.Hour, BaseRate: 1000, FlashCrowds: []FlashCrowd{{At: time.Minute, Peak: 1e300}}}, `synth spec "synthetic": trace "synthetic": bucket 1: rate 9.835e+302 requests/s: above the limit of 1e+06`},
+		{"flash crowd", SynthSpec{Duration: time.Hour, BaseRate: 1000, FlashCrowds: []FlashCrowd{{At: time.Minute, Peak: 1e4}}}, `synth spec "synthetic": bucket 1 (at 1m): rate 9.835e+06 requests/s, above the limit of 1e+06 (traces.MaxRate): base_rate (1000) times`},
+		{"flash crowd peak", SynthSpec{Duration: time.Hour, BaseRate: 1000, FlashCrowds: []FlashCrowd{{At: time.Minute, Peak: 1e300}}}, "flash_crowds[0].peak: 1e+300: must be finite and > 0, at most 1e+06 (traces.MaxSynthFactor)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tr, err := Synthesize(tc.spec, 1)

@@ -3,9 +3,12 @@ package traces
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/intelliscale/intelliscale/internal/repo"
 	"github.com/intelliscale/intelliscale/internal/yamldoc"
@@ -33,7 +36,9 @@ type Source struct {
 	Builtin string `yaml:"builtin,omitempty"`
 	// File is a trace file: CSV, per-bucket counts, an access log, a Prometheus range
 	// query's JSON answer, or a .tbz2 archive holding one (LoadFile). In a config, a relative path is taken from the config's
-	// directory and $INTELLISCALE_TRACES is expanded (ResolvePath).
+	// directory and set environment variables ($INTELLISCALE_TRACES, $NAME, ${NAME})
+	// are expanded (ResolvePath); a file not found because its path refers to an
+	// unset variable is an error naming the variable.
 	File string `yaml:"file,omitempty"`
 	// Load says how File is read; only valid with File. Default: everything detected.
 	Load LoadOptions `yaml:"load,omitempty"`
@@ -191,6 +196,13 @@ func (s Source) Trace() (*Trace, error) {
 		tr, err = Synthesize(*s.Synth, s.Seed)
 	default:
 		tr, err = LoadFile(s.File, s.Load)
+		if errors.Is(err, fs.ErrNotExist) {
+			// A file not found whose path holds a "$" ResolvePath could not expand:
+			// name the reference, which is the likelier mistake.
+			if _, verr := expandEnv(s.File, os.Getenv); verr != nil {
+				return nil, yamldoc.Invalid("file", s.File, fmt.Sprintf("no such file, and %v", verr))
+			}
+		}
 	}
 	if err != nil {
 		return nil, err
@@ -266,27 +278,112 @@ func (s Source) crop(tr *Trace) (*Trace, error) {
 	return Slice(tr, from, to)
 }
 
-// ResolvePath makes a trace file path named in a config usable: $INTELLISCALE_TRACES
-// is expanded (to the variable, or when unset to the shared traces folder beside the
-// checkout holding base) and a relative result is taken from base, the config file's
-// directory. "" stays "".
+// ResolvePath makes a trace file path named in a config usable: environment
+// variables written $NAME or ${NAME} are expanded and a relative result is taken from
+// base, the config file's directory. $INTELLISCALE_TRACES, when unset, is the shared
+// traces folder beside the checkout holding base. Only set variables are expanded
+// (an empty one counts as unset): a reference to an unset variable, and a "$" that
+// starts no reference ("$1", "$$", a trailing "$"), is left as written, never
+// dropped, so that a file really named with a "$" still loads and a mistaken
+// reference fails in Source.Trace with an error naming it ("$NOPE_VAR is not set").
+// ExpandPath is the same with that error up front. "" stays "".
 func ResolvePath(p, base string) string {
+	p, _ = ExpandPath(p, base)
+	return p
+}
+
+// ExpandPath is ResolvePath that also returns an error naming the first reference it
+// left as written ("$NOPE_VAR is not set").
+func ExpandPath(p, base string) (string, error) {
 	if p == "" {
-		return ""
+		return "", nil
 	}
-	p = os.Expand(p, func(k string) string {
-		if k == "INTELLISCALE_TRACES" {
-			if v := os.Getenv(k); v != "" {
-				return v
-			}
-			if root, err := repo.Root(base); err == nil {
+	p, err := expandEnv(p, func(k string) string {
+		v := os.Getenv(k)
+		if k == "INTELLISCALE_TRACES" && v == "" {
+			if root, rerr := repo.Root(base); rerr == nil {
 				return filepath.Join(root, "..", "shared", "traces")
 			}
 		}
-		return os.Getenv(k)
+		return v
 	})
-	if !filepath.IsAbs(p) {
+	switch {
+	case filepath.IsAbs(p):
+	case err != nil:
+		// Not cleaned: "$NOPE_VAR/../day.csv" must not become "day.csv".
+		if base != "" {
+			p = strings.TrimSuffix(base, string(filepath.Separator)) + string(filepath.Separator) + p
+		}
+	default:
 		p = filepath.Join(base, p)
 	}
-	return p
+	return p, err
+}
+
+// expandEnv replaces each $NAME and ${NAME} in p (NAME letters, digits and
+// underscores, not starting with a digit) by its value from lookup, where "" means
+// unset. Every other "$" is kept as written; the error names the first of them.
+func expandEnv(p string, lookup func(string) string) (string, error) {
+	var (
+		b     strings.Builder
+		first error
+	)
+	fail := func(err error) {
+		if first == nil {
+			first = err
+		}
+	}
+	for i := 0; i < len(p); {
+		if p[i] != '$' {
+			b.WriteByte(p[i])
+			i++
+			continue
+		}
+		ref, name := p[i:i+1], ""
+		switch _, n := utf8.DecodeRuneInString(p[i+1:]); {
+		case strings.HasPrefix(p[i:], "${"):
+			if j := strings.IndexByte(p[i:], '}'); j > 0 {
+				ref, name = p[i:i+j+1], p[i+2:i+j]
+			} else {
+				ref = p[i:]
+			}
+		case i+1 < len(p) && isNameStart(p[i+1]):
+			j := i + 2
+			for j < len(p) && (isNameStart(p[j]) || '0' <= p[j] && p[j] <= '9') {
+				j++
+			}
+			ref, name = p[i:j], p[i+1:j]
+		default:
+			ref = p[i : i+1+n] // "$1", "$$", "$" at the end
+		}
+		i += len(ref)
+		if !validName(name) {
+			b.WriteString(ref)
+			fail(fmt.Errorf("%q is not a variable reference ($NAME or ${NAME}, NAME letters, digits and _ not starting with a digit)", ref))
+			continue
+		}
+		v := lookup(name)
+		if v == "" {
+			b.WriteString(ref)
+			fail(fmt.Errorf("$%s is not set", name))
+			continue
+		}
+		b.WriteString(v)
+	}
+	return b.String(), first
+}
+
+func isNameStart(c byte) bool { return c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
+
+// validName reports whether name is an environment variable name expandEnv expands.
+func validName(name string) bool {
+	if name == "" || !isNameStart(name[0]) {
+		return false
+	}
+	for i := 1; i < len(name); i++ {
+		if c := name[i]; !isNameStart(c) && !('0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return true
 }

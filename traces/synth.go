@@ -34,7 +34,7 @@ type SynthSpec struct {
 	// [0, 1]. Default 0.
 	WeekendDip float64 `yaml:"weekend_dip"`
 	// TrendPerDay is a linear trend: the factor is 1 + TrendPerDay·days (0.1: +10% a
-	// day), floored at 0. Default 0.
+	// day), floored at 0, in [-MaxSynthFactor, MaxSynthFactor]. Default 0.
 	TrendPerDay float64 `yaml:"trend_per_day"`
 	// Noise is independent noise per bucket.
 	Noise Noise `yaml:"noise"`
@@ -69,7 +69,8 @@ const (
 type Noise struct {
 	// Kind is none, lognormal or gaussian. Default lognormal when Sigma > 0, else none.
 	Kind string `yaml:"kind"`
-	// Sigma is the standard deviation of z's scale (see the kinds), >= 0. Default 0.
+	// Sigma is the standard deviation of z's scale (see the kinds), in [0,
+	// MaxNoiseSigma]. Default 0.
 	Sigma float64 `yaml:"sigma"`
 }
 
@@ -81,7 +82,7 @@ type Bursts struct {
 	// PerDay is the mean number of bursts a day, >= 0. Default 0 (none).
 	PerDay float64 `yaml:"per_day"`
 	// Magnitude is the extra rate during a burst, relative to the rate without it,
-	// > 0. Default 1 (double).
+	// in (0, MaxSynthFactor]. Default 1 (double).
 	Magnitude float64 `yaml:"magnitude"`
 	// Duration is the mean length of a burst. Default 5m.
 	Duration time.Duration `yaml:"duration"`
@@ -92,7 +93,7 @@ type Bursts struct {
 type FlashCrowd struct {
 	// At is when the rise starts, from the start of the trace, >= 0. Required.
 	At time.Duration `yaml:"at"`
-	// Peak is the factor at the top, > 0. Required.
+	// Peak is the factor at the top, in (0, MaxSynthFactor]. Required.
 	Peak float64 `yaml:"peak"`
 	// Rise is the length of the linear rise, >= 0 (0: a jump). Default 0.
 	Rise time.Duration `yaml:"rise"`
@@ -104,7 +105,7 @@ type FlashCrowd struct {
 type Step struct {
 	// At is when the step happens, from the start of the trace, >= 0. Required.
 	At time.Duration `yaml:"at"`
-	// Factor multiplies the rate, >= 0. Required.
+	// Factor multiplies the rate, in [0, MaxSynthFactor]. Required.
 	Factor float64 `yaml:"factor"`
 }
 
@@ -112,15 +113,31 @@ type Step struct {
 // sojourns (mean MeanOn, MeanOff), starting on; the factor is OnFactor or OffFactor,
 // time-weighted within a bucket. Disabled when MeanOn and MeanOff are both zero.
 type OnOff struct {
-	// OnFactor multiplies the rate while on, > 0. Default 1.
+	// OnFactor multiplies the rate while on, in (0, MaxSynthFactor]. Default 1.
 	OnFactor float64 `yaml:"on_factor"`
-	// OffFactor multiplies the rate while off, >= 0. Default 0 (silence).
+	// OffFactor multiplies the rate while off, in [0, MaxSynthFactor]. Default 0
+	// (silence).
 	OffFactor float64 `yaml:"off_factor"`
 	// MeanOn is the mean time spent on. Required with MeanOff.
 	MeanOn time.Duration `yaml:"mean_on"`
 	// MeanOff is the mean time spent off. Required with MeanOn.
 	MeanOff time.Duration `yaml:"mean_off"`
 }
+
+// Bounds of SynthSpec fields, generous but finite, so that a typo is refused naming
+// its field instead of overflowing (or, for noise, silently zeroing) the trace.
+const (
+	// MaxSynthFactor bounds every multiplicative parameter (steps[i].factor,
+	// flash_crowds[i].peak, bursts.magnitude, on_off factors) and the magnitude of
+	// trend_per_day: 1e6, MaxRate, so that one factor alone can lift a rate of 1
+	// request/s to the limit. A product of factors above MaxRate is refused by
+	// Synthesize.
+	MaxSynthFactor = 1e6
+	// MaxNoiseSigma bounds noise.sigma: 3. A lognormal factor then has a coefficient of
+	// variation of about 90 (as sim.MaxCV); beyond it nearly every bucket's factor is
+	// close to 0, the mean of 1 carried by rare huge ones.
+	MaxNoiseSigma = 3.0
+)
 
 // Validate fills the defaults into s and reports the first bad field.
 func (s *SynthSpec) Validate() error {
@@ -163,7 +180,18 @@ func (s *SynthSpec) Validate() error {
 	bad := func(field string, v any, want string) error {
 		return yamldoc.Invalid(field, v, want)
 	}
-	finite := func(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+	// factor reports whether x is in [lo, MaxSynthFactor] (lo excluded when open);
+	// NaN and infinities are not.
+	factor := func(x, lo float64, open bool) bool {
+		return x <= MaxSynthFactor && (x > lo || !open && x == lo)
+	}
+	fr := func(lo float64, open bool) string {
+		op := ">="
+		if open {
+			op = ">"
+		}
+		return fmt.Sprintf("must be finite and %s %g, at most %g (traces.MaxSynthFactor)", op, lo, MaxSynthFactor)
+	}
 	switch {
 	case s.Bucket < 0:
 		return bad("bucket", s.Bucket, "must be > 0")
@@ -179,22 +207,22 @@ func (s *SynthSpec) Validate() error {
 		return bad("diurnal.peak_hour", s.Diurnal.PeakHour, "must be in (0, 24]")
 	case !(s.WeekendDip >= 0 && s.WeekendDip <= 1):
 		return bad("weekend_dip", s.WeekendDip, "must be in [0, 1]")
-	case !finite(s.TrendPerDay):
-		return bad("trend_per_day", s.TrendPerDay, "must be finite")
+	case !factor(s.TrendPerDay, -MaxSynthFactor, false):
+		return bad("trend_per_day", s.TrendPerDay, fr(-MaxSynthFactor, false))
 	case s.Noise.Kind != NoiseNone && s.Noise.Kind != NoiseLognormal && s.Noise.Kind != NoiseGaussian:
 		return bad("noise.kind", s.Noise.Kind, "want none, lognormal or gaussian")
-	case !(s.Noise.Sigma >= 0) || math.IsInf(s.Noise.Sigma, 0):
-		return bad("noise.sigma", s.Noise.Sigma, "must be finite and >= 0")
+	case !(s.Noise.Sigma >= 0 && s.Noise.Sigma <= MaxNoiseSigma):
+		return bad("noise.sigma", s.Noise.Sigma, fmt.Sprintf("must be in [0, %g] (traces.MaxNoiseSigma)", MaxNoiseSigma))
 	case !(s.Bursts.PerDay >= 0) || math.IsInf(s.Bursts.PerDay, 0):
 		return bad("bursts.per_day", s.Bursts.PerDay, "must be finite and >= 0")
-	case !(s.Bursts.Magnitude > 0) || math.IsInf(s.Bursts.Magnitude, 0):
-		return bad("bursts.magnitude", s.Bursts.Magnitude, "must be finite and > 0")
+	case !factor(s.Bursts.Magnitude, 0, true):
+		return bad("bursts.magnitude", s.Bursts.Magnitude, fr(0, true))
 	case s.Bursts.Duration < 0:
 		return bad("bursts.duration", s.Bursts.Duration, "must be > 0")
-	case !(s.OnOff.OnFactor > 0) || math.IsInf(s.OnOff.OnFactor, 0):
-		return bad("on_off.on_factor", s.OnOff.OnFactor, "must be finite and > 0")
-	case !(s.OnOff.OffFactor >= 0) || math.IsInf(s.OnOff.OffFactor, 0):
-		return bad("on_off.off_factor", s.OnOff.OffFactor, "must be finite and >= 0")
+	case !factor(s.OnOff.OnFactor, 0, true):
+		return bad("on_off.on_factor", s.OnOff.OnFactor, fr(0, true))
+	case !factor(s.OnOff.OffFactor, 0, false):
+		return bad("on_off.off_factor", s.OnOff.OffFactor, fr(0, false))
 	case s.OnOff.MeanOn < 0 || s.OnOff.MeanOff < 0 || (s.OnOff.MeanOn == 0) != (s.OnOff.MeanOff == 0):
 		return bad("on_off", fmt.Sprintf("mean_on %v, mean_off %v", s.OnOff.MeanOn, s.OnOff.MeanOff), "both must be > 0, or both 0 to disable")
 	}
@@ -211,8 +239,8 @@ func (s *SynthSpec) Validate() error {
 		switch {
 		case f.At < 0:
 			return bad(field+".at", f.At, "must be >= 0")
-		case !(f.Peak > 0) || math.IsInf(f.Peak, 0):
-			return bad(field+".peak", f.Peak, "must be finite and > 0")
+		case !factor(f.Peak, 0, true):
+			return bad(field+".peak", f.Peak, fr(0, true))
 		case f.Rise < 0:
 			return bad(field+".rise", f.Rise, "must be >= 0")
 		case f.Decay < 0:
@@ -224,8 +252,8 @@ func (s *SynthSpec) Validate() error {
 		switch {
 		case st.At < 0:
 			return bad(field+".at", st.At, "must be >= 0")
-		case !(st.Factor >= 0) || math.IsInf(st.Factor, 0):
-			return bad(field+".factor", st.Factor, "must be finite and >= 0")
+		case !factor(st.Factor, 0, false):
+			return bad(field+".factor", st.Factor, fr(0, false))
 		}
 	}
 	return nil
@@ -332,11 +360,20 @@ func Synthesize(spec SynthSpec, seed uint64) (*Trace, error) {
 			}
 		}
 	}
-	t := &Trace{Name: spec.Name, Bucket: spec.Bucket, Rates: rates}
-	if err := t.Validate(); err != nil { // overflow to +Inf with extreme factors
-		return nil, fmt.Errorf("synth spec %q: %w", spec.Name, err)
+	// Each factor is bounded, but their product is not: many steps or flash crowds
+	// compound, and can overflow.
+	for i, r := range rates {
+		if !(r <= MaxRate) {
+			what := fmt.Sprintf("rate %.4g requests/s, above the limit of %g (traces.MaxRate)", r, MaxRate)
+			if math.IsNaN(r) { // an overflowed product times a factor 0
+				what = "rate overflows"
+			}
+			return nil, fmt.Errorf("synth spec %q: bucket %d (at %s): %s: base_rate (%g) times the spec's factors (diurnal, trend_per_day, steps, flash_crowds, bursts, on_off, noise) is too large",
+				spec.Name, i, yamldoc.Duration(time.Duration(i)*spec.Bucket), what, spec.BaseRate)
+		}
 	}
-	if err := t.checkMaxRate(); err != nil { // base_rate times large factors
+	t := &Trace{Name: spec.Name, Bucket: spec.Bucket, Rates: rates}
+	if err := t.Validate(); err != nil {
 		return nil, fmt.Errorf("synth spec %q: %w", spec.Name, err)
 	}
 	return t, nil

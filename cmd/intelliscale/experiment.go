@@ -74,6 +74,9 @@ func experimentRun(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return errUsage
 	}
+	if *workers < 0 {
+		return fmt.Errorf("--workers %d: must be >= 0 (0: the config's workers)", *workers)
+	}
 	cfg, err := experiments.Load(*config)
 	if err != nil {
 		return err

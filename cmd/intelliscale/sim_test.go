@@ -147,3 +147,11 @@ func TestSimWarnsOfCappedDemand(t *testing.T) {
 		}
 	}
 }
+
+// experiment run refuses a negative --workers before reading the config.
+func TestExperimentRefusesNegativeWorkers(t *testing.T) {
+	code, _, errs := runCmd("experiment", "run", "--check", "--config", "no-such.yaml", "--workers", "-1")
+	if code == 0 || !strings.Contains(errs, "--workers -1: must be >= 0") {
+		t.Errorf("exit %d, stderr %q; want --workers refused", code, errs)
+	}
+}

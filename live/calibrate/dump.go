@@ -58,11 +58,13 @@ func LoadDump(path string) (*Dump, error) {
 }
 
 // ParseDump parses the text of a dump; name is its source in errors, which give the
-// line.
+// line. A leading UTF-8 byte order mark and CRLF line endings (a dump saved on or
+// copied through Windows) are accepted and read as the plain LF text.
 func ParseDump(name string, b []byte) (*Dump, error) {
 	if bytes.HasPrefix(b, []byte{0x1f, 0x8b}) {
 		return nil, fmt.Errorf("%s: gzip-compressed: decompress it first (gunzip)", name)
 	}
+	b = plainText(b)
 	if bytes.HasSuffix(bytes.TrimRight(b, "\n"), []byte("# EOF")) {
 		return parseDump(name, b, "application/openmetrics-text")
 	}
@@ -80,6 +82,19 @@ func ParseDump(name string, b []byte) (*Dump, error) {
 		}
 	}
 	return nil, err
+}
+
+// plainText is b without a leading UTF-8 byte order mark and with each line's
+// trailing carriage return removed, as the trace loaders read text: the Prometheus
+// and OpenMetrics parsers take neither. Line numbers are unchanged; b is not
+// modified.
+func plainText(b []byte) []byte {
+	b = bytes.TrimPrefix(b, []byte("\ufeff"))
+	if bytes.IndexByte(b, '\r') < 0 {
+		return b
+	}
+	b = bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n"))
+	return bytes.TrimSuffix(b, []byte("\r"))
 }
 
 // counters are the counter series calibrate reads; a negative value of one is
