@@ -187,19 +187,7 @@ func TestCheckNotesZeroRuns(t *testing.T) {
 		{"gap", gap, `chk.yaml line 12: traces[1]: trace "g" has no request for 1h40m0s from 5h0m0s in (100 zero buckets in all): missing data or an outage?`},
 		{"cropped out", strings.Replace(gap, "    file: gap.csv\n", "    file: gap.csv\n    start: 7h\n", 1), ""},
 	} {
-		p := filepath.Join(dir, "chk.yaml")
-		cfgText := strings.Replace(checkBase, "policies:\n", tc.traces+"policies:\n", 1)
-		if err := os.WriteFile(p, []byte(cfgText), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		cfg, err := Load(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		notes, err := CheckNotes(cfg, DefaultBackend())
-		if err != nil {
-			t.Fatalf("%s: %v", tc.name, err)
-		}
+		notes := checkNotes(t, dir, strings.Replace(checkBase, "policies:\n", tc.traces+"policies:\n", 1))
 		if tc.want == "" && len(notes) != 0 || tc.want != "" && (len(notes) != 1 || !strings.Contains(notes[0], tc.want)) {
 			t.Errorf("%s: notes %q, want %q", tc.name, notes, tc.want)
 		}
@@ -211,7 +199,6 @@ func TestCheckNotesZeroRuns(t *testing.T) {
 // trace under a limit above its demand is not.
 func TestCheckNotesCappedDemand(t *testing.T) {
 	dir := t.TempDir()
-	p := filepath.Join(dir, "chk.yaml")
 	for _, tc := range []struct {
 		limit string
 		want  string
@@ -220,22 +207,29 @@ func TestCheckNotesCappedDemand(t *testing.T) {
 		{"max_replicas: 300", ""},
 	} {
 		cfgText := strings.Replace(checkBase, "max_replicas: 20", tc.limit, 1)
-		cfgText = strings.Replace(cfgText, "    builtin: bursty\n", "    builtin: bursty\n    scale_mean: 400\n", 1)
-		if err := os.WriteFile(p, []byte(cfgText), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		cfg, err := Load(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		notes, err := CheckNotes(cfg, DefaultBackend())
-		if err != nil {
-			t.Fatalf("%s: %v", tc.limit, err)
-		}
+		notes := checkNotes(t, dir, strings.Replace(cfgText, "    builtin: bursty\n", "    builtin: bursty\n    scale_mean: 400\n", 1))
 		if tc.want == "" && len(notes) != 0 || tc.want != "" && (len(notes) != 1 || !strings.Contains(notes[0], tc.want) || !strings.Contains(notes[0], "replicas needed)")) {
 			t.Errorf("%s: notes %q, want %q", tc.limit, notes, tc.want)
 		}
 	}
+}
+
+// checkNotes writes cfgText as dir/chk.yaml, loads it and returns its CheckNotes.
+func checkNotes(t *testing.T, dir, cfgText string) []string {
+	t.Helper()
+	p := filepath.Join(dir, "chk.yaml")
+	if err := os.WriteFile(p, []byte(cfgText), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	notes, err := CheckNotes(cfg, DefaultBackend())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return notes
 }
 
 // TestBadParamsStopBeforeAnyWork: a typo in a learned policy's params fails the run

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -42,30 +43,65 @@ func (n *Num) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// metric is one figure of a run's summary, as named in metrics.json and summary.csv.
+// metric is one figure of a run's summary, as named in metrics.json and summary.csv,
+// with the values it can take: every figure is >= 0.
 type metric struct {
 	Name string
 	Get  func(*elasticity.Summary) float64
+	// Max is the largest value (100 for a share in percent); 0 means no bound
+	// but MaxFigure.
+	Max float64
+	// Count marks a whole number.
+	Count bool
+	// Undefined marks a figure that may be NaN: undefined for some runs (a
+	// latency quantile where nothing completed, a mean over no episodes).
+	Undefined bool
 }
 
+// MaxFigure bounds the magnitude of every figure ReadSummary accepts: no run
+// comes near it, and beyond it the squares the reports' statistics take
+// overflow to infinity.
+const MaxFigure = 1e150
+
 // metrics lists the figures of an evaluation cell in column order. Percentages are in
-// [0, 100]; durations in seconds; cost in cost units (replica-hours by default).
+// [0, 100] (theta_o, over-provisioning as a share of demand, may exceed 100);
+// durations in seconds; cost in cost units (replica-hours by default).
 var metrics = []metric{
-	{"theta_u", func(s *elasticity.Summary) float64 { return s.ThetaU }},
-	{"theta_o", func(s *elasticity.Summary) float64 { return s.ThetaO }},
-	{"tau_u", func(s *elasticity.Summary) float64 { return s.TauU }},
-	{"tau_o", func(s *elasticity.Summary) float64 { return s.TauO }},
-	{"instability", func(s *elasticity.Summary) float64 { return s.Instability }},
-	{"scaling_actions", func(s *elasticity.Summary) float64 { return float64(s.ScalingActions) }},
-	{"under_provision_seconds", func(s *elasticity.Summary) float64 { return s.UnderProvisionSeconds }},
-	{"time_to_meet_demand_seconds", func(s *elasticity.Summary) float64 { return s.TimeToMeetDemand }},
-	{"accuracy", func(s *elasticity.Summary) float64 { return s.Accuracy }},
-	{"slo_violations", func(s *elasticity.Summary) float64 { return s.SLOViolations }},
-	{"drop_rate", func(s *elasticity.Summary) float64 { return s.DropRate }},
-	{"p50_seconds", func(s *elasticity.Summary) float64 { return s.P50 }},
-	{"p95_seconds", func(s *elasticity.Summary) float64 { return s.P95 }},
-	{"p99_seconds", func(s *elasticity.Summary) float64 { return s.P99 }},
-	{"cost", func(s *elasticity.Summary) float64 { return s.Cost }},
+	{Name: "theta_u", Get: func(s *elasticity.Summary) float64 { return s.ThetaU }, Max: 100},
+	{Name: "theta_o", Get: func(s *elasticity.Summary) float64 { return s.ThetaO }},
+	{Name: "tau_u", Get: func(s *elasticity.Summary) float64 { return s.TauU }, Max: 100},
+	{Name: "tau_o", Get: func(s *elasticity.Summary) float64 { return s.TauO }, Max: 100},
+	{Name: "instability", Get: func(s *elasticity.Summary) float64 { return s.Instability }, Max: 100},
+	{Name: "scaling_actions", Get: func(s *elasticity.Summary) float64 { return float64(s.ScalingActions) }, Count: true},
+	{Name: "under_provision_seconds", Get: func(s *elasticity.Summary) float64 { return s.UnderProvisionSeconds }, Undefined: true},
+	{Name: "time_to_meet_demand_seconds", Get: func(s *elasticity.Summary) float64 { return s.TimeToMeetDemand }, Undefined: true},
+	{Name: "accuracy", Get: func(s *elasticity.Summary) float64 { return s.Accuracy }, Max: 100},
+	{Name: "slo_violations", Get: func(s *elasticity.Summary) float64 { return s.SLOViolations }, Max: 100},
+	{Name: "drop_rate", Get: func(s *elasticity.Summary) float64 { return s.DropRate }, Max: 100},
+	{Name: "p50_seconds", Get: func(s *elasticity.Summary) float64 { return s.P50 }, Undefined: true},
+	{Name: "p95_seconds", Get: func(s *elasticity.Summary) float64 { return s.P95 }, Undefined: true},
+	{Name: "p99_seconds", Get: func(s *elasticity.Summary) float64 { return s.P99 }, Undefined: true},
+	{Name: "cost", Get: func(s *elasticity.Summary) float64 { return s.Cost }},
+}
+
+// check returns why v cannot be a value of m, or nil. A share may pass 100 by
+// a rounding error of its sum.
+func (m metric) check(v float64) error {
+	switch {
+	case math.IsNaN(v) && m.Undefined:
+		return nil
+	case math.IsNaN(v):
+		return errors.New("must be defined: every run has this figure")
+	case math.IsInf(v, 0) || math.Abs(v) > MaxFigure:
+		return fmt.Errorf("must be finite and at most %g", MaxFigure)
+	case v < 0:
+		return errors.New("must be >= 0")
+	case m.Max > 0 && v > m.Max*(1+1e-9):
+		return fmt.Errorf("must be in [0, %g] (percent)", m.Max)
+	case m.Count && v != math.Trunc(v):
+		return errors.New("must be a whole number (a count)")
+	}
+	return nil
 }
 
 // CellMetrics is the content of an evaluation cell's metrics.json.
@@ -86,6 +122,9 @@ type CellMetrics struct {
 	Tuned *TunedValue `json:"tuned,omitempty"`
 	// Metrics holds every figure of metrics by name.
 	Metrics map[string]Num `json:"metrics"`
+	// Line is the cell's row in the summary.csv ReadSummary read it from; 0
+	// otherwise.
+	Line int `json:"-"`
 }
 
 // TunedValue is the outcome of a grid search, kept in tune/<policy>__<trace>/chosen.json.
@@ -135,18 +174,21 @@ func writeSummary(w io.Writer, cells []CellMetrics) error {
 	return cw.Error()
 }
 
-// ReadSummary reads a summary.csv written by writeSummary.
+// ReadSummary reads a summary.csv written by writeSummary, refusing, with the
+// file (name), line and column, what that cannot have written: a missing column,
+// a figure out of its range (metric.check), a cell name not made of its row's
+// trace, policy, seed and split, or a second row for the same cell.
 func ReadSummary(r io.Reader, name string) ([]CellMetrics, error) {
 	cr := csv.NewReader(r)
-	rows, err := cr.ReadAll()
+	head, err := cr.Read()
+	if err == io.EOF {
+		return nil, fmt.Errorf("%s: empty", name)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	if len(rows) == 0 {
-		return nil, fmt.Errorf("%s: empty", name)
-	}
 	col := map[string]int{}
-	for i, h := range rows[0] {
+	for i, h := range head {
 		col[h] = i
 	}
 	for _, h := range summaryColumns {
@@ -154,21 +196,45 @@ func ReadSummary(r io.Reader, name string) ([]CellMetrics, error) {
 			return nil, fmt.Errorf("%s line 1: column %q missing", name, h)
 		}
 	}
+	for _, m := range metrics {
+		if _, ok := col[m.Name]; !ok {
+			return nil, fmt.Errorf("%s line 1: column %q missing", name, m.Name)
+		}
+	}
 	var out []CellMetrics
-	for li, row := range rows[1:] {
+	seen := map[string]int{} // cell name -> line
+	for {
+		row, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		line, _ := cr.FieldPos(0)
 		seed, err := strconv.ParseUint(row[col["seed"]], 10, 64)
 		if err != nil {
-			return nil, fmt.Errorf("%s line %d: seed: %w", name, li+2, err)
+			return nil, fmt.Errorf("%s line %d: seed: %w", name, line, err)
 		}
-		c := CellMetrics{Cell: row[col["cell"]], Trace: row[col["trace"]], Policy: row[col["policy"]], Kind: row[col["kind"]], Seed: seed, Split: row[col["split"]], Metrics: map[string]Num{}}
+		c := CellMetrics{Cell: row[col["cell"]], Trace: row[col["trace"]], Policy: row[col["policy"]], Kind: row[col["kind"]], Seed: seed, Split: row[col["split"]], Metrics: map[string]Num{}, Line: line}
+		id := Cell{Phase: PhaseEval, Policy: c.Policy, Trace: c.Trace, Seed: c.Seed, Split: c.Split}.Name()
+		if c.Cell != id {
+			return nil, fmt.Errorf("%s line %d: cell %q: its row is of trace %q, policy %q, seed %d, split %q (cell %s)", name, line, c.Cell, c.Trace, c.Policy, c.Seed, c.Split, id)
+		}
+		if prev, ok := seen[id]; ok {
+			return nil, fmt.Errorf("%s line %d: cell %s: a second row (the first is line %d)", name, line, id, prev)
+		}
+		seen[id] = line
 		for _, m := range metrics {
-			i, ok := col[m.Name]
-			if !ok {
-				continue
-			}
+			i := col[m.Name]
 			f, err := strconv.ParseFloat(row[i], 64)
 			if err != nil {
-				return nil, fmt.Errorf("%s line %d: %s: %w", name, li+2, m.Name, err)
+				err = errors.New("not a number")
+			} else {
+				err = m.check(f)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("%s line %d: %s %q: %w", name, line, m.Name, row[i], err)
 			}
 			c.Metrics[m.Name] = Num(f)
 		}

@@ -42,7 +42,10 @@ type Runner struct {
 	Phase string
 	// Prepared, when set, is a results directory whose finished tuning and training
 	// cells are copied in instead of being recomputed (for example the merged output
-	// of a sharded prepare phase).
+	// of a sharded prepare phase). It must exist and hold a config.yaml, and a cell
+	// is copied only when that config gives it the settings Config does (the
+	// policy, its trace or seed, the sim section, the traces: cellSettings); a
+	// cell produced with others stops the run before any work.
 	Prepared string
 	// Progress receives the progress display (nil: none).
 	Progress io.Writer
@@ -105,20 +108,20 @@ func (r *Runner) Run(ctx context.Context) (RunStats, error) {
 		return st, errors.New("experiment runner: backend incomplete")
 	}
 	// Everything that can fail is checked before any work (and before config.yaml).
-	c, err := checkContext(ctx, cfg, r.Backend)
+	chk, err := checkContext(ctx, cfg, r.Backend)
 	if err != nil {
 		return st, err
 	}
-	x.traces, x.traffic = c.traces, c.traffic
-	if err := writeConfig(r.Out, cfg); err != nil {
-		return st, err
-	}
-	if err := keepPolicyFiles(r.Out, cfg, c.files); err != nil {
-		return st, err
+	x.traces, x.traffic = chk.traces, chk.traffic
+	var prepCfg *Config
+	if r.Prepared != "" {
+		if prepCfg, err = openPrepared(r.Prepared); err != nil {
+			return st, err
+		}
 	}
 
 	prepare, eval := Matrix(cfg)
-	var prep, ev []Cell
+	var prep, ev, reuse []Cell
 	chosen := map[string]bool{}
 	if phase != RunEvaluate {
 		for i, c := range prepare {
@@ -135,21 +138,35 @@ func (r *Runner) Run(ctx context.Context) (RunStats, error) {
 			}
 		}
 		// Dependencies of this slice that are not selected: reuse Prepared, else
-		// compute them here (deterministic, so a duplicate is identical).
+		// compute them here (deterministic, so a duplicate is identical). A
+		// prepared cell is reused only when produced with this config's settings
+		// for it (checkPrepared), and that is checked before any work.
 		need := needed(ev, cfg.Seeds)
 		for _, c := range prepare {
 			if chosen[c.Dir()] || !need[c.Dir()] || isDone(filepath.Join(r.Out, c.Dir())) {
 				continue
 			}
-			if r.Prepared != "" && isDone(filepath.Join(r.Prepared, c.Dir())) {
-				if err := copyCell(filepath.Join(r.Prepared, c.Dir()), filepath.Join(r.Out, c.Dir())); err != nil {
+			if prepCfg != nil && isDone(filepath.Join(r.Prepared, c.Dir())) {
+				if err := checkPrepared(r.Prepared, prepCfg, cfg, c); err != nil {
 					return st, err
 				}
+				reuse = append(reuse, c)
 				continue
 			}
 			fmt.Fprintf(x.log, "computing dependency %s here\n", c.Dir())
 			prep = append(prep, c)
 			chosen[c.Dir()] = true
+		}
+	}
+	if err := writeConfig(r.Out, cfg); err != nil {
+		return st, err
+	}
+	if err := keepPolicyFiles(r.Out, cfg, chk.files); err != nil {
+		return st, err
+	}
+	for _, c := range reuse {
+		if err := copyCell(filepath.Join(r.Prepared, c.Dir()), filepath.Join(r.Out, c.Dir())); err != nil {
+			return st, err
 		}
 	}
 	prep, skippedPrep := x.pending(prep)

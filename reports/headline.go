@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/intelliscale/intelliscale/experiments"
@@ -48,7 +49,59 @@ func Load(dir string) (*Results, error) {
 	if len(cells) == 0 {
 		return nil, fmt.Errorf("%s: no cells, only the header: nothing to report (has the experiment finished a cell?)", name)
 	}
+	if err := checkMatrix(name, cfg, cells); err != nil {
+		return nil, err
+	}
 	return NewResults(dir, cfg, cells), nil
+}
+
+// checkMatrix refuses a summary (the file name) whose rows are not the evaluation
+// cells of cfg: a row of a policy (or of a kind), trace, seed or window the config
+// does not have, or a cell of the config's matrix without a row, which the
+// figures would otherwise leave out as undefined.
+func checkMatrix(name string, cfg *experiments.Config, cells []experiments.CellMetrics) error {
+	_, eval := experiments.Matrix(cfg)
+	kinds := map[string]string{}
+	var policies []string
+	for _, v := range experiments.Variants(cfg) {
+		kinds[v.Spec.Name] = v.Spec.Kind
+		policies = append(policies, v.Spec.Name)
+	}
+	var traces []string
+	for _, t := range cfg.Traces {
+		traces = append(traces, t.Name)
+	}
+	rows := map[string]bool{}
+	for _, c := range cells {
+		at := fmt.Sprintf("%s line %d", name, c.Line)
+		switch {
+		case kinds[c.Policy] == "":
+			return fmt.Errorf("%s: policy %q: not a policy of the config (%s)", at, c.Policy, strings.Join(policies, ", "))
+		case c.Kind != kinds[c.Policy]:
+			return fmt.Errorf("%s: kind %q: policy %q is of kind %s in the config", at, c.Kind, c.Policy, kinds[c.Policy])
+		case !slices.Contains(traces, c.Trace):
+			return fmt.Errorf("%s: trace %q: not a trace of the config (%s)", at, c.Trace, strings.Join(traces, ", "))
+		case !slices.Contains(cfg.Seeds, c.Seed):
+			return fmt.Errorf("%s: seed %d: not a seed of the config (%s)", at, c.Seed, strings.Trim(fmt.Sprint(cfg.Seeds), "[]"))
+		case !slices.Contains(cfg.Eval, c.Split):
+			return fmt.Errorf("%s: split %q: not a window the config evaluates on (%s)", at, c.Split, strings.Join(cfg.Eval, ", "))
+		}
+		rows[c.Cell] = true
+	}
+	var missing []string
+	for _, c := range eval {
+		if !rows[c.Name()] {
+			missing = append(missing, c.Name())
+		}
+	}
+	if len(missing) > 0 {
+		list := strings.Join(missing[:min(len(missing), 3)], ", ")
+		if len(missing) > 3 {
+			list += fmt.Sprintf(" and %d more", len(missing)-3)
+		}
+		return fmt.Errorf("%s: no row for %d of the config's %d cells (%s): the experiment has not finished or the file lost rows; run the experiment again (it resumes) to rewrite it", name, len(missing), len(eval), list)
+	}
+	return nil
 }
 
 // NewResults indexes cells of an experiment.
