@@ -7,10 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/olekukonko/tablewriter"
@@ -69,7 +67,11 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 	if err := checkOutput(&g, fs, "openmetrics", f.openmetrics); err != nil {
 		return err
 	}
-	tr, err := f.trace.Trace("")
+	// A Ctrl-C from here on, while a large trace file loads too, stops the run
+	// with nothing written.
+	ctx, stop := interruptible()
+	defer stop()
+	tr, err := untilInterrupted(ctx, func() (*traces.Trace, error) { return f.trace.Trace("") })
 	if err != nil {
 		return err
 	}
@@ -97,8 +99,6 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	cfg.Interrupt = func() bool { return ctx.Err() != nil }
 	if work.requests > simProgressAbove {
 		fmt.Fprintf(stderr, "sim: %s\n", work)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -80,11 +81,13 @@ func traceSynth(args []string, stdout, stderr io.Writer) error {
 	if err := checkTraceOut(&g, fs, *out); err != nil {
 		return err
 	}
-	t, err := src.Trace("")
+	ctx, stop := interruptible()
+	defer stop()
+	t, err := untilInterrupted(ctx, func() (*traces.Trace, error) { return src.Trace("") })
 	if err != nil {
 		return err
 	}
-	return traceWrite(*out, t, stdout)
+	return traceWrite(ctx, *out, t, stdout)
 }
 
 // alias registers name as another name of the flag called of.
@@ -131,20 +134,25 @@ func traceImport(args []string, stdout, stderr io.Writer) error {
 	if err := checkTraceOut(&g, fs, *out); err != nil {
 		return err
 	}
-	var t *traces.Trace
-	var err error
-	if fromMetrics {
-		if t, err = traceImportMetrics(src, *query, *step, stderr); err == nil {
-			t, err = file.Shape(t)
+	// A Ctrl-C (or SIGTERM) while the trace is read or written stops the command
+	// with a message and leaves --out as it was.
+	ctx, stop := interruptible()
+	defer stop()
+	t, err := untilInterrupted(ctx, func() (*traces.Trace, error) {
+		if fromMetrics {
+			t, err := traceImportMetrics(src, *query, *step, stderr)
+			if err != nil {
+				return nil, err
+			}
+			return file.Shape(t)
 		}
-	} else {
-		t, err = file.Trace(*in)
-	}
+		return file.Trace(*in)
+	})
 	if err != nil {
 		return err
 	}
 	warnZeroRun(t, stderr)
-	if err := traceWrite(*out, t, stdout); err != nil {
+	if err := traceWrite(ctx, *out, t, stdout); err != nil {
 		return err
 	}
 	// Where the data went, unless it went to standard output.
@@ -239,17 +247,53 @@ func checkTraceOut(g *outpath.Guard, fs *flag.FlagSet, out string) error {
 	return checkOutput(g, fs, "out", out)
 }
 
+// errInterrupted is the error of a trace command stopped by a signal before it
+// wrote its output.
+var errInterrupted = errors.New("interrupted; nothing written")
+
+// untilInterrupted returns what load returns, or errInterrupted as soon as ctx is
+// done. The trace loaders take no context, and a load writes nothing, so an
+// interrupted load is abandoned (the command exits) rather than waited for.
+func untilInterrupted(ctx context.Context, load func() (*traces.Trace, error)) (*traces.Trace, error) {
+	type result struct {
+		t   *traces.Trace
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		t, err := load()
+		done <- result{t, err}
+	}()
+	select {
+	case r := <-done:
+		if ctx.Err() != nil {
+			return nil, errInterrupted
+		}
+		return r.t, r.err
+	case <-ctx.Done():
+		return nil, errInterrupted
+	}
+}
+
 // traceWrite writes t as CSV to path ("-": stdout) through a temporary file in the
 // same directory renamed into place, so a failed write leaves no half-written file.
-func traceWrite(path string, t *traces.Trace, stdout io.Writer) error {
+// When ctx is done (a Ctrl-C) the write stops: a file path is left as it was, the
+// temporary file removed, and the error says so.
+func traceWrite(ctx context.Context, path string, t *traces.Trace, stdout io.Writer) error {
 	if path == "-" {
-		return traces.WriteCSV(stdout, t)
-	}
-	return atomicfile.WriteFunc(path, func(w io.Writer) error {
-		bw := bufio.NewWriterSize(w, 1<<16)
-		if err := traces.WriteCSV(bw, t); err != nil {
-			return err
+		bw := bufio.NewWriterSize(atomicfile.ContextWriter(ctx, stdout), 1<<16)
+		err := traces.WriteCSV(bw, t)
+		if err == nil {
+			err = bw.Flush()
 		}
-		return bw.Flush()
-	})
+		if err != nil && ctx.Err() != nil {
+			return errors.New("interrupted; standard output holds part of the trace")
+		}
+		return err
+	}
+	err := atomicfile.WriteContext(ctx, path, func(w io.Writer) error { return traces.WriteCSV(w, t) })
+	if errors.Is(err, context.Canceled) {
+		return errInterrupted
+	}
+	return err
 }

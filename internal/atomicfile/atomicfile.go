@@ -81,6 +81,10 @@ func WriteContext(ctx context.Context, path string, write func(io.Writer) error)
 	})
 }
 
+// ContextWriter returns a writer to w that fails every write once ctx is done, so
+// that a long write stops at a Ctrl-C.
+func ContextWriter(ctx context.Context, w io.Writer) io.Writer { return ctxWriter{ctx, w} }
+
 // ctxWriter fails every write once its context is done.
 type ctxWriter struct {
 	ctx context.Context

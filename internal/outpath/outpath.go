@@ -10,10 +10,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 )
 
 // Guard checks output paths. The zero Guard knows no inputs; it still refuses
-// symbolic links, directories and read-only files as outputs.
+// symbolic links, directories and read-only files as outputs, and outputs in a
+// directory where no file can be created (outputs are written through a temporary
+// file beside them, so the directory must take new files even when the output
+// exists).
 type Guard struct {
 	known []known
 }
@@ -65,8 +69,11 @@ func (e *Error) Error() string { return fmt.Sprintf("%s %s: %s", e.Flag, e.Path,
 // File checks that path, named by flag, may be written as a file: it is not one of
 // the inputs, a protected file or an output already checked (the same file after
 // resolving symbolic links, or the same resolved name when it does not exist yet),
-// and it is not a symbolic link, a directory or a read-only file. On success path
-// is remembered as an output. An empty path and "-" (standard output) pass.
+// and it is not a symbolic link, a directory or a read-only file; and a file can be
+// created in its directory, or, when that does not exist yet, in the deepest
+// ancestor that does (checked by creating and removing a hidden file there). On
+// success path is remembered as an output. An empty path and "-" (standard
+// output) pass.
 func (g *Guard) File(flag, path string) error {
 	return g.file(flag, path, false)
 }
@@ -80,11 +87,17 @@ func (g *Guard) file(flag, path string, follow bool) error {
 	if err := g.clash(flag, path); err != nil {
 		return err
 	}
+	// where is the directory the temporary file goes into: the target's when a
+	// link is followed.
+	where := filepath.Dir(path)
 	li, err := os.Lstat(path)
 	if follow && err == nil && li.Mode()&os.ModeSymlink != 0 {
 		target, _ := os.Readlink(path)
 		if li, err = os.Stat(path); errors.Is(err, os.ErrNotExist) {
 			return &Error{flag, path, fmt.Sprintf("is a symbolic link to %s, which does not exist", target)}
+		}
+		if final, err := filepath.EvalSymlinks(path); err == nil {
+			where = filepath.Dir(final)
 		}
 	}
 	switch {
@@ -101,8 +114,46 @@ func (g *Guard) file(flag, path string, follow bool) error {
 	case li.Mode().Perm()&0o200 == 0:
 		return &Error{flag, path, "is read-only: refusing to replace it; make it writable (chmod u+w) or choose another path"}
 	}
+	if err := creatable(where); err != nil {
+		return &Error{flag, path, err.Error()}
+	}
 	g.add("output", flag, path)
 	return nil
+}
+
+// creatable checks that a file can be created in dir or, when dir does not exist
+// yet, in its deepest existing ancestor (where the command will create it), by
+// creating a hidden empty file there and removing it: a read-only directory, a
+// read-only file system or /proc is found before any work rather than when the
+// result is written.
+func creatable(dir string) error {
+	for {
+		fi, err := os.Stat(dir)
+		if err == nil {
+			if !fi.IsDir() {
+				return fmt.Errorf("%s is not a directory", dir)
+			}
+			break
+		}
+		if !errors.Is(err, os.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
+			return err
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return nil
+		}
+		dir = parent
+	}
+	f, err := os.CreateTemp(dir, ".intelliscale-probe-*")
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return fmt.Errorf("cannot write in %s: %w", dir, err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
 }
 
 // NewFile is File for an output the command writes into an existing directory (it
