@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -32,13 +34,18 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 	var runs runList
 	fs.Var(&runs, "run", "training run directory (holding checkpoint.bin); repeat for an ensemble of the runs")
 	vote := fs.String("vote", policy.VoteCautious, "with several --run: how the networks decide together, cautious (the greedy action asking for the most replicas) or median (of their greedy actions)")
-	out := fs.String("out", "", "policy file to write (default DIR/policy-step<N>.json, DIR the first --run; required for an ensemble)")
+	out := fs.String("out", "", "policy file to write (default DIR/policy-step<N>.json, DIR the first --run, or the first free DIR/policy-step<N>-2.json, -3, ... when that holds another policy: the default never replaces a file; required for an ensemble)")
 	check := fs.String("check", "", "policy file to validate and describe")
 	params := fs.String("params", "", "deploy-time parameters written into the policy as inline YAML, e.g. 'headroom_scale: 0.8' (the headroom 1 - target of every target utilisation x0.8: hotter, cheaper)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if (len(runs) == 0) == (*check == "") || fs.NArg() > 0 {
+	switch {
+	case fs.NArg() > 0:
+		return fmt.Errorf("unexpected argument %q: give the run directory as --run DIR, the file to check as --check FILE", fs.Arg(0))
+	case len(runs) > 0 && *check != "":
+		return errors.New("--check and --run exclude each other: --check FILE validates a policy file, --run DIR writes one")
+	case len(runs) == 0 && *check == "":
 		fs.Usage()
 		return errUsage
 	}
@@ -88,18 +95,54 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 	if err := applyDeploy(p, node); err != nil {
 		return err
 	}
-	path := *out
-	if path == "" {
-		path = filepath.Join(runs[0], fmt.Sprintf("policy-step%d.json", p.Training.Steps))
+	if *out != "" {
+		if err := p.Save(*out); err != nil {
+			return err
+		}
+		describePolicy(stdout, *out, p)
+		return nil
+	}
+	data, err := p.Marshal()
+	if err != nil {
+		return err
+	}
+	def := filepath.Join(runs[0], fmt.Sprintf("policy-step%d.json", p.Training.Steps))
+	path, same := defaultPolicyPath(def, data)
+	if same {
+		fmt.Fprintf(stderr, "export: %s already holds this policy; left as it is\n", path)
+	} else {
 		if err := g.File("--out", path); err != nil {
 			return fmt.Errorf("%w (the default --out; give another --out)", err)
 		}
-	}
-	if err := p.Save(path); err != nil {
-		return err
+		if path != def {
+			fmt.Fprintf(stderr, "export: %s holds another policy, which the default --out never replaces; writing %s\n", def, path)
+		}
+		if err := policy.WriteFileAtomic(path, data); err != nil {
+			return err
+		}
 	}
 	describePolicy(stdout, path, p)
 	return nil
+}
+
+// defaultPolicyPath is where the default --out of export goes: the first of def,
+// def-2, def-3, ... (before the extension, as freeName names them) that is free or
+// already holds exactly data. So exporting a run again with other --params never
+// replaces an earlier file, and exporting it again with the same ones makes no
+// copy. same reports that name already holds data.
+func defaultPolicyPath(def string, data []byte) (name string, same bool) {
+	ext := filepath.Ext(def)
+	stem := strings.TrimSuffix(def, ext)
+	name = def
+	for i := 2; ; i++ {
+		if _, err := os.Lstat(name); errors.Is(err, os.ErrNotExist) {
+			return name, false
+		}
+		if b, err := os.ReadFile(name); err == nil && bytes.Equal(b, data) {
+			return name, true
+		}
+		name = fmt.Sprintf("%s-%d%s", stem, i, ext)
+	}
 }
 
 // runDirGuard is a guard knowing the files of the training runs in dirs that a

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -10,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -80,6 +82,31 @@ func signalContext() (context.Context, context.CancelFunc) {
 	return signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 }
 
+// checkListen checks a --listen address before any work: HOST:PORT with a port
+// number (the host may be empty, :9100 listening on every interface).
+func checkListen(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err == nil {
+		_, err = strconv.ParseUint(port, 10, 16)
+		if err != nil {
+			err = fmt.Errorf("port %q: want a number from 0 to 65535", port)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("--listen %q: want HOST:PORT, e.g. 127.0.0.1:9100 or :9100: %v", addr, err)
+	}
+	return nil
+}
+
+// liveNoArgs refuses positional arguments to a live subcommand that takes only
+// flags, rather than ignoring them.
+func liveNoArgs(fs *flag.FlagSet) error {
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q: this command takes only flags (--name value)", fs.Arg(0))
+	}
+	return nil
+}
+
 // serve runs h on addr until ctx is done, then shuts down within grace.
 func serve(ctx context.Context, addr string, h http.Handler, grace time.Duration) error {
 	ln, err := net.Listen("tcp", addr)
@@ -122,16 +149,34 @@ func runLiveController(args []string, stdout, stderr io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *interval < 0 {
-		return fmt.Errorf("--interval %v: must be >= 0", *interval)
+	if err := liveNoArgs(fs); err != nil {
+		return err
 	}
-	// Checked here, before the backend is opened: the controller's own check cannot
-	// tell --min 0 from an unset minimum.
+	// Checked here, before the backend is opened or Prometheus waited for: the
+	// controller's own checks cannot tell --min 0 or --max-step 0 from an unset
+	// value (they would become the defaults).
 	switch {
+	case *interval < 0:
+		return fmt.Errorf("--interval %v: must be >= 0", *interval)
 	case *minR < 1:
 		return fmt.Errorf("--min %d: %w", *minR, live.ErrScaleToZero)
 	case *maxR < *minR:
 		return fmt.Errorf("--max %d: must be >= --min (%d)", *maxR, *minR)
+	case *maxStep < 1:
+		return fmt.Errorf("--max-step %d: must be >= 1", *maxStep)
+	case *slots < 1:
+		return fmt.Errorf("--slots %d: must be >= 1 (the app's --slots)", *slots)
+	case *serviceMean <= 0:
+		return fmt.Errorf("--service-mean %v: must be > 0 (the app's --service-mean)", *serviceMean)
+	case *startupDelay < 0:
+		return fmt.Errorf("--startup-delay %v: must be >= 0", *startupDelay)
+	case *maxAge < 0:
+		return fmt.Errorf("--max-age %v: must be >= 0 (0: 3 intervals)", *maxAge)
+	case *startup < 0:
+		return fmt.Errorf("--startup-timeout %v: must be >= 0", *startup)
+	}
+	if err := checkListen(*listen); err != nil {
+		return err
 	}
 	settings := live.Settings{Interval: *interval, SLO: *slo, Min: *minR, Max: *maxR, Slots: *slots,
 		ServiceMean: *serviceMean, StartupDelay: *startupDelay}
@@ -243,6 +288,28 @@ func runLiveApp(args []string, stdout, stderr io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if err := liveNoArgs(fs); err != nil {
+		return err
+	}
+	// The app's own checks take 0 for "default"; here 0 is what the flag says,
+	// which is refused where it cannot mean anything.
+	switch {
+	case cfg.Slots < 1:
+		return fmt.Errorf("--slots %d: must be >= 1", cfg.Slots)
+	case cfg.Queue < 1:
+		return fmt.Errorf("--queue %d: must be >= 1 (the app cannot run without a queue)", cfg.Queue)
+	case cfg.Timeout <= 0:
+		return fmt.Errorf("--timeout %v: must be > 0", cfg.Timeout)
+	case cfg.ServiceMean <= 0:
+		return fmt.Errorf("--service-mean %v: must be > 0", cfg.ServiceMean)
+	case cfg.ServiceCV <= 0:
+		return fmt.Errorf("--service-cv %v: must be > 0 (for no variation, --service-dist constant)", cfg.ServiceCV)
+	case *grace < 0:
+		return fmt.Errorf("--drain-grace %v: must be >= 0", *grace)
+	}
+	if err := checkListen(*listen); err != nil {
+		return err
+	}
 	if cfg.Seed == 0 {
 		h, _ := os.Hostname()
 		cfg.Seed = 1
@@ -291,6 +358,12 @@ func runLiveLB(args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&cfg.Refresh, "refresh", time.Second, "how often the name is re-resolved")
 	fs.StringVar(&cfg.ReadyPath, "ready-path", "", "probe this path on every replica at each refresh and send requests only to those answering 200 (e.g. /ready; empty: every replica)")
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := liveNoArgs(fs); err != nil {
+		return err
+	}
+	if err := checkListen(*listen); err != nil {
 		return err
 	}
 	reg := prometheus.NewRegistry()

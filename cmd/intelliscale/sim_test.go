@@ -113,7 +113,7 @@ func TestSimParamsErrorsNameTheFlag(t *testing.T) {
 		params, want string
 	}{
 		{"target_utilization: 2", "--params: target_utilization: 2: must be in (0, 1] (policy hpa)"},
-		{"headroom_scale: 0.8", `--params: line 1: headroom_scale: unknown key "headroom_scale" (policy hpa)`},
+		{"headroom_scale: 0.8", `--params: line 1: headroom_scale: unknown key "headroom_scale" (known keys: target_utilization, tolerance, scale_up_stabilization, scale_down_stabilization, scale_up_pods, scale_up_percent, scale_up_period, scale_down_percent, scale_down_period) (policy hpa)`},
 		{"target_utilization: [1]", "--params: line 1: target_utilization: a list is not a valid number (policy hpa)"},
 		{"- 1", "--params: line 1: must be a mapping (policy hpa)"},
 		{"target_utilization: 0.5\ntarget_utilization: 0.6", `--params: line 2: target_utilization: mapping key "target_utilization" already defined at line 1 (policy hpa)`},
