@@ -47,6 +47,11 @@ type Runner struct {
 	// policy, its trace or seed, the sim section, the traces: cellSettings); a
 	// cell produced with others stops the run before any work.
 	Prepared string
+	// BeforeWrite, when set, is called once the config, its traces and any
+	// prepared cells have been checked, before the first file of Out is written
+	// (a caller's own record of the run, such as the build, goes there: a refused
+	// run leaves no directory behind).
+	BeforeWrite func() error
 	// Progress receives the progress display (nil: none).
 	Progress io.Writer
 	// Log receives notes and training logs (nil: none).
@@ -156,6 +161,11 @@ func (r *Runner) Run(ctx context.Context) (RunStats, error) {
 			fmt.Fprintf(x.log, "computing dependency %s here\n", c.Dir())
 			prep = append(prep, c)
 			chosen[c.Dir()] = true
+		}
+	}
+	if r.BeforeWrite != nil {
+		if err := r.BeforeWrite(); err != nil {
+			return st, err
 		}
 	}
 	if err := writeConfig(r.Out, cfg); err != nil {

@@ -111,11 +111,11 @@ func experimentRun(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	if err := os.MkdirAll(r.Out, 0o755); err != nil {
-		return err
-	}
-	if err := buildinfo.Record(r.Out); err != nil {
-		return err
+	r.BeforeWrite = func() error {
+		if err := os.MkdirAll(r.Out, 0o755); err != nil {
+			return err
+		}
+		return buildinfo.Record(r.Out)
 	}
 	if !*quiet && os.Getenv("CI") == "" {
 		r.Progress = stderr

@@ -155,3 +155,22 @@ func TestExperimentRefusesNegativeWorkers(t *testing.T) {
 		t.Errorf("exit %d, stderr %q; want --workers refused", code, errs)
 	}
 }
+
+// An experiment refused by its check (a typo in a learned policy's params) leaves
+// no results directory behind, not even the build record.
+func TestExperimentRefusedWritesNothing(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "bad.yaml")
+	bad := tinyExperiment + "  - name: p\n    kind: ppo\n    train:\n      steps: 100\n      params: {ppo: {learnin_rate: 1}}\n"
+	if err := os.WriteFile(cfg, []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "res")
+	code, _, errs := runCmd("experiment", "run", "--quiet", "--config", cfg, "--out", out)
+	if code == 0 || !strings.Contains(errs, "learnin_rate") {
+		t.Fatalf("exit %d, stderr %q; want the typo refused", code, errs)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("%s exists after a refused run (%v)", out, err)
+	}
+}
