@@ -317,8 +317,19 @@ func notText(head []byte) error {
 		return errors.New("xz-compressed: decompress it first, or compress it with gzip (.gz) or bzip2 (.bz2)")
 	case bytes.HasPrefix(head, []byte("PAR1")):
 		return errors.New("a Parquet file: export it as CSV first")
+	case bytes.IndexByte(head, 0) >= 0:
+		return fmt.Errorf("binary data (a NUL byte at offset %d), not a text trace", bytes.IndexByte(head, 0))
+	case loneCR(head):
+		return errors.New("its lines end in a lone CR (classic Mac OS text): convert the line ends to LF (or CRLF) first")
 	}
 	return nil
+}
+
+// loneCR reports whether head's first line ends in a CR not followed by LF, the
+// line end of classic Mac OS text, which the loaders would read as one long line.
+func loneCR(head []byte) bool {
+	i := bytes.IndexAny(head, "\r\n")
+	return i >= 0 && head[i] == '\r' && i+1 < len(head) && head[i+1] != '\n'
 }
 
 // limitedReader fails with ErrTooLarge after n bytes (n < 0: no limit), so that a

@@ -71,8 +71,9 @@ func TestLoadFileErrors(t *testing.T) {
 }
 
 // TestLoadFileHuge checks the size guard on a 2 GiB sparse file: refused up front by
-// default, and with the guard lifted, stopped by the line-length bound after reading
-// about 1 MiB. The file takes no disk space.
+// default, and with the guard lifted, refused as binary data while all NUL bytes,
+// then, once it starts with text, stopped by the line-length bound after reading
+// about 1 MiB. The file takes (almost) no disk space.
 func TestLoadFileHuge(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "huge.csv")
 	f, err := os.Create(p)
@@ -86,6 +87,18 @@ func TestLoadFileHuge(t *testing.T) {
 	_, err = LoadFile(p, LoadOptions{})
 	if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "huge.csv: 2.0 GiB: larger than the 1.0 GiB limit") {
 		t.Fatalf("2 GiB file: %v", err)
+	}
+	// All NUL bytes: not text at all.
+	if _, err = LoadFile(p, LoadOptions{MaxBytes: -1}); err == nil || !strings.Contains(err.Error(), "huge.csv: binary data (a NUL byte at offset 0)") {
+		t.Fatalf("2 GiB of NUL bytes: %v", err)
+	}
+	// Text first (more than the loaders peek at), then NUL bytes: one endless line.
+	if f, err = os.OpenFile(p, os.O_WRONLY, 0); err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.Write([]byte(strings.Repeat("1", 8<<10)))
+	if cerr := f.Close(); err != nil || cerr != nil {
+		t.Fatal(err, cerr)
 	}
 	_, err = LoadFile(p, LoadOptions{MaxBytes: -1})
 	if !errors.Is(err, ErrLineTooLong) || !strings.Contains(err.Error(), "huge.csv line 1: longer than 1048576 bytes") {
