@@ -14,6 +14,9 @@ const maxListedKeys = 10
 // it stands in when one is a likely typo ("did you mean"), else the known keys when
 // they are few.
 func unknownKeyAt(t reflect.Type, path, k string) error {
+	if path == "" { // the key was not found in the document: no mapping to read
+		return UnknownKey(k)
+	}
 	keys := keysAt(t, parentPath(path))
 	if len(keys) == 0 {
 		return UnknownKey(k)
@@ -66,7 +69,8 @@ func keysAt(t reflect.Type, path string) []string {
 			t = t.Elem()
 		}
 	}
-	if t = deref(t); t == nil || t.Kind() != reflect.Struct {
+	// A yaml.Node holds any mapping: its Go fields are no keys of the document.
+	if t = deref(t); t == nil || t.Kind() != reflect.Struct || t == nodeType {
 		return nil
 	}
 	var keys []string

@@ -294,3 +294,31 @@ func TestOverlay(t *testing.T) {
 		t.Errorf("scalar over: %+v", g)
 	}
 }
+
+// keysAt follows keys, list indices and map values to the struct an unknown key
+// stands in, and names no keys where the document may hold any (a map, a yaml.Node).
+func TestKeysAt(t *testing.T) {
+	ot := reflect.TypeOf(outer{})
+	for _, tc := range []struct {
+		path string
+		want []string
+	}{
+		{"", []string{"name", "sim", "list", "params", "ptr", "m"}},
+		{"sim", []string{"rate", "every"}},
+		{"list[3]", []string{"rate", "every"}},
+		{"params", nil},
+		{"m", nil},
+		{"nosuch", nil},
+		{"name", nil},
+	} {
+		if got := keysAt(ot, tc.path); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("keysAt(%q) = %q, want %q", tc.path, got, tc.want)
+		}
+	}
+	if got := closest("evry", []string{"rate", "every"}); got != "every" {
+		t.Errorf("closest(evry) = %q", got)
+	}
+	if got := closest("ab", []string{"rate", "every"}); got != "" {
+		t.Errorf("closest(ab) = %q, want none: two edits are most of the word", got)
+	}
+}
