@@ -73,24 +73,12 @@ func CheckNotes(cfg *Config, b Backend) ([]string, error) {
 			note := yamldoc.Errorf(fmt.Sprintf("traces[%d]", i), "%s; crop around it (start, length) if it is missing data", st.ZeroRunWarning())
 			notes = append(notes, cfg.locate(note).Error())
 		}
-		if n, peak := svc.Capped(lt.full.Rates, cappedLimit); n > 0 {
-			note := yamldoc.Errorf(fmt.Sprintf("traces[%d]", i), "trace %q: demand exceeds sim.max_replicas %d in %d of %d buckets (%s replicas needed): the service is held below it there; raise max_replicas", ts.Name, svc.MaxReplicas, n, len(lt.full.Rates), neededReplicas(peak))
+		if n, peak := svc.Capped(lt.full.Rates, sim.CappedLimit); n > 0 {
+			note := yamldoc.Errorf(fmt.Sprintf("traces[%d]", i), "trace %q: demand exceeds sim.max_replicas %d in %d of %d buckets (%s replicas needed): the service is held below it there; raise max_replicas", ts.Name, svc.MaxReplicas, n, len(lt.full.Rates), sim.CappedNeed(peak))
 			notes = append(notes, cfg.locate(note).Error())
 		}
 	}
 	return notes, nil
-}
-
-// cappedLimit bounds the replica counts a capped-demand note counts up to.
-const cappedLimit = 1 << 16
-
-// neededReplicas says how many replicas peak (sim.Config.Capped's, counted up to
-// cappedLimit) is.
-func neededReplicas(peak int) string {
-	if peak >= cappedLimit {
-		return fmt.Sprintf("more than %d", cappedLimit)
-	}
-	return fmt.Sprintf("up to %d", peak)
 }
 
 // checkContext is check, returning at once when ctx is done: loading large trace

@@ -139,6 +139,15 @@ type TunedValue struct {
 // summaryColumns are the leading columns of summary.csv; metrics follow.
 var summaryColumns = []string{"cell", "trace", "policy", "kind", "seed", "split"}
 
+// summaryHeader is the header of summary.csv: summaryColumns, then every metric.
+func summaryHeader() []string {
+	head := append([]string(nil), summaryColumns...)
+	for _, m := range metrics {
+		head = append(head, m.Name)
+	}
+	return head
+}
+
 // FormatFloat renders a figure for CSV: shortest exact form, "NaN" when undefined.
 func FormatFloat(f float64) string {
 	if math.IsNaN(f) {
@@ -150,11 +159,7 @@ func FormatFloat(f float64) string {
 // writeSummary writes summary.csv: one row per cell with all metrics, in the order given.
 func writeSummary(w io.Writer, cells []CellMetrics) error {
 	cw := csv.NewWriter(w)
-	head := append([]string(nil), summaryColumns...)
-	for _, m := range metrics {
-		head = append(head, m.Name)
-	}
-	if err := cw.Write(head); err != nil {
+	if err := cw.Write(summaryHeader()); err != nil {
 		return err
 	}
 	for _, c := range cells {
@@ -191,14 +196,9 @@ func ReadSummary(r io.Reader, name string) ([]CellMetrics, error) {
 	for i, h := range head {
 		col[h] = i
 	}
-	for _, h := range summaryColumns {
+	for _, h := range summaryHeader() {
 		if _, ok := col[h]; !ok {
 			return nil, fmt.Errorf("%s line 1: column %q missing", name, h)
-		}
-	}
-	for _, m := range metrics {
-		if _, ok := col[m.Name]; !ok {
-			return nil, fmt.Errorf("%s line 1: column %q missing", name, m.Name)
 		}
 	}
 	var out []CellMetrics

@@ -280,6 +280,18 @@ func (c *Config) Capped(rates []float64, limit int) (intervals, peak int) {
 	return intervals, elasticity.Demand(q, top)
 }
 
+// CappedLimit is the replica count Capped's callers count a peak up to.
+const CappedLimit = 1 << 16
+
+// CappedNeed says how many replicas a peak of Capped counted up to CappedLimit
+// is: "up to N", or "more than CappedLimit".
+func CappedNeed(peak int) string {
+	if peak >= CappedLimit {
+		return fmt.Sprintf("more than %d", CappedLimit)
+	}
+	return fmt.Sprintf("up to %d", peak)
+}
+
 // ReadyFor is the replica count a run starting at rate (requests/s) opens with Ready
 // when it starts warm: the demand of that rate within the replica limits (c
 // validated).

@@ -148,7 +148,7 @@ func runCalibrate(args []string, stdout, stderr io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := traceNoArgs(fs); err != nil {
+	if err := noArgs(fs); err != nil {
 		return err
 	}
 	var g outpath.Guard

@@ -107,7 +107,10 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	def := filepath.Join(runs[0], fmt.Sprintf("policy-step%d.json", p.Training.Steps))
-	path, same := defaultPolicyPath(def, data)
+	path, same := freeName(def, func(name string) bool {
+		b, err := os.ReadFile(name)
+		return err == nil && bytes.Equal(b, data)
+	})
 	if same {
 		fmt.Fprintf(stderr, "export: %s already holds this policy; left as it is\n", path)
 	} else {
@@ -123,26 +126,6 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 	}
 	describePolicy(stdout, path, p)
 	return nil
-}
-
-// defaultPolicyPath is where the default --out of export goes: the first of def,
-// def-2, def-3, ... (before the extension, as freeName names them) that is free or
-// already holds exactly data. So exporting a run again with other --params never
-// replaces an earlier file, and exporting it again with the same ones makes no
-// copy. same reports that name already holds data.
-func defaultPolicyPath(def string, data []byte) (name string, same bool) {
-	ext := filepath.Ext(def)
-	stem := strings.TrimSuffix(def, ext)
-	name = def
-	for i := 2; ; i++ {
-		if _, err := os.Lstat(name); errors.Is(err, os.ErrNotExist) {
-			return name, false
-		}
-		if b, err := os.ReadFile(name); err == nil && bytes.Equal(b, data) {
-			return name, true
-		}
-		name = fmt.Sprintf("%s-%d%s", stem, i, ext)
-	}
 }
 
 // runDirGuard is a guard knowing the files of the training runs in dirs that a

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -98,15 +97,6 @@ func checkListen(addr string) error {
 	return nil
 }
 
-// liveNoArgs refuses positional arguments to a live subcommand that takes only
-// flags, rather than ignoring them.
-func liveNoArgs(fs *flag.FlagSet) error {
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q: this command takes only flags (--name value)", fs.Arg(0))
-	}
-	return nil
-}
-
 // serve runs h on addr until ctx is done, then shuts down within grace.
 func serve(ctx context.Context, addr string, h http.Handler, grace time.Duration) error {
 	ln, err := net.Listen("tcp", addr)
@@ -149,7 +139,7 @@ func runLiveController(args []string, stdout, stderr io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := liveNoArgs(fs); err != nil {
+	if err := noArgs(fs); err != nil {
 		return err
 	}
 	// Checked here, before the backend is opened or Prometheus waited for: the
@@ -288,7 +278,7 @@ func runLiveApp(args []string, stdout, stderr io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := liveNoArgs(fs); err != nil {
+	if err := noArgs(fs); err != nil {
 		return err
 	}
 	// The app's own checks take 0 for "default"; here 0 is what the flag says,
@@ -360,7 +350,7 @@ func runLiveLB(args []string, stdout, stderr io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := liveNoArgs(fs); err != nil {
+	if err := noArgs(fs); err != nil {
 		return err
 	}
 	if err := checkListen(*listen); err != nil {

@@ -31,17 +31,42 @@ func checkOutput(g *outpath.Guard, fs *flag.FlagSet, name, path string) error {
 }
 
 // freeName is path when no file is there, else the first of path-2, path-3, ...
-// (before its extension) that is free: a default output never replaces a file.
-func freeName(path string) string {
+// (before its extension) that is free, or, with keep non-nil, that keep says
+// already holds what is to be written (held then true): a default output never
+// replaces a file.
+func freeName(path string, keep func(name string) bool) (name string, held bool) {
 	ext := filepath.Ext(path)
 	stem := strings.TrimSuffix(path, ext)
-	name := path
+	name = path
 	for i := 2; ; i++ {
 		if _, err := os.Lstat(name); errors.Is(err, os.ErrNotExist) {
-			return name
+			return name, false
+		}
+		if keep != nil && keep(name) {
+			return name, true
 		}
 		name = fmt.Sprintf("%s-%d%s", stem, i, ext)
 	}
+}
+
+// noArgs refuses positional arguments to a command that takes only flags.
+func noArgs(fs *flag.FlagSet) error {
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return nil
+}
+
+// operand returns the command's one argument when it is given as such (""
+// when not), parsing the flags that follow it too: report res --quiet, trace
+// import access.log --out t.csv.
+func operand(fs *flag.FlagSet) (string, error) {
+	if fs.NArg() == 0 {
+		return "", nil
+	}
+	arg := fs.Arg(0)
+	return arg, parseFlags(fs, fs.Args()[1:])
 }
 
 // isSet reports whether flag name was given on the command line.

@@ -31,12 +31,9 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 	}
 	// Flags may follow the directory too (report res --quiet), as trace import
 	// takes them after its FILE.
-	var dir string
-	if fs.NArg() > 0 {
-		dir = fs.Arg(0)
-		if err := parseFlags(fs, fs.Args()[1:]); err != nil {
-			return err
-		}
+	dir, err := operand(fs)
+	if err != nil {
+		return err
 	}
 	switch {
 	case dir == "":

@@ -94,7 +94,7 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 	if !isSet(fs, "timeline") {
 		// The default never replaces a file: it is named for the run, and a
 		// second run of the same trace and policy takes the next free name.
-		f.timeline = freeName(defaultTimeline(tr.Name, f))
+		f.timeline, _ = freeName(defaultTimeline(tr.Name, f), nil)
 		if err := checkOutput(&g, fs, "timeline", f.timeline); err != nil {
 			return err
 		}
@@ -156,9 +156,6 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// cappedLimit bounds the replica counts a capped-demand warning counts up to.
-const cappedLimit = 1 << 16
-
 // warnCapped says on w when max_replicas held the service below its demand: the
 // run's figures are then those of a capped service, not of the policy.
 func warnCapped(w io.Writer, cfg sim.Config, res *sim.Result) {
@@ -166,16 +163,12 @@ func warnCapped(w io.Writer, cfg sim.Config, res *sim.Result) {
 	for i, r := range res.Timeline {
 		rates[i] = r.ArrivalRate
 	}
-	n, peak := cfg.Capped(rates, cappedLimit)
+	n, peak := cfg.Capped(rates, sim.CappedLimit)
 	if n == 0 {
 		return
 	}
-	need := fmt.Sprintf("up to %d", peak)
-	if peak >= cappedLimit {
-		need = fmt.Sprintf("more than %d", cappedLimit)
-	}
 	fmt.Fprintf(w, "sim: warning: demand exceeds max_replicas %d in %d of %d intervals (%s replicas needed): the figures are those of a service held at %d; set a higher max_replicas in a --config file\n",
-		cfg.MaxReplicas, n, len(res.Timeline), need, cfg.MaxReplicas)
+		cfg.MaxReplicas, n, len(res.Timeline), sim.CappedNeed(peak), cfg.MaxReplicas)
 }
 
 // defaultTimeline is sim's timeline file when --timeline is not given:

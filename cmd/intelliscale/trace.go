@@ -73,7 +73,7 @@ func traceSynth(args []string, stdout, stderr io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := traceNoArgs(fs); err != nil {
+	if err := noArgs(fs); err != nil {
 		return err
 	}
 	var g outpath.Guard
@@ -111,13 +111,13 @@ func traceImport(args []string, stdout, stderr io.Writer) error {
 	}
 	// The input may also be given as an argument, as trace info takes it, with
 	// flags after it as well as before.
-	if *in == "" && fs.NArg() > 0 {
-		*in = fs.Arg(0)
-		if err := parseFlags(fs, fs.Args()[1:]); err != nil {
+	if *in == "" {
+		var err error
+		if *in, err = operand(fs); err != nil {
 			return err
 		}
 	}
-	if err := traceNoArgs(fs); err != nil {
+	if err := noArgs(fs); err != nil {
 		return err
 	}
 	fromMetrics := src.prometheus != "" || src.dump != ""
@@ -228,14 +228,6 @@ func simVerdict(w simWork, traceName string) string {
 		return "refuses it even with --force: " + err.Error()
 	}
 	return fmt.Sprintf("refuses it without --force (over its limit of %.3g simulated requests): keep a window (--length on trace import or sim) or lower the rate (--scale-mean)", maxSimRequests)
-}
-
-func traceNoArgs(fs *flag.FlagSet) error {
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	}
-	return nil
 }
 
 // checkTraceOut checks --out of trace synth and import, where an empty path is a

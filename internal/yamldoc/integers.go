@@ -97,35 +97,44 @@ func collectFractions(n *yaml.Node, t reflect.Type, path string, depth int, out 
 
 // fieldType returns the type of the field of struct t that the YAML key decodes
 // into, looking into inline structs as the library does.
-func fieldType(t reflect.Type, key string) (reflect.Type, bool) {
+func fieldType(t reflect.Type, key string) (ft reflect.Type, ok bool) {
+	eachKey(t, 0, func(name string, t reflect.Type) bool {
+		if name == key {
+			ft, ok = t, true
+		}
+		return !ok
+	})
+	return ft, ok
+}
+
+// eachKey calls fn with the YAML key and the type of each field of struct t, in
+// field order, looking into inline structs as the library does, until fn returns
+// false; it returns false then.
+func eachKey(t reflect.Type, depth int, fn func(key string, t reflect.Type) bool) bool {
+	if depth > 10 {
+		return true
+	}
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
 		if !f.IsExported() {
 			continue
 		}
-		tag := f.Tag.Get("yaml")
-		name, opts, _ := strings.Cut(tag, ",")
+		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
 		if name == "-" {
 			continue
 		}
 		if strings.Contains(","+opts+",", ",inline,") {
-			ft := f.Type
-			for ft.Kind() == reflect.Pointer {
-				ft = ft.Elem()
-			}
-			if ft.Kind() == reflect.Struct {
-				if inner, ok := fieldType(ft, key); ok {
-					return inner, true
-				}
+			if ft := deref(f.Type); ft.Kind() == reflect.Struct && !eachKey(ft, depth+1, fn) {
+				return false
 			}
 			continue
 		}
 		if name == "" {
 			name = strings.ToLower(f.Name)
 		}
-		if name == key {
-			return f.Type, true
+		if !fn(name, f.Type) {
+			return false
 		}
 	}
-	return nil, false
+	return true
 }

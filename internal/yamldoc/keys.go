@@ -74,7 +74,10 @@ func keysAt(t reflect.Type, path string) []string {
 		return nil
 	}
 	var keys []string
-	structKeys(t, &keys, 0)
+	eachKey(t, 0, func(key string, _ reflect.Type) bool {
+		keys = append(keys, key)
+		return true
+	})
 	return keys
 }
 
@@ -83,33 +86,6 @@ func deref(t reflect.Type) reflect.Type {
 		t = t.Elem()
 	}
 	return t
-}
-
-// structKeys appends the YAML keys of struct t, inline structs' included.
-func structKeys(t reflect.Type, keys *[]string, depth int) {
-	if depth > 10 {
-		return
-	}
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		if !f.IsExported() {
-			continue
-		}
-		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-		if name == "-" {
-			continue
-		}
-		if strings.Contains(","+opts+",", ",inline,") {
-			if ft := deref(f.Type); ft != nil && ft.Kind() == reflect.Struct {
-				structKeys(ft, keys, depth+1)
-			}
-			continue
-		}
-		if name == "" {
-			name = strings.ToLower(f.Name)
-		}
-		*keys = append(*keys, name)
-	}
 }
 
 // closest returns the key of keys nearest to k by edit distance when that is a
