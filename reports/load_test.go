@@ -12,25 +12,33 @@ import (
 	"github.com/intelliscale/intelliscale/experiments"
 )
 
-// TestLoadDamagedSummary: a summary.csv cut short or holding no cell is an error
-// naming the file, not a report of whatever rows are left.
-func TestLoadDamagedSummary(t *testing.T) {
-	cfg, err := experiments.Parse([]byte("name: damaged\ntraces: [{name: aa, builtin: bursty}]\npolicies: [{name: threshold, kind: threshold}, {name: oracle, kind: oracle}]\n"), "damaged.yaml")
+// fakeResults runs the experiment config on the fake backend into a temporary
+// directory, checks that Load reads it, and returns the directory, its
+// summary.csv's path and that file's bytes.
+func fakeResults(t *testing.T, config string) (dir, summary string, whole []byte) {
+	t.Helper()
+	cfg, err := experiments.Parse([]byte(config), "c.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
+	dir = t.TempDir()
 	if _, err := (&experiments.Runner{Config: cfg, Out: dir, Backend: fakeBackend(), Workers: 1}).Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	name := filepath.Join(dir, "summary.csv")
-	whole, err := os.ReadFile(name)
-	if err != nil {
+	summary = filepath.Join(dir, "summary.csv")
+	if whole, err = os.ReadFile(summary); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := Load(dir); err != nil {
 		t.Fatalf("intact results: %v", err)
 	}
+	return dir, summary, whole
+}
+
+// TestLoadDamagedSummary: a summary.csv cut short or holding no cell is an error
+// naming the file, not a report of whatever rows are left.
+func TestLoadDamagedSummary(t *testing.T) {
+	dir, name, whole := fakeResults(t, "name: damaged\ntraces: [{name: aa, builtin: bursty}]\npolicies: [{name: threshold, kind: threshold}, {name: oracle, kind: oracle}]\n")
 	header := whole[:bytes.IndexByte(whole, '\n')+1]
 	lines := bytes.Count(whole, []byte("\n"))
 	for _, c := range []struct {
@@ -56,22 +64,7 @@ func TestLoadDamagedSummary(t *testing.T) {
 // the line and what the config lacks, not a report with a figure left out as
 // undefined or one more seed averaged in.
 func TestLoadRefusesRowsOutsideTheMatrix(t *testing.T) {
-	cfg, err := experiments.Parse([]byte("name: matrix\nseeds: [1, 2]\ntraces: [{name: aa, builtin: bursty}]\npolicies: [{name: threshold, kind: threshold}, {name: oracle, kind: oracle}]\n"), "matrix.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	if _, err := (&experiments.Runner{Config: cfg, Out: dir, Backend: fakeBackend(), Workers: 1}).Run(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	name := filepath.Join(dir, "summary.csv")
-	whole, err := os.ReadFile(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Load(dir); err != nil {
-		t.Fatalf("intact results: %v", err)
-	}
+	dir, name, whole := fakeResults(t, "name: matrix\nseeds: [1, 2]\ntraces: [{name: aa, builtin: bursty}]\npolicies: [{name: threshold, kind: threshold}, {name: oracle, kind: oracle}]\n")
 	lines := strings.SplitAfter(string(whole), "\n")
 	// lines[1] is aa__threshold__1__validation: replace its identity.
 	relabel := func(from, to string) string {
