@@ -212,3 +212,21 @@ func TestSimDefaultTimelineNeverReplaces(t *testing.T) {
 		t.Error("the trace changed")
 	}
 }
+
+// A policy file's timeline is named for the file without .json, or without
+// .policy.json, the suffix the README's exports use.
+func TestDefaultTimelineNamesPolicyFile(t *testing.T) {
+	for _, tc := range []struct{ file, want string }{
+		{"runs/ppo.policy.json", "timeline-bursty-ppo.csv"},
+		{"policy.json", "timeline-bursty-policy.csv"},
+		{".policy.json", "timeline-bursty-.policy.csv"},
+		{"dir/my policy.JSON", "timeline-bursty-my_policy.JSON.csv"},
+	} {
+		if got := defaultTimeline("bursty", simFlags{policyFile: tc.file}); got != tc.want {
+			t.Errorf("%s: %s, want %s", tc.file, got, tc.want)
+		}
+	}
+	if got := defaultTimeline("nasa/day 1", simFlags{policy: "hpa"}); got != "timeline-nasa_day_1-hpa.csv" {
+		t.Errorf("rule policy: %s", got)
+	}
+}

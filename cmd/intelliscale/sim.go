@@ -176,7 +176,13 @@ func warnCapped(w io.Writer, cfg sim.Config, res *sim.Result) {
 func defaultTimeline(trace string, f simFlags) string {
 	pol := f.policy
 	if f.policyFile != "" {
-		pol = strings.TrimSuffix(filepath.Base(f.policyFile), ".json")
+		// ppo.policy.json names its timeline for ppo, as policy.json for policy.
+		pol = filepath.Base(f.policyFile)
+		if p := strings.TrimSuffix(pol, ".policy.json"); p != pol && p != "" {
+			pol = p
+		} else {
+			pol = strings.TrimSuffix(pol, ".json")
+		}
 	}
 	return "timeline-" + fileSafe(trace) + "-" + fileSafe(pol) + ".csv"
 }

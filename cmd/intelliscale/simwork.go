@@ -11,11 +11,14 @@ import (
 
 // simSpeed is the simulator's speed in simulated requests per second of wall time on
 // one core, as `go test ./sim -run '^$' -bench 'BenchmarkSimulate$|BenchmarkRunTwoDays'`
-// measures it (1.97e6 and 2.10e6 requests/s on an AMD EPYC core); estimates use it.
-const simSpeed = 2e6
+// measures it (1.97e6 and 2.10e6 requests/s on an AMD EPYC core, 5.5e6 to 6.7e6 on an
+// Intel Xeon core at 2.8 GHz, where `sim` under HPA ran 1.04e8 requests in 21 s);
+// estimates take 4e6, within a factor of two of both; the progress lines of a long run
+// give the time left as measured.
+const simSpeed = 4e6
 
 // maxSimRequests is the most simulated requests `sim` runs without --force: about
-// 100 s at simSpeed. A variable so that tests can lower it.
+// 50 s at simSpeed. A variable so that tests can lower it.
 var maxSimRequests = 2e8
 
 // simProgressAbove: a run of more simulated requests (about 5 s) prints its estimate

@@ -80,8 +80,8 @@ func TestEstimateWork(t *testing.T) {
 	if err := (simWork{requests: maxSimRequests}).check("ok", false); err != nil {
 		t.Fatalf("work at the limit refused: %v", err)
 	}
-	if got := (simWork{requests: 4e6, span: time.Hour}).wall(); got != 2*time.Second {
-		t.Fatalf("wall %v, want 2s at 2e6 requests/s", got)
+	if got := (simWork{requests: 8e6, span: time.Hour}).wall(); got != 2*time.Second {
+		t.Fatalf("wall %v, want 2s at 4e6 requests/s", got)
 	}
 }
 
