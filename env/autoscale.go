@@ -27,7 +27,7 @@ type AutoscaleConfig struct {
 	Traces []*traces.Trace `yaml:"-"`
 	// EpisodeLength is the sim time an episode's agent steps cover, from one control
 	// interval to 30 days. Default 2h (480 steps at a 15 s control interval).
-	EpisodeLength time.Duration `yaml:"episode_length"`
+	EpisodeLength time.Duration `yaml:"episode_length" yamldoc:"nozero"`
 	// Warmup runs before the first observation with the initial replica count, so
 	// that the feature windows have history; at most 7 days. Default 10m; negative
 	// means none.

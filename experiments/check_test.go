@@ -39,7 +39,7 @@ func TestCheckNamesFileLineAndField(t *testing.T) {
 			"chk.yaml line 16: policies[1].params.target_utilization: 1.5: must be in (0, 1]"},
 		{"typo in learned params", "  - name: p\n    kind: ppo\n    train:\n      steps: 1024\n      params:\n        ppo:\n          learning_rat: 0.1\n",
 			`chk.yaml line 20: policies[1].train.params.ppo.learning_rat: unknown key "learning_rat"`},
-		{"bad learned value", "  - name: p\n    kind: ppo\n    train:\n      steps: 1024\n      params:\n        ppo: {num_envs: 0, num_minibatches: 7}\n",
+		{"bad learned value", "  - name: p\n    kind: ppo\n    train:\n      steps: 1024\n      params:\n        ppo: {num_envs: 8, num_minibatches: 7}\n",
 			"chk.yaml line 19: policies[1].train.params.ppo.num_minibatches: 7: must divide the batch size"},
 		{"other algorithm's section", "  - name: p\n    kind: ppo\n    train:\n      steps: 1024\n      params:\n        dqn: {gamma: 0.5}\n",
 			"chk.yaml line 19: policies[1].train.params.dqn: a dqn section in a ppo run would be ignored"},

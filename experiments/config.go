@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"slices"
 	"strings"
@@ -232,7 +233,7 @@ type TrainBudget struct {
 	Recipe string `yaml:"recipe,omitempty"`
 }
 
-var errInvalidName = errors.New("must be non-empty and contain only letters, digits, '-', '_' and '.'")
+var errInvalidName = errors.New(`must be non-empty, contain only letters, digits, '-', '_' and '.', not hold "__" (which joins names in cell directories), and not be "." or ".."`)
 
 func validName(s string) bool {
 	if s == "" || s == "." || s == ".." {
@@ -318,6 +319,15 @@ func (c *Config) Validate() error {
 			return fieldErr(fmt.Sprintf("traces[%d].name", i), "%q: duplicate", c.Traces[i].Name)
 		}
 		names[c.Traces[i].Name] = true
+		// The same traffic and windows under another name would count twice in
+		// every mean over traces.
+		for j := range i {
+			a, b := c.Traces[i], c.Traces[j]
+			a.Name, b.Name = "", ""
+			if reflect.DeepEqual(a, b) {
+				return fieldErr(fmt.Sprintf("traces[%d]", i), "the same traffic and windows as traces[%d] (%q): a trace listed twice counts twice in every mean over traces", j, c.Traces[j].Name)
+			}
+		}
 	}
 	if len(c.Policies) == 0 {
 		return fieldErr("policies", "at least one policy is required")

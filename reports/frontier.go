@@ -7,6 +7,7 @@ import (
 	"math"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/intelliscale/intelliscale/experiments"
 )
@@ -345,13 +346,20 @@ func (r *Results) WorstSeed(policy, split, metric string) (float64, uint64) {
 
 // cheapestLines say in words who is cheapest at each level.
 func (r *Results) cheapestLines(ms []Matched) []string {
+	if !r.evaluated(experiments.SplitTest) {
+		return []string{fmt.Sprintf("No test windows were evaluated (the config's eval lists %s): the cost at matched SLO is read on them, so add test to eval.", strings.Join(r.Config.Eval, ", "))}
+	}
 	kinds := r.kinds()
 	best := Cheapest(ms, kinds)
+	none := "no family reaches the level on every seed."
+	if r.hasOracle() {
+		none = "no family but the oracle reaches the level on every seed."
+	}
 	var out []string
 	for _, L := range r.SLOLevels() {
 		name, ok := best[L]
 		if !ok {
-			out = append(out, fmt.Sprintf("At %.3g%% SLO violations no family but the oracle reaches the level on every seed.", L))
+			out = append(out, fmt.Sprintf("At %.3g%% SLO violations %s", L, none))
 			continue
 		}
 		for _, m := range ms {

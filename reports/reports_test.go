@@ -281,6 +281,46 @@ policies: [{name: threshold, kind: threshold}, {name: ppo, kind: ppo, train: {st
 	if !bytes.Contains(md, []byte("No headline: headline needs evaluation on both validation and test windows")) {
 		t.Errorf("REPORT.md does not say why there is no headline:\n%s", md)
 	}
+	// Nor is a choice made on validation windows it did not evaluate.
+	if !bytes.Contains(md, []byte("To run at the 5% target: no validation windows were evaluated (the config's eval lists test)")) {
+		t.Errorf("REPORT.md does not say why nothing is recommended:\n%s", md)
+	}
+}
+
+// An experiment that evaluated its train windows alone says that the figures read on
+// the test windows are missing, rather than that no family reaches a level; and
+// without an oracle in the config, none is named.
+func TestBuildTrainOnlySaysNoTestWindows(t *testing.T) {
+	cfg, err := experiments.Parse([]byte(`name: trainonly
+eval: [train]
+traces: [{name: aa, builtin: bursty}]
+policies: [{name: threshold, kind: threshold}]
+`), "trainonly.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if _, err := (&experiments.Runner{Config: cfg, Out: dir, Backend: fakeBackend(), Workers: 1}).Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := Build(dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	md, _ := os.ReadFile(filepath.Join(dir, "report", "REPORT.md"))
+	if !bytes.Contains(md, []byte("- No test windows were evaluated (the config's eval lists train): the cost at matched SLO is read on them")) {
+		t.Errorf("REPORT.md does not say the test windows are missing:\n%s", md)
+	}
+	if bytes.Contains(md, []byte("but the oracle")) {
+		t.Errorf("REPORT.md names an oracle the config does not have:\n%s", md)
+	}
+	withTest := *cfg
+	withTest.Eval = []string{experiments.SplitTest}
+	r := &Results{Config: &withTest}
+	for _, l := range r.cheapestLines(nil) {
+		if !strings.HasSuffix(l, "SLO violations no family reaches the level on every seed.") {
+			t.Errorf("cheapest line %q", l)
+		}
+	}
 }
 
 // One trace with a near-zero baseline figure does not dominate an improvement: the

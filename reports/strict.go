@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -436,8 +437,15 @@ func (r *Results) recommendLine(c Choice) string {
 			margin += " With one trace the halves stand in for other traffic; several traces (for example weeks of the same traffic as crops) measure the margin better."
 		}
 	}
+	if !r.evaluated(experiments.SplitValidation) {
+		return fmt.Sprintf("To run at the %.3g%% target: no validation windows were evaluated (the config's eval lists %s), and the choice is made on them alone, so none is recommended: add validation to eval.", c.Target, strings.Join(r.Config.Eval, ", "))
+	}
 	if c.Best < 0 {
-		return fmt.Sprintf("To run at the %.3g%% target: no operating point of any family but the oracle is eligible on the validation windows (%s), so none is recommended.", c.Target, rule)
+		family := "any family"
+		if r.hasOracle() {
+			family = "any family but the oracle"
+		}
+		return fmt.Sprintf("To run at the %.3g%% target: no operating point of %s is eligible on the validation windows (%s), so none is recommended.", c.Target, family, rule)
 	}
 	rec := c.Recs[c.Best]
 	line := fmt.Sprintf("To run at the %.3g%% target, chosen on the validation windows alone (%s): **%s**.%s On the test windows it costs %s replica-hours", c.Target, rule, rec.Variant, margin, FormatStat(rec.Test))
@@ -490,6 +498,14 @@ func (r *Results) strictTable() Table {
 }
 
 // kinds maps every configured policy (family) name to its kind.
+// hasOracle reports whether the config has an oracle among its policies.
+func (r *Results) hasOracle() bool {
+	return slices.ContainsFunc(r.Config.Policies, func(p experiments.PolicySpec) bool { return p.Kind == "oracle" })
+}
+
+// evaluated reports whether the config's eval lists the split.
+func (r *Results) evaluated(split string) bool { return slices.Contains(r.Config.Eval, split) }
+
 func (r *Results) kinds() map[string]string {
 	m := map[string]string{}
 	for _, p := range r.Config.Policies {

@@ -26,25 +26,25 @@ type Config struct {
 	Seed uint64 `yaml:"seed"`
 	// TotalSteps is the planned number of environment steps; the exploration schedule
 	// is a fraction of it. Default 500000 (CleanRL: total_timesteps).
-	TotalSteps int `yaml:"total_steps"`
+	TotalSteps int `yaml:"total_steps" yamldoc:"nozero"`
 	// LearningRate is Adam's step size. Default 2.5e-4 (CleanRL: learning_rate).
-	LearningRate float64 `yaml:"learning_rate"`
+	LearningRate float64 `yaml:"learning_rate" yamldoc:"nozero"`
 	// AdamEps is Adam's epsilon. Default 1e-8 (PyTorch's default, which CleanRL keeps).
-	AdamEps float64 `yaml:"adam_eps"`
+	AdamEps float64 `yaml:"adam_eps" yamldoc:"nozero"`
 	// BufferSize is the replay memory, in transitions. Default 10000 (CleanRL:
 	// buffer_size).
-	BufferSize int `yaml:"buffer_size"`
+	BufferSize int `yaml:"buffer_size" yamldoc:"nozero"`
 	// Gamma is the discount factor, in [0, 1]. Default 0.99 (CleanRL: gamma).
 	Gamma float64 `yaml:"gamma"`
 	// Tau is the target network update rate in (0, 1]: target ← τ·online + (1−τ)·target.
 	// Default 1, a hard copy (CleanRL: tau).
-	Tau float64 `yaml:"tau"`
+	Tau float64 `yaml:"tau" yamldoc:"nozero"`
 	// TargetNetworkFrequency is the number of environment steps between target
 	// updates. Default 500 (CleanRL: target_network_frequency).
-	TargetNetworkFrequency int `yaml:"target_network_frequency"`
+	TargetNetworkFrequency int `yaml:"target_network_frequency" yamldoc:"nozero"`
 	// BatchSize is the number of transitions per gradient step. Default 128 (CleanRL:
 	// batch_size).
-	BatchSize int `yaml:"batch_size"`
+	BatchSize int `yaml:"batch_size" yamldoc:"nozero"`
 	// StartE is the exploration probability at step 0. Default 1 (CleanRL: start_e).
 	StartE float64 `yaml:"start_e"`
 	// EndE is the exploration probability after the decay. Default 0.05 (CleanRL: end_e).
@@ -52,13 +52,13 @@ type Config struct {
 	// ExplorationFraction is the fraction of TotalSteps over which epsilon falls
 	// linearly from StartE to EndE, in (0, 1]. Default 0.5 (CleanRL:
 	// exploration_fraction).
-	ExplorationFraction float64 `yaml:"exploration_fraction"`
+	ExplorationFraction float64 `yaml:"exploration_fraction" yamldoc:"nozero"`
 	// LearningStarts is the number of environment steps before learning begins.
 	// Default 10000 (CleanRL: learning_starts).
 	LearningStarts int `yaml:"learning_starts"`
 	// TrainFrequency is the number of environment steps between gradient steps.
 	// Default 10 (CleanRL: train_frequency).
-	TrainFrequency int `yaml:"train_frequency"`
+	TrainFrequency int `yaml:"train_frequency" yamldoc:"nozero"`
 	// Hidden lists the hidden layer widths of the Q-network. Default [120, 84]
 	// (CleanRL's QNetwork).
 	Hidden []int `yaml:"hidden"`
@@ -69,7 +69,7 @@ type Config struct {
 	// loss of the original DQN (Mnih et al. 2015); CleanRL uses mse.
 	Loss string `yaml:"loss"`
 	// HuberDelta is the Huber loss threshold, in return units. Default 1.
-	HuberDelta float64 `yaml:"huber_delta"`
+	HuberDelta float64 `yaml:"huber_delta" yamldoc:"nozero"`
 	// MaxGradNorm clips the gradient's global L2 norm; 0 disables clipping. Default 0
 	// (CleanRL does not clip).
 	MaxGradNorm float64 `yaml:"max_grad_norm"`

@@ -19,13 +19,13 @@ import (
 type Config struct {
 	// NumEnvs is the number of environment copies stepped together. Default 4
 	// (CleanRL num_envs).
-	NumEnvs int `yaml:"num_envs"`
+	NumEnvs int `yaml:"num_envs" yamldoc:"nozero"`
 	// NumSteps is the rollout length per copy per update, in env steps. Default 128
 	// (CleanRL num_steps).
-	NumSteps int `yaml:"num_steps"`
+	NumSteps int `yaml:"num_steps" yamldoc:"nozero"`
 	// TotalSteps is the training budget in env steps over all copies; training runs
 	// TotalSteps / (NumEnvs*NumSteps) updates. Default 500000 (CleanRL total_timesteps).
-	TotalSteps int `yaml:"total_steps"`
+	TotalSteps int `yaml:"total_steps" yamldoc:"nozero"`
 	// LearningRate is Adam's step size at the first update. Default 2.5e-4 (CleanRL
 	// learning_rate).
 	LearningRate float64 `yaml:"learning_rate"`
@@ -37,10 +37,10 @@ type Config struct {
 	// GAELambda is the GAE λ. Default 0.95 (CleanRL gae_lambda).
 	GAELambda float64 `yaml:"gae_lambda"`
 	// NumMinibatches splits each rollout batch. Default 4 (CleanRL num_minibatches).
-	NumMinibatches int `yaml:"num_minibatches"`
+	NumMinibatches int `yaml:"num_minibatches" yamldoc:"nozero"`
 	// UpdateEpochs is the number of passes over each rollout. Default 4 (CleanRL
 	// update_epochs).
-	UpdateEpochs int `yaml:"update_epochs"`
+	UpdateEpochs int `yaml:"update_epochs" yamldoc:"nozero"`
 	// NormAdv standardises advantages per minibatch. Default true (CleanRL norm_adv).
 	NormAdv bool `yaml:"norm_adv"`
 	// ClipCoef is the surrogate clipping ε (and the value clip). Default 0.2 (CleanRL
@@ -63,7 +63,7 @@ type Config struct {
 	// Default [64, 64] (CleanRL Agent).
 	Hidden []int `yaml:"hidden"`
 	// AdamEps is Adam's ε. Default 1e-5 (CleanRL optim.Adam(..., eps=1e-5)).
-	AdamEps float64 `yaml:"adam_eps"`
+	AdamEps float64 `yaml:"adam_eps" yamldoc:"nozero"`
 	// NormalizeObs standardises observations with running statistics over the batch
 	// of copies (Gymnasium's NormalizeObservation); the statistics are saved in the
 	// Policy. Default false (CleanRL's discrete ppo.py uses none; its continuous

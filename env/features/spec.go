@@ -35,7 +35,7 @@ type Feature struct {
 	// not enough history, 0/0). Default 0.
 	Fill float64 `yaml:"fill"`
 	// Scale divides the value before it enters the observation. Default 1.
-	Scale float64 `yaml:"scale"`
+	Scale float64 `yaml:"scale" yamldoc:"nozero"`
 	// Clip, when > 0, bounds the scaled value to [-Clip, Clip]; ±Inf become ±Clip.
 	// When 0 (the default) values are not bounded and ±Inf become Fill.
 	Clip float64 `yaml:"clip"`

@@ -40,14 +40,14 @@ type Config struct {
 	// Steps is the training budget in environment steps (all copies together); it
 	// overrides the algorithm's total_steps. PPO trains whole updates, so it runs
 	// floor(Steps / (num_envs*num_steps)) of them. Default 200000.
-	Steps int `yaml:"steps"`
+	Steps int `yaml:"steps" yamldoc:"nozero"`
 	// Seed seeds everything random in the run (networks, actions, episodes); it
 	// overrides the algorithm's seed. Default 1.
-	Seed uint64 `yaml:"seed"`
+	Seed uint64 `yaml:"seed" yamldoc:"nozero"`
 	// CheckpointEvery is the number of environment steps between checkpoints (PPO:
 	// at the first update boundary at or after each multiple). Default Steps/10;
 	// negative disables checkpoints (the final one is still written).
-	CheckpointEvery int `yaml:"checkpoint_every"`
+	CheckpointEvery int `yaml:"checkpoint_every" yamldoc:"nozero"`
 	// Traces are the traffic traces episodes are cut from; each is split by time with
 	// Split and only its train part is used. Default: the four built-in traces.
 	// Ignored (must be empty) when Env.Traces is set by the caller.

@@ -24,6 +24,14 @@ func TestDecodeConfigErrorsNameLineAndField(t *testing.T) {
 		{"two sources", "algorithm: ppo\ntraces:\n  - builtin: bursty\n  - builtin: step\n    file: x.csv\n", []string{"line 4", "traces[1]"}},
 		{"unknown builtin", "algorithm: ppo\ntraces:\n  - builtin: nope\n", []string{"line 3", "traces[0].builtin", "nope"}},
 		{"bad steps", "algorithm: dqn\nsteps: -5\n", []string{"line 2", "steps"}},
+		// A written zero is refused, not read as "unset": steps: 0 trained the default
+		// 200,000 steps and seed: 0 ran seed 1.
+		{"zero steps", "algorithm: ppo\nsteps: 0\n", []string{"c.yaml line 2: steps: 0: 0 stands for unset"}},
+		{"zero seed", "algorithm: ppo\nseed: 0\n", []string{"c.yaml line 2: seed: 0: 0 stands for unset"}},
+		{"zero learner size", "algorithm: ppo\nppo:\n  num_envs: 0\n", []string{"c.yaml line 3: ppo.num_envs: 0: 0 stands for unset"}},
+		{"zero dqn buffer", "algorithm: dqn\ndqn: {buffer_size: 0}\n", []string{"c.yaml line 2: dqn.buffer_size: 0: 0 stands for unset"}},
+		{"zero warm start", "algorithm: ppo\nwarm_start: {expert: oracle, epochs: 0}\n", []string{"c.yaml line 2: warm_start.epochs: 0: 0 stands for unset"}},
+		{"zero episode", "algorithm: ppo\nenv:\n  episode_length: 0s\n", []string{"c.yaml line 3: env.episode_length: 0s: 0 stands for unset"}},
 		{"dqn section in ppo", "algorithm: ppo\nppo: {num_envs: 2}\ndqn:\n  gamma: 0.9\n", []string{"c.yaml line 3: dqn: a dqn section in a ppo run would be ignored"}},
 		{"ppo section in dqn", "algorithm: dqn\nppo:\n  num_envs: 2\n", []string{"c.yaml line 2: ppo: a ppo section in a dqn run"}},
 		{"empty actions", "algorithm: ppo\nenv:\n  actions: []\n", []string{"c.yaml line 3: env.actions: empty"}},

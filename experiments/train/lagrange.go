@@ -30,7 +30,7 @@ type LagrangianConfig struct {
 	Budget float64 `yaml:"budget,omitempty"`
 	// LearningRate is the multiplier's step per update per unit of excess share: a
 	// rollout 0.01 over budget raises λ by LearningRate/100. Default 1.
-	LearningRate float64 `yaml:"learning_rate,omitempty"`
+	LearningRate float64 `yaml:"learning_rate,omitempty" yamldoc:"nozero"`
 }
 
 // DefaultLagrangeLearningRate is LagrangianConfig.LearningRate's default. On the

@@ -49,7 +49,7 @@ type SelectionConfig struct {
 	// window as a multiple of the oracle's there (the oracle with its default
 	// parameters, run once per window), as the benchmark's rule does. Default 3;
 	// negative: no bound.
-	MaxActionsVsOracle float64 `yaml:"max_actions_vs_oracle,omitempty"`
+	MaxActionsVsOracle float64 `yaml:"max_actions_vs_oracle,omitempty" yamldoc:"nozero"`
 }
 
 // ValidationWindow is one window candidates are evaluated on, as an experiment's

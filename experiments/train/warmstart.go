@@ -48,18 +48,18 @@ type WarmStartConfig struct {
 	Params yaml.Node `yaml:"params,omitempty"`
 	// Steps is the number of environment steps the expert is rolled out for (all
 	// copies together). Default 20000.
-	Steps int `yaml:"steps"`
+	Steps int `yaml:"steps" yamldoc:"nozero"`
 	// Epochs is the number of passes over the data in each fit. Default 10.
-	Epochs int `yaml:"epochs"`
+	Epochs int `yaml:"epochs" yamldoc:"nozero"`
 	// LearningRate is Adam's step size in the fits (fresh moments). Default 0.001.
-	LearningRate float64 `yaml:"learning_rate"`
+	LearningRate float64 `yaml:"learning_rate" yamldoc:"nozero"`
 	// MinibatchSize is the number of steps per gradient step. Default 256.
-	MinibatchSize int `yaml:"minibatch_size"`
+	MinibatchSize int `yaml:"minibatch_size" yamldoc:"nozero"`
 	// DAggerRounds is the number of DAgger rounds after the first fit. Default 0.
 	DAggerRounds int `yaml:"dagger_rounds,omitempty"`
 	// DAggerSteps is the number of environment steps of each DAgger round. Default
 	// Steps/2.
-	DAggerSteps int `yaml:"dagger_steps,omitempty"`
+	DAggerSteps int `yaml:"dagger_steps,omitempty" yamldoc:"nozero"`
 }
 
 // warmStartCopies is the number of environment copies the expert is rolled out in:

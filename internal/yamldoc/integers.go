@@ -17,6 +17,11 @@ import (
 // the library reports a value of the wrong type, so that a typo is an error naming
 // its line instead of a silently different configuration. Integral numbers written
 // as floats (1e6, 4.0) stay accepted.
+//
+// The same walk refuses an explicit zero for a field tagged `yamldoc:"nozero"`: a
+// field whose zero value stands for "unset" and is replaced by a default (steps: 0
+// trained the default 200,000 steps, seed: 0 ran seed 1), so that writing the zero
+// is an error naming its line rather than a run of another value.
 
 var (
 	unmarshalerType = reflect.TypeOf((*yaml.Unmarshaler)(nil)).Elem()
@@ -88,29 +93,56 @@ func collectFractions(n *yaml.Node, t reflect.Type, path string, depth int, out 
 				collectFractions(v, t, path, depth+1, out)
 				continue
 			}
-			if ft, ok := fieldType(t, k.Value); ok {
-				collectFractions(v, ft, join(path, k.Value), depth+1, out)
+			if f, ok := field(t, k.Value); ok {
+				if z, ok := isZero(v); ok && f.Tag.Get("yamldoc") == "nozero" {
+					*out = append(*out, &FieldError{Line: v.Line, Path: join(path, k.Value),
+						Err: fmt.Errorf("%s: 0 stands for unset here, which takes the default: leave the key out for the default, or give another value", z)})
+				}
+				collectFractions(v, f.Type, join(path, k.Value), depth+1, out)
 			}
 		}
 	}
 }
 
+// isZero returns the text of n, an alias followed, and whether it is a scalar zero:
+// a number, or a duration such as 0s.
+func isZero(n *yaml.Node) (string, bool) {
+	for d := 0; n.Kind == yaml.AliasNode && n.Alias != nil && d <= 100; d++ {
+		n = n.Alias
+	}
+	if n.Kind != yaml.ScalarNode || n.ShortTag() == "!!null" {
+		return "", false
+	}
+	v := strings.ReplaceAll(n.Value, "_", "")
+	if f, err := strconv.ParseFloat(v, 64); err == nil {
+		return n.Value, f == 0
+	}
+	d, err := time.ParseDuration(v)
+	return n.Value, err == nil && d == 0
+}
+
 // fieldType returns the type of the field of struct t that the YAML key decodes
 // into, looking into inline structs as the library does.
-func fieldType(t reflect.Type, key string) (ft reflect.Type, ok bool) {
-	eachKey(t, 0, func(name string, t reflect.Type) bool {
+func fieldType(t reflect.Type, key string) (reflect.Type, bool) {
+	f, ok := field(t, key)
+	return f.Type, ok
+}
+
+// field returns the field of struct t that the YAML key decodes into.
+func field(t reflect.Type, key string) (f reflect.StructField, ok bool) {
+	eachKey(t, 0, func(name string, sf reflect.StructField) bool {
 		if name == key {
-			ft, ok = t, true
+			f, ok = sf, true
 		}
 		return !ok
 	})
-	return ft, ok
+	return f, ok
 }
 
-// eachKey calls fn with the YAML key and the type of each field of struct t, in
+// eachKey calls fn with the YAML key and the field of each field of struct t, in
 // field order, looking into inline structs as the library does, until fn returns
 // false; it returns false then.
-func eachKey(t reflect.Type, depth int, fn func(key string, t reflect.Type) bool) bool {
+func eachKey(t reflect.Type, depth int, fn func(key string, f reflect.StructField) bool) bool {
 	if depth > 10 {
 		return true
 	}
@@ -132,7 +164,7 @@ func eachKey(t reflect.Type, depth int, fn func(key string, t reflect.Type) bool
 		if name == "" {
 			name = strings.ToLower(f.Name)
 		}
-		if !fn(name, f.Type) {
+		if !fn(name, f) {
 			return false
 		}
 	}

@@ -74,7 +74,7 @@ func keysAt(t reflect.Type, path string) []string {
 		return nil
 	}
 	var keys []string
-	eachKey(t, 0, func(key string, _ reflect.Type) bool {
+	eachKey(t, 0, func(key string, _ reflect.StructField) bool {
 		keys = append(keys, key)
 		return true
 	})

@@ -322,3 +322,54 @@ func TestKeysAt(t *testing.T) {
 		t.Errorf("closest(ab) = %q, want none: two edits are most of the word", got)
 	}
 }
+
+// A field tagged yamldoc:"nozero" refuses a written zero (a number, a duration, through
+// an alias or a merge key, and in DecodeNode alike), naming its line; left out, or
+// written as another value, it decodes as before, and an untagged field takes zero.
+func TestNoZero(t *testing.T) {
+	type inner struct {
+		Steps int           `yaml:"steps" yamldoc:"nozero"`
+		Eps   float64       `yaml:"eps" yamldoc:"nozero"`
+		Every time.Duration `yaml:"every" yamldoc:"nozero"`
+		Seed  uint64        `yaml:"seed" yamldoc:"nozero"`
+		Plain int           `yaml:"plain"`
+	}
+	type doc struct {
+		In   inner          `yaml:"in"`
+		List []inner        `yaml:"list"`
+		Base map[string]int `yaml:"base"` // zeros allowed: a merge key's source
+	}
+	for _, tc := range []struct{ name, src, want string }{
+		{"integer", "in:\n  steps: 0\n", "c.yaml line 2: in.steps: 0: 0 stands for unset here"},
+		{"float", "in: {eps: 0.0}\n", "c.yaml line 1: in.eps: 0.0: 0 stands for unset"},
+		{"exponent", "in: {eps: 0e5}\n", "c.yaml line 1: in.eps: 0e5: 0 stands for unset"},
+		{"duration", "in:\n  every: 0s\n", "c.yaml line 2: in.every: 0s: 0 stands for unset"},
+		{"unsigned in a list", "list:\n  - seed: 1\n  - seed: 0\n", "c.yaml line 3: list[1].seed: 0: 0 stands for unset"},
+		{"alias", "list:\n  - plain: &z 0\nin: {steps: *z}\n", "c.yaml line 3: in.steps: 0: 0 stands for unset"},
+		{"merge key", "base: &b {steps: 0}\nin:\n  <<: *b\n", "c.yaml line 1: in.steps: 0: 0 stands for unset"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := tc.src
+			var d doc
+			var err error
+			_, err = Decode([]byte(src), "c.yaml", &d)
+			if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+				t.Fatalf("got %v\nwant prefix %s", err, tc.want)
+			}
+		})
+	}
+	var d doc
+	if _, err := Decode([]byte("in: {steps: 3, eps: 1e-5, every: 1s, seed: 7, plain: 0}\nlist: [{}]\n"), "c.yaml", &d); err != nil {
+		t.Fatalf("valid values refused: %v", err)
+	}
+	if d.In.Steps != 3 || d.In.Seed != 7 || d.In.Every != time.Second || len(d.List) != 1 {
+		t.Fatalf("decoded %+v", d)
+	}
+	var n yaml.Node
+	if err := yaml.Unmarshal([]byte("steps: 0\n"), &n); err != nil {
+		t.Fatal(err)
+	}
+	if err := DecodeNode(&n, &d.In); err == nil || !strings.Contains(err.Error(), "line 1: steps: 0: 0 stands for unset") {
+		t.Fatalf("DecodeNode: %v", err)
+	}
+}
