@@ -2,6 +2,7 @@ package reports
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"math"
 	"os"
@@ -363,7 +364,7 @@ func TestRecommendChosenOnValidation(t *testing.T) {
 	}
 	line := r0.recommendLine(c1)
 	for _, want := range []string{"Against HPA's point chosen by the same rule (hpa@0.9, 104 ± 0 on the test windows) it costs 23.1 ± 0% less",
-		"To deploy it: `intelliscale export --run train/ppo__2 --out ppo.policy.json`, then `intelliscale live controller --policy-file ppo.policy.json` (seed 2, the cheapest of its seeds on validation; on the test windows that seed alone costs 80 replica-hours, worst window 1.7%)."} {
+		"To deploy it: `intelliscale export --run train/ppo__2 --out ppo.policy.json`, then `intelliscale live controller --policy-file ppo.policy.json --min 1 --max 50 --max-step 50 --startup-delay 30s` (seed 2, the cheapest of its seeds on validation; on the test windows that seed alone costs 80 replica-hours, worst window 1.7%)."} {
 		if !strings.Contains(line, want) {
 			t.Errorf("ppo not flapping: %s\nwant %q", line, want)
 		}
@@ -473,7 +474,7 @@ func TestRecommendLeaveOneTraceOut(t *testing.T) {
 	if line := r.recommendLine(c); strings.Contains(line, "Against HPA") {
 		t.Errorf("the recommended point is HPA's: %s", line)
 	}
-	for _, s := range []string{"**hpa**", "To deploy it: `intelliscale live controller --policy hpa --params '{target_utilization: 0.6}'`.", "within 4.5% violations, 90% of the target", "held the target on 2 of 3 traces left out; at 90% of it, on all 3", "the choice held", "At the full target the rule would pick hpa@0.8: 100 ± 0 replica-hours on the test windows, worst window 5.2%"} {
+	for _, s := range []string{"**hpa**", "To deploy it: `intelliscale live controller --policy hpa --params '{target_utilization: 0.6}' --min 1 --max 50 --max-step 50 --startup-delay 30s`.", "within 4.5% violations, 90% of the target", "held the target on 2 of 3 traces left out; at 90% of it, on all 3", "the choice held", "At the full target the rule would pick hpa@0.8: 100 ± 0 replica-hours on the test windows, worst window 5.2%"} {
 		if !strings.Contains(line, s) {
 			t.Errorf("line lacks %q: %s", s, line)
 		}
@@ -603,8 +604,53 @@ policies:
 	}
 	r := NewResults("res", cfg, nil)
 	got := r.deployLine(Choice{Recs: []Recommendation{{Family: "ppo-ens", Variant: "ppo-ens@0.8"}}, Best: 0})
-	want := "To deploy it: `intelliscale export --run res/train/ppo__1 --run res/train/ppo__2 --vote median --params '{headroom_scale: 0.8}' --out ppo-ens.policy.json`, then `intelliscale live controller --policy-file ppo-ens.policy.json` (the ensemble of the networks of ppo's 2 seeds, as evaluated)."
+	want := "To deploy it: `intelliscale export --run res/train/ppo__1 --run res/train/ppo__2 --vote median --params '{headroom_scale: 0.8}' --out ppo-ens.policy.json`, then `intelliscale live controller --policy-file ppo-ens.policy.json --min 1 --max 50 --max-step 50 --startup-delay 30s` (the ensemble of the networks of ppo's 2 seeds, as evaluated)."
 	if got != want {
 		t.Errorf("deploy line:\n got %s\nwant %s", got, want)
+	}
+}
+
+// The deploy line of tuned HPA carries the value the grid search chose, one command
+// when every trace chose the same, the value of each trace otherwise; and the live
+// controller's bounds and service facts are the experiment's.
+func TestDeployLineOfTunedHPA(t *testing.T) {
+	cfg, err := experiments.Parse([]byte(`name: tuned
+sim: {max_replicas: 120, min_replicas: 2, slo: {latency: 1s}, concurrency: 8, control_interval: 30s}
+traces: [{name: a, builtin: bursty}, {name: b, builtin: step}]
+policies:
+  - {name: oracle, kind: oracle}
+  - {name: ht, kind: hpa-tuned, tune: {grid: [0.6, 0.7, 0.8]}}
+`), "tuned.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	r := &Results{Dir: dir, Config: cfg}
+	write := func(trace string, v float64) {
+		c := experiments.Cell{Phase: experiments.PhaseTune, Policy: "ht", Kind: experiments.KindHPATuned, Trace: trace}
+		b, _ := json.Marshal(experiments.TunedValue{Param: "target_utilization", Value: experiments.Num(v), Qualified: true})
+		if err := os.MkdirAll(filepath.Join(dir, c.Dir()), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, c.Dir(), "chosen.json"), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bounds := " --min 2 --max 120 --max-step 120 --interval 30s --slo 1s --slots 8 --startup-delay 30s"
+	if got := r.tunedDeployLine("ht", r.liveFlags(true)); !strings.Contains(got, "trace a's is unreadable") {
+		t.Errorf("no chosen values: %s", got)
+	}
+	write("a", 0.8)
+	write("b", 0.8)
+	want := "To deploy it: `intelliscale live controller --policy hpa --params '{target_utilization: 0.8}'" + bounds + "` (the value the grid search chose on the training windows)."
+	if got := r.tunedDeployLine("ht", r.liveFlags(true)); got != want {
+		t.Errorf("one value:\n got %s\nwant %s", got, want)
+	}
+	write("b", 0.7)
+	if got := r.tunedDeployLine("ht", r.liveFlags(true)); !strings.Contains(got, "--params '{target_utilization: V}'"+bounds+"`, with V") || !strings.HasSuffix(got, "(a 0.8, b 0.7).") {
+		t.Errorf("two values: %s", got)
+	}
+	if got := r.liveFlags(false); strings.Contains(got, "--interval") {
+		t.Errorf("a policy file's flags name the interval it carries: %s", got)
 	}
 }

@@ -250,19 +250,25 @@ func (r *Results) tunedValues() Table {
 			continue
 		}
 		for _, tr := range r.Config.Traces {
-			c := experiments.Cell{Phase: experiments.PhaseTune, Policy: p.Name, Kind: p.Kind, Trace: tr.Name}
-			data, err := os.ReadFile(filepath.Join(r.Dir, c.Dir(), "chosen.json"))
-			if err != nil {
-				continue
-			}
-			var tv experiments.TunedValue
-			if json.Unmarshal(data, &tv) != nil {
+			tv, ok := r.tunedValue(p.Name, tr.Name)
+			if !ok {
 				continue
 			}
 			t.Rows = append(t.Rows, []string{p.Name, tr.Name, tv.Param, experiments.FormatFloat(float64(tv.Value)), yesNo(tv.Qualified)})
 		}
 	}
 	return t
+}
+
+// tunedValue reads the grid search's outcome of a tuned HPA policy on a trace.
+func (r *Results) tunedValue(policy, trace string) (experiments.TunedValue, bool) {
+	var tv experiments.TunedValue
+	c := experiments.Cell{Phase: experiments.PhaseTune, Policy: policy, Kind: experiments.KindHPATuned, Trace: trace}
+	data, err := os.ReadFile(filepath.Join(r.Dir, c.Dir(), "chosen.json"))
+	if err != nil || json.Unmarshal(data, &tv) != nil {
+		return tv, false
+	}
+	return tv, true
 }
 
 // Build reads a results directory and writes dir/headline.csv and the report in
@@ -458,7 +464,7 @@ func (r *Results) markdown(w io.Writer, h *Headline, ms []Matched, zs []ZeroShot
 - **Eligibility of a learned policy**: every seed must meet the SLO target on every validation window and make at most 3x the oracle's scaling actions on it; the report lists each seed that failed and why. Among eligible learned policies (and sweep values) the cheapest on validation is chosen.
 - Every figure is a mean over seeds of the mean over traces, with the half-width of a 95% confidence interval from Student's t with n-1 degrees of freedom (n = number of seeds).
 - Improvements are paired by seed: for each seed, 100·(B − L)/B with B and L the baseline's and the learned policy's figure averaged over the traces (the ratio of the means, so that a trace where the baseline figure is near 0 cannot dominate), then averaged over seeds. Differences in points are learned minus baseline, per trace and seed, averaged likewise.
-- All policies on a given trace, seed and window see the same simulated arrivals (the simulator seed derives from seed, trace and window only).
+- All policies on a given trace, seed and window run with the same simulator seed (derived from seed, trace and window only). Arrivals, service times and start-up delays are drawn from one random stream in event order, so once two policies' decisions differ their draws differ too: a comparison paired by seed shares the traffic's rates and the seed, not each request.
 - Tuned HPA chooses its parameter by grid search on the training windows (lowest cost meeting the SLO target); learned policies train on the training windows; the winner is chosen on validation; nothing is tuned on the test windows.
 - Cost is in replica-hours; θ_U and θ_O are the SPEC under- and over-provisioning accuracy (percent of demand); accuracy is the share of intervals with demand ≤ supply ≤ max(demand+1, 1.1·demand).
 `)

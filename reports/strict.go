@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -534,12 +535,14 @@ func (r *Results) deployLine(c Choice) string {
 	if params != "" {
 		withParams = fmt.Sprintf(" --params '%s'", params)
 	}
+	learned := experiments.Learned(v.Spec.Kind)
+	bounds := r.liveFlags(!learned)
 	switch {
-	case experiments.Learned(v.Spec.Kind):
+	case learned:
 		file := v.Family + ".policy.json"
 		if v.Spec.File != "" {
 			src := filepath.Join(r.Dir, "policies", v.Family, "policy.json")
-			return fmt.Sprintf("To deploy it: `intelliscale live controller --policy-file %s%s` (the copy of %s this run evaluated).", src, withParams, v.Spec.File)
+			return fmt.Sprintf("To deploy it: `intelliscale live controller --policy-file %s%s%s` (the copy of %s this run evaluated).", src, withParams, bounds, v.Spec.File)
 		}
 		// run is the training run of one seed that the point evaluates.
 		run := func(seed uint64) string {
@@ -550,7 +553,7 @@ func (r *Results) deployLine(c Choice) string {
 			for _, s := range r.Config.Seeds {
 				fmt.Fprintf(&runs, "--run %s ", run(s))
 			}
-			return fmt.Sprintf("To deploy it: `intelliscale export %s--vote %s%s --out %s`, then `intelliscale live controller --policy-file %s` (the ensemble of the networks of %s's %d seeds, as evaluated).", runs.String(), v.Spec.Vote, withParams, file, file, v.Spec.TrainedAs(), len(r.Config.Seeds))
+			return fmt.Sprintf("To deploy it: `intelliscale export %s--vote %s%s --out %s`, then `intelliscale live controller --policy-file %s%s` (the ensemble of the networks of %s's %d seeds, as evaluated).", runs.String(), v.Spec.Vote, withParams, file, file, bounds, v.Spec.TrainedAs(), len(r.Config.Seeds))
 		}
 		seed, cost := r.Config.Seeds[0], math.Inf(1)
 		for i, m := range r.PerSeed(func(t string, s uint64) float64 { return r.value(name, experiments.SplitValidation, s, t, "cost") }) {
@@ -558,11 +561,70 @@ func (r *Results) deployLine(c Choice) string {
 				seed, cost = r.Config.Seeds[i], m
 			}
 		}
-		return fmt.Sprintf("To deploy it: `intelliscale export --run %s%s --out %s`, then `intelliscale live controller --policy-file %s` (seed %d, the cheapest of its seeds on validation%s).", run(seed), withParams, file, file, seed, r.seedTestWords(name, seed))
+		return fmt.Sprintf("To deploy it: `intelliscale export --run %s%s --out %s`, then `intelliscale live controller --policy-file %s%s` (seed %d, the cheapest of its seeds on validation%s).", run(seed), withParams, file, file, bounds, seed, r.seedTestWords(name, seed))
 	case v.Spec.Kind == experiments.KindHPATuned:
-		return "To deploy it: `intelliscale live controller --policy hpa` with the target utilisation tuned on your traffic (the table of tuned values, in the report)."
+		return r.tunedDeployLine(v.Spec.Name, bounds)
 	}
-	return fmt.Sprintf("To deploy it: `intelliscale live controller --policy %s%s`.", v.Spec.Kind, withParams)
+	return fmt.Sprintf("To deploy it: `intelliscale live controller --policy %s%s%s`.", v.Spec.Kind, withParams, bounds)
+}
+
+// liveFlags are the live controller's flags that run a policy as the experiment
+// evaluated it: its replica bounds, no step limit beyond the policy's own, and the
+// service's facts where they differ from the controller's defaults (the control
+// interval only for a rule: a policy file carries its own).
+func (r *Results) liveFlags(interval bool) string {
+	c := r.Config.Sim
+	if c.Validate() != nil { // fills the defaults; the run validated the same config
+		return ""
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, " --min %d --max %d --max-step %d", c.Min(), c.MaxReplicas, c.MaxReplicas)
+	if interval && c.ControlInterval != 15*time.Second {
+		fmt.Fprintf(&b, " --interval %v", c.ControlInterval)
+	}
+	if c.SLO.Latency != 500*time.Millisecond {
+		fmt.Fprintf(&b, " --slo %v", c.SLO.Latency)
+	}
+	if c.Concurrency != 4 {
+		fmt.Fprintf(&b, " --slots %d", c.Concurrency)
+	}
+	if d := seconds(c.ServiceTime.Mean); d != 100*time.Millisecond {
+		fmt.Fprintf(&b, " --service-mean %v", d)
+	}
+	if d := seconds(c.StartupDelay.Mean); d != 5*time.Second {
+		fmt.Fprintf(&b, " --startup-delay %v", d)
+	}
+	return b.String()
+}
+
+func seconds(s float64) time.Duration { return time.Duration(math.Round(s * 1e9)) }
+
+// tunedDeployLine runs HPA at the value the grid search chose: one command when
+// every trace chose the same, else the value of each trace to choose from.
+func (r *Results) tunedDeployLine(policy, bounds string) string {
+	var param string
+	var values []string
+	per := map[string]string{}
+	for _, tr := range r.Config.Traces {
+		tv, ok := r.tunedValue(policy, tr.Name)
+		if !ok {
+			return fmt.Sprintf("To deploy it: `intelliscale live controller --policy hpa%s` with the target utilisation tuned on your traffic (the table of tuned values, in the report; trace %s's is unreadable).", bounds, tr.Name)
+		}
+		param = tv.Param
+		v := experiments.FormatFloat(float64(tv.Value))
+		per[tr.Name] = v
+		if !slices.Contains(values, v) {
+			values = append(values, v)
+		}
+	}
+	if len(values) == 1 {
+		return fmt.Sprintf("To deploy it: `intelliscale live controller --policy hpa --params '{%s: %s}'%s` (the value the grid search chose on the training windows).", param, values[0], bounds)
+	}
+	var each []string
+	for _, tr := range r.Config.Traces {
+		each = append(each, tr.Name+" "+per[tr.Name])
+	}
+	return fmt.Sprintf("To deploy it: `intelliscale live controller --policy hpa --params '{%s: V}'%s`, with V the value the grid search chose on the training windows of the traffic most like yours (%s).", param, bounds, strings.Join(each, ", "))
 }
 
 // seedTestWords gives one seed's test figures of a policy, the policy a user

@@ -19,7 +19,7 @@ import (
 func init() {
 	register(command{
 		name:    "export",
-		summary: "write the policy file of a training run's latest checkpoint, or check one",
+		summary: "write the policy file of a training run (its latest checkpoint, or with selection the candidate chosen on validation), or check one",
 		run:     runExport,
 	})
 }
@@ -28,7 +28,9 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("export", "--run DIR [--run DIR2 ...] [--out FILE] | --check FILE\n\n"+
 		"Writes the versioned policy file (weights, normaliser, features, actions, training\n"+
 		"metadata, checksum) of the latest checkpoint of a training run, which may still be\n"+
-		"running; or, with --check, validates a policy file and prints what it holds.\n"+
+		"running (with checkpoint selection on, the candidate chosen on the validation windows\n"+
+		"by then: a finished run's policy.json); or, with --check, validates a policy file and\n"+
+		"prints what it holds.\n"+
 		"Several --run give one ensemble policy: the runs' networks decide together (--vote;\n"+
 		"runs of one configuration with different seeds).", stderr)
 	var runs runList
