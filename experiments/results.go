@@ -113,7 +113,8 @@ type CellMetrics struct {
 	Seed   uint64 `json:"seed"`
 	Split  string `json:"split"`
 	// SimSeed is the simulator seed, derived from the seed, trace and window only, so
-	// that every policy sees the same arrivals (common random numbers).
+	// that every policy runs with the same seed (its draws follow the events, so they
+	// part once two policies' decisions differ).
 	SimSeed uint64 `json:"sim_seed"`
 	// WindowStart and WindowEnd are the window's offsets in the trace, seconds.
 	WindowStart float64 `json:"window_start_seconds"`

@@ -379,7 +379,7 @@ func (x *run) evaluate(ctx context.Context, c Cell) error {
 
 // evalWindow is a trace's window of a split as the evaluation cells of an
 // experiment seed run it: the window and its simulator (seeded from the seed, trace
-// and window: common random numbers for every policy), whole trace and offset.
+// and window: the same seed for every policy), whole trace and offset.
 func (x *run) evalWindow(ctx context.Context, trace, split string, seed uint64) EvalWindow {
 	lt := x.traces[trace]
 	b := lt.bounds[split]

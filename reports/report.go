@@ -260,6 +260,44 @@ func (r *Results) tunedValues() Table {
 	return t
 }
 
+// windowsLine says how long each evaluated window is, from the cells on disk, so
+// that a cost per window can be read as a cost per day; "" when none is readable.
+func (r *Results) windowsLine() string {
+	var per []string
+	for _, tr := range r.Config.Traces {
+		var parts []string
+		for _, split := range []string{experiments.SplitTrain, experiments.SplitValidation, experiments.SplitTest} {
+			if h, ok := r.windowHours(tr.Name, split); ok {
+				parts = append(parts, fmt.Sprintf("%s %s h", split, FormatSig(h, 3)))
+			}
+		}
+		if len(parts) > 0 {
+			per = append(per, tr.Name+" "+strings.Join(parts, ", "))
+		}
+	}
+	if len(per) == 0 {
+		return ""
+	}
+	return "Costs are replica-hours per window (means over traces); the windows last: " + strings.Join(per, "; ") + "."
+}
+
+// windowHours is the length of a trace's window in hours, read from the first
+// evaluated cell of it.
+func (r *Results) windowHours(trace, split string) (float64, bool) {
+	for _, c := range r.Cells {
+		if c.Trace != trace || c.Split != split {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(r.Dir, "cells", c.Cell, "metrics.json"))
+		var m experiments.CellMetrics
+		if err != nil || json.Unmarshal(data, &m) != nil || !(m.WindowEnd > m.WindowStart) {
+			return 0, false
+		}
+		return (m.WindowEnd - m.WindowStart) / 3600, true
+	}
+	return 0, false
+}
+
 // tunedValue reads the grid search's outcome of a tuned HPA policy on a trace.
 func (r *Results) tunedValue(policy, trace string) (experiments.TunedValue, bool) {
 	var tv experiments.TunedValue
@@ -393,6 +431,9 @@ func (r *Results) markdown(w io.Writer, h *Headline, ms []Matched, zs []ZeroShot
 		pn = append(pn, fmt.Sprintf("%s (%s)", p.Name, p.Kind))
 	}
 	fmt.Fprintf(w, "Traces: %s. Policies: %s. Seeds: %v.\n\n", strings.Join(tn, ", "), strings.Join(pn, ", "), cfg.Seeds)
+	if l := r.windowsLine(); l != "" {
+		fmt.Fprintf(w, "%s\n\n", l)
+	}
 	if b, err := os.ReadFile(filepath.Join(r.Dir, "build.txt")); err == nil && len(bytes.TrimSpace(b)) > 0 {
 		fmt.Fprintf(w, "Produced by %s.\n\n", strings.ReplaceAll(strings.TrimSpace(string(b)), "\n", "; "))
 	}
