@@ -39,10 +39,12 @@ func LoadAccessLog(r io.Reader, name string, opt AccessLogOptions) (*Trace, erro
 }
 
 func loadAccessLog(r io.Reader, name string, opt AccessLogOptions, maxRate float64) (*Trace, error) {
-	return loadAccessLogLimits(r, name, opt, maxRate, MaxLineBytes)
+	return loadAccessLogLimits(r, name, opt, maxRate, MaxLineBytes, nil)
 }
 
-func loadAccessLogLimits(r io.Reader, name string, opt AccessLogOptions, maxRate float64, maxLine int) (*Trace, error) {
+// loadAccessLogLimits is LoadAccessLog with limits, telling n how many malformed
+// lines it skipped.
+func loadAccessLogLimits(r io.Reader, name string, opt AccessLogOptions, maxRate float64, maxLine int, n notes) (*Trace, error) {
 	maxBuckets := opt.MaxBuckets
 	if maxBuckets <= 0 {
 		maxBuckets = DefaultMaxBuckets
@@ -51,7 +53,9 @@ func loadAccessLogLimits(r io.Reader, name string, opt AccessLogOptions, maxRate
 	var (
 		secs      []int64
 		line      int
+		lines     int // not blank
 		bad       int
+		firstBad  string // the first malformed line's number and error
 		lastTS    string
 		lastSec   int64
 		minS      int64
@@ -70,6 +74,7 @@ func loadAccessLogLimits(r io.Reader, name string, opt AccessLogOptions, maxRate
 		if err == nil && strings.TrimSpace(text) == "" {
 			continue
 		}
+		lines++
 		var ts string
 		if err == nil {
 			ts, err = parseCLF(text)
@@ -95,6 +100,9 @@ func loadAccessLogLimits(r io.Reader, name string, opt AccessLogOptions, maxRate
 				}
 				return nil, &ParseError{Name: name, Line: line, Err: err}
 			}
+			if bad == 1 {
+				firstBad = fmt.Sprintf("line %d: %v", line, err)
+			}
 			continue
 		}
 		if len(secs) == 0 {
@@ -106,7 +114,14 @@ func loadAccessLogLimits(r io.Reader, name string, opt AccessLogOptions, maxRate
 		}
 		secs = append(secs, sec)
 	}
+	skipped := ""
+	if bad > 0 {
+		skipped = fmt.Sprintf("skipped %d malformed lines of %d (first at %s)", bad, lines, firstBad)
+	}
 	if len(secs) == 0 {
+		if bad > 0 {
+			return nil, &ParseError{Name: name, Err: fmt.Errorf("no requests: %w: %s", ErrEmpty, skipped)}
+		}
 		return nil, &ParseError{Name: name, Err: fmt.Errorf("no requests: %w", ErrEmpty)}
 	}
 	rates := make([]float64, maxS-minS+1)
@@ -118,6 +133,9 @@ func loadAccessLogLimits(r io.Reader, name string, opt AccessLogOptions, maxRate
 			at := time.Unix(minS+int64(i), 0).UTC().Format(time.RFC3339)
 			return nil, &ParseError{Name: name, Err: fmt.Errorf("second %s: %.0f requests, above the limit of %g requests/s (traces.MaxRate)", at, r, maxRate)}
 		}
+	}
+	if bad > 0 {
+		n.add("", "%s: %s", name, skipped)
 	}
 	return &Trace{Name: baseName(name), Bucket: time.Second, Rates: rates, Start: time.Unix(minS, 0).UTC()}, nil
 }

@@ -31,7 +31,7 @@ func csvMax(in string, maxBuckets int) func() (*Trace, error) {
 }
 
 func countsIn(in string, bucket time.Duration) func() (*Trace, error) {
-	return func() (*Trace, error) { return loadCounts(strings.NewReader(in), "w.txt", bucket, 1<<16) }
+	return func() (*Trace, error) { return loadCounts(strings.NewReader(in), "w.txt", bucket, 1<<16, false) }
 }
 
 // logIn builds an access log of one request per entry of secs (seconds after

@@ -17,10 +17,13 @@ import (
 // plus a small buffer, whatever the line length; a number longer than MaxTokenBytes is
 // an error. name is used in error messages and, without extension, as the trace name.
 func LoadCounts(r io.Reader, name string, bucket time.Duration) (*Trace, error) {
-	return loadCounts(r, name, bucket, DefaultMaxBuckets)
+	return loadCounts(r, name, bucket, DefaultMaxBuckets, true)
 }
 
-func loadCounts(r io.Reader, name string, bucket time.Duration, maxBuckets int) (*Trace, error) {
+// loadCounts is LoadCounts with a bucket limit. Unless chosen (the counts format was
+// asked for, not guessed), it refuses a table: two or more lines that all hold the
+// same number k >= 2 of numbers (0 5 / 1 7 / 2 9) are k columns, not counts.
+func loadCounts(r io.Reader, name string, bucket time.Duration, maxBuckets int, chosen bool) (*Trace, error) {
 	if bucket <= 0 {
 		return nil, &ParseError{Name: name, Err: fmt.Errorf("bucket length %v: must be > 0", bucket)}
 	}
@@ -33,6 +36,9 @@ func loadCounts(r io.Reader, name string, bucket time.Duration, maxBuckets int) 
 		line    = 1
 		tokLine = 1
 		comment bool
+		// Numbers on the current line, lines that hold any, and the number on each
+		// of those lines while they all hold as many (-1 once two differ).
+		onLine, lines, perLine int
 	)
 	flush := func() error {
 		if n == 0 {
@@ -56,6 +62,9 @@ func loadCounts(r io.Reader, name string, bucket time.Duration, maxBuckets int) 
 		if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
 			return lineErr(name, tokLine, "count %q: must be finite and >= 0", b)
 		}
+		if v == 0 {
+			v = 0 // -0 reads as 0
+		}
 		if err := checkRate(name, tokLine, "count", string(b), v/s); err != nil {
 			return err
 		}
@@ -63,7 +72,21 @@ func loadCounts(r io.Reader, name string, bucket time.Duration, maxBuckets int) 
 			return lineErr(name, tokLine, "more than %d counts: %w", maxBuckets, ErrTooLarge)
 		}
 		rates = append(rates, v)
+		onLine++
 		return nil
+	}
+	endLine := func() {
+		if onLine == 0 {
+			return
+		}
+		lines++
+		switch {
+		case lines == 1:
+			perLine = onLine
+		case onLine != perLine:
+			perLine = -1
+		}
+		onLine = 0
 	}
 	for {
 		c, err := br.ReadByte()
@@ -78,6 +101,7 @@ func loadCounts(r io.Reader, name string, bucket time.Duration, maxBuckets int) 
 			if err := flush(); err != nil {
 				return nil, err
 			}
+			endLine()
 			line++
 			comment = false
 		case comment:
@@ -104,8 +128,13 @@ func loadCounts(r io.Reader, name string, bucket time.Duration, maxBuckets int) 
 	if err := flush(); err != nil {
 		return nil, err
 	}
+	endLine()
 	if len(rates) == 0 {
 		return nil, &ParseError{Name: name, Err: fmt.Errorf("no counts: %w", ErrEmpty)}
+	}
+	if !chosen && lines >= 2 && perLine >= 2 {
+		return nil, &ParseError{Name: name, Err: fmt.Errorf("each of its %d lines holds %d numbers: it looks like a table of %d columns, not counts in order; "+
+			"give it as CSV with a header row naming the columns (time,requests), or --format counts to read every number as the count of the next bucket", lines, perLine, perLine)}
 	}
 	for i := range rates {
 		rates[i] /= s

@@ -45,7 +45,7 @@ func TestLoadCountsErrors(t *testing.T) {
 			}
 		})
 	}
-	if _, err := loadCounts(strings.NewReader("1 2 3 4"), "w.txt", time.Second, 3); !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "line 1") {
+	if _, err := loadCounts(strings.NewReader("1 2 3 4"), "w.txt", time.Second, 3, false); !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "line 1") {
 		t.Errorf("max buckets: %v, want ErrTooLarge at line 1", err)
 	}
 }

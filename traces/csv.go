@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/intelliscale/intelliscale/internal/yamldoc"
@@ -40,21 +41,28 @@ const (
 type CSVOptions struct {
 	// TimeColumn is the header name (case-insensitive) or the 0-based index ("0") of
 	// the time column. Default: the first column named timestamp, time, date, datetime,
-	// seconds, unix, epoch, minute_index, second_index or index; else column 0.
+	// seconds, unix, epoch, minute_index, second_index or index, or after a unit
+	// (timeUnit: minute, hours, ms_index, ...); else column 0.
 	TimeColumn string `yaml:"time_column,omitempty"`
 	// ValueColumn is the header name or 0-based index of the value column. Default: the
-	// first column named value, requests, rate, rps, count or requests_per_second; else
-	// the first column that is not the time column.
+	// first column named value, requests, rate, rps, count or requests_per_second, else
+	// the first whose name speaks of requests (http_requests_total, req_count, hits:
+	// isCountName), else the one column besides the time column holding a number in
+	// the first data row; two or more such columns are an error. Without a header,
+	// column 1 (or 0 when the time column is 1).
 	ValueColumn string `yaml:"value_column,omitempty"`
 	// TimeFormat is iso8601, unix, unix_ms, seconds or index. Default: index for a
-	// column named *index, seconds for "seconds", unix for "unix" or "epoch";
-	// otherwise iso8601 when the first time value is not a number, and when it is,
-	// unix_ms from 1e12 (September 2001 in milliseconds), unix from 1e9 (September
-	// 2001 in seconds; 31 years as an offset), else seconds.
+	// column named *index; for a column named after a unit (ms, sec, second(s),
+	// min, minute(s), hour(s)) an offset from the start in that unit, or with
+	// _index (minute_index) a bucket number; unix for "unix" or "epoch"; otherwise
+	// iso8601 when the first time value is not a number, and when it is, unix_ms
+	// from 1e12 (September 2001 in milliseconds), unix from 1e9 (September 2001 in
+	// seconds; 31 years as an offset), else seconds.
 	TimeFormat string `yaml:"time_format,omitempty"`
 	// Bucket is the bucket length. Required for index, except that a column named
-	// minute_index implies 60s and second_index 1s. For the other formats a zero Bucket
-	// is inferred from the first two rows. Default 0 (infer).
+	// after a unit and _index implies it (minute_index 60s, second_index 1s). For the
+	// other formats a zero Bucket is inferred from the first two rows. Default 0
+	// (infer).
 	Bucket time.Duration `yaml:"bucket,omitempty"`
 	// Values is count (per bucket) or rate (requests per second). Default: rate for a
 	// column named rate, rps or *per_second, one named after a PromQL rate expression
@@ -72,6 +80,11 @@ type CSVOptions struct {
 // >= 0. name is used in error messages (`name line N: ...`) and, without its
 // directory and extension, as the trace name.
 func LoadCSV(r io.Reader, name string, opt CSVOptions) (*Trace, error) {
+	return loadCSV(r, name, opt, nil)
+}
+
+// loadCSV is LoadCSV telling n, for a file with a header, which columns it read.
+func loadCSV(r io.Reader, name string, opt CSVOptions, n notes) (*Trace, error) {
 	lr := &lineLimitReader{r: r, name: name, line: 1, max: MaxLineBytes}
 	br := skipBOM(bufio.NewReaderSize(lr, 64<<10))
 	var src io.Reader = br
@@ -125,8 +138,27 @@ func LoadCSV(r io.Reader, name string, opt CSVOptions) (*Trace, error) {
 	if err != nil {
 		return nil, &ParseError{Name: name, Line: firstLine, Err: err}
 	}
-	vc, err := pickColumn(opt.ValueColumn, "value", header, width, valueColumnNames, tc)
+	// The first data row, read now: with a header that names no value column, the
+	// columns holding numbers in it are the candidates.
+	rec, rerr := first, error(nil)
+	if header != nil {
+		rec, rerr = readRecord()
+	}
+	var vc int
+	if opt.ValueColumn == "" && header != nil {
+		var row []string
+		if rerr == nil && len(rec) == width {
+			row = rec
+		}
+		vc, err = valueColumn(header, tc, row)
+	} else {
+		vc, err = pickColumn(opt.ValueColumn, "value", header, width, valueColumnNames, tc)
+	}
 	if err != nil {
+		var pe *ParseError
+		if errors.As(err, &pe) {
+			return nil, err
+		}
 		return nil, &ParseError{Name: name, Line: firstLine, Err: err}
 	}
 	if tc == vc {
@@ -142,28 +174,32 @@ func LoadCSV(r io.Reader, name string, opt CSVOptions) (*Trace, error) {
 	if bucket < 0 {
 		return nil, &ParseError{Name: name, Err: fmt.Errorf("bucket %v: must be >= 0", bucket)}
 	}
+	// A column named for a unit holds offsets in it (minutes), or with _index bucket
+	// numbers (minute_index); seconds stays what WriteCSV writes.
+	unit, unitIndex := timeUnit(tname)
+	scale := time.Second // of seconds offsets
 	switch {
 	case format != "":
-	case tname == "minute_index" || tname == "second_index" || strings.HasSuffix(tname, "index"):
+	case unit != 0 && unitIndex:
 		format = TimeIndex
-	case tname == "seconds":
-		format = TimeSeconds
+	case unit != 0:
+		format, scale = TimeSeconds, unit
+	case strings.HasSuffix(tname, "index"):
+		format = TimeIndex
 	case tname == "unix" || tname == "epoch":
 		format = TimeUnix
 	}
-	if bucket == 0 && format == TimeIndex {
-		switch tname {
-		case "minute_index":
-			bucket = time.Minute
-		case "second_index":
-			bucket = time.Second
-		}
+	if bucket == 0 && format == TimeIndex && unitIndex {
+		bucket = unit
 	}
 	switch format {
 	case "", TimeISO8601, TimeUnix, TimeUnixMillis, TimeSeconds:
 	case TimeIndex:
 		if bucket == 0 {
-			return nil, &ParseError{Name: name, Err: errors.New("time format index needs a bucket length")}
+			if opt.TimeFormat == "" {
+				return nil, &ParseError{Name: name, Err: fmt.Errorf("time column %q: bucket numbers (index), and its name gives no unit (like minute_index): give the bucket length (--bucket)", tname)}
+			}
+			return nil, &ParseError{Name: name, Err: errors.New("time format index needs a bucket length: give it (--bucket)")}
 		}
 	default:
 		return nil, &ParseError{Name: name, Err: fmt.Errorf("time format %q: want iso8601, unix, unix_ms, seconds or index", format)}
@@ -177,6 +213,9 @@ func LoadCSV(r io.Reader, name string, opt CSVOptions) (*Trace, error) {
 	}
 	if values != ValuesCount && values != ValuesRate {
 		return nil, &ParseError{Name: name, Err: fmt.Errorf("values %q: want count or rate", values)}
+	}
+	if header != nil {
+		n.add("", "%s: time from column %q, %ss from column %q", name, tname, values, vname)
 	}
 	maxBuckets := opt.MaxBuckets
 	if maxBuckets <= 0 {
@@ -195,11 +234,7 @@ func LoadCSV(r io.Reader, name string, opt CSVOptions) (*Trace, error) {
 		firstRaw string    // as written
 		layout   = -1
 	)
-	rec := first
-	if header != nil {
-		rec, err = readRecord()
-	}
-	for ; err == nil; rec, err = readRecord() {
+	for err = rerr; err == nil; rec, err = readRecord() {
 		line, _ := cr.FieldPos(0)
 		if header != nil && slices.EqualFunc(rec, header, func(f, h string) bool { return strings.EqualFold(strings.TrimSpace(f), h) }) {
 			return nil, lineErr(name, line, "the header row again (first at line %d): files joined together? keep only the first header", firstLine)
@@ -225,8 +260,11 @@ func LoadCSV(r io.Reader, name string, opt CSVOptions) (*Trace, error) {
 			off = int64(t.Sub(t0))
 		case TimeUnix, TimeUnixMillis, TimeSeconds:
 			parse := parseSeconds
-			if format == TimeUnixMillis {
+			switch {
+			case format == TimeUnixMillis, scale == time.Millisecond:
 				parse = parseMillis
+			case scale > time.Second:
+				parse = func(s string) (int64, error) { return parseUnits(s, scale) }
 			}
 			ns, perr := parse(ts)
 			if perr != nil {
@@ -301,6 +339,9 @@ func LoadCSV(r io.Reader, name string, opt CSVOptions) (*Trace, error) {
 		if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
 			return nil, lineErr(name, line, "%s %q: must be finite and >= 0", values, vs)
 		}
+		if v == 0 {
+			v = 0 // -0 reads as 0
+		}
 		switch {
 		case values == ValuesRate:
 			err = checkRate(name, line, values, vs, v)
@@ -362,7 +403,8 @@ func checkRate(name string, line int, what, raw string, rate float64) error {
 // the start of the trace and its rate in requests per second. When t.Start is known
 // the first column is instead `timestamp`, RFC 3339 with nanoseconds. LoadCSV with zero
 // options reads the output back to the same Bucket, Rates and Start (a one-bucket
-// trace needs CSVOptions.Bucket). Arrivals are not written.
+// trace needs CSVOptions.Bucket; a rate of -0 is written 0). Arrivals are not
+// written.
 func WriteCSV(w io.Writer, t *Trace) error {
 	if err := t.Validate(); err != nil {
 		return err
@@ -383,6 +425,9 @@ func WriteCSV(w io.Writer, t *Trace) error {
 			buf = t.Start.Add(off).AppendFormat(buf, time.RFC3339Nano)
 		}
 		buf = append(buf, ',')
+		if r == 0 {
+			r = 0 // not -0, which a file may hold and Validate lets pass
+		}
 		buf = strconv.AppendFloat(buf, r, 'g', -1, 64)
 		buf = append(buf, '\n')
 		if _, err := bw.Write(buf); err != nil {
@@ -393,9 +438,98 @@ func WriteCSV(w io.Writer, t *Trace) error {
 }
 
 var (
-	timeColumnNames  = []string{"timestamp", "time", "date", "datetime", "seconds", "unix", "epoch", "minute_index", "second_index", "index"}
+	timeColumnNames = []string{"timestamp", "time", "date", "datetime", "seconds", "unix", "epoch", "minute_index", "second_index", "index",
+		"second", "minute", "minutes", "hour", "hours", "millisecond", "milliseconds", "seconds_index", "minutes_index", "hour_index", "hours_index",
+		"millisecond_index", "milliseconds_index", "sec", "sec_index", "min", "min_index", "ms", "ms_index"}
 	valueColumnNames = []string{"value", "requests", "rate", "rps", "count", "requests_per_second"}
+	// countWords are the words of a column name that say it counts requests
+	// (http_requests_total, req_count, hits); a word starting with req is one too.
+	countWords = []string{"count", "counts", "cnt", "value", "values", "hit", "hits", "rate", "rps", "qps", "calls", "events", "arrivals"}
+	// timeUnits are the units a time column's name may give, alone (an offset in
+	// them) or before _index (a bucket number of that length).
+	timeUnits = map[string]time.Duration{
+		"ms": time.Millisecond, "millisecond": time.Millisecond, "milliseconds": time.Millisecond,
+		"sec": time.Second, "second": time.Second, "seconds": time.Second,
+		"min": time.Minute, "minute": time.Minute, "minutes": time.Minute,
+		"hour": time.Hour, "hours": time.Hour,
+	}
 )
+
+// timeUnit returns the unit a time column's name h gives (0 if none) and whether
+// h names a bucket index in it (minute_index) rather than an offset (minutes).
+func timeUnit(h string) (unit time.Duration, index bool) {
+	base, index := strings.CutSuffix(h, "_index")
+	return timeUnits[base], index
+}
+
+// isCountName reports whether a column's header (lower case) speaks of requests or
+// counts: one of its words is in countWords or starts with req, or it is a PromQL
+// rate expression.
+func isCountName(h string) bool {
+	if strings.Contains(h, "rate(") {
+		return true
+	}
+	for _, w := range strings.FieldsFunc(h, func(r rune) bool { return !unicode.IsLetter(r) }) {
+		if strings.HasPrefix(w, "req") || slices.Contains(countWords, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// valueColumn picks the value column of a file whose header names none: the first
+// column named in valueColumnNames, else the first whose name speaks of requests
+// (isCountName), else the one column other than the time column tc that holds a
+// number in the first data row, row (nil when there is none). Two or more such
+// columns, none named for requests, are refused: which one is meant is not for the
+// loader to guess. With none, it is the first column other than tc, whose values'
+// errors then name their line.
+func valueColumn(header []string, tc int, row []string) (int, error) {
+	for _, k := range valueColumnNames {
+		for i, h := range header {
+			if h == k && i != tc {
+				return i, unique("value", header, i)
+			}
+		}
+	}
+	for i, h := range header {
+		if i != tc && isCountName(h) {
+			return i, unique("value", header, i)
+		}
+	}
+	var nums []int
+	for i := range row {
+		if _, err := strconv.ParseFloat(strings.TrimSpace(row[i]), 64); err == nil && i != tc {
+			nums = append(nums, i)
+		}
+	}
+	switch {
+	case len(nums) == 1:
+		return nums[0], nil
+	case len(nums) > 1:
+		var names []string
+		for _, i := range nums {
+			names = append(names, strconv.Quote(header[i]))
+		}
+		list := strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+		return 0, fmt.Errorf("value column: columns %s hold numbers, and none is named for requests (like requests, count, value, hits or rate): choose one (--value-column NAME)", list)
+	}
+	return pickColumn("", "value", header, len(header), nil, tc)
+}
+
+// parseUnits parses a decimal number of units longer than a second ("1.5" minutes)
+// exactly, as nanoseconds.
+func parseUnits(s string, unit time.Duration) (int64, error) {
+	ns, err := parseSeconds(s)
+	if err != nil {
+		return 0, err
+	}
+	k := int64(unit / time.Second)
+	if ns > math.MaxInt64/k || ns < -math.MaxInt64/k {
+		return 0, errors.New("out of range")
+	}
+	return ns * k, nil
+}
 
 // sniffComma returns the field separator of a CSV file: a comma, unless the first
 // line that is not blank or a comment has none but holds a semicolon or a tab (as

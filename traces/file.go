@@ -11,9 +11,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/intelliscale/intelliscale/internal/yamldoc"
 )
 
 // Formats accepted in LoadOptions.Format.
@@ -33,7 +36,8 @@ type LoadOptions struct {
 	// the first byte that is not blank is '{'). gzip and bzip2 data are decompressed
 	// first and read by the extension before .gz or .bz2. An archive (.tbz2,
 	// .tar.bz2, .tgz, .tar.gz) must hold exactly one regular file, whose name is read
-	// the same way.
+	// the same way. An option the format does not read (a CSV option for an access
+	// log, say) is an error naming it.
 	Format string `yaml:"format,omitempty"`
 	// CSV options for CSV files (YAML: time_column, value_column, time_format,
 	// bucket, values).
@@ -55,6 +59,11 @@ type LoadOptions struct {
 // >= 0`); a file larger than MaxBytes is refused before it is read. The trace is named
 // after the file without directory and extension.
 func LoadFile(path string, opt LoadOptions) (*Trace, error) {
+	return loadFile(path, opt, nil)
+}
+
+// loadFile is LoadFile telling n what the loader chose or skipped.
+func loadFile(path string, opt LoadOptions, n notes) (*Trace, error) {
 	name := filepath.Base(path)
 	limit := opt.MaxBytes
 	if limit == 0 {
@@ -104,7 +113,7 @@ func LoadFile(path string, opt LoadOptions) (*Trace, error) {
 		}
 		member := name + ":" + hdr.Name
 		data := &limitedReader{r: tr, n: limit, limit: limit, name: member}
-		t, err := loadData(data, member, hdr.Name, opt, limit)
+		t, err := loadData(data, member, hdr.Name, opt, limit, n)
 		if err != nil {
 			return nil, err
 		}
@@ -117,7 +126,7 @@ func LoadFile(path string, opt LoadOptions) (*Trace, error) {
 		t.Name = baseName(name)
 		return t, nil
 	}
-	t, err := loadData(&limitedReader{r: f, n: limit, limit: limit, name: name}, name, name, opt, limit)
+	t, err := loadData(&limitedReader{r: f, n: limit, limit: limit, name: name}, name, name, opt, limit, n)
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +138,7 @@ func LoadFile(path string, opt LoadOptions) (*Trace, error) {
 // or bzip2 data (by their magic number, whatever the name says); fileName, without
 // a .gz or .bz2 suffix, then chooses the format. The decompressed bytes are bounded
 // by limit, as a file's are.
-func loadData(r io.Reader, name, fileName string, opt LoadOptions, limit int64) (*Trace, error) {
+func loadData(r io.Reader, name, fileName string, opt LoadOptions, limit int64, n notes) (*Trace, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	head, _ := br.Peek(10)
 	lower := strings.ToLower(fileName)
@@ -144,7 +153,7 @@ func loadData(r io.Reader, name, fileName string, opt LoadOptions, limit int64) 
 	case strings.HasSuffix(lower, ".bz2"):
 		return nil, &ParseError{Name: name, Err: errors.New("named .bz2 but not bzip2 data")}
 	default:
-		return loadFormat(br, name, fileName, opt)
+		return loadFormat(br, name, fileName, opt, n)
 	}
 	z, err := decompress(kind, br)
 	if err != nil {
@@ -156,7 +165,7 @@ func loadData(r io.Reader, name, fileName string, opt LoadOptions, limit int64) 
 		}
 	}
 	data := &limitedReader{r: z, n: limit, limit: limit, name: name}
-	return loadFormat(data, name, fileName, opt)
+	return loadFormat(data, name, fileName, opt, n)
 }
 
 var (
@@ -210,8 +219,9 @@ func nextRegular(tr *tar.Reader) (*tar.Header, error) {
 
 // loadFormat reads r in the format opt.Format names, or the one fileName and the
 // first line suggest. Bytes that are no text trace (UTF-16, a zip archive or a
-// workbook, other compressions) are refused by what they are.
-func loadFormat(r io.Reader, name, fileName string, opt LoadOptions) (*Trace, error) {
+// workbook, a tar archive, other compressions) are refused by what they are, and so
+// are options that the format does not read.
+func loadFormat(r io.Reader, name, fileName string, opt LoadOptions, n notes) (*Trace, error) {
 	br, ok := r.(*bufio.Reader)
 	if !ok {
 		br = bufio.NewReaderSize(r, 64<<10)
@@ -220,8 +230,9 @@ func loadFormat(r io.Reader, name, fileName string, opt LoadOptions) (*Trace, er
 	if err := notText(head); err != nil {
 		return nil, &ParseError{Name: name, Err: err}
 	}
-	format := opt.Format
+	format, by := opt.Format, "by the format option"
 	if format == "" {
+		by = "by its extension"
 		switch ext := strings.ToLower(filepath.Ext(fileName)); ext {
 		case ".csv", ".tsv":
 			format = FormatCSV
@@ -232,12 +243,17 @@ func loadFormat(r io.Reader, name, fileName string, opt LoadOptions) (*Trace, er
 		case ".json":
 			format = FormatPromJSON
 		default:
-			format = sniffFormat(head)
+			format, by = sniffFormat(head), "by its first line"
 		}
+	}
+	if err := opt.unread(format); err != nil {
+		err.File = name
+		err.Err = fmt.Errorf("%w, and this file is read as %s (%s)", err.Err, formatNames[format], by)
+		return nil, err
 	}
 	switch format {
 	case FormatCSV:
-		return LoadCSV(br, name, opt.CSV)
+		return loadCSV(br, name, opt.CSV, n)
 	case FormatCounts:
 		b := opt.CountsBucket
 		if b == 0 {
@@ -246,13 +262,46 @@ func loadFormat(r io.Reader, name, fileName string, opt LoadOptions) (*Trace, er
 		if b == 0 {
 			b = time.Second
 		}
-		return LoadCounts(br, name, b)
+		return loadCounts(br, name, b, DefaultMaxBuckets, opt.Format == FormatCounts)
 	case FormatAccessLog:
-		return LoadAccessLog(br, name, opt.AccessLog)
+		return loadAccessLogLimits(br, name, opt.AccessLog, MaxRate, MaxLineBytes, n)
 	case FormatPromJSON:
 		return LoadPromJSON(br, name, opt.PromJSON)
 	}
 	return nil, &ParseError{Name: name, Err: fmt.Errorf("format %q: want %s", format, formatNamesList)}
+}
+
+// formatNames name the formats in messages.
+var formatNames = map[string]string{
+	FormatCSV:       "CSV",
+	FormatCounts:    "counts",
+	FormatAccessLog: "an access log",
+	FormatPromJSON:  "a Prometheus JSON answer",
+}
+
+// unread refuses the first option set that files of format do not read (a CSV
+// option for an access log, say), as a FieldError at its path.
+func (o *LoadOptions) unread(format string) *yamldoc.FieldError {
+	for _, u := range []struct {
+		path    string
+		set     bool
+		value   any
+		formats []string
+		where   string
+	}{
+		{"time_column", o.CSV.TimeColumn != "", o.CSV.TimeColumn, []string{FormatCSV}, "CSV files"},
+		{"value_column", o.CSV.ValueColumn != "", o.CSV.ValueColumn, []string{FormatCSV}, "CSV files"},
+		{"time_format", o.CSV.TimeFormat != "", o.CSV.TimeFormat, []string{FormatCSV}, "CSV files"},
+		{"values", o.CSV.Values != "", o.CSV.Values, []string{FormatCSV}, "CSV files"},
+		{"bucket", o.CSV.Bucket != 0, o.CSV.Bucket, []string{FormatCSV, FormatCounts}, "CSV and count files"},
+		{"counts_bucket", o.CountsBucket != 0, o.CountsBucket, []string{FormatCounts}, "count files"},
+		{"max_malformed", o.AccessLog.MaxMalformed != 0, o.AccessLog.MaxMalformed, []string{FormatAccessLog}, "access logs"},
+	} {
+		if u.set && !slices.Contains(u.formats, format) {
+			return &yamldoc.FieldError{Path: u.path, Value: u.value, Err: fmt.Errorf("only valid with %s", u.where)}
+		}
+	}
+	return nil
 }
 
 // sniffFormat guesses the format from the first bytes: promjson when the first
@@ -317,6 +366,8 @@ func notText(head []byte) error {
 		return errors.New("xz-compressed: decompress it first, or compress it with gzip (.gz) or bzip2 (.bz2)")
 	case bytes.HasPrefix(head, []byte("PAR1")):
 		return errors.New("a Parquet file: export it as CSV first")
+	case len(head) >= 262 && bytes.Equal(head[257:262], []byte("ustar")):
+		return errors.New("an uncompressed tar archive: give the file inside it, or compress the archive (.tgz, .tbz2: read when it holds one file)")
 	case bytes.IndexByte(head, 0) >= 0:
 		return fmt.Errorf("binary data (a NUL byte at offset %d), not a text trace", bytes.IndexByte(head, 0))
 	case loneCR(head):

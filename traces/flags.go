@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/intelliscale/intelliscale/internal/yamldoc"
@@ -27,8 +26,9 @@ const (
 	FlagScale
 	// FlagWindow: --skip, --length, the crop of a command whose --start and --end
 	// mean something else (trace import: a metrics query's window). --skip is Start;
-	// --length keeps at most that much, cut at the end of the trace instead of
-	// refused, and at least one bucket. Exclusive with FlagCrop.
+	// --length is cut at the end of the trace instead of refused, and must be at
+	// least one bucket. Like FlagCrop's, the window is rounded out to whole buckets.
+	// Exclusive with FlagCrop.
 	FlagWindow
 	// FlagShape is FlagCrop and FlagScale.
 	FlagShape = FlagCrop | FlagScale
@@ -41,6 +41,12 @@ const (
 // (--trace-seed) and, under FlagWindow, start (--skip), so a new option is added to
 // Source and here, once for every command.
 type Flags struct {
+	// Notes, when set, is told what reading and shaping the trace chose or dropped
+	// that the trace does not show, one line each, naming the file or the flag: the
+	// columns a CSV file's header was read by, malformed lines skipped, a crop
+	// rounded out to whole buckets, the end of the trace a resample dropped.
+	Notes func(note string)
+
 	src       Source
 	synthFile string
 	groups    FlagGroup
@@ -63,25 +69,25 @@ func BindFlags(fs *flag.FlagSet, groups FlagGroup) *Flags {
 	if groups&FlagLoad != 0 {
 		fs.StringVar(&s.Load.Format, "format", "", formatNamesList+" (promjson: the JSON answer of Prometheus' /api/v1/query_range, request rates, series summed) (default: from the extension, .json for promjson, then the first line)")
 		fs.StringVar(&s.Load.CSV.TimeColumn, "time-column", "", "CSV time column: header name or 0-based index (default: auto-detect)")
-		fs.StringVar(&s.Load.CSV.ValueColumn, "value-column", "", "CSV value column: header name or 0-based index (default: auto-detect)")
-		fs.StringVar(&s.Load.CSV.TimeFormat, "time-format", "", "CSV timestamps: iso8601, unix, unix_ms, seconds or index (default: auto-detect)")
-		fs.DurationVar(&s.Load.CSV.Bucket, "bucket", 0, "bucket length: CSV (needed for index timestamps; else inferred) and count files (1s when 0) (default 0)")
+		fs.StringVar(&s.Load.CSV.ValueColumn, "value-column", "", "CSV value column: header name or 0-based index (default: the column named like requests, count, value, hits or rate, else the only other numeric column)")
+		fs.StringVar(&s.Load.CSV.TimeFormat, "time-format", "", "CSV timestamps: iso8601, unix, unix_ms, seconds or index (default: auto-detect; a column named minute, hours, ms... is an offset in that unit, minute_index... a bucket number)")
+		fs.DurationVar(&s.Load.CSV.Bucket, "bucket", 0, "bucket length: CSV (needed for index timestamps without a unit; else inferred) and count files (1s when 0) (default 0)")
 		fs.StringVar(&s.Load.CSV.Values, "values", "", "CSV values: count (per bucket) or rate (req/s) (default: rate for a column named rate, rps, *per_second, *rate(...) or */s, else count)")
 		fs.Int64Var(&s.Load.MaxBytes, "max-bytes", DefaultMaxBytes, "refuse files larger than this many bytes; -1 for no limit")
 		fs.IntVar(&s.Load.AccessLog.MaxMalformed, "max-malformed", 0, "access logs: malformed lines skipped before failing; -1 for any number (default 0)")
 	}
 	if groups&FlagScale != 0 {
-		fs.DurationVar(&s.Resample, "resample", 0, "resample to this bucket length, conserving requests (default 0: keep)")
+		fs.DurationVar(&s.Resample, "resample", 0, "resample to this bucket length, conserving requests; an end of the trace shorter than one bucket is dropped (default 0: keep)")
 	}
 	if groups&FlagCrop != 0 {
-		fs.DurationVar(&s.Start, "start", 0, "crop: start offset into the trace (default 0)")
-		fs.DurationVar(&s.End, "end", 0, "crop: end offset into the trace, exclusive with --length (default 0: to the end)")
-		fs.DurationVar(&s.Length, "length", 0, "crop: length of the window from --start (default 0: to the end)")
+		fs.DurationVar(&s.Start, "start", 0, "crop: start offset into the trace, rounded down to a whole bucket (default 0)")
+		fs.DurationVar(&s.End, "end", 0, "crop: end offset into the trace, rounded up to a whole bucket, exclusive with --length (default 0: to the end)")
+		fs.DurationVar(&s.Length, "length", 0, "crop: length of the window from --start, its end rounded up to a whole bucket (default 0: to the end)")
 	}
 	if groups&FlagWindow != 0 {
 		s.lengthAtMost = true
-		fs.DurationVar(&s.Start, "skip", 0, "crop: drop this much from the beginning of the trace (a Go duration: 24h, 90m), before any rescale (default 0)")
-		fs.DurationVar(&s.Length, "length", 0, "crop: keep at most this much after --skip (a Go duration: 72h), the rest if shorter, before any rescale; at least one bucket (default 0: to the end)")
+		fs.DurationVar(&s.Start, "skip", 0, "crop: drop this much from the beginning of the trace (a Go duration: 24h, 90m), rounded down to whole buckets (--skip 90s of 1m buckets drops 1m), before any rescale (default 0)")
+		fs.DurationVar(&s.Length, "length", 0, "crop: keep the window of this length from --skip (a Go duration: 72h), rounded out to whole buckets (--length 61s of 1m buckets keeps 2m), or the rest of the trace if shorter, before any rescale; at least one bucket (default 0: to the end)")
 	}
 	if groups&FlagScale != 0 {
 		fs.Float64Var(&s.ScaleMean, "scale-mean", 0, "rescale to this mean rate, req/s (default 0: keep)")
@@ -126,7 +132,7 @@ func (f *Flags) Trace(file string) (*Trace, error) {
 	if err != nil {
 		return nil, err
 	}
-	tr, err := s.Trace()
+	tr, err := s.trace(f.notes())
 	if err != nil {
 		return nil, flagErrors(err, f.groups)
 	}
@@ -134,13 +140,36 @@ func (f *Flags) Trace(file string) (*Trace, error) {
 }
 
 // Shape applies the shaping flags to tr, a trace from elsewhere; errors name the
-// flags.
+// flags. Flags that say how to read a file are refused: there is none.
 func (f *Flags) Shape(tr *Trace) (*Trace, error) {
-	out, err := f.src.Shape(tr)
+	s := f.src
+	if s.Load.MaxBytes == DefaultMaxBytes {
+		s.Load.MaxBytes = 0
+	}
+	if s.Load != (LoadOptions{}) {
+		return nil, flagErrors(yamldoc.Errorf("load", "only valid with a trace file"), f.groups&^FlagOrigin)
+	}
+	if err := s.validateShape(); err != nil {
+		return nil, flagErrors(err, f.groups&^FlagOrigin)
+	}
+	out, err := s.shape(tr, f.notes())
 	if err != nil {
 		return nil, flagErrors(err, f.groups&^FlagOrigin)
 	}
 	return out, nil
+}
+
+// notes passes the notes of a load or a shape to f.Notes, naming their flags.
+func (f *Flags) notes() notes {
+	if f.Notes == nil {
+		return nil
+	}
+	return func(field, text string) {
+		if field != "" {
+			text = flagName(field, f.groups) + " " + text
+		}
+		f.Notes(text)
+	}
 }
 
 // flagErrors renames the YAML paths of FieldErrors as the flags of groups that set
@@ -158,37 +187,44 @@ func flagErrors(err error, groups FlagGroup) error {
 		return err
 	}
 	c := *fe
-	switch p := fe.Path; {
-	case p == "":
+	if fe.Path == "" {
 		if groups&FlagOrigin != 0 {
 			c.Err = errors.New("give exactly one of --trace FILE, --builtin NAME and --synth SPEC.yaml")
 		}
-	case p == "file":
-		c.Path = "--trace"
-	case p == "seed":
-		c.Path = "--trace-seed"
-	case p == "start" && groups&FlagWindow != 0:
-		c.Path = "--skip"
-	case p == "load":
-		c.Path = "format flags"
-	case strings.HasPrefix(p, "synth"):
-		c.Path = "--synth " + strings.TrimPrefix(strings.TrimPrefix(p, "synth"), ".")
-	default:
-		p = strings.TrimPrefix(p, "load.")
-		if p == "counts_bucket" {
-			p = "bucket"
-		}
-		c.Path = "--" + strings.ReplaceAll(p, "_", "-")
+	} else {
+		c.Path = flagName(fe.Path, groups)
 	}
 	return &c
 }
 
+// flagName is the flag of groups that sets the Source field at path p (a
+// FieldError path, not empty).
+func flagName(p string, groups FlagGroup) string {
+	switch {
+	case p == "file":
+		return "--trace"
+	case p == "seed":
+		return "--trace-seed"
+	case p == "start" && groups&FlagWindow != 0:
+		return "--skip"
+	case p == "load":
+		return "format flags"
+	case strings.HasPrefix(p, "synth"):
+		return "--synth " + strings.TrimPrefix(strings.TrimPrefix(p, "synth"), ".")
+	}
+	p = strings.TrimPrefix(p, "load.")
+	if p == "counts_bucket" {
+		p = "bucket"
+	}
+	return "--" + strings.ReplaceAll(p, "_", "-")
+}
+
 // ReadSynthSpec reads a synthesis spec file strictly and validates it; errors name
-// the file, line and field.
+// the file as path gives it, the line and the field.
 func ReadSynthSpec(path string) (SynthSpec, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return SynthSpec{}, err
 	}
-	return decodeSynthSpec(data, filepath.Base(path))
+	return decodeSynthSpec(data, path)
 }

@@ -62,7 +62,7 @@ func FuzzLoadCounts(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		tr, err := loadCounts(bytes.NewReader(data), "fuzz.txt", time.Second, 1<<16)
+		tr, err := loadCounts(bytes.NewReader(data), "fuzz.txt", time.Second, 1<<16, false)
 		checkFuzzed(t, tr, err)
 	})
 }
@@ -70,7 +70,7 @@ func FuzzLoadCounts(f *testing.F) {
 // loadAccessLogLines is LoadAccessLog with lines of at most maxLine bytes: the
 // long-line path without megabytes of input.
 func loadAccessLogLines(r io.Reader, name string, opt AccessLogOptions, maxLine int) (*Trace, error) {
-	return loadAccessLogLimits(r, name, opt, MaxRate, maxLine)
+	return loadAccessLogLimits(r, name, opt, MaxRate, maxLine, nil)
 }
 
 func FuzzLoadAccessLog(f *testing.F) {
@@ -124,7 +124,7 @@ func FuzzLoadData(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte, fileName string) {
 		opt := LoadOptions{CSV: CSVOptions{MaxBuckets: 1 << 16}, AccessLog: AccessLogOptions{MaxBuckets: 1 << 16}, PromJSON: PromJSONOptions{MaxBuckets: 1 << 16}}
-		tr, err := loadData(bytes.NewReader(data), "fuzz", fileName, opt, 1<<20)
+		tr, err := loadData(bytes.NewReader(data), "fuzz", fileName, opt, 1<<20, nil)
 		checkFuzzed(t, tr, err)
 	})
 }

@@ -166,6 +166,8 @@ func TestLoadFileCompressedAndForeign(t *testing.T) {
 		{"x.log", []byte("\xfd7zXZ\x00\x00"), LoadOptions{}, "", "x.log: xz-compressed", nil},
 		{"p.csv", []byte("PAR1\x15\x04"), LoadOptions{}, "", "p.csv: a Parquet file", nil},
 		{"a.out", []byte("\x7fELF\x02\x01\x01\x00\x00junk"), LoadOptions{}, "", "a.out: binary data (a NUL byte at offset 7), not a text trace", nil},
+		{"d8.tar", tarOf(t, "d4.csv", csv), LoadOptions{}, "", "d8.tar: an uncompressed tar archive: give the file inside it, or compress the archive (.tgz, .tbz2: read when it holds one file)", nil},
+		{"sniffed-tar", tarOf(t, "d4.csv", csv), LoadOptions{Format: FormatCSV}, "", "sniffed-tar: an uncompressed tar archive", nil},
 		{"mac.csv", []byte("seconds,rate\r0,1\r10,2\r"), LoadOptions{}, "", "mac.csv: its lines end in a lone CR (classic Mac OS text)", nil},
 		{"crlf.csv", []byte("seconds,rate\r\n0,1\r\n10,2\r\n"), LoadOptions{}, "crlf", "10s 30", nil},
 		{"header.txt", []byte("timestamp value\n0 1\n"), LoadOptions{}, "", `header.txt line 1: count "timestamp": not a number (a table with a header? give --format csv)`, nil},

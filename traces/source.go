@@ -46,12 +46,14 @@ type Source struct {
 	Synth *SynthSpec `yaml:"synth,omitempty"`
 	// Seed of Builtin and Synth. Default DefaultSeed.
 	Seed uint64 `yaml:"seed,omitempty"`
-	// Resample to buckets of this length (conserving requests), in [1ms, 31 days].
+	// Resample to buckets of this length (conserving requests), in [1ms, 31 days];
+	// an end of the trace shorter than one such bucket is dropped (Resample).
 	// Default 0: keep the trace's buckets.
 	Resample time.Duration `yaml:"resample,omitempty"`
 	// Start, End and Length crop the trace to [Start, End), or [Start, Start+Length),
-	// offsets from its beginning that must fall inside it. End and Length are
-	// exclusive. Default: all of it (0 means "from the beginning" and "to the end").
+	// offsets from its beginning that must fall inside it, rounded out to whole
+	// buckets (Start down, the end up). End and Length are exclusive. Default: all
+	// of it (0 means "from the beginning" and "to the end").
 	Start  time.Duration `yaml:"start,omitempty"`
 	End    time.Duration `yaml:"end,omitempty"`
 	Length time.Duration `yaml:"length,omitempty"`
@@ -181,6 +183,11 @@ func (s *Source) Name() string {
 // resampled, cropped and rescaled as the source says. A crop that does not fall
 // inside the trace is an error naming the field.
 func (s Source) Trace() (*Trace, error) {
+	return s.trace(nil)
+}
+
+// trace is Trace telling n what the load and the shaping chose or dropped.
+func (s Source) trace(n notes) (*Trace, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
@@ -195,7 +202,11 @@ func (s Source) Trace() (*Trace, error) {
 	case s.Synth != nil:
 		tr, err = Synthesize(*s.Synth, s.Seed)
 	default:
-		tr, err = LoadFile(s.File, s.Load)
+		tr, err = loadFile(s.File, s.Load, n)
+		var fe *yamldoc.FieldError
+		if errors.As(err, &fe) && fe == err {
+			err = yamldoc.Within("load", err) // an option the file's format does not read
+		}
 		if errors.Is(err, fs.ErrNotExist) {
 			// A file not found whose path holds a "$" ResolvePath could not expand:
 			// name the reference, which is the likelier mistake.
@@ -207,7 +218,7 @@ func (s Source) Trace() (*Trace, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.shape(tr)
+	return s.shape(tr, n)
 }
 
 // Shape applies the source's resample, crop and scale to tr, a trace that came from
@@ -216,17 +227,21 @@ func (s Source) Shape(tr *Trace) (*Trace, error) {
 	if err := s.validateShape(); err != nil {
 		return nil, err
 	}
-	return s.shape(tr)
+	return s.shape(tr, nil)
 }
 
-func (s Source) shape(tr *Trace) (*Trace, error) {
+func (s Source) shape(tr *Trace, n notes) (*Trace, error) {
 	var err error
 	if s.Resample > 0 {
-		if tr, err = Resample(tr, s.Resample); err != nil {
+		in := tr
+		if tr, err = Resample(in, s.Resample); err != nil {
 			return nil, yamldoc.Within("resample", err)
 		}
+		if left := in.Duration() - tr.Duration(); left > 0 {
+			n.add("resample", "%s: dropped the last %s of the trace (%.6g requests), less than a whole bucket", yamldoc.Duration(s.Resample), yamldoc.Duration(left), max(0, in.Total()-tr.Total()))
+		}
 	}
-	if tr, err = s.crop(tr); err != nil {
+	if tr, err = s.crop(tr, n); err != nil {
 		return nil, err
 	}
 	switch {
@@ -243,8 +258,9 @@ func (s Source) shape(tr *Trace) (*Trace, error) {
 }
 
 // crop cuts tr to [Start, End) or [Start, Start+Length), rounded outwards to whole
-// buckets (with lengthAtMost, to [Start, min(Start+Length, end of the trace))).
-func (s Source) crop(tr *Trace) (*Trace, error) {
+// buckets (with lengthAtMost, to [Start, min(Start+Length, end of the trace))), and
+// tells n when it rounded.
+func (s Source) crop(tr *Trace, n notes) (*Trace, error) {
 	if s.Start == 0 && s.End == 0 && s.Length == 0 {
 		return tr, nil
 	}
@@ -275,7 +291,30 @@ func (s Source) crop(tr *Trace) (*Trace, error) {
 	}
 	from := s.Start / tr.Bucket * tr.Bucket
 	to := min(d, (end+tr.Bucket-1)/tr.Bucket*tr.Bucket)
+	switch {
+	case to != end:
+		v := s.End
+		if field == "length" {
+			v = s.Length
+		}
+		n.add(field, "%s: the window [%s, %s) rounded out to [%s, %s), whole buckets of %s", show(v), show(s.Start), show(end), show(from), show(to), show(tr.Bucket))
+	case from != s.Start:
+		n.add("start", "%s rounded down to %s, whole buckets of %s", show(s.Start), show(from), show(tr.Bucket))
+	}
 	return Slice(tr, from, to)
+}
+
+// notes is told what reading or shaping a trace chose or dropped that the trace
+// itself does not show (Flags.Notes): field is the Source field it concerns, as a
+// FieldError path ("start", "resample"), and text then starts with the field's
+// value; or field is "" and text, from the file's loader, names the file. A nil
+// notes drops them.
+type notes func(field, text string)
+
+func (n notes) add(field, format string, args ...any) {
+	if n != nil {
+		n(field, fmt.Sprintf(format, args...))
+	}
 }
 
 // ResolvePath makes a trace file path named in a config usable: environment

@@ -3,6 +3,7 @@ package traces
 import (
 	"fmt"
 	"math"
+	"slices"
 	"time"
 )
 
@@ -33,9 +34,10 @@ func (t *Trace) Total() float64 {
 
 // Resample returns t on buckets of the given length, conserving request counts: each
 // new bucket gets the requests of the old buckets it overlaps, shared in proportion
-// to the overlap. When the duration is not a multiple of the new bucket, the last new
-// bucket extends past the end and its requests are spread over its whole length.
-// Arrivals are kept as they are.
+// to the overlap. When the duration is not a multiple of the new bucket, the end of
+// the trace that fills no whole new bucket is dropped, with its arrivals: its rate
+// over the rest of that bucket is not known, and neither zeros nor a guess stand in
+// for it. A trace shorter than one new bucket is an error.
 func Resample(t *Trace, bucket time.Duration) (*Trace, error) {
 	if err := t.Validate(); err != nil {
 		return nil, err
@@ -44,13 +46,20 @@ func Resample(t *Trace, bucket time.Duration) (*Trace, error) {
 		return nil, fmt.Errorf("resample %q: bucket %v: must be > 0", t.Name, bucket)
 	}
 	d := t.Duration()
-	n := (d + bucket - 1) / bucket
+	n := d / bucket
 	if n > DefaultMaxBuckets {
 		return nil, fmt.Errorf("resample %q to %v: %d buckets: %w", t.Name, bucket, n, ErrTooLarge)
+	}
+	if n == 0 {
+		return nil, fmt.Errorf("resample %q to %v: the trace is %v long, shorter than one bucket", t.Name, bucket, d)
 	}
 	out := t.Clone()
 	out.Bucket = bucket
 	out.Rates = make([]float64, n)
+	if end := time.Duration(n) * bucket; t.Arrivals != nil && end < d {
+		k, _ := slices.BinarySearch(out.Arrivals, end)
+		out.Arrivals = out.Arrivals[:k]
+	}
 	ob := int64(t.Bucket)
 	nb := int64(bucket)
 	for i, r := range t.Rates {
@@ -58,7 +67,7 @@ func Resample(t *Trace, bucket time.Duration) (*Trace, error) {
 			continue
 		}
 		lo, hi := int64(i)*ob, int64(i+1)*ob
-		for j := lo / nb; j*nb < hi; j++ {
+		for j := lo / nb; j*nb < hi && j < int64(n); j++ {
 			a, b := max(lo, j*nb), min(hi, (j+1)*nb)
 			out.Rates[j] += r * float64(b-a) // request-nanoseconds
 		}

@@ -19,20 +19,37 @@ func noisy(t *testing.T, d, bucket time.Duration) *Trace {
 
 func TestResampleConservesRequests(t *testing.T) {
 	tr := noisy(t, 7*time.Hour, 7*time.Second)
-	for _, b := range []time.Duration{time.Second, 3 * time.Second, 7 * time.Second, 60 * time.Second, 11 * time.Second, 25 * time.Hour} {
+	for _, b := range []time.Duration{time.Second, 3 * time.Second, 7 * time.Second, 60 * time.Second, 11 * time.Second, 3*time.Hour + time.Second} {
 		re, err := Resample(tr, b)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !approxEq(re.Total(), tr.Total(), 1e-9) {
-			t.Errorf("bucket %v: %v requests, want %v", b, re.Total(), tr.Total())
+		// The requests of the whole new buckets are kept; the end of the trace that
+		// fills none (7h is no multiple of 11s) is dropped.
+		end := tr.Duration() / b * b
+		want := 0.0
+		for i, r := range tr.Rates {
+			lo := time.Duration(i) * tr.Bucket
+			want += r * max(0, min(lo+tr.Bucket, end)-lo).Seconds()
 		}
-		if want := int((tr.Duration() + b - 1) / b); len(re.Rates) != want {
-			t.Errorf("bucket %v: %d buckets, want %d", b, len(re.Rates), want)
+		if !approxEq(re.Total(), want, 1e-9) {
+			t.Errorf("bucket %v: %v requests, want %v", b, re.Total(), want)
+		}
+		if n := int(tr.Duration() / b); len(re.Rates) != n {
+			t.Errorf("bucket %v: %d buckets, want %d", b, len(re.Rates), n)
 		}
 	}
+	if _, err := Resample(tr, 25*time.Hour); err == nil || !strings.Contains(err.Error(), "7h0m0s long, shorter than one bucket") {
+		t.Errorf("resample 7h to 25h: %v, want an error: no whole bucket", err)
+	}
+	// 3 buckets of 5 min to 10 min: the last 5 min fill half a bucket and are
+	// dropped, not diluted into a bucket of rate 4.5 that the trace does not cover.
+	re, err := Resample(&Trace{Name: "p", Bucket: 5 * time.Minute, Rates: []float64{1, 2, 9}, Arrivals: []time.Duration{time.Minute, 9 * time.Minute, 11 * time.Minute}}, 10*time.Minute)
+	if err != nil || len(re.Rates) != 1 || re.Rates[0] != 1.5 || len(re.Arrivals) != 2 {
+		t.Errorf("5m to 10m: %+v, %v; want one bucket of 1.5 and the 2 arrivals in it", re, err)
+	}
 	// Hand-computed: 3 buckets of 2 s at rates 1, 2, 3 -> 3 s buckets.
-	re, _ := Resample(&Trace{Name: "h", Bucket: 2 * time.Second, Rates: []float64{1, 2, 3}}, 3*time.Second)
+	re, _ = Resample(&Trace{Name: "h", Bucket: 2 * time.Second, Rates: []float64{1, 2, 3}}, 3*time.Second)
 	want := []float64{(2*1 + 1*2) / 3.0, (1*2 + 2*3) / 3.0}
 	if len(re.Rates) != 2 || !approxEq(re.Rates[0], want[0], 1e-15) || !approxEq(re.Rates[1], want[1], 1e-15) {
 		t.Errorf("hand case: %v, want %v", re.Rates, want)

@@ -7,11 +7,18 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"text/tabwriter"
 	"time"
 
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql/parser"
+	"github.com/prometheus/prometheus/tsdb/chunkenc"
+
 	"github.com/intelliscale/intelliscale/internal/atomicfile"
 	"github.com/intelliscale/intelliscale/internal/outpath"
+	"github.com/intelliscale/intelliscale/internal/yamldoc"
+	"github.com/intelliscale/intelliscale/live/calibrate"
 	"github.com/intelliscale/intelliscale/traces"
 )
 
@@ -22,7 +29,7 @@ func init() {
 var traceSubcommands = []struct{ name, synopsis string }{
 	{"synth", "--synth FILE.yaml | --builtin NAME  [--trace-seed N] [--start D] [--end D | --length D] [--scale-mean R | --scale-peak R] [--out FILE.csv]"},
 	{"import", "(--in FILE [format flags] | FILE [format flags] | --prometheus URL --start T [--end T] | --dump FILE) [--query EXPR] [--step D] [--resample D] [--skip D] [--length D] [--scale-mean R | --scale-peak R] [--out FILE.csv]"},
-	{"info", "[format flags] FILE"},
+	{"info", "FILE [format flags]"},
 }
 
 func traceUsage(w io.Writer) {
@@ -90,9 +97,56 @@ func traceSynth(args []string, stdout, stderr io.Writer) error {
 	return traceWrite(ctx, *out, t, stdout)
 }
 
-// alias registers name as another name of the flag called of.
+// alias registers name as another name of the flag called of. Giving both is an
+// error naming both: the last would otherwise win unseen.
 func alias(fs *flag.FlagSet, name, of string) {
-	fs.Var(fs.Lookup(of).Value, name, "same as --"+of)
+	f := fs.Lookup(of)
+	usage := "same as --" + of
+	if typ, _ := flag.UnquoteUsage(f); typ != "" {
+		usage += " (a `" + typ + "`)" // the type the help shows, which aliasValue hides
+	}
+	fs.Var(&aliasValue{Value: f.Value, fs: fs, alias: name, of: of}, name, usage)
+	fs.Lookup(name).DefValue = "" // the help gives the default once, on --of
+}
+
+// aliasValue is the value of a flag known by two names, set through one of them; it
+// refuses to be set when the other name was.
+type aliasValue struct {
+	flag.Value
+	fs        *flag.FlagSet
+	alias, of string // the names
+	viaOf     bool   // set through of, not alias
+}
+
+func (a *aliasValue) Set(s string) error {
+	other := a.of
+	if a.viaOf {
+		other = a.alias
+	}
+	if isSet(a.fs, other) {
+		if a.viaOf {
+			a.fs.Lookup(a.of).Value = a.Value // as registered, for the help printed next
+		}
+		return fmt.Errorf("--%s is another name of --%s: give only one of them", a.alias, a.of)
+	}
+	if !a.viaOf {
+		// Through the alias: from now on the flag's own name refuses a value.
+		o := a.fs.Lookup(a.of)
+		o.Value = &aliasValue{Value: a.Value, fs: a.fs, alias: a.alias, of: a.of, viaOf: true}
+	}
+	return a.Value.Set(s)
+}
+
+func (a *aliasValue) IsBoolFlag() bool {
+	b, ok := a.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
+}
+
+func (a *aliasValue) String() string {
+	if a.Value == nil { // the zero value the flag package makes for help
+		return ""
+	}
+	return a.Value.String()
 }
 
 func traceImport(args []string, stdout, stderr io.Writer) error {
@@ -138,11 +192,12 @@ func traceImport(args []string, stdout, stderr io.Writer) error {
 	// with a message and leaves --out as it was.
 	ctx, stop := interruptible()
 	defer stop()
+	file.Notes = func(note string) { fmt.Fprintf(stderr, "trace import: %s\n", note) }
 	t, err := untilInterrupted(ctx, func() (*traces.Trace, error) {
 		if fromMetrics {
 			t, err := traceImportMetrics(src, *query, *step, stderr)
 			if err != nil {
-				return nil, err
+				return nil, queryRangeHint(err, src.dump, *query, *step)
 			}
 			return file.Shape(t)
 		}
@@ -162,6 +217,73 @@ func traceImport(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
+// queryRangeHint explains err, the no-data error of a query over the dump at path,
+// when the query selects a metric the dump has over a range shorter than twice its
+// scrape interval (rate(x[10s]) over 15 s scrapes): the range then holds fewer
+// than the two samples rate() needs, which no data does not say. Any other error is
+// returned as it is.
+func queryRangeHint(err error, dump, query string, step time.Duration) error {
+	if dump == "" || !errors.Is(err, calibrate.ErrNoData) {
+		return err
+	}
+	if query == "" {
+		query = calibrate.DefaultRateQuery(step)
+	}
+	expr, perr := parser.NewParser(parser.Options{}).ParseExpr(query)
+	if perr != nil {
+		return err
+	}
+	d, derr := calibrate.LoadDump(dump)
+	if derr != nil {
+		return err
+	}
+	hint := err
+	parser.Inspect(expr, func(n parser.Node, _ []parser.Node) error {
+		m, ok := n.(*parser.MatrixSelector)
+		if !ok || hint != err || m.Range <= 0 {
+			return nil
+		}
+		vs, ok := m.VectorSelector.(*parser.VectorSelector)
+		if !ok {
+			return nil
+		}
+		if scrape := scrapeInterval(d, vs.LabelMatchers); scrape > 0 && m.Range < 2*scrape {
+			hint = fmt.Errorf("the dump %s: query %s: %w: %s is scraped every %s there, and a range of %s holds fewer than the two samples rate() needs: give a range of at least %s, twice the scrape interval",
+				dump, query, calibrate.ErrNoData, vs, yamldoc.Duration(scrape), yamldoc.Duration(m.Range), yamldoc.Duration(2*scrape))
+		}
+		return nil
+	})
+	return hint
+}
+
+// scrapeInterval is the median time between two samples of a series of d that
+// matchers select; 0 when none has two.
+func scrapeInterval(d *calibrate.Dump, matchers []*labels.Matcher) time.Duration {
+	q, err := d.Querier(d.MinT, d.MaxT)
+	if err != nil {
+		return 0
+	}
+	defer q.Close()
+	var gaps []int64
+	set := q.Select(context.Background(), false, nil, matchers...)
+	for set.Next() {
+		it := set.At().Iterator(nil)
+		prev := int64(-1)
+		for it.Next() != chunkenc.ValNone {
+			t, _ := it.At()
+			if prev >= 0 && t > prev {
+				gaps = append(gaps, t-prev)
+			}
+			prev = t
+		}
+	}
+	if len(gaps) == 0 {
+		return 0
+	}
+	slices.Sort(gaps)
+	return time.Duration(gaps[len(gaps)/2]) * time.Millisecond
+}
+
 // warnZeroRun says on w when t holds a suspect run of zero buckets
 // (traces.SuspectZeroRun or longer), which would train and score policies on an
 // outage that may not be one.
@@ -177,11 +299,20 @@ func traceInfo(args []string, stdout, stderr io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return fmt.Errorf("want one FILE, got %d arguments", fs.NArg())
+	// Flags may follow FILE too, as trace import takes them.
+	file, err := operand(fs)
+	if err != nil {
+		return err
 	}
-	t, err := src.Trace(fs.Arg(0))
+	if file == "" {
+		fs.Usage()
+		return errors.New("want one FILE, got none")
+	}
+	if err := noArgs(fs); err != nil {
+		return err
+	}
+	src.Notes = func(note string) { fmt.Fprintf(stderr, "trace info: %s\n", note) }
+	t, err := src.Trace(file)
 	if err != nil {
 		return err
 	}
