@@ -35,6 +35,7 @@ type Predictive struct {
 	q       elasticity.Queue
 	horizon int // steps ahead: ceil(mean start-up delay / control interval) + 1
 	hw      HoltWinters
+	warn    []string
 }
 
 func newPredictive(node *yaml.Node, ctx Context) (sim.Autoscaler, error) {
@@ -63,13 +64,35 @@ func newPredictive(node *yaml.Node, ctx Context) (sim.Autoscaler, error) {
 		return nil, yamldoc.Invalid("headroom", p.Headroom, "must be finite and >= 0")
 	}
 	delay := time.Duration(ctx.Sim.StartupDelay.MeanSeconds() * float64(time.Second))
-	return &Predictive{
+	pr := &Predictive{
 		p:       p,
 		q:       ctx.Sim.QueueModel(),
 		horizon: int((delay+interval-1)/interval) + 1,
 		hw:      NewHoltWinters(p.Alpha, p.Beta, p.Gamma, int(season/interval)),
-	}, nil
+	}
+	if ctx.Trace != nil {
+		pr.warn = seasonWarnings(season, ctx.Trace.Duration()-ctx.Start)
+	}
+	return pr, nil
 }
+
+// seasonWarnings says when a season is too long for a run of length run:
+// Holt-Winters learns the seasonal terms over the first season and uses them only
+// after it.
+func seasonWarnings(season, run time.Duration) []string {
+	switch {
+	case season <= 0 || run <= 0 || 2*season <= run:
+		return nil
+	case season >= run:
+		return []string{fmt.Sprintf("season %s is not shorter than the run (%s): Holt-Winters learns the seasonal terms over the first season and uses them only after it, so the whole run is forecast by Holt's linear method, as with season 0s",
+			yamldoc.Duration(season), yamldoc.Duration(run))}
+	}
+	return []string{fmt.Sprintf("season %s is longer than half the run (%s): Holt-Winters learns the seasonal terms over the first season and uses them only after it, in the last %s of the run",
+		yamldoc.Duration(season), yamldoc.Duration(run), yamldoc.Duration(run-season))}
+}
+
+// Warnings says when the season is too long for the run to learn it (Warner).
+func (pr *Predictive) Warnings() []string { return pr.warn }
 
 // Reset forgets the forecaster's state.
 func (pr *Predictive) Reset() { pr.hw.Reset() }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -35,13 +36,31 @@ type Resetter interface {
 // factory builds one policy from its (possibly nil) parameters.
 type factory func(params *yaml.Node, ctx Context) (sim.Autoscaler, error)
 
-var registry = map[string]factory{
-	"static":     newStatic,
-	"threshold":  newThreshold,
-	"hpa":        newHPA,
-	"kpa":        newKPA,
-	"predictive": newPredictive,
-	"oracle":     newOracle,
+// Warner is implemented by policies that can tell, once built, that parameters
+// valid on their own will not work as meant on the service or trace of their
+// Context (a season longer than the run, say): Warnings says so, one sentence
+// each naming the parameter; none when all is well.
+type Warner interface {
+	Warnings() []string
+}
+
+// entry is a registered policy: how to build it, and what it can do.
+type entry struct {
+	build factory
+	// fromZero: the policy asks for replicas when none is Ready (it scales on the
+	// request rate, the trace, or nothing at all), so min_replicas 0 is safe with
+	// it. A policy scaling on the utilisation of Ready replicas has nothing to
+	// read at zero.
+	fromZero bool
+}
+
+var registry = map[string]entry{
+	"static":     {newStatic, true},
+	"threshold":  {newThreshold, false},
+	"hpa":        {newHPA, false},
+	"kpa":        {newKPA, true},
+	"predictive": {newPredictive, true},
+	"oracle":     {newOracle, true},
 }
 
 // Names returns the registered policy names, sorted.
@@ -49,11 +68,29 @@ func Names() []string {
 	return slices.Sorted(maps.Keys(registry))
 }
 
+// ScalesFromZero reports whether the registered policy called name can ask for
+// replicas when none is Ready, that is whether it can run with min_replicas 0;
+// false for an unknown name.
+func ScalesFromZero(name string) bool { return registry[name].fromZero }
+
+// NoScaleFromZero is the warning for a policy that cannot scale from zero
+// replicas (ScalesFromZero false; policy names it) run with min_replicas 0.
+func NoScaleFromZero(policy string) string {
+	var can []string
+	for _, n := range Names() {
+		if registry[n].fromZero {
+			can = append(can, n)
+		}
+	}
+	return fmt.Sprintf("min_replicas is 0, and %s cannot scale up from zero replicas: it scales on the utilisation of Ready replicas, and at zero replicas there is none to scale back up on (HPA's ratio rule on zero pods; the live controller refuses --min 0 for the same reason), so once at zero it stays there and every request is dropped; set min_replicas to at least 1, or use a policy that can (%s)",
+		policy, strings.Join(can, ", "))
+}
+
 // New builds the policy called name with params (nil for all defaults) for the
 // service and trace in ctx. A bad parameter is a *yamldoc.FieldError at
 // "params.<key>", with the line params has in its document (Locate adds the file).
 func New(name string, params *yaml.Node, ctx Context) (sim.Autoscaler, error) {
-	f, ok := registry[name]
+	e, ok := registry[name]
 	if !ok {
 		return nil, fmt.Errorf("agents: unknown policy %q (known: %v)", name, Names())
 	}
@@ -62,7 +99,7 @@ func New(name string, params *yaml.Node, ctx Context) (sim.Autoscaler, error) {
 		return nil, yamldoc.Within("sim", err)
 	}
 	ctx.Sim = cfg
-	a, err := f(params, ctx)
+	a, err := e.build(params, ctx)
 	if err != nil {
 		return nil, yamldoc.Within("params", err)
 	}

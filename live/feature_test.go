@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -306,5 +307,42 @@ func TestLoadPolicyFileDeploy(t *testing.T) {
 	bad, _ := ParseParams("{headroom_scael: 1.2}")
 	if _, _, err := LoadPolicyFileDeploy(target, s, bad); err == nil || !strings.Contains(err.Error(), `unknown key "headroom_scael"`) {
 		t.Errorf("misspelt deploy parameter: %v", err)
+	}
+}
+
+// A policy file whose network overflows on an observation its load-time probes
+// did not reach makes Decide fail, holding the count, with an error saying why,
+// rather than scaling on an action chosen from non-finite scores.
+func TestFeaturePolicyNonFiniteScoresHold(t *testing.T) {
+	spec := features.Default(0.5)
+	in, out := len(spec.Features), 2
+	ready := slices.Index(spec.Names(), "ready")
+	params := make([]float64, in*out+out)
+	params[1*in+ready] = 1e308 // action 1 scores 1e308 x ready/10: +Inf from 20 ready
+	p := &policy.Policy{
+		Version: policy.Version, Algorithm: "ppo",
+		Network:  policy.Network{Sizes: []int{in, out}, Activation: "identity", Params: params},
+		Features: spec, Actions: []int{0, 1},
+		Sim: policy.SimInfo{ControlIntervalSeconds: 15, ScrapeIntervalSeconds: 15, SLOLatencySeconds: 0.5, SLOTarget: 0.95,
+			MinReplicas: 1, MaxReplicas: 50, Concurrency: 4},
+		Training: policy.TrainingInfo{Steps: 1, Episodes: 1, ConfigHash: "sha256:00"},
+	}
+	path := filepath.Join(t.TempDir(), "policy.json")
+	if err := p.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	fp, _, err := LoadPolicyFile(path, Settings{Interval: 15 * time.Second, SLO: 500 * time.Millisecond, Min: 1, Max: 50, Slots: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := make([]float64, in)
+	raw[ready] = 1
+	if _, err := fp.Decide(time.Unix(0, 0), raw, Replicas{Ready: 1}); err != nil {
+		t.Fatalf("one replica ready: %v", err)
+	}
+	raw[ready] = 20
+	n, err := fp.Decide(time.Unix(15, 0), raw, Replicas{Ready: 20})
+	if err == nil || !strings.Contains(err.Error(), "not all finite") || n != 20 {
+		t.Fatalf("20 ready: %d, %v; want the count held and the reason", n, err)
 	}
 }

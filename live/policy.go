@@ -1,6 +1,7 @@
 package live
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -335,6 +336,11 @@ func (p *FeaturePolicy) Decide(now time.Time, in []float64, r Replicas) (int, er
 		p.obs[i] = fs[i].Transform(in[i], !math.IsNaN(in[i]))
 	}
 	a := p.Policy.Act(p.obs)
+	if a < 0 && p.Policy.NonFinite() > 0 {
+		// The controller holds the count on an error: a network that cannot
+		// decide scales nothing.
+		return r.Current(), errors.New("policy: the network's scores are not all finite for this observation: holding the replica count")
+	}
 	if a < 0 || a >= len(p.Policy.Actions) {
 		return r.Current(), fmt.Errorf("policy: action %d outside [0, %d)", a, len(p.Policy.Actions))
 	}

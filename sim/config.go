@@ -280,6 +280,31 @@ func (c *Config) Capped(rates []float64, limit int) (intervals, peak int) {
 	return intervals, elasticity.Demand(q, top)
 }
 
+// ServiceTail is the share of requests whose service time alone exceeds the SLO
+// latency, in the queueing model of c (c validated): no replica count, however
+// large, brings the SLO violations below it.
+func (c *Config) ServiceTail() float64 {
+	return elasticity.ResponseTail(c.QueueModel(), 1, 0, c.SLO.Latency.Seconds())
+}
+
+// UnattainableSLO says when no replica count can meet the SLO, the service time
+// alone exceeding the SLO latency for more than 1 - target of requests, and ""
+// otherwise (c validated). Capped then counts every interval with traffic, but
+// max_replicas is not the cause: the SLO or the service time is.
+func (c *Config) UnattainableSLO() string {
+	tail := c.ServiceTail()
+	if !(tail > 1-c.SLO.Target) {
+		return ""
+	}
+	lat := yamldoc.Duration(c.SLO.Latency)
+	share := fmt.Sprintf("%.2g%%", 100*tail) // 0.67%
+	if tail >= 0.1 {
+		share = fmt.Sprintf("%.0f%%", 100*tail) // 37%, not 3.7e+01%
+	}
+	return fmt.Sprintf("the SLO (%.6g%% within %s) cannot be met at any replica count: %s of service times alone exceed %s",
+		100*c.SLO.Target, lat, share, lat)
+}
+
 // CappedLimit is the replica count Capped's callers count a peak up to.
 const CappedLimit = 1 << 16
 

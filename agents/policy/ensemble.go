@@ -27,7 +27,7 @@ func Ensemble(ps []*Policy, vote string) (*Policy, error) {
 	first := ps[0]
 	e := *first
 	e.Members = append([]Member(nil), first.Members...)
-	e.Checksum, e.nets, e.votes, e.Vote = "", nil, nil, vote
+	e.Checksum, e.nets, e.votes, e.nonFinite, e.Vote = "", nil, nil, 0, vote
 	for i, p := range ps[1:] {
 		if err := compatible(first, p); err != nil {
 			return nil, &MemberError{Index: i + 1, Err: err}

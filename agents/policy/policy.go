@@ -8,11 +8,14 @@ package policy
 import (
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/intelliscale/intelliscale/agents"
 	"github.com/intelliscale/intelliscale/agents/nn"
 	"github.com/intelliscale/intelliscale/env"
 	"github.com/intelliscale/intelliscale/env/features"
+	"github.com/intelliscale/intelliscale/internal/yamldoc"
+	"github.com/intelliscale/intelliscale/sim"
 )
 
 // Version is the policy file format written by Save and the only one Read accepts.
@@ -82,8 +85,9 @@ type Policy struct {
 	// policy with Checksum empty. Save sets it; Read verifies it.
 	Checksum string
 
-	nets  []voter // Network, then Members, built by build
-	votes []int
+	nets      []voter // Network, then Members, built by build
+	votes     []int
+	nonFinite int // Act's refusals of a non-finite score (NonFinite)
 }
 
 // The ways an ensemble's networks decide together (Policy.Vote).
@@ -150,6 +154,45 @@ type SimInfo struct {
 	MinReplicas, MaxReplicas int
 	// Concurrency is the worker slots per replica.
 	Concurrency int
+}
+
+// SimDifference is a setting of the service a policy runs on that differs from the
+// one it was trained on (SimInfo.Differences).
+type SimDifference struct {
+	// Setting is the sim.Config field's YAML path: "slo.latency", "max_replicas".
+	Setting string
+	// Trained and Run are the two values, written as in a simulator config file.
+	Trained, Run string
+}
+
+// String is "was trained with SETTING TRAINED, this run has RUN", to follow the
+// policy's name.
+func (d SimDifference) String() string {
+	return fmt.Sprintf("was trained with %s %s, this run has %s", d.Setting, d.Trained, d.Run)
+}
+
+// Differences lists the settings of the service c (validated) that differ from the
+// ones the policy was trained on: SLO latency and target, min_replicas,
+// max_replicas, concurrency, in that order; none when they all agree. They are
+// worth a warning, not a refusal: a policy may serve a bigger service than it was
+// trained on, but it never saw those counts, slots or SLO. The control and scrape
+// intervals are not among them: they pace the features and the replica changes,
+// and a runner refuses other ones (train.Autoscaler). A policy file does not
+// record the start-up delay or the service time, so they cannot be compared.
+func (s SimInfo) Differences(c sim.Config) []SimDifference {
+	var ds []SimDifference
+	diff := func(setting, trained, run string) {
+		if trained != run {
+			ds = append(ds, SimDifference{Setting: setting, Trained: trained, Run: run})
+		}
+	}
+	trainedSLO := time.Duration(math.Round(s.SLOLatencySeconds * float64(time.Second)))
+	diff("slo.latency", yamldoc.Duration(trainedSLO), yamldoc.Duration(c.SLO.Latency))
+	diff("slo.target", fmt.Sprint(s.SLOTarget), fmt.Sprint(c.SLO.Target))
+	diff("min_replicas", fmt.Sprint(s.MinReplicas), fmt.Sprint(c.Min()))
+	diff("max_replicas", fmt.Sprint(s.MaxReplicas), fmt.Sprint(c.MaxReplicas))
+	diff("concurrency", fmt.Sprint(s.Concurrency), fmt.Sprint(c.Concurrency))
+	return ds
 }
 
 // TrainingInfo records the training run.
@@ -362,6 +405,15 @@ func (p *Policy) Actuator() (*env.Actuator, error) {
 	return a, nil
 }
 
+// ScalesFromZero reports whether the policy can ask for replicas when none is
+// Ready. In target and forecast modes an action is a target utilisation of the
+// Ready replicas, and at zero there is none to scale on (the count holds,
+// env.Actuator.Target), as with HPA's ratio rule on zero pods; in delta and
+// percent modes an action adds replicas to any count.
+func (p *Policy) ScalesFromZero() bool {
+	return p.ActionMode != env.ActionTarget && p.ActionMode != env.ActionForecast
+}
+
 // NumInputs is the observation length the policy takes.
 func (p *Policy) NumInputs() int { return p.Network.Sizes[0] }
 
@@ -369,7 +421,9 @@ func (p *Policy) NumInputs() int { return p.Network.Sizes[0] }
 // order): normalise with the frozen statistics, run the network, take the argmax
 // (the first on ties). An ensemble takes the median of its networks' greedy
 // actions, or the most cautious of them (Vote). It returns -1 for an observation of the wrong length
-// or an invalid policy. It does not allocate after its first call. Not safe for
+// or an invalid policy, and for an observation on which a network's scores are not
+// all finite (counted by NonFinite): the argmax of NaN scores would be action 0,
+// chosen by nothing. It does not allocate after its first call. Not safe for
 // concurrent use.
 func (p *Policy) Act(obs []float64) int {
 	if p.nets == nil {
@@ -381,13 +435,23 @@ func (p *Policy) Act(obs []float64) int {
 		return -1
 	}
 	if len(p.nets) == 1 {
-		return nn.Argmax(p.nets[0].forward(p, obs))
+		s := p.nets[0].forward(p, obs)
+		if !finite(s) {
+			p.nonFinite++
+			return -1
+		}
+		return nn.Argmax(s)
 	}
 	// Actions increase with their index (Validate), so the median action is the
 	// median index; an insertion sort of a few votes, in place.
 	v := p.votes[:0]
 	for i := range p.nets {
-		a := nn.Argmax(p.nets[i].forward(p, obs))
+		s := p.nets[i].forward(p, obs)
+		if !finite(s) {
+			p.nonFinite++
+			return -1
+		}
+		a := nn.Argmax(s)
 		j := len(v)
 		v = append(v, a)
 		for ; j > 0 && v[j-1] > a; j-- {
@@ -402,6 +466,23 @@ func (p *Policy) Act(obs []float64) int {
 		return v[len(v)-1]
 	}
 	return v[(len(v)-1)/2]
+}
+
+// NonFinite is the number of observations on which Act found a network's scores
+// not all finite and returned -1 rather than an action. Loading refuses a network
+// that overflows on the observations it probes (build), but not every observation
+// can be probed: a caller running the policy should stop, or at least say so, when
+// this grows.
+func (p *Policy) NonFinite() int { return p.nonFinite }
+
+// finite reports whether every score is a finite number.
+func finite(scores []float64) bool {
+	for _, s := range scores {
+		if math.IsNaN(s) || math.IsInf(s, 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // Scores returns the outputs (logits or Q-values) of the policy's first network
@@ -460,6 +541,57 @@ func (p *Policy) build() error {
 			return err
 		}
 	}
+	if err := p.probe(nets); err != nil {
+		return err
+	}
 	p.nets, p.votes = nets, make([]int, 0, len(nets))
+	return nil
+}
+
+// probe runs every network on a few observations (all features 0, the
+// normaliser's mean, every feature at the low and at the high end of its range)
+// and refuses one whose scores on them are not all finite: parameters finite one
+// by one may still overflow together, and such a network decides nothing. A
+// feature's range is its clip, or for an unclipped one the normaliser's clip (an
+// unclipped feature without one is probed at 0 only).
+func (p *Policy) probe(nets []voter) error {
+	fs := p.Features.Features
+	obs := make([]float64, len(fs))
+	for k := range nets {
+		v := &nets[k]
+		at := "network"
+		if k > 0 {
+			at = fmt.Sprintf("members[%d].network", k-1)
+		}
+		// end is a feature's end of range as probed: an infinite one normalises
+		// to the clip; without a clip there is no end to probe.
+		end := func(x float64) float64 {
+			if math.IsInf(x, 0) && (v.norm == nil || v.norm.Clip == 0) {
+				return 0
+			}
+			return x
+		}
+		type probe struct {
+			on    string
+			value func(j int) float64
+		}
+		probes := []probe{{"the zero observation", func(int) float64 { return 0 }}}
+		if z := v.norm; z != nil {
+			probes = append(probes, probe{"the normaliser's mean", func(j int) float64 { return z.Mean[j] }})
+		}
+		probes = append(probes,
+			probe{"every feature at the low end of its range", func(j int) float64 { lo, _ := fs[j].Bounds(); return end(lo) }},
+			probe{"every feature at the high end of its range", func(j int) float64 { _, hi := fs[j].Bounds(); return end(hi) }})
+		for _, pr := range probes {
+			for j := range obs {
+				obs[j] = pr.value(j)
+			}
+			for i, s := range v.forward(p, obs) {
+				if math.IsNaN(s) || math.IsInf(s, 0) {
+					return fmt.Errorf("policy: %s: score %v for action %d on %s: its parameters, each finite, overflow together, and it cannot decide", at, s, i, pr.on)
+				}
+			}
+		}
+	}
 	return nil
 }

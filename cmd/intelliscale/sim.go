@@ -42,6 +42,7 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("sim", "(--trace FILE | --builtin NAME | --synth SPEC.yaml) [--policy NAME | --policy-file FILE] [flags]", stderr)
 	var f simFlags
 	f.trace = traces.BindFlags(fs, traces.FlagAll)
+	f.trace.Notes = func(note string) { fmt.Fprintf(stderr, "sim: %s\n", note) }
 	alias(fs, "from", "start")
 	fs.StringVar(&f.config, "config", "", "simulator settings, YAML (sim.Config fields; unset fields take their defaults)")
 	fs.StringVar(&f.policy, "policy", "hpa", "rule-based policy: "+strings.Join(agents.Names(), ", "))
@@ -87,9 +88,13 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	a, name, err := simAutoscaler(f, cfg, tr)
+	a, name, warnings, err := simAutoscaler(f, cfg, tr)
 	if err != nil {
 		return err
+	}
+	warnings = append(warnings, traceWarnings(tr, work)...)
+	for _, w := range warnings {
+		fmt.Fprintf(stderr, "sim: warning: %s\n", w)
 	}
 	if !isSet(fs, "timeline") {
 		// The default never replaces a file: it is named for the run, and a
@@ -99,12 +104,20 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	cfg.Interrupt = func() bool { return ctx.Err() != nil }
+	// A policy file's network that cannot decide stops the run where it is.
+	fault := func() error { return nil }
+	if l, ok := a.(*learnedRun); ok {
+		fault = l.fault
+	}
+	cfg.Interrupt = func() bool { return ctx.Err() != nil || fault() != nil }
 	if work.requests > simProgressAbove {
 		fmt.Fprintf(stderr, "sim: %s\n", work)
 		cfg.Progress = newSimProgress(stderr, time.Now).update
 	}
 	res, rec, err := runWithRecording(cfg, tr, a, f.openmetrics != "")
+	if err := fault(); err != nil {
+		return fmt.Errorf("%w; the run is stopped, nothing written", err)
+	}
 	if errors.Is(err, sim.ErrInterrupted) {
 		return errors.New("interrupted; nothing written")
 	}
@@ -157,8 +170,13 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 }
 
 // warnCapped says on w when max_replicas held the service below its demand: the
-// run's figures are then those of a capped service, not of the policy.
+// run's figures are then those of a capped service, not of the policy. An SLO no
+// replica count can meet is said as such, not blamed on max_replicas.
 func warnCapped(w io.Writer, cfg sim.Config, res *sim.Result) {
+	if slo := cfg.UnattainableSLO(); slo != "" {
+		fmt.Fprintf(w, "sim: warning: %s\n", slo)
+		return
+	}
 	rates := make([]float64, len(res.Timeline))
 	for i, r := range res.Timeline {
 		rates[i] = r.ArrivalRate
@@ -226,11 +244,30 @@ func loadSimConfig(path string) (sim.Config, error) {
 	return sim.DecodeConfig(fh, path)
 }
 
-// simAutoscaler builds the policy named by the flags.
-func simAutoscaler(f simFlags, cfg sim.Config, tr *traces.Trace) (sim.Autoscaler, string, error) {
+// traceWarnings say when the run's trace tr, of work w, has no request at all, or a
+// run of zero buckets long enough to be suspected of being missing data
+// (traces.Stats.ZeroRunWarning): the figures are then those of an idle service.
+func traceWarnings(tr *traces.Trace, w simWork) []string {
+	if w.requests == 0 {
+		return []string{fmt.Sprintf("trace %s has no request in all %s simulated: the figures are those of an idle service; missing data or an outage? Pick another window (--start, --length)",
+			tr.Name, yamldoc.Duration(tr.Duration()))}
+	}
+	st, err := traces.Info(tr)
+	if err != nil || st.ZeroRunWarning() == "" {
+		return nil
+	}
+	st.Name = "trace " + tr.Name
+	return []string{st.ZeroRunWarning() + "; crop around it (--start, --length) if it is missing data"}
+}
+
+// simAutoscaler builds the policy named by the flags, and returns with it the
+// warnings of running it on cfg (validated) and tr: a rule policy's own (agents.Warner), a
+// policy file's (learnedAutoscaler), min_replicas 0 for a policy that cannot
+// scale up from zero replicas.
+func simAutoscaler(f simFlags, cfg sim.Config, tr *traces.Trace) (sim.Autoscaler, string, []string, error) {
 	params, err := yamldoc.ParseInline(f.params)
 	if err != nil {
-		return nil, "", fmt.Errorf("--%w", err)
+		return nil, "", nil, fmt.Errorf("--%w", err)
 	}
 	// The summary's header names the parameters beside the policy, so that two runs
 	// of one policy at two settings tell themselves apart.
@@ -241,17 +278,26 @@ func simAutoscaler(f simFlags, cfg sim.Config, tr *traces.Trace) (sim.Autoscaler
 		return name
 	}
 	if f.policyFile != "" {
-		a, err := learnedAutoscaler(f.policyFile, params, cfg, tr)
+		a, warnings, err := learnedAutoscaler(f.policyFile, params, cfg, tr)
 		if err != nil {
-			return nil, "", err
+			return nil, "", nil, err
 		}
-		return a, with(filepath.Base(f.policyFile)), nil
+		return a, with(filepath.Base(f.policyFile)), warnings, nil
 	}
 	a, err := agents.New(f.policy, params, agents.Context{Sim: cfg, Trace: tr})
 	if err != nil {
-		return nil, "", paramsErr(err, f.policy)
+		return nil, "", nil, paramsErr(err, f.policy)
 	}
-	return a, with(f.policy), nil
+	var warnings []string
+	if w, ok := a.(agents.Warner); ok {
+		for _, s := range w.Warnings() {
+			warnings = append(warnings, "policy "+f.policy+": "+s)
+		}
+	}
+	if cfg.Min() == 0 && !agents.ScalesFromZero(f.policy) {
+		warnings = append(warnings, agents.NoScaleFromZero("policy "+f.policy))
+	}
+	return a, with(f.policy), warnings, nil
 }
 
 // paramsErr names the flag in an error about the policy's --params, as
@@ -271,13 +317,18 @@ func paramsErr(err error, policy string) error {
 func printSummary(w io.Writer, traceName, policy string, seed uint64, res *sim.Result) error {
 	s := res.Summary
 	fmt.Fprintf(w, "trace %s, policy %s, seed %d, %d intervals of %v\n", traceName, policy, seed, len(res.Timeline), res.Config.ControlInterval)
+	// No request completed, no latency: n/a rather than NaN.
+	latency := "n/a"
+	if res.Totals.Completed > 0 {
+		latency = fmt.Sprintf("%.1f / %.1f / %.1f ms", 1000*s.P50, 1000*s.P95, 1000*s.P99)
+	}
 	t := tablewriter.NewTable(w)
 	t.Header("metric", "value")
 	rows := [][2]string{
 		{"requests", fmt.Sprint(res.Totals.Arrived)},
 		{"SLO violations (slow or dropped)", fmt.Sprintf("%.3f%%", s.SLOViolations)},
 		{"dropped", fmt.Sprintf("%.3f%%", s.DropRate)},
-		{"latency p50 / p95 / p99", fmt.Sprintf("%.1f / %.1f / %.1f ms", 1000*s.P50, 1000*s.P95, 1000*s.P99)},
+		{"latency p50 / p95 / p99", latency},
 		{"cost (replica-hours x price)", fmt.Sprintf("%.2f", s.Cost)},
 		{"under-provisioning theta_U / tau_U", fmt.Sprintf("%.2f%% / %.2f%%", s.ThetaU, s.TauU)},
 		{"over-provisioning theta_O / tau_O", fmt.Sprintf("%.2f%% / %.2f%%", s.ThetaO, s.TauO)},

@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/intelliscale/intelliscale/agents"
 	"github.com/intelliscale/intelliscale/agents/policy"
 	"github.com/intelliscale/intelliscale/env"
 	"github.com/intelliscale/intelliscale/env/features"
@@ -47,21 +49,58 @@ func writeOpenMetricsFile(ctx context.Context, path string, scrapes []sim.Scrape
 
 // learnedAutoscaler loads an exported policy, applies its deploy-time params
 // (policy.Deploy; nil: none), and runs it as an autoscaler that computes its
-// features from the run's scrapes exactly as in training.
-func learnedAutoscaler(path string, params *yaml.Node, cfg sim.Config, tr *traces.Trace) (sim.Autoscaler, error) {
+// features from the run's scrapes exactly as in training. It returns with it the
+// warnings of running the policy on cfg (validated): every setting of the service
+// that differs from the one it was trained on, and min_replicas 0 for a policy
+// that cannot scale up from zero replicas.
+func learnedAutoscaler(path string, params *yaml.Node, cfg sim.Config, tr *traces.Trace) (*learnedRun, []string, error) {
 	p, err := policy.Load(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := applyDeploy(p, params); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	a, err := train.Autoscaler(p, cfg, train.Epoch(tr, 0))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return a, nil
+	var warnings []string
+	for _, d := range p.Sim.Differences(cfg) {
+		warnings = append(warnings, path+" "+d.String())
+	}
+	if cfg.Min() == 0 && !p.ScalesFromZero() {
+		warnings = append(warnings, agents.NoScaleFromZero(fmt.Sprintf("%s (action mode %s)", path, p.ActionMode)))
+	}
+	return &learnedRun{PolicyAutoscaler: a, p: p, path: path, interval: cfg.ControlInterval}, warnings, nil
 }
+
+// learnedRun is a policy file's autoscaler that remembers the first decision its
+// network could not take, its scores not all finite (policy.Policy.NonFinite):
+// the count then holds, and the run should stop there (fault) rather than go on
+// as if the policy had decided.
+type learnedRun struct {
+	*env.PolicyAutoscaler
+	p        *policy.Policy
+	path     string
+	interval time.Duration
+	err      error
+}
+
+// Decide implements sim.Autoscaler.
+func (l *learnedRun) Decide(o sim.Observation) int {
+	n := l.p.NonFinite()
+	d := l.PolicyAutoscaler.Decide(o)
+	if l.err == nil && l.p.NonFinite() > n {
+		l.err = fmt.Errorf("%s: the network's scores are not all finite at the decision %v into the run (the end of control interval %d): its parameters overflow on that observation, and it cannot decide",
+			l.path, o.Time, int(o.Time/l.interval))
+	}
+	return d
+}
+
+// fault is the error of the first decision the network could not take; nil while
+// there is none.
+func (l *learnedRun) fault() error { return l.err }
 
 // applyDeploy applies deploy-time params given with --params to a policy file's
 // policy; errors name the flag.
