@@ -176,7 +176,7 @@ func runCalibrate(args []string, stdout, stderr io.Writer) error {
 	opt.Start, opt.End = start, end
 	fit, err := calibrate.Calibrate(ctx, q, opt)
 	err = optionFlag(err)
-	if errors.Is(err, calibrate.ErrNoData) || errors.Is(err, calibrate.ErrTooLittleData) {
+	if errors.Is(err, calibrate.ErrNoData) || errors.Is(err, calibrate.ErrTooLittleData) || errors.Is(err, calibrate.ErrInconsistent) {
 		err = fmt.Errorf("%s: %w", name, err)
 	}
 	if err != nil {
@@ -185,6 +185,9 @@ func runCalibrate(args []string, stdout, stderr io.Writer) error {
 	y, err := fit.YAML(name)
 	if err != nil {
 		return err
+	}
+	for _, w := range fit.Warnings {
+		fmt.Fprintf(stderr, "calibrate: warning: %s: %s\n", name, w)
 	}
 	if *out == "-" {
 		_, err = stdout.Write(y)

@@ -2,8 +2,11 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -68,5 +71,105 @@ func TestCalibratePrometheusNoAnswer(t *testing.T) {
 	}
 	if d := time.Since(t0); d > 5*time.Second {
 		t.Errorf("took %v", d)
+	}
+}
+
+// simDump runs sim with args and returns the OpenMetrics dump it wrote in dir.
+func simDump(t *testing.T, dir, name string, args ...string) string {
+	t.Helper()
+	dump := filepath.Join(dir, name)
+	var so, se bytes.Buffer
+	if code := run(append(append([]string{"sim"}, args...), "--timeline", "", "--openmetrics", dump), &so, &se); code != 0 {
+		t.Fatalf("sim %v: exit %d: %s", args, code, se.String())
+	}
+	return dump
+}
+
+// TestCalibrateBusyTimeOutOfScale: a dump whose busy seconds are a fiftieth of their
+// value (the service fitted 50 times too fast) or a thousand times it (utilisation
+// above 100%) is refused naming the dump and the figures, and nothing is written; a
+// request count flag of 1e300 is printed as such; a service no family fits, or a
+// saturated one fitted at --low-utilisation 1, is fitted with a warning giving its
+// KS distance. The clean dump fits without a warning.
+func TestCalibrateBusyTimeOutOfScale(t *testing.T) {
+	dir := t.TempDir()
+	clean := simDump(t, dir, "clean.om", "--builtin", "step", "--length", "2h", "--scale-mean", "20", "--policy", "static", "--params", "n: 10")
+	text, err := os.ReadFile(clean)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// scaled writes the dump with every app_worker_busy_seconds_total value times k.
+	scaled := func(name string, k float64) string {
+		lines := strings.SplitAfter(string(text), "\n")
+		for i, l := range lines {
+			if f := strings.Fields(l); len(f) == 3 && f[0] == "app_worker_busy_seconds_total" {
+				v, err := strconv.ParseFloat(f[1], 64)
+				if err != nil {
+					t.Fatal(err)
+				}
+				lines[i] = fmt.Sprintf("%s %g %s\n", f[0], v*k, f[2])
+			}
+		}
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(strings.Join(lines, "")), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	calibrate := func(args ...string) (int, string, string) {
+		out := filepath.Join(dir, "fitted.yaml")
+		os.Remove(out)
+		var so, se bytes.Buffer
+		code := run(append([]string{"calibrate", "--out", out}, args...), &so, &se)
+		return code, se.String(), out
+	}
+	if code, errs, _ := calibrate("--dump", clean); code != 0 || strings.Contains(errs, "warning") {
+		t.Errorf("clean dump: exit %d, stderr %q", code, errs)
+	}
+	slow, fast := scaled("slow.om", 1.0/50), scaled("fast.om", 1000)
+	for _, c := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"--dump", slow}, []string{"the dump " + slow + ": calibrate: in the 119 intervals of 1m0s at utilisation <= 0.30 the mean service time 0.001994 s",
+			"is 0.02 times the mean response time 0.09971 s (http_request_duration_seconds_sum / _count)", "KS 0.874"}},
+		{[]string{"--dump", fast}, []string{"the dump " + fast + ": calibrate: app_worker_busy_seconds_total / app_worker_slots: utilisation above 100% in 119 of 119 intervals of 1m0s (median 4978%, highest 6039%): the busy time exceeds the slot time available"}},
+		{[]string{"--dump", clean, "--min-low-requests", "1e300"}, []string{"hold 143336 completed requests: at least 1e+300 are needed"}},
+		{[]string{"--dump", clean, "--min-requests", "1e300"}, []string{"holds 143827 completed requests: at least 1e+300 are needed"}},
+	} {
+		code, errs, out := calibrate(c.args...)
+		if code == 0 {
+			t.Errorf("%v: exit 0", c.args)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(errs, w) {
+				t.Errorf("%v: stderr %q\nwant it to contain %q", c.args, errs, w)
+			}
+		}
+		if regexp.MustCompile(`[0-9]{20}`).MatchString(errs) {
+			t.Errorf("%v: a number of 20 digits or more in %q", c.args, errs)
+		}
+		if _, err := os.Stat(out); !os.IsNotExist(err) {
+			t.Errorf("%v: %s written: %v", c.args, out, err)
+		}
+	}
+	cfg := filepath.Join(dir, "bimodal.yaml")
+	if err := os.WriteFile(cfg, []byte("service_time: {kind: empirical, samples: [0.004, 0.4]}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bimodal := simDump(t, dir, "bimodal.om", "--builtin", "step", "--length", "2h", "--scale-mean", "20", "--policy", "static", "--params", "n: 10", "--config", cfg)
+	want := "calibrate: warning: the dump " + bimodal + ": the lognormal fit to the latency histogram is poor: KS 0.355"
+	if code, errs, _ := calibrate("--dump", bimodal); code != 0 || !strings.Contains(errs, want) {
+		t.Errorf("two service times: exit %d, stderr %q; want a warning containing %q", code, errs, want)
+	}
+	// Saturated, with --low-utilisation 1: queueing, not the busy time's units, makes
+	// the responses long; fitted with the warning, not refused.
+	if err := os.WriteFile(cfg, []byte("service_time: {kind: exponential, mean: 0.5}\nconcurrency: 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	saturated := simDump(t, dir, "saturated.om", "--builtin", "step", "--length", "2h", "--scale-mean", "20", "--policy", "static", "--params", "n: 8", "--config", cfg)
+	want = "calibrate: warning: the dump " + saturated + ": the lognormal fit to the latency histogram is poor: KS 0.974"
+	if code, errs, _ := calibrate("--dump", saturated, "--low-utilisation", "1"); code != 0 || !strings.Contains(errs, want) {
+		t.Errorf("saturated, --low-utilisation 1: exit %d, stderr %q; want a warning containing %q", code, errs, want)
 	}
 }

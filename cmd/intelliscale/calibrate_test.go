@@ -120,3 +120,34 @@ func TestParseWhen(t *testing.T) {
 		}
 	}
 }
+
+// TestCalibrateAfterScaleUps: under KPA on on/off traffic, intervals that end with
+// replicas just added to a queue are not quiet ones (utilisation counts the fewest
+// slots ready in the interval): one slot per replica with exponential service is
+// fitted exponential, its histogram's response time close to its service time, not
+// a queue's wide lognormal.
+func TestCalibrateAfterScaleUps(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "true.yaml")
+	if err := os.WriteFile(cfg, []byte("service_time: {kind: exponential, mean: 0.5}\nconcurrency: 1\nmax_replicas: 200\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dump := simDump(t, dir, "kpa.om", "--builtin", "onoff", "--length", "3h", "--scale-mean", "20", "--policy", "kpa", "--config", cfg)
+	fitted := filepath.Join(dir, "fitted.yaml")
+	var so, se bytes.Buffer
+	if code := run([]string{"calibrate", "--dump", dump, "--out", fitted}, &so, &se); code != 0 || strings.Contains(se.String(), "warning") {
+		t.Fatalf("calibrate: exit %d: %s", code, se.String())
+	}
+	f, err := os.Open(fitted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	c, err := sim.DecodeConfig(f, fitted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ServiceTime.Kind != sim.Exponential || c.Concurrency != 1 {
+		t.Errorf("calibrated %+v, want exponential with 1 slot", c.ServiceTime)
+	}
+}

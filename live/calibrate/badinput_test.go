@@ -1,16 +1,19 @@
 package calibrate
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/intelliscale/intelliscale/env/features"
 	"github.com/intelliscale/intelliscale/internal/promtest"
 	"github.com/intelliscale/intelliscale/internal/yamldoc"
 	"github.com/intelliscale/intelliscale/sim"
@@ -162,4 +165,76 @@ type noQueries struct{ t *testing.T }
 func (n noQueries) QueryRange(context.Context, string, time.Time, time.Time, time.Duration) ([]Series, error) {
 	n.t.Error("queried")
 	return nil, errors.New("no queries")
+}
+
+// TestCalibrateRefusesInconsistentBusyTime: busy seconds out of scale with the
+// requests (a fiftieth of their value, three times, a thousand times: other units,
+// counted per slot) are refused with ErrInconsistent, naming the figures, rather
+// than fitted; so too without the histogram's _sum and _count, from its buckets. The
+// clean run passes, its service and response times close.
+func TestCalibrateRefusesInconsistentBusyTime(t *testing.T) {
+	cfg := sim.Config{Seed: 3, ServiceTime: sim.Dist{Kind: sim.Exponential, Mean: 0.1}, Concurrency: 4,
+		ScrapeInterval: 5 * time.Second, MinReplicas: new(1), MaxReplicas: 20, InitialReplicas: 2}
+	tr := surgeTrace(160, 0.3*40, 2.5*40)
+	st := record(t, cfg, tr)
+	opt := Options{Start: epoch, End: epoch.Add(tr.Duration())}
+	scaled := func(k float64) *features.Storage {
+		c := *st
+		c.Scrapes = slices.Clone(st.Scrapes)
+		for i := range c.Scrapes {
+			c.Scrapes[i].BusySeconds *= k
+		}
+		return &c
+	}
+	// The same run as a dump without http_request_duration_seconds_sum and _count.
+	bucketsOnly := func(c *features.Storage) Querier {
+		var b bytes.Buffer
+		if err := features.WriteOpenMetrics(&b, c.Scrapes, c.Epoch); err != nil {
+			t.Fatal(err)
+		}
+		var kept []string
+		for _, l := range strings.SplitAfter(b.String(), "\n") {
+			if !strings.HasPrefix(l, "http_request_duration_seconds_sum") && !strings.HasPrefix(l, "http_request_duration_seconds_count") {
+				kept = append(kept, l)
+			}
+		}
+		d, err := ParseDump("buckets.om", []byte(strings.Join(kept, "")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return NewEngineQuerier("buckets.om", d)
+	}
+	ctx := context.Background()
+	fit, err := Calibrate(ctx, NewEngineQuerier("clean", st), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := fit.LowMeanService / fit.LowMeanResponse; !(r > 0.9 && r <= 1.01) || len(fit.Warnings) > 0 {
+		t.Errorf("clean run: service %.4g s over response %.4g s = %.3g, want 0.9 to 1.01; warnings %q", fit.LowMeanService, fit.LowMeanResponse, r, fit.Warnings)
+	}
+	if _, err := Calibrate(ctx, bucketsOnly(st), opt); err != nil {
+		t.Errorf("clean run without _sum and _count: %v", err)
+	}
+	for _, c := range []struct {
+		name string
+		q    Querier
+		want []string
+	}{
+		{"a fiftieth", NewEngineQuerier("1/50", scaled(1.0/50)), []string{"the mean service time 0.002001 s", "is 0.01 times the mean response time 0.1965 s (http_request_duration_seconds_sum / _count)", "too small", "KS 0.876"}},
+		{"three times", NewEngineQuerier("x3", scaled(3)), []string{"the mean service time 0.2958 s", "is 3 times the mean response time 0.09869 s", "too large", "counted per slot"}},
+		{"a thousand times", NewEngineQuerier("x1000", scaled(1000)), []string{"utilisation above 100% in 160 of 160 intervals of 1m0s (median 30584%, highest 127260%)", "exceeds the slot time available"}},
+		{"a fiftieth, buckets only", bucketsOnly(scaled(1.0 / 50)), []string{"is 0.014 times the mean response time 0.1391 s (at least: http_request_duration_seconds_bucket with every request at its bucket's lower bound"}},
+		{"three times, buckets only", bucketsOnly(scaled(3)), []string{"is 2 times the mean response time 0.1505 s (at most: http_request_duration_seconds_bucket"}},
+	} {
+		_, err := Calibrate(ctx, c.q, opt)
+		if !errors.Is(err, ErrInconsistent) {
+			t.Errorf("%s: got %v, want ErrInconsistent", c.name, err)
+			continue
+		}
+		for _, w := range c.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: %v\nwant it to contain %q", c.name, err, w)
+			}
+		}
+	}
 }

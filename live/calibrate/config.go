@@ -60,7 +60,11 @@ func (f *Fit) YAML(source string) ([]byte, error) {
 	fmt.Fprintf(&b, "service_time:\n")
 	fmt.Fprintf(&b, "  kind: %-12s # lowest AIC on the latency histogram of %.0f requests in %d intervals of %v at utilisation <= %.2f: G2 %.4g, KS %.3g; %s\n",
 		c.ServiceTime.Kind, f.LowRequests, f.LowIntervals, o.Step, o.LowUtilisation, f.Family.G2, f.Family.KS, strings.Join(alt, ", "))
-	fmt.Fprintf(&b, "  mean: %-12s # seconds; %s\n", num(c.ServiceTime.Mean), f.MeanService.Source)
+	check := ""
+	if f.LowMeanResponse > 0 {
+		check = fmt.Sprintf("; at utilisation <= %.2f, %s s against a mean response time of %s s", min(o.LowUtilisation, ServiceCheckUtilisation), num(f.LowMeanService), num(f.LowMeanResponse))
+	}
+	fmt.Fprintf(&b, "  mean: %-12s # seconds; %s%s\n", num(c.ServiceTime.Mean), f.MeanService.Source, check)
 	if c.ServiceTime.Kind == sim.LogNormal {
 		fmt.Fprintf(&b, "  cv: %-14s # maximum likelihood on the histogram buckets, mean fixed\n", num(c.ServiceTime.CV))
 	}

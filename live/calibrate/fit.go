@@ -22,9 +22,9 @@ type Options struct {
 	// Step is the length of the intervals the window is cut into for utilisation and
 	// the latency histogram; it must span at least two scrapes. Default 1m.
 	Step time.Duration
-	// LowUtilisation: only intervals at or below this worker utilisation feed the
-	// distribution fit, so that queueing hardly shapes the latency histogram.
-	// Default 0.3.
+	// LowUtilisation: only intervals at or below this worker utilisation (busy
+	// seconds over the fewest slots ready in the interval) feed the distribution fit,
+	// so that queueing hardly shapes the latency histogram. Default 0.3.
 	LowUtilisation float64
 	// MinRequests is the fewest completed requests the window must hold to fit the
 	// mean service time. Default 1000.
@@ -105,7 +105,13 @@ type Fit struct {
 	// LowRequests completed in LowIntervals intervals at utilisation <= LowUtilisation.
 	LowRequests  float64
 	LowIntervals int
-	Slots        Value
+	// LowMeanService and LowMeanResponse are the mean service time and the latency
+	// histogram's mean response time in seconds, in those intervals at utilisation
+	// <= ServiceCheckUtilisation too; LowMeanResponse is 0 without the histogram's
+	// _sum and _count series.
+	LowMeanService, LowMeanResponse float64
+
+	Slots Value
 	// Startup is the simulator's start-up delay in seconds: from the scale-up that
 	// asked for a replica until it is ready, when the controller's desired count is
 	// in the window; else the replica's own warm-up.
@@ -116,6 +122,9 @@ type Fit struct {
 	Warmup  Value
 	Queue   Value
 	Timeout Value // seconds
+	// Warnings say what the fit found suspect without refusing it: a poor fit of the
+	// family to the latency histogram.
+	Warnings []string
 }
 
 // Calibrate fits the simulator's service model to the window of q. An error about
@@ -140,8 +149,8 @@ func Calibrate(ctx context.Context, q Querier, opt Options) (*Fit, error) {
 	f.Rejected, _ = get(`sum(increase(http_requests_total{code="503"}[` + w + `]))`)
 	f.TimedOut, _ = get(`sum(increase(http_requests_total{code="504"}[` + w + `]))`)
 	if f.Completed < opt.MinRequests {
-		return nil, fmt.Errorf("calibrate: the window %v to %v holds %.0f completed requests: at least %.0f are needed to fit the mean service time (%w); widen the window",
-			opt.Start.Format(time.RFC3339), opt.End.Format(time.RFC3339), f.Completed, opt.MinRequests, ErrTooLittleData)
+		return nil, fmt.Errorf("calibrate: the window %v to %v holds %s completed requests: at least %s are needed to fit the mean service time (%w); widen the window",
+			opt.Start.Format(time.RFC3339), opt.End.Format(time.RFC3339), count(math.Round(f.Completed)), count(math.Ceil(opt.MinRequests)), ErrTooLittleData)
 	}
 	if f.BusySeconds, err = get(`sum(increase(app_worker_busy_seconds_total[` + w + `]))`); err != nil {
 		return nil, fmt.Errorf("calibrate: busy seconds: %w", err)
@@ -236,34 +245,52 @@ func (f *Fit) fitSlots(ctx context.Context, q Querier) error {
 	return nil
 }
 
+// OverfullUtilisation is the utilisation above which an interval's busy time is more
+// than its slots can give, beyond what rate()'s extrapolation and slots changing
+// within the interval explain: 1.1. When more than half of the intervals are above
+// it, the busy time or the slots are counted wrong and Calibrate refuses the window.
+const OverfullUtilisation = 1.1
+
 // histogram sums the latency histogram's bucket increases over the intervals at low
-// utilisation, returning the finite bounds, the cumulative counts at them and the
-// total.
-func (f *Fit) histogram(ctx context.Context, q Querier) (bounds, cum []float64, total float64, err error) {
+// utilisation, returning the finite bounds, the cumulative counts at them, the total
+// and every interval's utilisation (by its time, unix ms).
+func (f *Fit) histogram(ctx context.Context, q Querier) (bounds, cum []float64, total float64, util map[int64]float64, err error) {
 	o := f.Options
 	step := promDuration(o.Step)
-	util, err := f.steps(ctx, q, `sum(rate(app_worker_busy_seconds_total[`+step+`])) / sum(app_worker_slots)`)
+	// Against the fewest slots ready in the interval: an interval that ends with
+	// replicas added to a queue is not a quiet one.
+	util, err = f.steps(ctx, q, `sum(rate(app_worker_busy_seconds_total[`+step+`])) / sum(min_over_time(app_worker_slots[`+step+`]))`)
 	if err != nil {
-		return nil, nil, 0, fmt.Errorf("calibrate: utilisation: %w", err)
+		return nil, nil, 0, nil, fmt.Errorf("calibrate: utilisation: %w", err)
 	}
 	expr := `sum by (le) (increase(http_request_duration_seconds_bucket[` + step + `]))`
 	ss, err := q.QueryRange(ctx, expr, o.Start.Add(o.Step), o.End, o.Step)
 	if err != nil {
-		return nil, nil, 0, fmt.Errorf("calibrate: latency histogram: %w", err)
+		return nil, nil, 0, nil, fmt.Errorf("calibrate: latency histogram: %w", err)
 	}
 	low := map[int64]bool{}
+	var us []float64
 	for t, u := range util {
 		if u >= 0 && u <= o.LowUtilisation {
 			low[t] = true
 		}
+		if u >= 0 && !math.IsInf(u, 0) {
+			us = append(us, u)
+		}
 	}
 	f.LowIntervals = len(low)
+	slices.Sort(us)
+	over := len(us) - sort.SearchFloat64s(us, math.Nextafter(OverfullUtilisation, 2))
+	if over > 0 && 2*over > len(us) {
+		return nil, nil, 0, nil, fmt.Errorf("calibrate: app_worker_busy_seconds_total / app_worker_slots: utilisation above 100%% in %d of %d intervals of %v (median %s, highest %s): the busy time exceeds the slot time available; is app_worker_busy_seconds_total in smaller units than seconds (milliseconds?), counted per slot, or app_worker_slots short of the slots that work? (%w)",
+			over, len(us), o.Step, percent(us[len(us)/2]), percent(us[len(us)-1]), ErrInconsistent)
+	}
 	type bucket struct{ le, n float64 }
 	var bs []bucket
 	for _, s := range ss {
 		le, perr := strconv.ParseFloat(s.Labels["le"], 64)
 		if perr != nil {
-			return nil, nil, 0, fmt.Errorf("calibrate: %s: series %s: le %q is not a number", expr, labelString(s.Labels), s.Labels["le"])
+			return nil, nil, 0, nil, fmt.Errorf("calibrate: %s: series %s: le %q is not a number", expr, labelString(s.Labels), s.Labels["le"])
 		}
 		var n float64
 		for _, p := range s.Samples {
@@ -275,10 +302,10 @@ func (f *Fit) histogram(ctx context.Context, q Querier) (bounds, cum []float64, 
 	}
 	sort.Slice(bs, func(a, b int) bool { return bs[a].le < bs[b].le })
 	if len(bs) == 0 {
-		return nil, nil, 0, &yamldoc.FieldError{Path: "step", Value: o.Step, Err: fmt.Errorf("no series of http_request_duration_seconds_bucket with two samples that far apart in the window: is the metric exported, and scraped at least twice in that time? (%w)", ErrTooLittleData)}
+		return nil, nil, 0, nil, &yamldoc.FieldError{Path: "step", Value: o.Step, Err: fmt.Errorf("no series of http_request_duration_seconds_bucket with two samples that far apart in the window: is the metric exported, and scraped at least twice in that time? (%w)", ErrTooLittleData)}
 	}
 	if len(bs) < 3 || !math.IsInf(bs[len(bs)-1].le, 1) {
-		return nil, nil, 0, fmt.Errorf("calibrate: http_request_duration_seconds_bucket: want at least two finite buckets and le=\"+Inf\" in the window, got %d buckets (%w)", len(bs), ErrTooLittleData)
+		return nil, nil, 0, nil, fmt.Errorf("calibrate: http_request_duration_seconds_bucket: want at least two finite buckets and le=\"+Inf\" in the window, got %d buckets (%w)", len(bs), ErrTooLittleData)
 	}
 	total = bs[len(bs)-1].n
 	run := 0.0
@@ -286,21 +313,170 @@ func (f *Fit) histogram(ctx context.Context, q Querier) (bounds, cum []float64, 
 		run = max(run, min(b.n, total)) // monotonicity, as histogram_quantile enforces it
 		bounds, cum = append(bounds, b.le), append(cum, run)
 	}
-	return bounds, cum, total, nil
+	return bounds, cum, total, util, nil
+}
+
+// percent formats a utilisation as a whole percentage: "4978%".
+func percent(u float64) string { return count(math.Round(100*u)) + "%" }
+
+// count formats a count, or a percentage, compactly: in full up to 1e15, else with
+// an exponent ("1e+300").
+func count(x float64) string {
+	if math.Abs(x) < 1e15 {
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	}
+	return strconv.FormatFloat(x, 'g', 4, 64)
 }
 
 func (f *Fit) fitFamily(ctx context.Context, q Querier) error {
-	bounds, cum, total, err := f.histogram(ctx, q)
+	bounds, cum, total, util, err := f.histogram(ctx, q)
 	if err != nil {
 		return err
 	}
 	f.LowRequests = total
 	if total < f.Options.MinLowRequests {
-		return fmt.Errorf("calibrate: %d intervals of %v at utilisation <= %.2f hold %.0f completed requests: at least %.0f are needed to fit the service-time distribution (%w); widen the window or include a quieter period",
-			f.LowIntervals, f.Options.Step, f.Options.LowUtilisation, total, f.Options.MinLowRequests, ErrTooLittleData)
+		return fmt.Errorf("calibrate: %d intervals of %v at utilisation <= %.2f hold %s completed requests: at least %s are needed to fit the service-time distribution (%w); widen the window or include a quieter period",
+			f.LowIntervals, f.Options.Step, f.Options.LowUtilisation, count(math.Round(total)), count(math.Ceil(f.Options.MinLowRequests)), ErrTooLittleData)
 	}
 	f.Candidates = FitFamilies(bounds, cum, total, f.MeanService.V)
 	f.Family = f.Candidates[0]
+	poor := ""
+	if f.Family.KS > PoorFitKS {
+		poor = fmt.Sprintf("the %s fit to the latency histogram is poor: KS %.3g (the largest gap between the observed and the fitted share of requests at a bucket bound; a good fit is below %g), so simulated latencies will not look like these",
+			f.Family.Kind, f.Family.KS, PoorFitKS)
+	}
+	if err := f.checkService(ctx, q, util, poor); err != nil {
+		return err
+	}
+	if poor != "" {
+		f.Warnings = append(f.Warnings, poor)
+	}
+	return nil
+}
+
+// PoorFitKS is the KS distance above which the chosen family is said to fit the
+// latency histogram poorly (Fit.Warnings): 0.15.
+const PoorFitKS = 0.15
+
+// MinServiceShare and MaxServiceShare bound the mean service time over the mean
+// response time in the intervals at utilisation <= ServiceCheckUtilisation (and
+// Options.LowUtilisation). A response takes its service time plus the wait in the
+// queue, which at such utilisation is short: below a third, the busy time is too
+// small for the requests (other units, averaged per slot); above 1.5, more than
+// their whole response time, beyond the noise of requests in flight at the
+// intervals' ends.
+const (
+	MinServiceShare         = 1.0 / 3
+	MaxServiceShare         = 1.5
+	ServiceCheckUtilisation = 0.3
+)
+
+// ErrInconsistent means that two metrics contradict each other, so that one of them
+// is not what calibrate takes it for; the message names both figures.
+var ErrInconsistent = errors.New("inconsistent metrics")
+
+// checkService compares the mean service time (busy seconds per completed request)
+// with the latency histogram's mean response time in the intervals at utilisation
+// (util, by time) at most ServiceCheckUtilisation and Options.LowUtilisation, and
+// refuses a service time outside [MinServiceShare, MaxServiceShare] of it; note,
+// when not empty, is added to the message. Without the histogram's _sum and _count
+// the response time is bounded by its buckets: every request at its bucket's lower
+// bound, or at its upper bound. Without completed requests in those intervals there
+// is nothing to compare.
+func (f *Fit) checkService(ctx context.Context, q Querier, util map[int64]float64, note string) error {
+	o := f.Options
+	limit := min(o.LowUtilisation, ServiceCheckUtilisation)
+	quiet := 0
+	for _, u := range util {
+		if u >= 0 && u <= limit {
+			quiet++
+		}
+	}
+	step := promDuration(o.Step)
+	sumQuiet := func(expr string) (map[string]float64, error) {
+		ss, err := q.QueryRange(ctx, expr, o.Start.Add(o.Step), o.End, o.Step)
+		if err != nil {
+			return nil, fmt.Errorf("calibrate: %s: %w", expr, err)
+		}
+		out := map[string]float64{}
+		for _, s := range ss {
+			for _, p := range s.Samples {
+				if u, ok := util[p.T.UnixMilli()]; ok && u >= 0 && u <= limit && !math.IsNaN(p.V) {
+					out[s.Labels["le"]] += p.V
+				}
+			}
+		}
+		return out, nil
+	}
+	var sums [4]map[string]float64
+	for i, expr := range []string{
+		`sum(increase(app_worker_busy_seconds_total[` + step + `]))`,
+		`sum(increase(http_requests_total{code="200"}[` + step + `]))`,
+		`sum(increase(http_request_duration_seconds_sum[` + step + `]))`,
+		`sum(increase(http_request_duration_seconds_count[` + step + `]))`,
+	} {
+		var err error
+		if sums[i], err = sumQuiet(expr); err != nil {
+			return err
+		}
+	}
+	busy, done := sums[0][""], sums[1][""]
+	if !(done > 0) {
+		return nil
+	}
+	service := busy / done
+	f.LowMeanService = service
+	loSrc := "http_request_duration_seconds_sum / _count"
+	hiSrc := loSrc
+	var lo, hi float64 // the mean response time, or bounds on it
+	if rsum, ok := sums[2][""]; ok && sums[3][""] > 0 {
+		lo = rsum / sums[3][""]
+		hi, f.LowMeanResponse = lo, lo
+	} else {
+		buckets, err := sumQuiet(`sum by (le) (increase(http_request_duration_seconds_bucket[` + step + `]))`)
+		if err != nil {
+			return err
+		}
+		type bucket struct{ le, n float64 }
+		var bs []bucket
+		for le, n := range buckets {
+			if b, err := strconv.ParseFloat(le, 64); err == nil {
+				bs = append(bs, bucket{b, n})
+			}
+		}
+		sort.Slice(bs, func(a, b int) bool { return bs[a].le < bs[b].le })
+		if len(bs) < 2 || !math.IsInf(bs[len(bs)-1].le, 1) || !(bs[len(bs)-1].n > 0) {
+			return nil
+		}
+		total := bs[len(bs)-1].n
+		prev, prevLe := 0.0, 0.0
+		for _, b := range bs[:len(bs)-1] {
+			n := max(prev, min(b.n, total)) // cumulative, as histogram_quantile makes it
+			lo += (n - prev) * prevLe
+			hi += (n - prev) * b.le
+			prev, prevLe = n, b.le
+		}
+		lo += (total - prev) * prevLe
+		if total > prev {
+			hi = math.Inf(1) // requests above the last finite bound
+		}
+		lo, hi = lo/total, hi/total
+		loSrc = "at least: http_request_duration_seconds_bucket with every request at its bucket's lower bound, without the _sum and _count series"
+		hiSrc = "at most: http_request_duration_seconds_bucket with every request at its bucket's upper bound, without the _sum and _count series"
+	}
+	if note != "" {
+		note = " Also " + note
+	}
+	where := fmt.Sprintf("in the %d intervals of %v at utilisation <= %.2f", quiet, o.Step, limit)
+	svc := fmt.Sprintf("the mean service time %.4g s (app_worker_busy_seconds_total / http_requests_total{code=\"200\"}; %.4g s over the window)", service, f.MeanService.V)
+	switch {
+	case service < MinServiceShare*lo:
+		return fmt.Errorf("calibrate: %s %s is %.2g times the mean response time %.4g s (%s), where a response takes its service time and a short wait: the busy time is too small for the requests (below %.2g of their response time); is app_worker_busy_seconds_total in other units than seconds, averaged over slots or replicas, or another metric?%s (%w)",
+			where, svc, service/lo, lo, loSrc, MinServiceShare, note, ErrInconsistent)
+	case service > MaxServiceShare*hi:
+		return fmt.Errorf("calibrate: %s %s is %.2g times the mean response time %.4g s (%s), where a response takes at least its service time: the busy time is too large for the requests (above %.2g times their response time); is app_worker_busy_seconds_total in smaller units than seconds (milliseconds?), counted per slot, or another metric?%s (%w)",
+			where, svc, service/hi, hi, hiSrc, MaxServiceShare, note, ErrInconsistent)
+	}
 	return nil
 }
 

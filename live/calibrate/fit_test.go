@@ -36,6 +36,12 @@ func surgeTrace(minutes int, low, high float64) *traces.Trace {
 // Querier through the promql engine.
 func simulate(t *testing.T, cfg sim.Config, tr *traces.Trace) Querier {
 	t.Helper()
+	return NewEngineQuerier("simulated run", record(t, cfg, tr))
+}
+
+// record runs cfg on tr under the threshold rule and returns its scrapes.
+func record(t *testing.T, cfg sim.Config, tr *traces.Trace) *features.Storage {
+	t.Helper()
 	var params yaml.Node
 	if err := yaml.Unmarshal([]byte("{upper: 0.7, lower: 0.3, cooldown_up: 0s, cooldown_down: 60s}"), &params); err != nil {
 		t.Fatal(err)
@@ -48,7 +54,7 @@ func simulate(t *testing.T, cfg sim.Config, tr *traces.Trace) Querier {
 	if _, err := sim.RunRecorded(cfg, tr, a, st); err != nil {
 		t.Fatal(err)
 	}
-	return NewEngineQuerier("simulated run", st)
+	return st
 }
 
 // TestCalibrateRecoversKnownModel simulates services with known parameters and fits
@@ -82,6 +88,9 @@ func TestCalibrateRecoversKnownModel(t *testing.T) {
 			}
 			if rel := math.Abs(fit.MeanService.V-c.service.Mean) / c.service.Mean; rel > 0.10 {
 				t.Errorf("mean service %.4g s, true %.4g s: %.1f%% off (limit 10%%)", fit.MeanService.V, c.service.Mean, 100*rel)
+			}
+			if r := fit.LowMeanService / fit.LowMeanResponse; !(r > 0.9 && r <= 1.01) || len(fit.Warnings) > 0 {
+				t.Errorf("service %.4g s over response %.4g s at low utilisation = %.3g, want 0.9 to 1.01; warnings %q", fit.LowMeanService, fit.LowMeanResponse, r, fit.Warnings)
 			}
 			if int(fit.Slots.V) != c.slots {
 				t.Errorf("slots %v, true %d", fit.Slots.V, c.slots)
