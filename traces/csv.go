@@ -214,7 +214,9 @@ func loadCSV(r io.Reader, name string, opt CSVOptions, n notes) (*Trace, error) 
 	if values != ValuesCount && values != ValuesRate {
 		return nil, &ParseError{Name: name, Err: fmt.Errorf("values %q: want count or rate", values)}
 	}
-	if header != nil {
+	// Which columns were read is said where it was a guess: a value column not
+	// named as one (hits, req_count), or a time column read in a unit it names.
+	if header != nil && (!slices.Contains(valueColumnNames, vname) || unit != 0 && tname != "seconds") {
 		n.add("", "%s: time from column %q, %ss from column %q", name, tname, values, vname)
 	}
 	maxBuckets := opt.MaxBuckets
