@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/intelliscale/intelliscale/agents"
 	"github.com/intelliscale/intelliscale/agents/policy"
 	"github.com/intelliscale/intelliscale/internal/yamldoc"
 	"github.com/intelliscale/intelliscale/sim"
@@ -63,6 +65,23 @@ func CheckNotes(cfg *Config, b Backend) ([]string, error) {
 		return nil, yamldoc.Within("sim", err)
 	}
 	var notes []string
+	// An SLO the service time alone misses is no trace's fault: say so once, and
+	// do not blame max_replicas for it below.
+	unattainable := svc.UnattainableSLO()
+	if unattainable != "" {
+		notes = append(notes, cfg.locate(yamldoc.Errorf("sim.slo", "%s", unattainable)).Error())
+	}
+	if svc.Min() == 0 {
+		for i, p := range cfg.Policies {
+			kind := p.Kind
+			if kind == KindHPATuned {
+				kind = "hpa"
+			}
+			if slices.Contains(agents.Names(), kind) && !agents.ScalesFromZero(kind) {
+				notes = append(notes, cfg.locate(yamldoc.Errorf(fmt.Sprintf("policies[%d]", i), "%s", agents.NoScaleFromZero(p.Name))).Error())
+			}
+		}
+	}
 	for i, ts := range cfg.Traces {
 		lt := c.traces[ts.Name]
 		if lt == nil || lt.full == nil {
@@ -73,7 +92,7 @@ func CheckNotes(cfg *Config, b Backend) ([]string, error) {
 			note := yamldoc.Errorf(fmt.Sprintf("traces[%d]", i), "%s; crop around it (start, length) if it is missing data", st.ZeroRunWarning())
 			notes = append(notes, cfg.locate(note).Error())
 		}
-		if n, peak := svc.Capped(lt.full.Rates, sim.CappedLimit); n > 0 {
+		if n, peak := svc.Capped(lt.full.Rates, sim.CappedLimit); n > 0 && unattainable == "" {
 			note := yamldoc.Errorf(fmt.Sprintf("traces[%d]", i), "trace %q: demand exceeds sim.max_replicas %d in %d of %d buckets (%s replicas needed): the service is held below it there; raise max_replicas", ts.Name, svc.MaxReplicas, n, len(lt.full.Rates), sim.CappedNeed(peak))
 			notes = append(notes, cfg.locate(note).Error())
 		}

@@ -214,6 +214,25 @@ func TestCheckNotesCappedDemand(t *testing.T) {
 	}
 }
 
+// An SLO the service time alone misses is noted once, at sim.slo, and not blamed on
+// max_replicas; min_replicas 0 is noted for each rule that cannot scale up from zero
+// (threshold, and tuned HPA as HPA), not for one that can (KPA).
+func TestCheckNotesServiceAndScaleFromZero(t *testing.T) {
+	dir := t.TempDir()
+	slo := strings.Replace(checkBase, "  max_replicas: 20\n", "  max_replicas: 20\n  slo: {latency: 100ms, target: 0.99}\n", 1)
+	notes := checkNotes(t, dir, strings.Replace(slo, "    builtin: bursty\n", "    builtin: bursty\n    scale_mean: 400\n", 1))
+	if len(notes) != 1 || !strings.Contains(notes[0], "chk.yaml line 5: sim.slo: the SLO (99% within 100ms) cannot be met at any replica count") {
+		t.Errorf("unattainable SLO: notes %q", notes)
+	}
+	zero := strings.Replace(checkBase, "  max_replicas: 20\n", "  max_replicas: 20\n  min_replicas: 0\n", 1)
+	zero = strings.Replace(zero, "  - {name: thr, kind: threshold}\n", "  - {name: thr, kind: threshold}\n  - {name: k, kind: kpa}\n  - {name: ht, kind: hpa-tuned, tune: {grid: [0.6]}}\n", 1)
+	notes = checkNotes(t, dir, zero)
+	if len(notes) != 2 || !strings.Contains(notes[0], "policies[0]: min_replicas is 0, and thr cannot scale up from zero replicas") ||
+		!strings.Contains(notes[1], "policies[2]: min_replicas is 0, and ht cannot scale up from zero replicas") {
+		t.Errorf("min_replicas 0: notes %q", notes)
+	}
+}
+
 // checkNotes writes cfgText as dir/chk.yaml, loads it and returns its CheckNotes.
 func checkNotes(t *testing.T, dir, cfgText string) []string {
 	t.Helper()

@@ -85,6 +85,7 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	cfg.Seed = f.seed
+	initialSet := cfg.InitialReplicas != 0
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
@@ -93,6 +94,9 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	warnings = append(warnings, traceWarnings(tr, work)...)
+	if !initialSet {
+		warnings = append(warnings, coldStart(cfg, tr)...)
+	}
 	for _, w := range warnings {
 		fmt.Fprintf(stderr, "sim: warning: %s\n", w)
 	}
@@ -185,8 +189,8 @@ func warnCapped(w io.Writer, cfg sim.Config, res *sim.Result) {
 	if n == 0 {
 		return
 	}
-	fmt.Fprintf(w, "sim: warning: demand exceeds max_replicas %d in %d of %d intervals (%s replicas needed): the figures are those of a service held at %d; set a higher max_replicas in a --config file\n",
-		cfg.MaxReplicas, n, len(res.Timeline), sim.CappedNeed(peak), cfg.MaxReplicas)
+	fmt.Fprintf(w, "sim: warning: demand exceeds max_replicas %d in %d of %d intervals (%s replicas needed): the figures are those of a service held at %d, and the demand the elasticity figures compare with (theta_U, tau_U, accuracy, under-provisioned time) is capped at %d too, so they understate the shortfall; set a higher max_replicas in a --config file\n",
+		cfg.MaxReplicas, n, len(res.Timeline), sim.CappedNeed(peak), cfg.MaxReplicas, cfg.MaxReplicas)
 }
 
 // defaultTimeline is sim's timeline file when --timeline is not given:
@@ -258,6 +262,21 @@ func traceWarnings(tr *traces.Trace, w simWork) []string {
 	}
 	st.Name = "trace " + tr.Name
 	return []string{st.ZeroRunWarning() + "; crop around it (--start, --length) if it is missing data"}
+}
+
+// coldStart warns when a run left at its default start, min_replicas Ready, opens
+// on traffic that needs far more: its first minutes then count against the
+// policy, where an experiment's windows start warm (sim.Config.ReadyFor).
+func coldStart(cfg sim.Config, tr *traces.Trace) []string {
+	if len(tr.Rates) == 0 {
+		return nil
+	}
+	need := cfg.ReadyFor(tr.Rates[0])
+	if have := cfg.InitialReplicas; need < 2*have || need-have < 3 {
+		return nil
+	}
+	return []string{fmt.Sprintf("the run starts cold, %d Ready, where the first bucket's %.3g requests/s needs %d: its first minutes count against the policy (experiments start warm); initial_replicas: %d in a --config file starts it warm",
+		cfg.InitialReplicas, tr.Rates[0], need, need)}
 }
 
 // simAutoscaler builds the policy named by the flags, and returns with it the

@@ -141,7 +141,8 @@ func TestSimWarnsOfCappedDemand(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("%s: exit %d: %s", tc.limit, code, errs)
 		}
-		got := strings.Contains(errs, "sim: warning: demand exceeds max_replicas 5 in 240 of 240 intervals (up to ")
+		got := strings.Contains(errs, "sim: warning: demand exceeds max_replicas 5 in 240 of 240 intervals (up to ") &&
+			strings.Contains(errs, "is capped at 5 too, so they understate the shortfall")
 		if got != tc.want {
 			t.Errorf("%s: stderr %q; want the warning: %v", tc.limit, errs, tc.want)
 		}

@@ -189,3 +189,33 @@ func TestSimWarnsOfALongSeason(t *testing.T) {
 		t.Errorf("exit %d, stderr %q\nwant %q...", code, errs, want)
 	}
 }
+
+// A run left at its default start (min_replicas Ready) on traffic that needs far
+// more says so and how to start warm; a warm start given, or traffic the start
+// carries, says nothing of it.
+func TestSimWarnsOfAColdStart(t *testing.T) {
+	dir := t.TempDir()
+	warm := filepath.Join(dir, "warm.yaml")
+	if err := os.WriteFile(warm, []byte("initial_replicas: 11\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want bool
+	}{
+		{[]string{"--scale-mean", "400"}, true},
+		{[]string{"--scale-mean", "400", "--config", warm}, false},
+		{[]string{"--scale-mean", "20"}, false},
+	} {
+		args := append([]string{"sim", "--builtin", "step", "--length", "1h", "--timeline", ""}, tc.args...)
+		code, _, errs := runCmd(args...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", tc.args, code, errs)
+		}
+		full := strings.Contains(errs, "sim: warning: the run starts cold, 1 Ready, where the first bucket's 423 requests/s needs 11: ") &&
+			strings.Contains(errs, "initial_replicas: 11 in a --config file starts it warm")
+		if tc.want && !full || !tc.want && strings.Contains(errs, "starts cold") {
+			t.Errorf("%v: stderr %q; want the cold-start warning: %v", tc.args, errs, tc.want)
+		}
+	}
+}
