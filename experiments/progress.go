@@ -3,7 +3,9 @@ package experiments
 import (
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -20,11 +22,19 @@ type progress struct {
 	n     int
 	start time.Time
 	est   *estimator
+	// running are the cells started and not yet done; last is when a line was
+	// last shown, for the heartbeat of a long quiet stretch.
+	running map[string]bool
+	last    time.Time
 }
+
+// quietFor is how long a run may go without a line before the heartbeat names the
+// cells still running (a tuning or training cell takes minutes).
+const quietFor = 30 * time.Second
 
 func newProgress(w io.Writer, cells []Cell, work func(Cell) float64) *progress {
 	now := time.Now()
-	p := &progress{w: w, total: len(cells), start: now, est: newEstimator(cells, work)}
+	p := &progress{w: w, total: len(cells), start: now, est: newEstimator(cells, work), running: map[string]bool{}, last: now}
 	if f, ok := w.(*os.File); ok {
 		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
 			p.tty = true
@@ -39,7 +49,9 @@ func (p *progress) done(c Cell) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	el := time.Since(p.start)
+	delete(p.running, c.Dir())
+	p.last = time.Now()
+	el := p.last.Sub(p.start)
 	p.n++
 	eta := "?"
 	if left, ok := p.est.done(c, el); ok {
@@ -52,6 +64,62 @@ func (p *progress) done(c Cell) {
 		return
 	}
 	fmt.Fprintf(p.w, "[%d/%d] %s (elapsed %v, left ~%s)\n", p.n, p.total, c.Dir(), el.Round(time.Second), eta)
+}
+
+// started records that c began, for the heartbeat.
+func (p *progress) started(c Cell) {
+	if p == nil || p.w == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.running[c.Dir()] = true
+}
+
+// beat shows, when no line has been shown for quietFor before now, which cells are
+// running and for how long the run has: so that minutes spent in one training cell
+// do not look like a hung run.
+func (p *progress) beat(now time.Time) {
+	if p == nil || p.w == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.running) == 0 || now.Sub(p.last) < quietFor {
+		return
+	}
+	p.last = now
+	names := slices.Sorted(maps.Keys(p.running))
+	el := now.Sub(p.start).Round(time.Second)
+	if p.tty {
+		fmt.Fprintf(p.w, "\r%d/%d cells  elapsed %v  running %s   ", p.n, p.total, el, strings.Join(names, ", "))
+		return
+	}
+	fmt.Fprintf(p.w, "[%d/%d] running %s (elapsed %v)\n", p.n, p.total, strings.Join(names, ", "), el)
+}
+
+// heartbeat calls beat every few seconds until the returned stop is called.
+func (p *progress) heartbeat() (stop func()) {
+	if p == nil || p.w == nil {
+		return func() {}
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(quietFor / 6)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case now := <-t.C:
+				p.beat(now)
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
 }
 
 func (p *progress) finish() {

@@ -129,3 +129,39 @@ func TestCellWorkWeighsWindowsAndTraining(t *testing.T) {
 		t.Errorf("train cell work %v: want more than the steps' fixed cost", tr)
 	}
 }
+
+// The heartbeat names the running cells once a run has shown nothing for quietFor,
+// then again only after another quietFor; a finished cell leaves the list, and
+// nothing is said while no cell runs.
+func TestProgressHeartbeat(t *testing.T) {
+	var out strings.Builder
+	train := Cell{Phase: PhaseTrain, Policy: "ppo", Kind: "ppo", Seed: 1}
+	tune := Cell{Phase: PhaseTune, Policy: "ht", Kind: KindHPATuned, Trace: "b"}
+	p := newProgress(&out, []Cell{train, tune}, nil)
+	t0 := p.start
+	p.beat(t0.Add(time.Minute))
+	if out.Len() != 0 {
+		t.Fatalf("nothing running, yet: %q", out.String())
+	}
+	p.started(train)
+	p.started(tune)
+	p.beat(t0.Add(quietFor - time.Second))
+	if out.Len() != 0 {
+		t.Fatalf("before quietFor: %q", out.String())
+	}
+	p.beat(t0.Add(quietFor))
+	want := "[0/2] running " + train.Dir() + ", " + tune.Dir() + " (elapsed 30s)\n" // sorted
+	if out.String() != want {
+		t.Fatalf("heartbeat %q, want %q", out.String(), want)
+	}
+	p.beat(t0.Add(quietFor + time.Second))
+	if out.String() != want {
+		t.Fatalf("a second line within quietFor: %q", out.String())
+	}
+	p.done(tune)
+	out.Reset()
+	p.beat(p.last.Add(quietFor))
+	if got := out.String(); !strings.HasPrefix(got, "[1/2] running "+train.Dir()+" (elapsed ") {
+		t.Fatalf("after a cell finished: %q", got)
+	}
+}

@@ -234,6 +234,7 @@ func (x *run) pool(parent context.Context, workers int, cells []Cell) (int, erro
 	}
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
+	defer x.prog.heartbeat()()
 	errs := make([]error, len(cells))
 	var finished atomic.Int64
 	next := make(chan int)
@@ -243,6 +244,7 @@ func (x *run) pool(parent context.Context, workers int, cells []Cell) (int, erro
 		go func() {
 			defer wg.Done()
 			for i := range next {
+				x.prog.started(cells[i])
 				if err := x.cell(ctx, cells[i]); err != nil {
 					errs[i] = fmt.Errorf("cell %s: %w", cells[i].Dir(), err)
 					cancel()
