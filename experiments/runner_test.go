@@ -345,7 +345,12 @@ func TestProgressLinesAndLog(t *testing.T) {
 	var prog bytes.Buffer
 	out := t.TempDir()
 	st := runTiny(t, &fakeBackend{}, out, func(r *Runner) { r.Progress = &prog })
-	lines := strings.Split(strings.TrimSpace(prog.String()), "\n")
+	var lines []string // one per cell; a heartbeat of a slow machine aside
+	for _, l := range strings.Split(strings.TrimSpace(prog.String()), "\n") {
+		if !strings.Contains(l, "] running ") {
+			lines = append(lines, l)
+		}
+	}
 	if len(lines) != st.Ran {
 		t.Fatalf("%d progress lines for %d cells", len(lines), st.Ran)
 	}
