@@ -262,22 +262,11 @@ policies:
 }
 
 func TestBuildWithoutValidationSaysNoHeadline(t *testing.T) {
-	cfg, err := experiments.Parse([]byte(`name: testonly
+	_, md := runReport(t, `name: testonly
 eval: [test]
 traces: [{name: aa, builtin: bursty}]
 policies: [{name: threshold, kind: threshold}, {name: ppo, kind: ppo, train: {steps: 10}}]
-`), "testonly.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	if _, err := (&experiments.Runner{Config: cfg, Out: dir, Backend: fakeBackend(), Workers: 1}).Run(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if err := Build(dir, nil); err != nil {
-		t.Fatal(err)
-	}
-	md, _ := os.ReadFile(filepath.Join(dir, "report", "REPORT.md"))
+`)
 	if !bytes.Contains(md, []byte("No headline: headline needs evaluation on both validation and test windows")) {
 		t.Errorf("REPORT.md does not say why there is no headline:\n%s", md)
 	}
@@ -291,22 +280,11 @@ policies: [{name: threshold, kind: threshold}, {name: ppo, kind: ppo, train: {st
 // the test windows are missing, rather than that no family reaches a level; and
 // without an oracle in the config, none is named.
 func TestBuildTrainOnlySaysNoTestWindows(t *testing.T) {
-	cfg, err := experiments.Parse([]byte(`name: trainonly
+	cfg, md := runReport(t, `name: trainonly
 eval: [train]
 traces: [{name: aa, builtin: bursty}]
 policies: [{name: threshold, kind: threshold}]
-`), "trainonly.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	if _, err := (&experiments.Runner{Config: cfg, Out: dir, Backend: fakeBackend(), Workers: 1}).Run(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if err := Build(dir, nil); err != nil {
-		t.Fatal(err)
-	}
-	md, _ := os.ReadFile(filepath.Join(dir, "report", "REPORT.md"))
+`)
 	if !bytes.Contains(md, []byte("- No test windows were evaluated (the config's eval lists train): the cost at matched SLO is read on them")) {
 		t.Errorf("REPORT.md does not say the test windows are missing:\n%s", md)
 	}
@@ -418,4 +396,26 @@ func TestFormatSig(t *testing.T) {
 	if got := FormatStat(Stat{Mean: 182.3, CI: 8.44}); got != "182 ± 8.4" {
 		t.Errorf("FormatStat: %q", got)
 	}
+}
+
+// runReport runs the experiment of config on the fake backend and returns the
+// config and its REPORT.md.
+func runReport(t *testing.T, config string) (*experiments.Config, []byte) {
+	t.Helper()
+	cfg, err := experiments.Parse([]byte(config), "fake.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if _, err := (&experiments.Runner{Config: cfg, Out: dir, Backend: fakeBackend(), Workers: 1}).Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := Build(dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	md, err := os.ReadFile(filepath.Join(dir, "report", "REPORT.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg, md
 }
