@@ -92,12 +92,50 @@ func CheckNotes(cfg *Config, b Backend) ([]string, error) {
 			note := yamldoc.Errorf(fmt.Sprintf("traces[%d]", i), "%s; crop around it (start, length) if it is missing data", st.ZeroRunWarning())
 			notes = append(notes, cfg.locate(note).Error())
 		}
+		notes = append(notes, windowNotes(cfg, i, lt)...)
 		if n, peak := svc.Capped(lt.full.Rates, sim.CappedLimit); n > 0 && unattainable == "" {
 			note := yamldoc.Errorf(fmt.Sprintf("traces[%d]", i), "trace %q: demand exceeds sim.max_replicas %d in %d of %d buckets (%s replicas needed): the service is held below it there; raise max_replicas", ts.Name, svc.MaxReplicas, n, len(lt.full.Rates), sim.CappedNeed(peak))
 			notes = append(notes, cfg.locate(note).Error())
 		}
 	}
 	return notes, nil
+}
+
+// minJudgeWindow is the shortest validation or test window CheckNotes lets pass
+// without a note: shorter ones hold a handful of decisions, too few to choose or
+// judge a policy on.
+const minJudgeWindow = time.Hour
+
+// windowNotes notes the evaluated validation and test windows of traces[i] that
+// its buckets widened (an explicit window is run as the whole buckets it touches)
+// or that are shorter than minJudgeWindow.
+func windowNotes(cfg *Config, i int, lt *loadedTrace) []string {
+	var notes []string
+	bucket := lt.full.Bucket
+	for _, split := range []string{SplitValidation, SplitTest} {
+		if !slices.Contains(cfg.Eval, split) {
+			continue
+		}
+		b := lt.bounds[split]
+		from, to := time.Duration(b.From)*bucket, time.Duration(b.To)*bucket
+		at := fmt.Sprintf("traces[%d]", i)
+		if w := lt.spec.Windows; w != nil {
+			given := w.Validation
+			if split == SplitTest {
+				given = w.Test
+			}
+			at += ".windows." + split
+			if given.Start != from || given.End != to {
+				notes = append(notes, cfg.locate(yamldoc.Errorf(at, "trace %q: the %s window [%s, %s) runs as [%s, %s), the whole buckets of %s it touches",
+					lt.spec.Name, split, yamldoc.Duration(given.Start), yamldoc.Duration(given.End), yamldoc.Duration(from), yamldoc.Duration(to), yamldoc.Duration(bucket))).Error())
+			}
+		}
+		if d := to - from; d < minJudgeWindow {
+			notes = append(notes, cfg.locate(yamldoc.Errorf(at, "trace %q: the %s window lasts %s, %d control intervals: too few decisions to %s a policy on; give it an hour or more",
+				lt.spec.Name, split, yamldoc.Duration(d), int(d/cfg.controlInterval), map[string]string{SplitValidation: "choose", SplitTest: "judge"}[split])).Error())
+		}
+	}
+	return notes
 }
 
 // checkContext is check, returning at once when ctx is done: loading large trace

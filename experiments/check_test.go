@@ -233,6 +233,30 @@ func TestCheckNotesServiceAndScaleFromZero(t *testing.T) {
 	}
 }
 
+// A validation or test window widened by its buckets, or too short to choose or
+// judge on, is noted, naming the window's line; the base's two-hour windows on
+// bucket boundaries are not.
+func TestCheckNotesShortWindows(t *testing.T) {
+	dir := t.TempDir()
+	if notes := checkNotes(t, dir, checkBase); len(notes) != 0 {
+		t.Fatalf("base: notes %q", notes)
+	}
+	short := strings.Replace(checkBase, "validation: {start: 6h, end: 8h}", "validation: {start: 6h, end: 6h0m15s}", 1)
+	notes := checkNotes(t, dir, short)
+	want := []string{
+		`chk.yaml line 10: traces[0].windows.validation: trace "b": the validation window [6h, 6h0m15s) runs as [6h, 6h1m), the whole buckets of 1m it touches`,
+		`chk.yaml line 10: traces[0].windows.validation: trace "b": the validation window lasts 1m, 4 control intervals: too few decisions to choose a policy on`,
+	}
+	if len(notes) != len(want) {
+		t.Fatalf("notes %q, want %d", notes, len(want))
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(notes[i], w) {
+			t.Errorf("note %d: %q, want prefix %q", i, notes[i], w)
+		}
+	}
+}
+
 // checkNotes writes cfgText as dir/chk.yaml, loads it and returns its CheckNotes.
 func checkNotes(t *testing.T, dir, cfgText string) []string {
 	t.Helper()
