@@ -92,6 +92,13 @@ func CheckNotes(cfg *Config, b Backend) ([]string, error) {
 			note := yamldoc.Errorf(fmt.Sprintf("traces[%d]", i), "%s; crop around it (start, length) if it is missing data", st.ZeroRunWarning())
 			notes = append(notes, cfg.locate(note).Error())
 		}
+		// What loading and shaping the trace guessed, dropped or warn of (a rescale
+		// that makes each request a burst): the trace is read again to hear it.
+		if _, err := ts.Source.TraceNotes(func(n error) {
+			notes = append(notes, cfg.locate(yamldoc.Within(fmt.Sprintf("traces[%d]", i), n)).Error())
+		}); err != nil {
+			return nil, yamldoc.Within(fmt.Sprintf("traces[%d]", i), err)
+		}
 		notes = append(notes, windowNotes(cfg, i, lt)...)
 		if n, peak := svc.Capped(lt.full.Rates, sim.CappedLimit); n > 0 && unattainable == "" {
 			note := yamldoc.Errorf(fmt.Sprintf("traces[%d]", i), "trace %q: demand exceeds sim.max_replicas %d in %d of %d buckets (%s replicas needed): the service is held below it there; raise max_replicas", ts.Name, svc.MaxReplicas, n, len(lt.full.Rates), sim.CappedNeed(peak))

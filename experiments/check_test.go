@@ -257,6 +257,26 @@ func TestCheckNotesShortWindows(t *testing.T) {
 	}
 }
 
+// What loading and shaping a trace warn of comes with the notes, at the field it
+// concerns: here a rescale that makes each of a few requests per second a burst.
+func TestCheckNotesTraceShaping(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("seconds,count\n")
+	for s := range 4 * 3600 {
+		fmt.Fprintf(&b, "%d,%d\n", s, s%3%2)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "sparse.csv"), []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfgText := strings.Replace(checkBase, "    builtin: bursty\n", "    file: sparse.csv\n    scale_mean: 100\n", 1)
+	cfgText = strings.NewReplacer("end: 6h", "end: 2h", "start: 6h, end: 8h", "start: 2h, end: 3h", "start: 8h, end: 10h", "start: 3h, end: 4h").Replace(cfgText)
+	notes := checkNotes(t, dir, cfgText)
+	if len(notes) == 0 || !strings.HasPrefix(notes[0], "chk.yaml line 8: traces[0].scale_mean: ") || !strings.Contains(notes[0], "each request becomes a burst") {
+		t.Errorf("notes %q", notes)
+	}
+}
+
 // checkNotes writes cfgText as dir/chk.yaml, loads it and returns its CheckNotes.
 func checkNotes(t *testing.T, dir, cfgText string) []string {
 	t.Helper()

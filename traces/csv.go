@@ -216,7 +216,7 @@ func loadCSV(r io.Reader, name string, opt CSVOptions, n notes) (*Trace, error) 
 	}
 	// Which columns were read is said where it was a guess: a value column not
 	// named as one (hits, req_count), or a time column read in a unit it names.
-	if header != nil && (!slices.Contains(valueColumnNames, vname) || unit != 0 && tname != "seconds") {
+	if header != nil && (!slices.Contains(valueColumnNames, vname) || unit != 0 && !unitIndex && tname != "seconds") {
 		n.add("", "%s: time from column %q, %ss from column %q", name, tname, values, vname)
 	}
 	maxBuckets := opt.MaxBuckets

@@ -44,14 +44,14 @@ type LoadOptions struct {
 	CSV CSVOptions `yaml:",inline"`
 	// CountsBucket is the bucket length of a count file. Default CSV.Bucket when set,
 	// else 1s.
-	CountsBucket time.Duration `yaml:"counts_bucket,omitempty"`
+	CountsBucket time.Duration `yaml:"counts_bucket,omitempty" yamldoc:"nozero"`
 	// AccessLog options for access logs (YAML: max_malformed).
 	AccessLog AccessLogOptions `yaml:",inline"`
 	// PromJSON options for Prometheus answers (none in YAML).
 	PromJSON PromJSONOptions `yaml:",inline"`
 	// MaxBytes refuses files (and decompressed archive members) larger than this
 	// many bytes. Default DefaultMaxBytes (1 GiB); -1 means no limit.
-	MaxBytes int64 `yaml:"max_bytes,omitempty"`
+	MaxBytes int64 `yaml:"max_bytes,omitempty" yamldoc:"nozero"`
 }
 
 // LoadFile loads a trace from a file, choosing the format as LoadOptions.Format says.

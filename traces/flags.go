@@ -44,7 +44,9 @@ type Flags struct {
 	// Notes, when set, is told what reading and shaping the trace chose or dropped
 	// that the trace does not show, one line each, naming the file or the flag: the
 	// columns a CSV file's header was read by, malformed lines skipped, a crop
-	// rounded out to whole buckets, the end of the trace a resample dropped.
+	// rounded out to whole buckets, the end of the trace a resample dropped; and,
+	// as "warning:", a rescale that makes each request of a sparse count file a
+	// burst.
 	Notes func(note string)
 
 	src       Source
@@ -64,7 +66,7 @@ func BindFlags(fs *flag.FlagSet, groups FlagGroup) *Flags {
 		fs.StringVar(&s.File, "trace", "", "trace file: CSV, per-bucket counts, access log, Prometheus query_range JSON answer, .tbz2 archive of one (default: none)")
 		fs.StringVar(&s.Builtin, "builtin", "", "built-in synthetic trace instead of a file: "+strings.Join(names, ", ")+" (default: none)")
 		fs.StringVar(&f.synthFile, "synth", "", "synthetic trace spec, YAML (traces.SynthSpec) instead of a file (default: none)")
-		fs.Uint64Var(&s.Seed, "trace-seed", DefaultSeed, "seed of a built-in or synthetic trace")
+		fs.Uint64Var(&s.Seed, "trace-seed", DefaultSeed, "seed of a built-in or synthetic trace, at least 1")
 	}
 	if groups&FlagLoad != 0 {
 		fs.StringVar(&s.Load.Format, "format", "", formatNamesList+" (promjson: the JSON answer of Prometheus' /api/v1/query_range, request rates, series summed) (default: from the extension, .json for promjson, then the first line)")
@@ -106,6 +108,11 @@ func (f *Flags) Source(file string) (Source, error) {
 	}
 	if s.Load.MaxBytes == DefaultMaxBytes {
 		s.Load.MaxBytes = 0 // the default, so that Load stays "unset" for builtin and synth
+	}
+	if f.groups&FlagOrigin != 0 && s.Seed == 0 {
+		// The flag's default is DefaultSeed, so a 0 was given (as --trace-seed or
+		// an alias of it), and Validate would take it for unset: seed 1.
+		return Source{}, flagErrors(yamldoc.Errorf("seed", "0 stands for the default seed %d; give a seed of at least 1", DefaultSeed), f.groups)
 	}
 	if f.synthFile != "" {
 		spec, err := ReadSynthSpec(f.synthFile)
@@ -166,7 +173,8 @@ func (f *Flags) notes() notes {
 	}
 	return func(field, text string) {
 		if field != "" {
-			text = flagName(field, f.groups) + " " + text
+			name := func(p string) string { return flagName(p, f.groups) }
+			text = name(field) + " " + nameFields(text, name)
 		}
 		f.Notes(text)
 	}

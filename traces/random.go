@@ -36,12 +36,12 @@ type SynthDistribution struct {
 	// Count is the number of traces, in [1, MaxDistributionCount]. Required.
 	Count int `yaml:"count"`
 	// Seed draws every trace's parameters and synthesis seed. Default DefaultSeed.
-	Seed uint64 `yaml:"seed,omitempty"`
+	Seed uint64 `yaml:"seed,omitempty" yamldoc:"nozero"`
 	// Name prefixes the traces' names ("random" gives random0, random1, ...); letters,
 	// digits, '-', '_' and '.'. Default "random".
 	Name string `yaml:"name,omitempty"`
 	// Duration of every trace, a multiple of each bucket, at most 31 days. Default 24h.
-	Duration time.Duration `yaml:"duration,omitempty"`
+	Duration time.Duration `yaml:"duration,omitempty" yamldoc:"nozero"`
 	// Buckets are the bucket lengths, taken in turn, each in [1s, 1h]. Default [1s,
 	// 10s, 1m, 5m].
 	Buckets []time.Duration `yaml:"buckets,omitempty"`

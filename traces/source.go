@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -44,8 +45,9 @@ type Source struct {
 	Load LoadOptions `yaml:"load,omitempty"`
 	// Synth is a synthetic trace specification, synthesized with Seed.
 	Synth *SynthSpec `yaml:"synth,omitempty"`
-	// Seed of Builtin and Synth. Default DefaultSeed.
-	Seed uint64 `yaml:"seed,omitempty"`
+	// Seed of Builtin and Synth. Default DefaultSeed, which 0 stands for: a 0 written
+	// in YAML (and --trace-seed 0) is refused, since it would run seed 1 unseen.
+	Seed uint64 `yaml:"seed,omitempty" yamldoc:"nozero"`
 	// Resample to buckets of this length (conserving requests), in [1ms, 31 days];
 	// an end of the trace shorter than one such bucket is dropped (Resample).
 	// Default 0: keep the trace's buckets.
@@ -60,6 +62,8 @@ type Source struct {
 	// ScaleMean rescales the rates so that their mean is this many requests per
 	// second, in (0, MaxRate]; ScalePeak so that their maximum is. Exclusive; a
 	// rescale whose peak would exceed MaxRate is an error. Default 0: keep the rates.
+	// Scaling up a file's small whole counts per bucket (a per-second log) makes
+	// each request a burst: the notes warn of it (burstNote).
 	ScaleMean float64 `yaml:"scale_mean,omitempty"`
 	ScalePeak float64 `yaml:"scale_peak,omitempty"`
 
@@ -221,6 +225,20 @@ func (s Source) trace(n notes) (*Trace, error) {
 	return s.shape(tr, n)
 }
 
+// TraceNotes is Trace that also tells note what the load and the shaping chose or
+// dropped that the trace does not show, and what they warn of (a rescale that makes
+// each request a burst), one *yamldoc.FieldError each: its Path is the Source field
+// it concerns ("scale_mean"), or "" for the loader's, which name the file. A config
+// lifts them (yamldoc.Within) and locates them as its own errors.
+func (s Source) TraceNotes(note func(error)) (*Trace, error) {
+	return s.trace(func(field, text string) {
+		if field != "" {
+			text = nameFields(text, func(p string) string { return p + ":" })
+		}
+		note(&yamldoc.FieldError{Path: field, Err: errors.New(text)})
+	})
+}
+
 // Shape applies the source's resample, crop and scale to tr, a trace that came from
 // elsewhere (a metrics query, say); the source's origin fields are ignored.
 func (s Source) Shape(tr *Trace) (*Trace, error) {
@@ -244,17 +262,128 @@ func (s Source) shape(tr *Trace, n notes) (*Trace, error) {
 	if tr, err = s.crop(tr, n); err != nil {
 		return nil, err
 	}
+	in := tr
 	switch {
 	case s.ScaleMean > 0:
 		if tr, err = ScaleMean(tr, s.ScaleMean); err != nil {
 			return nil, yamldoc.Within("scale_mean", err)
 		}
+		s.burstNote(n, "scale_mean", s.ScaleMean, in, tr)
 	case s.ScalePeak > 0:
 		if tr, err = ScalePeak(tr, s.ScalePeak); err != nil {
 			return nil, yamldoc.Within("scale_peak", err)
 		}
+		s.burstNote(n, "scale_peak", s.ScalePeak, in, tr)
 	}
 	return tr, nil
+}
+
+// Thresholds of burstNote's warning. A file's whole counts are a sample of the
+// traffic, not its rate: a bucket holding m requests varies by about √m of them, and
+// a rescale by f keeps that relative spread where traffic at f times the rate would
+// vary by √(fm), f² times the variance for f times the requests, every request
+// becoming f of them in its bucket.
+const (
+	// burstMedianCount: the median count of the buckets holding any request below
+	// which they are warned of, 5. Below it a bucket's count varies by more than 45%
+	// (√5/5) and one request is a fifth of it or more; above it lie the real traces
+	// this project uses, whose median counts per bucket are 26 and more (NASA per
+	// minute) to thousands (NYC taxi per 30 min). The buckets holding none are left
+	// out: an outage (NASA's 38 h of zeros) is no sparse traffic.
+	burstMedianCount = 5
+	// burstFactor: the rescale above which it is warned of, 10: a request becomes
+	// a burst of more than 10, and the spread is over √10 ≈ 3 times that of traffic
+	// at the new rate; below it the trace stays near the scale it was counted at.
+	burstFactor = 10
+)
+
+// burstNote tells n, under field (scale_mean or scale_peak, want), when rescaling
+// in to out multiplied by more than burstFactor the whole counts of a file whose
+// buckets holding any request hold a median below burstMedianCount: each request
+// is then a burst of that many requests within its bucket, which no policy can
+// follow, and a coarser bucket (resample) spreads them. Synthesized rates are the
+// rate itself, not a count drawn from it: they are not warned of.
+func (s Source) burstNote(n notes, field string, want float64, in, out *Trace) {
+	if n == nil || s.Builtin != "" || s.Synth != nil {
+		return
+	}
+	k := 0 // in's peak bucket, whose rate is not 0: all zeros are not rescaled
+	for i, r := range in.Rates {
+		if r > in.Rates[k] {
+			k = i
+		}
+	}
+	f := out.Rates[k] / in.Rates[k]
+	if !(f > burstFactor) {
+		return
+	}
+	// below[c] counts the buckets holding c < burstMedianCount requests.
+	var below [burstMedianCount]int
+	sec, busy := in.Bucket.Seconds(), 0
+	for _, r := range in.Rates {
+		c := r * sec
+		whole := math.Round(c)
+		if math.Abs(c-whole) > 1e-6*max(1, c) {
+			return // rates, or counts a resample shared out: no sample of whole requests
+		}
+		if whole > 0 {
+			busy++
+		}
+		if whole < burstMedianCount {
+			below[int(whole)]++
+		}
+	}
+	// median is the median count (nearest rank, as Info's P50) of the m buckets
+	// holding from requests or more, or burstMedianCount when it is that or more.
+	median := func(from, m int) int {
+		rank, seen := (m+1)/2, 0
+		for c := from; c < burstMedianCount; c++ {
+			if seen += below[c]; seen >= rank {
+				return c
+			}
+		}
+		return burstMedianCount
+	}
+	mb := median(1, busy)
+	if mb >= burstMedianCount {
+		return
+	}
+	b := yamldoc.Duration(in.Bucket)
+	fix := ""
+	for _, d := range []time.Duration{time.Minute, 5 * time.Minute, 15 * time.Minute, time.Hour, 6 * time.Hour, 24 * time.Hour} {
+		if d > in.Bucket && d%in.Bucket == 0 {
+			fix = fmt.Sprintf(" ({resample} %s, say)", yamldoc.Duration(d))
+			if d == time.Minute {
+				fix = " ({resample} 1m, say, or the control interval)"
+			}
+			break
+		}
+	}
+	n.add(field, "%g: warning: multiplies the whole counts of the %s buckets by %.4g, and they are few (median %d per bucket, %d in the buckets holding any): each request becomes a burst of about %.0f requests within one %s bucket, which no autoscaling policy can follow; resample to a coarser bucket first%s",
+		want, b, f, median(0, len(in.Rates)), mb, f, b, fix)
+}
+
+// nameFields writes each {field} of a note's text ("{resample}", another field of the
+// source) as name(field) gives it: the flag (--resample) or the YAML key.
+func nameFields(text string, name func(string) string) string {
+	var out strings.Builder
+	for {
+		i := strings.IndexByte(text, '{')
+		j := strings.IndexByte(text[max(i, 0):], '}')
+		if i < 0 || j < 0 {
+			break
+		}
+		j += i
+		if p := text[i+1 : j]; p != "" && strings.Trim(p, "abcdefghijklmnopqrstuvwxyz_") == "" {
+			out.WriteString(text[:i])
+			out.WriteString(name(p))
+		} else {
+			out.WriteString(text[:j+1])
+		}
+		text = text[j+1:]
+	}
+	out.WriteString(text)
+	return out.String()
 }
 
 // crop cuts tr to [Start, End) or [Start, Start+Length), rounded outwards to whole
@@ -307,8 +436,9 @@ func (s Source) crop(tr *Trace, n notes) (*Trace, error) {
 // notes is told what reading or shaping a trace chose or dropped that the trace
 // itself does not show (Flags.Notes): field is the Source field it concerns, as a
 // FieldError path ("start", "resample"), and text then starts with the field's
-// value; or field is "" and text, from the file's loader, names the file. A nil
-// notes drops them.
+// value, and names any other field it mentions as {field} ("{resample}"), which
+// the flags write as a flag and a config as a key (nameFields); or field is "" and
+// text, from the file's loader, names the file. A nil notes drops them.
 type notes func(field, text string)
 
 func (n notes) add(field, format string, args ...any) {

@@ -18,16 +18,17 @@ import (
 //
 // where every factor is 1 when its component is left at its zero value. The trace
 // starts on a Monday at midnight. The zero value of every field means its default;
-// Validate fills defaults and rejects bad values in one place.
+// Validate fills defaults and rejects bad values in one place. A field whose zero
+// stands for a default other than 0 refuses a 0 written in YAML (yamldoc:"nozero").
 type SynthSpec struct {
 	// Name of the trace. Default "synthetic".
 	Name string `yaml:"name"`
 	// Duration of the trace, a multiple of Bucket. Default 24h.
-	Duration time.Duration `yaml:"duration"`
+	Duration time.Duration `yaml:"duration" yamldoc:"nozero"`
 	// Bucket is the length of one rate bucket. Default 60s.
-	Bucket time.Duration `yaml:"bucket"`
+	Bucket time.Duration `yaml:"bucket" yamldoc:"nozero"`
 	// BaseRate is the rate before any factor, requests per second. Default 100.
-	BaseRate float64 `yaml:"base_rate"`
+	BaseRate float64 `yaml:"base_rate" yamldoc:"nozero"`
 	// Diurnal is the daily cycle.
 	Diurnal Diurnal `yaml:"diurnal"`
 	// WeekendDip lowers Saturday and Sunday by this fraction (0.3: 30% less), in
@@ -53,9 +54,9 @@ type Diurnal struct {
 	// Amplitude in [0, 1]: 0.5 means the peak is 1.5× and the trough 0.5× the base.
 	// Default 0 (no cycle).
 	Amplitude float64 `yaml:"amplitude"`
-	// PeakHour is the hour of day of the peak, in (0, 24]; 24 means midnight.
-	// Default 14.
-	PeakHour float64 `yaml:"peak_hour"`
+	// PeakHour is the hour of day of the peak, in (0, 24]; 24 means midnight (a 0
+	// written in YAML is refused: it would take the default). Default 14.
+	PeakHour float64 `yaml:"peak_hour" yamldoc:"nozero"`
 }
 
 // Noise kinds accepted in Noise.Kind.
@@ -83,9 +84,9 @@ type Bursts struct {
 	PerDay float64 `yaml:"per_day"`
 	// Magnitude is the extra rate during a burst, relative to the rate without it,
 	// in (0, MaxSynthFactor]. Default 1 (double).
-	Magnitude float64 `yaml:"magnitude"`
+	Magnitude float64 `yaml:"magnitude" yamldoc:"nozero"`
 	// Duration is the mean length of a burst. Default 5m.
-	Duration time.Duration `yaml:"duration"`
+	Duration time.Duration `yaml:"duration" yamldoc:"nozero"`
 }
 
 // FlashCrowd is a surge at a known time: the factor rises linearly from 1 to Peak
@@ -98,7 +99,7 @@ type FlashCrowd struct {
 	// Rise is the length of the linear rise, >= 0 (0: a jump). Default 0.
 	Rise time.Duration `yaml:"rise"`
 	// Decay is the time constant of the decay, > 0. Default 30m.
-	Decay time.Duration `yaml:"decay"`
+	Decay time.Duration `yaml:"decay" yamldoc:"nozero"`
 }
 
 // Step multiplies the rate by Factor from At on.
@@ -114,7 +115,7 @@ type Step struct {
 // time-weighted within a bucket. Disabled when MeanOn and MeanOff are both zero.
 type OnOff struct {
 	// OnFactor multiplies the rate while on, in (0, MaxSynthFactor]. Default 1.
-	OnFactor float64 `yaml:"on_factor"`
+	OnFactor float64 `yaml:"on_factor" yamldoc:"nozero"`
 	// OffFactor multiplies the rate while off, in [0, MaxSynthFactor]. Default 0
 	// (silence).
 	OffFactor float64 `yaml:"off_factor"`
