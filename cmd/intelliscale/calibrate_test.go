@@ -151,3 +151,43 @@ func TestCalibrateAfterScaleUps(t *testing.T) {
 		t.Errorf("calibrated %+v, want exponential with 1 slot", c.ServiceTime)
 	}
 }
+
+// TestCalibrateStartupFromSimDump: the simulator's own dump, whose replicas carry no
+// start and ready gauges, calibrates back to its 30 s start-up under hpa and kpa,
+// scraped every 15 s (the default) and every 5 s: not short by half a scrape
+// interval.
+func TestCalibrateStartupFromSimDump(t *testing.T) {
+	dir := t.TempDir()
+	fast := filepath.Join(dir, "scrape5s.yaml")
+	if err := os.WriteFile(fast, []byte("scrape_interval: 5s\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		args []string
+	}{
+		{"hpa", []string{"--policy", "hpa"}},
+		{"hpa-scrape5s", []string{"--policy", "hpa", "--config", fast}},
+		{"kpa", []string{"--policy", "kpa"}},
+	} {
+		dump := simDump(t, dir, c.name+".om", append([]string{"--builtin", "bursty", "--length", "24h", "--scale-mean", "20"}, c.args...)...)
+		fitted := filepath.Join(dir, c.name+".yaml")
+		var so, se bytes.Buffer
+		if code := run([]string{"calibrate", "--dump", dump, "--step", "20s", "--out", fitted}, &so, &se); code != 0 {
+			t.Fatalf("%s: calibrate: exit %d: %s", c.name, code, se.String())
+		}
+		f, err := os.Open(fitted)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := sim.DecodeConfig(f, fitted)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := cfg.StartupDelay.Mean; got != sim.DefaultStartupDelay {
+			y, _ := os.ReadFile(fitted)
+			t.Errorf("%s: start-up delay %v s, the simulator's %v s\n%s", c.name, got, sim.DefaultStartupDelay, y)
+		}
+	}
+}

@@ -114,7 +114,9 @@ type Fit struct {
 	Slots Value
 	// Startup is the simulator's start-up delay in seconds: from the scale-up that
 	// asked for a replica until it is ready, when the controller's desired count is
-	// in the window; else the replica's own warm-up.
+	// in the window; else the replica's own warm-up. Without the replicas' own
+	// gauges (the simulator's series), it is followed through the replica state
+	// series (scrapedStartups).
 	Startup Value
 	// Warmup is the replica's own part of it, app_ready_time_seconds -
 	// app_start_time_seconds (not fitted without those gauges); Startup - Warmup is
@@ -600,29 +602,229 @@ func (f *Fit) fitStartup(ctx context.Context, q Querier) error {
 		}
 		return nil
 	}
-	// The replica state series: by Little's law, the mean start-up delay is the time
-	// integral of the provisioning count over the number of replicas that became
-	// ready (each rise of the ready count).
+	// The replica state series: each replica from its request to the first scrape
+	// that shows it ready.
 	n, err := scalarAt(ctx, q, `sum(count_over_time(intelliscale_replicas{state="ready"}[`+w+`]))`, o.End)
 	if err != nil || n < 2 {
 		f.Startup = Value{V: sim.DefaultStartupDelay, Source: "not visible: no app_ready_time_seconds nor intelliscale_replicas series in the window; the simulator's default"}
 		return nil
 	}
 	si := (o.End.Sub(o.Start) / time.Duration(n)).Round(time.Millisecond)
-	sis := promDuration(si)
-	prov, err1 := scalarAt(ctx, q, `sum_over_time(sum(intelliscale_replicas{state="provisioning"})[`+w+`:`+sis+`])`, o.End)
-	rises, err2 := scalarAt(ctx, q, `sum_over_time(clamp_min(sum(intelliscale_replicas{state="ready"}) - sum(intelliscale_replicas{state="ready"} offset `+sis+`), 0)[`+w+`:`+sis+`])`, o.End)
-	if err1 != nil || err2 != nil || !(rises >= 1) {
-		f.Startup = Value{V: sim.DefaultStartupDelay, Source: "not visible: no replica became ready in the window; the simulator's default"}
+	bs, longer, err := f.scrapedStartups(ctx, q, si)
+	if err != nil {
+		return err
+	}
+	if len(bs) == 0 {
+		f.Startup = Value{V: sim.DefaultStartupDelay, Source: "not visible: no replica asked for in the window became ready in it; the simulator's default"}
 		return nil
 	}
-	// Sampled every si, a replica is counted provisioning at the scrapes between its
-	// request and its readiness: unbiased when those moments fall at random between
-	// scrapes, up to one interval short when requests coincide with scrapes (the
-	// simulator decides at scrape instants). Half an interval splits the difference.
-	d := prov*si.Seconds()/rises + si.Seconds()/2
-	f.Startup = Value{V: d, Fitted: true, Source: fmt.Sprintf("intelliscale_replicas{state}: provisioning replica-seconds over %.0f replicas that became ready (Little's law) plus half the %v resolution, within ±%v", rises, si, si/2)}
+	var unseen float64
+	f.Startup, unseen = startupFromBounds(bs, longer)
+	if unseen > UnseenStartupShare {
+		f.Warnings = append(f.Warnings, fmt.Sprintf("the start-up delay %.3g s is a lower bound: by Kaplan-Meier, %.0f%% of the replicas asked for take longer than any that became ready in the window (the others were cancelled while provisioning, or the window ended)",
+			f.Startup.V, 100*unseen))
+	}
 	return nil
+}
+
+// UnseenStartupShare is the share of replicas, cancelled or unfinished after longer
+// than any that became ready took, above which the fitted start-up delay (a lower
+// bound then) comes with a warning: 0.05.
+const UnseenStartupShare = 0.05
+
+// startupBounds bound one replica's start-up delay: more than Lo and at most Hi
+// seconds.
+type startupBounds struct{ Lo, Hi float64 }
+
+// startupFromBounds estimates the mean start-up delay from the bounds of the replicas
+// that became ready and the time the others were provisioning before they were
+// cancelled or the window ended (their delay is longer). When every replica that
+// became ready has the same bounds and none of the others outlasted them, the delay
+// varies by less than a scrape interval and its place within the bounds cannot be
+// told: the upper bound is taken, the delay itself when it is a multiple of the
+// scrape interval (the bound is a scrape instant, at which the simulator counts a
+// replica ready that became ready at it). Else each replica that became ready counts
+// at the middle of its bounds, and the others as longer than they lasted, in the
+// Kaplan-Meier estimate of the mean: leaving them out would keep only the delays
+// short enough to finish, which a policy that cancels replicas soon (kpa) makes much
+// shorter than the mean. unseen is the estimated share of replicas whose delay is
+// longer than the longest seen; it is counted at the longest time one lasted, so
+// that the mean is a lower bound when unseen > 0.
+func startupFromBounds(bs []startupBounds, longer []float64) (v Value, unseen float64) {
+	const src = "intelliscale_replicas{state}, from the scrape a replica was asked for after (the simulator decides on the scrape it has just taken) to the first showing it ready"
+	ms := func(x float64) float64 { return math.Round(1000 * x) }
+	same := true
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, b := range bs {
+		same = same && ms(b.Lo) == ms(bs[0].Lo) && ms(b.Hi) == ms(bs[0].Hi)
+		lo, hi = min(lo, b.Lo), max(hi, b.Hi)
+	}
+	for _, c := range longer {
+		same = same && ms(c) < ms(bs[0].Hi)
+	}
+	if same {
+		others := ""
+		if len(longer) > 0 {
+			others = fmt.Sprintf(" (%d more cancelled or unfinished while provisioning)", len(longer))
+		}
+		return Value{V: hi, Fitted: true, Source: fmt.Sprintf("%s: the same for all %d replicas ready%s, over %.4g s and at most %.4g s; the bound, exact for a multiple of the scrape interval",
+			src, len(bs), others, lo, hi)}, 0
+	}
+	others := ""
+	if len(longer) > 0 {
+		others = fmt.Sprintf(", and %d cancelled or unfinished while provisioning, counted as longer than they lasted", len(longer))
+	}
+	type obs struct {
+		t     float64 // seconds
+		ready bool    // else longer than t
+	}
+	xs := make([]obs, 0, len(bs)+len(longer))
+	for _, b := range bs {
+		xs = append(xs, obs{(b.Lo + b.Hi) / 2, true})
+	}
+	for _, c := range longer {
+		xs = append(xs, obs{c, false})
+	}
+	// Ready first on ties: a replica that outlasted t was not ready by t.
+	sort.Slice(xs, func(i, j int) bool { return xs[i].t < xs[j].t || xs[i].t == xs[j].t && xs[i].ready && !xs[j].ready })
+	m, left := 0.0, 1.0 // the mean so far, and the share not ready yet
+	for i, x := range xs {
+		if x.ready {
+			p := left / float64(len(xs)-i)
+			m, left = m+p*x.t, left-p
+		}
+	}
+	bound := ""
+	if left > 1e-9 {
+		m += left * xs[len(xs)-1].t
+		unseen = left
+		bound = fmt.Sprintf("; at least: %.0f%% took longer than any ready, counted at %.4g s, the longest one lasted", 100*left, xs[len(xs)-1].t)
+	}
+	return Value{V: m, Fitted: true, Source: fmt.Sprintf("%s: Kaplan-Meier mean of %d replicas ready, each at the middle of its scrape interval (over %.4g s to at most %.4g s)%s%s",
+		src, len(bs), lo, hi, others, bound)}, unseen
+}
+
+// scrapedStartups follows the replicas through the replica state series sampled
+// at every scrape of the window (about si apart), as the simulator records them. It
+// returns the bounds of the start-up delay of every replica asked for and ready in
+// the window, and how long every other replica asked for in it was provisioning
+// before it was cancelled or the window ended. The simulator asks for replicas right
+// after a scrape, so the next scrape is the first to count one provisioning (or
+// ready); a replica that became ready at a scrape instant is counted ready at it.
+// Between two scrapes, the replicas that became ready are the rise of the ready count
+// (a scale-down drains ready replicas only once it has cancelled every provisioning
+// one, so none becomes ready beside a drain); those asked for are the rise of
+// provisioning plus ready, and those cancelled its fall, right after the earlier
+// scrape and the latest asked for first, as the simulator cancels them. Replicas
+// become ready in the order they were asked for: exact for a constant delay; for a
+// varying one the pairing may differ, not the total delay. A replica provisioning at
+// the window's start is left out.
+func (f *Fit) scrapedStartups(ctx context.Context, q Querier, si time.Duration) (ready []startupBounds, longer []float64, err error) {
+	o := f.Options
+	type scrape struct {
+		t            float64 // seconds
+		ready, provs int
+	}
+	byTime := func(expr string, step time.Duration) (map[int64]float64, error) {
+		ss, err := q.QueryRange(ctx, expr, o.Start, o.End, step)
+		if err != nil {
+			return nil, fmt.Errorf("calibrate: start-up delay: %w", err)
+		}
+		out := map[int64]float64{}
+		if len(ss) == 0 {
+			return out, nil
+		}
+		s, err := one(expr, ss, nil)
+		if err != nil {
+			return nil, fmt.Errorf("calibrate: start-up delay: %w", err)
+		}
+		for _, p := range s.Samples {
+			out[p.T.UnixMilli()] = p.V
+		}
+		return out, nil
+	}
+	// Every scrape once, in time order, sampled every step.
+	sample := func(step time.Duration) ([]scrape, error) {
+		var vals [3]map[int64]float64
+		for i, expr := range []string{
+			`max(timestamp(intelliscale_replicas{state="ready"}))`,
+			`sum(intelliscale_replicas{state="ready"})`,
+			`sum(intelliscale_replicas{state="provisioning"})`,
+		} {
+			var err error
+			if vals[i], err = byTime(expr, step); err != nil {
+				return nil, err
+			}
+		}
+		var scrapes []scrape
+		for t := o.Start; !t.After(o.End); t = t.Add(step) {
+			k := t.UnixMilli()
+			stamp, ok1 := vals[0][k]
+			r, ok2 := vals[1][k]
+			p, ok3 := vals[2][k]
+			if !ok1 || !ok2 || !ok3 || len(scrapes) > 0 && stamp == scrapes[len(scrapes)-1].t {
+				continue
+			}
+			scrapes = append(scrapes, scrape{stamp, int(math.Round(r)), int(math.Round(p))})
+		}
+		return scrapes, nil
+	}
+	// Sampled at most half a scrape interval apart, no scrape is missed. si is the
+	// window over the number of scrapes, too long when the series cover only part
+	// of the window: the closest two scrapes seen then say how far apart they are.
+	var scrapes []scrape
+	for step := max(si/2, time.Millisecond); ; {
+		if scrapes, err = sample(step); err != nil {
+			return nil, nil, err
+		}
+		if len(scrapes) < 2 {
+			break
+		}
+		gap := math.Inf(1)
+		for j := 1; j < len(scrapes); j++ {
+			gap = min(gap, scrapes[j].t-scrapes[j-1].t)
+		}
+		half := time.Duration(gap * 1e9 / 2).Round(time.Millisecond)
+		if step <= half || step == time.Millisecond {
+			break
+		}
+		step = max(half, time.Millisecond)
+	}
+	if len(scrapes) == 0 {
+		return nil, nil, nil
+	}
+	// The scrape time after which each provisioning replica was asked for, in the
+	// order asked; NaN: before the window.
+	asked := make([]float64, max(scrapes[0].provs, 0))
+	for i := range asked {
+		asked[i] = math.NaN()
+	}
+	for j := 1; j < len(scrapes); j++ {
+		prev, cur := scrapes[j-1], scrapes[j]
+		readied := max(cur.ready-prev.ready, 0)
+		net := cur.provs - prev.provs + readied
+		for ; net < 0 && len(asked) > 0; net++ {
+			if a := asked[len(asked)-1]; !math.IsNaN(a) {
+				longer = append(longer, prev.t-a)
+			}
+			asked = asked[:len(asked)-1]
+		}
+		for ; net > 0; net-- {
+			asked = append(asked, prev.t)
+		}
+		for ; readied > 0 && len(asked) > 0; readied-- {
+			if a := asked[0]; !math.IsNaN(a) {
+				ready = append(ready, startupBounds{Lo: prev.t - a, Hi: cur.t - a})
+			}
+			asked = asked[1:]
+		}
+	}
+	for _, a := range asked {
+		if !math.IsNaN(a) {
+			longer = append(longer, scrapes[len(scrapes)-1].t-a)
+		}
+	}
+	return ready, longer, nil
 }
 
 func mean(xs []float64) float64 {
