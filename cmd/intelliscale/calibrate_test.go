@@ -189,5 +189,12 @@ func TestCalibrateStartupFromSimDump(t *testing.T) {
 			y, _ := os.ReadFile(fitted)
 			t.Errorf("%s: start-up delay %v s, the simulator's %v s\n%s", c.name, got, sim.DefaultStartupDelay, y)
 		}
+		// The dump carries the queue bound and the timeout as the live app's
+		// does, so that they are read, not defaulted.
+		y, _ := os.ReadFile(fitted)
+		if !bytes.Contains(y, []byte("# app_queue_capacity;")) || !bytes.Contains(y, []byte("# app_request_timeout_seconds;")) ||
+			cfg.Queue() != sim.DefaultQueueCapacity || cfg.Timeout != sim.DefaultTimeout {
+			t.Errorf("%s: queue and timeout not read from the dump:\n%s", c.name, y)
+		}
 	}
 }

@@ -141,7 +141,7 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("interrupted; only %s written", strings.Join(written, " and "))
 	}
 	if f.openmetrics != "" {
-		if err := writeOpenMetricsFile(ctx, f.openmetrics, rec, tr); err != nil {
+		if err := writeOpenMetricsFile(ctx, f.openmetrics, rec, tr, &cfg); err != nil {
 			return interrupted(err)
 		}
 		written = append(written, f.openmetrics)

@@ -37,10 +37,11 @@ func (l *scrapeLog) Record(s *sim.Scrape) { *l = append(*l, *s) }
 
 // writeOpenMetricsFile writes the scrapes as OpenMetrics text, timestamped from the
 // trace's epoch (its start, or midnight), atomically; when ctx is done midway the
-// file is left as it was.
-func writeOpenMetricsFile(ctx context.Context, path string, scrapes []sim.Scrape, tr *traces.Trace) error {
+// file is left as it was. The service's queue bound and timeout (cfg's) are written
+// beside the scrapes, as the live app exports them.
+func writeOpenMetricsFile(ctx context.Context, path string, scrapes []sim.Scrape, tr *traces.Trace, cfg *sim.Config) error {
 	return atomicfile.WriteContext(ctx, path, func(w io.Writer) error {
-		if err := features.WriteOpenMetrics(w, scrapes, env.TraceEpoch(tr)); err != nil {
+		if err := features.WriteOpenMetrics(w, scrapes, env.TraceEpoch(tr), features.ServiceGauges(cfg)...); err != nil {
 			return fmt.Errorf("--openmetrics: %w", err)
 		}
 		return nil

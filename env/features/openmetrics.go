@@ -18,7 +18,11 @@ import (
 // scrape time, in seconds. Each family is written whole (all its series, each in
 // time order), as OpenMetrics requires; counters use the _total suffix; the text
 // ends with # EOF. scrapes must be in time order.
-func WriteOpenMetrics(w io.Writer, scrapes []sim.Scrape, epoch time.Time) error {
+//
+// The service's constants follow as gauges sampled at every scrape, as the live app
+// exports them: each of consts (the queue bound and the request timeout, so that
+// calibrate reads them from the simulator's dump as from production's).
+func WriteOpenMetrics(w io.Writer, scrapes []sim.Scrape, epoch time.Time, consts ...Gauge) error {
 	bw := bufio.NewWriter(w)
 	base := epoch.UnixMilli()
 	var buf []byte
@@ -59,11 +63,34 @@ func WriteOpenMetrics(w io.Writer, scrapes []sim.Scrape, epoch time.Time) error 
 			}
 		}
 	}
+	for _, g := range consts {
+		fmt.Fprintf(bw, "# TYPE %s gauge\n# HELP %s %s\n", g.Name, g.Name, g.Help)
+		ls := labels.FromStrings(labels.MetricName, g.Name)
+		for k := range scrapes {
+			buf = appendSample(buf[:0], ls, g.Value, ts(&scrapes[k]))
+			bw.Write(buf)
+		}
+	}
 	bw.WriteString("# EOF\n")
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("features: writing OpenMetrics: %w", err)
 	}
 	return nil
+}
+
+// Gauge is a constant of the service written beside the scrapes.
+type Gauge struct {
+	Name, Help string
+	Value      float64
+}
+
+// ServiceGauges are the constants of the simulated service that the live app
+// exports too (live/workload): the queue bound and the request timeout.
+func ServiceGauges(c *sim.Config) []Gauge {
+	return []Gauge{
+		{Name: "app_queue_capacity", Help: "Requests that may wait for a worker slot; beyond, arrivals are answered 503.", Value: float64(c.Queue())},
+		{Name: "app_request_timeout_seconds", Help: "Per-request timeout from arrival; slower requests are answered 504.", Value: c.Timeout.Seconds()},
+	}
 }
 
 func appendSample(b []byte, ls labels.Labels, v float64, ts string) []byte {
