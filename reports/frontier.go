@@ -269,7 +269,7 @@ func WriteMatchedCSV(w io.Writer, ms []Matched) error {
 // matchedTable renders the matched-SLO figures: one row per family, one column per level.
 func (r *Results) matchedTable(ms []Matched) Table {
 	levels := r.SLOLevels()
-	t := Table{Title: fmt.Sprintf("Cost at matched SLO, test windows (replica-hours, mean over traces; mean ± 95%% CI over %d seeds, worst seed in brackets)", len(r.Config.Seeds)),
+	t := Table{Title: fmt.Sprintf("Cost at matched SLO, test windows (replica-hours, mean over traces; %s, worst seed in brackets)", overSeeds(len(r.Config.Seeds))),
 		Head: []string{"policy"}}
 	for _, L := range levels {
 		t.Head = append(t.Head, fmt.Sprintf("at %.3g%% violations", L))
@@ -300,7 +300,7 @@ func (r *Results) matchedTable(ms []Matched) Table {
 					cell += fmt.Sprintf(", %.2fx oracle", m.VsOracle)
 				}
 			case m.Reached > 0:
-				cell = fmt.Sprintf("not reached (%d of %d seeds)", m.Reached, m.Seeds)
+				cell = fmt.Sprintf("not reached (%d of %s)", m.Reached, plural(m.Seeds, "seed"))
 			default:
 				cell = "not reached"
 			}
@@ -351,14 +351,24 @@ func (r *Results) cheapestLines(ms []Matched) []string {
 	}
 	kinds := r.kinds()
 	best := Cheapest(ms, kinds)
-	none := "no family reaches the level on every seed."
-	if r.hasOracle() {
-		none = "no family but the oracle reaches the level on every seed."
+	// oracleAt: the levels the oracle family reaches on every seed.
+	oracleAt := map[float64]bool{}
+	for _, m := range ms {
+		if kinds[m.Policy] == experiments.KindOracle && m.OK() {
+			oracleAt[m.Level] = true
+		}
 	}
 	var out []string
 	for _, L := range r.SLOLevels() {
 		name, ok := best[L]
 		if !ok {
+			none := "no family reaches the level on every seed."
+			switch {
+			case oracleAt[L]:
+				none = "no family but the oracle reaches the level on every seed."
+			case r.hasOracle():
+				none = "no family reaches the level on every seed (the oracle neither)."
+			}
 			out = append(out, fmt.Sprintf("At %.3g%% SLO violations %s", L, none))
 			continue
 		}

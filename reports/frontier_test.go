@@ -364,7 +364,7 @@ func TestRecommendChosenOnValidation(t *testing.T) {
 	}
 	line := r0.recommendLine(c1)
 	for _, want := range []string{"Against HPA's point chosen by the same rule (hpa@0.9, 104 ± 0 on the test windows) it costs 23.1 ± 0% less",
-		"To deploy it: `intelliscale export --run train/ppo__2 --out ppo.policy.json`, then `intelliscale live controller --policy-file ppo.policy.json --min 1 --max 50 --max-step 50 --startup-delay 30s` (seed 2, the cheapest of its seeds on validation; on the test windows that seed alone costs 80 replica-hours, worst window 1.7%)."} {
+		"To deploy it: `intelliscale export --run train/ppo__2 --out ppo.policy.json`, then `intelliscale live controller --policy-file ppo.policy.json --min 1 --max 50 --max-step 50 --startup-delay 30s` (seed 2, the cheapest of its seeds on validation; on the test windows that seed alone costs 80 replica-hours, worst window 1.7%; with --project NAME for a Docker Compose service, or --backend kubernetes --workload deployment/NAME)."} {
 		if !strings.Contains(line, want) {
 			t.Errorf("ppo not flapping: %s\nwant %q", line, want)
 		}
@@ -474,7 +474,7 @@ func TestRecommendLeaveOneTraceOut(t *testing.T) {
 	if line := r.recommendLine(c); strings.Contains(line, "Against HPA") {
 		t.Errorf("the recommended point is HPA's: %s", line)
 	}
-	for _, s := range []string{"**hpa**", "To deploy it: `intelliscale live controller --policy hpa --params '{target_utilization: 0.6}' --min 1 --max 50 --max-step 50 --startup-delay 30s`.", "within 4.5% violations, 90% of the target", "held the target on 2 of 3 traces left out; at 90% of it, on all 3", "the choice held", "At the full target the rule would pick hpa@0.8: 100 ± 0 replica-hours on the test windows, worst window 5.2%"} {
+	for _, s := range []string{"**hpa**", "To deploy it: `intelliscale live controller --policy hpa --params '{target_utilization: 0.6}' --min 1 --max 50 --max-step 50 --startup-delay 30s` (with --project NAME for a Docker Compose service, or --backend kubernetes --workload deployment/NAME).", "within 4.5% violations, 90% of the target", "held the target on 2 of 3 traces left out; at 90% of it, on all 3", "the choice held", "At the full target the rule would pick hpa@0.8: 100 ± 0 replica-hours on the test windows, worst window 5.2%"} {
 		if !strings.Contains(line, s) {
 			t.Errorf("line lacks %q: %s", s, line)
 		}
@@ -590,7 +590,7 @@ func TestRecommendLeaveOneHalfOut(t *testing.T) {
 
 // TestDeployLineOfAnEnsemble: the recommended point of an ensemble_of entry is
 // deployed by exporting every seed's run of the policy it is of, with its vote and
-// deploy-time params.
+// deploy-time params; the live controller is told to add the service it scales.
 func TestDeployLineOfAnEnsemble(t *testing.T) {
 	cfg, err := experiments.Parse([]byte(`name: f
 seeds: [1, 2]
@@ -604,9 +604,17 @@ policies:
 	}
 	r := NewResults("res", cfg, nil)
 	got := r.deployLine(Choice{Recs: []Recommendation{{Family: "ppo-ens", Variant: "ppo-ens@0.8"}}, Best: 0})
-	want := "To deploy it: `intelliscale export --run res/train/ppo__1 --run res/train/ppo__2 --vote median --params '{headroom_scale: 0.8}' --out ppo-ens.policy.json`, then `intelliscale live controller --policy-file ppo-ens.policy.json --min 1 --max 50 --max-step 50 --startup-delay 30s` (the ensemble of the networks of ppo's 2 seeds, as evaluated)."
+	want := "To deploy it: `intelliscale export --run res/train/ppo__1 --run res/train/ppo__2 --vote median --params '{headroom_scale: 0.8}' --out ppo-ens.policy.json`, then `intelliscale live controller --policy-file ppo-ens.policy.json --min 1 --max 50 --max-step 50 --startup-delay 30s` (the ensemble of the networks of ppo's 2 seeds, as evaluated; with --project NAME for a Docker Compose service, or --backend kubernetes --workload deployment/NAME)."
 	if got != want {
 		t.Errorf("deploy line:\n got %s\nwant %s", got, want)
+	}
+	// With one seed the ensemble is that seed's network: export takes no --vote
+	// with one --run.
+	cfg.Seeds = []uint64{1}
+	got = NewResults("res", cfg, nil).deployLine(Choice{Recs: []Recommendation{{Family: "ppo-ens", Variant: "ppo-ens@0.8"}}, Best: 0})
+	want = "To deploy it: `intelliscale export --run res/train/ppo__1 --params '{headroom_scale: 0.8}' --out ppo-ens.policy.json`, then `intelliscale live controller --policy-file ppo-ens.policy.json --min 1 --max 50 --max-step 50 --startup-delay 30s` (the network of ppo's one seed, which is the ensemble evaluated; with --project NAME for a Docker Compose service, or --backend kubernetes --workload deployment/NAME)."
+	if got != want {
+		t.Errorf("deploy line of one seed:\n got %s\nwant %s", got, want)
 	}
 }
 
@@ -642,12 +650,12 @@ policies:
 	}
 	write("a", 0.8)
 	write("b", 0.8)
-	want := "To deploy it: `intelliscale live controller --policy hpa --params '{target_utilization: 0.8}'" + bounds + "` (the value the grid search chose on the training windows)."
+	want := "To deploy it: `intelliscale live controller --policy hpa --params '{target_utilization: 0.8}'" + bounds + "` (the value the grid search chose on the training windows; with --project NAME for a Docker Compose service, or --backend kubernetes --workload deployment/NAME)."
 	if got := r.tunedDeployLine("ht", r.liveFlags(true)); got != want {
 		t.Errorf("one value:\n got %s\nwant %s", got, want)
 	}
 	write("b", 0.7)
-	if got := r.tunedDeployLine("ht", r.liveFlags(true)); !strings.Contains(got, "--params '{target_utilization: V}'"+bounds+"`, with V") || !strings.HasSuffix(got, "(a 0.8, b 0.7).") {
+	if got := r.tunedDeployLine("ht", r.liveFlags(true)); !strings.Contains(got, "--params '{target_utilization: V}'"+bounds+"`, with V") || !strings.HasSuffix(got, "(a 0.8, b 0.7; with --project NAME for a Docker Compose service, or --backend kubernetes --workload deployment/NAME).") {
 		t.Errorf("two values: %s", got)
 	}
 	if got := r.liveFlags(false); strings.Contains(got, "--interval") {

@@ -309,6 +309,36 @@ func (r *Results) failuresOn(policy string, budget float64, trs []string) []fail
 	return out
 }
 
+// eligibleWords states the eligibility rule at budget (percent violations): the
+// bound on scaling actions is set against the oracle's, so without an oracle in the
+// config it is not applied (failuresOn).
+func (r *Results) eligibleWords(budget float64) string {
+	if r.oracle() == "" {
+		return fmt.Sprintf("every seed within %.3g%% violations on every validation window; the bound on scaling actions, at most %gx the oracle's, is not applied: the config has no oracle", budget, float64(MaxActionsVsOracle))
+	}
+	return fmt.Sprintf("every seed within %.3g%% violations and at most %gx the oracle's scaling actions on every validation window", budget, float64(MaxActionsVsOracle))
+}
+
+// failedCriteria names the parts of the eligibility rule a policy fails at budget,
+// in the rule's order: "SLO violations", "scaling actions", "missing validation
+// results"; none when it is eligible.
+func (r *Results) failedCriteria(policy string, budget float64) []string {
+	seen := map[failureKind]bool{}
+	for _, f := range r.failures(policy, budget) {
+		seen[f.kind] = true
+	}
+	var out []string
+	for _, k := range []struct {
+		kind  failureKind
+		words string
+	}{{failSLO, "SLO violations"}, {failActions, "scaling actions"}, {failMissing, "missing validation results"}} {
+		if seen[k.kind] {
+			out = append(out, k.words)
+		}
+	}
+	return out
+}
+
 // Eligibility returns one line per failure of the eligibility rule (failures); none
 // means eligible.
 func (r *Results) Eligibility(policy string, budget float64) []string {
@@ -432,7 +462,20 @@ func (r *Results) ComputeHeadline() (*Headline, error) {
 	}
 	h.Winner, h.Qualified = h.Candidates[w].Policy, h.Candidates[w].Qualified
 	if !h.Qualified {
-		h.Notes = append(h.Notes, fmt.Sprintf("No learned policy is eligible (every seed within %.3g%% violations and at most %gx the oracle's scaling actions on every validation window); %s, the one with the fewest violations, is compared below for reference only, not chosen.", h.SLOBudget, float64(MaxActionsVsOracle), h.Winner))
+		var why []string
+		for i, c := range h.Candidates {
+			crit := strings.Join(r.failedCriteria(c.Policy, h.SLOBudget), " and ")
+			if i == 0 {
+				why = append(why, c.Policy+" fails on "+crit)
+			} else {
+				why = append(why, c.Policy+" on "+crit)
+			}
+		}
+		ref := fmt.Sprintf(" None is chosen; %s, the one with the fewest violations on validation, is compared below for reference only.", h.Winner)
+		if len(r.Config.Baselines) == 0 {
+			ref = " None is chosen."
+		}
+		h.Notes = append(h.Notes, fmt.Sprintf("No learned policy is eligible (%s): %s.%s", r.eligibleWords(h.SLOBudget), strings.Join(why, ", "), ref))
 	}
 	for _, b := range r.Config.Baselines {
 		h.Comparisons = append(h.Comparisons, r.compare(h.Winner, b))
@@ -482,7 +525,9 @@ func (r *Results) compare(w, b string) Comparison {
 	return c
 }
 
-// verdict words a paired improvement s (positive = w better) plainly.
+// verdict words a paired improvement s (positive = w better) plainly, the figures
+// with three significant digits (FormatSig: no exponent for large ones). With one
+// seed there is no interval, and the lead is said without one.
 func verdict(w, b, what string, s Stat, _ bool, unit string) string {
 	switch {
 	case math.IsNaN(s.Mean):
@@ -490,10 +535,12 @@ func verdict(w, b, what string, s Stat, _ bool, unit string) string {
 	case s.Mean == 0:
 		return fmt.Sprintf("%s does not beat %s on %s (no difference).", w, b, what)
 	case s.Mean < 0:
-		return fmt.Sprintf("%s does not beat %s on %s: %.3g%s worse.", w, b, what, -s.Mean, unit)
-	case math.IsNaN(s.CI) || s.Low() <= 0:
-		return fmt.Sprintf("%s is ahead of %s on %s by %.3g%s, but the 95%% CI (±%.3g) includes zero: not a clear win.", w, b, what, s.Mean, unit, s.CI)
+		return fmt.Sprintf("%s does not beat %s on %s: %s%s worse.", w, b, what, FormatSig(-s.Mean, 3), unit)
+	case math.IsNaN(s.CI):
+		return fmt.Sprintf("%s is ahead of %s on %s by %s%s (one seed: no confidence interval).", w, b, what, FormatSig(s.Mean, 3), unit)
+	case s.Low() <= 0:
+		return fmt.Sprintf("%s is ahead of %s on %s by %s%s, but the 95%% CI (±%s) includes zero: not a clear win.", w, b, what, FormatSig(s.Mean, 3), unit, FormatSig(s.CI, 3))
 	default:
-		return fmt.Sprintf("%s beats %s on %s by %.3g%s (95%% CI ±%.3g).", w, b, what, s.Mean, unit, s.CI)
+		return fmt.Sprintf("%s beats %s on %s by %s%s (95%% CI ±%s).", w, b, what, FormatSig(s.Mean, 3), unit, FormatSig(s.CI, 3))
 	}
 }

@@ -193,7 +193,7 @@ func (r *Results) rewardPlot(dir string) (Plot, bool, error) {
 		l.Color = col
 		l.Width = vg.Points(1.5)
 		p.Add(l)
-		p.Legend.Add(fmt.Sprintf("%s (%d seeds)", pol.Name, len(runs)), l)
+		p.Legend.Add(fmt.Sprintf("%s (%s)", pol.Name, plural(len(runs), "seed")), l)
 		any = true
 	}
 	if !any {

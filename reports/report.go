@@ -151,12 +151,17 @@ func (r *Results) stat(policy, split, metric string) Stat {
 func (r *Results) Tables(h *Headline) []Table {
 	var out []Table
 	if len(h.Candidates) > 0 {
-		t := Table{Title: fmt.Sprintf("Selection of the learned policy on the validation windows (eligible: every seed within %.3g%% violations and at most %gx the oracle's scaling actions on every validation window)", h.SLOBudget, float64(MaxActionsVsOracle)),
+		t := Table{Title: fmt.Sprintf("Selection of the learned policy on the validation windows (eligible: %s)", r.eligibleWords(h.SLOBudget)),
 			Head: []string{"policy", "kind", "SLO viol. %", "cost (replica-h)", "eligible", "chosen", "failed seeds and why"}}
 		for _, c := range h.Candidates {
 			chosen := ""
-			if c.Policy == h.Winner {
+			switch {
+			case c.Policy == h.Winner && h.Qualified:
 				chosen = "yes"
+			case c.Policy == h.Winner && len(h.Comparisons) > 0:
+				chosen = "no: for reference only"
+			case c.Policy == h.Winner:
+				chosen = "no"
 			}
 			why := ""
 			if len(c.Summary) > 0 {
@@ -167,14 +172,18 @@ func (r *Results) Tables(h *Headline) []Table {
 		out = append(out, t)
 	}
 	if h.Winner != "" && len(h.Comparisons) > 0 {
-		t := Table{Title: fmt.Sprintf("Headline: %s against the baselines on the test windows (mean ± 95%% CI over %d seeds)", h.Winner, len(r.Config.Seeds)),
+		title := fmt.Sprintf("Headline: %s against the baselines on the test windows (%s)", h.Winner, overSeeds(len(r.Config.Seeds)))
+		if !h.Qualified {
+			title = fmt.Sprintf("For reference only, no learned policy being eligible: %s against the baselines on the test windows (%s)", h.Winner, overSeeds(len(r.Config.Seeds)))
+		}
+		t := Table{Title: title,
 			Head: []string{"baseline", "under-prov. duration improvement %", "θ_O reduction %", "cost reduction %", "accuracy Δ points", "SLO viol. Δ points"}}
 		for _, c := range h.Comparisons {
 			t.Rows = append(t.Rows, []string{c.Baseline, FormatStat(c.UnderProvisioning), FormatStat(c.ThetaO), FormatStat(c.Cost), FormatStat(c.Accuracy), FormatStat(c.SLOViolations)})
 		}
 		out = append(out, t)
 	}
-	t := Table{Title: fmt.Sprintf("All policies on the test windows (mean ± 95%% CI over %d seeds, traces averaged; worst seed in brackets)", len(r.Config.Seeds)),
+	t := Table{Title: fmt.Sprintf("All policies on the test windows (%s, traces averaged; worst seed in brackets)", overSeeds(len(r.Config.Seeds))),
 		Head: []string{"policy", "kind"}}
 	for _, c := range testColumns {
 		t.Head = append(t.Head, c.head)
@@ -205,6 +214,23 @@ func (r *Results) Tables(h *Headline) []Table {
 		out = append(out, t)
 	}
 	return out
+}
+
+// plural is n and the noun, with an s unless n is 1: "1 seed", "3 seeds".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, noun)
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// overSeeds says what a table's figures are over the experiment's n seeds: the mean
+// with its 95% CI, or with one seed that seed's figure, which has no interval.
+func overSeeds(n int) string {
+	if n == 1 {
+		return "over 1 seed (no confidence interval)"
+	}
+	return fmt.Sprintf("mean ± 95%% CI over %d seeds", n)
 }
 
 func yesNo(b bool) string {
@@ -412,14 +438,15 @@ func Build(dir string, term io.Writer) error {
 		return err
 	}
 	var md bytes.Buffer
-	r.markdown(&md, h, ms, zs, r.recommendLine(choice), lead, tables, plots)
+	r.markdown(&md, h, ms, zs, r.recommendLine(choice), r.belowOracle(ms, choice), lead, tables, plots)
 	return writeFile(filepath.Join(repDir, "REPORT.md"), md.Bytes())
 }
 
 // ReadmeCut is the line of REPORT.md after which the README's generated section stops.
 const ReadmeCut = "<!-- readme:end -->"
 
-func (r *Results) markdown(w io.Writer, h *Headline, ms []Matched, zs []ZeroShot, recommend string, lead, tables []Table, plots []Plot) {
+// markdown writes REPORT.md; below is belowOracle's answer for the report's figures.
+func (r *Results) markdown(w io.Writer, h *Headline, ms []Matched, zs []ZeroShot, recommend string, below bool, lead, tables []Table, plots []Plot) {
 	cfg := r.Config
 	fmt.Fprintf(w, "# Experiment %s\n\n", cfg.Name)
 	var tn []string
@@ -439,7 +466,15 @@ func (r *Results) markdown(w io.Writer, h *Headline, ms []Matched, zs []ZeroShot
 	}
 	fmt.Fprintln(w, "## Cost at matched SLO")
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Each family (a policy and its knob sweep) is read along its cost-against-SLO frontier on the test windows at common SLO levels: the cost of the cheapest operating point of that family that keeps SLO violations at the level (Method, below). The oracle is the floor; a family that does not reach a level on every seed is \"not reached\".")
+	oracleWords := "The oracle is the floor"
+	if below {
+		points := "point"
+		if r.oracleVariants() > 1 {
+			points = "points"
+		}
+		oracleWords = "The oracle, which knows the future, is a reference at its configured operating " + points + ", not a floor: another policy can cost less than it (a ratio below 1x the oracle)"
+	}
+	fmt.Fprintln(w, "Each family (a policy and its knob sweep) is read along its cost-against-SLO frontier on the test windows at common SLO levels: the cost of the cheapest operating point of that family that keeps SLO violations at the level (Method, below). "+oracleWords+"; a family that does not reach a level on every seed is \"not reached\".")
 	fmt.Fprintln(w)
 	for _, l := range r.cheapestLines(ms) {
 		fmt.Fprintf(w, "- %s\n", l)
@@ -460,12 +495,25 @@ func (r *Results) markdown(w io.Writer, h *Headline, ms []Matched, zs []ZeroShot
 	r.zeroShotMarkdown(w, zs)
 	fmt.Fprintln(w, "## Learned policy against the baselines")
 	fmt.Fprintln(w)
-	if h.Winner != "" {
+	// Without baselines (none named and no threshold or hpa-tuned policy, the
+	// default ones) there is nothing to compare the learned policy with.
+	noBaselines := "There is no baseline to compare it with on the test windows: the config names none (the key baselines) and has no policy of kind threshold or hpa-tuned, the default ones."
+	switch {
+	case h.Winner != "" && h.Qualified:
 		fmt.Fprintf(w, "The learned policy is chosen on the validation windows only: the lowest cost among learned policies whose SLO violations are at most %.3g%% (the SLO target). Chosen: **%s**", h.SLOBudget, h.Winner)
-		if !h.Qualified {
-			fmt.Fprint(w, " (no learned policy met the SLO target; it has the fewest violations)")
+		if len(cfg.Baselines) == 0 {
+			fmt.Fprintln(w, ". "+noBaselines)
+		} else {
+			fmt.Fprintln(w, ". It is then compared on the test windows, which played no part in any choice.")
 		}
-		fmt.Fprintln(w, ". It is then compared on the test windows, which played no part in any choice.")
+		fmt.Fprintln(w)
+	case h.Winner != "":
+		// The note below says why none is chosen and which policy stands in.
+		fmt.Fprint(w, "The learned policy is chosen on the validation windows only, the cheapest of the eligible ones; the test windows play no part in the choice.")
+		if len(cfg.Baselines) == 0 {
+			fmt.Fprint(w, " "+strings.Replace(noBaselines, "compare it with", "compare a learned policy with", 1))
+		}
+		fmt.Fprintln(w)
 		fmt.Fprintln(w)
 	}
 	for _, n := range h.Notes {
@@ -497,7 +545,7 @@ func (r *Results) markdown(w io.Writer, h *Headline, ms []Matched, zs []ZeroShot
 			fmt.Fprintf(w, "### %s\n\n![%s](%s)\n\n(SVG: [%s](%s))\n\n", p.Title, p.Title, p.File+".png", p.File+".svg", p.File+".svg")
 		}
 	}
-	fmt.Fprint(w, `## Method
+	method := `## Method
 
 - **Cost at matched SLO.** For each family (a configured policy plus the values of its sweep) and each seed, every variant is one point (SLO violations, cost), each the mean over the traces' test windows of that seed. The family's frontier for the seed is the lower monotone envelope of its points: sorted by violations, the points that no other point beats on both figures (fewer or equal violations at lower cost). The cost at SLO level L is read on that envelope by straight-line interpolation between the two envelope points whose violations bracket L; at or beyond the envelope's cheapest point it is that point's cost (it already meets L). Below the envelope's fewest-violations point there is no extrapolation: the seed does not reach L. A family's cost at L is the mean and 95% CI over seeds, with the worst (highest) seed beside it, and only when every seed reaches L; otherwise it is reported as not reached, with the number of seeds that do. The cheapest family at L is the one with the lowest mean among those that reach it, the oracle (the floor) aside; "x oracle" is the family's mean over the oracle family's mean at L. Levels: slo_levels in the config (default 1%, 2% and the target's budget).
 - **Train once, deploy anywhere** (when a policy has zero_shot_of): the zero-shot policy and its counterpart are read at the same SLO levels by the same method, on each trace's test window alone and on the mean over the traces; the ratio is the zero-shot policy's mean matched cost over its counterpart's. The target (zero-shot within 5% of the counterpart's cost at matched SLO) is judged on the mean over the traces at 2% and at the SLO target's budget.
@@ -508,7 +556,17 @@ func (r *Results) markdown(w io.Writer, h *Headline, ms []Matched, zs []ZeroShot
 - All policies on a given trace, seed and window run with the same simulator seed (derived from seed, trace and window only). Arrivals, service times and start-up delays are drawn from one random stream in event order, so once two policies' decisions differ their draws differ too: a comparison paired by seed shares the traffic's rates and the seed, not each request.
 - Tuned HPA chooses its parameter by grid search on the training windows (lowest cost meeting the SLO target); learned policies train on the training windows; the winner is chosen on validation; nothing is tuned on the test windows.
 - Cost is in replica-hours; θ_U and θ_O are the SPEC under- and over-provisioning accuracy (percent of demand); accuracy is the share of intervals with demand ≤ supply ≤ max(demand+1, 1.1·demand).
-`)
+`
+	if below {
+		method = strings.Replace(method, "the oracle (the floor) aside", "the oracle (a reference, not a floor) aside", 1)
+	}
+	if len(cfg.Seeds) == 1 {
+		method = strings.Replace(method, "(n = number of seeds).", "(n = number of seeds); with one seed, as here, a figure is that seed's, without an interval.", 1)
+	}
+	if r.oracle() == "" {
+		method = strings.Replace(method, "every seed must meet the SLO target on every validation window and make at most 3x the oracle's scaling actions on it;", "every seed must meet the SLO target on every validation window (the bound on scaling actions, at most 3x the oracle's, is not applied: the config has no oracle);", 1)
+	}
+	fmt.Fprint(w, method)
 }
 
 func writeFile(path string, data []byte) error { return atomicfile.Write(path, data) }

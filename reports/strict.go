@@ -90,7 +90,9 @@ type Recommendation struct {
 	// Validation and Test are the variant's costs (mean over traces; mean and CI
 	// over seeds) on each split.
 	Validation, Test Stat
-	// WorstTest is the variant's highest SLO violations (%) on any test window.
+	// WorstTest is the variant's highest SLO violations (%) on any test window that
+	// had requests; NaN when no test window was checked (none evaluated, or none
+	// had requests).
 	WorstTest float64
 	// VsOracle is the test cost over the oracle's (NaN without an oracle).
 	VsOracle float64
@@ -169,6 +171,11 @@ type Choice struct {
 	// AtTarget is what the rule recommends at the full target, with its test
 	// figures, when the margin is below 1 (what the margin costs); Variant "" else.
 	AtTarget Recommendation
+	// IdleValidation says which validation windows had no requests (noRequests):
+	// "the validation window of trace NAME", or with Halves a half of it; nothing is
+	// checked on them. IdleTest names the traces whose test window had none.
+	IdleValidation []string
+	IdleTest       []string
 }
 
 // Budget is the violations (percent) the choice was made at.
@@ -190,6 +197,34 @@ func (r *Results) Recommend() Choice {
 			folds, c.Halves = h, true
 		} else {
 			c.NoHalves = err.Error()
+		}
+	}
+	const val = experiments.SplitValidation
+	if c.Halves {
+		var idle []string
+		for i, name := range folds.traceNames() {
+			if folds.noRequests(val, name) {
+				idle = append(idle, []string{"first", "second"}[i])
+			}
+		}
+		switch len(idle) {
+		case 2:
+			c.IdleValidation = []string{"the validation window of trace " + all[0]}
+		case 1:
+			c.IdleValidation = []string{"the " + idle[0] + " half of the validation window of trace " + all[0]}
+		}
+	} else {
+		for _, name := range all {
+			if r.noRequests(val, name) {
+				c.IdleValidation = append(c.IdleValidation, "the validation window of trace "+name)
+			}
+		}
+	}
+	if r.evaluated(experiments.SplitTest) {
+		for _, name := range all {
+			if r.noRequests(experiments.SplitTest, name) {
+				c.IdleTest = append(c.IdleTest, name)
+			}
 		}
 	}
 	if names := folds.traceNames(); len(names) > 1 {
@@ -232,14 +267,69 @@ func (r *Results) Recommend() Choice {
 	return c
 }
 
-// testFigures fills a chosen point's figures on the test windows.
+// testFigures fills a chosen point's figures on the test windows, its worst window
+// read on those that had requests (NaN when none did, or none was evaluated).
 func (r *Results) testFigures(rec *Recommendation) {
 	if rec.Variant == "" {
 		return
 	}
 	rec.Test = r.Figure(rec.Variant, experiments.SplitTest, "cost")
-	rec.WorstTest = r.worstWindow(rec.Variant, experiments.SplitTest)
+	rec.WorstTest = math.NaN()
+	if trs := r.testedTraces(); len(trs) > 0 {
+		rec.WorstTest = r.worstOn(rec.Variant, experiments.SplitTest, trs)
+	}
 	rec.VsOracle = r.CostVsOracle(rec.Variant, experiments.SplitTest).Mean
+}
+
+// testedTraces are the traces whose test window was evaluated and had requests.
+func (r *Results) testedTraces() []string {
+	if !r.evaluated(experiments.SplitTest) {
+		return nil
+	}
+	var out []string
+	for _, name := range r.traceNames() {
+		if !r.noRequests(experiments.SplitTest, name) {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// noRequests reports whether the window of split on trace had no requests: the
+// cell of every variant on every seed counts none. A cell counts none when it
+// records its requests as 0 (the halves of a validation window, halves) or, read
+// from a summary, when no request completed (p50_seconds recorded undefined) and
+// none was late or dropped (slo_violations 0). A missing cell is no evidence of none.
+func (r *Results) noRequests(split, trace string) bool {
+	for _, v := range experiments.Variants(r.Config) {
+		for _, seed := range r.Config.Seeds {
+			m := r.index[v.Spec.Name][split][seed][trace]
+			if n, ok := m["requests"]; ok {
+				if n != 0 {
+					return false
+				}
+				continue
+			}
+			p50, done := m["p50_seconds"]
+			viol, ok := m["slo_violations"]
+			if !done || !math.IsNaN(p50) || !ok || viol != 0 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// noRequestsWords is how the report says a window had no requests (noRequests).
+const noRequestsWords = "had no requests (none completed or was dropped under any policy on any seed)"
+
+// windowsWords names the windows of split of the traces names: "the test window of
+// trace a", "the test windows of traces a and b".
+func windowsWords(split string, names []string) string {
+	if len(names) == 1 {
+		return fmt.Sprintf("the %s window of trace %s", split, names[0])
+	}
+	return fmt.Sprintf("the %s windows of traces %s and %s", split, strings.Join(names[:len(names)-1], ", "), names[len(names)-1])
 }
 
 // choose applies the eligibility rule at budget on the validation windows of the
@@ -279,7 +369,8 @@ func (r *Results) figureOn(policy, split, metric string, trs []string) Stat {
 // window's first and second half, with each validation cell's SLO violations, cost
 // and scaling actions recomputed from its timeline over each half (the violations
 // from the rows' counts, as the simulator's summary; an action is a change of the
-// desired count from the row before, within the half).
+// desired count from the row before, within the half), and its requests (the
+// arrivals; a half without any has no SLO violations figure).
 func (r *Results) halves() (*Results, error) {
 	if len(r.Config.Traces) != 1 || r.Dir == "" {
 		return nil, errors.New("halves: one trace and a results directory needed")
@@ -310,7 +401,7 @@ func (r *Results) halves() (*Results, error) {
 							acts++
 						}
 					}
-					m := map[string]experiments.Num{"cost": experiments.Num(co), "scaling_actions": experiments.Num(acts)}
+					m := map[string]experiments.Num{"cost": experiments.Num(co), "scaling_actions": experiments.Num(acts), "requests": experiments.Num(a)}
 					if a > 0 {
 						m["slo_violations"] = experiments.Num(100 * vi / a)
 					}
@@ -345,8 +436,9 @@ func (c Choice) halvesWords() string {
 // recommendTable renders the Choice: the recommended point in bold, a ✗ beside a
 // test window that broke the target.
 func (r *Results) recommendTable(c Choice) Table {
-	t := Table{Title: fmt.Sprintf("Chosen on validation: each family's cheapest eligible operating point (every validation window of every seed %s, at most %gx the oracle's scaling actions), and its test figures (replica-hours, mean over traces; mean ± 95%% CI over %d seeds; ✗: a test window over the %.3g%% target)", c.budgetWords(), float64(MaxActionsVsOracle), len(r.Config.Seeds), c.Target),
+	t := Table{Title: fmt.Sprintf("Chosen on validation: each family's cheapest eligible operating point (every validation window of every seed %s%s), and its test figures (replica-hours, mean over traces; %s; ✗: a test window over the %.3g%% target)", c.budgetWords(), r.actionsRule(), overSeeds(len(r.Config.Seeds)), c.Target),
 		Head: []string{"policy", "operating point", "validation cost", "test cost", "worst test window % violations"}}
+	tested := r.evaluated(experiments.SplitTest)
 	for i, rec := range c.Recs {
 		if rec.Variant == "" {
 			t.Rows = append(t.Rows, []string{rec.Family, "none", "", "", ""})
@@ -361,7 +453,12 @@ func (r *Results) recommendTable(c Choice) Table {
 			point = "**" + point + "** recommended"
 		}
 		worst := FormatSig(rec.WorstTest, 3)
-		if !(rec.WorstTest <= c.Target) {
+		switch {
+		case !tested:
+			test, worst = "not evaluated", "not evaluated"
+		case math.IsNaN(rec.WorstTest):
+			worst = "no requests"
+		case !(rec.WorstTest <= c.Target):
 			worst += " ✗"
 		}
 		t.Rows = append(t.Rows, []string{rec.Family, point, FormatStat(rec.Validation), test, worst})
@@ -376,9 +473,13 @@ func (r *Results) transferTable(c Choice) *Table {
 	if len(c.Checks) == 0 {
 		return nil
 	}
-	title := fmt.Sprintf("Leave one trace out: the point chosen on the validation windows of the other traces at a share of the %.3g%% target, and its worst validation window on the trace left out (%% violations; ✗: over the target, or over %gx the oracle's scaling actions)", c.Target, float64(MaxActionsVsOracle))
+	broke := fmt.Sprintf("over the target, or over %gx the oracle's scaling actions", float64(MaxActionsVsOracle))
+	if !r.hasOracle() {
+		broke = "over the target"
+	}
+	title := fmt.Sprintf("Leave one trace out: the point chosen on the validation windows of the other traces at a share of the %.3g%% target, and its worst validation window on the trace left out (%% violations; ✗: %s)", c.Target, broke)
 	if c.Halves {
-		title = fmt.Sprintf("Leave one half out: the point chosen on one half of the validation window at a share of the %.3g%% target, and its worst figure on the other half (%% violations; ✗: over the target, or over %gx the oracle's scaling actions)", c.Target, float64(MaxActionsVsOracle))
+		title = fmt.Sprintf("Leave one half out: the point chosen on one half of the validation window at a share of the %.3g%% target, and its worst figure on the other half (%% violations; ✗: %s)", c.Target, broke)
 	}
 	t := Table{Title: title,
 		Head: []string{"share of the target", "budget %"}}
@@ -419,7 +520,7 @@ func (r *Results) hpaChoice(c Choice) int {
 // recommendLine says which operating point to run at the SLO target, chosen on
 // validation, how the margin was set, and how the choice fared on the test windows.
 func (r *Results) recommendLine(c Choice) string {
-	rule := fmt.Sprintf("the cheapest eligible operating point of any family: every validation window of every seed %s, at most %gx the oracle's scaling actions", c.budgetWords(), float64(MaxActionsVsOracle))
+	rule := fmt.Sprintf("the cheapest eligible operating point of any family: every validation window of every seed %s%s", c.budgetWords(), r.actionsRule())
 	margin := fmt.Sprintf(" With one trace and its validation timelines unreadable (%s), how far below the target to choose cannot be measured by leaving a part out, so the choice is made at the full target.", c.NoHalves)
 	unit, units := "trace", "traces"
 	if c.Halves {
@@ -438,34 +539,111 @@ func (r *Results) recommendLine(c Choice) string {
 			margin += " With one trace the halves stand in for other traffic; several traces (for example weeks of the same traffic as crops) measure the margin better."
 		}
 	}
+	// idle says which validation windows had no requests, and what that did.
+	idle := ""
+	if n := len(c.IdleValidation); n > 0 {
+		it := "it"
+		if n > 1 {
+			it = "them"
+		}
+		idle = fmt.Sprintf(" %s %s: nothing is checked on %s.", capitalize(strings.Join(c.IdleValidation, " and ")), noRequestsWords, it)
+		if c.Halves {
+			idle = fmt.Sprintf(" %s %s, so no point has an SLO violations figure on each half of the window, which the rule requires.", capitalize(c.IdleValidation[0]), noRequestsWords)
+		}
+	}
 	if !r.evaluated(experiments.SplitValidation) {
 		return fmt.Sprintf("To run at the %.3g%% target: no validation windows were evaluated (the config's eval lists %s), and the choice is made on them alone, so none is recommended: add validation to eval.", c.Target, strings.Join(r.Config.Eval, ", "))
 	}
 	if c.Best < 0 {
-		family := "any family"
-		if r.hasOracle() {
+		family, neither := "any family", ""
+		switch {
+		case slices.ContainsFunc(c.Recs, func(rec Recommendation) bool { return rec.Oracle && rec.Variant != "" }):
 			family = "any family but the oracle"
+		case r.hasOracle():
+			neither = ", the oracle's neither"
 		}
-		return fmt.Sprintf("To run at the %.3g%% target: no operating point of %s is eligible on the validation windows (%s), so none is recommended.", c.Target, family, rule)
+		return fmt.Sprintf("To run at the %.3g%% target: no operating point of %s is eligible on the validation windows%s (%s), so none is recommended.%s", c.Target, family, neither, rule, idle)
 	}
 	rec := c.Recs[c.Best]
-	line := fmt.Sprintf("To run at the %.3g%% target, chosen on the validation windows alone (%s): **%s**.%s On the test windows it costs %s replica-hours", c.Target, rule, rec.Variant, margin, FormatStat(rec.Test))
+	line := fmt.Sprintf("To run at the %.3g%% target, chosen on the validation windows alone (%s): **%s**.%s%s", c.Target, rule, rec.Variant, margin, idle)
+	if !r.evaluated(experiments.SplitTest) {
+		line += fmt.Sprintf(" The choice is not checked on test windows: none was evaluated (the config's eval lists %s).", strings.Join(r.Config.Eval, ", "))
+		if a := c.AtTarget; a.Variant != "" {
+			line += fmt.Sprintf(" At the full target the rule would pick %s.", a.Variant)
+		}
+		return line + " " + r.deployLine(c)
+	}
+	line += fmt.Sprintf(" On the test windows it costs %s replica-hours", FormatStat(rec.Test))
 	if !math.IsNaN(rec.VsOracle) {
 		line += fmt.Sprintf(" (%.2fx the oracle)", rec.VsOracle)
 	}
-	if rec.WorstTest <= c.Target {
+	switch {
+	case math.IsNaN(rec.WorstTest):
+		line += fmt.Sprintf(", but the choice is not checked there: %s %s.", windowsWords(experiments.SplitTest, c.IdleTest), noRequestsWords)
+	case rec.WorstTest <= c.Target:
 		line += fmt.Sprintf(", and its worst test window has %s%% violations: the choice held.", FormatSig(rec.WorstTest, 3))
-	} else {
+	default:
 		line += fmt.Sprintf(", but its worst test window has %s%% violations: the choice did not hold there.", FormatSig(rec.WorstTest, 3))
 	}
-	if i := r.hpaChoice(c); i >= 0 && i != c.Best {
+	if len(c.IdleTest) > 0 && !math.IsNaN(rec.WorstTest) {
+		line += fmt.Sprintf(" %s %s: nothing was checked there.", capitalize(windowsWords(experiments.SplitTest, c.IdleTest)), noRequestsWords)
+	}
+	switch i := r.hpaChoice(c); {
+	case i == c.Best: // the recommended point is HPA's
+	case i >= 0:
 		h := c.Recs[i]
-		line += fmt.Sprintf(" Against HPA's point chosen by the same rule (%s, %s on the test windows) it costs %s%% less, paired by seed.", h.Variant, FormatStat(h.Test), FormatStat(r.Improvement(rec.Variant, h.Variant, experiments.SplitTest, "cost")))
+		line += fmt.Sprintf(" Against HPA's point chosen by the same rule (%s, %s on the test windows) ", h.Variant, FormatStat(h.Test))
+		if d := r.Improvement(rec.Variant, h.Variant, experiments.SplitTest, "cost"); math.IsNaN(d.Mean) {
+			line += "the costs cannot be compared: no seed has a positive test cost of both."
+		} else {
+			line += fmt.Sprintf("it costs %s, paired by seed.", costWords(d))
+		}
+	case slices.ContainsFunc(r.Config.Policies, func(p experiments.PolicySpec) bool { return p.Kind == "hpa" }):
+		line += " HPA (a policy of kind hpa) has no eligible point to compare it with."
+	default:
+		line += " There is no HPA (a policy of kind hpa) in the config to compare it with."
 	}
 	if a := c.AtTarget; a.Variant != "" {
-		line += fmt.Sprintf(" At the full target the rule would pick %s: %s replica-hours on the test windows, worst window %s%%.", a.Variant, FormatStat(a.Test), FormatSig(a.WorstTest, 3))
+		line += fmt.Sprintf(" At the full target the rule would pick %s: %s replica-hours on the test windows", a.Variant, FormatStat(a.Test))
+		if !math.IsNaN(a.WorstTest) {
+			line += fmt.Sprintf(", worst window %s%%", FormatSig(a.WorstTest, 3))
+		}
+		line += "."
 	}
 	return line + " " + r.deployLine(c)
+}
+
+// costWords says how a point's cost compares with another's from the paired
+// reduction d (percent; positive: it costs less; defined): "X% less", "X% more", or
+// "the same".
+func costWords(d Stat) string {
+	switch {
+	case d.Mean > 0:
+		return FormatStat(d) + "% less"
+	case d.Mean < 0:
+		return FormatStat(Stat{Mean: -d.Mean, CI: d.CI, N: d.N}) + "% more"
+	case d.CI > 0:
+		return fmt.Sprintf("the same on the mean (95%% CI ±%s%%)", FormatSig(d.CI, 2))
+	}
+	return "the same"
+}
+
+// capitalize puts the first letter of s in upper case.
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// actionsRule is the eligibility rule's bound on scaling actions as the clause
+// that follows its bound on violations: at most MaxActionsVsOracle times the
+// oracle's, not applied without an oracle in the config (failuresOn).
+func (r *Results) actionsRule() string {
+	if !r.hasOracle() {
+		return fmt.Sprintf("; the bound on scaling actions, at most %gx the oracle's, is not applied: the config has no oracle", float64(MaxActionsVsOracle))
+	}
+	return fmt.Sprintf(", at most %gx the oracle's scaling actions", float64(MaxActionsVsOracle))
 }
 
 // strictTable renders StrictSLO at the SLO target, the cheapest family in bold.
@@ -473,7 +651,7 @@ func (r *Results) strictTable() Table {
 	budget := 100 * (1 - sloTarget(r.Config))
 	ss := r.StrictSLO(budget)
 	kinds := r.kinds()
-	t := Table{Title: fmt.Sprintf("Cheapest operating point within %.3g%% violations on every test window of every seed (replica-hours, mean over traces; mean ± 95%% CI over %d seeds)", budget, len(r.Config.Seeds)),
+	t := Table{Title: fmt.Sprintf("Cheapest operating point within %.3g%% violations on every test window of every seed (replica-hours, mean over traces; %s)", budget, overSeeds(len(r.Config.Seeds))),
 		Head: []string{"policy", "operating point", "cost", "worst window % violations"}}
 	best := -1
 	for i, s := range ss {
@@ -502,6 +680,46 @@ func (r *Results) strictTable() Table {
 // hasOracle reports whether the config has an oracle among its policies.
 func (r *Results) hasOracle() bool {
 	return slices.ContainsFunc(r.Config.Policies, func(p experiments.PolicySpec) bool { return p.Kind == "oracle" })
+}
+
+// oracleVariants counts the oracle family's operating points (its sweep's values
+// and its base); 0 without an oracle.
+func (r *Results) oracleVariants() int {
+	n := 0
+	for _, v := range experiments.Variants(r.Config) {
+		if v.Spec.Kind == experiments.KindOracle && v.Family == r.oracle() {
+			n++
+		}
+	}
+	return n
+}
+
+// belowOracle reports whether a cost the report sets beside the oracle's is below
+// it: a ratio under 1 in the matched-SLO figures ms, the strict table, the choice c
+// or the table of all policies (the oracle's own figures aside).
+func (r *Results) belowOracle(ms []Matched, c Choice) bool {
+	kinds := r.kinds()
+	for _, m := range ms {
+		if kinds[m.Policy] != experiments.KindOracle && m.VsOracle < 1 {
+			return true
+		}
+	}
+	for _, s := range r.StrictSLO(100 * (1 - sloTarget(r.Config))) {
+		if kinds[s.Family] != experiments.KindOracle && s.VsOracle < 1 {
+			return true
+		}
+	}
+	for _, rec := range c.Recs {
+		if !rec.Oracle && rec.VsOracle < 1 {
+			return true
+		}
+	}
+	for _, p := range r.Config.Policies {
+		if p.Kind != experiments.KindOracle && r.CostVsOracle(p.Name, experiments.SplitTest).Mean < 1 {
+			return true
+		}
+	}
+	return false
 }
 
 // evaluated reports whether the config's eval lists the split.
@@ -542,18 +760,22 @@ func (r *Results) deployLine(c Choice) string {
 		file := v.Family + ".policy.json"
 		if v.Spec.File != "" {
 			src := filepath.Join(r.Dir, "policies", v.Family, "policy.json")
-			return fmt.Sprintf("To deploy it: `intelliscale live controller --policy-file %s%s%s` (the copy of %s this run evaluated).", src, withParams, bounds, v.Spec.File)
+			return fmt.Sprintf("To deploy it: `intelliscale live controller --policy-file %s%s%s` (the copy of %s this run evaluated; %s).", src, withParams, bounds, v.Spec.File, liveTarget)
 		}
 		// run is the training run of one seed that the point evaluates.
 		run := func(seed uint64) string {
 			return filepath.Join(r.Dir, experiments.Cell{Phase: experiments.PhaseTrain, Policy: v.Spec.TrainedAs(), Kind: v.Spec.Kind, Seed: seed}.Dir())
+		}
+		if v.Spec.EnsembleOf != "" && len(r.Config.Seeds) == 1 {
+			// An ensemble of one network is that network: export takes no --vote then.
+			return fmt.Sprintf("To deploy it: `intelliscale export --run %s%s --out %s`, then `intelliscale live controller --policy-file %s%s` (the network of %s's one seed, which is the ensemble evaluated; %s).", run(r.Config.Seeds[0]), withParams, file, file, bounds, v.Spec.TrainedAs(), liveTarget)
 		}
 		if v.Spec.EnsembleOf != "" {
 			var runs strings.Builder
 			for _, s := range r.Config.Seeds {
 				fmt.Fprintf(&runs, "--run %s ", run(s))
 			}
-			return fmt.Sprintf("To deploy it: `intelliscale export %s--vote %s%s --out %s`, then `intelliscale live controller --policy-file %s%s` (the ensemble of the networks of %s's %d seeds, as evaluated).", runs.String(), v.Spec.Vote, withParams, file, file, bounds, v.Spec.TrainedAs(), len(r.Config.Seeds))
+			return fmt.Sprintf("To deploy it: `intelliscale export %s--vote %s%s --out %s`, then `intelliscale live controller --policy-file %s%s` (the ensemble of the networks of %s's %d seeds, as evaluated; %s).", runs.String(), v.Spec.Vote, withParams, file, file, bounds, v.Spec.TrainedAs(), len(r.Config.Seeds), liveTarget)
 		}
 		seed, cost := r.Config.Seeds[0], math.Inf(1)
 		for i, m := range r.PerSeed(func(t string, s uint64) float64 { return r.value(name, experiments.SplitValidation, s, t, "cost") }) {
@@ -561,12 +783,17 @@ func (r *Results) deployLine(c Choice) string {
 				seed, cost = r.Config.Seeds[i], m
 			}
 		}
-		return fmt.Sprintf("To deploy it: `intelliscale export --run %s%s --out %s`, then `intelliscale live controller --policy-file %s%s` (seed %d, the cheapest of its seeds on validation%s).", run(seed), withParams, file, file, bounds, seed, r.seedTestWords(name, seed))
+		return fmt.Sprintf("To deploy it: `intelliscale export --run %s%s --out %s`, then `intelliscale live controller --policy-file %s%s` (seed %d, the cheapest of its seeds on validation%s; %s).", run(seed), withParams, file, file, bounds, seed, r.seedTestWords(name, seed), liveTarget)
 	case v.Spec.Kind == experiments.KindHPATuned:
 		return r.tunedDeployLine(v.Spec.Name, bounds)
 	}
-	return fmt.Sprintf("To deploy it: `intelliscale live controller --policy %s%s%s`.", v.Spec.Kind, withParams, bounds)
+	return fmt.Sprintf("To deploy it: `intelliscale live controller --policy %s%s%s` (%s).", v.Spec.Kind, withParams, bounds, liveTarget)
 }
+
+// liveTarget says what else a live controller command of the report needs: the
+// service it scales, which the experiment does not know (a Docker Compose project,
+// the default backend, or a Kubernetes workload).
+const liveTarget = "with --project NAME for a Docker Compose service, or --backend kubernetes --workload deployment/NAME"
 
 // liveFlags are the live controller's flags that run a policy as the experiment
 // evaluated it: its replica bounds, no step limit beyond the policy's own, and the
@@ -608,7 +835,7 @@ func (r *Results) tunedDeployLine(policy, bounds string) string {
 	for _, tr := range r.Config.Traces {
 		tv, ok := r.tunedValue(policy, tr.Name)
 		if !ok {
-			return fmt.Sprintf("To deploy it: `intelliscale live controller --policy hpa%s` with the target utilisation tuned on your traffic (the table of tuned values, in the report; trace %s's is unreadable).", bounds, tr.Name)
+			return fmt.Sprintf("To deploy it: `intelliscale live controller --policy hpa%s` with the target utilisation tuned on your traffic (the table of tuned values, in the report; trace %s's is unreadable; %s).", bounds, tr.Name, liveTarget)
 		}
 		param = tv.Param
 		v := experiments.FormatFloat(float64(tv.Value))
@@ -618,13 +845,13 @@ func (r *Results) tunedDeployLine(policy, bounds string) string {
 		}
 	}
 	if len(values) == 1 {
-		return fmt.Sprintf("To deploy it: `intelliscale live controller --policy hpa --params '{%s: %s}'%s` (the value the grid search chose on the training windows).", param, values[0], bounds)
+		return fmt.Sprintf("To deploy it: `intelliscale live controller --policy hpa --params '{%s: %s}'%s` (the value the grid search chose on the training windows; %s).", param, values[0], bounds, liveTarget)
 	}
 	var each []string
 	for _, tr := range r.Config.Traces {
 		each = append(each, tr.Name+" "+per[tr.Name])
 	}
-	return fmt.Sprintf("To deploy it: `intelliscale live controller --policy hpa --params '{%s: V}'%s`, with V the value the grid search chose on the training windows of the traffic most like yours (%s).", param, bounds, strings.Join(each, ", "))
+	return fmt.Sprintf("To deploy it: `intelliscale live controller --policy hpa --params '{%s: V}'%s`, with V the value the grid search chose on the training windows of the traffic most like yours (%s; %s).", param, bounds, strings.Join(each, ", "), liveTarget)
 }
 
 // seedTestWords gives one seed's test figures of a policy, the policy a user
@@ -675,7 +902,9 @@ func flowYAML(n yaml.Node) string {
 // WriteChoiceCSV writes the Choice, one row per family: the point chosen on
 // validation at the measured share of the target (empty when none), whether it is
 // the recommended one, its validation and test costs (mean and CI over seeds), its
-// worst test window and whether that is within the target.
+// worst test window and whether that is within the target. The test figures are
+// empty without test windows, and the worst window and held are empty when no test
+// window was checked (none evaluated, or none had requests).
 func WriteChoiceCSV(w io.Writer, c Choice) error {
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"policy", "operating_point", "recommended", "target_percent", "share", "budget_percent", "validation_cost", "validation_cost_ci", "test_cost", "test_cost_ci", "worst_test_window_percent", "held"})
@@ -690,7 +919,11 @@ func WriteChoiceCSV(w io.Writer, c Choice) error {
 	for i, rec := range c.Recs {
 		row := []string{rec.Family, rec.Variant, fmt.Sprint(i == c.Best), g(c.Target), f(c.Margin), g(c.Budget()), "", "", "", "", "", ""}
 		if rec.Variant != "" {
-			copy(row[6:], []string{f(rec.Validation.Mean), f(rec.Validation.CI), f(rec.Test.Mean), f(rec.Test.CI), f(rec.WorstTest), fmt.Sprint(rec.WorstTest <= c.Target)})
+			held := ""
+			if !math.IsNaN(rec.WorstTest) {
+				held = fmt.Sprint(rec.WorstTest <= c.Target)
+			}
+			copy(row[6:], []string{f(rec.Validation.Mean), f(rec.Validation.CI), f(rec.Test.Mean), f(rec.Test.CI), f(rec.WorstTest), held})
 		}
 		cw.Write(row)
 	}

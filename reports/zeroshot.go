@@ -185,8 +185,8 @@ func zeroShotVerdict(z ZeroShot, mean ZeroShotRow, L float64) ZeroShotVerdict {
 		v.Line = fmt.Sprintf("%s %s does not reach the level on every seed (%d of %d), %s does at %s replica-hours: target **missed**.",
 			head, z.Policy, a.Reached, a.Seeds, z.Counterpart, costStat(b.Cost))
 	default:
-		v.Line = fmt.Sprintf("%s neither %s (%d of %d seeds) nor %s (%d of %d) reaches the level on every seed: the target cannot be judged there.",
-			head, z.Policy, a.Reached, a.Seeds, z.Counterpart, b.Reached, b.Seeds)
+		v.Line = fmt.Sprintf("%s neither %s (%d of %s) nor %s (%d of %d) reaches the level on every seed: the target cannot be judged there.",
+			head, z.Policy, a.Reached, plural(a.Seeds, "seed"), z.Counterpart, b.Reached, b.Seeds)
 	}
 	return v
 }
@@ -217,7 +217,7 @@ func (z ZeroShot) Summary() string {
 // ratio of their matched costs.
 func (z ZeroShot) Table(seeds int) Table {
 	t := Table{
-		Title: fmt.Sprintf("Train once, deploy anywhere: %s (own traffic only) against %s (the experiment's training windows), test windows (mean ± 95%% CI over %d seeds; worst seed in brackets)", z.Policy, z.Counterpart, seeds),
+		Title: fmt.Sprintf("Train once, deploy anywhere: %s (own traffic only) against %s (the experiment's training windows), test windows (%s; worst seed in brackets)", z.Policy, z.Counterpart, overSeeds(seeds)),
 		Head:  []string{"trace", "policy", "SLO viol. %", "scaling actions", "cost (replica-h)"},
 	}
 	for _, L := range z.Levels {
@@ -228,7 +228,7 @@ func (z ZeroShot) Table(seeds int) Table {
 		case m.OK():
 			return fmt.Sprintf("%s (%.1f)", costStat(m.Cost), m.Worst)
 		case m.Reached > 0:
-			return fmt.Sprintf("not reached (%d of %d seeds)", m.Reached, m.Seeds)
+			return fmt.Sprintf("not reached (%d of %s)", m.Reached, plural(m.Seeds, "seed"))
 		}
 		return "not reached"
 	}
