@@ -31,7 +31,7 @@ type AutoscaleConfig struct {
 	// Warmup runs before the first observation with the initial replica count, so
 	// that the feature windows have history; at most 7 days. Default 10m; negative
 	// means none.
-	Warmup time.Duration `yaml:"warmup"`
+	Warmup time.Duration `yaml:"warmup" yamldoc:"nozero" nozero:"for no warm-up, give a negative value (warmup: -1s)"`
 	// Actions are the changes action i applies: replicas (action_mode delta), each
 	// in [-max_replicas, max_replicas], or percent of the count in force (percent),
 	// each in [-100, 10000]; at most 1000 of them. Default (unset) [-3, -2, -1, 0, 1,
@@ -54,7 +54,7 @@ type AutoscaleConfig struct {
 	// RateScale is the range a per-episode factor on the trace's rates is drawn from
 	// uniformly, so that a policy does not memorise one trace: 0 < low <= high <= 1000.
 	// Default [0.7, 1.3].
-	RateScale [2]float64 `yaml:"rate_scale"`
+	RateScale [2]float64 `yaml:"rate_scale" yamldoc:"nozero"`
 	// CostWeight weighs the cost term: mean billed replicas over the step divided by
 	// MaxReplicas (so 1 means paying for the maximum). In [0, 1e6]; default (unset) 1.
 	CostWeight *float64 `yaml:"cost_weight,omitempty"`

@@ -32,6 +32,8 @@ func TestDecodeConfigErrorsNameLineAndField(t *testing.T) {
 		{"zero dqn buffer", "algorithm: dqn\ndqn: {buffer_size: 0}\n", []string{"c.yaml line 2: dqn.buffer_size: 0: 0 stands for unset"}},
 		{"zero warm start", "algorithm: ppo\nwarm_start: {expert: oracle, epochs: 0}\n", []string{"c.yaml line 2: warm_start.epochs: 0: 0 stands for unset"}},
 		{"zero episode", "algorithm: ppo\nenv:\n  episode_length: 0s\n", []string{"c.yaml line 3: env.episode_length: 0s: 0 stands for unset"}},
+		{"zero warm-up", "algorithm: ppo\nenv:\n  warmup: 0s\n", []string{"c.yaml line 3: env.warmup: 0s: 0 stands for unset", "for no warm-up, give a negative value (warmup: -1s)"}},
+		{"zero rate scale", "algorithm: ppo\nenv:\n  rate_scale: [0, 0]\n", []string{"c.yaml line 3: env.rate_scale: [0, 0]: 0 stands for unset"}},
 		{"dqn section in ppo", "algorithm: ppo\nppo: {num_envs: 2}\ndqn:\n  gamma: 0.9\n", []string{"c.yaml line 3: dqn: a dqn section in a ppo run would be ignored"}},
 		{"ppo section in dqn", "algorithm: dqn\nppo:\n  num_envs: 2\n", []string{"c.yaml line 2: ppo: a ppo section in a dqn run"}},
 		{"empty actions", "algorithm: ppo\nenv:\n  actions: []\n", []string{"c.yaml line 3: env.actions: empty"}},

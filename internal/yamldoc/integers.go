@@ -95,8 +95,12 @@ func collectFractions(n *yaml.Node, t reflect.Type, path string, depth int, out 
 			}
 			if f, ok := field(t, k.Value); ok {
 				if z, ok := isZero(v); ok && f.Tag.Get("yamldoc") == "nozero" {
+					hint := ""
+					if h := f.Tag.Get("nozero"); h != "" {
+						hint = "; " + h
+					}
 					*out = append(*out, &FieldError{Line: v.Line, Path: join(path, k.Value),
-						Err: fmt.Errorf("%s: 0 stands for unset here, which takes the default: leave the key out for the default, or give another value", z)})
+						Err: fmt.Errorf("%s: 0 stands for unset here, which takes the default: leave the key out for the default, or give another value%s", z, hint)})
 				}
 				collectFractions(v, f.Type, join(path, k.Value), depth+1, out)
 			}
@@ -104,11 +108,22 @@ func collectFractions(n *yaml.Node, t reflect.Type, path string, depth int, out 
 	}
 }
 
-// isZero returns the text of n, an alias followed, and whether it is a scalar zero:
-// a number, or a duration such as 0s.
+// isZero returns the text of n, an alias followed, and whether it is zero: a scalar
+// number or duration such as 0s, or a list of them all zero ([0, 0]).
 func isZero(n *yaml.Node) (string, bool) {
 	for d := 0; n.Kind == yaml.AliasNode && n.Alias != nil && d <= 100; d++ {
 		n = n.Alias
+	}
+	if n.Kind == yaml.SequenceNode && len(n.Content) > 0 {
+		texts := make([]string, len(n.Content))
+		for i, c := range n.Content {
+			t, ok := isZero(c)
+			if !ok {
+				return "", false
+			}
+			texts[i] = t
+		}
+		return "[" + strings.Join(texts, ", ") + "]", true
 	}
 	if n.Kind != yaml.ScalarNode || n.ShortTag() == "!!null" {
 		return "", false

@@ -333,6 +333,8 @@ func TestNoZero(t *testing.T) {
 		Every time.Duration `yaml:"every" yamldoc:"nozero"`
 		Seed  uint64        `yaml:"seed" yamldoc:"nozero"`
 		Plain int           `yaml:"plain"`
+		Range [2]float64    `yaml:"range" yamldoc:"nozero"`
+		Warm  time.Duration `yaml:"warm" yamldoc:"nozero" nozero:"for none, give a negative value"`
 	}
 	type doc struct {
 		In   inner          `yaml:"in"`
@@ -347,6 +349,8 @@ func TestNoZero(t *testing.T) {
 		{"unsigned in a list", "list:\n  - seed: 1\n  - seed: 0\n", "c.yaml line 3: list[1].seed: 0: 0 stands for unset"},
 		{"alias", "list:\n  - plain: &z 0\nin: {steps: *z}\n", "c.yaml line 3: in.steps: 0: 0 stands for unset"},
 		{"merge key", "base: &b {steps: 0}\nin:\n  <<: *b\n", "c.yaml line 1: in.steps: 0: 0 stands for unset"},
+		{"list of zeros", "in: {range: [0, 0.0]}\n", "c.yaml line 1: in.range: [0, 0.0]: 0 stands for unset"},
+		{"hint", "in: {warm: 0s}\n", "c.yaml line 1: in.warm: 0s: 0 stands for unset here, which takes the default: leave the key out for the default, or give another value; for none, give a negative value"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			src := tc.src
@@ -359,7 +363,7 @@ func TestNoZero(t *testing.T) {
 		})
 	}
 	var d doc
-	if _, err := Decode([]byte("in: {steps: 3, eps: 1e-5, every: 1s, seed: 7, plain: 0}\nlist: [{}]\n"), "c.yaml", &d); err != nil {
+	if _, err := Decode([]byte("in: {steps: 3, eps: 1e-5, every: 1s, seed: 7, plain: 0, range: [0, 1], warm: -1s}\nlist: [{}]\n"), "c.yaml", &d); err != nil {
 		t.Fatalf("valid values refused: %v", err)
 	}
 	if d.In.Steps != 3 || d.In.Seed != 7 || d.In.Every != time.Second || len(d.List) != 1 {
