@@ -58,6 +58,7 @@ func (l *dqnLearner) Imitate(train, heldOut []learner.Demonstration, c learner.I
 // taken steps. It reports one row before fitting (Epoch 0) and one per epoch: Loss is
 // the mean margin loss over train and ValueLoss the mean TD loss over its expert
 // transitions (NaN for none), both with the network as it stands as the target.
+// c.Interrupt is asked before every minibatch (learner.ErrInterrupted).
 func (t *Trainer) Imitate(train, heldOut []learner.Demonstration, c learner.Imitation) ([]learner.ImitationEpoch, error) {
 	if c.Epochs < 0 || !(c.LearningRate > 0) || c.MinibatchSize < 1 {
 		return nil, fmt.Errorf("dqn: imitation: epochs %d, learning rate %v, minibatch size %d: want epochs >= 0, learning rate > 0, minibatch size >= 1",
@@ -99,6 +100,9 @@ func (t *Trainer) Imitate(train, heldOut []learner.Demonstration, c learner.Imit
 		}
 		rng.Shuffle(len(perm), func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
 		for start := 0; start < len(perm); start += m {
+			if c.Interrupted() {
+				return nil, learner.ErrInterrupted
+			}
 			mb.gather(tr, perm[start:min(start+m, len(perm))])
 			w.loss(t, mb, true)
 			if cfg.MaxGradNorm > 0 {

@@ -1,5 +1,10 @@
 package learner
 
+import "errors"
+
+// ErrInterrupted is Imitate's error when Imitation.Interrupt stopped the fit.
+var ErrInterrupted = errors.New("imitation interrupted")
+
 // Imitator is implemented by a Learner that can be warm-started by imitation
 // (behaviour cloning, optionally DAgger rounds) before reinforcement learning: the
 // training loop rolls out an expert (a rule policy) in the training environments,
@@ -15,7 +20,8 @@ type Imitator interface {
 	// whatever else the algorithm needs not to undo the fit at its first update, such
 	// as PPO's value head on the expert's returns), measuring agreement on heldOut
 	// too. It reports one row before fitting (Epoch 0) and one per epoch. It leaves
-	// the learner ready to Update, its step count unchanged.
+	// the learner ready to Update, its step count unchanged; when c.Interrupt stops
+	// it, it returns ErrInterrupted and the learner is half fitted (discard it).
 	Imitate(train, heldOut []Demonstration, c Imitation) ([]ImitationEpoch, error)
 }
 
@@ -49,7 +55,13 @@ type Imitation struct {
 	MinibatchSize int
 	// Seed orders the minibatches.
 	Seed uint64
+	// Interrupt, when set, is asked before every minibatch; true stops the fit
+	// (Imitate returns ErrInterrupted), so that a Ctrl-C does not wait for it.
+	Interrupt func() bool
 }
+
+// Interrupted reports whether c.Interrupt asks the fit to stop.
+func (c Imitation) Interrupted() bool { return c.Interrupt != nil && c.Interrupt() }
 
 // ImitationEpoch is one row of the imitation's report.
 type ImitationEpoch struct {

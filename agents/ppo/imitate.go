@@ -33,7 +33,9 @@ func (l *ppoLearner) Observe(obs []float64) {
 // would push the clone away at once. Both use fresh Adam moments and the
 // gradient-norm clip of the configuration; observations are normalised with the
 // statistics as they stand (Observe them first). Then every copy is reset again as at
-// the start, its first observation normalised with those statistics.
+// the start, its first observation normalised with those statistics. c.Interrupt is
+// asked before every minibatch (learner.ErrInterrupted); it does not reach the
+// environments' reset: an interruption there is the caller's to notice.
 func (l *ppoLearner) Imitate(train, heldOut []learner.Demonstration, c learner.Imitation) ([]learner.ImitationEpoch, error) {
 	t := l.t
 	if c.Epochs < 0 || !(c.LearningRate > 0) || c.MinibatchSize < 1 {
@@ -70,7 +72,7 @@ func (l *ppoLearner) Imitate(train, heldOut []learner.Demonstration, c learner.I
 	perm := make([]int, max(len(y), len(vy)))
 	for epoch := 1; epoch <= c.Epochs; epoch++ {
 		// The actor: cross-entropy, d loss / d logits = (softmax - onehot) / m.
-		t.pass(x, perm[:len(y)], m, mbX, rng, func(idx []int, obs []float64) {
+		done := t.pass(x, perm[:len(y)], m, mbX, rng, c.Interrupted, func(idx []int, obs []float64) {
 			k := len(idx)
 			logits := t.Actor.Forward(obs, k)
 			for r, i := range idx {
@@ -86,7 +88,7 @@ func (l *ppoLearner) Imitate(train, heldOut []learner.Demonstration, c learner.I
 			actorOpt.Update(t.Actor.Params, t.Actor.Grads)
 		})
 		// The critic: mean squared error on the expert's returns.
-		t.pass(vx, perm[:len(vy)], m, mbX, rng, func(idx []int, obs []float64) {
+		done = done && t.pass(vx, perm[:len(vy)], m, mbX, rng, c.Interrupted, func(idx []int, obs []float64) {
 			k := len(idx)
 			for r, i := range idx {
 				mbY[r] = vy[i]
@@ -98,6 +100,9 @@ func (l *ppoLearner) Imitate(train, heldOut []learner.Demonstration, c learner.I
 			nn.ClipGradNorm(t.Config.MaxGradNorm, t.Critic.Grads)
 			criticOpt.Update(t.Critic.Params, t.Critic.Grads)
 		})
+		if !done {
+			return nil, learner.ErrInterrupted
+		}
 		out = append(out, report(epoch))
 	}
 	obs, _ := t.Envs.Reset(t.Config.Seed)
@@ -107,20 +112,25 @@ func (l *ppoLearner) Imitate(train, heldOut []learner.Demonstration, c learner.I
 
 // pass is one epoch over the len(perm) rows of x in a random order: step is called
 // on each minibatch of at most m rows with their indices and their observations
-// gathered into mbX.
-func (t *Trainer) pass(x []float64, perm []int, m int, mbX []float64, rng *rand.Rand, step func(idx []int, obs []float64)) {
+// gathered into mbX. It stops before a minibatch when stop reports true, and then
+// returns false.
+func (t *Trainer) pass(x []float64, perm []int, m int, mbX []float64, rng *rand.Rand, stop func() bool, step func(idx []int, obs []float64)) bool {
 	d := t.obsDim
 	for i := range perm {
 		perm[i] = i
 	}
 	rng.Shuffle(len(perm), func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
 	for start := 0; start < len(perm); start += m {
+		if stop() {
+			return false
+		}
 		idx := perm[start:min(start+m, len(perm))]
 		for r, i := range idx {
 			copy(mbX[r*d:(r+1)*d], x[i*d:(i+1)*d])
 		}
 		step(idx, mbX[:len(idx)*d])
 	}
+	return true
 }
 
 // imitationSet flattens demonstrations into normalised observations x with the

@@ -2,7 +2,9 @@ package train
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/gob"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -19,12 +21,21 @@ import (
 // replayEnv: the simulator in mid-episode is not serialised but re-created by
 // replaying them), the training loop's own state and the policy at that point.
 //
-// File layout: checkpointMagic, then a gob-encoded checkpoint. Format 1 (before
-// learners were one interface) is refused with a message.
-const checkpointMagic = "INTELLISCALE-CHECKPOINT-2\n"
+// File layout (format 3): checkpointMagic, a line "sha256:" + the hex SHA-256 of
+// the rest, then the gob-encoded checkpoint. A file whose rest does not have that
+// hash (a flipped bit, a truncated copy) is refused as damaged before anything is
+// read from it. Format 2 (the same without the hash line) is still read, unchecked;
+// format 1 (before learners were one interface) is refused with a message.
+const checkpointMagic = "INTELLISCALE-CHECKPOINT-3\n"
+
+// checkpointMagic2 heads a checkpoint of format 2: the gob follows at once.
+const checkpointMagic2 = "INTELLISCALE-CHECKPOINT-2\n"
 
 // checkpointPrefix is what every format's magic starts with.
 const checkpointPrefix = "INTELLISCALE-CHECKPOINT-"
+
+// checkpointSumPrefix starts format 3's hash line.
+const checkpointSumPrefix = "sha256:"
 
 // maxCheckpointBytes bounds what readCheckpoint reads (the DQN replay buffer
 // dominates: 1e6 transitions of 20 features is 320 MB).
@@ -48,12 +59,16 @@ type checkpoint struct {
 }
 
 func writeCheckpoint(path string, ck *checkpoint) error {
+	head := len(checkpointMagic) + len(checkpointSumPrefix) + 2*sha256.Size + 1
 	var buf bytes.Buffer
-	buf.WriteString(checkpointMagic)
+	buf.Write(make([]byte, head)) // filled in below, once the rest is known
 	if err := gob.NewEncoder(&buf).Encode(ck); err != nil {
 		return fmt.Errorf("checkpoint: encoding: %w", err)
 	}
-	return policy.WriteFileAtomic(path, buf.Bytes())
+	b := buf.Bytes()
+	sum := sha256.Sum256(b[head:])
+	copy(b, checkpointMagic+checkpointSumPrefix+hex.EncodeToString(sum[:])+"\n")
+	return policy.WriteFileAtomic(path, b)
 }
 
 // readCheckpoint returns nil, nil when there is no checkpoint at path.
@@ -73,15 +88,26 @@ func readCheckpoint(path string) (*checkpoint, error) {
 	if len(b) > maxCheckpointBytes {
 		return nil, fmt.Errorf("%s: larger than %d bytes", path, maxCheckpointBytes)
 	}
-	if !bytes.HasPrefix(b, []byte(checkpointMagic)) {
-		if bytes.HasPrefix(b, []byte(checkpointPrefix)) {
-			v, _, _ := bytes.Cut(b[len(checkpointPrefix):], []byte("\n"))
-			return nil, fmt.Errorf("%s: a checkpoint of format %.8q, this build reads format 2: train again in a new directory", path, v)
+	var body []byte
+	switch {
+	case bytes.HasPrefix(b, []byte(checkpointMagic)):
+		line, rest, ok := bytes.Cut(b[len(checkpointMagic):], []byte("\n"))
+		want, err := hex.DecodeString(string(bytes.TrimPrefix(line, []byte(checkpointSumPrefix))))
+		sum := sha256.Sum256(rest)
+		if !ok || !bytes.HasPrefix(line, []byte(checkpointSumPrefix)) || err != nil || !bytes.Equal(want, sum[:]) {
+			return nil, fmt.Errorf("%s: damaged (its contents do not have the SHA-256 written with them): refused; train again in a new directory", path)
 		}
+		body = rest
+	case bytes.HasPrefix(b, []byte(checkpointMagic2)):
+		body = b[len(checkpointMagic2):] // written before checkpoints carried a hash
+	case bytes.HasPrefix(b, []byte(checkpointPrefix)):
+		v, _, _ := bytes.Cut(b[len(checkpointPrefix):], []byte("\n"))
+		return nil, fmt.Errorf("%s: a checkpoint of format %.8q, this build reads formats 2 and 3: train again in a new directory", path, v)
+	default:
 		return nil, fmt.Errorf("%s: not a checkpoint", path)
 	}
 	var ck checkpoint
-	if err := gob.NewDecoder(bytes.NewReader(b[len(checkpointMagic):])).Decode(&ck); err != nil {
+	if err := gob.NewDecoder(bytes.NewReader(body)).Decode(&ck); err != nil {
 		return nil, fmt.Errorf("%s: decoding: %w", path, err)
 	}
 	return &ck, nil

@@ -484,3 +484,115 @@ func (c Config) MarshalYAML() (any, error) {
 	}
 	return &n, nil
 }
+
+// maxChanges bounds the settings changedSettings lists.
+const maxChanges = 8
+
+// changedSettings lists the settings that enter Hash and differ between two
+// config.yaml documents (was, a run directory's; is, the configuration now), as
+// "path old → new" in is's order: "steps 8192 → 16384", "env.slo_weight 2 → 5"
+// (a list is one setting). A setting of the algorithm's section that changed as
+// a top-level one did is left out (the section's total_steps and seed follow steps
+// and seed). ok is false when either document does not load back as a
+// configuration (one whose traces were set in Go, say).
+func changedSettings(was, is []byte) (changes []string, ok bool) {
+	var leaves [2][]leaf
+	for i, b := range [][]byte{was, is} {
+		c, err := DecodeConfig(bytes.NewReader(b), ConfigFile)
+		if err != nil {
+			return nil, false
+		}
+		y, err := c.hashable().resolvedYAML()
+		var doc yaml.Node
+		if err == nil {
+			err = yaml.Unmarshal(y, &doc)
+		}
+		if err != nil || len(doc.Content) == 0 {
+			return nil, false
+		}
+		leaves[i] = flatten(nil, "", doc.Content[0])
+	}
+	old := map[string]string{}
+	for _, l := range leaves[0] {
+		old[l.path] = l.value
+	}
+	const absent = "(absent)"
+	type change struct{ path, from, to string }
+	var all []change
+	seen := map[string]bool{}
+	for _, l := range leaves[1] {
+		seen[l.path] = true
+		o, ok := old[l.path]
+		if !ok {
+			o = absent
+		}
+		if o != l.value {
+			all = append(all, change{l.path, o, l.value})
+		}
+	}
+	for _, l := range leaves[0] {
+		if !seen[l.path] {
+			all = append(all, change{l.path, l.value, absent})
+		}
+	}
+	top := map[[2]string]bool{}
+	for _, c := range all {
+		if !strings.Contains(c.path, ".") {
+			top[[2]string{c.from, c.to}] = true
+		}
+	}
+	for _, c := range all {
+		section, key, nested := strings.Cut(c.path, ".")
+		if nested && !strings.Contains(key, ".") && agents.IsLearner(section) && top[[2]string{c.from, c.to}] {
+			continue
+		}
+		changes = append(changes, fmt.Sprintf("%s %s → %s", c.path, shorten(c.from), shorten(c.to)))
+	}
+	if len(changes) > maxChanges {
+		changes = append(changes[:maxChanges], fmt.Sprintf("and %d more", len(changes)-maxChanges))
+	}
+	return changes, true
+}
+
+// shorten cuts a value for a message.
+func shorten(v string) string {
+	if r := []rune(v); len(r) > 40 {
+		return string(r[:39]) + "…"
+	}
+	return v
+}
+
+// A leaf is one setting of a YAML document: its dotted path and its value (a list
+// or a mapping inside a list in flow style).
+type leaf struct{ path, value string }
+
+func flatten(out []leaf, path string, n *yaml.Node) []leaf {
+	if n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			p := n.Content[i].Value
+			if path != "" {
+				p = path + "." + p
+			}
+			out = flatten(out, p, n.Content[i+1])
+		}
+		return out
+	}
+	if n.Kind == yaml.ScalarNode {
+		return append(out, leaf{path, n.Value})
+	}
+	flow(n)
+	b, err := yaml.Marshal(n)
+	if err != nil {
+		return append(out, leaf{path, "?"})
+	}
+	return append(out, leaf{path, strings.TrimSpace(string(b))})
+}
+
+// flow sets the flow style on n and everything under it.
+func flow(n *yaml.Node) {
+	n.Style |= yaml.FlowStyle
+	n.HeadComment, n.LineComment, n.FootComment = "", "", ""
+	for _, c := range n.Content {
+		flow(c)
+	}
+}

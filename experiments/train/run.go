@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -52,6 +51,10 @@ type runOptions struct {
 	// rollouts with the environment steps taken in them so far (tests use it to
 	// stop a warm start).
 	warmStartStep func(step int)
+	// warmStartFit, when set, is called each time a warm start's fit asks whether to
+	// stop (before every minibatch), with the number of times so far, after the
+	// answer is taken (tests use it to stop a fit, and to stop it just too late).
+	warmStartFit func(n int)
 	// evaluate, when set, replaces the simulation of a selection candidate (the
 	// policy of step) on validation window i.
 	evaluate func(step, i int) WindowResult
@@ -115,8 +118,8 @@ func run(ctx context.Context, cfg Config, dir string, opt runOptions) (*policy.P
 		return nil, fmt.Errorf("train: %w", err)
 	}
 	if ck != nil && (ck.ConfigHash != hash || ck.Algorithm != cfg.Algorithm) {
-		return nil, fmt.Errorf("train: %s holds a checkpoint of another configuration (%s, want %s): use a new directory",
-			dir, ck.ConfigHash, hash)
+		return nil, fmt.Errorf("train: %s holds a checkpoint of another configuration (%s%s, want %s): use a new directory",
+			dir, otherConfiguration(dir, y), ck.ConfigHash, hash)
 	}
 	if err := policy.WriteFileAtomic(filepath.Join(dir, ConfigFile), y); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
@@ -152,6 +155,24 @@ func run(ctx context.Context, cfg Config, dir string, opt runOptions) (*policy.P
 		return nil, fmt.Errorf("train: reward curve: %w", err)
 	}
 	return p, nil
+}
+
+// otherConfiguration says how the configuration of the checkpoint in dir, as the
+// config.yaml there records it, differs from y, the one given now: "steps 8192 →
+// 16384, seed 1 → 7; " ("" when it cannot tell).
+func otherConfiguration(dir string, y []byte) string {
+	was, err := os.ReadFile(filepath.Join(dir, ConfigFile))
+	if err != nil {
+		return ""
+	}
+	switch changes, ok := changedSettings(was, y); {
+	case !ok:
+		return ""
+	case len(changes) == 0:
+		return "the same settings in " + ConfigFile + ", other trace contents; "
+	default:
+		return strings.Join(changes, ", ") + "; "
+	}
 }
 
 // openProgress creates progress.csv, or on resume cuts it back to its length at the
@@ -265,11 +286,11 @@ func (rs *runState) train(ck *checkpoint) (*policy.Policy, error) {
 	defer l.Close()
 	if ck != nil {
 		if err := l.Restore(ck.Learner); err != nil {
-			return nil, fmt.Errorf("train: checkpoint: %w", err)
+			return nil, fmt.Errorf("train: %s: %w", filepath.Join(rs.dir, CheckpointFile), err)
 		}
 		if mult != nil {
 			if !ck.HasMultiplier {
-				return nil, errors.New("train: checkpoint: no Lagrange multiplier saved")
+				return nil, fmt.Errorf("train: %s: no Lagrange multiplier saved", filepath.Join(rs.dir, CheckpointFile))
 			}
 			mult.set(ck.Multiplier)
 		}
@@ -416,6 +437,31 @@ func Export(dir string) (*policy.Policy, error) {
 		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, CheckpointFile), err)
 	}
 	return p, nil
+}
+
+// Summary says what the run in dir that returned p did, for its final message:
+// "trained ppo for 8192 steps (16 episodes)", with ", of the 10000 asked: whole
+// updates only" after the steps when PPO's whole updates fell short of cfg.Steps,
+// and with selection on "; selection chose the candidate at step 4096" (p's). The
+// steps and episodes are those trained (with selection, policy-last.json's), not
+// the selected policy's.
+func Summary(dir string, cfg Config, p *policy.Policy) string {
+	last := p
+	if cfg.Selection.Every > 0 {
+		if l, err := policy.Load(filepath.Join(dir, PolicyLastFile)); err == nil {
+			last = l
+		}
+	}
+	tr := last.Training
+	s := fmt.Sprintf("trained %s for %d steps", p.Algorithm, tr.Steps)
+	if tr.Steps < cfg.Steps {
+		s += fmt.Sprintf(", of the %d asked: whole updates only", cfg.Steps)
+	}
+	s += fmt.Sprintf(" (%d episodes)", tr.Episodes)
+	if cfg.Selection.Every > 0 {
+		s += fmt.Sprintf("; selection chose the candidate at step %d", p.Training.Steps)
+	}
+	return s
 }
 
 // HasCheckpoint reports whether dir holds a checkpoint Run would resume from.

@@ -283,10 +283,10 @@ func (rs *runState) newSelector(ck *checkpoint) (*selector, error) {
 		rule: rule{budget: 100 * (1 - rs.cfg.Env.Sim.SLO.Target), maxActions: c.MaxActionsVsOracle}}
 	if ck != nil {
 		if len(ck.Selection) == 0 {
-			return nil, errors.New("checkpoint: no selection state saved")
+			return nil, fmt.Errorf("%s: no selection state saved", filepath.Join(rs.dir, CheckpointFile))
 		}
 		if err := gob.NewDecoder(bytes.NewReader(ck.Selection)).Decode(&s.st); err != nil {
-			return nil, fmt.Errorf("checkpoint: selection: %w", err)
+			return nil, fmt.Errorf("%s: selection: %w", filepath.Join(rs.dir, CheckpointFile), err)
 		}
 		if n := len(s.st.Candidates); n > 0 {
 			s.steps = s.st.Candidates[n-1].Step

@@ -3,6 +3,7 @@ package train
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -297,4 +298,44 @@ func TestSelectionConfigErrors(t *testing.T) {
 func exists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
+}
+
+// TestSummarySaysWhatRan: the final message gives the steps and episodes trained,
+// with selection on the selected candidate's step beside them (not in their place),
+// and the budget when PPO's whole updates fell short of it.
+func TestSummarySaysWhatRan(t *testing.T) {
+	for _, c := range []struct {
+		steps int
+		every int
+		want  string
+	}{
+		{1536, 512, "trained ppo for 1536 steps (%d episodes); selection chose the candidate at step 512"},
+		{1700, 512, "trained ppo for 1536 steps, of the 1700 asked: whole updates only (%d episodes); selection chose the candidate at step 512"},
+		{1700, 0, "trained ppo for 1536 steps, of the 1700 asked: whole updates only (%d episodes)"},
+	} {
+		cfg := twoTraceConfig()
+		cfg.Steps = c.steps
+		if c.every > 0 {
+			cfg.Selection = SelectionConfig{Every: c.every, MaxActionsVsOracle: -1}
+		}
+		dir := t.TempDir()
+		p, err := run(context.Background(), cfg, dir, runOptions{evaluate: func(step, i int) WindowResult {
+			if step == 512 {
+				return WindowResult{Violations: 1, Cost: 1, Actions: 1}
+			}
+			return WindowResult{Violations: 1, Cost: 2, Actions: 1}
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := p
+		if c.every > 0 {
+			if last, err = policy.Load(filepath.Join(dir, PolicyLastFile)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got, want := Summary(dir, cfg, p), fmt.Sprintf(c.want, last.Training.Episodes); got != want {
+			t.Errorf("steps %d, selection every %d: %q, want %q", c.steps, c.every, got, want)
+		}
+	}
 }

@@ -135,7 +135,8 @@ func (w *WarmStartConfig) resolve(ec env.AutoscaleConfig) error {
 }
 
 // warmStart imitates the expert with the freshly built learner l, before its first
-// update, and writes warm_start.csv.
+// update, and writes warm_start.csv. When ctx is done during it, it returns ctx's
+// error, between two minibatches of a fit at the latest, and writes nothing.
 func (rs *runState) warmStart(l learner.Learner) error {
 	w := rs.cfg.WarmStart
 	im, ok := l.(learner.Imitator)
@@ -147,7 +148,16 @@ func (rs *runState) warmStart(l learner.Learner) error {
 		return fmt.Errorf("train: warm_start: %w", err)
 	}
 	defer ro.vec.Close()
-	fit := learner.Imitation{Epochs: w.Epochs, LearningRate: w.LearningRate, MinibatchSize: w.MinibatchSize, Seed: rs.cfg.Seed}
+	polls := 0
+	fit := learner.Imitation{Epochs: w.Epochs, LearningRate: w.LearningRate, MinibatchSize: w.MinibatchSize, Seed: rs.cfg.Seed,
+		Interrupt: func() bool {
+			stop := rs.ctx.Err() != nil
+			polls++
+			if f := rs.opt.warmStartFit; f != nil {
+				f(polls)
+			}
+			return stop
+		}}
 	var train, held []learner.Demonstration
 	var buf bytes.Buffer
 	buf.WriteString("round,epoch,steps,loss,accuracy,held_out_accuracy,value_loss\n")
@@ -169,6 +179,12 @@ func (rs *runState) warmStart(l learner.Learner) error {
 		}
 		train, held = append(train, t...), append(held, h...)
 		rows, err := im.Imitate(train, held, fit)
+		if err := rs.ctx.Err(); err != nil {
+			// Stopped in the fit, or done during the environments' reset that ends
+			// it (PPO), which an interrupted simulator leaves in another state: the
+			// learner is not what an uninterrupted run has, so it is not checkpointed.
+			return err
+		}
 		if err != nil {
 			return fmt.Errorf("train: warm_start: %w", err)
 		}

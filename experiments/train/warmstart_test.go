@@ -310,3 +310,66 @@ func finishedRun(t *testing.T, cfg Config) (string, [3]string) {
 	}
 	return dir, runFiles(t, dir)
 }
+
+// TestWarmStartInterruptedInTheFit: a run cancelled during a warm start's fit stops
+// at the next minibatch, leaves no checkpoint and no warm_start.csv, and run again
+// ends with the uninterrupted run's bytes. The fit is stopped at its first
+// minibatch, in the middle of each round's fit, and just too late to stop it at
+// each round's end, when only the environments' reset that ends it (PPO) sees the
+// interruption: that reset leaves the copies in another state, which must not be
+// checkpointed.
+func TestWarmStartInterruptedInTheFit(t *testing.T) {
+	for _, alg := range []string{PPO, DQN} {
+		t.Run(alg, func(t *testing.T) {
+			cfg := tinyWarmConfigOf(alg)
+			cfg.WarmStart.DAggerRounds, cfg.WarmStart.DAggerSteps = 1, 1000
+			cfg.WarmStart.Epochs = 5
+			cfg.CheckpointEvery = 500
+			// The uninterrupted run, counting the fits' polls: round 0's end at the
+			// DAgger round's first expert step.
+			dirA := t.TempDir()
+			polls, round0 := 0, 0
+			_, err := run(context.Background(), cfg, dirA, runOptions{
+				warmStartFit: func(n int) { polls = n },
+				warmStartStep: func(step int) {
+					if step > cfg.WarmStart.Steps && round0 == 0 {
+						round0 = polls
+					}
+				},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if round0 < 4 || polls < round0+4 {
+				t.Fatalf("%d polls, %d in round 0: want fits of several minibatches in both rounds", polls, round0)
+			}
+			want := runFiles(t, dirA)
+			for _, at := range []int{1, round0 / 2, round0, (round0 + polls) / 2, polls} {
+				t.Run(strconv.Itoa(at), func(t *testing.T) {
+					dir := t.TempDir()
+					ctx, cancel := context.WithCancel(context.Background())
+					defer cancel()
+					last := 0
+					_, err := run(ctx, cfg, dir, runOptions{warmStartFit: func(n int) {
+						last = n
+						if n == at {
+							cancel()
+						}
+					}})
+					if !errors.Is(err, context.Canceled) {
+						t.Fatalf("cancelled at poll %d of %d: error %v, want context.Canceled", at, polls, err)
+					}
+					if last > at+1 {
+						t.Fatalf("cancelled at poll %d: the fit went on to poll %d", at, last)
+					}
+					for _, f := range []string{CheckpointFile, WarmStartFile} {
+						if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+							t.Fatalf("cancelled at poll %d of %d: %s written", at, polls, f)
+						}
+					}
+					resumeMatches(t, cfg, dir, want)
+				})
+			}
+		})
+	}
+}
