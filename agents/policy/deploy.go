@@ -1,6 +1,8 @@
 package policy
 
 import (
+	"fmt"
+
 	"gopkg.in/yaml.v3"
 
 	"github.com/intelliscale/intelliscale/env"
@@ -42,8 +44,10 @@ func ApplyParams(p *Policy, node *yaml.Node) error {
 // FieldErrors relative to the params.
 func (d Deploy) Check(actionMode string) error {
 	if d.HeadroomScale != nil {
-		if *d.HeadroomScale == 0 {
-			return yamldoc.Invalid("headroom_scale", 0, "must be > 0")
+		// 0, the scale as trained in a file, is out of range here as any other
+		// value is, with the same message.
+		if s := *d.HeadroomScale; !(s > 0 && s <= env.MaxHeadroomScale) {
+			return yamldoc.Invalid("headroom_scale", s, fmt.Sprintf("must be > 0 and at most %v", env.MaxHeadroomScale))
 		}
 		if err := env.ValidateHeadroomScale(actionMode, *d.HeadroomScale); err != nil {
 			return yamldoc.Errorf("headroom_scale", "%v", err)

@@ -92,9 +92,12 @@ func TestDeployRejects(t *testing.T) {
 		doc, mode, want string
 	}{
 		{"headroom_scale: 1.2", env.ActionDelta, `headroom_scale: 1.2: only for action_mode target or forecast, not "delta"`},
-		{"headroom_scale: 0", env.ActionTarget, "headroom_scale: 0: must be > 0"},
-		{"headroom_scale: 11", env.ActionTarget, "headroom_scale: 11: must be in (0, 10]"},
-		{"headroom_scale: .nan", env.ActionTarget, "headroom_scale"},
+		// Every value out of range gets one message, 0 included.
+		{"headroom_scale: 0", env.ActionTarget, "headroom_scale: 0: must be > 0 and at most 10"},
+		{"headroom_scale: -1", env.ActionTarget, "headroom_scale: -1: must be > 0 and at most 10"},
+		{"headroom_scale: 11", env.ActionTarget, "headroom_scale: 11: must be > 0 and at most 10"},
+		{"headroom_scale: 1e9", env.ActionTarget, "headroom_scale: 1e+09: must be > 0 and at most 10"},
+		{"headroom_scale: .nan", env.ActionTarget, "headroom_scale: NaN: must be > 0 and at most 10"},
 		{"headroom_scale: fast", env.ActionTarget, "headroom_scale"},
 		{"scale: 1.2", env.ActionTarget, `unknown key "scale"`},
 		{"[1.2]", env.ActionTarget, "must be a mapping"},

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"errors"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -177,7 +178,12 @@ func TestEnsembleErrors(t *testing.T) {
 			p.Actions = []int{40, 50, 60, 70, 80, 90, 95}
 			p.HeadroomScale = 0.8
 		}), "its actions"},
-		{"simulator", other(func(p *Policy) { p.Sim.Concurrency = 2 }), "another simulator"},
+		{"simulator", other(func(p *Policy) { p.Sim.Concurrency = 2 }), "policy 2: it was trained on another simulator than the first policy: concurrency 2 (the first policy: 4)"},
+		{"simulator settings", other(func(p *Policy) {
+			p.Sim.ControlIntervalSeconds, p.Sim.SLOLatencySeconds, p.Sim.MaxReplicas = 30, 0.25, 40
+		}),
+			"another simulator than the first policy: control_interval 30s (the first policy: 15s), slo.latency 250ms (the first policy: 500ms), max_replicas 40 (the first policy: 50)"},
+		{"algorithm", other(func(p *Policy) { p.Algorithm = "dqn" }), "policy 2: it was trained by dqn, the first policy by ppo: an ensemble's networks are of one algorithm"},
 		{"invalid member", other(func(p *Policy) { p.Network.Params = p.Network.Params[1:] }), "policy 2: policy: network.params"},
 		{"actions out of order", func() []*Policy {
 			a, b := testPolicy(t, 1), testPolicy(t, 2)
@@ -222,6 +228,51 @@ func TestEnsembleErrors(t *testing.T) {
 	e.Members = make([]Member, MaxMembers+1)
 	if err := e.Validate(); err == nil || !strings.Contains(err.Error(), "at most") {
 		t.Errorf("too many members: %v", err)
+	}
+}
+
+// An ensemble is of networks of one algorithm and of different trainings: a
+// policy given twice (or a network an ensemble given already holds) and a policy
+// of another algorithm (or an ensemble holding one) are refused as MemberErrors
+// naming the policy, and the policy given twice says which it repeats; actions
+// out of order are the first policy's MemberError, ErrActionOrder.
+func TestEnsembleRefusesRepeatedOrMixed(t *testing.T) {
+	ab, _ := testEnsemble(t, 1, 2)
+	dqn := testPolicy(t, 3)
+	dqn.Algorithm = "dqn"
+	mixed := *ab
+	mixed.Members = append([]Member(nil), ab.Members...)
+	mixed.Members[0].Algorithm = "dqn"
+	for _, c := range []struct {
+		name      string
+		ps        []*Policy
+		index, of int // of: -1 for not a SameNetworkError
+		want      string
+	}{
+		{"the same policy twice", []*Policy{testPolicy(t, 1), testPolicy(t, 2), testPolicy(t, 1)}, 2, 0,
+			"policy 3: it has a network of policy 1: the same training twice, not another seed"},
+		{"a member given again", []*Policy{ab, testPolicy(t, 2)}, 1, 0, "it has a network of policy 1"},
+		{"another algorithm", []*Policy{testPolicy(t, 1), dqn}, 1, -1, "it was trained by dqn, the first policy by ppo"},
+		{"an ensemble holding another algorithm", []*Policy{testPolicy(t, 4), &mixed}, 1, -1, "it was trained by dqn, the first policy by ppo"},
+	} {
+		_, err := Ensemble(c.ps, "")
+		var me *MemberError
+		if !errors.As(err, &me) || me.Index != c.index || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want policy %d's MemberError with %q", c.name, err, c.index+1, c.want)
+			continue
+		}
+		var same *SameNetworkError
+		if got := errors.As(err, &same); got != (c.of >= 0) || got && same.Of != c.of {
+			t.Errorf("%s: SameNetworkError %v, want of policy %d", c.name, same, c.of+1)
+		}
+	}
+	a, b := testPolicy(t, 1), testPolicy(t, 2)
+	a.Actions = []int{3, 2, 1, 0, -1, -2, -3}
+	b.Actions = a.Actions
+	_, err := Ensemble([]*Policy{a, b}, "")
+	var me *MemberError
+	if !errors.As(err, &me) || me.Index != 0 || !errors.Is(err, ErrActionOrder) || !strings.Contains(err.Error(), "policy 1: its actions [3 2 1 0 -1 -2 -3]: an ensemble needs them in increasing order") {
+		t.Errorf("actions out of order: %v, want the first policy's MemberError with ErrActionOrder", err)
 	}
 }
 

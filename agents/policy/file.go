@@ -285,8 +285,11 @@ func Unmarshal(b []byte) (*Policy, error) {
 	if len(b) > MaxFileBytes {
 		return nil, fmt.Errorf("policy: %d bytes, more than %d: %w", len(b), MaxFileBytes, ErrTooLarge)
 	}
-	if len(bytes.TrimSpace(b)) == 0 {
+	if t := bytes.TrimSpace(b); len(t) == 0 {
 		return nil, errors.New("policy: empty file: not a policy file")
+	} else if t[0] != '{' && !json.Valid(t) {
+		// Binary or other text (a checkpoint, a CSV file): not worth a position.
+		return nil, errors.New("policy: not JSON: not a policy file")
 	}
 	// Check the version before the full decode, so that a future format gets a clear
 	// error rather than an unknown-field one.

@@ -368,7 +368,7 @@ func (p *Policy) validateMembers(in, out int) error {
 	}
 	for i := 1; i < len(p.Actions); i++ {
 		if p.Actions[i] <= p.Actions[i-1] {
-			return fmt.Errorf("policy: actions %v: an ensemble needs them in increasing order (it takes the median of its networks' actions)", p.Actions)
+			return fmt.Errorf("policy: actions %v: %w", p.Actions, ErrActionOrder)
 		}
 	}
 	for i := range p.Members {

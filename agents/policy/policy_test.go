@@ -197,7 +197,10 @@ func TestReadRejectsHostileFiles(t *testing.T) {
 	}{
 		{"empty", nil, "policy"},
 		{"truncated", good[:len(good)/2], "unexpected end"},
-		{"not json", []byte("ISNN\x01\x00"), "invalid character"},
+		{"not json", []byte("ISNN\x01\x00"), "policy: not JSON: not a policy file"},
+		{"a CSV file", []byte("seconds,rate\n0,12\n"), "policy: not JSON: not a policy file"},
+		{"JSON but not an object", []byte("[1, 2]"), "a JSON array, want an object"},
+		{"broken object", []byte("{\n\"version\": 1,\n x}"), "line 3 column 3: invalid character"},
 		{"no version", []byte(`{"algorithm":"ppo"}`), "no version"},
 		{"wrong version", bytes.Replace(good, []byte(`"version": 1`), []byte(`"version": 2`), 1), "version 2"},
 		{"unknown field", bytes.Replace(good, []byte(`"version": 1,`), []byte(`"version": 1, "extra": 3,`), 1), "unknown field"},

@@ -36,7 +36,7 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 	var runs runList
 	fs.Var(&runs, "run", "training run directory (holding checkpoint.bin); repeat for an ensemble of the runs")
 	vote := fs.String("vote", policy.VoteCautious, "with several --run: how the networks decide together, cautious (the greedy action asking for the most replicas) or median (of their greedy actions)")
-	out := fs.String("out", "", "policy file to write (default DIR/policy-step<N>.json, DIR the first --run, or the first free DIR/policy-step<N>-2.json, -3, ... when that holds another policy: the default never replaces a file; required for an ensemble)")
+	out := fs.String("out", "", "policy file to write (default DIR/policy-step<N>.json, DIR the first --run, or the first free DIR/policy-step<N>-2.json, -3, ... when that holds another policy: the default never replaces a file; required for an ensemble); an existing file is replaced only when it is a policy file")
 	check := fs.String("check", "", "policy file to validate and describe")
 	params := fs.String("params", "", "deploy-time parameters written into the policy as inline YAML, e.g. 'headroom_scale: 0.8' (the headroom 1 - target of every target utilisation x0.8: hotter, cheaper)")
 	if err := parseFlags(fs, args); err != nil {
@@ -56,6 +56,9 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 	}
 	if *check != "" {
 		p, err := policy.Load(*check)
+		if err != nil && isCheckpoint(*check) {
+			return fmt.Errorf("%s is a training checkpoint, not a policy file: export it with --run %s", *check, filepath.Dir(*check))
+		}
 		if err != nil {
 			return err
 		}
@@ -65,8 +68,19 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 	if len(runs) > 1 && *out == "" {
 		return fmt.Errorf("--out: required with several --run (an ensemble has no run directory of its own)")
 	}
+	for i, r := range runs {
+		for _, q := range runs[:i] {
+			if sameFile(r, q) {
+				return fmt.Errorf("--run %s: the same run directory as --run %s: an ensemble is of runs of one configuration with different seeds", r, q)
+			}
+		}
+	}
 	g := runDirGuard(runs...)
 	if err := checkOutput(g, fs, "out", *out); err != nil {
+		return err
+	}
+	replaced, err := replaceablePolicy(*out)
+	if err != nil {
 		return err
 	}
 	ps := make([]*policy.Policy, len(runs))
@@ -82,7 +96,17 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 		e, err := policy.Ensemble(ps, *vote)
 		var me *policy.MemberError
 		if errors.As(err, &me) {
-			return fmt.Errorf("--run %s: %w (the first --run is %s)", runs[me.Index], me.Err, runs[0])
+			var same *policy.SameNetworkError
+			switch run := runs[me.Index]; {
+			case errors.As(me.Err, &same):
+				return fmt.Errorf("--run %s: its network is that of --run %s: the same training twice (an ensemble is of runs of one configuration with different seeds)", run, runs[same.Of])
+			case errors.Is(me.Err, policy.ErrActionOrder):
+				return fmt.Errorf("--run %s: %w: the runs' env.actions must be in increasing order", run, me.Err)
+			case me.Index > 0:
+				return fmt.Errorf("--run %s: %w (the first --run is %s)", run, me.Err, runs[0])
+			default:
+				return fmt.Errorf("--run %s: %w", run, me.Err)
+			}
 		}
 		if err != nil {
 			return err
@@ -97,16 +121,23 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 	if err := applyDeploy(p, node); err != nil {
 		return err
 	}
-	if *out != "" {
-		if err := p.Save(*out); err != nil {
-			return err
-		}
-		describePolicy(stdout, *out, p)
-		return nil
-	}
 	data, err := p.Marshal()
 	if err != nil {
 		return err
+	}
+	if *out != "" {
+		if replaced != nil && replaced.Checksum == p.Checksum {
+			fmt.Fprintf(stderr, "export: %s already holds this policy; left as it is\n", *out)
+		} else {
+			if err := policy.WriteFileAtomic(*out, data); err != nil {
+				return err
+			}
+			if replaced != nil {
+				fmt.Fprintf(stderr, "export: replaced %s, which held %s\n", *out, policyName(replaced))
+			}
+		}
+		describePolicy(stdout, *out, p)
+		return nil
 	}
 	def := filepath.Join(runs[0], fmt.Sprintf("policy-step%d.json", p.Training.Steps))
 	path, same := freeName(def, func(name string) bool {
@@ -143,6 +174,68 @@ func runDirGuard(dirs ...string) *outpath.Guard {
 	return &g
 }
 
+// replaceablePolicy checks that the --out file path, when it exists, may be
+// replaced by the policy: it holds a policy file (returned), or nothing. Any other
+// file (a checkpoint, a trace, a configuration) is refused, naming it.
+func replaceablePolicy(path string) (*policy.Policy, error) {
+	if fi, err := os.Stat(path); path == "" || err != nil || fi.Size() == 0 {
+		return nil, nil // nothing there; the guard has checked the path
+	}
+	old, err := policy.Load(path)
+	switch {
+	case err == nil:
+		return old, nil
+	case isCheckpoint(path):
+		return nil, fmt.Errorf("--out %s is a training checkpoint: refusing to replace it with a policy file; choose another --out", path)
+	}
+	why := strings.TrimSuffix(strings.TrimPrefix(err.Error(), path+": policy: "), ": not a policy file")
+	return nil, fmt.Errorf("--out %s is not a policy file (%s): refusing to replace it; choose another --out", path, why)
+}
+
+// checkpointHead starts every training checkpoint (of every format train reads).
+const checkpointHead = "INTELLISCALE-CHECKPOINT-"
+
+// isCheckpoint reports whether the file at path is a training checkpoint.
+func isCheckpoint(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	head := make([]byte, len(checkpointHead))
+	_, err = io.ReadFull(f, head)
+	return err == nil && string(head) == checkpointHead
+}
+
+// sameFile reports whether paths a and b name one file or directory (after
+// symbolic links), or, when either cannot be read, are one path when cleaned.
+func sameFile(a, b string) bool {
+	fa, errA := os.Stat(a)
+	fb, errB := os.Stat(b)
+	if errA != nil || errB != nil {
+		return filepath.Clean(a) == filepath.Clean(b)
+	}
+	return os.SameFile(fa, fb)
+}
+
+// policyName says which policy p is: "a ppo policy (training seed 1)", "a ppo
+// ensemble of 3 networks (training seeds 1, 2, 3)".
+func policyName(p *policy.Policy) string {
+	if len(p.Members) == 0 {
+		return fmt.Sprintf("a %s policy (training seed %d)", p.Algorithm, p.Training.Seed)
+	}
+	return fmt.Sprintf("a %s ensemble of %d networks (training seeds %s)", p.Algorithm, len(p.Members)+1, seeds(p))
+}
+
+// seeds lists the training seeds of p's networks: "1, 2, 3".
+func seeds(p *policy.Policy) string {
+	s := []string{fmt.Sprint(p.Training.Seed)}
+	for _, m := range p.Members {
+		s = append(s, fmt.Sprint(m.Training.Seed))
+	}
+	return strings.Join(s, ", ")
+}
+
 // runList is a repeatable flag: every --run given, in order.
 type runList []string
 
@@ -162,15 +255,11 @@ func describePolicy(w io.Writer, path string, p *policy.Policy) {
 	fmt.Fprintf(w, "  features: %s\n", strings.Join(p.Features.Names(), ", "))
 	fmt.Fprintf(w, "  actions: %v; normalised observations: %v\n", p.Actions, p.Normaliser != nil)
 	if n := len(p.Members); n > 0 {
-		seeds := []string{fmt.Sprint(p.Training.Seed)}
-		for _, m := range p.Members {
-			seeds = append(seeds, fmt.Sprint(m.Training.Seed))
-		}
 		how := "the median of their greedy actions"
 		if p.Vote == policy.VoteCautious {
 			how = "the greedy action asking for the most replicas"
 		}
-		fmt.Fprintf(w, "  ensemble of %d networks (training seeds %s): each decision is %s\n", n+1, strings.Join(seeds, ", "), how)
+		fmt.Fprintf(w, "  ensemble of %d networks (training seeds %s): each decision is %s\n", n+1, seeds(p), how)
 		lo, hi := p.Training.Steps, p.Training.Steps
 		for _, m := range p.Members {
 			lo, hi = min(lo, m.Training.Steps), max(hi, m.Training.Steps)
