@@ -100,13 +100,7 @@ func TestScaleUpOfSparseCountsWarns(t *testing.T) {
 // any (an outage's zeros do not count), and synthesized rates are not warned of.
 func TestScaleUpWarnsOnlyOfSparseCounts(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, data string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := func(name, data string) string { return writeIn(t, dir, name, data) }
 	// Rates of 0.5 and 1.5 requests a second: no sample of whole requests.
 	rates := write("rates.csv", "seconds,rate\n0,0.5\n1,1.5\n2,0.5\n3,1.5\n")
 	// 6 whole requests a bucket, then an outage longer than the traffic.

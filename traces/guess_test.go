@@ -141,13 +141,7 @@ func TestLoadCSVTimeUnits(t *testing.T) {
 
 func TestLoadFileGuesses(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, data string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := func(name, data string) string { return writeIn(t, dir, name, data) }
 	table := "0 5\n1 7\n2 9\n"
 	clf := `h - - [01/Jul/1995:00:00:01 -0400] "GET / HTTP/1.0" 200 1` + "\n"
 	prom := `{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[60,"1"],[120,"2"]]}]}}`
