@@ -287,22 +287,10 @@ func (f *Fit) histogram(ctx context.Context, q Querier) (bounds, cum []float64, 
 		return nil, nil, 0, nil, fmt.Errorf("calibrate: app_worker_busy_seconds_total / app_worker_slots: utilisation above 100%% in %d of %d intervals of %v (median %s, highest %s): the busy time exceeds the slot time available; is app_worker_busy_seconds_total in smaller units than seconds (milliseconds?), counted per slot, or app_worker_slots short of the slots that work? (%w)",
 			over, len(us), o.Step, percent(us[len(us)/2]), percent(us[len(us)-1]), ErrInconsistent)
 	}
-	type bucket struct{ le, n float64 }
-	var bs []bucket
-	for _, s := range ss {
-		le, perr := strconv.ParseFloat(s.Labels["le"], 64)
-		if perr != nil {
-			return nil, nil, 0, nil, fmt.Errorf("calibrate: %s: series %s: le %q is not a number", expr, labelString(s.Labels), s.Labels["le"])
-		}
-		var n float64
-		for _, p := range s.Samples {
-			if low[p.T.UnixMilli()] && !math.IsNaN(p.V) {
-				n += p.V
-			}
-		}
-		bs = append(bs, bucket{le, n})
+	bs, err := sumBuckets(ss, func(t int64) bool { return low[t] })
+	if err != nil {
+		return nil, nil, 0, nil, fmt.Errorf("calibrate: %s: %w", expr, err)
 	}
-	sort.Slice(bs, func(a, b int) bool { return bs[a].le < bs[b].le })
 	if len(bs) == 0 {
 		return nil, nil, 0, nil, &yamldoc.FieldError{Path: "step", Value: o.Step, Err: fmt.Errorf("no series of http_request_duration_seconds_bucket with two samples that far apart in the window: is the metric exported, and scraped at least twice in that time? (%w)", ErrTooLittleData)}
 	}
@@ -316,6 +304,30 @@ func (f *Fit) histogram(ctx context.Context, q Querier) (bounds, cum []float64, 
 		bounds, cum = append(bounds, b.le), append(cum, run)
 	}
 	return bounds, cum, total, util, nil
+}
+
+// bucket is a latency histogram bucket: its upper bound and the requests counted.
+type bucket struct{ le, n float64 }
+
+// sumBuckets sums each histogram series' samples at the times keep accepts (NaN
+// aside), one bucket per series by its le label, sorted by bound.
+func sumBuckets(ss []Series, keep func(unixMilli int64) bool) ([]bucket, error) {
+	var bs []bucket
+	for _, s := range ss {
+		le, err := strconv.ParseFloat(s.Labels["le"], 64)
+		if err != nil {
+			return nil, fmt.Errorf("series %s: le %q is not a number", labelString(s.Labels), s.Labels["le"])
+		}
+		var n float64
+		for _, p := range s.Samples {
+			if keep(p.T.UnixMilli()) && !math.IsNaN(p.V) {
+				n += p.V
+			}
+		}
+		bs = append(bs, bucket{le, n})
+	}
+	sort.Slice(bs, func(a, b int) bool { return bs[a].le < bs[b].le })
+	return bs, nil
 }
 
 // percent formats a utilisation as a whole percentage: "4978%".
@@ -395,6 +407,9 @@ func (f *Fit) checkService(ctx context.Context, q Querier, util map[int64]float6
 		}
 	}
 	step := promDuration(o.Step)
+	isQuiet := func(t int64) bool { u, ok := util[t]; return ok && u >= 0 && u <= limit }
+	// sumQuiet sums the series of expr over the quiet intervals, by their le label
+	// ("" for a plain sum).
 	sumQuiet := func(expr string) (map[string]float64, error) {
 		ss, err := q.QueryRange(ctx, expr, o.Start.Add(o.Step), o.End, o.Step)
 		if err != nil {
@@ -403,7 +418,7 @@ func (f *Fit) checkService(ctx context.Context, q Querier, util map[int64]float6
 		out := map[string]float64{}
 		for _, s := range ss {
 			for _, p := range s.Samples {
-				if u, ok := util[p.T.UnixMilli()]; ok && u >= 0 && u <= limit && !math.IsNaN(p.V) {
+				if isQuiet(p.T.UnixMilli()) && !math.IsNaN(p.V) {
 					out[s.Labels["le"]] += p.V
 				}
 			}
@@ -435,18 +450,15 @@ func (f *Fit) checkService(ctx context.Context, q Querier, util map[int64]float6
 		lo = rsum / sums[3][""]
 		hi, f.LowMeanResponse = lo, lo
 	} else {
-		buckets, err := sumQuiet(`sum by (le) (increase(http_request_duration_seconds_bucket[` + step + `]))`)
+		expr := `sum by (le) (increase(http_request_duration_seconds_bucket[` + step + `]))`
+		ss, err := q.QueryRange(ctx, expr, o.Start.Add(o.Step), o.End, o.Step)
 		if err != nil {
-			return err
+			return fmt.Errorf("calibrate: %s: %w", expr, err)
 		}
-		type bucket struct{ le, n float64 }
-		var bs []bucket
-		for le, n := range buckets {
-			if b, err := strconv.ParseFloat(le, 64); err == nil {
-				bs = append(bs, bucket{b, n})
-			}
+		bs, err := sumBuckets(ss, isQuiet)
+		if err != nil {
+			return fmt.Errorf("calibrate: %s: %w", expr, err)
 		}
-		sort.Slice(bs, func(a, b int) bool { return bs[a].le < bs[b].le })
 		if len(bs) < 2 || !math.IsInf(bs[len(bs)-1].le, 1) || !(bs[len(bs)-1].n > 0) {
 			return nil
 		}
