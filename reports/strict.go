@@ -678,9 +678,7 @@ func (r *Results) strictTable() Table {
 
 // kinds maps every configured policy (family) name to its kind.
 // hasOracle reports whether the config has an oracle among its policies.
-func (r *Results) hasOracle() bool {
-	return slices.ContainsFunc(r.Config.Policies, func(p experiments.PolicySpec) bool { return p.Kind == "oracle" })
-}
+func (r *Results) hasOracle() bool { return r.oracle() != "" }
 
 // oracleVariants counts the oracle family's operating points (its sweep's values
 // and its base); 0 without an oracle.
