@@ -56,7 +56,7 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 	}
 	if *check != "" {
 		p, err := policy.Load(*check)
-		if err != nil && isCheckpoint(*check) {
+		if err != nil && train.IsCheckpoint(*check) {
 			return fmt.Errorf("%s is a training checkpoint, not a policy file: export it with --run %s", *check, filepath.Dir(*check))
 		}
 		if err != nil {
@@ -185,26 +185,11 @@ func replaceablePolicy(path string) (*policy.Policy, error) {
 	switch {
 	case err == nil:
 		return old, nil
-	case isCheckpoint(path):
+	case train.IsCheckpoint(path):
 		return nil, fmt.Errorf("--out %s is a training checkpoint: refusing to replace it with a policy file; choose another --out", path)
 	}
 	why := strings.TrimSuffix(strings.TrimPrefix(err.Error(), path+": policy: "), ": not a policy file")
 	return nil, fmt.Errorf("--out %s is not a policy file (%s): refusing to replace it; choose another --out", path, why)
-}
-
-// checkpointHead starts every training checkpoint (of every format train reads).
-const checkpointHead = "INTELLISCALE-CHECKPOINT-"
-
-// isCheckpoint reports whether the file at path is a training checkpoint.
-func isCheckpoint(path string) bool {
-	f, err := os.Open(path)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	head := make([]byte, len(checkpointHead))
-	_, err = io.ReadFull(f, head)
-	return err == nil && string(head) == checkpointHead
 }
 
 // sameFile reports whether paths a and b name one file or directory (after

@@ -34,6 +34,19 @@ const checkpointMagic2 = "INTELLISCALE-CHECKPOINT-2\n"
 // checkpointPrefix is what every format's magic starts with.
 const checkpointPrefix = "INTELLISCALE-CHECKPOINT-"
 
+// IsCheckpoint reports whether the file at path starts as a training checkpoint of
+// any format does, intact or not.
+func IsCheckpoint(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	head := make([]byte, len(checkpointPrefix))
+	_, err = io.ReadFull(f, head)
+	return err == nil && string(head) == checkpointPrefix
+}
+
 // checkpointSumPrefix starts format 3's hash line.
 const checkpointSumPrefix = "sha256:"
 
