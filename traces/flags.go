@@ -106,6 +106,11 @@ func (f *Flags) Source(file string) (Source, error) {
 	if file != "" {
 		s.File = file
 	}
+	if f.groups&FlagLoad != 0 && s.Load.MaxBytes == 0 {
+		// The flag's default is DefaultMaxBytes, so a 0 was given, which the
+		// options would take for unset: 1 GiB.
+		return Source{}, errMaxBytesZero
+	}
 	if s.Load.MaxBytes == DefaultMaxBytes {
 		s.Load.MaxBytes = 0 // the default, so that Load stays "unset" for builtin and synth
 	}
@@ -150,6 +155,9 @@ func (f *Flags) Trace(file string) (*Trace, error) {
 // flags. Flags that say how to read a file are refused: there is none.
 func (f *Flags) Shape(tr *Trace) (*Trace, error) {
 	s := f.src
+	if f.groups&FlagLoad != 0 && s.Load.MaxBytes == 0 {
+		return nil, errMaxBytesZero
+	}
 	if s.Load.MaxBytes == DefaultMaxBytes {
 		s.Load.MaxBytes = 0
 	}
@@ -204,6 +212,9 @@ func flagErrors(err error, groups FlagGroup) error {
 	}
 	return &c
 }
+
+// errMaxBytesZero refuses --max-bytes 0, which would otherwise stand for the default.
+var errMaxBytesZero = fmt.Errorf("--max-bytes: 0 would refuse every file; give a size in bytes (default %d), or -1 for no limit", DefaultMaxBytes)
 
 // flagName is the flag of groups that sets the Source field at path p (a
 // FieldError path, not empty).

@@ -2,6 +2,8 @@ package traces
 
 import (
 	"flag"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -97,5 +99,35 @@ func TestYAMLZeroThatMeansADefaultRefused(t *testing.T) {
 	}
 	if err := load("file: x.txt\nload: {max_malformed: 0, bucket: 0s}\nstart: 0s\nscale_mean: 0\n", new(Source)); err != nil {
 		t.Errorf("source zeros that mean 0: %v", err)
+	}
+}
+
+// --max-bytes 0 is refused: LoadOptions takes a zero for unset, so it read up to
+// 1 GiB where the flag said nothing at all. -1 (no limit) and a size load the file.
+func TestMaxBytesFlagZeroRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "t.csv")
+	if err := os.WriteFile(path, []byte("time,requests\n0,1\n60,2\n120,3\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		max, want string
+	}{
+		{"0", "--max-bytes: 0 would refuse every file"},
+		{"-1", ""},
+		{"1000", ""},
+		{"10", "larger than the 10 B limit"},
+	} {
+		fs := flag.NewFlagSet("x", flag.ContinueOnError)
+		f := BindFlags(fs, FlagAll)
+		if err := fs.Parse([]string{"--max-bytes", c.max}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := f.Trace(path)
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("--max-bytes %s: %v", c.max, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("--max-bytes %s: got %v, want %q", c.max, err, c.want)
+		}
 	}
 }

@@ -162,7 +162,7 @@ func (c *Config) Validate() error {
 		bad("total_steps", c.TotalSteps, "must be at most 1e9")
 	}
 	if c.NumEnvs >= 1 && c.NumSteps >= 1 && c.TotalSteps < c.BatchSize() {
-		bad("total_steps", c.TotalSteps, fmt.Sprintf("must be at least one batch (%d)", c.BatchSize()))
+		bad("total_steps", c.TotalSteps, fmt.Sprintf("must be at least one batch (num_envs x num_steps = %d x %d = %d)", c.NumEnvs, c.NumSteps, c.BatchSize()))
 	}
 	if !(c.LearningRate > 0) || !finite(c.LearningRate) {
 		bad("learning_rate", c.LearningRate, "must be > 0")

@@ -139,6 +139,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	cfg.Notes = stderr
 	p, err := train.RunContext(ctx, cfg, dir, progress)
 	if err != nil && !*resume && !train.HasCheckpoint(dir) {
 		// Nothing to resume: remove what this run wrote (the directory held none

@@ -98,6 +98,35 @@ type Config struct {
 	// Validate decodes the one of Algorithm strictly into Learner (any other is an
 	// error). Only the YAML decoder sets it.
 	Sections map[string]yaml.Node `yaml:",inline"`
+
+	// Notes, when set, is where Run writes what the resolved configuration does that
+	// its keys do not say: a training trace too short for a whole episode, whose
+	// episodes are cut to its length.
+	Notes io.Writer `yaml:"-"`
+
+	// origin is the file the configuration was decoded from (DecodeConfig), so
+	// that errors found when the run resolves it (a trace file missing, a warm
+	// start's params) name its file and line as those of decoding do.
+	origin struct {
+		file string
+		root *yaml.Node
+	}
+}
+
+// locate gives err the file and line of the configuration's own document, when it
+// was decoded from one; otherwise it prefixes "train: ".
+func (c *Config) locate(err error) error {
+	if err == nil {
+		return nil
+	}
+	if c.origin.file == "" {
+		return fmt.Errorf("train: %w", err)
+	}
+	var fe *yamldoc.FieldError
+	if !errors.As(err, &fe) {
+		return fmt.Errorf("%s: %w", c.origin.file, err)
+	}
+	return yamldoc.Locate(err, c.origin.file, c.origin.root)
 }
 
 // Names of the algorithms registered today (agents.LearnerNames has them all).
@@ -145,11 +174,13 @@ func (c *Config) Validate() error {
 	case reflect.TypeOf(c.Learner) != reflect.TypeOf(alg.NewConfig()):
 		bad("algorithm", c.Algorithm, fmt.Sprintf("hyperparameters of type %T given", c.Learner))
 	}
+	var budget *yaml.Node // the learner's section as written
 	for _, k := range slices.Sorted(maps.Keys(c.Sections)) {
 		n := c.Sections[k]
 		switch {
 		case algErr == nil && k == c.Algorithm && c.Learner != nil:
 			add(yamldoc.Within(k, yamldoc.DecodeNode(&n, c.Learner)))
+			budget = &n
 		case agents.IsLearner(k):
 			add(&yamldoc.FieldError{Path: k, Err: fmt.Errorf("a %s section in a %s run would be ignored: remove it (or set algorithm: %s)", k, c.Algorithm, k)})
 		default:
@@ -213,9 +244,65 @@ func (c *Config) Validate() error {
 		errs = append(errs, c.WarmStart.validate(alg)...)
 		errs = append(errs, c.Selection.validate()...)
 		c.Learner.SetBudget(c.Steps, c.Seed)
-		add(yamldoc.Within(c.Algorithm, c.Learner.Validate()))
+		add(budgetErrors(c.Algorithm, c.Learner.Validate()))
+	}
+	add(c.budgetWritten(budget))
+	return errors.Join(errs...)
+}
+
+// budgetKeys are the keys of a learner's section that SetBudget fills from the
+// training's own keys: the learner's key and the top-level key it comes from.
+var budgetKeys = map[string]string{"total_steps": "steps", "seed": "seed"}
+
+// budgetWritten refuses a budget key written in the learner's section (n) with
+// another value than the run's: SetBudget would overwrite it. The same value, as
+// config.yaml records it, is accepted.
+func (c *Config) budgetWritten(n *yaml.Node) error {
+	if n == nil {
+		return nil
+	}
+	var errs []error
+	for _, key := range slices.Sorted(maps.Keys(budgetKeys)) {
+		k, ok := yamldoc.Child(n, "", key)
+		if !ok {
+			continue
+		}
+		want := uint64(c.Steps)
+		if key == "seed" {
+			want = c.Seed
+		}
+		var v uint64
+		if err := n.Content[slices.Index(n.Content, k)+1].Decode(&v); err == nil && v == want {
+			continue
+		}
+		errs = append(errs, &yamldoc.FieldError{Path: c.Algorithm + "." + key, Line: k.Line,
+			Err: fmt.Errorf("set by the top-level %s (%d), not here: remove it", budgetKeys[key], want)})
 	}
 	return errors.Join(errs...)
+}
+
+// budgetErrors places the learner's errors under its section (ppo.gamma), except
+// those about the budget, which name the top-level key the user wrote (steps).
+func budgetErrors(section string, err error) error {
+	if err == nil {
+		return nil
+	}
+	list := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		list = j.Unwrap()
+	}
+	var out []error
+	for _, e := range list {
+		var fe *yamldoc.FieldError
+		if errors.As(e, &fe) && budgetKeys[fe.Path] != "" {
+			c := *fe
+			c.Path = budgetKeys[fe.Path]
+			out = append(out, &c)
+			continue
+		}
+		out = append(out, yamldoc.Within(section, e))
+	}
+	return errors.Join(out...)
 }
 
 // withoutTraces drops the errors about the environment's traces when it has none yet.
@@ -285,6 +372,7 @@ func DecodeConfig(r io.Reader, name string) (Config, error) {
 	if err := yamldoc.Locate(c.Validate(), name, root); err != nil {
 		return Config{}, err
 	}
+	c.origin.file, c.origin.root = name, root
 	return c, nil
 }
 
@@ -400,6 +488,21 @@ func (c *Config) Resolve() error {
 	}
 	c.Lagrangian.resolve(c.Env)
 	return c.WarmStart.resolve(c.Env)
+}
+
+// ResolvedNotes are the notes Run writes to Notes, of a resolved configuration:
+// each training trace shorter than warmup plus episode_length, whose episodes are
+// cut to its length.
+func (c *Config) ResolvedNotes() []string {
+	var out []string
+	need := c.Env.Warmup + c.Env.EpisodeLength
+	for _, tr := range c.Env.Traces {
+		if d := tr.Duration(); d < need {
+			out = append(out, fmt.Sprintf("training trace %q lasts %s, less than env.warmup (%s) plus env.episode_length (%s): its episodes last %s",
+				tr.Name, yamldoc.Duration(d), yamldoc.Duration(c.Env.Warmup), yamldoc.Duration(c.Env.EpisodeLength), yamldoc.Duration(d-c.Env.Warmup)))
+		}
+	}
+	return out
 }
 
 // resolvedYAML is the configuration as config.yaml records it.

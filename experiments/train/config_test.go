@@ -1,12 +1,15 @@
 package train
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/intelliscale/intelliscale/agents/ppo"
+	"github.com/intelliscale/intelliscale/traces"
 )
 
 func TestDecodeConfigErrorsNameLineAndField(t *testing.T) {
@@ -45,6 +48,12 @@ func TestDecodeConfigErrorsNameLineAndField(t *testing.T) {
 		{"other algorithm's section", "algorithm: ppo\nsteps: 10\ndqn:\n  gamma: 0.9\n", []string{"c.yaml line 3: dqn: a dqn section in a ppo run would be ignored"}},
 		{"lagrangian off-policy", "algorithm: dqn\nlagrangian: {enabled: true}\n", []string{"line 2", "lagrangian.enabled", "on-policy"}},
 		{"unknown key after section", "algorithm: ppo\nppo: {num_envs: 2}\nenvv: {}\n", []string{"line 3", "envv"}},
+		// The learner's budget is the run's: written in its section it was overwritten.
+		{"steps in the learner's section", "algorithm: ppo\nppo:\n  total_steps: 9999\n", []string{"c.yaml line 3: ppo.total_steps: set by the top-level steps (200000), not here"}},
+		{"seed in the learner's section", "algorithm: dqn\ndqn: {seed: 7}\n", []string{"c.yaml line 2: dqn.seed: set by the top-level seed (1), not here"}},
+		{"steps under one batch", "algorithm: ppo\nsteps: 100\n", []string{"c.yaml line 2: steps: 100: must be at least one batch (num_envs x num_steps = 4 x 128 = 512)"}},
+		// The library names neither line nor key for a fixed-size list of another length.
+		{"short split", "algorithm: ppo\nsplit: [0.6, 0.4]\n", []string{"c.yaml line 2: split: want a list of 3 values, got 2"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -142,5 +151,60 @@ func TestCheckpointOfAnotherFormatRefused(t *testing.T) {
 	_, err := readCheckpoint(path)
 	if err == nil || !strings.Contains(err.Error(), `format "1"`) || !strings.Contains(err.Error(), "new directory") {
 		t.Fatalf("error %v: want a refusal naming format 1", err)
+	}
+}
+
+// Errors found once a run resolves its configuration (loading the traces, the warm
+// start's params) name the configuration file and line, as decoding's do, and say
+// "train: " once.
+func TestRunErrorsNameTheConfigFile(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct{ name, yaml, want string }{
+		{"missing trace file", "algorithm: ppo\nsteps: 4096\ntraces:\n  - file: missing.csv\n", "line 4: traces[0]: "},
+		{"warm start params", "algorithm: ppo\nsteps: 4096\nwarm_start: {expert: oracle, params: {bogus: 1}}\n", "line 3: warm_start.params.bogus: unknown key"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(dir, strings.ReplaceAll(c.name, " ", "-")+".yaml")
+			if err := os.WriteFile(path, []byte(c.yaml), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := LoadConfig(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = Run(cfg, filepath.Join(dir, "run-"+c.name), nil)
+			if err == nil || !strings.HasPrefix(err.Error(), path+" "+c.want) {
+				t.Fatalf("got %v, want prefix %q", err, path+" "+c.want)
+			}
+		})
+	}
+	// A configuration made in Go (an experiment's) has no file: its errors say "train: ".
+	cfg := tinyConfig(PPO)
+	cfg.Traces = []traces.Source{{File: filepath.Join(dir, "missing.csv")}}
+	if _, err := Run(cfg, filepath.Join(dir, "run-go"), nil); err == nil || !strings.HasPrefix(err.Error(), "train: traces[0]: ") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+// A training trace shorter than warm-up plus an episode cuts its episodes short:
+// Run says so where Notes points, and not when the episodes fit.
+func TestRunNotesEpisodesCutShort(t *testing.T) {
+	for _, c := range []struct {
+		episode time.Duration
+		want    string
+	}{
+		{10 * time.Hour, `note: training trace "tiny-train" lasts 9h36m, less than env.warmup (5m) plus env.episode_length (10h): its episodes last 9h31m` + "\n"},
+		{30 * time.Minute, ""},
+	} {
+		cfg := tinyConfig(PPO)
+		cfg.Env.EpisodeLength = c.episode
+		var notes bytes.Buffer
+		cfg.Notes = &notes
+		if _, err := Run(cfg, t.TempDir(), nil); err != nil {
+			t.Fatal(err)
+		}
+		if notes.String() != c.want {
+			t.Errorf("episode %v: notes %q, want %q", c.episode, notes.String(), c.want)
+		}
 	}
 }

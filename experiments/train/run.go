@@ -94,10 +94,18 @@ func resolveContext(ctx context.Context, cfg *Config) error {
 
 func run(ctx context.Context, cfg Config, dir string, opt runOptions) (*policy.Policy, error) {
 	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("train: %w", err)
+		return nil, cfg.locate(err)
 	}
 	if err := resolveContext(ctx, &cfg); err != nil {
-		return nil, fmt.Errorf("train: %w", err)
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("train: %w", err)
+		}
+		return nil, cfg.locate(err)
+	}
+	if cfg.Notes != nil {
+		for _, n := range cfg.ResolvedNotes() {
+			fmt.Fprintf(cfg.Notes, "note: %s\n", n)
+		}
 	}
 	if cfg.Selection.Every > 0 && len(cfg.Validation) == 0 {
 		return nil, fmt.Errorf("train: %w", errNoValidation)

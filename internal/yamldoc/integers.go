@@ -73,6 +73,10 @@ func collectFractions(n *yaml.Node, t reflect.Type, path string, depth int, out 
 		if n.Kind != yaml.SequenceNode {
 			return
 		}
+		if t.Kind() == reflect.Array && len(n.Content) != t.Len() {
+			*out = append(*out, &FieldError{Line: line, Path: path, Err: fmt.Errorf("want a list of %d values, got %d", t.Len(), len(n.Content))})
+			return
+		}
 		for i, c := range n.Content {
 			collectFractions(c, t.Elem(), path+"["+strconv.Itoa(i)+"]", depth+1, out)
 		}

@@ -238,6 +238,9 @@ func Decode(data []byte, file string, out any) (root *yaml.Node, err error) {
 		if errors.Is(err, io.EOF) {
 			return root, nil
 		}
+		if e := shapeErrors(err, root, reflect.TypeOf(out)); e != nil {
+			return root, Locate(e, file, nil)
+		}
 		return root, typeErrors(err, file, root, reflect.TypeOf(out), func(path string, line int) int { return line })
 	}
 	if err := fractions(root, reflect.TypeOf(out), ""); err != nil {
@@ -288,6 +291,9 @@ func DecodeNode(n *yaml.Node, out any) (err error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(scratch); err != nil && !errors.Is(err, io.EOF) {
+		if e := shapeErrors(err, n, reflect.TypeOf(out)); e != nil {
+			return e
+		}
 		var copyRoot yaml.Node
 		if yaml.Unmarshal(data, &copyRoot) != nil {
 			return &FieldError{Line: n.Line, Err: err}
@@ -427,6 +433,18 @@ func parsePrefix(b []byte) (err error) {
 	}()
 	var n yaml.Node
 	return yaml.Unmarshal(b, &n)
+}
+
+// shapeErrors locates an error the YAML library reports without a line (a list
+// of the wrong length for a fixed-size array: "invalid array: want 3 elements but
+// got 2") by walking tree beside t; nil when err is a TypeError or the walk finds
+// nothing.
+func shapeErrors(err error, tree *yaml.Node, t reflect.Type) error {
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		return nil
+	}
+	return fractions(tree, t, "")
 }
 
 // typeErrors turns a yaml.TypeError into FieldErrors: the path is found in tree (the

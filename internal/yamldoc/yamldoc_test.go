@@ -78,6 +78,7 @@ type outer struct {
 	Params yaml.Node      `yaml:"params"`
 	Ptr    *int           `yaml:"ptr"`
 	M      map[string]int `yaml:"m"`
+	Frac   [3]float64     `yaml:"frac"`
 }
 
 func (o *outer) Validate() error {
@@ -107,6 +108,9 @@ func TestDecodeErrorsNameFileLineAndPath(t *testing.T) {
 		{"fraction for an integer", "name: a\nptr: 2.5\n", `c.yaml line 2: ptr: "2.5": not a valid integer (int)`},
 		{"fraction for an integer in a map", "m:\n  a: 1\n  b: 1e-3\n", `c.yaml line 3: m.b: "1e-3": not a valid integer (int)`},
 		{"fraction for an integer through an alias", "list:\n  - rate: &half 0.5\nptr: *half\n", `c.yaml line 3: ptr: "0.5": not a valid integer (int)`},
+		// A fixed-size list of another length: the library names neither line nor key.
+		{"short fixed-size list", "name: a\nfrac: [0.5, 0.5]\n", `c.yaml line 2: frac: want a list of 3 values, got 2`},
+		{"long fixed-size list", "frac:\n  - 0.1\n  - 0.1\n  - 0.1\n  - 0.7\n", `c.yaml line 2: frac: want a list of 3 values, got 4`},
 		{"two documents", "name: a\n---\nname: b\n", `c.yaml line 2: more than one YAML document`},
 		{"bound", "name: a\nsim:\n  every: 1ns\n", `c.yaml line 3: sim.every: 1ns: must be at least 100ms`},
 		{"top level scalar", "hello\n", `c.yaml line 1: `},
@@ -303,7 +307,7 @@ func TestKeysAt(t *testing.T) {
 		path string
 		want []string
 	}{
-		{"", []string{"name", "sim", "list", "params", "ptr", "m"}},
+		{"", []string{"name", "sim", "list", "params", "ptr", "m", "frac"}},
 		{"sim", []string{"rate", "every"}},
 		{"list[3]", []string{"rate", "every"}},
 		{"params", nil},
@@ -375,5 +379,17 @@ func TestNoZero(t *testing.T) {
 	}
 	if err := DecodeNode(&n, &d.In); err == nil || !strings.Contains(err.Error(), "line 1: steps: 0: 0 stands for unset") {
 		t.Fatalf("DecodeNode: %v", err)
+	}
+}
+
+func TestDecodeNodeFixedSizeList(t *testing.T) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte("params:\n  name: a\n  frac: [1]\n"), &doc); err != nil {
+		t.Fatal(err)
+	}
+	var o outer
+	err := DecodeNode(doc.Content[0].Content[1], &o)
+	if err == nil || err.Error() != "line 3: frac: want a list of 3 values, got 1" {
+		t.Fatalf("got %v", err)
 	}
 }
