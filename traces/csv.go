@@ -235,6 +235,9 @@ func loadCSV(r io.Reader, name string, opt CSVOptions, n notes) (*Trace, error) 
 		first0   float64   // count of the first row, while the bucket is not known yet
 		firstRaw string    // as written
 		layout   = -1
+		// buckets with no row, the longest run of them and the line after it
+		gaps, longestGap int64
+		gapLine          int
 	)
 	for err = rerr; err == nil; rec, err = readRecord() {
 		line, _ := cr.FieldPos(0)
@@ -355,6 +358,12 @@ func loadCSV(r io.Reader, name string, opt CSVOptions, n notes) (*Trace, error) 
 		if err != nil {
 			return nil, err
 		}
+		if g := i - int64(len(rates)); g > 0 {
+			gaps += g
+			if g > longestGap {
+				longestGap, gapLine = g, line
+			}
+		}
 		for int64(len(rates)) < i {
 			rates = append(rates, 0)
 		}
@@ -380,6 +389,13 @@ func loadCSV(r io.Reader, name string, opt CSVOptions, n notes) (*Trace, error) 
 	t := &Trace{Name: baseName(name), Bucket: bucket, Rates: rates, Start: start}
 	if err := t.Validate(); err != nil {
 		return nil, &ParseError{Name: name, Err: err}
+	}
+	if gaps > 0 {
+		// A bucket with no row reads as no requests; a scrape or logging outage
+		// looks the same, and a policy run over it is judged on traffic that was
+		// never zero.
+		n.add("", "%s: %d of %d buckets have no row and read as zero requests (the longest run, %s, ends before line %d): if the data is missing there rather than zero, crop around it",
+			name, gaps, len(rates), yamldoc.Duration(time.Duration(longestGap)*bucket), gapLine)
 	}
 	return t, nil
 }

@@ -212,6 +212,29 @@ func TestAccessLogSkippedNote(t *testing.T) {
 	}
 }
 
+// Buckets with no row read as zero requests, which an outage of the logging looks
+// like too: the note counts them and names the longest run; rows written as 0 and
+// rows without gaps give none.
+func TestLoadCSVGapNote(t *testing.T) {
+	for _, c := range []struct {
+		in, want string
+	}{
+		{"time,requests\n0,6\n60,12\n300,6\n360,6\n420,6\n600,6\n", "g.csv: 5 of 11 buckets have no row and read as zero requests (the longest run, 3m, ends before line 4): if the data is missing there rather than zero, crop around it"},
+		{"time,requests\n0,6\n60,0\n120,0\n180,6\n", ""},
+		{"minute_index,requests\n0,6\n2,6\n", "g.csv: 1 of 3 buckets have no row and read as zero requests (the longest run, 1m, ends before line 3)"},
+	} {
+		var got []string
+		tr, err := loadCSV(strings.NewReader(c.in), "g.csv", CSVOptions{}, noteList(&got))
+		if err != nil {
+			t.Fatal(err)
+		}
+		note := strings.Join(got, "\n")
+		if c.want == "" && note != "" || !strings.Contains(note, c.want) {
+			t.Errorf("%q: notes %q, want %q (rates %v)", c.in, note, c.want, tr.Rates)
+		}
+	}
+}
+
 // The flags say what the shaping dropped or rounded, naming the flag.
 func TestFlagsNotes(t *testing.T) {
 	dir := t.TempDir()
