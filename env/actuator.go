@@ -1,11 +1,13 @@
 package env
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"time"
 
 	"github.com/intelliscale/intelliscale/env/features"
+	"github.com/intelliscale/intelliscale/internal/yamldoc"
 )
 
 // Action modes: how an action's number changes the replica count in force.
@@ -53,23 +55,25 @@ type Shield struct {
 	MaxDownPercent float64 `yaml:"max_down_percent" json:"max_down_percent"`
 }
 
-// Validate rejects negative or non-finite bounds.
+// Validate rejects negative or non-finite bounds, as FieldErrors naming the key
+// (within the shield: callers add its path).
 func (s Shield) Validate() error {
+	var errs []error
 	if s.ScaleDownWindow < 0 {
-		return fmt.Errorf("shield.scale_down_window %v: must be >= 0", s.ScaleDownWindow)
+		errs = append(errs, yamldoc.Invalid("scale_down_window", s.ScaleDownWindow, "must be at least 0 (0 is off)"))
 	}
 	for _, f := range []struct {
 		name string
 		v    float64
 	}{{"max_up_percent", s.MaxUpPercent}, {"max_down_percent", s.MaxDownPercent}} {
 		if !(f.v >= 0) || math.IsInf(f.v, 0) {
-			return fmt.Errorf("shield.%s %v: must be finite and >= 0", f.name, f.v)
+			errs = append(errs, yamldoc.Invalid(f.name, f.v, "must be finite and at least 0 (0 is unbounded)"))
 		}
 	}
 	if s.MaxDownPercent > 100 {
-		return fmt.Errorf("shield.max_down_percent %v: must be <= 100", s.MaxDownPercent)
+		errs = append(errs, yamldoc.Invalid("max_down_percent", s.MaxDownPercent, "must be at most 100"))
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // IsZero reports whether the shield is off.
@@ -138,7 +142,7 @@ func NewActuator(mode string, actions []int, shield Shield, spec features.Spec) 
 		return nil, fmt.Errorf("env: %w", err)
 	}
 	if err := shield.Validate(); err != nil {
-		return nil, fmt.Errorf("env: %w", err)
+		return nil, fmt.Errorf("env: %w", yamldoc.Within("shield", err))
 	}
 	if mode == "" {
 		mode = ActionDelta

@@ -161,9 +161,7 @@ func (c *AutoscaleConfig) Validate() error {
 	default:
 		add(yamldoc.Invalid("action_mode", c.ActionMode, "want delta, percent, target or forecast"))
 	}
-	if err := c.Shield.Validate(); err != nil {
-		add(yamldoc.Errorf("shield", "%v", err))
-	}
+	add(yamldoc.Within("shield", c.Shield.Validate()))
 	add(yamldoc.InRange("churn_weight", c.ChurnWeight, 0, 1e6))
 	if c.RateScale == [2]float64{} {
 		c.RateScale = [2]float64{0.7, 1.3}

@@ -246,7 +246,7 @@ func (p *Policy) Validate() error {
 		return fmt.Errorf("policy: %w", err)
 	}
 	if err := p.Shield.Validate(); err != nil {
-		return fmt.Errorf("policy: %w", err)
+		return fmt.Errorf("policy: %w", yamldoc.Within("shield", err))
 	}
 	if err := env.ValidateHeadroomScale(p.ActionMode, p.HeadroomScale); err != nil {
 		return fmt.Errorf("policy: headroom_scale: %w", err)

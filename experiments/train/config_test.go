@@ -52,6 +52,9 @@ func TestDecodeConfigErrorsNameLineAndField(t *testing.T) {
 		{"steps in the learner's section", "algorithm: ppo\nppo:\n  total_steps: 9999\n", []string{"c.yaml line 3: ppo.total_steps: set by the top-level steps (200000), not here"}},
 		{"seed in the learner's section", "algorithm: dqn\ndqn: {seed: 7}\n", []string{"c.yaml line 2: dqn.seed: set by the top-level seed (1), not here"}},
 		{"steps under one batch", "algorithm: ppo\nsteps: 100\n", []string{"c.yaml line 2: steps: 100: must be at least one batch (num_envs x num_steps = 4 x 128 = 512)"}},
+		{"zero budget", "algorithm: ppo\nlagrangian: {enabled: true, budget: 0}\n", []string{"c.yaml line 2: lagrangian.budget: 0: 0 stands for unset", "a budget of no violations at all cannot be met"}},
+		{"shield bound", "algorithm: ppo\nenv:\n  shield:\n    scale_down_window: -5m\n", []string{"c.yaml line 4: env.shield.scale_down_window: -5m: must be at least 0"}},
+		{"feature as a name", "algorithm: ppo\nenv: {features: {features: [rate]}}\n", []string{`c.yaml line 2: env.features.features[0]: "rate": want a mapping (keys: name, expr, doc`}},
 		// The library names neither line nor key for a fixed-size list of another length.
 		{"short split", "algorithm: ppo\nsplit: [0.6, 0.4]\n", []string{"c.yaml line 2: split: want a list of 3 values, got 2"}},
 	}

@@ -27,7 +27,7 @@ type LagrangianConfig struct {
 	// Budget is the share of requests allowed to violate the SLO (0.05 for a 95 %
 	// target). A little below 1 - target leaves a margin for evaluation. Default
 	// 1 - env.sim.slo.target (filled by Resolve); must be in (0, 1).
-	Budget float64 `yaml:"budget,omitempty"`
+	Budget float64 `yaml:"budget,omitempty" yamldoc:"nozero" nozero:"a budget of no violations at all cannot be met; leave it out for 1 - env.sim.slo.target"`
 	// LearningRate is the multiplier's step per update per unit of excess share: a
 	// rollout 0.01 over budget raises λ by LearningRate/100. Default 1.
 	LearningRate float64 `yaml:"learning_rate,omitempty" yamldoc:"nozero"`
@@ -63,7 +63,7 @@ func (c *LagrangianConfig) validate(alg learner.Algorithm) []error {
 		bad("learning_rate", c.LearningRate, "must be > 0 and finite")
 	}
 	if !(c.Budget >= 0 && c.Budget < 1) {
-		bad("budget", c.Budget, "must be in (0, 1); 0 or absent means 1 - env.sim.slo.target")
+		bad("budget", c.Budget, "must be in (0, 1); leave it out for 1 - env.sim.slo.target")
 	}
 	return errs
 }

@@ -475,6 +475,10 @@ func typeErrors(err error, file string, tree *yaml.Node, t reflect.Type, lineOf 
 				fe.Path, _ = pathAtValue(tree, line, u[2])
 				fe.Value = u[2]
 				fe.Err = fmt.Errorf("not a valid %s", typeName(u[3]))
+				if keys := keysAt(t, fe.Path); len(keys) > 0 {
+					// A scalar where a mapping goes: say which keys it takes.
+					fe.Err = fmt.Errorf("want a mapping (keys: %s)", strings.Join(keys, ", "))
+				}
 			case o != nil:
 				fe.Path, _ = pathAt(tree, line, "")
 				kind := map[string]string{"seq": "a list", "map": "a mapping"}[o[1]]

@@ -99,6 +99,9 @@ func TestDecodeErrorsNameFileLineAndPath(t *testing.T) {
 		{"unknown key at the top", "nam: a\n", `c.yaml line 1: nam: unknown key "nam" (did you mean "name"?)`},
 		{"unknown key far from any", "sim:\n  latency: 1s\n", `c.yaml line 2: sim.latency: unknown key "latency" (known keys: rate, every)`},
 		{"bad duration", "sim:\n  every: fast\n", `c.yaml line 2: sim.every: "fast": not a valid duration (for example "15s")`},
+		// A scalar where a mapping goes names the mapping's keys.
+		{"scalar for a mapping", "sim: 5\n", `c.yaml line 1: sim: "5": want a mapping (keys: rate, every)`},
+		{"scalar for a mapping in a list", "list:\n  - fast\n", `c.yaml line 2: list[0]: "fast": want a mapping (keys: rate, every)`},
 		{"bad number", "name: a\nsim:\n  rate: [1]\n", `c.yaml line 3: sim.rate: a list is not a valid number`},
 		{"syntax", "name: a\n  b: c\n", `c.yaml line 2: mapping values are not allowed in this context`},
 		// The library itself names the line where the top-level mapping starts,
