@@ -432,6 +432,11 @@ func DecodeParams(params *yaml.Node, algorithm string) (Config, error) {
 			errs = append(errs, &yamldoc.FieldError{Path: key, Line: k.Line, Err: fmt.Errorf("set by the experiment (%s), not here", experimentKeys[key])})
 		}
 	}
+	for _, key := range slices.Sorted(maps.Keys(budgetKeys)) {
+		if k, ok := yamldoc.Child(params, algorithm, key); ok {
+			errs = append(errs, &yamldoc.FieldError{Path: algorithm + "." + key, Line: k.Line, Err: fmt.Errorf("set by the experiment (%s), not here", experimentKeys[budgetKeys[key]])})
+		}
+	}
 	if k, ok := yamldoc.Child(params, "env", "sim"); ok {
 		errs = append(errs, &yamldoc.FieldError{Path: "env.sim", Line: k.Line, Err: errors.New("set by the experiment (its sim section), not here")})
 	}

@@ -181,6 +181,8 @@ func TestDecodeParamsRefusesTheTrainBlockKeys(t *testing.T) {
 		"windows: true":                          "windows: set by the experiment (the policy's train.windows), not here",
 		"env: {slo_weight: 2}\nsteps: 10":        "steps: set by the experiment",
 		"selection: {every: 10}\nsplit: [1,0,0]": "split: set by the experiment",
+		"ppo: {total_steps: 5}":                  "ppo.total_steps: set by the experiment (the policy's train.steps), not here",
+		"ppo: {gamma: 0.9, seed: 3}":             "ppo.seed: set by the experiment (the experiment's seeds), not here",
 	} {
 		var n yaml.Node
 		if err := yaml.Unmarshal([]byte(key), &n); err != nil {
