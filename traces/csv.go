@@ -235,9 +235,7 @@ func loadCSV(r io.Reader, name string, opt CSVOptions, n notes) (*Trace, error) 
 		first0   float64   // count of the first row, while the bucket is not known yet
 		firstRaw string    // as written
 		layout   = -1
-		// buckets with no row, the longest run of them and the line after it
-		gaps, longestGap int64
-		gapLine          int
+		gaps     []missingRun // buckets with no row
 	)
 	for err = rerr; err == nil; rec, err = readRecord() {
 		line, _ := cr.FieldPos(0)
@@ -359,10 +357,7 @@ func loadCSV(r io.Reader, name string, opt CSVOptions, n notes) (*Trace, error) 
 			return nil, err
 		}
 		if g := i - int64(len(rates)); g > 0 {
-			gaps += g
-			if g > longestGap {
-				longestGap, gapLine = g, line
-			}
+			gaps = append(gaps, missingRun{from: int64(len(rates)), n: g, line: line})
 		}
 		for int64(len(rates)) < i {
 			rates = append(rates, 0)
@@ -390,12 +385,10 @@ func loadCSV(r io.Reader, name string, opt CSVOptions, n notes) (*Trace, error) 
 	if err := t.Validate(); err != nil {
 		return nil, &ParseError{Name: name, Err: err}
 	}
-	if gaps > 0 {
+	if gaps != nil {
 		// A bucket with no row reads as no requests; a scrape or logging outage
-		// looks the same, and a policy run over it is judged on traffic that was
-		// never zero.
-		n.add("", "%s: %d of %d buckets have no row and read as zero requests (the longest run, %s, ends before line %d): if the data is missing there rather than zero, crop around it",
-			name, gaps, len(rates), yamldoc.Duration(time.Duration(longestGap)*bucket), gapLine)
+		// looks the same. Source's shaping says so of the buckets it keeps.
+		t.missing = &missingRows{file: name, bucket: bucket, runs: gaps}
 	}
 	return t, nil
 }

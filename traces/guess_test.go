@@ -213,24 +213,44 @@ func TestAccessLogSkippedNote(t *testing.T) {
 }
 
 // Buckets with no row read as zero requests, which an outage of the logging looks
-// like too: the note counts them and names the longest run; rows written as 0 and
-// rows without gaps give none.
-func TestLoadCSVGapNote(t *testing.T) {
+// like too: the note counts those the shaping keeps and names the longest run; rows
+// written as 0, rows without gaps, a crop that leaves the gaps out and a run long
+// enough for the zero-run warning give none.
+func TestCSVGapNote(t *testing.T) {
+	dir := t.TempDir()
+	rows := func(ts ...int) string {
+		out := "time,requests\n"
+		for _, m := range ts {
+			out += fmt.Sprintf("%d,6\n", 60*m)
+		}
+		return out
+	}
+	long := []int{0, 1}
+	for m := 40; m < 60; m++ {
+		long = append(long, m)
+	}
 	for _, c := range []struct {
-		in, want string
+		name, in string
+		src      Source
+		want     string
 	}{
-		{"time,requests\n0,6\n60,12\n300,6\n360,6\n420,6\n600,6\n", "g.csv: 5 of 11 buckets have no row and read as zero requests (the longest run, 3m, ends before line 4): if the data is missing there rather than zero, crop around it"},
-		{"time,requests\n0,6\n60,0\n120,0\n180,6\n", ""},
-		{"minute_index,requests\n0,6\n2,6\n", "g.csv: 1 of 3 buckets have no row and read as zero requests (the longest run, 1m, ends before line 3)"},
+		{"gaps", rows(0, 1, 5, 6, 7, 10), Source{}, "g.csv: 5 of the 11 buckets read have no row and are taken as zero requests (the longest run, 3m, ends before line 4): if the data is missing there rather than zero, crop around it"},
+		{"zeros written", "time,requests\n0,6\n60,0\n120,0\n180,6\n", Source{}, ""},
+		{"index", "minute_index,requests\n0,6\n2,6\n", Source{}, "g.csv: 1 of the 3 buckets read have no row and are taken as zero requests (the longest run, 1m, ends before line 3)"},
+		{"cropped in", rows(0, 1, 5, 6, 7, 10), Source{Start: 7 * time.Minute}, "g.csv: 2 of the 4 buckets read have no row and are taken as zero requests (the longest run, 2m, ends before line 7)"},
+		{"cropped out", rows(0, 1, 5, 6, 7, 10), Source{Start: 5 * time.Minute, Length: 3 * time.Minute}, ""},
+		{"resampled", rows(0, 1, 5, 6, 7, 10), Source{Resample: 2 * time.Minute}, "g.csv: 5 of the 10 buckets read have no row"},
+		{"long run", rows(long...), Source{}, ""},
 	} {
+		src := c.src
+		src.File = writeIn(t, dir, "g.csv", c.in)
 		var got []string
-		tr, err := loadCSV(strings.NewReader(c.in), "g.csv", CSVOptions{}, noteList(&got))
-		if err != nil {
+		if _, err := src.TraceNotes(func(n error) { got = append(got, n.Error()) }); err != nil {
 			t.Fatal(err)
 		}
 		note := strings.Join(got, "\n")
 		if c.want == "" && note != "" || !strings.Contains(note, c.want) {
-			t.Errorf("%q: notes %q, want %q (rates %v)", c.in, note, c.want, tr.Rates)
+			t.Errorf("%s: notes %q, want %q", c.name, note, c.want)
 		}
 	}
 }

@@ -249,6 +249,8 @@ func (s Source) Shape(tr *Trace) (*Trace, error) {
 }
 
 func (s Source) shape(tr *Trace, n notes) (*Trace, error) {
+	missing := tr.missing
+	tr.missing = nil
 	var err error
 	if s.Resample > 0 {
 		in := tr
@@ -261,6 +263,21 @@ func (s Source) shape(tr *Trace, n notes) (*Trace, error) {
 	}
 	if tr, err = s.crop(tr, n); err != nil {
 		return nil, err
+	}
+	if missing != nil {
+		from := time.Duration(0)
+		if s.Start != 0 || s.End != 0 || s.Length != 0 {
+			from = s.Start / tr.Bucket * tr.Bucket
+		}
+		to := from + tr.Duration()
+		// A bucket with no row reads as no requests; a scrape or logging outage
+		// looks the same, and a policy run over it is judged on traffic that was
+		// never zero. A run of SuspectZeroRun or more is warned of with every long
+		// run of zeros (Stats.ZeroRunWarning); this tells of the shorter ones.
+		if count, longest, line := missing.within(from, to); count > 0 && time.Duration(longest)*missing.bucket < SuspectZeroRun {
+			n.add("", "%s: %d of the %d buckets read have no row and are taken as zero requests (the longest run, %s, ends before line %d): if the data is missing there rather than zero, crop around it",
+				missing.file, count, int64((to-from)/missing.bucket), yamldoc.Duration(time.Duration(longest)*missing.bucket), line)
+		}
 	}
 	in := tr
 	switch {

@@ -35,6 +35,42 @@ type Trace struct {
 	// Start is the wall-clock time of the first bucket; zero when unknown (synthesized
 	// or index-based traces), in which case the trace is taken to start at midnight.
 	Start time.Time
+
+	// missing are the buckets a CSV file had no row for, read as zero requests, as
+	// loaded; Source's shaping tells of those in its window and drops them.
+	missing *missingRows
+}
+
+// missingRows are the runs of buckets a file had no row for.
+type missingRows struct {
+	file   string
+	bucket time.Duration
+	runs   []missingRun
+}
+
+// missingRun is one run of buckets without a row: from bucket from, n of them,
+// the row after them at line.
+type missingRun struct {
+	from, n int64
+	line    int
+}
+
+// within returns how many buckets of the runs lie in [from, to) (offsets), the
+// longest run's part there and the line after that run.
+func (m *missingRows) within(from, to time.Duration) (count, longest int64, line int) {
+	for _, r := range m.runs {
+		a := max(time.Duration(r.from)*m.bucket, from)
+		b := min(time.Duration(r.from+r.n)*m.bucket, to)
+		if b <= a {
+			continue
+		}
+		k := int64((b - a + m.bucket - 1) / m.bucket)
+		count += k
+		if k > longest {
+			longest, line = k, r.line
+		}
+	}
+	return count, longest, line
 }
 
 // Duration is the length of the trace.
