@@ -3,6 +3,7 @@ package experiments
 import (
 	"fmt"
 	"io"
+	"regexp"
 	"strconv"
 	"strings"
 	"text/template"
@@ -80,6 +81,34 @@ spec:
             claimName: {{.Claim}}
 `))
 
+// shellWord refuses a path the Job's shell would not pass on as one word, as it is:
+// the pod runs its command through /bin/sh, where a space, a quote, '$', ';', '&',
+// '|', a backquote, a glob or a redirection would change what runs.
+func shellWord(flag, s string) error {
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("/._-+:@,=%", r)) {
+			return fmt.Errorf("k8s job: %s %q: %q would be read by the pod's shell; use a path of letters, digits and / . _ - + : @ , = %%", flag, s, r)
+		}
+	}
+	return nil
+}
+
+// kubeQuantity is the syntax of a Kubernetes resource quantity: a decimal number
+// and an optional SI (k, M, G, m ...) or binary (Ki, Mi, Gi ...) suffix or exponent.
+var kubeQuantity = regexp.MustCompile(`^([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+|[numkMGTPE]|[KMGTPE]i)?$`)
+
+// quantity refuses a resource amount the API server would refuse, or zero.
+func quantity(flag, s, examples string) error {
+	n := 0.0
+	if m := kubeQuantity.FindStringSubmatch(s); m != nil {
+		n, _ = strconv.ParseFloat(m[1], 64)
+	}
+	if !(n > 0) {
+		return fmt.Errorf("k8s job: %s %q: must be a Kubernetes quantity above zero (%s)", flag, s, examples)
+	}
+	return nil
+}
+
 func dnsLabel(s string) bool {
 	if s == "" || len(s) > 63 || s[0] == '-' || s[len(s)-1] == '-' {
 		return false
@@ -95,43 +124,52 @@ func dnsLabel(s string) bool {
 // WriteJob writes the Job manifest for spec.
 func WriteJob(w io.Writer, spec JobSpec) error {
 	if !dnsLabel(spec.Name) {
-		return fmt.Errorf("k8s job: name %q: must be a DNS label (lower-case letters, digits, '-')", spec.Name)
+		return fmt.Errorf("k8s job: --name %q: must be a DNS label (lower-case letters, digits, '-')", spec.Name)
 	}
 	if spec.Image == "" || strings.ContainsAny(spec.Image, " \n\"'") {
-		return fmt.Errorf("k8s job: image %q: required, without spaces or quotes", spec.Image)
+		return fmt.Errorf("k8s job: --image %q: required, without spaces or quotes", spec.Image)
 	}
-	if spec.Config == "" || strings.ContainsAny(spec.Config, " \n\"'$") {
-		return fmt.Errorf("k8s job: config %q: required, without spaces, quotes or '$'", spec.Config)
+	if spec.Config == "" {
+		return fmt.Errorf("k8s job: --config: required")
 	}
-	if strings.ContainsAny(spec.Prepared, " \n\"'$") {
-		return fmt.Errorf("k8s job: prepared %q: without spaces, quotes or '$'", spec.Prepared)
+	if err := shellWord("--config", spec.Config); err != nil {
+		return err
+	}
+	if err := shellWord("--prepared", spec.Prepared); err != nil {
+		return err
 	}
 	if spec.Shards < 1 {
-		return fmt.Errorf("k8s job: shards %d: must be >= 1", spec.Shards)
+		return fmt.Errorf("k8s job: --shards %d: must be >= 1", spec.Shards)
 	}
 	if spec.Parallelism == 0 {
 		spec.Parallelism = spec.Shards
 	}
 	if spec.Parallelism < 1 {
-		return fmt.Errorf("k8s job: parallelism %d: must be >= 1", spec.Parallelism)
+		return fmt.Errorf("k8s job: --parallelism %d: must be >= 1", spec.Parallelism)
 	}
 	if spec.Claim == "" {
 		spec.Claim = "intelliscale-results"
 	}
 	if !dnsLabel(spec.Claim) {
-		return fmt.Errorf("k8s job: claim %q: must be a DNS label", spec.Claim)
+		return fmt.Errorf("k8s job: --claim %q: must be a DNS label", spec.Claim)
 	}
 	if spec.Phase == "" {
 		spec.Phase = RunAll
 	}
 	if spec.Phase != RunAll && spec.Phase != RunPrepare && spec.Phase != RunEvaluate {
-		return fmt.Errorf("k8s job: phase %q: must be all, prepare or evaluate", spec.Phase)
+		return fmt.Errorf("k8s job: --phase %q: must be all, prepare or evaluate", spec.Phase)
 	}
 	if spec.CPU == "" {
 		spec.CPU = "2"
 	}
 	if spec.Memory == "" {
 		spec.Memory = "2Gi"
+	}
+	if err := quantity("--cpu", spec.CPU, "2, 500m or 1.5"); err != nil {
+		return err
+	}
+	if err := quantity("--memory", spec.Memory, "2Gi, 512Mi or 2G"); err != nil {
+		return err
 	}
 	spec.CPU = strconv.Quote(spec.CPU)
 	spec.Memory = strconv.Quote(spec.Memory)

@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
+
+	"gopkg.in/yaml.v3"
 )
 
 // MergeStats counts the cells of a merge.
@@ -30,7 +33,7 @@ func Merge(dst string, srcs []string) (MergeStats, error) {
 			return st, fmt.Errorf("merge: %w", err)
 		}
 		if conf != nil && !bytes.Equal(conf, data) {
-			return st, fmt.Errorf("merge: %s: config.yaml differs from %s", s, filepath.Join(srcs[0], "config.yaml"))
+			return st, fmt.Errorf("merge: %s: config.yaml differs from %s%s", s, filepath.Join(srcs[0], "config.yaml"), configDifference(conf, srcs[0], data, s))
 		}
 		conf = data
 	}
@@ -39,7 +42,7 @@ func Merge(dst string, srcs []string) (MergeStats, error) {
 		return st, fmt.Errorf("merge: %w", err)
 	}
 	if old, err := os.ReadFile(filepath.Join(dst, "config.yaml")); err == nil && !bytes.Equal(old, conf) {
-		return st, fmt.Errorf("merge: %s holds a different experiment", dst)
+		return st, fmt.Errorf("merge: %s holds a different experiment%s", dst, configDifference(old, dst, conf, "the shards"))
 	}
 	if err := writeFileAtomic(filepath.Join(dst, "config.yaml"), conf); err != nil {
 		return st, err
@@ -115,4 +118,23 @@ func mergePolicyFiles(dst string, srcs []string, cfg *Config) error {
 		}
 	}
 	return nil
+}
+
+// configDifference names the first setting in which the resolved configs a and b
+// (config.yaml files) differ, as " (SETTING is A in aName, B in bName)", or "" when
+// their values are the same or one does not parse.
+func configDifference(a []byte, aName string, b []byte, bName string) string {
+	var x, y yaml.Node
+	if yaml.Unmarshal(a, &x) != nil || yaml.Unmarshal(b, &y) != nil {
+		return ""
+	}
+	d := firstDifference(&x, &y, "")
+	if d == "" {
+		return ""
+	}
+	// firstDifference speaks of a as "there" and of b as "here", in that order.
+	if i := strings.LastIndex(d, " there, "); i >= 0 && strings.HasSuffix(d, " here") {
+		d = d[:i] + " in " + aName + ", " + strings.TrimSuffix(d[i+len(" there, "):], " here") + " in " + bName
+	}
+	return " (" + d + ")"
 }

@@ -552,7 +552,7 @@ func writeConfig(out string, cfg *Config) error {
 			return nil
 		}
 		if n := producedCells(out); n > 0 {
-			return fmt.Errorf("%s describes a different experiment and %d cells were produced under it: use another results directory", path, n)
+			return fmt.Errorf("%s describes a different experiment%s and %d cells were produced under it: use another results directory", path, configDifference(old, "the directory", data, "this config"), n)
 		}
 	}
 	return writeFileAtomic(path, data)

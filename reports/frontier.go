@@ -284,9 +284,18 @@ func (r *Results) matchedTable(ms []Matched) Table {
 		}
 		byPol[m.Policy][m.Level] = m
 	}
+	tested := r.evaluated(experiments.SplitTest)
 	for _, fam := range r.Families() {
 		name := fam[0].Family
 		row := []string{name}
+		if !tested {
+			// Nothing was measured: "not reached" would say a level was missed.
+			for range levels {
+				row = append(row, "not evaluated")
+			}
+			t.Rows = append(t.Rows, append(row, "not evaluated"))
+			continue
+		}
 		for _, L := range levels {
 			m := byPol[name][L]
 			cell := ""
@@ -382,6 +391,21 @@ func (r *Results) cheapestLines(ms []Matched) []string {
 			}
 		}
 	}
+	// A test window without requests counts 0% violations under every policy: the
+	// levels are then read on the other traces' figures diluted by it, or (every
+	// window idle) measure nothing.
+	var idle []string
+	for _, name := range r.traceNames() {
+		if r.noRequests(experiments.SplitTest, name) {
+			idle = append(idle, name)
+		}
+	}
+	switch {
+	case len(idle) > 0 && len(idle) == len(r.traceNames()):
+		out = append(out, fmt.Sprintf("But %s %s: every policy counts 0%% violations there, so the levels above measure nothing about the SLO; choose test windows with traffic.", windowsWords(experiments.SplitTest, idle), noRequestsWords))
+	case len(idle) > 0:
+		out = append(out, fmt.Sprintf("But %s %s: it counts as 0%% violations in the mean over traces the levels are read on, which flatters every policy; read the per-trace compliance table, or choose test windows with traffic.", windowsWords(experiments.SplitTest, idle), noRequestsWords))
+	}
 	return out
 }
 
@@ -402,9 +426,22 @@ func (r *Results) complianceTable(h *Headline) Table {
 	if h != nil && h.Winner != "" && experiments.FamilyOf(h.Winner) != h.Winner {
 		names = append(names, h.Winner)
 	}
+	idle := map[string]bool{}
+	for _, tr := range r.Config.Traces {
+		idle[tr.Name] = r.noRequests(experiments.SplitTest, tr.Name)
+	}
 	for _, name := range names {
 		row := []string{name}
 		for _, tr := range r.Config.Traces {
+			if !r.evaluated(experiments.SplitTest) {
+				row = append(row, "not evaluated")
+				continue
+			}
+			if idle[tr.Name] {
+				// 0% of no requests is not compliance.
+				row = append(row, "no requests")
+				continue
+			}
 			st := r.TraceFigure(name, experiments.SplitTest, tr.Name, "slo_violations")
 			if math.IsNaN(st.Mean) {
 				row = append(row, "n/a")

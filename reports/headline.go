@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -25,6 +26,9 @@ type Results struct {
 // Load reads config.yaml and summary.csv of a results directory.
 func Load(dir string) (*Results, error) {
 	data, err := os.ReadFile(filepath.Join(dir, "config.yaml"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s: no config.yaml: not a results directory (intelliscale experiment run --out DIR writes one), or not yet started", dir)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("results %s: %w", dir, err)
 	}
@@ -34,6 +38,10 @@ func Load(dir string) (*Results, error) {
 	}
 	name := filepath.Join(dir, "summary.csv")
 	sum, err := os.ReadFile(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		// The runner writes summary.csv at the end of a run (of a shard too).
+		return nil, fmt.Errorf("%s: missing: the run has not finished (it was interrupted, or failed before its end): run the same experiment run command again to resume", name)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("results %s: %w", dir, err)
 	}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"gonum.org/v1/plot"
@@ -23,6 +24,8 @@ import (
 // Plot is one figure of the report, saved as File.png and File.svg.
 type Plot struct {
 	Title, File string
+	// Note says what the plot lacks that it should show ("" when nothing).
+	Note string
 }
 
 var (
@@ -211,16 +214,15 @@ func (r *Results) replicaPlot(dir, trace string) (Plot, bool, error) {
 	seeds := r.Config.Seeds
 	grid := seedGrid(len(pols), len(seeds))
 	any := false
+	var missing []string
 	for i, pol := range pols {
 		for j, seed := range seeds {
 			t, err := experiments.ReadTable(r.cellFile(trace, pol.Name, seed, experiments.SplitTest, "timeline.csv"))
-			if err != nil {
+			if err != nil || t.Columns["time_s"] == nil || t.Columns["ready"] == nil || t.Columns["demand"] == nil {
+				missing = append(missing, fmt.Sprintf("%s seed %d", pol.Name, seed))
 				continue
 			}
 			ts, ready, demand := t.Columns["time_s"], t.Columns["ready"], t.Columns["demand"]
-			if ts == nil || ready == nil || demand == nil {
-				continue
-			}
 			p := plot.New()
 			p.Title.Text = fmt.Sprintf("%s, seed %d", pol.Name, seed)
 			p.X.Label.Text = "time in test window (h)"
@@ -253,8 +255,17 @@ func (r *Results) replicaPlot(dir, trace string) (Plot, bool, error) {
 		return Plot{}, false, nil
 	}
 	name := "replicas_" + trace
-	return Plot{Title: fmt.Sprintf("Replicas against demand, trace %s, test window, every seed", trace), File: name}, true,
+	return Plot{Title: fmt.Sprintf("Replicas against demand, trace %s, test window, every seed", trace), File: name, Note: missingPanels(missing)}, true,
 		saveTiles(grid, vg.Length(len(seeds))*9*vg.Centimeter, vg.Length(len(pols))*5*vg.Centimeter, filepath.Join(dir, name))
+}
+
+// missingPanels says which panels of a plot of every seed are empty because their
+// cell's timeline.csv is missing or unreadable ("" when none is).
+func missingPanels(missing []string) string {
+	if len(missing) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("Empty panels: %s (the test cell's timeline.csv is missing or unreadable; run the experiment again to recompute a cell that was removed).", strings.Join(missing, ", "))
 }
 
 // seedGrid is an empty grid of rows x cols panels.
@@ -275,16 +286,15 @@ func (r *Results) latencyPlot(dir, trace string) (Plot, bool, error) {
 	grid := seedGrid(len(pols), len(seeds))
 	any := false
 	ymin, ymax := math.Inf(1), slo
+	var missing []string
 	for i, pol := range pols {
 		for j, seed := range seeds {
 			t, err := experiments.ReadTable(r.cellFile(trace, pol.Name, seed, experiments.SplitTest, "timeline.csv"))
-			if err != nil {
+			if err != nil || t.Columns["time_s"] == nil || t.Columns["p95_s"] == nil {
+				missing = append(missing, fmt.Sprintf("%s seed %d", pol.Name, seed))
 				continue
 			}
 			ts, p95 := t.Columns["time_s"], t.Columns["p95_s"]
-			if ts == nil || p95 == nil {
-				continue
-			}
 			var xy plotter.XYs
 			for k := range ts {
 				if p95[k] > 0 && !math.IsNaN(p95[k]) {
@@ -327,7 +337,7 @@ func (r *Results) latencyPlot(dir, trace string) (Plot, bool, error) {
 		}
 	}
 	name := "p95_" + trace
-	return Plot{Title: fmt.Sprintf("p95 latency against the SLO, trace %s, test window, every seed", trace), File: name}, true,
+	return Plot{Title: fmt.Sprintf("p95 latency against the SLO, trace %s, test window, every seed", trace), File: name, Note: missingPanels(missing)}, true,
 		saveTiles(grid, vg.Length(len(seeds))*9*vg.Centimeter, vg.Length(len(pols))*5*vg.Centimeter, filepath.Join(dir, name))
 }
 

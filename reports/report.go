@@ -308,7 +308,8 @@ func (r *Results) windowsLine() string {
 }
 
 // windowHours is the length of a trace's window in hours, read from the first
-// evaluated cell of it.
+// evaluated cell of it whose metrics.json is readable (every cell of a window has
+// the same length).
 func (r *Results) windowHours(trace, split string) (float64, bool) {
 	for _, c := range r.Cells {
 		if c.Trace != trace || c.Split != split {
@@ -317,7 +318,7 @@ func (r *Results) windowHours(trace, split string) (float64, bool) {
 		data, err := os.ReadFile(filepath.Join(r.Dir, "cells", c.Cell, "metrics.json"))
 		var m experiments.CellMetrics
 		if err != nil || json.Unmarshal(data, &m) != nil || !(m.WindowEnd > m.WindowStart) {
-			return 0, false
+			continue
 		}
 		return (m.WindowEnd - m.WindowStart) / 3600, true
 	}
@@ -543,6 +544,9 @@ func (r *Results) markdown(w io.Writer, h *Headline, ms []Matched, zs []ZeroShot
 				continue // in the headline
 			}
 			fmt.Fprintf(w, "### %s\n\n![%s](%s)\n\n(SVG: [%s](%s))\n\n", p.Title, p.Title, p.File+".png", p.File+".svg", p.File+".svg")
+			if p.Note != "" {
+				fmt.Fprintf(w, "%s\n\n", p.Note)
+			}
 		}
 	}
 	method := `## Method

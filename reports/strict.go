@@ -15,6 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/intelliscale/intelliscale/experiments"
+	"github.com/intelliscale/intelliscale/sim"
 )
 
 // Strict is a family's cheapest operating point that keeps every test window of
@@ -118,6 +119,9 @@ type Fold struct {
 	// Held: the variant meets the eligibility rule at the full target on every
 	// seed's validation window of the held-out trace.
 	Held bool
+	// Idle: the held-out part had no requests (noRequests), so nothing was checked
+	// there and the fold cannot hold.
+	Idle bool
 }
 
 // MarginCheck is the leave-one-trace-out check at one share of the target.
@@ -233,7 +237,7 @@ func (r *Results) Recommend() Choice {
 			mc := MarginCheck{Margin: m}
 			for i, out := range names {
 				rest := append(append([]string{}, names[:i]...), names[i+1:]...)
-				f := Fold{HeldOut: out, Worst: math.NaN()}
+				f := Fold{HeldOut: out, Worst: math.NaN(), Idle: folds.noRequests(experiments.SplitValidation, out)}
 				if recs, best := folds.choose(m*target, rest, nil); best >= 0 {
 					f.Variant = recs[best].Variant
 					f.Worst = folds.worstOn(f.Variant, experiments.SplitValidation, []string{out})
@@ -491,7 +495,12 @@ func (r *Results) transferTable(c Choice) *Table {
 		row := []string{fmt.Sprintf("%.0f%%", 100*mc.Margin), FormatSig(mc.Margin*c.Target, 3)}
 		for _, f := range mc.Folds {
 			cell := "none eligible"
-			if f.Variant != "" {
+			switch {
+			case f.Variant != "" && f.Idle:
+				cell = f.Variant + ": no requests, nothing checked"
+			case f.Variant != "" && math.IsInf(f.Worst, 1):
+				cell = f.Variant + ": no figure ✗" // a seed's window has no violations figure
+			case f.Variant != "":
 				cell = fmt.Sprintf("%s: %s", f.Variant, FormatSig(f.Worst, 3))
 				if !f.Held {
 					cell += " ✗"
@@ -660,6 +669,10 @@ func (r *Results) strictTable() Table {
 		}
 	}
 	for i, s := range ss {
+		if !r.evaluated(experiments.SplitTest) {
+			t.Rows = append(t.Rows, []string{s.Family, "not evaluated", "", ""})
+			continue
+		}
 		if s.Variant == "" {
 			t.Rows = append(t.Rows, []string{s.Family, "none", "", ""})
 			continue
@@ -734,8 +747,26 @@ func (r *Results) kinds() map[string]string {
 // deployLine says how to run the recommended point: for a learned policy, the
 // export of its training run (the seed cheapest on validation) with its deploy-time
 // parameters and the live controller on that file; for a rule, the live controller's
-// policy and parameters. "" when nothing is recommended.
+// policy and parameters; then where the live controller cannot run it as the
+// experiment evaluated it. "" when nothing is recommended.
 func (r *Results) deployLine(c Choice) string {
+	line := r.deployCommand(c)
+	if line == "" {
+		return ""
+	}
+	name := c.Recs[c.Best].Variant
+	for _, v := range experiments.Variants(r.Config) {
+		if v.Spec.Name == name {
+			if caveats := r.liveCaveats(!experiments.Learned(v.Spec.Kind)); caveats != "" {
+				line += " " + caveats
+			}
+		}
+	}
+	return line
+}
+
+// deployCommand is deployLine's commands, without its caveats.
+func (r *Results) deployCommand(c Choice) string {
 	if c.Best < 0 {
 		return ""
 	}
@@ -803,12 +834,13 @@ func (r *Results) liveFlags(interval bool) string {
 		return ""
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, " --min %d --max %d --max-step %d", c.Min(), c.MaxReplicas, c.MaxReplicas)
+	// The live controller cannot scale to zero: --min 0 is refused (liveCaveats).
+	fmt.Fprintf(&b, " --min %d --max %d --max-step %d", max(c.Min(), 1), c.MaxReplicas, c.MaxReplicas)
 	if interval && c.ControlInterval != 15*time.Second {
 		fmt.Fprintf(&b, " --interval %v", c.ControlInterval)
 	}
-	if c.SLO.Latency != 500*time.Millisecond {
-		fmt.Fprintf(&b, " --slo %v", c.SLO.Latency)
+	if slo := liveSLO(c.SLO.Latency, interval); slo != 500*time.Millisecond {
+		fmt.Fprintf(&b, " --slo %v", slo)
 	}
 	if c.Concurrency != 4 {
 		fmt.Fprintf(&b, " --slots %d", c.Concurrency)
@@ -823,6 +855,52 @@ func (r *Results) liveFlags(interval bool) string {
 }
 
 func seconds(s float64) time.Duration { return time.Duration(math.Round(s * 1e9)) }
+
+// liveSLO is the --slo of the live controller for an SLO latency: the latency
+// itself, but for a rule (which counts violations on the response-time histogram,
+// and so refuses a latency that is not one of its bucket bounds) the largest bound
+// at or below it (the smallest when it is below every bound), as a learned policy's
+// features read it.
+func liveSLO(latency time.Duration, rule bool) time.Duration {
+	if !rule || sloBucketBound(latency) {
+		return latency
+	}
+	le := sim.DefBuckets[0]
+	for _, b := range sim.DefBuckets {
+		if b <= latency.Seconds()+1e-12 {
+			le = b
+		}
+	}
+	return seconds(le)
+}
+
+// sloBucketBound reports whether latency is a bound of the response-time histogram.
+func sloBucketBound(latency time.Duration) bool {
+	return slices.ContainsFunc(sim.DefBuckets[:], func(b float64) bool { return seconds(b) == latency })
+}
+
+// liveCaveats says where the live controller's command cannot run the recommended
+// point as the experiment evaluated it (rule: a rule policy, not a policy file):
+// replicas that fell to zero, and a rule's SLO latency off the histogram's bounds.
+// "" when it runs as evaluated.
+func (r *Results) liveCaveats(rule bool) string {
+	c := r.Config.Sim
+	if c.Validate() != nil {
+		return ""
+	}
+	var out []string
+	if c.Min() == 0 {
+		out = append(out, "The experiment let replicas fall to zero (sim.min_replicas: 0), which the live controller refuses (--min must be at least 1): the command keeps one replica at all times, which the figures above did not pay for.")
+	}
+	if slo := liveSLO(c.SLO.Latency, rule); slo != c.SLO.Latency {
+		which := "the largest bound below it"
+		if slo > c.SLO.Latency {
+			which = "the smallest bound"
+		}
+		out = append(out, fmt.Sprintf("The SLO latency, %v (sim.slo.latency), is not a bound of the response-time histogram's buckets, which a rule's --slo must be: the command gives --slo %v, %s (the latency at which the controller counts violations; no rule decides on that count).", c.SLO.Latency, slo, which))
+	}
+	return strings.Join(out, " ")
+}
 
 // tunedDeployLine runs HPA at the value the grid search chose: one command when
 // every trace chose the same, else the value of each trace to choose from.

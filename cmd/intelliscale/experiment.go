@@ -164,26 +164,36 @@ func experimentMerge(args []string, stdout, stderr io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *out == "" || fs.NArg() == 0 {
+	// Flags may follow the shard directories too (merge --out m shard-* --no-report),
+	// as report takes them after its directory.
+	var shards []string
+	for fs.NArg() > 0 {
+		d := fs.Arg(0)
+		if err := parseFlags(fs, fs.Args()[1:]); err != nil {
+			return err
+		}
+		shards = append(shards, d)
+	}
+	if *out == "" || len(shards) == 0 {
 		fmt.Fprintln(stderr, "intelliscale experiment merge: --out and at least one shard directory are required")
 		fs.Usage()
 		return errUsage
 	}
 	var g outpath.Guard
-	for _, d := range fs.Args() {
+	for _, d := range shards {
 		g.Input("shard directory", d)
 		g.Input("shard file", filepath.Join(d, "config.yaml"))
 	}
 	if err := g.Dir("--out", *out, resultsFiles(*noReport)...); err != nil {
 		return err
 	}
-	st, err := experiments.Merge(*out, fs.Args())
+	st, err := experiments.Merge(*out, shards)
 	if err != nil {
 		return err
 	}
 	// The merged directory records every build that produced a shard.
 	var builds []string
-	for _, d := range fs.Args() {
+	for _, d := range shards {
 		lines, err := buildinfo.Lines(d)
 		if err != nil {
 			return err
@@ -223,6 +233,13 @@ func experimentJob(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "intelliscale experiment k8s-job: --image is required")
 		fs.Usage()
 		return errUsage
+	}
+	// An empty value given on the command line is refused rather than replaced by
+	// the default the Job would then use without saying so.
+	for _, name := range []string{"claim", "phase", "cpu", "memory", "config"} {
+		if f := fs.Lookup(name); isSet(fs, name) && strings.TrimSpace(f.Value.String()) == "" {
+			return fmt.Errorf("--%s: empty (leave the flag out for its default, %s)", name, f.DefValue)
+		}
 	}
 	return experiments.WriteJob(stdout, spec)
 }
