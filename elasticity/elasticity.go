@@ -233,9 +233,13 @@ func waitTailRange(m, sigma, gamma, t float64) (zs, tail, lo float64) {
 // Series is a run's timeline as the metrics need it: one entry per control interval.
 type Series struct {
 	Interval float64 // seconds per entry
-	Demand   []int   // d_t
-	Supply   []int   // s_t: ready replicas during interval t
-	Desired  []int   // the autoscaler's decision at the end of interval t
+	// Last is the length in seconds of the last entry when it is shorter than
+	// Interval (a run whose trace does not end at a control interval's end); 0 means
+	// Interval. Every sum over time weights that entry by its length.
+	Last    float64
+	Demand  []int // d_t
+	Supply  []int // s_t: ready replicas during interval t
+	Desired []int // the autoscaler's decision at the end of interval t
 	// Totals over the run.
 	Requests   int64   // arrived
 	Violations int64   // completed slower than the SLO plus dropped
@@ -248,6 +252,8 @@ func (s Series) Validate() error {
 	switch {
 	case !(s.Interval > 0) || math.IsInf(s.Interval, 0):
 		return fmt.Errorf("elasticity series: Interval %v: must be finite and > 0 seconds", s.Interval)
+	case !(s.Last >= 0) || s.Last > s.Interval:
+		return fmt.Errorf("elasticity series: Last %v: must be in [0, Interval %v] seconds", s.Last, s.Interval)
 	case len(s.Supply) != len(s.Demand):
 		return fmt.Errorf("elasticity series: %d supply entries for %d demand entries", len(s.Supply), len(s.Demand))
 	case s.Desired != nil && len(s.Desired) != len(s.Demand):
@@ -299,41 +305,53 @@ func Compute(s Series) Summary {
 		return out
 	}
 	d, sup := s.Demand[:n], s.Supply[:n]
+	// w(t) is entry t's length in intervals: 1, but Last/Interval for a shorter last
+	// entry, so that the time sums below weight it by its length.
+	last := 1.0
+	if dt > 0 && s.Last > 0 && s.Last < dt {
+		last = s.Last / dt
+	}
+	w := func(t int) float64 {
+		if t == n-1 {
+			return last
+		}
+		return 1
+	}
 
-	var nUnder, nOver, nAcc, episodes, unstable int
-	var thetaU, thetaO float64
+	var nAcc, episodes int
+	var under, over, unstable, thetaU, thetaO float64
 	for t := range n {
-		dd, ss := d[t], sup[t]
+		dd, ss, wt := d[t], sup[t], w(t)
 		den := float64(max(dd, 1))
 		if ss < dd {
-			nUnder++
-			thetaU += float64(dd-ss) / den
+			under += wt
+			thetaU += wt * float64(dd-ss) / den
 			if t == 0 || sup[t-1] >= d[t-1] {
 				episodes++
 			}
 		}
 		if ss > dd {
-			nOver++
-			thetaO += float64(ss-dd) / den
+			over += wt
+			thetaO += wt * float64(ss-dd) / den
 		}
 		if InBand(dd, ss) {
 			nAcc++
 		}
 		if t > 0 && sign(ss-sup[t-1]) != sign(dd-d[t-1]) {
-			unstable++
+			unstable += wt
 		}
 	}
-	N := float64(n)
-	out.ThetaU = 100 * thetaU / N
-	out.ThetaO = 100 * thetaO / N
-	out.TauU = 100 * float64(nUnder) / N
-	out.TauO = 100 * float64(nOver) / N
-	out.Accuracy = 100 * float64(nAcc) / N
+	T := float64(n-1) + last // the run's length in intervals
+	out.ThetaU = 100 * thetaU / T
+	out.ThetaO = 100 * thetaO / T
+	out.TauU = 100 * under / T
+	out.TauO = 100 * over / T
+	out.Accuracy = 100 * float64(nAcc) / float64(n)
 	if n > 1 {
-		out.Instability = 100 * float64(unstable) / float64(n-1)
+		out.Instability = 100 * unstable / (T - 1)
 	}
 	if episodes > 0 {
-		out.UnderProvisionSeconds = float64(nUnder) * dt / float64(episodes)
+		out.UnderProvisionSeconds = under * dt / float64(episodes)
 	}
 
 	// Time to meet demand: an event at t when demand rises and supply is short; it
@@ -344,15 +362,18 @@ func Compute(s Series) Summary {
 		if !(d[t] > d[t-1] && sup[t] < d[t]) {
 			continue
 		}
-		end := n
+		end, open := n, true
 		for u := t + 1; u < n; u++ {
 			if sup[u] >= min(d[t], d[u]) {
-				end = u
+				end, open = u, false
 				break
 			}
 		}
 		events++
 		wait += float64(end-t) * dt
+		if open {
+			wait -= (1 - last) * dt // the run ends with the shorter last entry
+		}
 	}
 	if events > 0 {
 		out.TimeToMeetDemand = wait / float64(events)

@@ -95,7 +95,9 @@ func CheckNotes(cfg *Config, b Backend) ([]string, error) {
 		// What loading and shaping the trace guessed, dropped or warn of (a rescale
 		// that makes each request a burst): the trace is read again to hear it.
 		if _, err := ts.Source.TraceNotes(func(n error) {
-			notes = append(notes, cfg.locate(yamldoc.Within(fmt.Sprintf("traces[%d]", i), n)).Error())
+			// Each note is printed as a warning: its own "warning:" would say it twice.
+			text := cfg.locate(yamldoc.Within(fmt.Sprintf("traces[%d]", i), n)).Error()
+			notes = append(notes, strings.Replace(text, ": warning: ", ": ", 1))
 		}); err != nil {
 			return nil, yamldoc.Within(fmt.Sprintf("traces[%d]", i), err)
 		}

@@ -295,6 +295,10 @@ func (c *Config) Validate() error {
 		c.Workers = runtime.NumCPU()
 	}
 	if len(c.Eval) == 0 {
+		// As seeds: written out but empty is a mistake, not the default.
+		if c.Eval != nil || yamldoc.Has(c.root, "", "eval") {
+			return fieldErr("eval", "at least one window is required (leave the key out for the default [validation, test])")
+		}
 		c.Eval = []string{SplitValidation, SplitTest}
 	}
 	seenSplit := map[string]bool{}

@@ -40,6 +40,7 @@ func TestParseErrorsNameFileLineField(t *testing.T) {
 		{"bad eval", base + "eval: [test, holdout]\n", `c.yaml line 6: eval[1]: "holdout"`},
 		{"duplicate seed", base + "seeds: [1, 1]\n", "c.yaml line 6: seeds[1]: 1: duplicate"},
 		{"empty seeds", base + "seeds: []\n", "c.yaml line 6: seeds: at least one seed is required"},
+		{"empty eval", base + "eval: []\n", "c.yaml line 6: eval: at least one window is required"},
 		{"empty file", "", "c.yaml: empty configuration"},
 		{"only comments", "# an experiment, some day\n\n", "c.yaml: empty configuration"},
 		{"null document", "null\n", "c.yaml: empty configuration"},

@@ -11,7 +11,7 @@ import (
 var TimelineHeader = []string{
 	"time_s", "arrival_rate", "arrivals", "completed", "dropped", "slo_violations",
 	"p50_s", "p95_s", "p99_s", "utilisation", "ready", "provisioning", "draining",
-	"desired", "demand", "cost", "in_flight", "queued",
+	"desired", "demand", "cost", "in_flight", "queued", "supply",
 }
 
 // WriteTimelineCSV writes rows as CSV with a header. Floats are formatted with
@@ -52,6 +52,7 @@ func WriteTimelineCSV(w io.Writer, rows []Row) error {
 		f(r.Cost)
 		n(r.InFlight)
 		n(r.Queued)
+		n(r.Supply)
 		buf[len(buf)-1] = '\n'
 	}
 	if _, err := bw.Write(buf); err != nil {

@@ -79,6 +79,15 @@ func RunRecorded(cfg Config, tr *traces.Trace, a Autoscaler, rec Recorder) (*Res
 		Dropped:  tot.Dropped,
 		Cost:     tot.Cost,
 	}
+	if n := len(rows); n > 0 {
+		// The last interval is shorter when the trace does not end at a control
+		// interval's end.
+		w := rows[n-1].Time
+		if n > 1 {
+			w -= rows[n-2].Time
+		}
+		ser.Last = min(w, s.cfg.ControlInterval).Seconds()
+	}
 	for i, r := range rows {
 		ser.Demand[i], ser.Supply[i], ser.Desired[i] = r.Demand, r.Supply, r.Desired
 		ser.Violations += int64(r.SLOViolations)
