@@ -501,7 +501,7 @@ func (r *Results) markdown(w io.Writer, h *Headline, ms []Matched, zs []ZeroShot
 	noBaselines := "There is no baseline to compare it with on the test windows: the config names none (the key baselines) and has no policy of kind threshold or hpa-tuned, the default ones."
 	switch {
 	case h.Winner != "" && h.Qualified:
-		fmt.Fprintf(w, "The learned policy is chosen on the validation windows only: the lowest cost among learned policies whose SLO violations are at most %.3g%% (the SLO target). Chosen: **%s**", h.SLOBudget, h.Winner)
+		fmt.Fprintf(w, "The learned policy is chosen on the validation windows only: the lowest cost among the eligible learned policies (%s). Chosen: **%s**", r.eligibleWords(h.SLOBudget), h.Winner)
 		if len(cfg.Baselines) == 0 {
 			fmt.Fprintln(w, ". "+noBaselines)
 		} else {
