@@ -20,6 +20,10 @@ type Backend struct {
 	// Flags registers the backend's own flags on fs and returns the function that opens
 	// the scaler once fs is parsed. Output of the scaler goes to logw.
 	Flags func(fs *flag.FlagSet) func(ctx context.Context, logw io.Writer) (Scaler, error)
+	// Check, when set, checks the backend's flags on the parsed fs without touching
+	// anything (a required flag missing, a value that cannot parse), so that a
+	// command can refuse them before it waits for anything.
+	Check func(fs *flag.FlagSet) error
 }
 
 // BackendSet holds the backends a command offers, with their flags registered on one
@@ -55,12 +59,34 @@ func (s *BackendSet) Names() []string {
 	return out
 }
 
+// Check checks, once fs is parsed and touching nothing, what Open would refuse
+// before opening: an unknown backend name, a flag of another backend, and the
+// chosen backend's own Check.
+func (s *BackendSet) Check(fs *flag.FlagSet, name string) error {
+	if err := s.checkFlags(fs, name); err != nil {
+		return err
+	}
+	for _, b := range s.backends {
+		if b.Name == name && b.Check != nil {
+			return b.Check(fs)
+		}
+	}
+	return nil
+}
+
 // Open opens the scaler of the backend named name, once fs is parsed. It refuses a flag
 // set on the command line that belongs to another backend.
 func (s *BackendSet) Open(ctx context.Context, fs *flag.FlagSet, name string, logw io.Writer) (Scaler, error) {
-	open, ok := s.open[name]
-	if !ok {
-		return nil, fmt.Errorf("--backend %q: want one of %s", name, strings.Join(s.Names(), ", "))
+	if err := s.checkFlags(fs, name); err != nil {
+		return nil, err
+	}
+	return s.open[name](ctx, logw)
+}
+
+// checkFlags refuses an unknown backend and a flag of another backend.
+func (s *BackendSet) checkFlags(fs *flag.FlagSet, name string) error {
+	if _, ok := s.open[name]; !ok {
+		return fmt.Errorf("--backend %q: want one of %s", name, strings.Join(s.Names(), ", "))
 	}
 	var foreign []string
 	fs.Visit(func(f *flag.Flag) {
@@ -70,7 +96,7 @@ func (s *BackendSet) Open(ctx context.Context, fs *flag.FlagSet, name string, lo
 	})
 	if len(foreign) > 0 {
 		slices.Sort(foreign)
-		return nil, fmt.Errorf("--backend %s: flags of another backend: %s", name, strings.Join(foreign, ", "))
+		return fmt.Errorf("--backend %s: flags of another backend: %s", name, strings.Join(foreign, ", "))
 	}
-	return open(ctx, logw)
+	return nil
 }

@@ -82,6 +82,11 @@ type ControllerConfig struct {
 	Backoff, MaxBackoff time.Duration
 	// QueryTimeout bounds each Prometheus query. Default Interval/3.
 	QueryTimeout time.Duration
+	// ScalerTimeout bounds each call to the scaler (each attempt), so that a backend
+	// that accepts the connection and never answers makes the controller count an
+	// error and carry on rather than wait for ever. Default the larger of Interval
+	// and 30s.
+	ScalerTimeout time.Duration
 }
 
 // ErrScaleToZero is why the controller keeps at least one replica: at zero replicas
@@ -118,6 +123,7 @@ func (c *ControllerConfig) Validate() error {
 	defD(&c.Backoff, 500*time.Millisecond)
 	defD(&c.MaxBackoff, 5*time.Second)
 	defD(&c.QueryTimeout, c.Interval/3)
+	defD(&c.ScalerTimeout, max(c.Interval, 30*time.Second))
 	switch {
 	case c.Mode != Shadow && c.Mode != Enforce:
 		return fmt.Errorf("controller: mode %q: want %s or %s", c.Mode, Shadow, Enforce)
@@ -127,7 +133,7 @@ func (c *ControllerConfig) Validate() error {
 		return fmt.Errorf("controller: min %d, max %d: need 1 <= min <= max", c.Min, c.Max)
 	case c.MaxStep < 1:
 		return fmt.Errorf("controller: max step %d: must be >= 1", c.MaxStep)
-	case c.Interval < 0 || c.MaxAge < 0 || c.Backoff < 0 || c.MaxBackoff < c.Backoff || c.QueryTimeout < 0:
+	case c.Interval < 0 || c.MaxAge < 0 || c.Backoff < 0 || c.MaxBackoff < c.Backoff || c.QueryTimeout < 0 || c.ScalerTimeout < 0:
 		return fmt.Errorf("controller: interval %v, max age %v, backoff %v..%v, query timeout %v: must be > 0 and backoff <= max backoff",
 			c.Interval, c.MaxAge, c.Backoff, c.MaxBackoff, c.QueryTimeout)
 	case c.Retries < 0:
@@ -139,9 +145,16 @@ func (c *ControllerConfig) Validate() error {
 // limit applies the safety rules to a proposal: at most maxStep away from current, then
 // within [min, max] (the bounds win over the step limit).
 func limit(proposed, current, min, max, maxStep int) int {
-	t := proposed
-	t = clampInt(t, current-maxStep, current+maxStep)
-	return clampInt(t, min, max)
+	// current±maxStep saturate rather than wrap: a step as large as the int range
+	// (meaning "no step limit") must not turn a scale-up into one to min.
+	lo, hi := current-maxStep, current+maxStep
+	if maxStep > 0 && lo > current {
+		lo = math.MinInt
+	}
+	if maxStep > 0 && hi < current {
+		hi = math.MaxInt
+	}
+	return clampInt(clampInt(proposed, lo, hi), min, max)
 }
 
 func clampInt(v, lo, hi int) int {
@@ -298,7 +311,10 @@ func (c *Controller) retry(ctx context.Context, what string, f func(context.Cont
 	wait := c.cfg.Backoff
 	var err error
 	for attempt := 0; attempt <= c.cfg.Retries; attempt++ {
-		if err = f(ctx); err == nil {
+		actx, cancel := context.WithTimeout(ctx, c.cfg.ScalerTimeout)
+		err = f(actx)
+		cancel()
+		if err == nil {
 			return nil
 		}
 		c.errs.WithLabelValues(errKindScaler).Inc()
@@ -346,12 +362,14 @@ func (c *Controller) inputs(ctx context.Context, at time.Time) (in []float64, ho
 		switch {
 		case errors.Is(err, ErrNoData) && optional:
 			v = math.NaN()
+		// On a hold only the inputs read before the failing one are kept: the
+		// decision's log must not show zeros that were never read.
 		case errors.Is(err, ErrNoData):
-			return in, fail(errKindMissing, fmt.Errorf("input %d: %w", i, err))
+			return in[:i], fail(errKindMissing, fmt.Errorf("input %d: %w", i, err))
 		case err != nil:
-			return in, fail(errKindPrometheus, fmt.Errorf("input %d: %w", i, err))
+			return in[:i], fail(errKindPrometheus, fmt.Errorf("input %d: %w", i, err))
 		case (math.IsNaN(v) || math.IsInf(v, 0)) && !optional:
-			return in, fail(errKindNaN, fmt.Errorf("input %d %s = %v", i, q, v))
+			return in[:i], fail(errKindNaN, fmt.Errorf("input %d %s = %v", i, q, v))
 		}
 		in[i] = v
 	}
@@ -427,7 +445,10 @@ func (c *Controller) Step(ctx context.Context) Decision {
 func (c *Controller) Run(ctx context.Context) error {
 	// Export the replica counts and a desired count read from the backend at once, so
 	// that a restarted controller carries on from what is running.
-	if r, err := c.scaler.Replicas(ctx); err == nil {
+	rctx, cancel := context.WithTimeout(ctx, c.cfg.ScalerTimeout)
+	r, err := c.scaler.Replicas(rctx)
+	cancel()
+	if err == nil {
 		c.replicas.WithLabelValues("ready").Set(float64(r.Ready))
 		c.replicas.WithLabelValues("provisioning").Set(float64(r.Provisioning))
 		c.replicas.WithLabelValues("draining").Set(float64(r.Draining))

@@ -204,10 +204,23 @@ func NewRulePolicy(name string, params *yaml.Node, s Settings) (Policy, error) {
 	}
 	a, err := agents.New(name, params, agents.Context{Sim: cfg})
 	if err != nil {
-		return nil, err
+		return nil, &ParamsError{Policy: name, Err: err}
 	}
 	return newAutoscalerPolicy(a, s), nil
 }
+
+// ParamsError is a rule policy's refusal of its parameters (an unknown key, a value
+// out of range), so that a caller can name where they came from (the controller's
+// --params).
+type ParamsError struct {
+	// Policy is the rule's name.
+	Policy string
+	Err    error
+}
+
+func (e *ParamsError) Error() string { return fmt.Sprintf("policy %q: params: %v", e.Policy, e.Err) }
+
+func (e *ParamsError) Unwrap() error { return e.Err }
 
 // ParseParams parses inline YAML parameters (for example `{cooldown_down: 10s}`); an
 // empty string means none (nil: every parameter at its default). It is

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	neturl "net/url"
 	"slices"
 	"strings"
 	"time"
@@ -35,7 +36,12 @@ type promQuerier struct {
 
 // NewPromQuerier returns a Querier for the Prometheus at url (for example
 // http://prometheus:9090).
+// The URL must be absolute, http or https with a host: any other would be retried
+// in vain until the start-up timeout.
 func NewPromQuerier(url string) (Querier, error) {
+	if u, err := neturl.Parse(url); err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+		return nil, fmt.Errorf("prometheus URL %q: want http:// or https:// and a host, e.g. http://127.0.0.1:9090", url)
+	}
 	c, err := api.NewClient(api.Config{Address: url})
 	if err != nil {
 		return nil, fmt.Errorf("prometheus %s: %w", url, err)

@@ -5,11 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -22,6 +25,7 @@ import (
 	"github.com/intelliscale/intelliscale/live/docker"
 	"github.com/intelliscale/intelliscale/live/kubernetes"
 	"github.com/intelliscale/intelliscale/live/workload"
+	"github.com/intelliscale/intelliscale/sim"
 	"github.com/intelliscale/intelliscale/traces"
 )
 
@@ -103,6 +107,13 @@ func serve(ctx context.Context, addr string, h http.Handler, grace time.Duration
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", addr, err)
 	}
+	return serveOn(ctx, ln, h, grace)
+}
+
+// serveOn runs h on the bound listener ln until ctx is done, then shuts down within
+// grace. It closes ln.
+func serveOn(ctx context.Context, ln net.Listener, h http.Handler, grace time.Duration) error {
+	addr := ln.Addr().String()
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -119,7 +130,7 @@ func serve(ctx context.Context, addr string, h http.Handler, grace time.Duration
 func runLiveController(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("live controller", "[flags]", stderr)
 	promURL := fs.String("prometheus", "http://127.0.0.1:9090", "Prometheus base URL")
-	policy := fs.String("policy", "threshold", "rule-based policy: "+strings.Join(live.RuleNames(), ", ")+" (ignored with --policy-file)")
+	policy := fs.String("policy", "threshold", "rule-based policy: "+strings.Join(live.RuleNames(), ", ")+" (with --policy-file, only the default)")
 	params := fs.String("params", "", "the rule policy's parameters as inline YAML, e.g. '{cooldown_down: 10s}' (empty: defaults); with --policy-file, its deploy-time parameters, e.g. 'headroom_scale: 0.8'")
 	policyFile := fs.String("policy-file", "", "exported learned policy (intelliscale export); replaces --policy")
 	mode := fs.String("mode", live.Shadow, "shadow (log what it would do) or enforce (scale)")
@@ -164,9 +175,25 @@ func runLiveController(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("--max-age %v: must be >= 0 (0: 3 intervals)", *maxAge)
 	case *startup < 0:
 		return fmt.Errorf("--startup-timeout %v: must be >= 0", *startup)
+	case *interval != 0 && (*interval < 100*time.Millisecond || *interval > time.Hour):
+		return fmt.Errorf("--interval %v: must be from 100ms to 1h, or 0 for the default", *interval)
+	case *slo <= 0:
+		return fmt.Errorf("--slo %v: must be > 0", *slo)
+	case *mode != live.Shadow && *mode != live.Enforce:
+		return fmt.Errorf("--mode %q: want %s or %s", *mode, live.Shadow, live.Enforce)
+	}
+	if *policyFile != "" && *policy != fs.Lookup("policy").DefValue {
+		// Running the file while --policy names another rule would silently run
+		// something other than what the command line says. The default rule is
+		// let through: a launcher may pass it along with every file.
+		return fmt.Errorf("--policy %s and --policy-file %s: give one (the file is a policy of its own)", *policy, *policyFile)
 	}
 	if err := checkListen(*listen); err != nil {
 		return err
+	}
+	q, err := live.NewPromQuerier(*promURL)
+	if err != nil {
+		return fmt.Errorf("--prometheus: %w", err)
 	}
 	settings := live.Settings{Interval: *interval, SLO: *slo, Min: *minR, Max: *maxR, Slots: *slots,
 		ServiceMean: *serviceMean, StartupDelay: *startupDelay}
@@ -178,7 +205,7 @@ func runLiveController(args []string, stdout, stderr io.Writer) error {
 		// With a policy file, --params are its deploy-time parameters.
 		node, err := live.ParseParams(*params)
 		if err != nil {
-			return err
+			return fmt.Errorf("--%w", err)
 		}
 		fp, warnings, err := live.LoadPolicyFileDeploy(*policyFile, settings, node)
 		if err != nil {
@@ -195,22 +222,59 @@ func runLiveController(args []string, stdout, stderr io.Writer) error {
 		if settings.Interval == 0 {
 			settings.Interval = 15 * time.Second
 		}
+		if !slices.Contains(sim.DefBuckets[:], slo.Seconds()) {
+			return fmt.Errorf("--slo %v: must be a bound of the response-time histogram's buckets %v s, or the SLO-violation count has no series", *slo, sim.DefBuckets)
+		}
 		node, err := live.ParseParams(*params)
 		if err != nil {
-			return err
+			return fmt.Errorf("--%w", err)
 		}
 		rp, err := live.NewRulePolicy(*policy, node, settings)
-		if err != nil {
+		var pe *live.ParamsError
+		switch {
+		case errors.As(err, &pe):
+			return fmt.Errorf("--params of --policy %s: %w", pe.Policy, pe.Err)
+		case err != nil:
 			return err
 		}
 		p, name = rp, *policy
 	}
-	q, err := live.NewPromQuerier(*promURL)
-	if err != nil {
+	if err := bs.Check(fs, *backend); err != nil {
 		return err
 	}
+	// Bound before anything runs: a --listen address in use is refused at start,
+	// not found out at exit after a whole run without /metrics and /healthz.
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("--listen %s: %w", *listen, err)
+	}
+	defer ln.Close()
 	ctx, stop := signalContext()
 	defer stop()
+	// Refuse an incompatible policy at start; wait for a Prometheus that is still
+	// starting or has not scraped the service yet. This comes before the backend is
+	// opened, so that a controller interrupted meanwhile has touched nothing.
+	deadline := time.Now().Add(*startup)
+	for {
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err := live.CheckPolicy(cctx, p, q)
+		cancel()
+		if err == nil || ctx.Err() != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("policy %s refused: %w", name, err)
+		}
+		fmt.Fprintf(stderr, "waiting for Prometheus: %v\n", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(2 * time.Second):
+		}
+	}
+	if ctx.Err() != nil {
+		fmt.Fprintln(stderr, "controller: interrupted before the first decision; nothing was scaled")
+		return nil
+	}
 	scaler, err := bs.Open(ctx, fs, *backend, stdout)
 	if err != nil {
 		return err
@@ -226,34 +290,21 @@ func runLiveController(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	// Refuse an incompatible policy at start; wait for a Prometheus that is still
-	// starting or has not scraped the service yet.
-	deadline := time.Now().Add(*startup)
-	for {
-		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		err = live.CheckPolicy(cctx, p, q)
-		cancel()
-		if err == nil || ctx.Err() != nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("policy %s refused: %w", name, err)
-		}
-		fmt.Fprintf(stderr, "waiting for Prometheus: %v\n", err)
-		select {
-		case <-ctx.Done():
-		case <-time.After(2 * time.Second):
-		}
-	}
-	if ctx.Err() != nil {
-		return nil
-	}
 	fmt.Fprintf(stdout, "controller: policy=%s mode=%s target=%q min=%d max=%d max-step=%d interval=%v queries=%d listen=%s\n",
 		name, ctl.Config().Mode, scaler.Target(), *minR, *maxR, *maxStep, settings.Interval, len(p.Queries()), *listen)
+	// The controller stops when its /metrics and /healthz server fails: it does not
+	// scale on unobserved.
+	runCtx, cancelRun := context.WithCancel(ctx)
+	defer cancelRun()
 	errc := make(chan error, 1)
-	go func() { errc <- serve(ctx, *listen, ctl.Handler(), 5*time.Second) }()
-	runErr := ctl.Run(ctx)
+	go func() {
+		err := serveOn(runCtx, ln, ctl.Handler(), 5*time.Second)
+		cancelRun()
+		errc <- err
+	}()
+	runErr := ctl.Run(runCtx)
 	stop()
+	cancelRun()
 	if err := <-errc; err != nil {
 		return err
 	}
@@ -292,8 +343,14 @@ func runLiveApp(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("--timeout %v: must be > 0", cfg.Timeout)
 	case cfg.ServiceMean <= 0:
 		return fmt.Errorf("--service-mean %v: must be > 0", cfg.ServiceMean)
-	case cfg.ServiceCV <= 0:
-		return fmt.Errorf("--service-cv %v: must be > 0 (for no variation, --service-dist constant)", cfg.ServiceCV)
+	case !(cfg.ServiceCV > 0) || math.IsInf(cfg.ServiceCV, 0):
+		return fmt.Errorf("--service-cv %v: must be a finite number > 0 (for no variation, --service-dist constant)", cfg.ServiceCV)
+	case cfg.ServiceDist != "exponential" && cfg.ServiceDist != "lognormal" && cfg.ServiceDist != "constant":
+		return fmt.Errorf("--service-dist %q: want exponential, lognormal or constant", cfg.ServiceDist)
+	case cfg.Work != "sleep" && cfg.Work != "cpu":
+		return fmt.Errorf("--work %q: want sleep or cpu", cfg.Work)
+	case cfg.StartupDelay < 0:
+		return fmt.Errorf("--startup-delay %v: must be >= 0", cfg.StartupDelay)
 	case *grace < 0:
 		return fmt.Errorf("--drain-grace %v: must be >= 0", *grace)
 	}
@@ -331,6 +388,10 @@ func runLiveApp(args []string, stdout, stderr io.Writer) error {
 	defer sstop()
 	go func() {
 		<-ctx.Done()
+		// A second SIGINT or SIGTERM stops at once, without waiting for the
+		// requests in flight.
+		stop()
+		fmt.Fprintf(stderr, "app: draining: up to %v for the requests in flight (interrupt again to stop now)\n", *grace)
 		app.Drain()
 		sstop()
 	}()
@@ -353,6 +414,18 @@ func runLiveLB(args []string, stdout, stderr io.Writer) error {
 	if err := noArgs(fs); err != nil {
 		return err
 	}
+	// The balancer's own checks take 0 and "" for the defaults; here they are what
+	// the flag says.
+	switch {
+	case cfg.Service == "":
+		return errors.New("--service \"\": want the DNS name of the replicas")
+	case cfg.Port < 1 || cfg.Port > 65535:
+		return fmt.Errorf("--port %d: want a port from 1 to 65535", cfg.Port)
+	case cfg.Refresh <= 0:
+		return fmt.Errorf("--refresh %v: must be > 0", cfg.Refresh)
+	case cfg.ReadyPath != "" && !strings.HasPrefix(cfg.ReadyPath, "/"):
+		return fmt.Errorf("--ready-path %q: must start with /", cfg.ReadyPath)
+	}
 	if err := checkListen(*listen); err != nil {
 		return err
 	}
@@ -371,6 +444,11 @@ func runLiveLB(args []string, stdout, stderr io.Writer) error {
 	})
 	mux.Handle("/", lb)
 	fmt.Fprintf(stdout, "lb: listening on %s, replicas of %s:%d\n", *listen, cfg.Service, cfg.Port)
+	go func() {
+		<-ctx.Done()
+		// A second SIGINT or SIGTERM stops at once.
+		stop()
+	}()
 	return serve(ctx, *listen, mux, 15*time.Second)
 }
 
@@ -391,20 +469,56 @@ func runLiveLoadgen(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return errUsage
 	}
+	// Negative limits used to mean "no limit" and a zero timeout "wait for ever".
+	switch {
+	case !(*compression > 0) || math.IsInf(*compression, 0):
+		return fmt.Errorf("--compression %v: must be a finite number > 0", *compression)
+	case !(*scale >= 0) || math.IsInf(*scale, 0):
+		return fmt.Errorf("--rate-scale %v: must be a finite number >= 0", *scale)
+	case *maxN < 0:
+		return fmt.Errorf("--max-requests %d: must be >= 0 (0: no limit)", *maxN)
+	case *maxDur < 0:
+		return fmt.Errorf("--max-duration %v: must be >= 0 (0: the whole trace)", *maxDur)
+	case *maxInFlight < 0:
+		return fmt.Errorf("--max-in-flight %d: must be >= 0 (0: no limit)", *maxInFlight)
+	case *timeout <= 0:
+		return fmt.Errorf("--timeout %v: must be > 0", *timeout)
+	}
+	if err := checkHTTPURL(*target); err != nil {
+		return fmt.Errorf("--target: %w", err)
+	}
 	tr, err := traces.LoadFile(fs.Arg(0), traces.LoadOptions{})
 	if err != nil {
 		return err
 	}
 	sched, err := workload.Schedule(tr, *compression, *scale, *maxN, *maxDur, rand.New(rand.NewPCG(*seed, 0x10ad)))
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w", fs.Arg(0), err)
 	}
 	ctx, stop := signalContext()
 	defer stop()
-	fmt.Fprintf(stdout, "loadgen: %d requests over %v to %s\n", len(sched), time.Duration(float64(tr.Duration()) / *compression).Round(time.Second), *target)
+	fmt.Fprintf(stdout, "loadgen: %d requests over %v to %s\n", len(sched), workload.Span(tr, sched, *compression, *maxN, *maxDur).Round(time.Millisecond), *target)
+	if len(sched) == 0 {
+		fmt.Fprintf(stderr, "warning: %s schedules no request (its rates times --rate-scale %v are zero over the replay)\n", fs.Arg(0), *scale)
+	}
 	client := &http.Client{Timeout: *timeout, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
 	rep := workload.Replay(ctx, sched, *maxInFlight, live.WallClock{}, workload.HTTPSender(client, *target))
 	fmt.Fprintln(stdout, "loadgen:", rep)
+	switch {
+	case ctx.Err() != nil:
+		fmt.Fprintln(stderr, "loadgen: interrupted")
+	case rep.Sent > 0 && rep.Errors == rep.Sent:
+		// Counted as a replay that ran, an unreachable target passed unnoticed.
+		fmt.Fprintf(stderr, "warning: --target %s: none of the %d requests sent was answered: %v\n", *target, rep.Sent, rep.FirstError)
+	}
+	return nil
+}
+
+// checkHTTPURL checks an absolute http or https URL with a host.
+func checkHTTPURL(s string) error {
+	if u, err := url.Parse(s); err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+		return fmt.Errorf("URL %q: want http:// or https:// and a host, e.g. http://127.0.0.1:8000/", s)
+	}
 	return nil
 }
 
@@ -417,6 +531,13 @@ func runLiveProbe(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() != 1 {
 		fs.Usage()
 		return errUsage
+	}
+	if *timeout <= 0 {
+		// A client without a timeout waits for ever on a URL that never answers.
+		return fmt.Errorf("--timeout %v: must be > 0", *timeout)
+	}
+	if err := checkHTTPURL(fs.Arg(0)); err != nil {
+		return err
 	}
 	c := &http.Client{Timeout: *timeout}
 	resp, err := c.Get(fs.Arg(0))

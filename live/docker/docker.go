@@ -279,7 +279,15 @@ func (s *Scaler) start(ctx context.Context, tmpl *replica, num int) error {
 		}
 	}
 	if _, err := s.api.ContainerStart(ctx, res.ID, client.ContainerStartOptions{}); err != nil {
-		return fmt.Errorf("start %s: %w", name, err)
+		// A replica that was created but never started would count as provisioning
+		// for ever: the next attempt would see the count reached and start nothing.
+		// Remove it, so that a retry creates it afresh.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if _, rerr := s.api.ContainerRemove(rctx, res.ID, client.ContainerRemoveOptions{Force: true}); rerr != nil && !isNotFound(rerr) {
+			return fmt.Errorf("start %s: %w (and removing it: %v)", name, err, rerr)
+		}
+		return fmt.Errorf("start %s: %w (removed it)", name, err)
 	}
 	fmt.Fprintf(s.log, "started replica %s (%.12s)\n", name, res.ID)
 	return nil
@@ -361,16 +369,49 @@ func (s *Scaler) Close() error {
 	return err
 }
 
+// openScaler returns a scaler for service of project and checks that the engine holds
+// a container of it, in any state: a misspelt --project or --service would otherwise
+// run with zero replicas, proposing to scale up a service that no one can copy. An
+// engine that cannot be listed now is left to the control loop, which retries it.
+func openScaler(ctx context.Context, api API, project, service string, grace time.Duration, logw io.Writer) (*Scaler, error) {
+	s, err := NewScaler(api, project, service, grace, logw)
+	if err != nil {
+		return nil, err
+	}
+	f := make(client.Filters).Add("label", labelProject+"="+project, labelService+"="+service)
+	res, err := api.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
+	if err != nil {
+		fmt.Fprintf(s.log, "warning: list containers of %s/%s: %v\n", project, service, err)
+		return s, nil
+	}
+	for _, c := range res.Items {
+		if s.owns(c.Labels) {
+			return s, nil
+		}
+	}
+	return nil, fmt.Errorf("--project %s --service %s: the engine has no container labelled with that Compose project and service (%s=%s, %s=%s): check both names",
+		project, service, labelProject, project, labelService, service)
+}
+
 // Backend is the docker backend of the controller's --backend flag.
 func Backend() live.Backend {
 	return live.Backend{
 		Name:    "docker",
 		Summary: "a Docker Compose service, through the Docker Engine API",
+		Check: func(fs *flag.FlagSet) error {
+			if fs.Lookup("project").Value.String() == "" {
+				return errors.New("--project is required: the controller scales only the service of that Compose project")
+			}
+			if fs.Lookup("service").Value.String() == "" {
+				return errors.New("--service is required: the Compose service scaled")
+			}
+			return nil
+		},
 		Flags: func(fs *flag.FlagSet) func(context.Context, io.Writer) (live.Scaler, error) {
 			project := fs.String("project", "", "docker: Compose project whose service is scaled (required; containers are checked by label)")
 			service := fs.String("service", "app", "docker: Compose service scaled")
 			grace := fs.Duration("drain-grace", 10*time.Second, "docker: time a draining replica has to finish its requests")
-			return func(_ context.Context, logw io.Writer) (live.Scaler, error) {
+			return func(ctx context.Context, logw io.Writer) (live.Scaler, error) {
 				if *project == "" {
 					return nil, errors.New("--project is required: the controller scales only the service of that Compose project")
 				}
@@ -378,7 +419,7 @@ func Backend() live.Backend {
 				if err != nil {
 					return nil, err
 				}
-				s, err := NewScaler(dc, *project, *service, *grace, logw)
+				s, err := openScaler(ctx, dc, *project, *service, *grace, logw)
 				if err != nil {
 					dc.Close()
 					return nil, err

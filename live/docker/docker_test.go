@@ -26,6 +26,7 @@ type fakeDocker struct {
 	created    []client.ContainerCreateOptions
 	listLeaks  bool  // the list ignores the filter, as a buggy engine might
 	stopErr    error // returned by ContainerStop
+	startErr   error // returned by ContainerStart
 }
 
 func newFakeDocker() *fakeDocker {
@@ -92,6 +93,9 @@ func (f *fakeDocker) ContainerCreate(_ context.Context, o client.ContainerCreate
 func (f *fakeDocker) ContainerStart(_ context.Context, id string, _ client.ContainerStartOptions) (client.ContainerStartResult, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.startErr != nil {
+		return client.ContainerStartResult{}, f.startErr
+	}
 	f.containers[id].State = &container.State{Status: container.StateRunning, Health: &container.Health{Status: container.Starting}}
 	return client.ContainerStartResult{}, nil
 }

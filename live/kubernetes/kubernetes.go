@@ -219,6 +219,16 @@ func Backend() live.Backend {
 	return live.Backend{
 		Name:    "kubernetes",
 		Summary: "a Deployment or StatefulSet, through its scale subresource",
+		Check: func(fs *flag.FlagSet) error {
+			target := fs.Lookup("workload").Value.String()
+			if target == "" {
+				return errors.New("--workload is required with --backend kubernetes: deployment/NAME or statefulset/NAME")
+			}
+			if _, _, err := ParseWorkload(target); err != nil {
+				return fmt.Errorf("--workload: %w", err)
+			}
+			return nil
+		},
 		Flags: func(fs *flag.FlagSet) func(context.Context, io.Writer) (live.Scaler, error) {
 			kubeconfig := fs.String("kubeconfig", "", "kubernetes: kubeconfig file (default: $KUBECONFIG, then ~/.kube/config; in a pod, its service account)")
 			namespace := fs.String("namespace", "", "kubernetes: namespace of the workload (default: the kubeconfig context's, or the pod's)")
