@@ -341,7 +341,7 @@ func TestJobManifest(t *testing.T) {
 		t.Fatalf("pod %+v", ps)
 	}
 	args := strings.Join(ps.Containers[0].Args, " ")
-	for _, want := range []string{"experiment run", "--config /etc/intelliscale/default.yaml", `--shard "${JOB_COMPLETION_INDEX}/4"`, "--out \"/results/bench/shard-${JOB_COMPLETION_INDEX}\""} {
+	for _, want := range []string{"experiment run", "--config /etc/intelliscale/default.yaml", "--shard $(SHARD_INDEX)/4", "--out /results/bench/shard-$(SHARD_INDEX)"} {
 		if !strings.Contains(args, want) {
 			t.Errorf("args %q lack %q", args, want)
 		}

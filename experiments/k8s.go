@@ -34,8 +34,12 @@ type JobSpec struct {
 	Prepared string
 }
 
-var jobTemplate = template.Must(template.New("job").Parse(`# Kubernetes Indexed Job: shard $JOB_COMPLETION_INDEX of {{.Shards}} of experiment {{.Config}}.
-# Each pod writes /results/{{.Name}}/shard-<index>; when all have succeeded, combine them:
+var jobTemplate = template.Must(template.New("job").Parse(`# Kubernetes Indexed Job: shard $SHARD_INDEX of {{.Shards}} of experiment {{.Config}}.
+# The image's entrypoint must be the intelliscale binary, as in the project's image
+# (deploy/Dockerfile, FROM scratch: no shell is needed). The config, and the trace files
+# it names, must be readable in the pod: on the results volume, say (--config
+# /results/default.yaml). Each pod writes /results/{{.Name}}/shard-<index>; when all
+# have succeeded, combine them:
 #   intelliscale experiment merge --out /results/{{.Name}}/merged /results/{{.Name}}/shard-*
 #   intelliscale report /results/{{.Name}}/merged
 apiVersion: batch/v1
@@ -60,15 +64,14 @@ spec:
       containers:
         - name: experiment
           image: {{.Image}}
-          command: ["/bin/sh", "-c"]
-          args:
-            - >-
-              exec intelliscale experiment run --quiet
-              --config {{.Config}}
-              --phase {{.Phase}}{{if .Prepared}}
-              --prepared {{.Prepared}}{{end}}
-              --shard "${JOB_COMPLETION_INDEX}/{{.Shards}}"
-              --out "/results/{{.Name}}/shard-${JOB_COMPLETION_INDEX}"
+          args:{{range .Args}}
+            - {{.}}{{end}}
+          env:
+            # $(SHARD_INDEX) in args is expanded by the kubelet from this variable.
+            - name: SHARD_INDEX
+              valueFrom:
+                fieldRef:
+                  fieldPath: metadata.annotations['batch.kubernetes.io/job-completion-index']
           resources:
             requests: {cpu: {{.CPU}}, memory: {{.Memory}}}
             limits: {cpu: {{.CPU}}, memory: {{.Memory}}}
@@ -81,13 +84,18 @@ spec:
             claimName: {{.Claim}}
 `))
 
-// shellWord refuses a path the Job's shell would not pass on as one word, as it is:
-// the pod runs its command through /bin/sh, where a space, a quote, '$', ';', '&',
-// '|', a backquote, a glob or a redirection would change what runs.
-func shellWord(flag, s string) error {
+// jobArg is one argument of the Job's container as YAML: quoted, with '$' doubled so
+// that the kubelet's $(VAR) expansion passes it on as written.
+func jobArg(s string) string {
+	return strconv.Quote(strings.ReplaceAll(s, "$", "$$"))
+}
+
+// jobValue refuses a path that cannot be one argument: empty is handled by the
+// caller; a newline or another control character would not survive the manifest.
+func jobValue(flag, s string) error {
 	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("/._-+:@,=%", r)) {
-			return fmt.Errorf("k8s job: %s %q: %q would be read by the pod's shell; use a path of letters, digits and / . _ - + : @ , = %%", flag, s, r)
+		if r < ' ' || r == 0x7f {
+			return fmt.Errorf("k8s job: %s %q: holds a control character", flag, s)
 		}
 	}
 	return nil
@@ -132,10 +140,10 @@ func WriteJob(w io.Writer, spec JobSpec) error {
 	if spec.Config == "" {
 		return fmt.Errorf("k8s job: --config: required")
 	}
-	if err := shellWord("--config", spec.Config); err != nil {
+	if err := jobValue("--config", spec.Config); err != nil {
 		return err
 	}
-	if err := shellWord("--prepared", spec.Prepared); err != nil {
+	if err := jobValue("--prepared", spec.Prepared); err != nil {
 		return err
 	}
 	if spec.Shards < 1 {
@@ -171,7 +179,20 @@ func WriteJob(w io.Writer, spec JobSpec) error {
 	if err := quantity("--memory", spec.Memory, "2Gi, 512Mi or 2G"); err != nil {
 		return err
 	}
-	spec.CPU = strconv.Quote(spec.CPU)
-	spec.Memory = strconv.Quote(spec.Memory)
-	return jobTemplate.Execute(w, spec)
+	args := []string{"experiment", "run", "--quiet", "--config", jobArg(spec.Config), "--phase", spec.Phase}
+	if spec.Prepared != "" {
+		args = append(args, "--prepared", jobArg(spec.Prepared))
+	}
+	args = append(args, "--shard", fmt.Sprintf("$(SHARD_INDEX)/%d", spec.Shards),
+		"--out", "/results/"+spec.Name+"/shard-$(SHARD_INDEX)")
+	for i, a := range args {
+		if !strings.HasPrefix(a, `"`) {
+			args[i] = strconv.Quote(a)
+		}
+	}
+	return jobTemplate.Execute(w, struct {
+		JobSpec
+		Args []string
+	}{JobSpec{Name: spec.Name, Image: spec.Image, Config: spec.Config, Shards: spec.Shards, Parallelism: spec.Parallelism,
+		Claim: spec.Claim, Phase: spec.Phase, CPU: strconv.Quote(spec.CPU), Memory: strconv.Quote(spec.Memory), Prepared: spec.Prepared}, args})
 }

@@ -7,9 +7,10 @@ import (
 )
 
 // The Job is refused before kubectl sees it when a flag holds what the API server
-// would refuse (a resource amount that is not a Kubernetes quantity) or what the
-// pod's shell would read as more than a path (';', a backquote, '$' ...); each
-// error names the flag.
+// would refuse (a resource amount that is not a Kubernetes quantity) or what cannot be
+// one argument (a control character); each error names the flag. A path with a space,
+// ';' or '$' is one argument, passed on as written (no shell reads it; '$' is doubled
+// against the kubelet's $(VAR) expansion).
 func TestJobRefusesWhatWouldNotRun(t *testing.T) {
 	ok := JobSpec{Name: "bench", Image: "img:1", Config: "/etc/intelliscale/default.yaml", Shards: 2}
 	for _, c := range []struct {
@@ -19,9 +20,7 @@ func TestJobRefusesWhatWouldNotRun(t *testing.T) {
 		{func(s *JobSpec) { s.CPU = "abc" }, `--cpu "abc": must be a Kubernetes quantity`},
 		{func(s *JobSpec) { s.CPU = "0" }, `--cpu "0": must be a Kubernetes quantity above zero`},
 		{func(s *JobSpec) { s.Memory = "2GB" }, `--memory "2GB": must be a Kubernetes quantity`},
-		{func(s *JobSpec) { s.Config = "/etc/a.yaml;rm -rf /results" }, `--config "/etc/a.yaml;rm -rf /results": ';' would be read by the pod's shell`},
-		{func(s *JobSpec) { s.Prepared = "/results/`id`" }, "--prepared \"/results/`id`\": '`' would be read"},
-		{func(s *JobSpec) { s.Config = "/etc/$HOME.yaml" }, `--config "/etc/$HOME.yaml": '$'`},
+		{func(s *JobSpec) { s.Config = "/etc/a.yaml\nrm" }, `--config "/etc/a.yaml\nrm": holds a control character`},
 		{func(s *JobSpec) { s.Shards = 0 }, "--shards 0: must be >= 1"},
 	} {
 		s := ok
@@ -29,6 +28,17 @@ func TestJobRefusesWhatWouldNotRun(t *testing.T) {
 		var b bytes.Buffer
 		if err := WriteJob(&b, s); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%+v: err %v, want %q", s, err, c.want)
+		}
+	}
+	for path, want := range map[string]string{
+		"/results/a.yaml;rm -rf /results": `- "/results/a.yaml;rm -rf /results"`,
+		"/results/$HOME.yaml":             `- "/results/$$HOME.yaml"`,
+	} {
+		s := ok
+		s.Config = path
+		var b bytes.Buffer
+		if err := WriteJob(&b, s); err != nil || !strings.Contains(b.String(), want) {
+			t.Errorf("--config %q: err %v, manifest lacks %s", path, err, want)
 		}
 	}
 	for _, q := range [][2]string{{"500m", "512Mi"}, {"1.5", "2G"}, {".5", "1e9"}, {"2", "2Gi"}} {

@@ -218,7 +218,7 @@ func experimentJob(args []string, stdout, stderr io.Writer) error {
 	var spec experiments.JobSpec
 	fs.StringVar(&spec.Name, "name", "intelliscale-experiment", "Job name (a DNS label); results go to /results/<name>/shard-<index>")
 	fs.StringVar(&spec.Image, "image", "", "container image with the intelliscale binary (required)")
-	fs.StringVar(&spec.Config, "config", "/etc/intelliscale/experiments/default.yaml", "experiment config path inside the image")
+	fs.StringVar(&spec.Config, "config", "/results/default.yaml", "experiment config path in the pod (on the results volume, say: the project's image holds the binary alone)")
 	fs.IntVar(&spec.Shards, "shards", 4, "number of shards (Job completions)")
 	fs.IntVar(&spec.Parallelism, "parallelism", 0, "pods at once (default: shards)")
 	fs.StringVar(&spec.Claim, "claim", "intelliscale-results", "PersistentVolumeClaim mounted at /results")

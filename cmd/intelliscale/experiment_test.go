@@ -50,7 +50,7 @@ policies:
 	if code := run([]string{"experiment", "k8s-job", "--image", "img:1", "--shards", "3"}, &stdout, &stderr); code != 0 {
 		t.Fatalf("k8s-job: exit %d\n%s", code, stderr.String())
 	}
-	for _, want := range []string{"completionMode: Indexed", "completions: 3", `--shard "${JOB_COMPLETION_INDEX}/3"`} {
+	for _, want := range []string{"completionMode: Indexed", "completions: 3", `- "$(SHARD_INDEX)/3"`, "name: SHARD_INDEX", "job-completion-index"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("manifest lacks %q", want)
 		}
