@@ -19,6 +19,8 @@ vet:
 # INTELLISCALE_E2E=1 enables the end-to-end test on the Docker engine (.ci/run sets both).
 test: vet
 	$(GO) test -timeout 30m ./...
+	@# Every benchmark once, so that the speed figures stay reproducible (no timing checked).
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 10m ./...
 
 # The learners' CartPole proofs on all five seeds (CI runs fewer).
 test-full:

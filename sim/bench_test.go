@@ -46,7 +46,7 @@ func BenchmarkSimulate(b *testing.B) {
 // 0 allocs/op.
 func BenchmarkStep(b *testing.B) {
 	cfg, rate := benchConfig()
-	tr := &traces.Trace{Name: "long", Bucket: time.Hour, Rates: make([]float64, 100000)}
+	tr := &traces.Trace{Name: "long", Bucket: time.Hour, Rates: make([]float64, 60000)} // within the 2^24 control intervals a run may hold
 	for i := range tr.Rates {
 		tr.Rates[i] = rate
 	}
