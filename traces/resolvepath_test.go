@@ -52,6 +52,16 @@ func TestExpandPath(t *testing.T) {
 			t.Errorf("ResolvePath(%q) = %q, want %q as ExpandPath", c.in, r, got)
 		}
 	}
+	// A config in the working directory ("." as base) and a leading "./" add no noise
+	// to the path an unset variable leaves: it was "././$NOPE_VAR/day.csv".
+	for _, b := range []string{".", ""} {
+		if got, _ := ExpandPath("./$NOPE_VAR/day.csv", b); got != "$NOPE_VAR/day.csv" {
+			t.Errorf("ExpandPath(./$NOPE_VAR/day.csv, %q) = %q, want $NOPE_VAR/day.csv", b, got)
+		}
+	}
+	if got, _ := ExpandPath("./$NOPE_VAR/day.csv", "sub"); got != "sub/$NOPE_VAR/day.csv" {
+		t.Errorf("ExpandPath(./$NOPE_VAR/day.csv, sub) = %q, want sub/$NOPE_VAR/day.csv", got)
+	}
 	// $INTELLISCALE_TRACES unset: the shared traces beside the checkout holding base.
 	got, err := ExpandPath("${INTELLISCALE_TRACES}/nasa.csv", ".")
 	if want := filepath.Join(root, "..", "shared", "traces", "nasa.csv"); got != want || err != nil {

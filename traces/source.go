@@ -496,8 +496,10 @@ func ExpandPath(p, base string) (string, error) {
 	switch {
 	case filepath.IsAbs(p):
 	case err != nil:
-		// Not cleaned: "$NOPE_VAR/../day.csv" must not become "day.csv".
-		if base != "" {
+		// Not cleaned: "$NOPE_VAR/../day.csv" must not become "day.csv". A leading
+		// "./" of p, and a base of ".", add nothing but noise to the message.
+		p = strings.TrimPrefix(p, "."+string(filepath.Separator))
+		if base != "" && base != "." {
 			p = strings.TrimSuffix(base, string(filepath.Separator)) + string(filepath.Separator) + p
 		}
 	default:

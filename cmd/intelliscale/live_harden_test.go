@@ -42,6 +42,8 @@ func TestLiveControllerRefusesBadFlagsByName(t *testing.T) {
 		{ctl("--params", "{bad"), `--params "{bad": yaml`},
 		{ctl("--params", "{upper: 2}"), "--params of --policy threshold: params.upper: 2"},
 		{ctl("--policy", "hpa", "--params", "{upper: 0.7}"), `--params of --policy hpa: line 1: params.upper: unknown key "upper"`},
+		// A backend's own flag is checked before anything waits too.
+		{ctl("--project", "p", "--drain-grace", "-1s"), "--drain-grace -1s: must be >= 0"},
 	} {
 		code, stdout, stderr := runCmd(tc.args...)
 		if code != 1 || !strings.Contains(stderr, tc.want) || stdout != "" {

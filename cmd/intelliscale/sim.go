@@ -154,6 +154,7 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 		if _, err := stdout.Write(buf.Bytes()); err != nil {
 			return err
 		}
+		warnCapped(stderr, cfg, res) // on stderr: the timeline on stdout stays whole
 		printWritten(stderr, "", f.openmetrics, res)
 		return nil
 	}

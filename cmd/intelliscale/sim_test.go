@@ -146,6 +146,11 @@ func TestSimWarnsOfCappedDemand(t *testing.T) {
 		if got != tc.want {
 			t.Errorf("%s: stderr %q; want the warning: %v", tc.limit, errs, tc.want)
 		}
+		// With the timeline on stdout, the warning still goes to stderr.
+		code, out, errs := runCmd("sim", "--builtin", "step", "--length", "1h", "--scale-mean", "400", "--config", cfg, "--timeline", "-")
+		if got := strings.Contains(errs, "sim: warning: demand exceeds max_replicas 5"); code != 0 || got != tc.want || strings.Contains(out, "warning") {
+			t.Errorf("%s, --timeline -: exit %d, stderr %q; want the warning on stderr: %v", tc.limit, code, errs, tc.want)
+		}
 	}
 }
 

@@ -48,7 +48,7 @@ func (f *Fit) YAML(source string) ([]byte, error) {
 	fmt.Fprintf(&b, "# Simulator service model fitted by intelliscale calibrate from %s,\n", source)
 	fmt.Fprintf(&b, "# window %s to %s (%v), %.0f requests (%.0f completed, %.0f answered 503, %.0f 504).\n",
 		o.Start.UTC().Format(time.RFC3339), o.End.UTC().Format(time.RFC3339), o.End.Sub(o.Start), f.Arrived, f.Completed, f.Rejected, f.TimedOut)
-	fmt.Fprintf(&b, "# Fields not written keep the simulator's defaults (intelliscale sim --help).\n")
+	fmt.Fprintf(&b, "# Fields not written keep the simulator's defaults (sim.Config, sim/config.go).\n")
 	var alt []string
 	for _, cand := range f.Candidates[1:] {
 		s := fmt.Sprintf("%s AIC %.4g", cand.Kind, cand.AIC)

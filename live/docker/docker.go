@@ -405,6 +405,9 @@ func Backend() live.Backend {
 			if fs.Lookup("service").Value.String() == "" {
 				return errors.New("--service is required: the Compose service scaled")
 			}
+			if g, ok := fs.Lookup("drain-grace").Value.(flag.Getter).Get().(time.Duration); ok && g < 0 {
+				return fmt.Errorf("--drain-grace %v: must be >= 0", g)
+			}
 			return nil
 		},
 		Flags: func(fs *flag.FlagSet) func(context.Context, io.Writer) (live.Scaler, error) {
