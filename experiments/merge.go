@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"gopkg.in/yaml.v3"
 )
@@ -128,13 +127,9 @@ func configDifference(a []byte, aName string, b []byte, bName string) string {
 	if yaml.Unmarshal(a, &x) != nil || yaml.Unmarshal(b, &y) != nil {
 		return ""
 	}
-	d := firstDifference(&x, &y, "")
+	d := firstDifference(&x, &y, "", "in "+aName, "in "+bName)
 	if d == "" {
 		return ""
-	}
-	// firstDifference speaks of a as "there" and of b as "here", in that order.
-	if i := strings.LastIndex(d, " there, "); i >= 0 && strings.HasSuffix(d, " here") {
-		d = d[:i] + " in " + aName + ", " + strings.TrimSuffix(d[i+len(" there, "):], " here") + " in " + bName
 	}
 	return " (" + d + ")"
 }

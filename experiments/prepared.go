@@ -100,17 +100,18 @@ func checkPrepared(dir string, prep, cfg *Config, c Cell) error {
 	if err != nil {
 		return fmt.Errorf("--prepared %s: cell %s: its config.yaml has %v", dir, c.Dir(), err)
 	}
-	if d := firstDifference(there, here, ""); d != "" {
+	if d := firstDifference(there, here, "", "there", "here"); d != "" {
 		return fmt.Errorf("--prepared %s: cell %s was produced with other settings than this config's (%s); use a directory prepared with this config, or leave out --prepared", dir, c.Dir(), d)
 	}
 	return nil
 }
 
 // firstDifference describes the first place, in document order of b, where the
-// YAML trees a (there) and b (here) differ, or returns "" when they hold the same
-// values: mapping keys in any order, comments and styles ignored. Sequence entries
-// that are mappings with a name are labelled by it (policies[ppo]).
-func firstDifference(a, b *yaml.Node, path string) string {
+// YAML trees a and b differ, saying where each value is by aIs and bIs ("there",
+// "in sh0"), or returns "" when they hold the same values: mapping keys in any order,
+// comments and styles ignored. Sequence entries that are mappings with a name are
+// labelled by it (policies[ppo]).
+func firstDifference(a, b *yaml.Node, path, aIs, bIs string) string {
 	at := path
 	if at == "" {
 		at = "the document"
@@ -120,7 +121,7 @@ func firstDifference(a, b *yaml.Node, path string) string {
 	case a == nil && b == nil:
 		return ""
 	case a == nil || b == nil || a.Kind != b.Kind:
-		return fmt.Sprintf("%s is %s there, %s here", at, showNode(a), showNode(b))
+		return fmt.Sprintf("%s is %s %s, %s %s", at, showNode(a), aIs, showNode(b), bIs)
 	}
 	switch a.Kind {
 	case yaml.MappingNode:
@@ -132,31 +133,31 @@ func firstDifference(a, b *yaml.Node, path string) string {
 		for i := 0; i+1 < len(b.Content); i += 2 {
 			k := b.Content[i].Value
 			seen[k] = true
-			if d := firstDifference(keys[k], b.Content[i+1], yamlPath(path, k)); d != "" {
+			if d := firstDifference(keys[k], b.Content[i+1], yamlPath(path, k), aIs, bIs); d != "" {
 				return d
 			}
 		}
 		for i := 0; i+1 < len(a.Content); i += 2 {
 			if k := a.Content[i].Value; !seen[k] {
-				return firstDifference(a.Content[i+1], nil, yamlPath(path, k))
+				return firstDifference(a.Content[i+1], nil, yamlPath(path, k), aIs, bIs)
 			}
 		}
 	case yaml.SequenceNode:
 		if len(a.Content) != len(b.Content) {
-			return fmt.Sprintf("%s has %d entries there, %d here", at, len(a.Content), len(b.Content))
+			return fmt.Sprintf("%s has %d entries %s, %d %s", at, len(a.Content), aIs, len(b.Content), bIs)
 		}
 		for i := range b.Content {
 			label := fmt.Sprint(i)
 			if name := mappingValue(b.Content[i], "name"); name != "" {
 				label = name
 			}
-			if d := firstDifference(a.Content[i], b.Content[i], fmt.Sprintf("%s[%s]", path, label)); d != "" {
+			if d := firstDifference(a.Content[i], b.Content[i], fmt.Sprintf("%s[%s]", path, label), aIs, bIs); d != "" {
 				return d
 			}
 		}
 	default:
 		if a.Value != b.Value {
-			return fmt.Sprintf("%s is %s there, %s here", at, showNode(a), showNode(b))
+			return fmt.Sprintf("%s is %s %s, %s %s", at, showNode(a), aIs, showNode(b), bIs)
 		}
 	}
 	return ""
