@@ -261,14 +261,11 @@ func (s Source) shape(tr *Trace, n notes) (*Trace, error) {
 			n.add("resample", "%s: dropped the last %s of the trace (%.6g requests), less than a whole bucket", yamldoc.Duration(s.Resample), yamldoc.Duration(left), max(0, in.Total()-tr.Total()))
 		}
 	}
-	if tr, err = s.crop(tr, n); err != nil {
+	var from time.Duration // where the crop starts in the trace read
+	if tr, from, err = s.crop(tr, n); err != nil {
 		return nil, err
 	}
 	if missing != nil {
-		from := time.Duration(0)
-		if s.Start != 0 || s.End != 0 || s.Length != 0 {
-			from = s.Start / tr.Bucket * tr.Bucket
-		}
 		to := from + tr.Duration()
 		// A bucket with no row reads as no requests; a scrape or logging outage
 		// looks the same, and a policy run over it is judged on traffic that was
@@ -405,15 +402,15 @@ func nameFields(text string, name func(string) string) string {
 
 // crop cuts tr to [Start, End) or [Start, Start+Length), rounded outwards to whole
 // buckets (with lengthAtMost, to [Start, min(Start+Length, end of the trace))), and
-// tells n when it rounded.
-func (s Source) crop(tr *Trace, n notes) (*Trace, error) {
+// tells n when it rounded. It also returns where the cut starts in tr.
+func (s Source) crop(tr *Trace, n notes) (*Trace, time.Duration, error) {
 	if s.Start == 0 && s.End == 0 && s.Length == 0 {
-		return tr, nil
+		return tr, 0, nil
 	}
 	d := tr.Duration()
 	show := yamldoc.Duration
 	if s.Start >= d {
-		return nil, yamldoc.Invalid("start", s.Start, fmt.Sprintf("not inside the trace %q (%s long)", tr.Name, show(d)))
+		return nil, 0, yamldoc.Invalid("start", s.Start, fmt.Sprintf("not inside the trace %q (%s long)", tr.Name, show(d)))
 	}
 	end, field := d, ""
 	switch {
@@ -423,7 +420,7 @@ func (s Source) crop(tr *Trace, n notes) (*Trace, error) {
 		end, field = s.Start+s.Length, "length"
 		if s.lengthAtMost {
 			if s.Length < tr.Bucket {
-				return nil, yamldoc.Invalid("length", s.Length, fmt.Sprintf("shorter than one bucket (%s) of the trace %q (%s long)", show(tr.Bucket), tr.Name, show(d)))
+				return nil, 0, yamldoc.Invalid("length", s.Length, fmt.Sprintf("shorter than one bucket (%s) of the trace %q (%s long)", show(tr.Bucket), tr.Name, show(d)))
 			}
 			end = min(end, d)
 		}
@@ -433,7 +430,7 @@ func (s Source) crop(tr *Trace, n notes) (*Trace, error) {
 		if field == "length" {
 			v = s.Length
 		}
-		return nil, yamldoc.Invalid(field, v, fmt.Sprintf("ends at %s, after the end of the trace %q (%s long)", show(end), tr.Name, show(d)))
+		return nil, 0, yamldoc.Invalid(field, v, fmt.Sprintf("ends at %s, after the end of the trace %q (%s long)", show(end), tr.Name, show(d)))
 	}
 	from := s.Start / tr.Bucket * tr.Bucket
 	to := min(d, (end+tr.Bucket-1)/tr.Bucket*tr.Bucket)
@@ -447,7 +444,8 @@ func (s Source) crop(tr *Trace, n notes) (*Trace, error) {
 	case from != s.Start:
 		n.add("start", "%s rounded down to %s, whole buckets of %s", show(s.Start), show(from), show(tr.Bucket))
 	}
-	return Slice(tr, from, to)
+	out, err := Slice(tr, from, to)
+	return out, from, err
 }
 
 // notes is told what reading or shaping a trace chose or dropped that the trace
