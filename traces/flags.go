@@ -106,13 +106,8 @@ func (f *Flags) Source(file string) (Source, error) {
 	if file != "" {
 		s.File = file
 	}
-	if f.groups&FlagLoad != 0 && s.Load.MaxBytes == 0 {
-		// The flag's default is DefaultMaxBytes, so a 0 was given, which the
-		// options would take for unset: 1 GiB.
-		return Source{}, errMaxBytesZero
-	}
-	if s.Load.MaxBytes == DefaultMaxBytes {
-		s.Load.MaxBytes = 0 // the default, so that Load stays "unset" for builtin and synth
+	if err := f.maxBytes(&s); err != nil {
+		return Source{}, err
 	}
 	if f.groups&FlagOrigin != 0 && s.Seed == 0 {
 		// The flag's default is DefaultSeed, so a 0 was given (as --trace-seed or
@@ -155,11 +150,8 @@ func (f *Flags) Trace(file string) (*Trace, error) {
 // flags. Flags that say how to read a file are refused: there is none.
 func (f *Flags) Shape(tr *Trace) (*Trace, error) {
 	s := f.src
-	if f.groups&FlagLoad != 0 && s.Load.MaxBytes == 0 {
-		return nil, errMaxBytesZero
-	}
-	if s.Load.MaxBytes == DefaultMaxBytes {
-		s.Load.MaxBytes = 0
+	if err := f.maxBytes(&s); err != nil {
+		return nil, err
 	}
 	if s.Load != (LoadOptions{}) {
 		return nil, flagErrors(yamldoc.Errorf("load", "only valid with a trace file"), f.groups&^FlagOrigin)
@@ -213,8 +205,18 @@ func flagErrors(err error, groups FlagGroup) error {
 	return &c
 }
 
-// errMaxBytesZero refuses --max-bytes 0, which would otherwise stand for the default.
-var errMaxBytesZero = fmt.Errorf("--max-bytes: 0 would refuse every file; give a size in bytes (default %d), or -1 for no limit", DefaultMaxBytes)
+// maxBytes reads --max-bytes into s: the flag's default (DefaultMaxBytes) becomes
+// the unset 0, so that Load stays "unset" for builtin and synth, and a 0 given on
+// the command line, which the options would take for unset (1 GiB), is refused.
+func (f *Flags) maxBytes(s *Source) error {
+	switch {
+	case f.groups&FlagLoad != 0 && s.Load.MaxBytes == 0:
+		return fmt.Errorf("--max-bytes: 0 would refuse every file; give a size in bytes (default %d), or -1 for no limit", DefaultMaxBytes)
+	case s.Load.MaxBytes == DefaultMaxBytes:
+		s.Load.MaxBytes = 0
+	}
+	return nil
+}
 
 // flagName is the flag of groups that sets the Source field at path p (a
 // FieldError path, not empty).
