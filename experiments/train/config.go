@@ -284,15 +284,8 @@ func (c *Config) budgetWritten(n *yaml.Node) error {
 // budgetErrors places the learner's errors under its section (ppo.gamma), except
 // those about the budget, which name the top-level key the user wrote (steps).
 func budgetErrors(section string, err error) error {
-	if err == nil {
-		return nil
-	}
-	list := []error{err}
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		list = j.Unwrap()
-	}
 	var out []error
-	for _, e := range list {
+	for _, e := range yamldoc.Errors(err) {
 		var fe *yamldoc.FieldError
 		if errors.As(e, &fe) && budgetKeys[fe.Path] != "" {
 			c := *fe
@@ -311,11 +304,7 @@ func withoutTraces(err error, drop bool) error {
 		return err
 	}
 	var keep []error
-	list := []error{err}
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		list = j.Unwrap()
-	}
-	for _, e := range list {
+	for _, e := range yamldoc.Errors(err) {
 		var fe *yamldoc.FieldError
 		if errors.As(e, &fe) && (fe.Path == "traces" || strings.HasPrefix(fe.Path, "traces[")) {
 			continue

@@ -122,6 +122,17 @@ func Errorf(path, format string, args ...any) error {
 	return &FieldError{Path: path, Err: fmt.Errorf(format, args...)}
 }
 
+// Errors returns the errors err joins (errors.Join), or err alone; none for nil.
+func Errors(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	if err == nil {
+		return nil
+	}
+	return []error{err}
+}
+
 // Within returns err with prefix prepended to the path of every FieldError in it
 // (joined errors included); any other error becomes a FieldError at prefix. nil
 // stays nil.

@@ -396,3 +396,16 @@ func TestDecodeNodeFixedSizeList(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+func TestErrors(t *testing.T) {
+	a, b := errors.New("a"), errors.New("b")
+	if got := Errors(errors.Join(a, b)); len(got) != 2 || got[0] != a || got[1] != b {
+		t.Errorf("joined: %v", got)
+	}
+	if got := Errors(a); len(got) != 1 || got[0] != a {
+		t.Errorf("one: %v", got)
+	}
+	if got := Errors(nil); got != nil {
+		t.Errorf("nil: %v", got)
+	}
+}
