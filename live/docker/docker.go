@@ -393,6 +393,9 @@ func openScaler(ctx context.Context, api API, project, service string, grace tim
 		project, service, labelProject, project, labelService, service)
 }
 
+// errProjectRequired is the refusal of a missing --project, by Check and by the open.
+var errProjectRequired = errors.New("--project is required: the controller scales only the service of that Compose project")
+
 // Backend is the docker backend of the controller's --backend flag.
 func Backend() live.Backend {
 	return live.Backend{
@@ -400,7 +403,7 @@ func Backend() live.Backend {
 		Summary: "a Docker Compose service, through the Docker Engine API",
 		Check: func(fs *flag.FlagSet) error {
 			if fs.Lookup("project").Value.String() == "" {
-				return errors.New("--project is required: the controller scales only the service of that Compose project")
+				return errProjectRequired
 			}
 			if fs.Lookup("service").Value.String() == "" {
 				return errors.New("--service is required: the Compose service scaled")
@@ -416,7 +419,7 @@ func Backend() live.Backend {
 			grace := fs.Duration("drain-grace", 10*time.Second, "docker: time a draining replica has to finish its requests")
 			return func(ctx context.Context, logw io.Writer) (live.Scaler, error) {
 				if *project == "" {
-					return nil, errors.New("--project is required: the controller scales only the service of that Compose project")
+					return nil, errProjectRequired
 				}
 				dc, err := newClient()
 				if err != nil {

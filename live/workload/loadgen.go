@@ -36,10 +36,7 @@ func Schedule(tr *traces.Trace, compression, scale float64, maxN int, maxDur tim
 	if bucket < float64(time.Millisecond) {
 		return nil, fmt.Errorf("loadgen: --compression %v: a bucket of %v would last %v of wall time, under 1ms", compression, tr.Bucket, time.Duration(bucket))
 	}
-	end := time.Duration(float64(tr.Duration()) / compression)
-	if maxDur > 0 && maxDur < end {
-		end = maxDur
-	}
+	end := replayEnd(tr, compression, maxDur)
 	peak, expected := 0.0, 0.0
 	for i, r := range tr.Rates {
 		lo := float64(i) * bucket
@@ -85,6 +82,16 @@ func Schedule(tr *traces.Trace, compression, scale float64, maxN int, maxDur tim
 	return out, nil
 }
 
+// replayEnd is the wall time at which a replay of tr, compression times faster,
+// stops: the end of the trace, or maxDur (when > 0) if sooner.
+func replayEnd(tr *traces.Trace, compression float64, maxDur time.Duration) time.Duration {
+	end := time.Duration(float64(tr.Duration()) / compression)
+	if maxDur > 0 && maxDur < end {
+		end = maxDur
+	}
+	return end
+}
+
 // MaxScheduled is the most arrivals Schedule holds when it is given no maximum
 // count (8 bytes each).
 const MaxScheduled = 1e8
@@ -93,10 +100,7 @@ const MaxScheduled = 1e8
 // compression times faster, or maxDur when that is shorter, or the last arrival when
 // maxN arrivals were scheduled.
 func Span(tr *traces.Trace, sched []time.Duration, compression float64, maxN int, maxDur time.Duration) time.Duration {
-	end := time.Duration(float64(tr.Duration()) / compression)
-	if maxDur > 0 && maxDur < end {
-		end = maxDur
-	}
+	end := replayEnd(tr, compression, maxDur)
 	if maxN > 0 && len(sched) >= maxN {
 		end = sched[len(sched)-1]
 	}
