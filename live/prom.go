@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	neturl "net/url"
 	"slices"
 	"strings"
 	"time"
@@ -39,8 +38,8 @@ type promQuerier struct {
 // The URL must be absolute, http or https with a host: any other would be retried
 // in vain until the start-up timeout.
 func NewPromQuerier(url string) (Querier, error) {
-	if u, err := neturl.Parse(url); err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
-		return nil, fmt.Errorf("prometheus URL %q: want http:// or https:// and a host, e.g. http://127.0.0.1:9090", url)
+	if err := CheckHTTPURL(url); err != nil {
+		return nil, fmt.Errorf("prometheus %w, e.g. http://127.0.0.1:9090", err)
 	}
 	c, err := api.NewClient(api.Config{Address: url})
 	if err != nil {

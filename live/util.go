@@ -1,6 +1,10 @@
 package live
 
-import "sort"
+import (
+	"fmt"
+	"net/url"
+	"sort"
+)
 
 func sortedKeys[V any](m map[string]V) []string {
 	out := make([]string, 0, len(m))
@@ -9,4 +13,14 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// CheckHTTPURL refuses s unless it is an absolute http or https URL with a host:
+// anything else (a bare host:port, an empty flag) would only fail, or be retried in
+// vain, once the command runs.
+func CheckHTTPURL(s string) error {
+	if u, err := url.Parse(s); err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+		return fmt.Errorf("URL %q: want http:// or https:// and a host", s)
+	}
+	return nil
 }

@@ -9,7 +9,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/signal"
 	"slices"
@@ -484,8 +483,8 @@ func runLiveLoadgen(args []string, stdout, stderr io.Writer) error {
 	case *timeout <= 0:
 		return fmt.Errorf("--timeout %v: must be > 0", *timeout)
 	}
-	if err := checkHTTPURL(*target); err != nil {
-		return fmt.Errorf("--target: %w", err)
+	if err := live.CheckHTTPURL(*target); err != nil {
+		return fmt.Errorf("--target: %w, e.g. http://127.0.0.1:8000/", err)
 	}
 	tr, err := traces.LoadFile(fs.Arg(0), traces.LoadOptions{})
 	if err != nil {
@@ -514,14 +513,6 @@ func runLiveLoadgen(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// checkHTTPURL checks an absolute http or https URL with a host.
-func checkHTTPURL(s string) error {
-	if u, err := url.Parse(s); err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
-		return fmt.Errorf("URL %q: want http:// or https:// and a host, e.g. http://127.0.0.1:8000/", s)
-	}
-	return nil
-}
-
 func runLiveProbe(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("live probe", "URL", stderr)
 	timeout := fs.Duration("timeout", 2*time.Second, "request timeout")
@@ -536,8 +527,8 @@ func runLiveProbe(args []string, stdout, stderr io.Writer) error {
 		// A client without a timeout waits for ever on a URL that never answers.
 		return fmt.Errorf("--timeout %v: must be > 0", *timeout)
 	}
-	if err := checkHTTPURL(fs.Arg(0)); err != nil {
-		return err
+	if err := live.CheckHTTPURL(fs.Arg(0)); err != nil {
+		return fmt.Errorf("%w, e.g. http://127.0.0.1:8000/", err)
 	}
 	c := &http.Client{Timeout: *timeout}
 	resp, err := c.Get(fs.Arg(0))
