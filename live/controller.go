@@ -134,8 +134,8 @@ func (c *ControllerConfig) Validate() error {
 	case c.MaxStep < 1:
 		return fmt.Errorf("controller: max step %d: must be >= 1", c.MaxStep)
 	case c.Interval < 0 || c.MaxAge < 0 || c.Backoff < 0 || c.MaxBackoff < c.Backoff || c.QueryTimeout < 0 || c.ScalerTimeout < 0:
-		return fmt.Errorf("controller: interval %v, max age %v, backoff %v..%v, query timeout %v: must be > 0 and backoff <= max backoff",
-			c.Interval, c.MaxAge, c.Backoff, c.MaxBackoff, c.QueryTimeout)
+		return fmt.Errorf("controller: interval %v, max age %v, backoff %v..%v, query timeout %v, scaler timeout %v: must be > 0 and backoff <= max backoff",
+			c.Interval, c.MaxAge, c.Backoff, c.MaxBackoff, c.QueryTimeout, c.ScalerTimeout)
 	case c.Retries < 0:
 		return fmt.Errorf("controller: retries %d: must be >= 0", c.Retries)
 	}

@@ -30,7 +30,9 @@ var (
 )
 
 // fractions returns a FieldError (several joined) for every number with a fraction
-// that n holds where t, the type n was decoded into, has an integer; path is n's.
+// that n holds where t, the type n was decoded into, has an integer, every written
+// zero of a nozero field, and every list whose length is not that of the fixed-size
+// array it is decoded into (which the library reports without a line); path is n's.
 func fractions(n *yaml.Node, t reflect.Type, path string) error {
 	var out []error
 	collectFractions(n, t, path, 0, &out)
