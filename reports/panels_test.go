@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/intelliscale/intelliscale/experiments"
 )
 
 // A plot of every seed whose cell's timeline.csv is missing (a cell directory
@@ -67,5 +69,23 @@ func TestLoadSaysWhatIsMissing(t *testing.T) {
 	}
 	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), name+": missing: the run has not finished") {
 		t.Errorf("interrupted run: %v", err)
+	}
+}
+
+// TestReplicaPlotDrawsSupply: the replica plot draws the time-weighted Ready count
+// the elasticity figures use, and the end-of-interval count only for a timeline
+// written before supply was.
+func TestReplicaPlotDrawsSupply(t *testing.T) {
+	supply, ready := []float64{2.5, 3}, []float64{3, 3}
+	both := &experiments.Table{Columns: map[string][]float64{"supply": supply, "ready": ready}, Len: 2}
+	if got := supplyColumn(both); &got[0] != &supply[0] {
+		t.Errorf("with supply and ready: drew %v, want supply %v", got, supply)
+	}
+	old := &experiments.Table{Columns: map[string][]float64{"ready": ready}, Len: 2}
+	if got := supplyColumn(old); &got[0] != &ready[0] {
+		t.Errorf("without supply: drew %v, want ready %v", got, ready)
+	}
+	if got := supplyColumn(&experiments.Table{Columns: map[string][]float64{}}); got != nil {
+		t.Errorf("with neither: %v, want nil", got)
 	}
 }

@@ -207,7 +207,7 @@ func (r *Results) rewardPlot(dir string) (Plot, bool, error) {
 	return Plot{Title: "Training reward curves", File: "reward_curves"}, true, saveOne(p, 16*vg.Centimeter, 10*vg.Centimeter, base)
 }
 
-// replicaPlot: ready replicas against demand over the test window, one row of panels
+// replicaPlot: ready replicas (supply) against demand over the test window, one row of panels
 // per policy and one column per seed, so that no seed is hidden.
 func (r *Results) replicaPlot(dir, trace string) (Plot, bool, error) {
 	pols := r.Config.Policies
@@ -218,11 +218,15 @@ func (r *Results) replicaPlot(dir, trace string) (Plot, bool, error) {
 	for i, pol := range pols {
 		for j, seed := range seeds {
 			t, err := experiments.ReadTable(r.cellFile(trace, pol.Name, seed, experiments.SplitTest, "timeline.csv"))
-			if err != nil || t.Columns["time_s"] == nil || t.Columns["ready"] == nil || t.Columns["demand"] == nil {
+			var ready []float64
+			if err == nil {
+				ready = supplyColumn(t)
+			}
+			if err != nil || t.Columns["time_s"] == nil || ready == nil || t.Columns["demand"] == nil {
 				missing = append(missing, fmt.Sprintf("%s seed %d", pol.Name, seed))
 				continue
 			}
-			ts, ready, demand := t.Columns["time_s"], t.Columns["ready"], t.Columns["demand"]
+			ts, demand := t.Columns["time_s"], t.Columns["demand"]
 			p := plot.New()
 			p.Title.Text = fmt.Sprintf("%s, seed %d", pol.Name, seed)
 			p.X.Label.Text = "time in test window (h)"
@@ -243,7 +247,7 @@ func (r *Results) replicaPlot(dir, trace string) (Plot, bool, error) {
 			p.Add(plotter.NewGrid(), ld, ls)
 			if i == 0 && j == 0 {
 				p.Legend.Add("demand (needed)", ld)
-				p.Legend.Add("ready replicas", ls)
+				p.Legend.Add("ready replicas (supply)", ls)
 				p.Legend.Top = true
 			}
 			p.Y.Min, p.Y.Max = 0, math.Ceil(ymax*1.3+1)
@@ -257,6 +261,17 @@ func (r *Results) replicaPlot(dir, trace string) (Plot, bool, error) {
 	name := "replicas_" + trace
 	return Plot{Title: fmt.Sprintf("Replicas against demand, trace %s, test window, every seed", trace), File: name, Note: missingPanels(missing)}, true,
 		saveTiles(grid, vg.Length(len(seeds))*9*vg.Centimeter, vg.Length(len(pols))*5*vg.Centimeter, filepath.Join(dir, name))
+}
+
+// supplyColumn is the replica count a replica plot draws against demand: supply,
+// the interval's time-weighted Ready count that the elasticity figures compare with
+// demand, or ready, the count at the interval's end, in a timeline written before
+// supply was; nil when neither is there.
+func supplyColumn(t *experiments.Table) []float64 {
+	if s := t.Columns["supply"]; s != nil {
+		return s
+	}
+	return t.Columns["ready"]
 }
 
 // missingPanels says which panels of a plot of every seed are empty because their

@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"time"
 
 	"github.com/intelliscale/intelliscale/elasticity"
@@ -91,6 +90,7 @@ type replica struct {
 
 type request struct {
 	arrival int64
+	service int64 // service time in ns, drawn at arrival
 	next    int32 // next in the replica queue, -1 at the tail
 	replica int32
 	rgen    uint32 // replica generation when service started
@@ -105,9 +105,9 @@ type windowSums struct {
 // Sim is one simulated service. Create it with New, then call Step once per control
 // interval (or use Run).
 type Sim struct {
-	cfg      Config
-	tr       *traces.Trace
-	rng      *rand.Rand
+	cfg Config
+	tr  *traces.Trace
+	streams
 	svc      sampler
 	startup  sampler
 	balancer uint8
@@ -186,7 +186,7 @@ func New(cfg Config, tr *traces.Trace) (*Sim, error) {
 	s := &Sim{
 		cfg:         cfg,
 		tr:          tr,
-		rng:         rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)),
+		streams:     newStreams(cfg.Seed),
 		svc:         newSampler(cfg.ServiceTime),
 		startup:     newSampler(cfg.StartupDelay),
 		conc:        int32(cfg.Concurrency),
@@ -508,7 +508,7 @@ func (s *Sim) nextArrival() {
 		rate := tr.Rates[s.arrBucket]
 		bend := int64(s.arrBucket+1) * bucket
 		if rate > 0 {
-			gap := s.rng.ExpFloat64() / rate * 1e9
+			gap := s.arrRng.ExpFloat64() / rate * 1e9
 			if float64(s.arrCursor)+gap < float64(bend) {
 				t := s.arrCursor + int64(gap)
 				if t < bend {
@@ -524,14 +524,14 @@ func (s *Sim) nextArrival() {
 	s.nextArr = never
 }
 
-func (s *Sim) newRequest(arrival int64) int32 {
+func (s *Sim) newRequest(arrival, service int64) int32 {
 	if n := len(s.free); n > 0 {
 		i := s.free[n-1]
 		s.free = s.free[:n-1]
-		s.reqs[i] = request{arrival: arrival, next: -1}
+		s.reqs[i] = request{arrival: arrival, service: service, next: -1}
 		return i
 	}
-	s.reqs = append(s.reqs, request{arrival: arrival, next: -1})
+	s.reqs = append(s.reqs, request{arrival: arrival, service: service, next: -1})
 	return int32(len(s.reqs) - 1)
 }
 
@@ -552,6 +552,9 @@ func (s *Sim) drop(n int64, code int) {
 func (s *Sim) arrive() {
 	s.tot.Arrived++
 	s.win.arrivals++
+	// Drawn before the request's fate is known, so that the n-th arrival has the
+	// same service time whatever the policy (common random numbers).
+	service := s.svc.sampleNs(s.svcRng)
 	r := s.pick()
 	if r < 0 {
 		s.drop(1, 503)
@@ -562,11 +565,11 @@ func (s *Sim) arrive() {
 	switch {
 	case rep.busy < s.conc:
 		s.inflight++
-		s.start(r, s.newRequest(s.now))
+		s.start(r, s.newRequest(s.now, service))
 	case rep.qlen < s.qcap:
 		s.inflight++
 		s.queued++
-		q := s.newRequest(s.now)
+		q := s.newRequest(s.now, service)
 		if rep.qlen == 0 {
 			rep.qhead = q
 		} else {
@@ -597,7 +600,7 @@ func (s *Sim) start(r int32, q int32) {
 	req.rgen = rep.gen
 	s.tot.Started++
 	s.tot.WaitSeconds += float64(s.now-req.arrival) * 1e-9
-	end := s.now + s.svc.sampleNs(s.rng)
+	end := s.now + req.service
 	if deadline := req.arrival + s.timeout; end > deadline {
 		s.schedule(deadline, evTimeout, q, 0)
 	} else {
@@ -694,7 +697,7 @@ func (s *Sim) pick() int32 {
 		s.rrNext = i + 1
 		return s.ready[i]
 	case 2:
-		return s.ready[s.rng.IntN(n)]
+		return s.ready[s.lbRng.IntN(n)]
 	}
 	best := s.ready[0]
 	bo := s.reps[best].busy + s.reps[best].qlen
@@ -764,7 +767,7 @@ func (s *Sim) scale(desired int) {
 	n := s.nProv + s.nReady
 	for ; n < desired; n++ {
 		r := s.newReplica()
-		delay := s.startup.sampleNs(s.rng)
+		delay := s.startup.sampleNs(s.upRng)
 		s.reps[r].readyAt = s.now + delay
 		s.schedule(s.now+delay, evReady, r, s.reps[r].gen)
 	}
