@@ -26,7 +26,7 @@ LIVE_PROMETHEUS ?= auto
 # The choice make live-images made (deploy/prometheus-image.sh); without one, local.
 LIVE_PROMETHEUS_CHOICE = bin/live-prometheus.args
 LIVE_COMPOSE = COMPOSE_PROJECT_NAME=$(LIVE_PROJECT) IS_INTERVAL=$(LIVE_INTERVAL) IS_MODE=$(IS_MODE) \
-	IS_POLICY=$(LIVE_POLICY) IS_POLICY_PARAMS='$(if $(POLICY_FILE),,$(LIVE_PARAMS))' \
+	IS_POLICY=$(if $(POLICY_FILE),,$(LIVE_POLICY)) IS_POLICY_PARAMS='$(if $(POLICY_FILE),,$(LIVE_PARAMS))' \
 	IS_POLICY_FILE=$(if $(POLICY_FILE),$(abspath $(POLICY_FILE))) \
 	docker-compose -f deploy/docker-compose.yml \
 	$$(cat $(LIVE_PROMETHEUS_CHOICE) 2>/dev/null || echo -f deploy/docker-compose.offline.yml)

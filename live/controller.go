@@ -74,7 +74,8 @@ type ControllerConfig struct {
 	// MaxAge the inputs are stale and the controller holds. Default
 	// defaultFreshnessQuery; "none" disables the check.
 	FreshnessQuery string
-	// MaxAge of the newest sample. Default 3 times Interval.
+	// MaxAge of the newest sample. Default 3 times Interval; at least Interval
+	// (CheckMaxAge says why).
 	MaxAge time.Duration
 	// Retries of a failed scaler call within one decision. Default 3.
 	Retries int
@@ -138,6 +139,27 @@ func (c *ControllerConfig) Validate() error {
 			c.Interval, c.MaxAge, c.Backoff, c.MaxBackoff, c.QueryTimeout, c.ScalerTimeout)
 	case c.Retries < 0:
 		return fmt.Errorf("controller: retries %d: must be >= 0", c.Retries)
+	}
+	if c.FreshnessQuery != "none" {
+		if err := CheckMaxAge(c.MaxAge, c.Interval); err != nil {
+			return fmt.Errorf("controller: max age %w", err)
+		}
+	}
+	return nil
+}
+
+// CheckMaxAge refuses a staleness bound maxAge below the control interval. Between
+// two scrapes the newest sample ages up to Prometheus' scrape interval, so a bound
+// below that interval holds at every decision that comes late in the scrape cycle,
+// for ever when the two intervals keep in step. The controller does not know the
+// scrape interval; the control interval is the smallest bound it knows to lie above
+// it: the rule policies' inputs are rates over one control interval, which need two
+// scrapes in it, and a policy file was trained with a scrape interval of at most its
+// control interval. A maxAge of one interval still holds when no sample came since the
+// previous decision. The error starts with maxAge, for the caller to prefix its name.
+func CheckMaxAge(maxAge, interval time.Duration) error {
+	if maxAge < interval {
+		return fmt.Errorf("%v: must be at least the control interval (%v): between scrapes the newest sample ages up to Prometheus' scrape interval, which the controller does not know (it is below the control interval wherever the policy's inputs can be read), and a bound under it holds for ever", maxAge, interval)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -129,9 +130,9 @@ func serveOn(ctx context.Context, ln net.Listener, h http.Handler, grace time.Du
 func runLiveController(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("live controller", "[flags]", stderr)
 	promURL := fs.String("prometheus", "http://127.0.0.1:9090", "Prometheus base URL")
-	policy := fs.String("policy", "threshold", "rule-based policy: "+strings.Join(live.RuleNames(), ", ")+" (with --policy-file, only the default)")
+	policy := fs.String("policy", "threshold", "rule-based policy: "+strings.Join(live.RuleNames(), ", ")+" (not with --policy-file; empty: the default)")
 	params := fs.String("params", "", "the rule policy's parameters as inline YAML, e.g. '{cooldown_down: 10s}' (empty: defaults); with --policy-file, its deploy-time parameters, e.g. 'headroom_scale: 0.8'")
-	policyFile := fs.String("policy-file", "", "exported learned policy (intelliscale export); replaces --policy")
+	policyFile := fs.String("policy-file", "", "exported learned policy (intelliscale export), instead of --policy (empty: none)")
 	mode := fs.String("mode", live.Shadow, "shadow (log what it would do) or enforce (scale)")
 	backend := fs.String("backend", "docker", "what is scaled: "+backendNames())
 	minR := fs.Int("min", 1, "minimum replicas, at least 1 (the live stack cannot scale to zero)")
@@ -142,7 +143,7 @@ func runLiveController(args []string, stdout, stderr io.Writer) error {
 	slots := fs.Int("slots", 4, "worker slots per app replica (the app's --slots)")
 	serviceMean := fs.Duration("service-mean", 100*time.Millisecond, "mean service time of the app (the app's --service-mean)")
 	startupDelay := fs.Duration("startup-delay", 5*time.Second, "mean time from creating a replica until it is ready (the predictive policy's horizon)")
-	maxAge := fs.Duration("max-age", 0, "newest sample older than this means stale inputs: hold (0: 3 intervals)")
+	maxAge := fs.Duration("max-age", 0, "newest sample older than this means stale inputs: hold; at least the control interval (0: 3 intervals)")
 	listen := fs.String("listen", "127.0.0.1:9100", "address of /metrics and /healthz")
 	startup := fs.Duration("startup-timeout", 2*time.Minute, "how long to wait for Prometheus to answer the policy's metrics at start")
 	bs := live.RegisterBackends(fs, backends()...)
@@ -181,10 +182,16 @@ func runLiveController(args []string, stdout, stderr io.Writer) error {
 	case *mode != live.Shadow && *mode != live.Enforce:
 		return fmt.Errorf("--mode %q: want %s or %s", *mode, live.Shadow, live.Enforce)
 	}
-	if *policyFile != "" && *policy != fs.Lookup("policy").DefValue {
-		// Running the file while --policy names another rule would silently run
-		// something other than what the command line says. The default rule is
-		// let through: a launcher may pass it along with every file.
+	// A policy flag given an empty value counts as not given, so that a launcher
+	// (the Compose file) can pass both flags and fill in one.
+	policyGiven := false
+	fs.Visit(func(f *flag.Flag) { policyGiven = policyGiven || (f.Name == "policy" && *policy != "") })
+	if *policy == "" {
+		*policy = fs.Lookup("policy").DefValue
+	}
+	if *policyFile != "" && policyGiven {
+		// One of the two would be silently ignored, the rule or the file: the
+		// command line would say something other than what runs.
 		return fmt.Errorf("--policy %s and --policy-file %s: give one (the file is a policy of its own)", *policy, *policyFile)
 	}
 	if err := checkListen(*listen); err != nil {
@@ -238,6 +245,17 @@ func runLiveController(args []string, stdout, stderr io.Writer) error {
 		}
 		p, name = rp, *policy
 	}
+	if *maxAge != 0 {
+		if err := live.CheckMaxAge(*maxAge, settings.Interval); err != nil {
+			return fmt.Errorf("--max-age %w", err)
+		}
+	}
+	ccfg := live.ControllerConfig{
+		Mode: *mode, Min: *minR, Max: *maxR, MaxStep: *maxStep, Interval: settings.Interval, MaxAge: *maxAge,
+	}
+	if err := ccfg.Validate(); err != nil {
+		return err
+	}
 	if err := bs.Check(fs, *backend); err != nil {
 		return err
 	}
@@ -274,7 +292,8 @@ func runLiveController(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "controller: interrupted before the first decision; nothing was scaled")
 		return nil
 	}
-	scaler, err := bs.Open(ctx, fs, *backend, stdout)
+	// Opening the backend is bounded as each later call to it is.
+	scaler, err := bs.Open(ctx, fs, *backend, stdout, ccfg.ScalerTimeout)
 	if err != nil {
 		return err
 	}
@@ -283,9 +302,7 @@ func runLiveController(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintln(stderr, err)
 		}
 	}()
-	ctl, err := live.NewController(live.ControllerConfig{
-		Mode: *mode, Min: *minR, Max: *maxR, MaxStep: *maxStep, Interval: settings.Interval, MaxAge: *maxAge,
-	}, p, q, scaler, live.WallClock{}, stdout)
+	ctl, err := live.NewController(ccfg, p, q, scaler, live.WallClock{}, stdout)
 	if err != nil {
 		return err
 	}
@@ -503,12 +520,16 @@ func runLiveLoadgen(args []string, stdout, stderr io.Writer) error {
 	client := &http.Client{Timeout: *timeout, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
 	rep := workload.Replay(ctx, sched, *maxInFlight, live.WallClock{}, workload.HTTPSender(client, *target))
 	fmt.Fprintln(stdout, "loadgen:", rep)
-	switch {
-	case ctx.Err() != nil:
+	if ctx.Err() != nil {
 		fmt.Fprintln(stderr, "loadgen: interrupted")
+	}
+	switch {
 	case rep.Sent > 0 && rep.Errors == rep.Sent:
-		// Counted as a replay that ran, an unreachable target passed unnoticed.
-		fmt.Fprintf(stderr, "warning: --target %s: none of the %d requests sent was answered: %v\n", *target, rep.Sent, rep.FirstError)
+		// Counted as a replay that ran, an unreachable target passed unnoticed (and
+		// a script went on as if the load had been applied).
+		return fmt.Errorf("--target %s: none of the %d requests sent was answered: %v", *target, rep.Sent, rep.FirstError)
+	case rep.Errors > 0:
+		fmt.Fprintf(stderr, "warning: --target %s: %d of the %d requests sent were not answered; the first: %v\n", *target, rep.Errors, rep.Sent, rep.FirstError)
 	}
 	return nil
 }

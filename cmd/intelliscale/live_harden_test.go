@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -18,8 +19,8 @@ import (
 // backend, Prometheus or listener is touched: a mode the controller does not have, an
 // SLO that is not positive or, for a rule, no bucket bound, an interval outside what
 // the simulator accepts, a Prometheus URL that cannot answer (it was retried until
-// the start-up timeout), --policy naming another rule beside --policy-file (the
-// rule was silently ignored), and parameters a rule refuses.
+// the start-up timeout), --policy beside --policy-file (one of them was silently
+// ignored), and parameters a rule refuses.
 func TestLiveControllerRefusesBadFlagsByName(t *testing.T) {
 	ctl := func(args ...string) []string {
 		return append([]string{"live", "controller", "--prometheus", "http://127.0.0.1:1", "--startup-timeout", "0s"}, args...)
@@ -37,8 +38,15 @@ func TestLiveControllerRefusesBadFlagsByName(t *testing.T) {
 		{ctl("--prometheus", ""), `--prometheus: prometheus URL "": want http:// or https://`},
 		{ctl("--prometheus", "127.0.0.1:9090"), `--prometheus: prometheus URL "127.0.0.1:9090"`},
 		{ctl("--policy", "hpa", "--policy-file", "p.json"), "--policy hpa and --policy-file p.json: give one"},
-		// The default rule beside a file is what the Compose file passes: the file runs.
-		{ctl("--policy", "threshold", "--policy-file", "p.json"), "policy file stat p.json: no such file"},
+		// The default rule given explicitly beside a file is refused too: it was let
+		// through, and the file ran.
+		{ctl("--policy", "threshold", "--policy-file", "p.json"), "--policy threshold and --policy-file p.json: give one"},
+		{ctl("--policy-file", "p.json", "--policy", "threshold"), "--policy threshold and --policy-file p.json: give one"},
+		// An empty value is not given (the Compose file fills in one of the two): the
+		// file is loaded, or the rule waits for Prometheus.
+		{ctl("--policy=", "--policy-file", "p.json"), "policy file stat p.json: no such file"},
+		{ctl("--policy", "hpa", "--policy-file=", "--project", "p"), "policy hpa refused"},
+		{ctl("--policy=", "--policy-file=", "--project", "p"), "policy threshold refused"},
 		{ctl("--params", "{bad"), `--params "{bad": yaml`},
 		{ctl("--params", "{upper: 2}"), "--params of --policy threshold: params.upper: 2"},
 		{ctl("--policy", "hpa", "--params", "{upper: 0.7}"), `--params of --policy hpa: line 1: params.upper: unknown key "upper"`},
@@ -68,8 +76,9 @@ func TestLiveControllerListenInUseRefusedAtStart(t *testing.T) {
 	}
 }
 
-// A load generator whose target answers no request says so and why; it used to
-// report only a count of errors. Limits that used to mean "no limit" when negative,
+// A load generator whose target answers no request fails (exit status 1) and says
+// why; it used to exit 0, after reporting only a count of errors and later a warning.
+// When only some requests go unanswered it warns, naming the first error, and exits 0. Limits that used to mean "no limit" when negative,
 // a zero timeout (wait for ever) and a target that is not an http URL are refused by
 // flag, and the plan names the replay's real span under --max-duration.
 func TestLiveLoadgenTargetAndLimits(t *testing.T) {
@@ -84,10 +93,30 @@ func TestLiveLoadgenTargetAndLimits(t *testing.T) {
 	}
 	target := "http://" + down.Addr().String() + "/"
 	down.Close() // nothing listens there now: connection refused
-	_, stdout, stderr := runCmd("live", "loadgen", "--target", target, "--compression", "600", "--max-requests", "3", tr)
-	if !strings.Contains(stderr, "warning: --target "+target+": none of the 3 requests sent was answered") ||
+	code, stdout, stderr := runCmd("live", "loadgen", "--target", target, "--compression", "600", "--max-requests", "3", tr)
+	if code != 1 || !strings.Contains(stderr, "--target "+target+": none of the 3 requests sent was answered") ||
 		!strings.Contains(stderr, "connection refused") || !strings.Contains(stdout, "first_error=") {
-		t.Errorf("target down: stdout %q, stderr %q; want the count and the reason", stdout, stderr)
+		t.Errorf("target down: exit %d, stdout %q, stderr %q; want 1, the count and the reason", code, stdout, stderr)
+	}
+	// One request answered, the others held until the client gives up: a partial
+	// failure is a warning.
+	var seen atomic.Int32
+	release := make(chan struct{})
+	partial := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if seen.Add(1) == 1 {
+			return
+		}
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	code, stdout, stderr = runCmd("live", "loadgen", "--target", partial.URL+"/", "--compression", "600", "--max-requests", "3", "--timeout", "200ms", tr)
+	close(release)
+	partial.Close()
+	if code != 0 || !strings.Contains(stdout, "sent=3 ") || !strings.Contains(stdout, "ok=1 ") ||
+		!strings.Contains(stderr, "warning: --target "+partial.URL+"/: 2 of the 3 requests sent were not answered; the first: ") {
+		t.Errorf("partial failure: exit %d, stdout %q, stderr %q; want 0, ok=1 and a warning naming 2 of 3", code, stdout, stderr)
 	}
 	for _, tc := range []struct {
 		args []string
@@ -112,7 +141,7 @@ func TestLiveLoadgenTargetAndLimits(t *testing.T) {
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	defer srv.Close()
-	code, stdout, stderr := runCmd("live", "loadgen", "--target", srv.URL+"/", "--compression", "600", "--max-duration", "50ms", tr)
+	code, stdout, stderr = runCmd("live", "loadgen", "--target", srv.URL+"/", "--compression", "600", "--max-duration", "50ms", tr)
 	if code != 0 || !strings.Contains(stdout, "over 50ms to") {
 		t.Errorf("--max-duration 50ms: exit %d, stdout %q, stderr %q; want the plan over 50ms", code, stdout, stderr)
 	}

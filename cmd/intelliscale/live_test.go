@@ -1,6 +1,8 @@
 package main
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -39,12 +41,15 @@ func TestLiveLoadgenUsesTheTraceLoaders(t *testing.T) {
 	if code != 1 || !strings.Contains(stderr, "bad.csv") || !strings.Contains(stderr, "line 3") || stdout != "" {
 		t.Errorf("bad trace: exit %d, stdout %q, stderr %q; want 1 and bad.csv line 3", code, stdout, stderr)
 	}
-	// A per-bucket counts file, which the old CSV-only reader refused, plans its requests.
+	// A per-bucket counts file, which the old CSV-only reader refused, plans its
+	// requests (sent to a target that answers: one that does not fails the run).
 	counts := filepath.Join(dir, "counts.txt")
 	if err := os.WriteFile(counts, []byte("120\n60\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	code, stdout, stderr = runCmd("live", "loadgen", "--target", "http://127.0.0.1:1/", "--max-requests", "1", "--timeout", "100ms", counts)
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer srv.Close()
+	code, stdout, stderr = runCmd("live", "loadgen", "--target", srv.URL+"/", "--max-requests", "1", "--timeout", "10s", counts)
 	if code != 0 || !strings.Contains(stdout, "loadgen: 1 requests") {
 		t.Errorf("counts trace: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}

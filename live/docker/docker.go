@@ -413,11 +413,11 @@ func Backend() live.Backend {
 			}
 			return nil
 		},
-		Flags: func(fs *flag.FlagSet) func(context.Context, io.Writer) (live.Scaler, error) {
+		Flags: func(fs *flag.FlagSet) live.OpenFunc {
 			project := fs.String("project", "", "docker: Compose project whose service is scaled (required; containers are checked by label)")
 			service := fs.String("service", "app", "docker: Compose service scaled")
 			grace := fs.Duration("drain-grace", 10*time.Second, "docker: time a draining replica has to finish its requests")
-			return func(ctx context.Context, logw io.Writer) (live.Scaler, error) {
+			return func(ctx context.Context, logw io.Writer, _ time.Duration) (live.Scaler, error) {
 				if *project == "" {
 					return nil, errProjectRequired
 				}

@@ -7,7 +7,8 @@
 // HorizontalPodAutoscalers to refuse a workload that one already scales. A target
 // without the opt-in label ManagedLabel=true is refused, at start and at every scale.
 // A conflict (someone else changed the workload between our read and our write) is
-// retried on a fresh read.
+// retried on a fresh read. Opening the backend is bounded as each later call is: an
+// API server that accepts the connection and never answers is refused at start.
 package kubernetes
 
 import (
@@ -18,11 +19,13 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/intelliscale/intelliscale/live"
@@ -229,11 +232,11 @@ func Backend() live.Backend {
 			}
 			return nil
 		},
-		Flags: func(fs *flag.FlagSet) func(context.Context, io.Writer) (live.Scaler, error) {
+		Flags: func(fs *flag.FlagSet) live.OpenFunc {
 			kubeconfig := fs.String("kubeconfig", "", "kubernetes: kubeconfig file (default: $KUBECONFIG, then ~/.kube/config; in a pod, its service account)")
 			namespace := fs.String("namespace", "", "kubernetes: namespace of the workload (default: the kubeconfig context's, or the pod's)")
 			target := fs.String("workload", "", "kubernetes: deployment/NAME or statefulset/NAME to scale (required; it must carry "+ManagedLabel+"=true)")
-			return func(ctx context.Context, logw io.Writer) (live.Scaler, error) {
+			return func(ctx context.Context, logw io.Writer, timeout time.Duration) (live.Scaler, error) {
 				if *target == "" {
 					return nil, errors.New("--workload is required with --backend kubernetes: deployment/NAME or statefulset/NAME")
 				}
@@ -241,11 +244,22 @@ func Backend() live.Backend {
 				if err != nil {
 					return nil, fmt.Errorf("--workload: %w", err)
 				}
-				client, ns, err := NewClient(*kubeconfig, *namespace)
+				cfg, ns, err := clientConfig(*kubeconfig, *namespace)
 				if err != nil {
 					return nil, err
 				}
-				return NewScaler(ctx, client, ns, kind, name, logw)
+				client, err := newClientForConfig(cfg)
+				if err != nil {
+					return nil, err
+				}
+				s, err := NewScaler(ctx, client, ns, kind, name, logw)
+				if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+					// An API server that accepts the connection and never answers
+					// would otherwise hold the start for ever.
+					return nil, fmt.Errorf("kubernetes API server %s: no answer within %v (the controller's bound on each call to its backend): %w",
+						cfg.Host, timeout, err)
+				}
+				return s, err
 			}
 		},
 	}
@@ -256,6 +270,19 @@ func Backend() live.Backend {
 // service account (in-cluster config). namespace, when empty, is the kubeconfig
 // context's namespace (the pod's in a cluster), else "default".
 func NewClient(path, namespace string) (kubernetes.Interface, string, error) {
+	cfg, namespace, err := clientConfig(path, namespace)
+	if err != nil {
+		return nil, "", err
+	}
+	c, err := newClientForConfig(cfg)
+	if err != nil {
+		return nil, "", err
+	}
+	return c, namespace, nil
+}
+
+// clientConfig loads the REST config and the namespace NewClient connects with.
+func clientConfig(path, namespace string) (*rest.Config, string, error) {
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	if path != "" {
 		if _, err := os.Stat(path); err != nil {
@@ -274,9 +301,14 @@ func NewClient(path, namespace string) (kubernetes.Interface, string, error) {
 		}
 	}
 	cfg.UserAgent = "intelliscale-controller"
+	return cfg, namespace, nil
+}
+
+// newClientForConfig builds the clientset; it sends nothing.
+func newClientForConfig(cfg *rest.Config) (kubernetes.Interface, error) {
 	c, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
-		return nil, "", fmt.Errorf("kubernetes client: %w", err)
+		return nil, fmt.Errorf("kubernetes client: %w", err)
 	}
-	return c, namespace, nil
+	return c, nil
 }
