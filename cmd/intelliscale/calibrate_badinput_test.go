@@ -90,7 +90,8 @@ func simDump(t *testing.T, dir, name string, args ...string) string {
 // above 100%) is refused naming the dump and the figures, and nothing is written; a
 // request count flag of 1e300 is printed as such; a service no family fits, or a
 // saturated one fitted at --low-utilisation 1, is fitted with a warning giving its
-// KS distance. The clean dump fits without a warning.
+// KS distance (the saturated one with another saying that its requests waited for a
+// slot in every interval). The clean dump fits without a warning.
 func TestCalibrateBusyTimeOutOfScale(t *testing.T) {
 	dir := t.TempDir()
 	clean := simDump(t, dir, "clean.om", "--builtin", "step", "--length", "2h", "--scale-mean", "20", "--policy", "static", "--params", "n: 10")
@@ -131,11 +132,11 @@ func TestCalibrateBusyTimeOutOfScale(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{[]string{"--dump", slow}, []string{"the dump " + slow + ": calibrate: in the 119 intervals of 1m0s at utilisation <= 0.30 the mean service time 0.001994 s",
-			"is 0.02 times the mean response time 0.09971 s (http_request_duration_seconds_sum / _count)", "KS 0.874"}},
-		{[]string{"--dump", fast}, []string{"the dump " + fast + ": calibrate: app_worker_busy_seconds_total / app_worker_slots: utilisation above 100% in 119 of 119 intervals of 1m0s (median 4978%, highest 6039%): the busy time exceeds the slot time available"}},
-		{[]string{"--dump", clean, "--min-low-requests", "1e300"}, []string{"hold 143336 completed requests: at least 1e+300 are needed"}},
-		{[]string{"--dump", clean, "--min-requests", "1e300"}, []string{"holds 143827 completed requests: at least 1e+300 are needed"}},
+		{[]string{"--dump", slow}, []string{"the dump " + slow + ": calibrate: in the 119 intervals of 1m0s at utilisation <= 0.30 the mean service time 0.002005 s",
+			"is 0.02 times the mean response time 0.1002 s (http_request_duration_seconds_sum / _count)", "KS 0.859"}},
+		{[]string{"--dump", fast}, []string{"the dump " + fast + ": calibrate: app_worker_busy_seconds_total / app_worker_slots: utilisation above 100% in 119 of 119 intervals of 1m0s (median 4979%, highest 5563%): the busy time exceeds the slot time available"}},
+		{[]string{"--dump", clean, "--min-low-requests", "1e300"}, []string{"hold 142333 completed requests: at least 1e+300 are needed"}},
+		{[]string{"--dump", clean, "--min-requests", "1e300"}, []string{"holds 143436 completed requests: at least 1e+300 are needed"}},
 	} {
 		code, errs, out := calibrate(c.args...)
 		if code == 0 {
@@ -158,18 +159,24 @@ func TestCalibrateBusyTimeOutOfScale(t *testing.T) {
 		t.Fatal(err)
 	}
 	bimodal := simDump(t, dir, "bimodal.om", "--builtin", "step", "--length", "2h", "--scale-mean", "20", "--policy", "static", "--params", "n: 10", "--config", cfg)
-	want := "calibrate: warning: the dump " + bimodal + ": the lognormal fit to the latency histogram is poor: KS 0.355"
+	want := "calibrate: warning: the dump " + bimodal + ": the lognormal fit to the latency histogram is poor: KS 0.356"
 	if code, errs, _ := calibrate("--dump", bimodal); code != 0 || !strings.Contains(errs, want) {
 		t.Errorf("two service times: exit %d, stderr %q; want a warning containing %q", code, errs, want)
 	}
 	// Saturated, with --low-utilisation 1: queueing, not the busy time's units, makes
-	// the responses long; fitted with the warning, not refused.
+	// the responses long; fitted with the warnings (every interval waited, and the
+	// fit is poor), not refused.
 	if err := os.WriteFile(cfg, []byte("service_time: {kind: exponential, mean: 0.5}\nconcurrency: 1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	saturated := simDump(t, dir, "saturated.om", "--builtin", "step", "--length", "2h", "--scale-mean", "20", "--policy", "static", "--params", "n: 8", "--config", cfg)
-	want = "calibrate: warning: the dump " + saturated + ": the lognormal fit to the latency histogram is poor: KS 0.974"
-	if code, errs, _ := calibrate("--dump", saturated, "--low-utilisation", "1"); code != 0 || !strings.Contains(errs, want) {
-		t.Errorf("saturated, --low-utilisation 1: exit %d, stderr %q; want a warning containing %q", code, errs, want)
+	code, errs, _ := calibrate("--dump", saturated, "--low-utilisation", "1")
+	for _, want := range []string{
+		"calibrate: warning: the dump " + saturated + ": the service-time family is fitted to requests that waited for a slot: of the 115 intervals of 1m0s at utilisation <= 1.00, those whose requests waited at most 2% of the mean service time hold 0 requests",
+		"calibrate: warning: the dump " + saturated + ": the lognormal fit to the latency histogram is poor: KS 0.85 (",
+	} {
+		if code != 0 || !strings.Contains(errs, want) {
+			t.Errorf("saturated, --low-utilisation 1: exit %d, stderr %q; want a warning containing %q", code, errs, want)
+		}
 	}
 }

@@ -167,6 +167,27 @@ func (n noQueries) QueryRange(context.Context, string, time.Time, time.Time, tim
 	return nil, errors.New("no queries")
 }
 
+// bucketsOnly is a run's series as a dump without http_request_duration_seconds_sum
+// and _count.
+func bucketsOnly(t *testing.T, c *features.Storage) Querier {
+	t.Helper()
+	var b bytes.Buffer
+	if err := features.WriteOpenMetrics(&b, c.Scrapes, c.Epoch); err != nil {
+		t.Fatal(err)
+	}
+	var kept []string
+	for _, l := range strings.SplitAfter(b.String(), "\n") {
+		if !strings.HasPrefix(l, "http_request_duration_seconds_sum") && !strings.HasPrefix(l, "http_request_duration_seconds_count") {
+			kept = append(kept, l)
+		}
+	}
+	d, err := ParseDump("buckets.om", []byte(strings.Join(kept, "")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return NewEngineQuerier("buckets.om", d)
+}
+
 // TestCalibrateRefusesInconsistentBusyTime: busy seconds out of scale with the
 // requests (a fiftieth of their value, three times, a thousand times: other units,
 // counted per slot) are refused with ErrInconsistent, naming the figures, rather
@@ -186,24 +207,6 @@ func TestCalibrateRefusesInconsistentBusyTime(t *testing.T) {
 		}
 		return &c
 	}
-	// The same run as a dump without http_request_duration_seconds_sum and _count.
-	bucketsOnly := func(c *features.Storage) Querier {
-		var b bytes.Buffer
-		if err := features.WriteOpenMetrics(&b, c.Scrapes, c.Epoch); err != nil {
-			t.Fatal(err)
-		}
-		var kept []string
-		for _, l := range strings.SplitAfter(b.String(), "\n") {
-			if !strings.HasPrefix(l, "http_request_duration_seconds_sum") && !strings.HasPrefix(l, "http_request_duration_seconds_count") {
-				kept = append(kept, l)
-			}
-		}
-		d, err := ParseDump("buckets.om", []byte(strings.Join(kept, "")))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return NewEngineQuerier("buckets.om", d)
-	}
 	ctx := context.Background()
 	fit, err := Calibrate(ctx, NewEngineQuerier("clean", st), opt)
 	if err != nil {
@@ -212,7 +215,7 @@ func TestCalibrateRefusesInconsistentBusyTime(t *testing.T) {
 	if r := fit.LowMeanService / fit.LowMeanResponse; !(r > 0.9 && r <= 1.01) || len(fit.Warnings) > 0 {
 		t.Errorf("clean run: service %.4g s over response %.4g s = %.3g, want 0.9 to 1.01; warnings %q", fit.LowMeanService, fit.LowMeanResponse, r, fit.Warnings)
 	}
-	if _, err := Calibrate(ctx, bucketsOnly(st), opt); err != nil {
+	if _, err := Calibrate(ctx, bucketsOnly(t, st), opt); err != nil {
 		t.Errorf("clean run without _sum and _count: %v", err)
 	}
 	for _, c := range []struct {
@@ -220,11 +223,11 @@ func TestCalibrateRefusesInconsistentBusyTime(t *testing.T) {
 		q    Querier
 		want []string
 	}{
-		{"a fiftieth", NewEngineQuerier("1/50", scaled(1.0/50)), []string{"the mean service time 0.002001 s", "is 0.01 times the mean response time 0.1965 s (http_request_duration_seconds_sum / _count)", "too small", "KS 0.876"}},
-		{"three times", NewEngineQuerier("x3", scaled(3)), []string{"the mean service time 0.2958 s", "is 3 times the mean response time 0.09869 s", "too large", "counted per slot"}},
-		{"a thousand times", NewEngineQuerier("x1000", scaled(1000)), []string{"utilisation above 100% in 160 of 160 intervals of 1m0s (median 30584%, highest 127260%)", "exceeds the slot time available"}},
-		{"a fiftieth, buckets only", bucketsOnly(scaled(1.0 / 50)), []string{"is 0.014 times the mean response time 0.1391 s (at least: http_request_duration_seconds_bucket with every request at its bucket's lower bound"}},
-		{"three times, buckets only", bucketsOnly(scaled(3)), []string{"is 2 times the mean response time 0.1505 s (at most: http_request_duration_seconds_bucket"}},
+		{"a fiftieth", NewEngineQuerier("1/50", scaled(1.0/50)), []string{"the mean service time 0.002005 s", "is 0.01 times the mean response time 0.1962 s (http_request_duration_seconds_sum / _count)", "too small", "KS 0.873"}},
+		{"three times", NewEngineQuerier("x3", scaled(3)), []string{"the mean service time 0.299 s", "is 3 times the mean response time 0.09958 s", "too large", "counted per slot"}},
+		{"a thousand times", NewEngineQuerier("x1000", scaled(1000)), []string{"utilisation above 100% in 160 of 160 intervals of 1m0s (median 30707%, highest 127239%)", "exceeds the slot time available"}},
+		{"a fiftieth, buckets only", bucketsOnly(t, scaled(1.0/50)), []string{"is 0.015 times the mean response time 0.1376 s (at least: http_request_duration_seconds_bucket with every request at its bucket's lower bound"}},
+		{"three times, buckets only", bucketsOnly(t, scaled(3)), []string{"is 2 times the mean response time 0.1519 s (at most: http_request_duration_seconds_bucket"}},
 	} {
 		_, err := Calibrate(ctx, c.q, opt)
 		if !errors.Is(err, ErrInconsistent) {

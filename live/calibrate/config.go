@@ -58,8 +58,20 @@ func (f *Fit) YAML(source string) ([]byte, error) {
 		alt = append(alt, s)
 	}
 	fmt.Fprintf(&b, "service_time:\n")
-	fmt.Fprintf(&b, "  kind: %-12s # lowest AIC on the latency histogram of %.0f requests in %d intervals of %v at utilisation <= %.2f: G2 %.4g, KS %.3g; %s\n",
-		c.ServiceTime.Kind, f.LowRequests, f.LowIntervals, o.Step, o.LowUtilisation, f.Family.G2, f.Family.KS, strings.Join(alt, ", "))
+	var which string
+	switch {
+	case f.FitShort:
+		which = fmt.Sprintf("those that waited least for a slot (%s of the mean service time on average; too few waited at most %g%%), so the fit may be wider than the service times",
+			waitShare(f.FitWait, f.FitWaitBound), 100*MaxWaitShare)
+	case f.FitWaitBound:
+		which = fmt.Sprintf("those whose buckets do not show that their requests waited for a slot more than %g%% of the mean service time (without the _sum and _count series, the buckets bound the wait from below only)",
+			100*MaxWaitShare)
+	default:
+		which = fmt.Sprintf("those whose requests waited for a slot at most %g%% of the mean service time (%s on average), so that their responses are service times",
+			100*MaxWaitShare, waitShare(f.FitWait, false))
+	}
+	fmt.Fprintf(&b, "  kind: %-12s # constant or exponential within KS %g, else the lowest AIC, on the latency histogram of %.0f requests in %d of the %d intervals of %v at utilisation <= %.2f, %s: G2 %.4g, KS %.3g; %s\n",
+		c.ServiceTime.Kind, KSTolerance, f.FitRequests, f.FitIntervals, f.LowIntervals, o.Step, o.LowUtilisation, which, f.Family.G2, f.Family.KS, strings.Join(alt, ", "))
 	check := ""
 	if f.LowMeanResponse > 0 {
 		check = fmt.Sprintf("; at utilisation <= %.2f, %s s against a mean response time of %s s", min(o.LowUtilisation, ServiceCheckUtilisation), num(f.LowMeanService), num(f.LowMeanResponse))

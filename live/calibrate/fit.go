@@ -1,6 +1,7 @@
 package calibrate
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -24,13 +25,16 @@ type Options struct {
 	Step time.Duration
 	// LowUtilisation: only intervals at or below this worker utilisation (busy
 	// seconds over the fewest slots ready in the interval) feed the distribution fit,
+	// and of those the ones whose requests hardly waited for a slot (MaxWaitShare),
 	// so that queueing hardly shapes the latency histogram. Default 0.3.
 	LowUtilisation float64
 	// MinRequests is the fewest completed requests the window must hold to fit the
 	// mean service time. Default 1000.
 	MinRequests float64
 	// MinLowRequests is the fewest completed requests the low-utilisation intervals
-	// must hold to fit the distribution family. Default 500.
+	// must hold to fit the distribution family; when those whose requests hardly
+	// waited hold fewer, the family is fitted to this many that waited least.
+	// Default 500.
 	MinLowRequests float64
 }
 
@@ -105,6 +109,18 @@ type Fit struct {
 	// LowRequests completed in LowIntervals intervals at utilisation <= LowUtilisation.
 	LowRequests  float64
 	LowIntervals int
+	// FitRequests completed in FitIntervals of those intervals feed the family fit:
+	// those whose requests waited for a slot at most MaxWaitShare of the mean
+	// service time on average, or the ones that waited least (with a warning) when
+	// they hold fewer than MinLowRequests (FitShort). FitWait is the mean wait of
+	// their requests (mean response time minus mean service time) over
+	// MeanService; a lower bound (FitWaitBound) when the buckets stand for a
+	// missing _sum and _count.
+	FitRequests  float64
+	FitIntervals int
+	FitWait      float64
+	FitWaitBound bool
+	FitShort     bool
 	// LowMeanService and LowMeanResponse are the mean service time and the latency
 	// histogram's mean response time in seconds, in those intervals at utilisation
 	// <= ServiceCheckUtilisation too; LowMeanResponse is 0 without the histogram's
@@ -253,49 +269,147 @@ func (f *Fit) fitSlots(ctx context.Context, q Querier) error {
 // it, the busy time or the slots are counted wrong and Calibrate refuses the window.
 const OverfullUtilisation = 1.1
 
-// histogram sums the latency histogram's bucket increases over the intervals at low
-// utilisation, returning the finite bounds, the cumulative counts at them, the total
-// and every interval's utilisation (by its time, unix ms).
-func (f *Fit) histogram(ctx context.Context, q Querier) (bounds, cum []float64, total float64, util map[int64]float64, err error) {
+// interval is one Step of the window: its worker utilisation and what the service's
+// counters say of the requests completed in it.
+type interval struct {
+	// util is the busy seconds over the fewest slots ready in the interval; NaN
+	// when not known.
+	util float64
+	// busy worker seconds and done (code 200) requests; rsum and rcount the
+	// increases of http_request_duration_seconds_sum and _count (hasSum: the _sum
+	// series has a sample); n the requests the latency histogram counted (its
+	// le="+Inf" bucket), buckets all its buckets.
+	busy, done, rsum, rcount, n float64
+	hasSum                      bool
+	buckets                     []bucket
+}
+
+// meanResponse is the interval's mean response time in seconds: from
+// http_request_duration_seconds_sum and _count, else at least, from the buckets
+// with every request at its bucket's lower bound; NaN when not known.
+func (iv *interval) meanResponse() float64 {
+	if iv.hasSum && iv.rcount > 0 {
+		return iv.rsum / iv.rcount
+	}
+	if lo, _, ok := meanBounds(iv.buckets); ok {
+		return lo
+	}
+	return math.NaN()
+}
+
+// window is the fit's window cut into Steps: every interval by its end (unix ms), the
+// ends in time order, and the latency histogram's bucket series (hist, queried as
+// histExpr) with one sample per interval.
+type window struct {
+	ivs      map[int64]*interval
+	ends     []int64
+	hist     []Series
+	histExpr string
+}
+
+// intervals queries the window Step by Step: utilisation, busy seconds, completed
+// requests and the latency histogram. It refuses a window whose busy time exceeds its
+// slots' time in most intervals (ErrInconsistent).
+func (f *Fit) intervals(ctx context.Context, q Querier) (*window, error) {
 	o := f.Options
 	step := promDuration(o.Step)
 	// Against the fewest slots ready in the interval: an interval that ends with
 	// replicas added to a queue is not a quiet one.
-	util, err = f.steps(ctx, q, `sum(rate(app_worker_busy_seconds_total[`+step+`])) / sum(min_over_time(app_worker_slots[`+step+`]))`)
+	util, err := f.steps(ctx, q, `sum(rate(app_worker_busy_seconds_total[`+step+`])) / sum(min_over_time(app_worker_slots[`+step+`]))`)
 	if err != nil {
-		return nil, nil, 0, nil, fmt.Errorf("calibrate: utilisation: %w", err)
+		return nil, fmt.Errorf("calibrate: utilisation: %w", err)
 	}
-	expr := `sum by (le) (increase(http_request_duration_seconds_bucket[` + step + `]))`
-	ss, err := q.QueryRange(ctx, expr, o.Start.Add(o.Step), o.End, o.Step)
-	if err != nil {
-		return nil, nil, 0, nil, fmt.Errorf("calibrate: latency histogram: %w", err)
+	w := &window{ivs: map[int64]*interval{}, histExpr: `sum by (le) (increase(http_request_duration_seconds_bucket[` + step + `]))`}
+	if w.hist, err = q.QueryRange(ctx, w.histExpr, o.Start.Add(o.Step), o.End, o.Step); err != nil {
+		return nil, fmt.Errorf("calibrate: latency histogram: %w", err)
 	}
-	low := map[int64]bool{}
 	var us []float64
-	for t, u := range util {
-		if u >= 0 && u <= o.LowUtilisation {
-			low[t] = true
-		}
+	for _, u := range util {
 		if u >= 0 && !math.IsInf(u, 0) {
 			us = append(us, u)
 		}
 	}
-	f.LowIntervals = len(low)
 	slices.Sort(us)
 	over := len(us) - sort.SearchFloat64s(us, math.Nextafter(OverfullUtilisation, 2))
 	if over > 0 && 2*over > len(us) {
-		return nil, nil, 0, nil, fmt.Errorf("calibrate: app_worker_busy_seconds_total / app_worker_slots: utilisation above 100%% in %d of %d intervals of %v (median %s, highest %s): the busy time exceeds the slot time available; is app_worker_busy_seconds_total in smaller units than seconds (milliseconds?), counted per slot, or app_worker_slots short of the slots that work? (%w)",
+		return nil, fmt.Errorf("calibrate: app_worker_busy_seconds_total / app_worker_slots: utilisation above 100%% in %d of %d intervals of %v (median %s, highest %s): the busy time exceeds the slot time available; is app_worker_busy_seconds_total in smaller units than seconds (milliseconds?), counted per slot, or app_worker_slots short of the slots that work? (%w)",
 			over, len(us), o.Step, percent(us[len(us)/2]), percent(us[len(us)-1]), ErrInconsistent)
 	}
-	bs, err := sumBuckets(ss, func(t int64) bool { return low[t] })
+	at := func(t int64) *interval {
+		iv := w.ivs[t]
+		if iv == nil {
+			iv = &interval{util: math.NaN()}
+			w.ivs[t] = iv
+			w.ends = append(w.ends, t)
+		}
+		return iv
+	}
+	for t, u := range util {
+		at(t).util = u
+	}
+	for i, expr := range []string{
+		`sum(increase(app_worker_busy_seconds_total[` + step + `]))`,
+		`sum(increase(http_requests_total{code="200"}[` + step + `]))`,
+		`sum(increase(http_request_duration_seconds_sum[` + step + `]))`,
+		`sum(increase(http_request_duration_seconds_count[` + step + `]))`,
+	} {
+		vals, err := f.steps(ctx, q, expr)
+		if err != nil {
+			return nil, fmt.Errorf("calibrate: %s: %w", expr, err)
+		}
+		for t, v := range vals {
+			if math.IsNaN(v) {
+				continue
+			}
+			switch iv := at(t); i {
+			case 0:
+				iv.busy = v
+			case 1:
+				iv.done = v
+			case 2:
+				iv.rsum, iv.hasSum = v, true
+			case 3:
+				iv.rcount = v
+			}
+		}
+	}
+	for _, s := range w.hist {
+		le, err := strconv.ParseFloat(s.Labels["le"], 64)
+		if err != nil {
+			return nil, fmt.Errorf("calibrate: %s: series %s: le %q is not a number", w.histExpr, labelString(s.Labels), s.Labels["le"])
+		}
+		for _, p := range s.Samples {
+			if math.IsNaN(p.V) {
+				continue
+			}
+			iv := at(p.T.UnixMilli())
+			iv.buckets = append(iv.buckets, bucket{le, p.V})
+			if math.IsInf(le, 1) {
+				iv.n += p.V
+			}
+		}
+	}
+	slices.Sort(w.ends)
+	for _, iv := range w.ivs {
+		sort.Slice(iv.buckets, func(a, b int) bool { return iv.buckets[a].le < iv.buckets[b].le })
+	}
+	return w, nil
+}
+
+// histogram sums the latency histogram's bucket increases over the intervals keep
+// accepts, returning the finite bounds, the cumulative counts at them and the total.
+// An error says that the histogram is missing or has too few buckets in the window,
+// whichever intervals keep accepts.
+func (w *window) histogram(step time.Duration, keep func(unixMilli int64) bool) (bounds, cum []float64, total float64, err error) {
+	bs, err := sumBuckets(w.hist, keep)
 	if err != nil {
-		return nil, nil, 0, nil, fmt.Errorf("calibrate: %s: %w", expr, err)
+		return nil, nil, 0, fmt.Errorf("calibrate: %s: %w", w.histExpr, err)
 	}
 	if len(bs) == 0 {
-		return nil, nil, 0, nil, &yamldoc.FieldError{Path: "step", Value: o.Step, Err: fmt.Errorf("no series of http_request_duration_seconds_bucket with two samples that far apart in the window: is the metric exported, and scraped at least twice in that time? (%w)", ErrTooLittleData)}
+		return nil, nil, 0, &yamldoc.FieldError{Path: "step", Value: step, Err: fmt.Errorf("no series of http_request_duration_seconds_bucket with two samples that far apart in the window: is the metric exported, and scraped at least twice in that time? (%w)", ErrTooLittleData)}
 	}
 	if len(bs) < 3 || !math.IsInf(bs[len(bs)-1].le, 1) {
-		return nil, nil, 0, nil, fmt.Errorf("calibrate: http_request_duration_seconds_bucket: want at least two finite buckets and le=\"+Inf\" in the window, got %d buckets (%w)", len(bs), ErrTooLittleData)
+		return nil, nil, 0, fmt.Errorf("calibrate: http_request_duration_seconds_bucket: want at least two finite buckets and le=\"+Inf\" in the window, got %d buckets (%w)", len(bs), ErrTooLittleData)
 	}
 	total = bs[len(bs)-1].n
 	run := 0.0
@@ -303,7 +417,7 @@ func (f *Fit) histogram(ctx context.Context, q Querier) (bounds, cum []float64, 
 		run = max(run, min(b.n, total)) // monotonicity, as histogram_quantile enforces it
 		bounds, cum = append(bounds, b.le), append(cum, run)
 	}
-	return bounds, cum, total, util, nil
+	return bounds, cum, total, nil
 }
 
 // bucket is a latency histogram bucket: its upper bound and the requests counted.
@@ -330,6 +444,30 @@ func sumBuckets(ss []Series, keep func(unixMilli int64) bool) ([]bucket, error) 
 	return bs, nil
 }
 
+// meanBounds bounds the mean of the observations in buckets sorted by bound, the last
+// le="+Inf": every one at its bucket's lower bound (lo), or at its upper bound (hi,
+// +Inf with observations above the last finite bound). Counts are made cumulative
+// as histogram_quantile makes them. ok is false without observations or a +Inf
+// bucket.
+func meanBounds(bs []bucket) (lo, hi float64, ok bool) {
+	if len(bs) < 2 || !math.IsInf(bs[len(bs)-1].le, 1) || !(bs[len(bs)-1].n > 0) {
+		return 0, 0, false
+	}
+	total := bs[len(bs)-1].n
+	prev, prevLe := 0.0, 0.0
+	for _, b := range bs[:len(bs)-1] {
+		n := max(prev, min(b.n, total))
+		lo += (n - prev) * prevLe
+		hi += (n - prev) * b.le
+		prev, prevLe = n, b.le
+	}
+	lo += (total - prev) * prevLe
+	if total > prev {
+		hi = math.Inf(1) // requests above the last finite bound
+	}
+	return lo / total, hi / total, true
+}
+
 // percent formats a utilisation as a whole percentage: "4978%".
 func percent(u float64) string { return count(math.Round(100*u)) + "%" }
 
@@ -342,16 +480,48 @@ func count(x float64) string {
 	return strconv.FormatFloat(x, 'g', 4, 64)
 }
 
+// MaxWaitShare is the longest mean wait for a slot, as a share of the mean service
+// time, of the requests of an interval whose latency histogram feeds the family fit:
+// 0.02. A response time is the service time plus that wait, and the fit reads the
+// histogram as service times. Low utilisation alone does not make the wait short:
+// one slot at 20% utilisation waits a quarter of the service time (M/M/1), and an
+// interval that ends a few seconds into a surge is quiet on average while a backlog
+// builds. A wait of 2% moves an exponential's cumulative share at a bucket bound by
+// at most 0.02 if every request waited alike, and by about 0.01 for a queue's waits
+// (few requests wait, each long): half of KSTolerance.
+const MaxWaitShare = 0.02
+
 func (f *Fit) fitFamily(ctx context.Context, q Querier) error {
-	bounds, cum, total, util, err := f.histogram(ctx, q)
+	w, err := f.intervals(ctx, q)
+	if err != nil {
+		return err
+	}
+	o := f.Options
+	low := func(t int64) bool {
+		iv := w.ivs[t]
+		return iv != nil && iv.util >= 0 && iv.util <= o.LowUtilisation
+	}
+	f.LowIntervals = 0
+	for _, t := range w.ends {
+		if low(t) {
+			f.LowIntervals++
+		}
+	}
+	_, _, total, err := w.histogram(o.Step, low)
 	if err != nil {
 		return err
 	}
 	f.LowRequests = total
-	if total < f.Options.MinLowRequests {
+	if total < o.MinLowRequests {
 		return fmt.Errorf("calibrate: %d intervals of %v at utilisation <= %.2f hold %s completed requests: at least %s are needed to fit the service-time distribution (%w); widen the window or include a quieter period",
-			f.LowIntervals, f.Options.Step, f.Options.LowUtilisation, count(math.Round(total)), count(math.Ceil(f.Options.MinLowRequests)), ErrTooLittleData)
+			f.LowIntervals, o.Step, o.LowUtilisation, count(math.Round(total)), count(math.Ceil(o.MinLowRequests)), ErrTooLittleData)
 	}
+	keep, waited := f.familyIntervals(w, low)
+	bounds, cum, total, err := w.histogram(o.Step, keep)
+	if err != nil {
+		return err
+	}
+	f.FitRequests = total
 	f.Candidates = FitFamilies(bounds, cum, total, f.MeanService.V)
 	f.Family = f.Candidates[0]
 	poor := ""
@@ -359,13 +529,90 @@ func (f *Fit) fitFamily(ctx context.Context, q Querier) error {
 		poor = fmt.Sprintf("the %s fit to the latency histogram is poor: KS %.3g (the largest gap between the observed and the fitted share of requests at a bucket bound; a good fit is below %g), so simulated latencies will not look like these",
 			f.Family.Kind, f.Family.KS, PoorFitKS)
 	}
-	if err := f.checkService(ctx, q, util, poor); err != nil {
+	if err := f.checkService(w, poor); err != nil {
 		return err
 	}
-	if poor != "" {
-		f.Warnings = append(f.Warnings, poor)
+	for _, s := range []string{waited, poor} {
+		if s != "" {
+			f.Warnings = append(f.Warnings, s)
+		}
 	}
 	return nil
+}
+
+// familyIntervals chooses the intervals, among those low accepts, whose latency
+// histogram feeds the family fit: those whose requests waited for a slot at most
+// MaxWaitShare of the mean service time on average (mean response time minus mean
+// service time, both the interval's). When they hold fewer than
+// Options.MinLowRequests requests, it takes the low intervals in order of their
+// wait until they hold that many, and says so in warning. It sets FitIntervals,
+// FitWait, FitWaitBound and FitShort.
+func (f *Fit) familyIntervals(w *window, low func(unixMilli int64) bool) (keep func(unixMilli int64) bool, warning string) {
+	type cand struct {
+		t          int64
+		resp, wait float64 // seconds; wait +Inf when not known
+		iv         *interval
+	}
+	var cs []cand
+	for _, t := range w.ends {
+		iv := w.ivs[t]
+		if !low(t) || !(iv.n > 0) {
+			continue
+		}
+		c := cand{t: t, resp: iv.meanResponse(), wait: math.Inf(1), iv: iv}
+		if iv.done > 0 && !math.IsNaN(c.resp) {
+			c.wait = c.resp - iv.busy/iv.done
+		}
+		cs = append(cs, c)
+	}
+	// The least wait first; ties in time order.
+	slices.SortStableFunc(cs, func(a, b cand) int { return cmp.Compare(a.wait, b.wait) })
+	limit := MaxWaitShare * f.MeanService.V
+	k, held := 0, 0.0
+	for k < len(cs) && cs[k].wait <= limit {
+		held += cs[k].iv.n
+		k++
+	}
+	negligible := held
+	short := held < f.Options.MinLowRequests
+	for ; short && k < len(cs) && held < f.Options.MinLowRequests; k++ {
+		held += cs[k].iv.n
+	}
+	chosen := map[int64]bool{}
+	var busy, done, resp, n float64
+	for _, c := range cs[:k] {
+		chosen[c.t] = true
+		if !math.IsInf(c.wait, 1) {
+			busy, done, resp, n = busy+c.iv.busy, done+c.iv.done, resp+c.resp*c.iv.n, n+c.iv.n
+		}
+	}
+	f.FitIntervals = k
+	f.FitWait = math.NaN()
+	if n > 0 && done > 0 {
+		f.FitWait = (resp/n - busy/done) / f.MeanService.V
+	}
+	f.FitShort, f.FitWaitBound = short, false
+	for _, c := range cs[:k] {
+		f.FitWaitBound = f.FitWaitBound || !(c.iv.hasSum && c.iv.rcount > 0)
+	}
+	if short {
+		o := f.Options
+		warning = fmt.Sprintf("the service-time family is fitted to requests that waited for a slot: of the %d intervals of %v at utilisation <= %.2f, those whose requests waited at most %g%% of the mean service time hold %s requests, fewer than the %s needed, so the %d that waited least are used, their requests waiting %s of the mean service time on average; the fitted distribution may be wider than the service time's (lognormal for exponential, a higher CV): a window with quieter periods, or more replicas, avoids it",
+			f.LowIntervals, o.Step, o.LowUtilisation, 100*MaxWaitShare, count(math.Round(negligible)), count(math.Ceil(o.MinLowRequests)), k, waitShare(f.FitWait, f.FitWaitBound))
+	}
+	return func(t int64) bool { return chosen[t] }, warning
+}
+
+// waitShare formats FitWait: "0.4%", or "at least 0.4%" when it is a bound.
+func waitShare(share float64, bound bool) string {
+	if math.IsNaN(share) {
+		return "not known"
+	}
+	s := strconv.FormatFloat(100*share, 'f', 1, 64) + "%"
+	if bound {
+		s = "at least " + s
+	}
+	return s
 }
 
 // PoorFitKS is the KS distance above which the chosen family is said to fit the
@@ -390,54 +637,28 @@ const (
 var ErrInconsistent = errors.New("inconsistent metrics")
 
 // checkService compares the mean service time (busy seconds per completed request)
-// with the latency histogram's mean response time in the intervals at utilisation
-// (util, by time) at most ServiceCheckUtilisation and Options.LowUtilisation, and
+// with the latency histogram's mean response time in the intervals of w at
+// utilisation at most ServiceCheckUtilisation and Options.LowUtilisation, and
 // refuses a service time outside [MinServiceShare, MaxServiceShare] of it; note,
 // when not empty, is added to the message. Without the histogram's _sum and _count
 // the response time is bounded by its buckets: every request at its bucket's lower
 // bound, or at its upper bound. Without completed requests in those intervals there
 // is nothing to compare.
-func (f *Fit) checkService(ctx context.Context, q Querier, util map[int64]float64, note string) error {
+func (f *Fit) checkService(w *window, note string) error {
 	o := f.Options
 	limit := min(o.LowUtilisation, ServiceCheckUtilisation)
-	quiet := 0
-	for _, u := range util {
-		if u >= 0 && u <= limit {
-			quiet++
+	isQuiet := func(t int64) bool { iv := w.ivs[t]; return iv != nil && iv.util >= 0 && iv.util <= limit }
+	quiet, hasSum := 0, false
+	var busy, done, rsum, rcount float64
+	for _, t := range w.ends {
+		if !isQuiet(t) {
+			continue
 		}
+		iv := w.ivs[t]
+		quiet++
+		busy, done, rsum, rcount = busy+iv.busy, done+iv.done, rsum+iv.rsum, rcount+iv.rcount
+		hasSum = hasSum || iv.hasSum
 	}
-	step := promDuration(o.Step)
-	isQuiet := func(t int64) bool { u, ok := util[t]; return ok && u >= 0 && u <= limit }
-	// sumQuiet sums the series of expr over the quiet intervals, by their le label
-	// ("" for a plain sum).
-	sumQuiet := func(expr string) (map[string]float64, error) {
-		ss, err := q.QueryRange(ctx, expr, o.Start.Add(o.Step), o.End, o.Step)
-		if err != nil {
-			return nil, fmt.Errorf("calibrate: %s: %w", expr, err)
-		}
-		out := map[string]float64{}
-		for _, s := range ss {
-			for _, p := range s.Samples {
-				if isQuiet(p.T.UnixMilli()) && !math.IsNaN(p.V) {
-					out[s.Labels["le"]] += p.V
-				}
-			}
-		}
-		return out, nil
-	}
-	var sums [4]map[string]float64
-	for i, expr := range []string{
-		`sum(increase(app_worker_busy_seconds_total[` + step + `]))`,
-		`sum(increase(http_requests_total{code="200"}[` + step + `]))`,
-		`sum(increase(http_request_duration_seconds_sum[` + step + `]))`,
-		`sum(increase(http_request_duration_seconds_count[` + step + `]))`,
-	} {
-		var err error
-		if sums[i], err = sumQuiet(expr); err != nil {
-			return err
-		}
-	}
-	busy, done := sums[0][""], sums[1][""]
 	if !(done > 0) {
 		return nil
 	}
@@ -446,35 +667,18 @@ func (f *Fit) checkService(ctx context.Context, q Querier, util map[int64]float6
 	loSrc := "http_request_duration_seconds_sum / _count"
 	hiSrc := loSrc
 	var lo, hi float64 // the mean response time, or bounds on it
-	if rsum, ok := sums[2][""]; ok && sums[3][""] > 0 {
-		lo = rsum / sums[3][""]
+	if hasSum && rcount > 0 {
+		lo = rsum / rcount
 		hi, f.LowMeanResponse = lo, lo
 	} else {
-		expr := `sum by (le) (increase(http_request_duration_seconds_bucket[` + step + `]))`
-		ss, err := q.QueryRange(ctx, expr, o.Start.Add(o.Step), o.End, o.Step)
+		bs, err := sumBuckets(w.hist, isQuiet)
 		if err != nil {
-			return fmt.Errorf("calibrate: %s: %w", expr, err)
+			return fmt.Errorf("calibrate: %s: %w", w.histExpr, err)
 		}
-		bs, err := sumBuckets(ss, isQuiet)
-		if err != nil {
-			return fmt.Errorf("calibrate: %s: %w", expr, err)
-		}
-		if len(bs) < 2 || !math.IsInf(bs[len(bs)-1].le, 1) || !(bs[len(bs)-1].n > 0) {
+		var ok bool
+		if lo, hi, ok = meanBounds(bs); !ok {
 			return nil
 		}
-		total := bs[len(bs)-1].n
-		prev, prevLe := 0.0, 0.0
-		for _, b := range bs[:len(bs)-1] {
-			n := max(prev, min(b.n, total)) // cumulative, as histogram_quantile makes it
-			lo += (n - prev) * prevLe
-			hi += (n - prev) * b.le
-			prev, prevLe = n, b.le
-		}
-		lo += (total - prev) * prevLe
-		if total > prev {
-			hi = math.Inf(1) // requests above the last finite bound
-		}
-		lo, hi = lo/total, hi/total
 		loSrc = "at least: http_request_duration_seconds_bucket with every request at its bucket's lower bound, without the _sum and _count series"
 		hiSrc = "at most: http_request_duration_seconds_bucket with every request at its bucket's upper bound, without the _sum and _count series"
 	}
