@@ -53,7 +53,7 @@ func loadCounts(r io.Reader, name string, bucket time.Duration, maxBuckets int, 
 			f, err := strconv.ParseFloat(string(b), 64)
 			if err != nil {
 				if len(rates) == 0 {
-					return lineErr(name, tokLine, "count %q: not a number (a table with a header? give --format csv)", b)
+					return lineErr(name, tokLine, "count %q: not a number (a table with a header? give --format csv; one count per line under a header? make the header a comment, # %s, or delete it)", b, b)
 				}
 				return lineErr(name, tokLine, "count %q: not a number", b)
 			}

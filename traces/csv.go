@@ -114,6 +114,10 @@ func loadCSV(r io.Reader, name string, opt CSVOptions, n notes) (*Trace, error) 
 		}
 		var ce *csv.ParseError
 		if errors.As(err, &ce) {
+			if ce.StartLine > 0 && ce.StartLine < ce.Line {
+				// An unbalanced quote: the row it opens in is the one to fix.
+				return nil, lineErr(name, ce.StartLine, "%v: a quoted field of this row runs on to line %d", ce.Err, ce.Line)
+			}
 			return nil, lineErr(name, ce.Line, "%v", ce.Err)
 		}
 		return nil, &ParseError{Name: name, Err: err}
@@ -246,6 +250,9 @@ func loadCSV(r io.Reader, name string, opt CSVOptions, n notes) (*Trace, error) 
 			return nil, lineErr(name, line, "%d fields, but the first row (line %d) has %d: every row needs the same columns", len(rec), firstLine, width)
 		}
 		ts := strings.TrimSpace(rec[tc])
+		if ts == "" {
+			return nil, lineErr(name, line, "timestamp is empty: every row needs a time; delete the row (a spreadsheet's empty rows, \",,\", at the end?)")
+		}
 		if rows == 0 && format == "" {
 			format = numericTimeFormat(ts)
 		}
@@ -271,12 +278,26 @@ func loadCSV(r io.Reader, name string, opt CSVOptions, n notes) (*Trace, error) 
 			}
 			ns, perr := parse(ts)
 			if perr != nil {
-				return nil, lineErr(name, line, "timestamp %q: %v", ts, perr)
+				hint := ""
+				if rows == 0 && scale == time.Second {
+					hint = epochHint(ts, format) // later rows of another size are a mix
+				}
+				return nil, lineErr(name, line, "timestamp %q: %v%s", ts, perr, hint)
 			}
 			if rows == 0 {
 				n0 = ns
 				if format == TimeUnix || format == TimeUnixMillis {
 					start = time.Unix(0, ns).UTC()
+				}
+				if opt.TimeFormat == "" && unit == 0 && format == TimeSeconds && ns >= int64(epochLike) {
+					// Guessed from the number (below 1e9): a Unix time before September
+					// 2001 reads as an offset, and the trace loses its wall-clock start.
+					col := strconv.Quote(tname)
+					if header == nil {
+						col = strconv.Itoa(tc)
+					}
+					n.add("", "%s: time column %s: read as seconds from the start of the trace, whose date is then unknown; if they are Unix seconds (the first, %s, would be %s), give --time-format unix",
+						name, col, ts, time.Unix(0, ns).UTC().Format(time.RFC3339))
 				}
 			}
 			off = ns - n0
@@ -578,11 +599,19 @@ func excelSep(br *bufio.Reader) (rune, bool) {
 	return c, true
 }
 
-// isHeader reports whether a first CSV record is a header: none of its fields is a number.
+// isHeader reports whether a first CSV record is a header: none of its fields is a
+// number or an ISO 8601 time. A first data row whose value is empty or not a number
+// ("2015-02-26 20:42:53,-") is no header: its errors then name it.
 func isHeader(rec []string) bool {
 	for _, f := range rec {
-		if _, err := strconv.ParseFloat(strings.TrimSpace(f), 64); err == nil {
+		f = strings.TrimSpace(f)
+		if _, err := strconv.ParseFloat(f, 64); err == nil {
 			return false
+		}
+		if last := -1; f != "" {
+			if _, err := parseISO8601(f, &last); err == nil {
+				return false
+			}
 		}
 	}
 	return true
@@ -620,7 +649,15 @@ func pickColumn(spec, what string, header []string, width int, known []string, e
 			return i, nil
 		}
 	}
-	return 0, fmt.Errorf("%s column: the first row has only %d column(s), want a time and a value column (for one count per line without times, give --format counts)", what, width)
+	hint := "for one count per line without times, give --format counts"
+	switch {
+	case len(header) == 1 && strings.ContainsAny(header[0], " \t"):
+		hint = "columns separated by spaces? separate them by commas"
+	case header != nil:
+		// The counts format reads a header only as a comment.
+		hint += " and make the header row a comment, # " + header[0] + ", or delete it"
+	}
+	return 0, fmt.Errorf("%s column: the first row has only %d column(s), want a time and a value column (%s)", what, width, hint)
 }
 
 // unique refuses the column header[i] when another column has its name: which
@@ -691,6 +728,28 @@ func numericTimeFormat(ts string) string {
 		return TimeUnix
 	}
 	return TimeSeconds
+}
+
+// epochLike is the first offset, in seconds from the start, that a time column
+// read as seconds is more likely to hold Unix seconds than an offset: a year.
+const epochLike = 365 * 24 * time.Hour
+
+// epochHint says, after a numeric timestamp ts of format (unix, unix_ms or
+// seconds) failed to parse, which Unix time unit its size suggests and what to
+// give instead: milliseconds read as seconds, or microseconds and nanoseconds,
+// which no time format reads. It is "" when ts suggests none.
+func epochHint(ts, format string) string {
+	v, err := strconv.ParseFloat(ts, 64)
+	switch {
+	case err != nil:
+	case v >= 1e11 && v < 4e12 && format != TimeUnixMillis:
+		return ": Unix milliseconds? give --time-format unix_ms"
+	case v >= 1e14 && v < 4e15:
+		return ": Unix microseconds? convert them to milliseconds (divide by 1000) and give --time-format unix_ms"
+	case v >= 1e17 && v < 4e18:
+		return ": Unix nanoseconds? convert them to milliseconds (divide by 1e6) and give --time-format unix_ms"
+	}
+	return ""
 }
 
 // parseMillis parses a decimal number of milliseconds (at most 6 decimals, at

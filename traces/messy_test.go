@@ -75,7 +75,7 @@ func TestLoadCSVMessyErrors(t *testing.T) {
 		{"decimal comma", "timestamp;value\n2015-02-26 20:42:53;5,5\n", `t.csv line 2: count "5,5": not a number: write numbers with a decimal point and no thousands separators`},
 		{"thousands separator", "timestamp,value\n2015-02-26 20:42:53,\"1,234\"\n", `t.csv line 2: count "1,234": not a number: write numbers with a decimal point`},
 		{"empty value", "timestamp,value\n2015-02-26 20:42:53,\n2015-02-26 20:47:53,6\n", "t.csv line 2: count is empty: leave the row out (a missing bucket reads as 0) or write 0"},
-		{"one column", "requests\n5\n6\n", "t.csv line 1: value column: the first row has only 1 column(s), want a time and a value column (for one count per line without times, give --format counts)"},
+		{"one column", "requests\n5\n6\n", "t.csv line 1: value column: the first row has only 1 column(s), want a time and a value column (for one count per line without times, give --format counts and make the header row a comment, # requests, or delete it)"},
 		{"one row", "timestamp,value\n2015-02-26 20:42:53,5\n", "t.csv: one data row: cannot infer the bucket length; give it (--bucket)"},
 		{"non-UTF-8 byte in a value", "timestamp,value\n2015-02-26 20:42:53,5\xff\n", `t.csv line 2: count "5\xff": not a number`},
 		{"a zone name", "timestamp,value\n2015-02-26 20:42:53 CET,5\n", `t.csv line 2: timestamp "2015-02-26 20:42:53 CET": not ISO 8601`},
@@ -170,7 +170,7 @@ func TestLoadFileCompressedAndForeign(t *testing.T) {
 		{"sniffed-tar", tarOf(t, "d4.csv", csv), LoadOptions{Format: FormatCSV}, "", "sniffed-tar: an uncompressed tar archive", nil},
 		{"mac.csv", []byte("seconds,rate\r0,1\r10,2\r"), LoadOptions{}, "", "mac.csv: its lines end in a lone CR (classic Mac OS text)", nil},
 		{"crlf.csv", []byte("seconds,rate\r\n0,1\r\n10,2\r\n"), LoadOptions{}, "crlf", "10s 30", nil},
-		{"header.txt", []byte("timestamp value\n0 1\n"), LoadOptions{}, "", `header.txt line 1: count "timestamp": not a number (a table with a header? give --format csv)`, nil},
+		{"header.txt", []byte("timestamp value\n0 1\n"), LoadOptions{}, "", `header.txt line 1: count "timestamp": not a number (a table with a header? give --format csv; one count per line under a header? make the header a comment, # timestamp, or delete it)`, nil},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			p := filepath.Join(t.TempDir(), tc.file)
