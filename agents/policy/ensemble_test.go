@@ -253,7 +253,7 @@ func TestEnsembleRefusesRepeatedOrMixed(t *testing.T) {
 			"policy 3: it has a network of policy 1: the same training twice, not another seed"},
 		{"a member given again", []*Policy{ab, testPolicy(t, 2)}, 1, 0, "it has a network of policy 1"},
 		{"another algorithm", []*Policy{testPolicy(t, 1), dqn}, 1, -1, "it was trained by dqn, the first policy by ppo"},
-		{"an ensemble holding another algorithm", []*Policy{testPolicy(t, 4), &mixed}, 1, -1, "it was trained by dqn, the first policy by ppo"},
+		{"an ensemble holding another algorithm", []*Policy{testPolicy(t, 4), &mixed}, 1, -1, `members[0].algorithm "dqn": the policy's network is of algorithm ppo`},
 	} {
 		_, err := Ensemble(c.ps, "")
 		var me *MemberError

@@ -8,6 +8,7 @@ package policy
 import (
 	"fmt"
 	"math"
+	"reflect"
 	"time"
 
 	"github.com/intelliscale/intelliscale/agents"
@@ -377,8 +378,22 @@ func (p *Policy) validateMembers(in, out int) error {
 		if !agents.IsLearner(m.Algorithm) {
 			return fmt.Errorf("policy: %s.algorithm %q: want one of %v", at, m.Algorithm, agents.LearnerNames())
 		}
+		// As Ensemble refuses them: the networks of an ensemble are of one
+		// algorithm, and none is another's (it would count twice in the vote).
+		if m.Algorithm != p.Algorithm {
+			return fmt.Errorf("policy: %s.algorithm %q: the policy's network is of algorithm %s: an ensemble's networks are of one algorithm", at, m.Algorithm, p.Algorithm)
+		}
 		if err := validateNetwork(at+".network", &m.Network); err != nil {
 			return err
+		}
+		for j, n := range networks(p)[:i+1] {
+			if reflect.DeepEqual(n, m.Network) {
+				of := "network"
+				if j > 0 {
+					of = fmt.Sprintf("members[%d].network", j-1)
+				}
+				return fmt.Errorf("policy: %s.network: the same as %s: the same training twice, not another seed", at, of)
+			}
 		}
 		if s := m.Network.Sizes; s[0] != in || s[len(s)-1] != out {
 			return fmt.Errorf("policy: %s.network.sizes %v: want %d inputs and %d outputs, as network", at, s, in, out)

@@ -54,6 +54,13 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 	if len(runs) < 2 && isSet(fs, "vote") {
 		return fmt.Errorf("--vote: only with several --run (an ensemble)")
 	}
+	// --check writes nothing and changes nothing: a flag of the writing form
+	// beside it would be ignored (an empty value counts as not given).
+	for _, f := range []struct{ name, value string }{{"out", *out}, {"params", *params}} {
+		if *check != "" && f.value != "" {
+			return fmt.Errorf("--%s: only with --run (--check FILE describes the file as it is; to write it with other params, export its run)", f.name)
+		}
+	}
 	if *check != "" {
 		p, err := policy.Load(*check)
 		if err != nil && train.IsCheckpoint(*check) {

@@ -47,7 +47,7 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.config, "config", "", "simulator settings, YAML (sim.Config fields; unset fields take their defaults)")
 	fs.StringVar(&f.policy, "policy", "hpa", "rule-based policy: "+strings.Join(agents.Names(), ", "))
 	fs.StringVar(&f.params, "params", "", "policy parameters as inline YAML, e.g. 'target_utilization: 0.7'; with --policy-file, its deploy-time parameters, e.g. 'headroom_scale: 0.8'")
-	fs.StringVar(&f.policyFile, "policy-file", "", "exported learned policy (overrides --policy)")
+	fs.StringVar(&f.policyFile, "policy-file", "", "exported learned policy, instead of --policy")
 	fs.StringVar(&f.timeline, "timeline", "", "where to write the timeline CSV (- for stdout, empty for none; default timeline-TRACE-POLICY.csv, or -2, -3, ... added to it rather than replace a file)")
 	fs.StringVar(&f.openmetrics, "openmetrics", "", "also write the run's metric series as OpenMetrics text to this file")
 	fs.Uint64Var(&f.seed, "seed", 1, "random seed of the run (overrides the config's)")
@@ -57,6 +57,11 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	// The file is a policy of its own: a --policy given beside it would be ignored
+	// (an empty value counts as not given, as for the live controller).
+	if f.policyFile != "" && isSet(fs, "policy") && f.policy != "" {
+		return fmt.Errorf("--policy %s and --policy-file %s: give one (the file is a policy of its own)", f.policy, f.policyFile)
 	}
 	var g outpath.Guard
 	inputFlags(&g, fs, "trace", "synth", "config", "policy-file")

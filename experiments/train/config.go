@@ -54,7 +54,7 @@ type Config struct {
 	Traces []traces.Source `yaml:"traces"`
 	// Split gives the train, validation and test fractions of every trace. Default
 	// [0.6, 0.2, 0.2].
-	Split [3]float64 `yaml:"split"`
+	Split [3]float64 `yaml:"split" yamldoc:"nozero"`
 	// Traffic, when set, is what the run trains on instead of the train parts of
 	// Traces: whole traces, from a randomised synthetic distribution (random:
 	// {count: 8, seed: 11}) and any sources listed (traces: [...]), as an

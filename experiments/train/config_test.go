@@ -57,6 +57,8 @@ func TestDecodeConfigErrorsNameLineAndField(t *testing.T) {
 		{"feature as a name", "algorithm: ppo\nenv: {features: {features: [rate]}}\n", []string{`c.yaml line 2: env.features.features[0]: "rate": want a mapping (keys: name, expr, doc`}},
 		// The library names neither line nor key for a fixed-size list of another length.
 		{"short split", "algorithm: ppo\nsplit: [0.6, 0.4]\n", []string{"c.yaml line 2: split: want a list of 3 values, got 2"}},
+		// Written out with no share it trained on the default split.
+		{"zero split", "algorithm: ppo\nsplit: [0, 0, 0]\n", []string{"c.yaml line 2: split: [0, 0, 0]: 0 stands for unset"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
