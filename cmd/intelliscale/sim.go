@@ -354,7 +354,9 @@ func printSummary(w io.Writer, traceName, policy string, seed uint64, res *sim.R
 		{"SLO violations (slow or dropped)", fmt.Sprintf("%.3f%%", s.SLOViolations)},
 		{"dropped", fmt.Sprintf("%.3f%%", s.DropRate)},
 		{"latency p50 / p95 / p99", latency},
-		{"cost (replica-hours x price)", fmt.Sprintf("%.2f", s.Cost)},
+		// The price is the config's cost_per_replica_hour, 1 unless set: at 1 the
+		// cost is the replica-hours themselves.
+		{fmt.Sprintf("cost (replica-hours x %g per replica-hour)", res.Config.CostPerReplicaHour), fmt.Sprintf("%.2f", s.Cost)},
 		{"under-provisioning theta_U / tau_U", fmt.Sprintf("%.2f%% / %.2f%%", s.ThetaU, s.TauU)},
 		{"over-provisioning theta_O / tau_O", fmt.Sprintf("%.2f%% / %.2f%%", s.ThetaO, s.TauO)},
 		{"scaling accuracy (d <= s <= max(d+1, 1.1d))", fmt.Sprintf("%.2f%%", s.Accuracy)},

@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -178,5 +180,44 @@ func TestExperimentRefusedWritesNothing(t *testing.T) {
 	}
 	if _, err := os.Stat(out); !os.IsNotExist(err) {
 		t.Errorf("%s exists after a refused run (%v)", out, err)
+	}
+}
+
+// The summary's cost row names the price it multiplies the replica-hours by, the
+// config's cost_per_replica_hour.
+func TestSimSummaryNamesThePrice(t *testing.T) {
+	costOf := func(args ...string) (label string, cost float64) {
+		t.Helper()
+		code, out, errs := runCmd(append([]string{"sim", "--builtin", "step", "--length", "30m", "--timeline", ""}, args...)...)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errs)
+		}
+		for _, l := range strings.Split(out, "\n") {
+			if i := strings.Index(l, "cost (replica-hours x "); i >= 0 {
+				f := strings.Fields(strings.ReplaceAll(l[i:], "│", " "))
+				v, err := strconv.ParseFloat(f[len(f)-1], 64)
+				if err != nil {
+					t.Fatalf("cost row %q: %v", l, err)
+				}
+				return strings.Join(f[:len(f)-1], " "), v
+			}
+		}
+		t.Fatalf("no cost row in\n%s", out)
+		return "", 0
+	}
+	label, hours := costOf()
+	if label != "cost (replica-hours x 1 per replica-hour)" {
+		t.Errorf("default price: label %q", label)
+	}
+	cfg := filepath.Join(t.TempDir(), "sim.yaml")
+	if err := os.WriteFile(cfg, []byte("cost_per_replica_hour: 0.25\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	label, cost := costOf("--config", cfg)
+	if label != "cost (replica-hours x 0.25 per replica-hour)" {
+		t.Errorf("price 0.25: label %q", label)
+	}
+	if math.Abs(cost-hours/4) > 0.01 {
+		t.Errorf("price 0.25: cost %.2f, want a quarter of %.2f", cost, hours)
 	}
 }
