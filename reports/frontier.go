@@ -269,7 +269,7 @@ func WriteMatchedCSV(w io.Writer, ms []Matched) error {
 // matchedTable renders the matched-SLO figures: one row per family, one column per level.
 func (r *Results) matchedTable(ms []Matched) Table {
 	levels := r.SLOLevels()
-	t := Table{Title: fmt.Sprintf("Cost at matched SLO, test windows (replica-hours, mean over traces; %s, worst seed in brackets)", overSeeds(len(r.Config.Seeds))),
+	t := Table{Title: fmt.Sprintf("Cost at matched SLO, test windows (%s, mean over traces; %s, worst seed in brackets)", r.costUnit(), overSeeds(len(r.Config.Seeds))),
 		Head: []string{"policy"}}
 	for _, L := range levels {
 		t.Head = append(t.Head, fmt.Sprintf("at %.3g%% violations", L))
@@ -383,7 +383,7 @@ func (r *Results) cheapestLines(ms []Matched) []string {
 		}
 		for _, m := range ms {
 			if m.Policy == name && m.Level == L {
-				line := fmt.Sprintf("At %.3g%% SLO violations the cheapest is **%s**: %s replica-hours (worst seed %s, seed %d)", L, name, FormatStat(m.Cost), FormatSig(m.Worst, 3), m.WorstSeed)
+				line := fmt.Sprintf("At %.3g%% SLO violations the cheapest is **%s**: %s %s (worst seed %s, seed %d)", L, name, FormatStat(m.Cost), r.costUnit(), FormatSig(m.Worst, 3), m.WorstSeed)
 				if !math.IsNaN(m.VsOracle) {
 					line += fmt.Sprintf(", %.2fx the oracle", m.VsOracle)
 				}

@@ -363,7 +363,7 @@ func (r *Results) frontierPlot(dir string) (Plot, bool, error) {
 	p := plot.New()
 	p.Title.Text = "Cost-against-SLO frontiers, test windows (mean over seeds)"
 	p.X.Label.Text = "SLO violations (% of requests, log)"
-	p.Y.Label.Text = "cost (replica-hours, mean over traces)"
+	p.Y.Label.Text = "cost (" + r.costUnit() + ", mean over traces)"
 	const floor = 0.01 // percent: where 0 violations are drawn on the log axis
 	xmin, xmax, ymin, ymax := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
 	any := false
@@ -449,7 +449,7 @@ func (e errXYs) YError(i int) (float64, float64) { return e.ye[i][0], e.ye[i][1]
 func (r *Results) paretoPlot(dir string) (Plot, bool, error) {
 	p := plot.New()
 	p.Title.Text = "Cost against SLO violations, test windows (mean ± 95% CI)"
-	p.X.Label.Text = "cost (replica-hours, mean over traces)"
+	p.X.Label.Text = "cost (" + r.costUnit() + ", mean over traces)"
 	p.Y.Label.Text = "SLO violations (% of requests, log)"
 	budget := 100 * (1 - sloTarget(r.Config))
 	type point struct {

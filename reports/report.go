@@ -18,6 +18,7 @@ import (
 
 	"github.com/intelliscale/intelliscale/experiments"
 	"github.com/intelliscale/intelliscale/internal/atomicfile"
+	"github.com/intelliscale/intelliscale/sim"
 )
 
 // Table is a titled grid of cells rendered to Markdown and to the terminal.
@@ -152,7 +153,7 @@ func (r *Results) Tables(h *Headline) []Table {
 	var out []Table
 	if len(h.Candidates) > 0 {
 		t := Table{Title: fmt.Sprintf("Selection of the learned policy on the validation windows (eligible: %s)", r.eligibleWords(h.SLOBudget)),
-			Head: []string{"policy", "kind", "SLO viol. %", "cost (replica-h)", "eligible", "chosen", "failed seeds and why"}}
+			Head: []string{"policy", "kind", "SLO viol. %", r.costHead(), "eligible", "chosen", "failed seeds and why"}}
 		for _, c := range h.Candidates {
 			chosen := ""
 			switch {
@@ -186,6 +187,10 @@ func (r *Results) Tables(h *Headline) []Table {
 	t := Table{Title: fmt.Sprintf("All policies on the test windows (%s, traces averaged; worst seed in brackets)", overSeeds(len(r.Config.Seeds))),
 		Head: []string{"policy", "kind"}}
 	for _, c := range testColumns {
+		if c.metric == "cost" {
+			t.Head = append(t.Head, r.costHead())
+			continue
+		}
 		t.Head = append(t.Head, c.head)
 	}
 	for _, p := range r.Config.Policies {
@@ -203,7 +208,7 @@ func (r *Results) Tables(h *Headline) []Table {
 	}
 	out = append(out, t)
 	for _, tr := range r.Config.Traces {
-		t := Table{Title: fmt.Sprintf("Trace %s, test window", tr.Name), Head: []string{"policy", "SLO viol. %", "p95 s", "cost (replica-h)", "accuracy %", "scaling actions"}}
+		t := Table{Title: fmt.Sprintf("Trace %s, test window", tr.Name), Head: []string{"policy", "SLO viol. %", "p95 s", r.costHead(), "accuracy %", "scaling actions"}}
 		for _, p := range r.Config.Policies {
 			row := []string{p.Name}
 			for _, m := range []string{"slo_violations", "p95_seconds", "cost", "accuracy", "scaling_actions"} {
@@ -286,6 +291,41 @@ func (r *Results) tunedValues() Table {
 	return t
 }
 
+// costUnit names the unit of the cost figures: replica-hours at the simulator's
+// default price of 1 per replica-hour, else "cost units", replica-hours times
+// sim.cost_per_replica_hour, as costUnitWords says.
+func (r *Results) costUnit() string {
+	if r.priced() {
+		return "cost units"
+	}
+	return "replica-hours"
+}
+
+// costHead is costUnit in a table's column head: "cost (replica-h)", "cost (cost units)".
+func (r *Results) costHead() string {
+	if r.priced() {
+		return "cost (cost units)"
+	}
+	return "cost (replica-h)"
+}
+
+// priced reports whether the config bills a replica-hour at other than 1, so that
+// a cost is not a count of replica-hours.
+func (r *Results) priced() bool {
+	p := r.Config.Sim.CostPerReplicaHour
+	return p != 0 && p != sim.DefaultCostPerReplicaHour
+}
+
+// costUnitWords says what a cost unit is when a replica-hour is priced: "cost
+// units, replica-hours times sim.cost_per_replica_hour (0.05)"; "replica-hours"
+// otherwise.
+func (r *Results) costUnitWords() string {
+	if r.priced() {
+		return fmt.Sprintf("cost units, replica-hours times sim.cost_per_replica_hour (%s)", FormatSig(r.Config.Sim.CostPerReplicaHour, 3))
+	}
+	return "replica-hours"
+}
+
 // windowsLine says how long each evaluated window is, from the cells on disk, so
 // that a cost per window can be read as a cost per day; "" when none is readable.
 func (r *Results) windowsLine() string {
@@ -304,7 +344,7 @@ func (r *Results) windowsLine() string {
 	if len(per) == 0 {
 		return ""
 	}
-	return "Costs are replica-hours per window (means over traces); the windows last: " + strings.Join(per, "; ") + "."
+	return "Costs are " + r.costUnitWords() + " per window (means over traces); the windows last: " + strings.Join(per, "; ") + "."
 }
 
 // windowHours is the length of a trace's window in hours, read from the first
@@ -468,6 +508,10 @@ func (r *Results) markdown(w io.Writer, h *Headline, ms []Matched, zs []ZeroShot
 	fmt.Fprintln(w, "## Cost at matched SLO")
 	fmt.Fprintln(w)
 	oracleWords := "The oracle is the floor"
+	breaks := r.oracleBreaksWords()
+	if breaks != "" {
+		oracleWords = "The oracle knows the future"
+	}
 	if below {
 		points := "point"
 		if r.oracleVariants() > 1 {
@@ -475,7 +519,7 @@ func (r *Results) markdown(w io.Writer, h *Headline, ms []Matched, zs []ZeroShot
 		}
 		oracleWords = "The oracle, which knows the future, is a reference at its configured operating " + points + ", not a floor: another policy can cost less than it (a ratio below 1x the oracle)"
 	}
-	fmt.Fprintln(w, "Each family (a policy and its knob sweep) is read along its cost-against-SLO frontier on the test windows at common SLO levels: the cost of the cheapest operating point of that family that keeps SLO violations at the level (Method, below). "+oracleWords+"; a family that does not reach a level on every seed is \"not reached\".")
+	fmt.Fprintln(w, "Each family (a policy and its knob sweep) is read along its cost-against-SLO frontier on the test windows at common SLO levels: the cost of the cheapest operating point of that family that keeps SLO violations at the level (Method, below). "+oracleWords+"; a family that does not reach a level on every seed is \"not reached\"."+breaks)
 	fmt.Fprintln(w)
 	for _, l := range r.cheapestLines(ms) {
 		fmt.Fprintf(w, "- %s\n", l)
@@ -559,7 +603,7 @@ func (r *Results) markdown(w io.Writer, h *Headline, ms []Matched, zs []ZeroShot
 - Improvements are paired by seed: for each seed, 100·(B − L)/B with B and L the baseline's and the learned policy's figure averaged over the traces (the ratio of the means, so that a trace where the baseline figure is near 0 cannot dominate), then averaged over seeds. Differences in points are learned minus baseline, per trace and seed, averaged likewise.
 - All policies on a given trace, seed and window run with the same simulator seed (derived from seed, trace and window only), and the simulator draws arrivals, service times, start-up delays and random balancer picks from a stream each: every policy sees the same requests at the same times, each with the same service time (common random numbers), so a comparison paired by seed differs by the policies' decisions alone.
 - Tuned HPA chooses its parameter by grid search on the training windows (lowest cost meeting the SLO target); learned policies train on the training windows; the winner is chosen on validation; nothing is tuned on the test windows.
-- Cost is in replica-hours; θ_U and θ_O are the SPEC under- and over-provisioning accuracy (percent of demand); accuracy is the share of intervals with demand ≤ supply ≤ max(demand+1, 1.1·demand).
+- Cost is in ` + r.costUnitWords() + `; θ_U and θ_O are the SPEC under- and over-provisioning accuracy (percent of demand); accuracy is the share of intervals with demand ≤ supply ≤ max(demand+1, 1.1·demand).
 `
 	if below {
 		method = strings.Replace(method, "the oracle (the floor) aside", "the oracle (a reference, not a floor) aside", 1)

@@ -440,7 +440,7 @@ func (c Choice) halvesWords() string {
 // recommendTable renders the Choice: the recommended point in bold, a ✗ beside a
 // test window that broke the target.
 func (r *Results) recommendTable(c Choice) Table {
-	t := Table{Title: fmt.Sprintf("Chosen on validation: each family's cheapest eligible operating point (every validation window of every seed %s%s), and its test figures (replica-hours, mean over traces; %s; ✗: a test window over the %.3g%% target)", c.budgetWords(), r.actionsRule(), overSeeds(len(r.Config.Seeds)), c.Target),
+	t := Table{Title: fmt.Sprintf("Chosen on validation: each family's cheapest eligible operating point (every validation window of every seed %s%s), and its test figures (%s, mean over traces; %s; ✗: a test window over the %.3g%% target)", c.budgetWords(), r.actionsRule(), r.costUnit(), overSeeds(len(r.Config.Seeds)), c.Target),
 		Head: []string{"policy", "operating point", "validation cost", "test cost", "worst test window % violations"}}
 	tested := r.evaluated(experiments.SplitTest)
 	for i, rec := range c.Recs {
@@ -514,16 +514,52 @@ func (r *Results) transferTable(c Choice) *Table {
 	return &t
 }
 
-// hpaChoice is the index in c.Recs of the first family of kind hpa (the
-// Kubernetes rule, what most services run) with a chosen point; -1 if none.
+// hpaChoice is the index in c.Recs of HPA's point the recommendation is compared
+// with: the first family of kind hpa (the Kubernetes rule, what most services run)
+// with a chosen point other than the recommended one; c.Best when the recommended
+// point is the first such family's own; -1 if none. A recommended family of kind hpa
+// that follows one without a chosen point (HPA behind a shield, where plain HPA
+// breaks the target) is not compared with itself.
 func (r *Results) hpaChoice(c Choice) int {
 	kinds := r.kinds()
+	first := true
 	for i, rec := range c.Recs {
-		if kinds[rec.Family] == "hpa" && rec.Variant != "" {
+		if kinds[rec.Family] != "hpa" {
+			continue
+		}
+		if i == c.Best && first {
 			return i
 		}
+		if i != c.Best && rec.Variant != "" {
+			return i
+		}
+		first = false
 	}
 	return -1
+}
+
+// hpaNoneWords says that HPA (the first family of kind hpa other than the
+// recommended one) has no point to compare the recommendation with, and what HPA
+// as configured, the rule a service runs before any choice, does on the windows:
+// its worst validation window, its test cost and worst test window, and the
+// recommendation's cost against it, paired by seed.
+func (r *Results) hpaNoneWords(c Choice) string {
+	kinds := r.kinds()
+	name := ""
+	for i, rec := range c.Recs {
+		if kinds[rec.Family] == "hpa" && i != c.Best {
+			name = rec.Family
+			break
+		}
+	}
+	line := fmt.Sprintf(" HPA (%s) has no eligible point to compare it with", name)
+	val, worst, test := r.worstWindow(name, experiments.SplitValidation), r.worstWindow(name, experiments.SplitTest), r.Figure(name, experiments.SplitTest, "cost")
+	d := r.Improvement(c.Recs[c.Best].Variant, name, experiments.SplitTest, "cost")
+	if math.IsInf(val, 0) || math.IsInf(worst, 0) || math.IsNaN(test.Mean) || math.IsNaN(d.Mean) {
+		return line + "."
+	}
+	return line + fmt.Sprintf(": as configured its worst validation window has %s%% violations; on the test windows it costs %s, worst window %s%%, and the choice costs %s, paired by seed.",
+		FormatSig(val, 3), FormatStat(test), FormatSig(worst, 3), costWords(d))
 }
 
 // recommendLine says which operating point to run at the SLO target, chosen on
@@ -582,7 +618,7 @@ func (r *Results) recommendLine(c Choice) string {
 		}
 		return line + " " + r.deployLine(c)
 	}
-	line += fmt.Sprintf(" On the test windows it costs %s replica-hours", FormatStat(rec.Test))
+	line += fmt.Sprintf(" On the test windows it costs %s %s", FormatStat(rec.Test), r.costUnit())
 	if !math.IsNaN(rec.VsOracle) {
 		line += fmt.Sprintf(" (%.2fx the oracle)", rec.VsOracle)
 	}
@@ -608,12 +644,12 @@ func (r *Results) recommendLine(c Choice) string {
 			line += fmt.Sprintf("it costs %s, paired by seed.", costWords(d))
 		}
 	case slices.ContainsFunc(r.Config.Policies, func(p experiments.PolicySpec) bool { return p.Kind == "hpa" }):
-		line += " HPA (a policy of kind hpa) has no eligible point to compare it with."
+		line += r.hpaNoneWords(c)
 	default:
 		line += " There is no HPA (a policy of kind hpa) in the config to compare it with."
 	}
 	if a := c.AtTarget; a.Variant != "" {
-		line += fmt.Sprintf(" At the full target the rule would pick %s: %s replica-hours on the test windows", a.Variant, FormatStat(a.Test))
+		line += fmt.Sprintf(" At the full target the rule would pick %s: %s %s on the test windows", a.Variant, FormatStat(a.Test), r.costUnit())
 		if !math.IsNaN(a.WorstTest) {
 			line += fmt.Sprintf(", worst window %s%%", FormatSig(a.WorstTest, 3))
 		}
@@ -660,7 +696,7 @@ func (r *Results) strictTable() Table {
 	budget := 100 * (1 - sloTarget(r.Config))
 	ss := r.StrictSLO(budget)
 	kinds := r.kinds()
-	t := Table{Title: fmt.Sprintf("Cheapest operating point within %.3g%% violations on every test window of every seed (replica-hours, mean over traces; %s)", budget, overSeeds(len(r.Config.Seeds))),
+	t := Table{Title: fmt.Sprintf("Cheapest operating point within %.3g%% violations on every test window of every seed (%s, mean over traces; %s)", budget, r.costUnit(), overSeeds(len(r.Config.Seeds))),
 		Head: []string{"policy", "operating point", "cost", "worst window % violations"}}
 	best := -1
 	for i, s := range ss {
@@ -731,6 +767,37 @@ func (r *Results) belowOracle(ms []Matched, c Choice) bool {
 		}
 	}
 	return false
+}
+
+// oracleBreaksWords says, when no operating point of the oracle keeps every test
+// window within the SLO target (a headroom too thin for the service's queueing),
+// that its cost is not the cost of meeting the SLO, so that a ratio to it does not
+// read as what a policy could save; "" when one does, or without an oracle or
+// evaluated test windows.
+func (r *Results) oracleBreaksWords() string {
+	o := r.oracle()
+	if o == "" || !r.evaluated(experiments.SplitTest) {
+		return ""
+	}
+	budget := 100 * (1 - sloTarget(r.Config))
+	for _, s := range r.StrictSLO(budget) {
+		if s.Family != o || s.Variant != "" {
+			continue
+		}
+		best := math.Inf(1)
+		for _, fam := range r.Families() {
+			if fam[0].Family == o {
+				for _, v := range fam {
+					best = min(best, r.worstWindow(v.Spec.Name, experiments.SplitTest))
+				}
+			}
+		}
+		if math.IsInf(best, 0) {
+			return ""
+		}
+		return fmt.Sprintf(" Here no operating point of the oracle keeps every test window within the %.3g%% target (the best's worst window has %s%% violations): its cost is not that of meeting the SLO, and a ratio to it (\"x oracle\") overstates what a policy could save; sweep its headroom (sweep: {param: headroom, values: [...]}) for points that meet the target.", budget, FormatSig(best, 3))
+	}
+	return ""
 }
 
 // evaluated reports whether the config's eval lists the split.
@@ -947,7 +1014,7 @@ func (r *Results) seedTestWords(policy string, seed uint64) string {
 	if len(trs) == 0 {
 		return ""
 	}
-	return fmt.Sprintf("; on the test windows that seed alone costs %s replica-hours, worst window %s%%", FormatSig(cost, 3), FormatSig(worst, 3))
+	return fmt.Sprintf("; on the test windows that seed alone costs %s %s, worst window %s%%", FormatSig(cost, 3), r.costUnit(), FormatSig(worst, 3))
 }
 
 // flowYAML renders parameters as one line of flow YAML ("" for none).

@@ -30,6 +30,9 @@ type ZeroShot struct {
 	Judged []float64
 	// Verdicts per judged level, on the mean over the traces.
 	Verdicts []ZeroShotVerdict
+	// Unit and Head name the cost figures' unit in a line and in a column head
+	// (Results.costUnit, costHead).
+	Unit, Head string
 }
 
 // ZeroShotRow is one trace (or the mean over traces) of a zero-shot comparison.
@@ -97,7 +100,7 @@ func (r *Results) ZeroShots() []ZeroShot {
 	}
 	var out []ZeroShot
 	for _, pair := range r.Config.ZeroShotPairs() {
-		z := ZeroShot{Policy: pair[0], Counterpart: pair[1], Levels: levels, Judged: judged}
+		z := ZeroShot{Policy: pair[0], Counterpart: pair[1], Levels: levels, Judged: judged, Unit: r.costUnit(), Head: r.costHead()}
 		groups := [][]string{}
 		for _, t := range r.traceNames() {
 			groups = append(groups, []string{t})
@@ -174,16 +177,16 @@ func zeroShotVerdict(z ZeroShot, mean ZeroShotRow, L float64) ZeroShotVerdict {
 		if !v.Met {
 			word = "**missed**"
 		}
-		v.Line = fmt.Sprintf("%s %s costs %s replica-hours against %s for %s: %.3fx (%+.1f%%), target (at most %.2fx) %s.",
-			head, z.Policy, costStat(a.Cost), costStat(b.Cost), z.Counterpart, ratio, 100*(ratio-1), ZeroShotTarget, word)
+		v.Line = fmt.Sprintf("%s %s costs %s %s against %s for %s: %.3fx (%+.1f%%), target (at most %.2fx) %s.",
+			head, z.Policy, costStat(a.Cost), z.Unit, costStat(b.Cost), z.Counterpart, ratio, 100*(ratio-1), ZeroShotTarget, word)
 	case a.OK():
 		v.Known, v.Met = true, true
-		v.Line = fmt.Sprintf("%s %s costs %s replica-hours and %s does not reach the level on every seed (%d of %d): target **met**.",
-			head, z.Policy, costStat(a.Cost), z.Counterpart, b.Reached, b.Seeds)
+		v.Line = fmt.Sprintf("%s %s costs %s %s and %s does not reach the level on every seed (%d of %d): target **met**.",
+			head, z.Policy, costStat(a.Cost), z.Unit, z.Counterpart, b.Reached, b.Seeds)
 	case b.OK():
 		v.Known = true
-		v.Line = fmt.Sprintf("%s %s does not reach the level on every seed (%d of %d), %s does at %s replica-hours: target **missed**.",
-			head, z.Policy, a.Reached, a.Seeds, z.Counterpart, costStat(b.Cost))
+		v.Line = fmt.Sprintf("%s %s does not reach the level on every seed (%d of %d), %s does at %s %s: target **missed**.",
+			head, z.Policy, a.Reached, a.Seeds, z.Counterpart, costStat(b.Cost), z.Unit)
 	default:
 		v.Line = fmt.Sprintf("%s neither %s (%d of %s) nor %s (%d of %d) reaches the level on every seed: the target cannot be judged there.",
 			head, z.Policy, a.Reached, plural(a.Seeds, "seed"), z.Counterpart, b.Reached, b.Seeds)
@@ -218,7 +221,7 @@ func (z ZeroShot) Summary() string {
 func (z ZeroShot) Table(seeds int) Table {
 	t := Table{
 		Title: fmt.Sprintf("Train once, deploy anywhere: %s (own traffic only) against %s (the experiment's training windows), test windows (%s; worst seed in brackets)", z.Policy, z.Counterpart, overSeeds(seeds)),
-		Head:  []string{"trace", "policy", "SLO viol. %", "scaling actions", "cost (replica-h)"},
+		Head:  []string{"trace", "policy", "SLO viol. %", "scaling actions", z.Head},
 	}
 	for _, L := range z.Levels {
 		t.Head = append(t.Head, fmt.Sprintf("cost at %.3g%% violations", L))
