@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/intelliscale/intelliscale/internal/yamldoc"
 )
@@ -144,6 +145,19 @@ func (f *Flags) Trace(file string) (*Trace, error) {
 		return nil, flagErrors(err, f.groups)
 	}
 	return tr, nil
+}
+
+// CropOffset is where the crop of the flags (--start or --skip) begins in the
+// trace read, rounded down to a whole bucket of tr, the trace Trace returned, when
+// tr has no wall-clock start; 0 when it has one (Start then moved with the crop).
+// A trace without timestamps is taken to start at midnight; from its crop's offset
+// the time of day runs on from the start of the file instead, as it does in an
+// experiment's window at that offset of the same file.
+func (f *Flags) CropOffset(tr *Trace) time.Duration {
+	if !tr.Start.IsZero() || tr.Bucket <= 0 {
+		return 0
+	}
+	return f.src.Start / tr.Bucket * tr.Bucket
 }
 
 // Shape applies the shaping flags to tr, a trace from elsewhere; errors name the

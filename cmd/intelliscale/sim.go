@@ -146,7 +146,7 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("interrupted; only %s written", strings.Join(written, " and "))
 	}
 	if f.openmetrics != "" {
-		if err := writeOpenMetricsFile(ctx, f.openmetrics, rec, tr, &cfg); err != nil {
+		if err := writeOpenMetricsFile(ctx, f.openmetrics, rec, simEpoch(f.trace, tr), &cfg); err != nil {
 			return interrupted(err)
 		}
 		written = append(written, f.openmetrics)
@@ -303,7 +303,7 @@ func simAutoscaler(f simFlags, cfg sim.Config, tr *traces.Trace) (sim.Autoscaler
 		return name
 	}
 	if f.policyFile != "" {
-		a, warnings, err := learnedAutoscaler(f.policyFile, params, cfg, tr)
+		a, warnings, err := learnedAutoscaler(f.policyFile, params, cfg, simEpoch(f.trace, tr))
 		if err != nil {
 			return nil, "", nil, err
 		}

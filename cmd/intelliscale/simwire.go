@@ -35,13 +35,13 @@ type scrapeLog []sim.Scrape
 
 func (l *scrapeLog) Record(s *sim.Scrape) { *l = append(*l, *s) }
 
-// writeOpenMetricsFile writes the scrapes as OpenMetrics text, timestamped from the
-// trace's epoch (its start, or midnight), atomically; when ctx is done midway the
+// writeOpenMetricsFile writes the scrapes as OpenMetrics text, timestamped from
+// epoch, the wall-clock time of the run's start (simEpoch), atomically; when ctx is done midway the
 // file is left as it was. The service's queue bound and timeout (cfg's) are written
 // beside the scrapes, as the live app exports them.
-func writeOpenMetricsFile(ctx context.Context, path string, scrapes []sim.Scrape, tr *traces.Trace, cfg *sim.Config) error {
+func writeOpenMetricsFile(ctx context.Context, path string, scrapes []sim.Scrape, epoch time.Time, cfg *sim.Config) error {
 	return atomicfile.WriteContext(ctx, path, func(w io.Writer) error {
-		if err := features.WriteOpenMetrics(w, scrapes, env.TraceEpoch(tr), features.ServiceGauges(cfg)...); err != nil {
+		if err := features.WriteOpenMetrics(w, scrapes, epoch, features.ServiceGauges(cfg)...); err != nil {
 			return fmt.Errorf("--openmetrics: %w", err)
 		}
 		return nil
@@ -50,11 +50,12 @@ func writeOpenMetricsFile(ctx context.Context, path string, scrapes []sim.Scrape
 
 // learnedAutoscaler loads an exported policy, applies its deploy-time params
 // (policy.Deploy; nil: none), and runs it as an autoscaler that computes its
-// features from the run's scrapes exactly as in training. It returns with it the
+// features from the run's scrapes exactly as in training, epoch the wall-clock
+// time of the run's start (simEpoch). It returns with it the
 // warnings of running the policy on cfg (validated): every setting of the service
 // that differs from the one it was trained on, and min_replicas 0 for a policy
 // that cannot scale up from zero replicas.
-func learnedAutoscaler(path string, params *yaml.Node, cfg sim.Config, tr *traces.Trace) (*learnedRun, []string, error) {
+func learnedAutoscaler(path string, params *yaml.Node, cfg sim.Config, epoch time.Time) (*learnedRun, []string, error) {
 	p, err := policy.Load(path)
 	if err != nil {
 		return nil, nil, err
@@ -62,7 +63,7 @@ func learnedAutoscaler(path string, params *yaml.Node, cfg sim.Config, tr *trace
 	if err := applyDeploy(p, params); err != nil {
 		return nil, nil, err
 	}
-	a, err := train.Autoscaler(p, cfg, train.Epoch(tr, 0))
+	a, err := train.Autoscaler(p, cfg, epoch)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -110,4 +111,13 @@ func applyDeploy(p *policy.Policy, params *yaml.Node) error {
 		return fmt.Errorf("--params: %w", err)
 	}
 	return nil
+}
+
+// simEpoch is the wall-clock time of the start of a run of tr, the trace the flags
+// f read and shaped: tr's start when it has one, else midnight plus where the
+// crop began (traces.Flags.CropOffset), so that a policy's time-of-day features on
+// a window of a file without timestamps are those of an experiment's window at
+// that offset, and --start 19h on such a file starts at 19:00.
+func simEpoch(f *traces.Flags, tr *traces.Trace) time.Time {
+	return train.Epoch(tr, f.CropOffset(tr))
 }
