@@ -266,10 +266,21 @@ func WriteMatchedCSV(w io.Writer, ms []Matched) error {
 	return cw.Error()
 }
 
+// MatchedSplit is the split the matched-SLO figures are read on: the test windows,
+// or the validation windows when a config evaluates those alone (a scratch copy
+// that chooses settings without reading a test window).
+func (r *Results) MatchedSplit() string {
+	if !r.evaluated(experiments.SplitTest) && r.evaluated(experiments.SplitValidation) {
+		return experiments.SplitValidation
+	}
+	return experiments.SplitTest
+}
+
 // matchedTable renders the matched-SLO figures: one row per family, one column per level.
 func (r *Results) matchedTable(ms []Matched) Table {
 	levels := r.SLOLevels()
-	t := Table{Title: fmt.Sprintf("Cost at matched SLO, test windows (%s, mean over traces; %s, worst seed in brackets)", r.costUnit(), overSeeds(len(r.Config.Seeds))),
+	split := r.MatchedSplit()
+	t := Table{Title: fmt.Sprintf("Cost at matched SLO, %s windows (%s, mean over traces; %s, worst seed in brackets)", split, r.costUnit(), overSeeds(len(r.Config.Seeds))),
 		Head: []string{"policy"}}
 	for _, L := range levels {
 		t.Head = append(t.Head, fmt.Sprintf("at %.3g%% violations", L))
@@ -284,7 +295,7 @@ func (r *Results) matchedTable(ms []Matched) Table {
 		}
 		byPol[m.Policy][m.Level] = m
 	}
-	tested := r.evaluated(experiments.SplitTest)
+	tested := r.evaluated(split)
 	for _, fam := range r.Families() {
 		name := fam[0].Family
 		row := []string{name}
@@ -322,22 +333,24 @@ func (r *Results) matchedTable(ms []Matched) Table {
 }
 
 // cheapestActions is the scaling actions (mean over seeds, worst seed) of the family's
-// variant with the lowest mean test cost among those meeting the SLO target on the
-// mean, as a reading of how much a family flaps where it is cheap.
+// variant with the lowest mean cost (on MatchedSplit's windows) among those meeting
+// the SLO target on the mean, as a reading of how much a family flaps where it is
+// cheap.
 func (r *Results) cheapestActions(fam []experiments.Variant) string {
 	budget := 100 * (1 - sloTarget(r.Config))
+	split := r.MatchedSplit()
 	best, bc := "", math.Inf(1)
 	for _, v := range fam {
-		c := r.Figure(v.Spec.Name, experiments.SplitTest, "cost").Mean
-		if r.Figure(v.Spec.Name, experiments.SplitTest, "slo_violations").Mean <= budget && c < bc {
+		c := r.Figure(v.Spec.Name, split, "cost").Mean
+		if r.Figure(v.Spec.Name, split, "slo_violations").Mean <= budget && c < bc {
 			best, bc = v.Spec.Name, c
 		}
 	}
 	if best == "" {
 		return "n/a (no point meets the target)"
 	}
-	s := r.Figure(best, experiments.SplitTest, "scaling_actions")
-	w, _ := r.WorstSeed(best, experiments.SplitTest, "scaling_actions")
+	s := r.Figure(best, split, "scaling_actions")
+	w, _ := r.WorstSeed(best, split, "scaling_actions")
 	return fmt.Sprintf("%s (%s) [%s]", FormatWhole(s.Mean), FormatWhole(w), best)
 }
 
@@ -355,8 +368,13 @@ func (r *Results) WorstSeed(policy, split, metric string) (float64, uint64) {
 
 // cheapestLines say in words who is cheapest at each level.
 func (r *Results) cheapestLines(ms []Matched) []string {
-	if !r.evaluated(experiments.SplitTest) {
+	split := r.MatchedSplit()
+	if !r.evaluated(split) {
 		return []string{fmt.Sprintf("No test windows were evaluated (the config's eval lists %s): the cost at matched SLO is read on them, so add test to eval.", strings.Join(r.Config.Eval, ", "))}
+	}
+	var out []string
+	if split != experiments.SplitTest {
+		out = append(out, fmt.Sprintf("No test windows were evaluated (the config's eval lists %s): the cost at matched SLO is read on the %s windows, where choices are made, so it measures no traffic the choices did not see; add test to eval for that.", strings.Join(r.Config.Eval, ", "), split))
 	}
 	kinds := r.kinds()
 	best := Cheapest(ms, kinds)
@@ -367,7 +385,6 @@ func (r *Results) cheapestLines(ms []Matched) []string {
 			oracleAt[m.Level] = true
 		}
 	}
-	var out []string
 	for _, L := range r.SLOLevels() {
 		name, ok := best[L]
 		if !ok {
@@ -396,15 +413,15 @@ func (r *Results) cheapestLines(ms []Matched) []string {
 	// window idle) measure nothing.
 	var idle []string
 	for _, name := range r.traceNames() {
-		if r.noRequests(experiments.SplitTest, name) {
+		if r.noRequests(split, name) {
 			idle = append(idle, name)
 		}
 	}
 	switch {
 	case len(idle) > 0 && len(idle) == len(r.traceNames()):
-		out = append(out, fmt.Sprintf("But %s %s: every policy counts 0%% violations there, so the levels above measure nothing about the SLO; choose test windows with traffic.", windowsWords(experiments.SplitTest, idle), noRequestsWords))
+		out = append(out, fmt.Sprintf("But %s %s: every policy counts 0%% violations there, so the levels above measure nothing about the SLO; choose %s windows with traffic.", windowsWords(split, idle), noRequestsWords, split))
 	case len(idle) > 0:
-		out = append(out, fmt.Sprintf("But %s %s: it counts as 0%% violations in the mean over traces the levels are read on, which flatters every policy; read the per-trace compliance table, or choose test windows with traffic.", windowsWords(experiments.SplitTest, idle), noRequestsWords))
+		out = append(out, fmt.Sprintf("But %s %s: it counts as 0%% violations in the mean over traces the levels are read on, which flatters every policy; read the per-trace compliance table, or choose %s windows with traffic.", windowsWords(split, idle), noRequestsWords, split))
 	}
 	return out
 }

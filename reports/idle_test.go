@@ -94,7 +94,8 @@ func TestFoldWithoutFigureIsWords(t *testing.T) {
 }
 
 // Without test windows (eval lacks test) the test tables say "not evaluated", not
-// "not reached" or "none", which would say a level or the target was missed.
+// "not reached" or "none", which would say a level or the target was missed; the
+// cost at matched SLO is read on the validation windows instead, and says so.
 func TestTestTablesWithoutTestWindows(t *testing.T) {
 	dir, _, _ := fakeResults(t, "name: notest\neval: [validation]\nseeds: [1, 2]\ntraces: [{name: aa, builtin: bursty}]\npolicies: [{name: threshold, kind: threshold}, {name: oracle, kind: oracle}]\n")
 	if err := Build(dir, nil); err != nil {
@@ -105,14 +106,43 @@ func TestTestTablesWithoutTestWindows(t *testing.T) {
 		t.Fatal(err)
 	}
 	md := string(b)
-	for _, bad := range []string{"| threshold | not reached", "n/a (no point meets the target)", "| threshold | n/a |\n"} {
+	// ("not reached" may be said: of a level on the validation windows.)
+	for _, bad := range []string{"n/a (no point meets the target)", "| threshold | n/a |\n"} {
 		if strings.Contains(md, bad) {
 			t.Errorf("report without test windows says %q:\n%s", bad, md)
 		}
 	}
-	for _, want := range []string{"| threshold | not evaluated | not evaluated | not evaluated | not evaluated |", "| threshold | not evaluated |\n", "| oracle | not evaluated |  |  |"} {
+	for _, want := range []string{"| threshold | not evaluated |\n", "| oracle | not evaluated |  |  |",
+		"### Cost at matched SLO, validation windows (",
+		"- No test windows were evaluated (the config's eval lists validation): the cost at matched SLO is read on the validation windows, where choices are made"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report without test windows lacks %q", want)
 		}
+	}
+	// The matched table holds the validation figures, in a file named for them.
+	r, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := 0
+	for _, m := range r.MatchedSLO(experiments.SplitValidation) {
+		if m.OK() {
+			read++
+			if cell := FormatStat(m.Cost) + " (" + FormatSig(m.Worst, 3) + ")"; !strings.Contains(md, cell) {
+				t.Errorf("%s at %g%%: the validation figure %s is not in the report", m.Policy, m.Level, cell)
+			}
+		}
+	}
+	if read == 0 {
+		t.Fatal("no family reaches a level on validation: nothing checked")
+	}
+	if strings.Contains(md, "| threshold | not evaluated | not evaluated") {
+		t.Error("the matched table says not evaluated where the validation windows were")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "matched_slo_validation.csv")); err != nil {
+		t.Errorf("matched_slo_validation.csv: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "matched_slo.csv")); err == nil {
+		t.Error("matched_slo.csv written from validation figures: its name says test windows")
 	}
 }

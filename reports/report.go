@@ -394,7 +394,7 @@ func Build(dir string, term io.Writer) error {
 	if err := r.WriteHeadlineCSV(&hc, h); err != nil {
 		return err
 	}
-	ms := r.MatchedSLO(experiments.SplitTest)
+	ms := r.MatchedSLO(r.MatchedSplit())
 	if err := r.WriteFrontierCSV(&fc); err != nil {
 		return err
 	}
@@ -405,7 +405,12 @@ func Build(dir string, term io.Writer) error {
 		name string
 		data []byte
 	}
-	files := []file{{"headline.csv", hc.Bytes()}, {"frontier.csv", fc.Bytes()}, {"matched_slo.csv", mc.Bytes()}}
+	// Read on the validation windows (MatchedSplit), the file says so in its name.
+	matchedFile := "matched_slo.csv"
+	if split := r.MatchedSplit(); split != experiments.SplitTest {
+		matchedFile = "matched_slo_" + split + ".csv"
+	}
+	files := []file{{"headline.csv", hc.Bytes()}, {"frontier.csv", fc.Bytes()}, {matchedFile, mc.Bytes()}}
 	zs := r.ZeroShots()
 	if len(zs) > 0 {
 		var zc bytes.Buffer
@@ -519,7 +524,7 @@ func (r *Results) markdown(w io.Writer, h *Headline, ms []Matched, zs []ZeroShot
 		}
 		oracleWords = "The oracle, which knows the future, is a reference at its configured operating " + points + ", not a floor: another policy can cost less than it (a ratio below 1x the oracle)"
 	}
-	fmt.Fprintln(w, "Each family (a policy and its knob sweep) is read along its cost-against-SLO frontier on the test windows at common SLO levels: the cost of the cheapest operating point of that family that keeps SLO violations at the level (Method, below). "+oracleWords+"; a family that does not reach a level on every seed is \"not reached\"."+breaks)
+	fmt.Fprintln(w, "Each family (a policy and its knob sweep) is read along its cost-against-SLO frontier on the "+r.MatchedSplit()+" windows at common SLO levels: the cost of the cheapest operating point of that family that keeps SLO violations at the level (Method, below). "+oracleWords+"; a family that does not reach a level on every seed is \"not reached\"."+breaks)
 	fmt.Fprintln(w)
 	for _, l := range r.cheapestLines(ms) {
 		fmt.Fprintf(w, "- %s\n", l)

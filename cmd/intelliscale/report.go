@@ -18,7 +18,7 @@ func init() {
 }
 
 // reportFiles are the files reports.Build writes into a results directory.
-var reportFiles = []string{"headline.csv", "frontier.csv", "matched_slo.csv", filepath.Join("report", "REPORT.md")}
+var reportFiles = []string{"headline.csv", "frontier.csv", "matched_slo.csv", "matched_slo_validation.csv", filepath.Join("report", "REPORT.md")}
 
 func runReport(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("report", "[flags] RESULTS_DIR [flags]", stderr)
