@@ -238,7 +238,8 @@ func traceImportMetrics(src metricsSource, query string, step time.Duration, std
 	if query == "" {
 		query = calibrate.DefaultRateQuery(step)
 	}
-	tr, info, err := calibrate.ImportTrace(ctx, q, "prometheus", query, start, end, step)
+	// The trace is named after its source, which its errors and warnings name.
+	tr, info, err := calibrate.ImportTrace(ctx, q, name, query, start, end, step)
 	if err != nil {
 		return nil, orInterrupted(ctx, optionFlag(err))
 	}

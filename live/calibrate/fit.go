@@ -121,6 +121,10 @@ type Fit struct {
 	FitWait      float64
 	FitWaitBound bool
 	FitShort     bool
+	// FitTimedOut is the requests answered 504 in those intervals: beside requests
+	// that hardly waited, they are the ones whose service outlasted the timeout,
+	// missing from the latency histogram (FitTimedOutShare).
+	FitTimedOut float64
 	// LowMeanService and LowMeanResponse are the mean service time and the latency
 	// histogram's mean response time in seconds, in those intervals at utilisation
 	// <= ServiceCheckUtilisation too; LowMeanResponse is 0 without the histogram's
@@ -141,7 +145,7 @@ type Fit struct {
 	Queue   Value
 	Timeout Value // seconds
 	// Warnings say what the fit found suspect without refusing it: a poor fit of the
-	// family to the latency histogram.
+	// family to the latency histogram, service times cut by the timeout.
 	Warnings []string
 }
 
@@ -189,6 +193,9 @@ func Calibrate(ctx context.Context, q Querier, opt Options) (*Fit, error) {
 		return nil, err
 	}
 	f.fitDrops(ctx, q)
+	if n := f.FitRequests + f.FitTimedOut; n > 0 && f.FitTimedOut/n > FitTimedOutShare {
+		f.Warnings = append(f.Warnings, f.timedOutWarning())
+	}
 	// The optional figures fall back to defaults when their queries fail; a Ctrl-C
 	// must not pass for a missing metric.
 	if err := ctx.Err(); err != nil {
@@ -275,13 +282,13 @@ type interval struct {
 	// util is the busy seconds over the fewest slots ready in the interval; NaN
 	// when not known.
 	util float64
-	// busy worker seconds and done (code 200) requests; rsum and rcount the
-	// increases of http_request_duration_seconds_sum and _count (hasSum: the _sum
-	// series has a sample); n the requests the latency histogram counted (its
-	// le="+Inf" bucket), buckets all its buckets.
-	busy, done, rsum, rcount, n float64
-	hasSum                      bool
-	buckets                     []bucket
+	// busy worker seconds, done (code 200) and timedOut (504) requests; rsum and
+	// rcount the increases of http_request_duration_seconds_sum and _count (hasSum:
+	// the _sum series has a sample); n the requests the latency histogram counted
+	// (its le="+Inf" bucket), buckets all its buckets.
+	busy, done, timedOut, rsum, rcount, n float64
+	hasSum                                bool
+	buckets                               []bucket
 }
 
 // meanResponse is the interval's mean response time in seconds: from
@@ -352,6 +359,7 @@ func (f *Fit) intervals(ctx context.Context, q Querier) (*window, error) {
 		`sum(increase(http_requests_total{code="200"}[` + step + `]))`,
 		`sum(increase(http_request_duration_seconds_sum[` + step + `]))`,
 		`sum(increase(http_request_duration_seconds_count[` + step + `]))`,
+		`sum(increase(http_requests_total{code="504"}[` + step + `]))`,
 	} {
 		vals, err := f.steps(ctx, q, expr)
 		if err != nil {
@@ -370,6 +378,8 @@ func (f *Fit) intervals(ctx context.Context, q Querier) (*window, error) {
 				iv.rsum, iv.hasSum = v, true
 			case 3:
 				iv.rcount = v
+			case 4:
+				iv.timedOut = v
 			}
 		}
 	}
@@ -580,8 +590,10 @@ func (f *Fit) familyIntervals(w *window, low func(unixMilli int64) bool) (keep f
 	}
 	chosen := map[int64]bool{}
 	var busy, done, resp, n float64
+	f.FitTimedOut = 0
 	for _, c := range cs[:k] {
 		chosen[c.t] = true
+		f.FitTimedOut += c.iv.timedOut
 		if !math.IsInf(c.wait, 1) {
 			busy, done, resp, n = busy+c.iv.busy, done+c.iv.done, resp+c.resp*c.iv.n, n+c.iv.n
 		}
@@ -614,6 +626,29 @@ func waitShare(share float64, bound bool) string {
 	}
 	return s
 }
+
+// FitTimedOutShare is the share of the requests of the intervals the family is
+// fitted to, answered 504 there, above which the fit comes with a warning: 0.01.
+// Those requests hardly waited for a slot, so their service outlasted the timeout:
+// the latency histogram lacks its longest service times, which moves its cumulative
+// share at a bucket bound by up to their share (here half of KSTolerance), and their
+// busy time counts against the completed requests only, so the fitted mean, family
+// and CV may describe service times cut at the timeout.
+const FitTimedOutShare = 0.01
+
+// timedOutWarning says that the service times the family is fitted to are cut by
+// the timeout (FitTimedOutShare).
+func (f *Fit) timedOutWarning() string {
+	timeout := "the timeout"
+	if f.Timeout.Fitted {
+		timeout = fmt.Sprintf("the timeout (%.4g s)", f.Timeout.V)
+	}
+	return fmt.Sprintf("%s of the %s requests of the intervals the service-time family is fitted to timed out (504) though they hardly waited for a slot: their service took longer than %s, so the latency histogram lacks the longest service times and their busy time is counted against the completed requests; the fitted mean %.4g s, the %s family and its spread may describe service times cut at the timeout, with a lighter tail, so that the simulator times out fewer requests than the service did; a window in which the service ran with a longer timeout shows the whole distribution; else check these figures against its own timings (access logs, traces)",
+		percent3(f.FitTimedOut/(f.FitRequests+f.FitTimedOut)), count(math.Round(f.FitRequests+f.FitTimedOut)), timeout, f.MeanService.V, f.Family.Kind)
+}
+
+// percent3 formats a share as a percentage with three significant digits: "3.05%".
+func percent3(x float64) string { return strconv.FormatFloat(100*x, 'g', 3, 64) + "%" }
 
 // PoorFitKS is the KS distance above which the chosen family is said to fit the
 // latency histogram poorly (Fit.Warnings): 0.15.
