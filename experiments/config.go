@@ -319,7 +319,7 @@ func (c *Config) Validate() error {
 		// As seeds: a split written out with no share ("split: {}", every share 0)
 		// is a mistake, not a request for the default. With windows the split is
 		// unused (and a resolved config.yaml holds it as zeros).
-		if t := &c.Traces[i]; t.Windows == nil && t.Split == (Split{}) && traceHasKey(c.root, i, "split") {
+		if t := &c.Traces[i]; t.Windows == nil && t.Split == (Split{}) && yamldoc.Has(c.root, fmt.Sprintf("traces[%d]", i), "split") {
 			return fieldErr(fmt.Sprintf("traces[%d].split", i), "no share given: set train, validation and test (leave the key out for the default 0.6 / 0.2 / 0.2)")
 		}
 		if err := c.Traces[i].validate(fmt.Sprintf("traces[%d]", i), c.controlInterval); err != nil {
@@ -378,24 +378,6 @@ func (c *Config) Validate() error {
 		return fieldErr("slo_levels", "at least one level is required (leave the key out for the default [1, 2, the SLO target's budget])")
 	}
 	return c.validateLevels()
-}
-
-// traceHasKey reports whether the mapping of traces[i] in the config document
-// root holds key.
-func traceHasKey(root *yaml.Node, i int, key string) bool {
-	n := root
-	if n != nil && n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
-		n = n.Content[0]
-	}
-	if n == nil || n.Kind != yaml.MappingNode {
-		return false
-	}
-	for k := 0; k+1 < len(n.Content); k += 2 {
-		if v := n.Content[k+1]; n.Content[k].Value == "traces" && v.Kind == yaml.SequenceNode && i < len(v.Content) {
-			return yamldoc.Has(v.Content[i], "", key)
-		}
-	}
-	return false
 }
 
 // validateEnsembles checks every ensemble_of: it names another learned policy of

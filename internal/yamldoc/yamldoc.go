@@ -599,13 +599,9 @@ func Line(doc *yaml.Node, path string) int {
 	}
 	line := 0
 	for _, part := range splitPath(path) {
-		key, idx := part, -1
-		if i := strings.IndexByte(part, '['); i >= 0 && strings.HasSuffix(part, "]") {
-			v, err := strconv.Atoi(part[i+1 : len(part)-1])
-			if err != nil {
-				return line
-			}
-			key, idx = part[:i], v
+		key, idx, ok := pathPart(part)
+		if !ok {
+			return line
 		}
 		next := n
 		if key != "" {
@@ -645,7 +641,23 @@ func Has(doc *yaml.Node, path, key string) bool {
 	return ok
 }
 
-// Child returns the key node called key of the mapping at path in doc.
+// pathPart splits one part of a path into its key and sequence index: "b[2]" is
+// "b" and 2, "[2]" is "" and 2, "b" is "b" and -1; ok is false for a malformed
+// index.
+func pathPart(part string) (key string, idx int, ok bool) {
+	i := strings.IndexByte(part, '[')
+	if i < 0 || !strings.HasSuffix(part, "]") {
+		return part, -1, true
+	}
+	v, err := strconv.Atoi(part[i+1 : len(part)-1])
+	if err != nil || v < 0 {
+		return "", 0, false
+	}
+	return part[:i], v, true
+}
+
+// Child returns the key node called key of the mapping at path in doc (keys
+// separated by dots, a sequence index in brackets: "traces[1]").
 func Child(doc *yaml.Node, path, key string) (*yaml.Node, bool) {
 	n := doc
 	if n == nil {
@@ -656,16 +668,29 @@ func Child(doc *yaml.Node, path, key string) (*yaml.Node, bool) {
 	}
 	if path != "" {
 		for _, part := range splitPath(path) {
-			var next *yaml.Node
-			if n.Kind == yaml.MappingNode {
-				for k := 0; k+1 < len(n.Content); k += 2 {
-					if n.Content[k].Value == part {
-						next = n.Content[k+1]
+			key, idx, ok := pathPart(part)
+			if !ok {
+				return nil, false
+			}
+			next := n
+			if key != "" {
+				next = nil
+				if n.Kind == yaml.MappingNode {
+					for k := 0; k+1 < len(n.Content); k += 2 {
+						if n.Content[k].Value == key {
+							next = n.Content[k+1]
+						}
 					}
 				}
+				if next == nil {
+					return nil, false
+				}
 			}
-			if next == nil {
-				return nil, false
+			if idx >= 0 {
+				if next.Kind != yaml.SequenceNode || idx >= len(next.Content) {
+					return nil, false
+				}
+				next = next.Content[idx]
 			}
 			n = next
 		}

@@ -409,3 +409,31 @@ func TestErrors(t *testing.T) {
 		t.Errorf("nil: %v", got)
 	}
 }
+
+// Has and Child follow a path through sequences by index, as Line does.
+func TestHasThroughSequences(t *testing.T) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte("traces:\n  - {name: a}\n  - {name: b, split: {}}\nsim: {slo: {latency: 1s}}\n"), &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		path, key string
+		want      bool
+	}{
+		{"traces[1]", "split", true},
+		{"traces[0]", "split", false},
+		{"traces[0]", "name", true},
+		{"traces[2]", "name", false},
+		{"traces[x]", "name", false},
+		{"traces", "name", false},
+		{"sim.slo", "latency", true},
+		{"sim[0]", "slo", false},
+	} {
+		if got := Has(&doc, c.path, c.key); got != c.want {
+			t.Errorf("Has(%q, %q) = %v, want %v", c.path, c.key, got, c.want)
+		}
+	}
+	if k, ok := Child(&doc, "traces[1]", "split"); !ok || k.Line != 3 {
+		t.Errorf("Child(traces[1], split): %v, line %d; want line 3", ok, k.Line)
+	}
+}
