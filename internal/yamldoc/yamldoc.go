@@ -587,21 +587,31 @@ func walk(n *yaml.Node, path string, isKey, isValue func(*yaml.Node) bool, depth
 // index in brackets), or of its deepest ancestor present; 0 when not even the first
 // key is.
 func Line(doc *yaml.Node, path string) int {
-	n := doc
+	n, line, _ := follow(doc, path)
+	if path == "" && n != nil {
+		return n.Line
+	}
+	return line
+}
+
+// follow follows path (keys separated by dots, a sequence index in brackets) from
+// the top of doc. It returns the node there (ok), or else ok false; line is that
+// of the deepest part found (a key's line, or a sequence element's).
+func follow(doc *yaml.Node, path string) (n *yaml.Node, line int, ok bool) {
+	n = doc
 	if n == nil {
-		return 0
+		return nil, 0, false
 	}
 	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
 		n = n.Content[0]
 	}
 	if path == "" {
-		return n.Line
+		return n, 0, true
 	}
-	line := 0
 	for _, part := range splitPath(path) {
 		key, idx, ok := pathPart(part)
 		if !ok {
-			return line
+			return nil, line, false
 		}
 		next := n
 		if key != "" {
@@ -615,19 +625,19 @@ func Line(doc *yaml.Node, path string) int {
 				}
 			}
 			if next == nil {
-				return line
+				return nil, line, false
 			}
 		}
 		if idx >= 0 {
 			if next.Kind != yaml.SequenceNode || idx >= len(next.Content) {
-				return line
+				return nil, line, false
 			}
 			next = next.Content[idx]
 			line = next.Line
 		}
 		n = next
 	}
-	return line
+	return n, line, true
 }
 
 // splitPath splits "a.b[2].c" into "a", "b[2]", "c", and "[2].c" into "[2]", "c".
@@ -659,43 +669,8 @@ func pathPart(part string) (key string, idx int, ok bool) {
 // Child returns the key node called key of the mapping at path in doc (keys
 // separated by dots, a sequence index in brackets: "traces[1]").
 func Child(doc *yaml.Node, path, key string) (*yaml.Node, bool) {
-	n := doc
-	if n == nil {
-		return nil, false
-	}
-	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
-		n = n.Content[0]
-	}
-	if path != "" {
-		for _, part := range splitPath(path) {
-			key, idx, ok := pathPart(part)
-			if !ok {
-				return nil, false
-			}
-			next := n
-			if key != "" {
-				next = nil
-				if n.Kind == yaml.MappingNode {
-					for k := 0; k+1 < len(n.Content); k += 2 {
-						if n.Content[k].Value == key {
-							next = n.Content[k+1]
-						}
-					}
-				}
-				if next == nil {
-					return nil, false
-				}
-			}
-			if idx >= 0 {
-				if next.Kind != yaml.SequenceNode || idx >= len(next.Content) {
-					return nil, false
-				}
-				next = next.Content[idx]
-			}
-			n = next
-		}
-	}
-	if n.Kind != yaml.MappingNode {
+	n, _, ok := follow(doc, path)
+	if !ok || n.Kind != yaml.MappingNode {
 		return nil, false
 	}
 	for k := 0; k+1 < len(n.Content); k += 2 {
