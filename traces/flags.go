@@ -154,7 +154,17 @@ func (f *Flags) Trace(file string) (*Trace, error) {
 // the time of day runs on from the start of the file instead, as it does in an
 // experiment's window at that offset of the same file.
 func (f *Flags) CropOffset(tr *Trace) time.Duration {
-	if !tr.Start.IsZero() || tr.Bucket <= 0 {
+	if !tr.Start.IsZero() {
+		return 0
+	}
+	return f.CropStart(tr)
+}
+
+// CropStart is where the crop of the flags (--start or --skip) begins in the trace
+// read, rounded down to a whole bucket of tr, the trace Trace returned; 0 without
+// a crop.
+func (f *Flags) CropStart(tr *Trace) time.Duration {
+	if tr.Bucket <= 0 {
 		return 0
 	}
 	return f.src.Start / tr.Bucket * tr.Bucket

@@ -171,7 +171,13 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 			return interrupted(err)
 		}
 	}
-	if err := printSummary(stdout, tr.Name, name, cfg.Seed, res); err != nil {
+	// A window cropped from the trace says where it starts, so that a run of the
+	// held-out part is not read as one of the whole trace.
+	label := tr.Name
+	if from := f.trace.CropStart(tr); from > 0 {
+		label += " from " + yamldoc.Duration(from)
+	}
+	if err := printSummary(stdout, label, name, cfg.Seed, res); err != nil {
 		return err
 	}
 	warnCapped(stderr, cfg, res)

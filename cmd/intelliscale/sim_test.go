@@ -221,3 +221,25 @@ func TestSimSummaryNamesThePrice(t *testing.T) {
 		t.Errorf("price 0.25: cost %.2f, want a quarter of %.2f", cost, hours)
 	}
 }
+
+// A cropped run's summary says where its window starts in the trace, so that a run
+// of the held-out part is not read as one of the whole trace; the crop is rounded out
+// to whole buckets (90s of 1-minute buckets starts at 1m and ends at 32m).
+func TestSimSummarySaysWhereTheWindowStarts(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--start", "43h12m", "--length", "30m"}, "trace bursty from 43h12m, policy hpa, seed 1, 120 intervals of 15s\n"},
+		{[]string{"--start", "90s", "--length", "30m"}, "trace bursty from 1m, policy hpa, seed 1, 124 intervals of 15s\n"},
+		{[]string{"--length", "30m"}, "trace bursty, policy hpa, seed 1, 120 intervals of 15s\n"},
+	} {
+		code, out, errs := runCmd(append([]string{"sim", "--builtin", "bursty", "--timeline", ""}, c.args...)...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", c.args, code, errs)
+		}
+		if first, _, _ := strings.Cut(out, "\n"); first+"\n" != c.want {
+			t.Errorf("%v: summary opens %q, want %q", c.args, first, c.want)
+		}
+	}
+}
