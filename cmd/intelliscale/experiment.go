@@ -89,8 +89,9 @@ func experimentRun(args []string, stdout, stderr io.Writer) error {
 		for _, n := range notes {
 			fmt.Fprintf(stderr, "warning: %s\n", n)
 		}
-		_, eval := experiments.Matrix(cfg)
-		fmt.Fprintf(stdout, "%s: ok (%d traces, %d policies, %d evaluation cells)\n", *config, len(cfg.Traces), len(cfg.Policies), len(eval))
+		// The run counts every cell, the training and tuning ones included.
+		prep, eval := experiments.Matrix(cfg)
+		fmt.Fprintf(stdout, "%s: ok (%d traces, %d policies, %d cells: %d training and tuning, %d evaluation)\n", *config, len(cfg.Traces), len(cfg.Policies), len(prep)+len(eval), len(prep), len(eval))
 		return nil
 	}
 	r := &experiments.Runner{Config: cfg, Out: *out, Backend: experiments.DefaultBackend(), Workers: *workers, Phase: *phase, Prepared: *prepared, Log: stderr}

@@ -2,10 +2,13 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/intelliscale/intelliscale/experiments"
 )
 
 func TestExperimentCommands(t *testing.T) {
@@ -61,5 +64,28 @@ policies:
 	}
 	if code := run([]string{"experiment", "frobnicate"}, &stdout, &stderr); code != 1 {
 		t.Errorf("unknown subcommand: exit %d", code)
+	}
+}
+
+// --check counts the cells a run runs, the training and tuning ones beside the
+// evaluation ones, so that its figure is the run's progress total.
+func TestExperimentCheckCountsEveryCell(t *testing.T) {
+	conf := filepath.Join(t.TempDir(), "c.yaml")
+	const text = "name: count\nseeds: [1, 2]\ntraces: [{name: a, builtin: step, length: 6h}]\npolicies:\n  - {name: threshold, kind: threshold}\n  - {name: hpa-tuned, kind: hpa-tuned, tune: {param: target_utilization, grid: [0.5, 0.7]}}\n"
+	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := experiments.Load(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prep, eval := experiments.Matrix(cfg)
+	if len(prep) == 0 {
+		t.Fatal("no tuning cell: nothing to count")
+	}
+	code, out, errs := runCmd("experiment", "run", "--config", conf, "--check")
+	want := fmt.Sprintf("%s: ok (1 traces, 2 policies, %d cells: %d training and tuning, %d evaluation)\n", conf, len(prep)+len(eval), len(prep), len(eval))
+	if code != 0 || out != want {
+		t.Errorf("exit %d, stdout %q (stderr %q); want %q", code, out, errs, want)
 	}
 }
