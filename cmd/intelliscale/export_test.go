@@ -97,3 +97,14 @@ func trainTiny(t *testing.T, dir, name, extra string) string {
 	}
 	return out
 }
+
+// exportTiny is trainTiny's run exported to dir/name.json, whose path it returns.
+func exportTiny(t *testing.T, dir, name, extra string) string {
+	t.Helper()
+	run := trainTiny(t, dir, name, extra)
+	file := filepath.Join(dir, name+".json")
+	if code, _, stderr := runCmd("export", "--run", run, "--out", file); code != 0 {
+		t.Fatalf("export %s: exit %d: %s", name, code, stderr)
+	}
+	return file
+}

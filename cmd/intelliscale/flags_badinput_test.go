@@ -12,11 +12,7 @@ import (
 // sim runs a policy file or a rule (not --policy beside --policy-file).
 func TestFlagsIgnoredOtherwiseAreRefused(t *testing.T) {
 	dir := t.TempDir()
-	run := trainTiny(t, dir, "run", "env: {action_mode: target, actions: [40, 60, 80]}\n")
-	file := filepath.Join(dir, "p.json")
-	if code, _, stderr := runCmd("export", "--run", run, "--out", file); code != 0 {
-		t.Fatalf("export: exit %d: %s", code, stderr)
-	}
+	file := exportTiny(t, dir, "p", "env: {action_mode: target, actions: [40, 60, 80]}\n")
 	before, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -184,8 +183,7 @@ func runLiveController(args []string, stdout, stderr io.Writer) error {
 	}
 	// A policy flag given an empty value counts as not given, so that a launcher
 	// (the Compose file) can pass both flags and fill in one.
-	policyGiven := false
-	fs.Visit(func(f *flag.Flag) { policyGiven = policyGiven || (f.Name == "policy" && *policy != "") })
+	policyGiven := isSet(fs, "policy") && *policy != ""
 	if *policy == "" {
 		*policy = fs.Lookup("policy").DefValue
 	}

@@ -17,11 +17,7 @@ import (
 // (the crop's start taken for midnight).
 func TestSimWindowOfAFileWithoutTimestamps(t *testing.T) {
 	dir := t.TempDir()
-	run := trainTiny(t, dir, "p", "")
-	pol := filepath.Join(dir, "p.json")
-	if code, _, stderr := runCmd("export", "--run", run, "--out", pol); code != 0 {
-		t.Fatalf("export: exit %d: %s", code, stderr)
-	}
+	pol := exportTiny(t, dir, "p", "")
 	var offsets, stamped strings.Builder
 	offsets.WriteString("seconds,rate\n")
 	stamped.WriteString("timestamp,rate\n")

@@ -590,10 +590,11 @@ func (f *Fit) familyIntervals(w *window, low func(unixMilli int64) bool) (keep f
 	}
 	chosen := map[int64]bool{}
 	var busy, done, resp, n float64
-	f.FitTimedOut = 0
+	f.FitTimedOut, f.FitWaitBound = 0, false
 	for _, c := range cs[:k] {
 		chosen[c.t] = true
 		f.FitTimedOut += c.iv.timedOut
+		f.FitWaitBound = f.FitWaitBound || !(c.iv.hasSum && c.iv.rcount > 0)
 		if !math.IsInf(c.wait, 1) {
 			busy, done, resp, n = busy+c.iv.busy, done+c.iv.done, resp+c.resp*c.iv.n, n+c.iv.n
 		}
@@ -603,10 +604,7 @@ func (f *Fit) familyIntervals(w *window, low func(unixMilli int64) bool) (keep f
 	if n > 0 && done > 0 {
 		f.FitWait = (resp/n - busy/done) / f.MeanService.V
 	}
-	f.FitShort, f.FitWaitBound = short, false
-	for _, c := range cs[:k] {
-		f.FitWaitBound = f.FitWaitBound || !(c.iv.hasSum && c.iv.rcount > 0)
-	}
+	f.FitShort = short
 	if short {
 		o := f.Options
 		warning = fmt.Sprintf("the service-time family is fitted to requests that waited for a slot: of the %d intervals of %v at utilisation <= %.2f, those whose requests waited at most %g%% of the mean service time hold %s requests, fewer than the %s needed, so the %d that waited least are used, their requests waiting %s of the mean service time on average; the fitted distribution may be wider than the service time's (lognormal for exponential, a higher CV): a window with quieter periods, or more replicas, avoids it",
