@@ -142,7 +142,7 @@ func runCalibrate(args []string, stdout, stderr io.Writer) error {
 	var opt calibrate.Options
 	fs.DurationVar(&opt.Step, "step", time.Minute, "interval length for utilisation and the latency histogram; at least two scrapes")
 	fs.Float64Var(&opt.LowUtilisation, "low-utilisation", 0.3, fmt.Sprintf("only intervals at or below this utilisation, and of those the ones whose requests waited for a slot at most %g%% of the service time, feed the distribution fit", 100*calibrate.MaxWaitShare))
-	fs.Float64Var(&opt.MinRequests, "min-requests", 1000, "fewest completed requests the window must hold")
+	fs.Float64Var(&opt.MinRequests, "min-requests", 1000, "fewest completed requests the window must hold, and the intervals the mean service time is taken from when requests timed out")
 	fs.Float64Var(&opt.MinLowRequests, "min-low-requests", 500, "fewest completed requests the low-utilisation intervals must hold; with fewer that hardly waited, the distribution is fitted to this many that waited least")
 	out := fs.String("out", "-", "output sim config (YAML, loads with intelliscale sim --config), written atomically; - is standard output")
 	if err := parseFlags(fs, args); err != nil {

@@ -29,7 +29,8 @@ type Options struct {
 	// so that queueing hardly shapes the latency histogram. Default 0.3.
 	LowUtilisation float64
 	// MinRequests is the fewest completed requests the window must hold to fit the
-	// mean service time. Default 1000.
+	// mean service time, and, when requests timed out under load, the intervals
+	// without such timeouts (fitMeanService). Default 1000.
 	MinRequests float64
 	// MinLowRequests is the fewest completed requests the low-utilisation intervals
 	// must hold to fit the distribution family; when those whose requests hardly
@@ -104,8 +105,14 @@ type Fit struct {
 	Arrived, Rejected, TimedOut float64
 	// MeanService in seconds; Family the chosen distribution with its CV.
 	MeanService Value
-	Family      FamilyFit
-	Candidates  []FamilyFit
+	// ServiceIntervals is the number of intervals the mean service time is taken
+	// from, and ServiceRequests their completed requests, when requests timed out
+	// under load (fitMeanService); 0 when it is the whole window's, BusySeconds over
+	// Completed.
+	ServiceIntervals int
+	ServiceRequests  float64
+	Family           FamilyFit
+	Candidates       []FamilyFit
 	// LowRequests completed in LowIntervals intervals at utilisation <= LowUtilisation.
 	LowRequests  float64
 	LowIntervals int
@@ -180,8 +187,7 @@ func Calibrate(ctx context.Context, q Querier, opt Options) (*Fit, error) {
 	if !(f.BusySeconds > 0) {
 		return nil, fmt.Errorf("calibrate: app_worker_busy_seconds_total did not increase in the window (%w)", ErrTooLittleData)
 	}
-	mean := f.BusySeconds / f.Completed
-	f.MeanService = Value{V: mean, Fitted: true, Source: fmt.Sprintf("app_worker_busy_seconds_total / http_requests_total{code=\"200\"}: %.4g busy s over %.0f requests", f.BusySeconds, f.Completed)}
+	f.MeanService = f.windowMean()
 
 	if err := f.fitSlots(ctx, q); err != nil {
 		return nil, err
@@ -527,6 +533,17 @@ func (f *Fit) fitFamily(ctx context.Context, q Querier) error {
 			f.LowIntervals, o.Step, o.LowUtilisation, count(math.Round(total)), count(math.Ceil(o.MinLowRequests)), ErrTooLittleData)
 	}
 	keep, waited := f.familyIntervals(w, low)
+	// The intervals whose requests hardly waited depend on the mean service time (the
+	// wait allowed is a share of it), and the mean on their 504s: a second pass
+	// settles both; a third is a safeguard.
+	var meanWarning string
+	for range 3 {
+		var changed bool
+		if changed, meanWarning = f.fitMeanService(w, keep); !changed {
+			break
+		}
+		keep, waited = f.familyIntervals(w, low)
+	}
 	bounds, cum, total, err := w.histogram(o.Step, keep)
 	if err != nil {
 		return err
@@ -542,7 +559,7 @@ func (f *Fit) fitFamily(ctx context.Context, q Querier) error {
 	if err := f.checkService(w, poor); err != nil {
 		return err
 	}
-	for _, s := range []string{waited, poor} {
+	for _, s := range []string{meanWarning, waited, poor} {
 		if s != "" {
 			f.Warnings = append(f.Warnings, s)
 		}
@@ -719,7 +736,7 @@ func (f *Fit) checkService(w *window, note string) error {
 		note = " Also " + note
 	}
 	where := fmt.Sprintf("in the %d intervals of %v at utilisation <= %.2f", quiet, o.Step, limit)
-	svc := fmt.Sprintf("the mean service time %.4g s (app_worker_busy_seconds_total / http_requests_total{code=\"200\"}; %.4g s over the window)", service, f.MeanService.V)
+	svc := fmt.Sprintf("the mean service time %.4g s (app_worker_busy_seconds_total / http_requests_total{code=\"200\"}; %.4g s fitted)", service, f.MeanService.V)
 	switch {
 	case service < MinServiceShare*lo:
 		return fmt.Errorf("calibrate: %s %s is %.2g times the mean response time %.4g s (%s), where a response takes its service time and a short wait: the busy time is too small for the requests (below %.2g of their response time); is app_worker_busy_seconds_total in other units than seconds, averaged over slots or replicas, or another metric?%s (%w)",

@@ -81,3 +81,94 @@ func TestCalibrateWarnsOfServiceCutByTimeout(t *testing.T) {
 		})
 	}
 }
+
+// TestCalibrateMeanServiceLeavesOutLoadTimeouts: a request that times out in service
+// under load (its wait left its service too little time before the deadline) adds
+// busy time without a completed request, so busy time over completed requests reads
+// high for the whole window. Each service below runs behind the threshold rule on
+// quiet traffic with three surges that the replicas, 60 s to start, meet late, and
+// is calibrated from its dump as sim --openmetrics writes it. The fitted mean must be
+// within 1% of the true one, where the whole window's figure misses it by more for
+// the services that are not exponential (for exponential service it is the
+// maximum-likelihood mean however services are cut, and stays right). A service
+// whose timeout is never reached keeps the whole window's figure exactly, and with
+// the intervals without load timeouts holding fewer than MinRequests completed
+// requests, the whole window's figure stays with a warning.
+func TestCalibrateMeanServiceLeavesOutLoadTimeouts(t *testing.T) {
+	const tolerance = 0.01
+	cases := []struct {
+		name        string
+		service     sim.Dist
+		timeout     time.Duration
+		maxReplicas int
+		surge       float64 // traffic in surges, in replicas' worth
+		oldMisses   bool    // the whole window's figure is off by more than tolerance
+	}{
+		{"lognormal cv 0.5, 2s", sim.Dist{Kind: sim.LogNormal, Mean: 0.15, CV: 0.5}, 2 * time.Second, 20, 2.5, true},
+		{"lognormal cv 0.5, 1s", sim.Dist{Kind: sim.LogNormal, Mean: 0.15, CV: 0.5}, time.Second, 20, 2.5, true},
+		{"constant, 1s", sim.Dist{Kind: sim.Constant, Mean: 0.15}, time.Second, 20, 2.5, true},
+		{"lognormal cv 0.5, 2s, overloaded at 3 replicas", sim.Dist{Kind: sim.LogNormal, Mean: 0.15, CV: 0.5}, 2 * time.Second, 3, 4.5, true},
+		{"exponential, 1s", sim.Dist{Kind: sim.Exponential, Mean: 0.15}, time.Second, 20, 2.5, false},
+		{"lognormal cv 0.5, 10s: no timeout", sim.Dist{Kind: sim.LogNormal, Mean: 0.15, CV: 0.5}, 10 * time.Second, 20, 2.5, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := sim.Config{Seed: 1, ServiceTime: c.service, Concurrency: 4, Timeout: c.timeout,
+				StartupDelay: sim.Dist{Kind: sim.Constant, Mean: 60}, ScrapeInterval: 5 * time.Second,
+				MinReplicas: new(1), MaxReplicas: c.maxReplicas, InitialReplicas: 2}
+			capacity := 4 / c.service.Mean
+			tr := surgeTrace(120, 0.3*capacity, c.surge*capacity)
+			var dump bytes.Buffer
+			if err := features.WriteOpenMetrics(&dump, record(t, cfg, tr).Scrapes, epoch, features.ServiceGauges(&cfg)...); err != nil {
+				t.Fatal(err)
+			}
+			d, err := ParseDump("run.om", dump.Bytes())
+			if err != nil {
+				t.Fatal(err)
+			}
+			q := NewEngineQuerier("run.om", d)
+			opt := Options{Start: epoch, End: epoch.Add(tr.Duration())}
+			fit, err := Calibrate(context.Background(), q, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			whole := fit.BusySeconds / fit.Completed
+			oldErr := (whole - c.service.Mean) / c.service.Mean
+			newErr := (fit.MeanService.V - c.service.Mean) / c.service.Mean
+			t.Logf("504 share %.2f%%; mean %.4g s (%+.2f%%) from %d intervals, the whole window's %.4g s (%+.2f%%); true %.4g s; %s",
+				100*fit.TimedOut/(fit.Completed+fit.TimedOut), fit.MeanService.V, 100*newErr, fit.ServiceIntervals, whole, 100*oldErr, c.service.Mean, fit.MeanService.Source)
+			if math.Abs(newErr) > tolerance {
+				t.Errorf("mean service %.4g s, true %.4g s: %.2f%% off (limit %.0f%%)", fit.MeanService.V, c.service.Mean, 100*newErr, 100*tolerance)
+			}
+			if c.oldMisses && !(math.Abs(oldErr) > tolerance) {
+				t.Errorf("the whole window's mean %.4g s is only %.2f%% off the true %.4g s: the traffic does not test the timeouts", whole, 100*oldErr, c.service.Mean)
+			}
+			if fit.TimedOut == 0 {
+				if fit.MeanService.V != whole || fit.ServiceIntervals != 0 {
+					t.Errorf("without a 504 the mean is %.6g s from %d intervals, want the whole window's %.6g s", fit.MeanService.V, fit.ServiceIntervals, whole)
+				}
+				return
+			}
+			if fit.ServiceIntervals == 0 || fit.ServiceRequests >= fit.Completed || !strings.Contains(fit.MeanService.Source, "timed out under load") {
+				t.Fatalf("mean from %d intervals holding %.0f of the %.0f completed requests (%s), want the intervals without load timeouts",
+					fit.ServiceIntervals, fit.ServiceRequests, fit.Completed, fit.MeanService.Source)
+			}
+			// The intervals without load timeouts hold too few requests: the whole
+			// window's figure, with a warning.
+			opt.MinRequests = math.Round((fit.ServiceRequests + fit.Completed) / 2)
+			short, err := Calibrate(context.Background(), q, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var warning string
+			for _, w := range short.Warnings {
+				if strings.Contains(w, "timed out under load") {
+					warning = w
+				}
+			}
+			if short.MeanService.V != whole || short.ServiceIntervals != 0 || !strings.Contains(warning, fmt.Sprintf("fewer than the %s needed", count(opt.MinRequests))) {
+				t.Errorf("with min requests %v: mean %.6g s from %d intervals, want the whole window's %.6g s; warnings %q", opt.MinRequests, short.MeanService.V, short.ServiceIntervals, whole, short.Warnings)
+			}
+		})
+	}
+}
