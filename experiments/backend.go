@@ -78,6 +78,9 @@ type Learner interface {
 // wires the real simulator, policies and traces; tests substitute small fakes.
 type Backend struct {
 	// LoadTrace returns the whole trace a spec names (scaled as the spec asks).
+	// A trace without a wall-clock start that the spec crops at an offset (start:)
+	// should start at midnight plus the offset (train.SourceTrace), for its
+	// windows' time of day.
 	LoadTrace func(spec TraceSpec) (*traces.Trace, error)
 	// NewRule builds a rule policy of a kind (static, threshold, hpa, kpa, predictive,
 	// oracle) from its parameters.

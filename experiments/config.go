@@ -108,6 +108,10 @@ type TraceSpec struct {
 	Name string `yaml:"name"`
 	// Source is where the trace comes from. A relative file path is taken from the
 	// directory of the experiment config file, and "$INTELLISCALE_TRACES" is expanded.
+	// A trace without timestamps (rates per bucket, offsets, a synthetic one)
+	// starts at midnight; cropped with start:, at midnight plus the crop, so that
+	// a window's time of day, a policy's feature, counts from the start of the
+	// file, as under sim --start (the crop plus the window's start).
 	traces.Source `yaml:",inline"`
 	// Split gives the train / validation / test shares of the trace's duration, in
 	// time order. Default 0.6 / 0.2 / 0.2. Not valid together with Windows.

@@ -4,6 +4,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/intelliscale/intelliscale/agents"
+	"github.com/intelliscale/intelliscale/experiments/train"
 	"github.com/intelliscale/intelliscale/sim"
 	"github.com/intelliscale/intelliscale/traces"
 )
@@ -37,10 +38,13 @@ func simulate(cfg sim.Config, tr *traces.Trace, a sim.Autoscaler) (Outcome, erro
 	return o, nil
 }
 
-// loadTrace builds the whole trace spec names (traces.Source.Trace: loaded or
-// synthesized, resampled, cropped and rescaled), named after the spec.
+// loadTrace builds the whole trace spec names (train.SourceTrace: loaded or
+// synthesized, resampled, cropped and rescaled), named after the spec. A file
+// without timestamps cropped with start: starts at midnight plus the crop, so that
+// every window's time of day, evaluated, trained on and validated on alike, counts
+// from the start of the file, as sim --start's does, and not from the crop.
 func loadTrace(spec TraceSpec) (*traces.Trace, error) {
-	tr, err := spec.Source.Trace()
+	tr, err := train.SourceTrace(spec.Source)
 	if err != nil {
 		return nil, err
 	}

@@ -147,28 +147,14 @@ func (f *Flags) Trace(file string) (*Trace, error) {
 	return tr, nil
 }
 
-// CropOffset is where the crop of the flags (--start or --skip) begins in the
-// trace read, rounded down to a whole bucket of tr, the trace Trace returned, when
-// tr has no wall-clock start; 0 when it has one (Start then moved with the crop).
-// A trace without timestamps is taken to start at midnight; from its crop's offset
-// the time of day runs on from the start of the file instead, as it does in an
-// experiment's window at that offset of the same file.
-func (f *Flags) CropOffset(tr *Trace) time.Duration {
-	if !tr.Start.IsZero() {
-		return 0
-	}
-	return f.CropStart(tr)
-}
+// CropOffset is where the crop of the flags (--start or --skip) began when tr,
+// the trace Trace returned, has no wall-clock start, and 0 when it has one
+// (Source.CropOffset).
+func (f *Flags) CropOffset(tr *Trace) time.Duration { return f.src.CropOffset(tr) }
 
 // CropStart is where the crop of the flags (--start or --skip) begins in the trace
-// read, rounded down to a whole bucket of tr, the trace Trace returned; 0 without
-// a crop.
-func (f *Flags) CropStart(tr *Trace) time.Duration {
-	if tr.Bucket <= 0 {
-		return 0
-	}
-	return f.src.Start / tr.Bucket * tr.Bucket
-}
+// read (Source.CropStart).
+func (f *Flags) CropStart(tr *Trace) time.Duration { return f.src.CropStart(tr) }
 
 // Shape applies the shaping flags to tr, a trace from elsewhere; errors name the
 // flags. Flags that say how to read a file are refused: there is none.

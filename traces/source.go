@@ -239,6 +239,28 @@ func (s Source) TraceNotes(note func(error)) (*Trace, error) {
 	})
 }
 
+// CropStart is where the crop of s begins in the trace read, rounded down to a
+// whole bucket of tr, the trace s built (after any resample, as the crop is); 0
+// without a crop.
+func (s Source) CropStart(tr *Trace) time.Duration {
+	if tr.Bucket <= 0 {
+		return 0
+	}
+	return s.Start / tr.Bucket * tr.Bucket
+}
+
+// CropOffset is CropStart when tr, the trace s built, has no wall-clock start, and
+// 0 when it has one (Start then moved with the crop). A trace without timestamps
+// is taken to start at midnight; from the crop's offset its time of day runs on
+// from the start of what was read instead of starting again at midnight, in sim
+// --start as in an experiment's trace cropped with start:.
+func (s Source) CropOffset(tr *Trace) time.Duration {
+	if !tr.Start.IsZero() {
+		return 0
+	}
+	return s.CropStart(tr)
+}
+
 // Shape applies the source's resample, crop and scale to tr, a trace that came from
 // elsewhere (a metrics query, say); the source's origin fields are ignored.
 func (s Source) Shape(tr *Trace) (*Trace, error) {

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"math"
 	"os"
@@ -8,6 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/intelliscale/intelliscale/experiments"
+	"github.com/intelliscale/intelliscale/internal/testpolicy"
 )
 
 // A window of a file without timestamps runs from midnight plus its offset in the
@@ -63,5 +68,74 @@ func TestSimWindowOfAFileWithoutTimestamps(t *testing.T) {
 	// 19:00 on 1 January 2024 is 1704135600 Unix seconds.
 	if !strings.Contains(om1, " 1704135615") {
 		t.Errorf("the first scrape is not stamped 19:00:15: %.300q", om1)
+	}
+}
+
+// An experiment's cell on a window of a file without timestamps cropped with
+// start: is sim --start on the same window of the file: the crop plus the window's
+// start, its length, the cell's simulator seed and service. A policy deciding by
+// the time of day alone (two replicas more before noon, two fewer after) scores the
+// same timeline in both. The experiment used to restart the crop's clock at
+// midnight, so that its test window (22:00 to 23:00 in the file) ran from 03:00.
+func TestExperimentCellIsSimOfItsWindow(t *testing.T) {
+	dir := t.TempDir()
+	var body strings.Builder
+	body.WriteString("seconds,rate\n")
+	for m := range 24 * 60 {
+		fmt.Fprintf(&body, "%d,%.3f\n", 60*m, 20+15*math.Sin(2*math.Pi*float64(m)/(24*60)))
+	}
+	trace := writeFile(t, filepath.Join(dir, "day.csv"), body.String())
+	p := testpolicy.Clock()
+	pol := filepath.Join(dir, "clock.json")
+	if err := p.Save(pol); err != nil {
+		t.Fatal(err)
+	}
+	conf := writeFile(t, filepath.Join(dir, "clock.yaml"), `name: clock
+seeds: [1]
+warm_start: false
+sim: {max_replicas: 20}
+traces:
+  - name: day
+    file: day.csv
+    start: 19h
+    length: 4h
+    windows:
+      train: {start: 0h, end: 2h}
+      validation: {start: 2h, end: 3h}
+      test: {start: 3h, end: 4h}
+policies:
+  - {name: clock, kind: ppo, file: clock.json}
+`)
+	out := filepath.Join(dir, "out")
+	if code, _, stderr := runCmd("experiment", "run", "--config", conf, "--out", out, "--quiet", "--no-report"); code != 0 {
+		t.Fatalf("experiment run: exit %d: %s", code, stderr)
+	}
+	cell := filepath.Join(out, "cells", "day__clock__1__test")
+	data, err := os.ReadFile(filepath.Join(cell, "metrics.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m experiments.CellMetrics
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile(filepath.Join(cell, "timeline.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := 19*time.Hour + time.Duration(m.WindowStart)*time.Second
+	length := time.Duration(m.WindowEnd-m.WindowStart) * time.Second
+	simCfg := writeFile(t, filepath.Join(dir, "sim.yaml"), "max_replicas: 20\n")
+	tl := filepath.Join(dir, "sim-tl.csv")
+	if code, _, stderr := runCmd("sim", "--trace", trace, "--start", from.String(), "--length", length.String(),
+		"--seed", fmt.Sprint(m.SimSeed), "--config", simCfg, "--policy-file", pol, "--timeline", tl); code != 0 {
+		t.Fatalf("sim: exit %d: %s", code, stderr)
+	}
+	got, err := os.ReadFile(tl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("sim --start %v --length %v differs from the experiment's cell:\n%.400s\nagainst\n%.400s", from, length, got, want)
 	}
 }

@@ -21,6 +21,25 @@ func Epoch(tr *traces.Trace, start time.Duration) time.Time {
 	return env.TraceEpoch(tr).Add(start)
 }
 
+// SourceTrace is the trace s builds (traces.Source.Trace) on the wall clock of
+// what it was read from: a trace without timestamps cropped at an offset
+// (traces.Source.CropOffset) starts at Epoch(tr, offset), midnight plus the
+// offset, as sim --start counts it, so that the time of day of its windows runs
+// on from the start of the file instead of starting again at midnight. A crop of
+// whole days keeps midnight's time of day, the only one the features read, and
+// leaves the trace without a start, so that its runs, and the training
+// configuration's hash (which covers a trace's start), stay as they were.
+func SourceTrace(s traces.Source) (*traces.Trace, error) {
+	tr, err := s.Trace()
+	if err != nil {
+		return nil, err
+	}
+	if off := s.CropOffset(tr); off%(24*time.Hour) != 0 {
+		tr.Start = Epoch(tr, off)
+	}
+	return tr, nil
+}
+
 // Autoscaler runs an exported policy in the simulator with the features, actions
 // and normalisation of training. The result is a sim.Autoscaler and a sim.Recorder:
 // the simulator must hand it every scrape ((*sim.Sim).SetRecorder), since the

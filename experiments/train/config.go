@@ -446,7 +446,7 @@ func (c *Config) Resolve() error {
 				break // the traffic alone; the traces give validation windows
 			}
 			at := fmt.Sprintf("traces[%d]", i)
-			tr, err := s.Trace()
+			tr, err := SourceTrace(s)
 			if err != nil {
 				return yamldoc.Within(at, err)
 			}
@@ -462,7 +462,7 @@ func (c *Config) Resolve() error {
 				return yamldoc.Within("traffic", err)
 			}
 			for i, s := range srcs {
-				tr, err := s.Trace()
+				tr, err := SourceTrace(s)
 				if err != nil {
 					return yamldoc.Within("traffic."+paths[i], err)
 				}

@@ -116,7 +116,7 @@ func (c *Config) validationWindows() ([]ValidationWindow, error) {
 	var out []ValidationWindow
 	for i, s := range c.Traces {
 		at := fmt.Sprintf("traces[%d]", i)
-		tr, err := s.Trace()
+		tr, err := SourceTrace(s)
 		if err != nil {
 			return nil, yamldoc.Within(at, err)
 		}
