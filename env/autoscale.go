@@ -292,6 +292,18 @@ func NewAutoscale(cfg AutoscaleConfig) (*Autoscale, error) {
 // Config returns the configuration in force, defaults filled.
 func (a *Autoscale) Config() AutoscaleConfig { return a.cfg }
 
+// SetFidelity switches the cluster model of the episodes started from now on
+// (FidelityRequest or FidelityFluid); the current episode runs on to its end on the
+// model it started with. Training uses it to fine-tune a policy trained on the
+// fluid model on the request-level simulator.
+func (a *Autoscale) SetFidelity(f string) error {
+	if f != FidelityRequest && f != FidelityFluid {
+		return fmt.Errorf("env: fidelity %q: want %s or %s", f, FidelityRequest, FidelityFluid)
+	}
+	a.cfg.Fidelity = f
+	return nil
+}
+
 // ObservationSpace is one dimension per feature, bounded by its Clip.
 func (a *Autoscale) ObservationSpace() Box { return a.space }
 

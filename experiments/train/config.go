@@ -86,6 +86,9 @@ type Config struct {
 	// Selection picks the exported policy among checkpoints by their results on the
 	// validation windows (see SelectionConfig). Default off: the last step's policy.
 	Selection SelectionConfig `yaml:"selection,omitempty"`
+	// FineTune runs the last steps of the budget on the request-level simulator,
+	// after training on the fluid model (see FineTuneConfig). Default off.
+	FineTune *FineTuneConfig `yaml:"fine_tune,omitempty"`
 	// Validation are the windows selection evaluates candidates on. When unset (and
 	// Selection on), Resolve cuts the validation part of every trace of Traces; an
 	// experiment sets its validation windows here (in Go).
@@ -243,11 +246,40 @@ func (c *Config) Validate() error {
 		errs = append(errs, c.Lagrangian.validate(alg)...)
 		errs = append(errs, c.WarmStart.validate(alg)...)
 		errs = append(errs, c.Selection.validate()...)
+		add(c.FineTune.validate(c.Steps, c.Env.Fidelity))
 		c.Learner.SetBudget(c.Steps, c.Seed)
 		add(budgetErrors(c.Algorithm, c.Learner.Validate()))
 	}
 	add(c.budgetWritten(budget))
 	return errors.Join(errs...)
+}
+
+// FineTuneConfig fine-tunes on the request-level simulator a policy trained on the
+// fluid model: the episodes that start once the last Steps of the run's budget
+// begin run request by request (an episode under way when they begin ends on the
+// fluid model). The learner carries on as it is (networks, optimiser, replay
+// buffer, observation statistics); only the cluster model changes, so that the
+// policy meets the request-level latency tail the fluid model approximates. The
+// switch falls between updates, on the same step on every run and resume.
+type FineTuneConfig struct {
+	// Steps is the number of environment steps (all copies together) at the end of
+	// the budget run on the request-level simulator, in [1, steps]. Required.
+	Steps int `yaml:"steps"`
+}
+
+// validate checks the fine-tune against the run's budget and environment fidelity
+// (fid, filled by the environment's Validate).
+func (f *FineTuneConfig) validate(budget int, fid string) error {
+	if f == nil {
+		return nil
+	}
+	if f.Steps < 1 || f.Steps > budget {
+		return yamldoc.Invalid("fine_tune.steps", f.Steps, fmt.Sprintf("want 1 to steps (%d): the steps at the end of the budget run on the request-level simulator", budget))
+	}
+	if fid != env.FidelityFluid {
+		return yamldoc.Errorf("fine_tune", "env.fidelity is %s: a fine-tune moves a run on the fluid model to the request-level simulator, so set env.fidelity: fluid (or remove fine_tune)", fid)
+	}
+	return nil
 }
 
 // budgetKeys are the keys of a learner's section that SetBudget fills from the

@@ -13,15 +13,39 @@ import (
 // environment is deterministic given both, so the restored simulator is the same to
 // the bit. The cost is at most one episode of simulation per environment on resume,
 // and 4 bytes per step of the current episode in the checkpoint.
+//
+// With a fine-tune (FineTuneConfig), episodes started once fine is set run on the
+// request-level simulator; the state records which model the current episode
+// started on, so that it is replayed on that one.
 type replayEnv struct {
 	env.Env
 	started bool
 	seed    uint64
 	actions []int32
+	// base is the configuration's fidelity; fine makes the next episodes run on the
+	// request-level simulator, onFine says the current one does.
+	base         string
+	fine, onFine bool
+}
+
+// setFidelity puts the wrapped environment's next episodes on the request-level
+// simulator (fine) or on the configuration's model.
+func (r *replayEnv) setFidelity(fine bool) {
+	f := r.base
+	if fine {
+		f = env.FidelityRequest
+	}
+	if a, ok := r.Env.(*env.Autoscale); ok {
+		_ = a.SetFidelity(f) // both are valid fidelities
+	}
 }
 
 func (r *replayEnv) Reset(seed uint64) ([]float64, env.Info) {
 	r.started, r.seed, r.actions = true, seed, r.actions[:0]
+	if r.onFine != r.fine {
+		r.setFidelity(r.fine)
+		r.onFine = r.fine
+	}
 	return r.Env.Reset(seed)
 }
 
@@ -30,13 +54,18 @@ func (r *replayEnv) Step(a int) ([]float64, float64, bool, bool, env.Info) {
 	return r.Env.Step(a)
 }
 
-// MarshalBinary encodes: started u8 | seed u64 | count u32 | actions i32...
+// MarshalBinary encodes: started u8 | seed u64 | count u32 | actions i32...; started
+// is 0 before the first episode, 1 for an episode on the configuration's model, 2
+// for one on the request-level simulator (a fine-tune's).
 func (r *replayEnv) MarshalBinary() ([]byte, error) {
 	b := make([]byte, 0, 13+4*len(r.actions))
-	if r.started {
-		b = append(b, 1)
-	} else {
+	switch {
+	case !r.started:
 		b = append(b, 0)
+	case r.onFine:
+		b = append(b, 2)
+	default:
+		b = append(b, 1)
 	}
 	b = binary.LittleEndian.AppendUint64(b, r.seed)
 	b = binary.LittleEndian.AppendUint32(b, uint32(len(r.actions)))
@@ -51,7 +80,10 @@ func (r *replayEnv) UnmarshalBinary(b []byte) error {
 	if len(b) < 13 {
 		return fmt.Errorf("replay env: state of %d bytes, want at least 13", len(b))
 	}
-	started := b[0] == 1
+	if b[0] > 2 {
+		return fmt.Errorf("replay env: state starts with %d, want 0, 1 or 2", b[0])
+	}
+	started, onFine := b[0] != 0, b[0] == 2
 	seed := binary.LittleEndian.Uint64(b[1:])
 	n := int(binary.LittleEndian.Uint32(b[9:]))
 	if len(b) != 13+4*n {
@@ -69,6 +101,8 @@ func (r *replayEnv) UnmarshalBinary(b []byte) error {
 	if !started {
 		return nil
 	}
+	r.setFidelity(onFine)
+	r.onFine = onFine
 	r.Env.Reset(seed)
 	for _, a := range actions {
 		r.Env.Step(int(a))

@@ -74,6 +74,7 @@ type runState struct {
 	bar      *bar
 	lastT    time.Time
 	lastStep int
+	envs     []*replayEnv // the learner's environment copies
 }
 
 // resolveContext is cfg.Resolve, returning at once when ctx is done: loading large
@@ -249,7 +250,20 @@ func (rs *runState) newEnv() (*replayEnv, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &replayEnv{Env: a}, nil
+	return &replayEnv{Env: a, base: a.Config().Fidelity}, nil
+}
+
+// fineTune puts the learner's next episodes on the request-level simulator once
+// the fine-tune's last steps of the budget begin (FineTuneConfig); it is called
+// between updates, so the switch falls on the same step on every run and resume.
+func (rs *runState) fineTune(step int) {
+	ft := rs.cfg.FineTune
+	if ft == nil || step < rs.cfg.Steps-ft.Steps {
+		return
+	}
+	for _, e := range rs.envs {
+		e.fine = true
+	}
 }
 
 // nextCheckpoint is the first multiple of every above step.
@@ -277,6 +291,7 @@ func (rs *runState) train(ck *checkpoint) (*policy.Policy, error) {
 	var envErr error
 	l, err := alg.New(rs.cfg.Learner, learner.Run{NewEnv: func(int) env.Env {
 		e, _ := rs.newEnv() // the configuration was checked above
+		rs.envs = append(rs.envs, e)
 		if mult == nil {
 			return e
 		}
@@ -303,6 +318,7 @@ func (rs *runState) train(ck *checkpoint) (*policy.Policy, error) {
 			mult.set(ck.Multiplier)
 		}
 	}
+	rs.fineTune(l.Steps())
 	sel, err := rs.newSelector(ck)
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
@@ -331,6 +347,7 @@ func (rs *runState) train(ck *checkpoint) (*policy.Policy, error) {
 		if mult != nil {
 			mult.update()
 		}
+		rs.fineTune(l.Steps())
 		rs.episodes += len(rep.Episodes)
 		if rep.Row {
 			r := row{step: l.Steps(), episodeReturn: nan(), episodeLength: nan(), values: rep.Values}
@@ -466,6 +483,9 @@ func Summary(dir string, cfg Config, p *policy.Policy) string {
 		s += fmt.Sprintf(", of the %d asked: whole updates only", cfg.Steps)
 	}
 	s += fmt.Sprintf(" (%d episodes)", tr.Episodes)
+	if ft := cfg.FineTune; ft != nil {
+		s += fmt.Sprintf(", the last %d on the request-level simulator", ft.Steps)
+	}
 	if cfg.Selection.Every > 0 {
 		s += fmt.Sprintf("; selection chose the candidate at step %d", p.Training.Steps)
 	}
