@@ -108,3 +108,21 @@ func TestFineTuneConfigErrors(t *testing.T) {
 		t.Fatalf("a fine-tune over the whole budget: %v", err)
 	}
 }
+
+// TestProgressEndsAtTheLastStep: a run's progress output (not a terminal) ends with
+// its last step, though DQN's rows come at episode ends and its last step ends none.
+func TestProgressEndsAtTheLastStep(t *testing.T) {
+	cfg := tinyConfig(DQN)
+	cfg.Steps = 1500 // not a whole number of 120-step episodes
+	var out strings.Builder
+	if _, err := Run(cfg, t.TempDir(), &out); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if last := lines[len(lines)-1]; !strings.HasPrefix(last, "step 1500/1500 (done)") {
+		t.Fatalf("progress output ends %q, want the last step:\n%s", last, out.String())
+	}
+	if strings.Count(out.String(), "1500/1500") != 1 {
+		t.Fatalf("the last step twice:\n%s", out.String())
+	}
+}

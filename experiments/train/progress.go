@@ -61,6 +61,7 @@ type bar struct {
 	lastDraw time.Time
 	ret      float64 // latest mean episode return
 	sps      float64
+	shown    int // the step of the last line written (not a terminal)
 }
 
 // isTerminal reports whether w is a character device (a terminal).
@@ -102,13 +103,23 @@ func (b *bar) update(step int, ret, sps float64) {
 	}
 	if tick := step * 10 / max(b.total, 1); tick > b.lastTick {
 		b.lastTick = tick
+		b.shown = step
 		fmt.Fprintf(b.w, "step %d/%d (%d%%)  mean episode return %s  %.0f steps/s\n", step, b.total, min(100, tick*10), fmtReturn(b.ret), b.sps)
 	}
 }
 
-func (b *bar) done() {
-	if b.w != nil && b.tty {
+// done ends the output. A run that finished at step (finished true) says so when
+// its last line was of an earlier step: the rows, and with them the lines, come at
+// update or episode ends, which need not fall on the last step, and PPO trains
+// whole updates only, which may end short of the budget.
+func (b *bar) done(step int, finished bool) {
+	switch {
+	case b.w == nil:
+	case b.tty:
 		fmt.Fprintln(b.w)
+	case finished && b.shown != step:
+		b.shown = step
+		fmt.Fprintf(b.w, "step %d/%d (done)  mean episode return %s  %.0f steps/s\n", step, b.total, fmtReturn(b.ret), b.sps)
 	}
 }
 

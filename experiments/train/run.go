@@ -75,6 +75,7 @@ type runState struct {
 	lastT    time.Time
 	lastStep int
 	envs     []*replayEnv // the learner's environment copies
+	final    int          // the learner's step when its budget was spent
 }
 
 // resolveContext is cfg.Resolve, returning at once when ctx is done: loading large
@@ -149,7 +150,7 @@ func run(ctx context.Context, cfg Config, dir string, opt runOptions) (*policy.P
 	rs.lastT, rs.lastStep = time.Now(), start
 
 	p, err := rs.train(ck)
-	rs.bar.done()
+	rs.bar.done(rs.final, err == nil)
 	if err != nil {
 		return nil, err
 	}
@@ -377,6 +378,7 @@ func (rs *runState) train(ck *checkpoint) (*policy.Policy, error) {
 			rs.opt.afterStep(l.Steps())
 		}
 	}
+	rs.final = l.Steps()
 	p, err := rs.export(l)
 	if err != nil || sel == nil {
 		return p, err
