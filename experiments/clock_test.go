@@ -167,12 +167,7 @@ traces:
 policies:
   - name: ppo
     kind: ppo
-    train:
-      steps: 256
-      params:
-        env: {fidelity: fluid, action_mode: target, actions: [40, 60, 80]}
-        ppo: {num_envs: 1, num_steps: 64, num_minibatches: 2, update_epochs: 1}
-        selection: {every: 128}
+` + tinyPPOTrain + `        selection: {every: 128}
 `
 
 // writeClockPolicy writes a policy file that decides by the time of day alone:

@@ -11,6 +11,16 @@ import (
 	"github.com/intelliscale/intelliscale/agents/policy"
 )
 
+// tinyPPOTrain is a policy entry's train block for a PPO that trains in a
+// fraction of a second on the fluid model (for tests of what the experiment does
+// with trained policies, not of the training).
+const tinyPPOTrain = `    train:
+      steps: 256
+      params:
+        env: {fidelity: fluid, action_mode: target, actions: [40, 60, 80]}
+        ppo: {num_envs: 1, num_steps: 64, num_minibatches: 2, update_epochs: 1}
+`
+
 // ensembleConf trains a small PPO with three seeds and evaluates the ensembles of
 // its three networks, by each vote, beside it.
 const ensembleConf = `name: ens
@@ -22,12 +32,7 @@ traces:
 policies:
   - name: ppo
     kind: ppo
-    train:
-      steps: 256
-      params:
-        env: {fidelity: fluid, action_mode: target, actions: [40, 60, 80]}
-        ppo: {num_envs: 1, num_steps: 64, num_minibatches: 2, update_epochs: 1}
-  - name: ppo-cautious
+` + tinyPPOTrain + `  - name: ppo-cautious
     kind: ppo
     ensemble_of: ppo
     sweep: {param: headroom_scale, values: [0.5]}

@@ -24,12 +24,7 @@ policies:
 `
 	trainedConf = pfHead + `  - name: ppo
     kind: ppo
-    train:
-      steps: 256
-      params:
-        env: {fidelity: fluid, action_mode: target, actions: [40, 60, 80]}
-        ppo: {num_envs: 1, num_steps: 64, num_minibatches: 2, update_epochs: 1}
-    sweep: {param: headroom_scale, values: [0.5]}
+` + tinyPPOTrain + `    sweep: {param: headroom_scale, values: [0.5]}
 `
 	fileConf = pfHead + `  - name: frozen
     kind: ppo

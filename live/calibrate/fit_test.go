@@ -40,6 +40,33 @@ func simulate(t *testing.T, cfg sim.Config, tr *traces.Trace) Querier {
 	return NewEngineQuerier("simulated run", record(t, cfg, tr))
 }
 
+// simulateDump runs cfg on tr under the threshold rule and returns its series as
+// sim --openmetrics dumps them (with the service's gauges, the timeout among them),
+// parsed back and queried through the promql engine.
+func simulateDump(t *testing.T, cfg sim.Config, tr *traces.Trace) Querier {
+	t.Helper()
+	var dump bytes.Buffer
+	if err := features.WriteOpenMetrics(&dump, record(t, cfg, tr).Scrapes, epoch, features.ServiceGauges(&cfg)...); err != nil {
+		t.Fatal(err)
+	}
+	d, err := ParseDump("run.om", dump.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return NewEngineQuerier("run.om", d)
+}
+
+// warningWith is the last of warnings that contains s; "" when none does.
+func warningWith(warnings []string, s string) string {
+	var w string
+	for _, x := range warnings {
+		if strings.Contains(x, s) {
+			w = x
+		}
+	}
+	return w
+}
+
 // record runs cfg on tr under the threshold rule and returns its scrapes.
 func record(t *testing.T, cfg sim.Config, tr *traces.Trace) *features.Storage {
 	t.Helper()

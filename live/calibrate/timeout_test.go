@@ -1,7 +1,6 @@
 package calibrate
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"math"
@@ -9,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/intelliscale/intelliscale/env/features"
 	"github.com/intelliscale/intelliscale/sim"
 )
 
@@ -38,24 +36,11 @@ func TestCalibrateWarnsOfServiceCutByTimeout(t *testing.T) {
 			capacity := 4 / c.service.Mean
 			tr := surgeTrace(120, 0.3*capacity, 2.5*capacity)
 			// As sim --openmetrics writes it, with the timeout gauge.
-			var dump bytes.Buffer
-			if err := features.WriteOpenMetrics(&dump, record(t, cfg, tr).Scrapes, epoch, features.ServiceGauges(&cfg)...); err != nil {
-				t.Fatal(err)
-			}
-			d, err := ParseDump("run.om", dump.Bytes())
+			fit, err := Calibrate(context.Background(), simulateDump(t, cfg, tr), Options{Start: epoch, End: epoch.Add(tr.Duration())})
 			if err != nil {
 				t.Fatal(err)
 			}
-			fit, err := Calibrate(context.Background(), NewEngineQuerier("run.om", d), Options{Start: epoch, End: epoch.Add(tr.Duration())})
-			if err != nil {
-				t.Fatal(err)
-			}
-			var warning string
-			for _, w := range fit.Warnings {
-				if strings.Contains(w, "timed out (504) though they hardly waited") {
-					warning = w
-				}
-			}
+			warning := warningWith(fit.Warnings, "timed out (504) though they hardly waited")
 			share := fit.FitTimedOut / (fit.FitRequests + fit.FitTimedOut)
 			exceed := 1 - distCDF(c.service.Kind, c.service.Mean, c.service.CV, c.timeout.Seconds())
 			t.Logf("timed out %.3g%% of the fit's requests, P(service > timeout) %.3g%%; mean %.4g, %s cv %.3g; warnings %q",
@@ -118,15 +103,7 @@ func TestCalibrateMeanServiceLeavesOutLoadTimeouts(t *testing.T) {
 				MinReplicas: new(1), MaxReplicas: c.maxReplicas, InitialReplicas: 2}
 			capacity := 4 / c.service.Mean
 			tr := surgeTrace(120, 0.3*capacity, c.surge*capacity)
-			var dump bytes.Buffer
-			if err := features.WriteOpenMetrics(&dump, record(t, cfg, tr).Scrapes, epoch, features.ServiceGauges(&cfg)...); err != nil {
-				t.Fatal(err)
-			}
-			d, err := ParseDump("run.om", dump.Bytes())
-			if err != nil {
-				t.Fatal(err)
-			}
-			q := NewEngineQuerier("run.om", d)
+			q := simulateDump(t, cfg, tr)
 			opt := Options{Start: epoch, End: epoch.Add(tr.Duration())}
 			fit, err := Calibrate(context.Background(), q, opt)
 			if err != nil {
@@ -160,12 +137,7 @@ func TestCalibrateMeanServiceLeavesOutLoadTimeouts(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var warning string
-			for _, w := range short.Warnings {
-				if strings.Contains(w, "timed out under load") {
-					warning = w
-				}
-			}
+			warning := warningWith(short.Warnings, "timed out under load")
 			if short.MeanService.V != whole || short.ServiceIntervals != 0 || !strings.Contains(warning, fmt.Sprintf("fewer than the %s needed", count(opt.MinRequests))) {
 				t.Errorf("with min requests %v: mean %.6g s from %d intervals, want the whole window's %.6g s; warnings %q", opt.MinRequests, short.MeanService.V, short.ServiceIntervals, whole, short.Warnings)
 			}
